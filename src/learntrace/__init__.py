@@ -1,0 +1,1 @@
+"""learntrace: provable training attendance for HR departments."""

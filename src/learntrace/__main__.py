@@ -1,0 +1,3 @@
+from learntrace.cli import main
+
+main()

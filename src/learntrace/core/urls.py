@@ -1,0 +1,11 @@
+from django.urls import path
+
+from learntrace.core import views
+
+app_name = "core"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("system/", views.system, name="system"),
+    path("system/ping/", views.ping_worker, name="ping_worker"),
+    path("audit/", views.audit_trail, name="audit"),
+]

@@ -1,0 +1,54 @@
+"""The start page and the system status page."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from learntrace.core import tasks
+from learntrace.core.models import AuditEntry, WorkerHeartbeat
+from learntrace.org.access import admin_required, login_required, reader_required, roles_of
+from learntrace.org.models import Department, Employee
+
+
+@login_required
+def home(request):
+    roles = roles_of(request.user)
+    employee = Employee.objects.select_related("department").filter(pk=roles.employee_id).first()
+    context = {"employee": employee}
+    if roles.can_read_all:
+        context["counts"] = {
+            "employees": Employee.objects.filter(is_active=True).count(),
+            "departments": Department.objects.filter(is_active=True).count(),
+        }
+    return render(request, "core/home.html", context)
+
+
+@admin_required
+def system(request):
+    heartbeat = WorkerHeartbeat.objects.filter(name="worker").first()
+    worker_ok = heartbeat is not None and timezone.now() - heartbeat.last_seen < settings.WORKER_HEARTBEAT_STALE
+    return render(request, "core/system.html", {
+        "heartbeat": heartbeat,
+        "worker_ok": worker_ok,
+        "database": connection.vendor,
+        "task_storage": settings.HUEY["huey_class"].rsplit(".", 1)[-1],
+    })
+
+
+@require_POST
+@admin_required
+def ping_worker(request):
+    tasks.worker_ping()
+    messages.info(request, _("A test task was queued; reload this page in a few seconds."))
+    return redirect("core:system")
+
+
+@reader_required
+def audit_trail(request):
+    page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit.html", {"page": page})

@@ -1,0 +1,52 @@
+"""Small helpers that read settings from the environment.
+
+Secrets may also come from a file named by the same variable with `_FILE`
+appended (container secrets), and otherwise from a file generated once in the
+data folder, so no secret is ever a literal in the code.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        return Path(file_name).read_text().strip()
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    value = env(name, default) or ""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def generated_secret(name: str, path: Path, make=lambda: secrets.token_urlsafe(50)) -> str:
+    """Return the secret from the environment, or from `path`, creating it on first run."""
+    value = env(name)
+    if value:
+        return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # O_EXCL: two processes starting together must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(make())
+    return path.read_text().strip()

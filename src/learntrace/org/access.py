@@ -1,0 +1,147 @@
+"""Who may see and change what. Every view fetches people and departments through
+these helpers, so that no page can skip the check.
+
+- training admin (and superuser): everything, read and write;
+- auditor: everything, read only;
+- department head: read the people of their department subtrees;
+- learner: themselves only.
+"""
+
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from learntrace.org.models import Department, Employee, Role, RoleGrant
+
+
+@dataclass(frozen=True)
+class Roles:
+    is_admin: bool = False
+    is_auditor: bool = False
+    head_paths: tuple[str, ...] = field(default_factory=tuple)
+    employee_id: int | None = None
+
+    @property
+    def is_head(self) -> bool:
+        return bool(self.head_paths)
+
+    @property
+    def can_read_all(self) -> bool:
+        return self.is_admin or self.is_auditor
+
+    @property
+    def can_see_people(self) -> bool:
+        return self.can_read_all or self.is_head
+
+    @property
+    def names(self) -> list[str]:
+        names = []
+        if self.employee_id is not None:
+            names.append(Role.LEARNER)
+        if self.is_head:
+            names.append(Role.DEPARTMENT_HEAD)
+        if self.is_admin:
+            names.append(Role.TRAINING_ADMIN)
+        if self.is_auditor:
+            names.append(Role.AUDITOR)
+        return names
+
+
+NOBODY = Roles()
+
+
+def roles_of(user) -> Roles:
+    """The roles of a user, computed once per request and cached on the user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOBODY
+    cached = getattr(user, "_learntrace_roles", None)
+    if cached is not None:
+        return cached
+    grants = list(RoleGrant.objects.filter(user=user).select_related("department"))
+    employee_id = Employee.objects.filter(user=user, is_active=True).values_list("id", flat=True).first()
+    roles = Roles(
+        is_admin=user.is_superuser or any(g.role == Role.TRAINING_ADMIN for g in grants),
+        is_auditor=any(g.role == Role.AUDITOR for g in grants),
+        head_paths=tuple(sorted(
+            g.department.path for g in grants if g.role == Role.DEPARTMENT_HEAD and g.department.is_active
+        )),
+        employee_id=employee_id,
+    )
+    user._learntrace_roles = roles
+    return roles
+
+
+def _subtree_q(paths, prefix: str) -> Q:
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(**{f"{prefix}path__startswith": path})
+    return condition
+
+
+def visible_employees(user):
+    """Employees the user may read."""
+    roles = roles_of(user)
+    employees = Employee.objects.select_related("department")
+    if roles.can_read_all:
+        return employees
+    condition = _subtree_q(roles.head_paths, "department__")
+    if roles.employee_id is not None:
+        condition |= Q(pk=roles.employee_id)
+    return employees.filter(condition)
+
+
+def visible_departments(user):
+    roles = roles_of(user)
+    if roles.can_read_all:
+        return Department.objects.all()
+    if roles.is_head:
+        return Department.objects.filter(_subtree_q(roles.head_paths, ""))
+    return Department.objects.none()
+
+
+def access_employee(user, employee_id, *, write: bool = False) -> Employee:
+    """Fetch an employee the user may read (or change, with write=True); 404 otherwise,
+    so that the existence of other people's records is not revealed."""
+    if write and not roles_of(user).is_admin:
+        raise PermissionDenied
+    try:
+        return visible_employees(user).get(pk=employee_id)
+    except (Employee.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_department(user, department_id, *, write: bool = False) -> Department:
+    if write and not roles_of(user).is_admin:
+        raise PermissionDenied
+    try:
+        return visible_departments(user).get(pk=department_id)
+    except (Department.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def require(check):
+    """View decorator: `@require(lambda roles: roles.is_admin)`. Anonymous users go to
+    the login page; logged-in users without the role get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not check(roles_of(request.user)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+admin_required = require(lambda roles: roles.is_admin)
+reader_required = require(lambda roles: roles.can_read_all)
+people_reader_required = require(lambda roles: roles.can_see_people)
+login_required = require(lambda roles: True)

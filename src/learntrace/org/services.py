@@ -1,0 +1,111 @@
+"""Changes to the organisation. Each function is one atomic change with its audit entry."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
+
+from learntrace.core.audit import record_change
+from learntrace.org.models import Department, Employee, Role, RoleGrant
+
+User = get_user_model()
+
+EMPLOYEE_FIELDS = [
+    "employee_no", "name", "department", "position", "level", "tags", "email", "mobile",
+    "dingtalk_user_id", "wecom_user_id", "feishu_user_id", "hire_date", "is_active", "national_id",
+]
+
+
+def _path_for(department: Department) -> str:
+    parent_path = department.parent.path if department.parent_id else "/"
+    return f"{parent_path}{department.pk}/"
+
+
+def _check_no_cycle(department: Department, parent: Department | None) -> None:
+    if parent is None or department.pk is None:
+        return
+    if parent.pk == department.pk or parent.path.startswith(department.path):
+        raise ValidationError({"parent": _("A department cannot be placed under itself or its own sub-department.")})
+
+
+@transaction.atomic
+def department_save(*, actor, department: Department, changed_fields: dict | None = None) -> Department:
+    """Create or update a department, keeping the paths of its subtree right when it moves."""
+    is_new = department.pk is None
+    old_path = department.path
+    if not is_new:
+        _check_no_cycle(department, department.parent)
+    department.save()
+    new_path = _path_for(department)
+    if new_path != old_path:
+        Department.objects.filter(pk=department.pk).update(path=new_path)
+        if old_path:
+            # Re-root every descendant in one statement.
+            Department.objects.filter(path__startswith=old_path).exclude(pk=department.pk).update(
+                path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1))
+            )
+        department.path = new_path
+    record_change(actor=actor, action="create" if is_new else "update", obj=department,
+                  summary=department.name, changes=changed_fields)
+    return department
+
+
+def _sync_user_active(employee: Employee) -> None:
+    if employee.user_id and employee.user.is_active != employee.is_active:
+        # Someone who left the company can no longer log in.
+        User.objects.filter(pk=employee.user_id).update(is_active=employee.is_active)
+
+
+@transaction.atomic
+def employee_save(*, actor, employee: Employee, changed_fields: dict | None = None) -> Employee:
+    is_new = employee.pk is None
+    if employee.user_id is None:
+        existing = User.objects.filter(username=employee.employee_no).first()
+        if existing is not None and not hasattr(existing, "employee"):
+            employee.user = existing
+        elif existing is None:
+            user = User(username=employee.employee_no, email=employee.email, is_active=employee.is_active)
+            user.set_unusable_password()
+            user.save()
+            employee.user = user
+    employee.save()
+    _sync_user_active(employee)
+    record_change(actor=actor, action="create" if is_new else "update", obj=employee,
+                  summary=employee.employee_no, changes=changed_fields)
+    return employee
+
+
+@transaction.atomic
+def employee_set_password(*, actor, employee: Employee, password: str) -> None:
+    user = employee.user
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record_change(actor=actor, action="set_password", obj=employee, summary=employee.employee_no,
+                  changes={"password": ("", "")})
+
+
+@transaction.atomic
+def role_grant(*, actor, user, role: str, department: Department | None = None) -> RoleGrant:
+    if role == Role.LEARNER:
+        raise ValidationError(_("Every active employee is a learner; no grant is needed."))
+    if role == Role.DEPARTMENT_HEAD and department is None:
+        raise ValidationError({"department": _("A department head needs a department.")})
+    if role != Role.DEPARTMENT_HEAD:
+        department = None
+    grant, created = RoleGrant.objects.get_or_create(
+        user=user, role=role, department=department, defaults={"granted_by": actor}
+    )
+    if created:
+        record_change(actor=actor, action="grant_role", obj=grant, summary=f"{user.username} {role}",
+                      changes={"role": (None, role), "department": (None, department and department.code)})
+    return grant
+
+
+@transaction.atomic
+def role_revoke(*, actor, grant: RoleGrant) -> None:
+    record_change(actor=actor, action="revoke_role", obj=grant,
+                  summary=f"{grant.user.username} {grant.role}",
+                  changes={"role": (grant.role, None)})
+    grant.delete()

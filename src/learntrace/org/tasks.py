@@ -1,0 +1,92 @@
+"""Background work of the organisation: running uploaded imports."""
+
+import logging
+from pathlib import Path
+
+from django.core.cache import cache
+from django.utils import timezone, translation
+from huey.contrib.djhuey import db_task
+
+from learntrace.org.importing import ImportFileError, OrgImport
+from learntrace.org.models import ImportBatch
+
+log = logging.getLogger(__name__)
+
+
+def progress_key(batch_id) -> str:
+    return f"import-progress:{batch_id}"
+
+
+def _progress_writer(batch_id):
+    # The real import runs in one transaction, so its progress cannot be read
+    # from the batch row until it commits; the shared cache carries it instead.
+    state = {"last": -1}
+
+    def write(done: int, total: int) -> None:
+        if done - state["last"] >= 500 or done >= total:
+            state["last"] = done
+            cache.set(progress_key(batch_id), (done, total), 3600)
+
+    return write
+
+
+def _finish(batch: ImportBatch, status: str, result=None, file_error: str = "") -> None:
+    batch.status = status
+    batch.finished_at = timezone.now()
+    if result is not None:
+        batch.summary = result.counts
+        batch.errors = result.errors
+        batch.error_count = result.error_count
+        batch.total_rows = result.total_rows
+        batch.processed_rows = result.total_rows
+    if file_error:
+        batch.errors = [{"row": 0, "column": "", "message": file_error, "sheet": ""}]
+        batch.error_count = 1
+    batch.save()
+    cache.delete(progress_key(batch.pk))
+
+
+def _claim(batch_id, from_status: str, to_status: str) -> ImportBatch | None:
+    # Conditional update: a task delivered twice, or two workers, run the batch once.
+    if not ImportBatch.objects.filter(pk=batch_id, status=from_status).update(status=to_status):
+        return None
+    return ImportBatch.objects.get(pk=batch_id)
+
+
+@db_task()
+def validate_import(batch_id) -> None:
+    batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.VALIDATING).first()
+    if batch is None:
+        return
+    run = OrgImport(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
+                    progress=_progress_writer(batch.pk))
+    try:
+        with translation.override(batch.language):
+            result = run.dry_run()
+    except ImportFileError as exc:
+        _finish(batch, ImportBatch.Status.INVALID, file_error=str(exc))
+        return
+    _finish(batch, ImportBatch.Status.VALIDATED if result.ok else ImportBatch.Status.INVALID, result)
+
+
+@db_task()
+def apply_import(batch_id, actor_id) -> None:
+    batch = _claim(batch_id, ImportBatch.Status.VALIDATED, ImportBatch.Status.APPLYING)
+    if batch is None:
+        return
+    from django.contrib.auth import get_user_model
+
+    actor = get_user_model().objects.filter(pk=actor_id).first()
+    run = OrgImport(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
+                    progress=_progress_writer(batch.pk))
+    try:
+        with translation.override(batch.language):
+            result = run.apply(actor=actor)
+    except ImportFileError as exc:
+        _finish(batch, ImportBatch.Status.FAILED, file_error=str(exc))
+        return
+    except Exception:
+        log.exception("organisation import %s failed", batch.pk)
+        _finish(batch, ImportBatch.Status.FAILED, file_error="internal error; see the server log")
+        raise
+    _finish(batch, ImportBatch.Status.APPLIED if result.ok else ImportBatch.Status.INVALID, result)

@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("learntrace.core.urls")),
+    path("accounts/", include("learntrace.accounts.urls")),
+    path("org/", include("learntrace.org.urls")),
+    path("admin/", admin.site.urls),
+]
