@@ -25,3 +25,14 @@ def _jsonable(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+def field_changes(before, after, fields) -> dict:
+    """{field: (old, new)} for the fields that differ between two instances (before may be None)."""
+    changes = {}
+    for name in fields:
+        old = getattr(before, name, None) if before is not None else None
+        new = getattr(after, name, None)
+        if old != new:
+            changes[name] = (old, new)
+    return changes

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from learntrace.org.importing import ID_CHECK, ID_WEIGHTS
 from learntrace.org.models import Department, Employee, Level, Role, RoleGrant
+from learntrace.org.services import department_path
 
 User = get_user_model()
 
@@ -73,7 +74,7 @@ def load_demo() -> list[tuple[str, str, str]]:
 
     def department(code, name, parent=None):
         dep = Department.objects.create(code=code, name=name, parent=parent)
-        dep.path = f"{parent.path if parent else '/'}{dep.pk}/"
+        dep.path = department_path(parent, dep.pk)
         dep.save(update_fields=["path"])
         return dep
 

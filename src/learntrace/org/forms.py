@@ -63,13 +63,6 @@ class EmployeeForm(forms.ModelForm):
             employee.national_id = self.cleaned_data["new_national_id"]
         return employee
 
-    def changes(self) -> dict:
-        result = {name: (self.initial.get(name), self.cleaned_data.get(name))
-                  for name in self.changed_data if name in self.Meta.fields}
-        if self.cleaned_data.get("new_national_id") or self.cleaned_data.get("clear_national_id"):
-            result["national_id"] = ("", "")
-        return result
-
 
 class RoleGrantForm(forms.Form):
     role = forms.ChoiceField(label=_("role"), choices=[(r.value, r.label) for r in Role if r != Role.LEARNER])

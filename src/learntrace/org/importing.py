@@ -501,16 +501,11 @@ class OrgImport:
             if code in done:
                 return department
             done.add(code)
-            changed = {}
-            if department.pk is None or department.name != spec["name"]:
-                changed["name"] = (department.name or None, spec["name"])
-            if department.parent_id != (parent.pk if parent else None):
-                changed["parent"] = (department.parent_id, parent.pk if parent else None)
-            if not department.is_active:
-                changed["is_active"] = (False, True)
-            if changed or department.pk is None:
+            changed = (department.pk is None or department.name != spec["name"] or not department.is_active
+                       or department.parent_id != (parent.pk if parent else None))
+            if changed:
                 department.name, department.parent, department.is_active = spec["name"], parent, True
-                department_save(actor=actor, department=department, changed_fields=changed)
+                department_save(actor=actor, department=department)
             existing[code] = department
             return department
 

@@ -7,20 +7,27 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
-from learntrace.core.audit import record_change
+from learntrace.core.audit import field_changes, record_change
 from learntrace.org.models import Department, Employee, Role, RoleGrant
 
 User = get_user_model()
 
 EMPLOYEE_FIELDS = [
-    "employee_no", "name", "department", "position", "level", "tags", "email", "mobile",
+    "employee_no", "name", "department_id", "position", "level", "tags", "email", "mobile",
     "dingtalk_user_id", "wecom_user_id", "feishu_user_id", "hire_date", "is_active", "national_id",
 ]
 
 
+DEPARTMENT_FIELDS = ["code", "name", "parent_id", "is_active"]
+
+
+def department_path(parent: Department | None, pk: int) -> str:
+    # Zero-padded so that ordering by path is depth-first tree order.
+    return f"{parent.path if parent else '/'}{pk:08d}/"
+
+
 def _path_for(department: Department) -> str:
-    parent_path = department.parent.path if department.parent_id else "/"
-    return f"{parent_path}{department.pk}/"
+    return department_path(department.parent if department.parent_id else None, department.pk)
 
 
 def _check_no_cycle(department: Department, parent: Department | None) -> None:
@@ -31,9 +38,10 @@ def _check_no_cycle(department: Department, parent: Department | None) -> None:
 
 
 @transaction.atomic
-def department_save(*, actor, department: Department, changed_fields: dict | None = None) -> Department:
+def department_save(*, actor, department: Department) -> Department:
     """Create or update a department, keeping the paths of its subtree right when it moves."""
     is_new = department.pk is None
+    before = None if is_new else Department.objects.get(pk=department.pk)
     old_path = department.path
     if not is_new:
         _check_no_cycle(department, department.parent)
@@ -48,7 +56,7 @@ def department_save(*, actor, department: Department, changed_fields: dict | Non
             )
         department.path = new_path
     record_change(actor=actor, action="create" if is_new else "update", obj=department,
-                  summary=department.name, changes=changed_fields)
+                  summary=department.name, changes=field_changes(before, department, DEPARTMENT_FIELDS))
     return department
 
 
@@ -59,8 +67,9 @@ def _sync_user_active(employee: Employee) -> None:
 
 
 @transaction.atomic
-def employee_save(*, actor, employee: Employee, changed_fields: dict | None = None) -> Employee:
+def employee_save(*, actor, employee: Employee) -> Employee:
     is_new = employee.pk is None
+    before = None if is_new else Employee.objects.get(pk=employee.pk)
     if employee.user_id is None:
         existing = User.objects.filter(username=employee.employee_no).first()
         if existing is not None and not hasattr(existing, "employee"):
@@ -73,7 +82,7 @@ def employee_save(*, actor, employee: Employee, changed_fields: dict | None = No
     employee.save()
     _sync_user_active(employee)
     record_change(actor=actor, action="create" if is_new else "update", obj=employee,
-                  summary=employee.employee_no, changes=changed_fields)
+                  summary=employee.employee_no, changes=field_changes(before, employee, EMPLOYEE_FIELDS))
     return employee
 
 

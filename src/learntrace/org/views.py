@@ -41,7 +41,7 @@ from learntrace.org.uploads import store_upload
 def department_list(request):
     departments = visible_departments(request.user).annotate(
         active_employees=Count("employees", filter=Q(employees__is_active=True))
-    )
+    ).order_by("path")
     return render(request, "org/department_list.html", {"departments": departments})
 
 
@@ -50,9 +50,8 @@ def department_edit(request, department_id=None):
     department = access_department(request.user, department_id, write=True) if department_id else Department()
     form = DepartmentForm(request.POST or None, instance=department)
     if request.method == "POST" and form.is_valid():
-        changes = {name: (form.initial.get(name), form.cleaned_data.get(name)) for name in form.changed_data}
         try:
-            services.department_save(actor=request.user, department=form.save(commit=False), changed_fields=changes)
+            services.department_save(actor=request.user, department=form.save(commit=False))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -110,8 +109,7 @@ def employee_edit(request, employee_id=None):
     employee = access_employee(request.user, employee_id, write=True) if employee_id else Employee()
     form = EmployeeForm(request.POST or None, instance=employee)
     if request.method == "POST" and form.is_valid():
-        saved = services.employee_save(actor=request.user, employee=form.save(commit=False),
-                                       changed_fields=form.changes())
+        saved = services.employee_save(actor=request.user, employee=form.save(commit=False))
         messages.success(request, _("Employee saved."))
         return redirect("org:employee", employee_id=saved.pk)
     return render(request, "org/employee_form.html", {"form": form, "employee": employee})

@@ -1,0 +1,44 @@
+# learntrace: `make run` serves the demo on SQLite; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run install install-dev test lint bench messages clean
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	touch $@
+
+install: $(BIN)/.installed
+
+install-dev: $(BIN)/.installed-dev
+
+run: install
+	$(BIN)/learntrace migrate --noinput
+	$(BIN)/learntrace demo --if-empty
+	$(BIN)/learntrace serve
+
+test: install-dev
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+# Needs GNU gettext (Debian: gettext). The compiled catalogue is committed.
+messages: install
+	cd src/learntrace && ../../$(BIN)/learntrace makemessages -l zh_Hans --no-obsolete --no-location \
+		--ignore "static/*" && ../../$(BIN)/learntrace compilemessages -l zh_Hans
+
+clean:
+	rm -rf $(VENV)

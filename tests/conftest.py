@@ -1,0 +1,63 @@
+"""Shared fixtures: a small organisation with one person for every role.
+
+    Hospital (root)
+    ├── Internal medicine (A)          head: `head`
+    │   └── Cardiology (A1)            learner: `learner`
+    └── Surgery (B)                    outsider: `outsider`
+    Training admin `admin` and auditor `auditor` sit in HR under the root.
+"""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from learntrace.org.models import Department, Employee, Level, Role, RoleGrant
+from learntrace.org.services import department_save
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+PASSWORD = "correct horse battery"
+
+
+def make_department(code, name, parent=None):
+    return department_save(actor=None, department=Department(code=code, name=name, parent=parent))
+
+
+def make_employee(number, name, department, *, level=Level.STAFF, username=None, **fields):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username=username or number, password=PASSWORD)
+    return Employee.objects.create(employee_no=number, name=name, department=department, level=level,
+                                   user=user, **fields)
+
+
+@pytest.fixture
+def org(db):
+    root = make_department("HOSP", "Hospital")
+    a = make_department("IM", "Internal medicine", root)
+    a1 = make_department("IM-CARD", "Cardiology", a)
+    b = make_department("SURG", "Surgery", root)
+    hr = make_department("HR", "Human resources", root)
+    head = make_employee("H001", "Head of medicine", a, level=Level.DEPARTMENT_HEAD, username="head")
+    learner = make_employee("E001", "Learner in cardiology", a1, level=Level.MANAGER, username="learner")
+    outsider = make_employee("E002", "Outsider in surgery", b, username="outsider")
+    admin = make_employee("A001", "Training admin", hr, username="admin")
+    auditor = make_employee("U001", "Auditor", hr, username="auditor")
+    RoleGrant.objects.create(user=head.user, role=Role.DEPARTMENT_HEAD, department=a)
+    RoleGrant.objects.create(user=admin.user, role=Role.TRAINING_ADMIN)
+    RoleGrant.objects.create(user=auditor.user, role=Role.AUDITOR)
+    return SimpleNamespace(root=root, a=a, a1=a1, b=b, hr=hr, head=head, learner=learner,
+                           outsider=outsider, admin=admin, auditor=auditor)
+
+
+@pytest.fixture
+def client_for(client):
+    """`client_for(employee)` logs the test client in as that employee (English pages)."""
+
+    def login(employee, language="en"):
+        client.force_login(employee.user)
+        client.cookies["django_language"] = language
+        return client
+
+    return login
