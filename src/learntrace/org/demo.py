@@ -49,7 +49,7 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 
 # The accounts listed in the README, one per role.
 DEMO_ACCOUNTS = [
-    ("hr", "T-HR-01", "training_admin", "陈静", "TECH-HR", "培训主管", Level.MANAGER),
+    ("hr", "T-HR-01", "training_admin", "陈静", "TECH-HR", "培训主管", Level.STAFF),
     ("auditor", "H-AUD-01", "auditor", "周审", "HOSP-ADMIN", "内审专员", Level.STAFF),
     ("head", "H-IM-00", "department_head", "王建国", "HOSP-IM", "内科主任", Level.DEPARTMENT_HEAD),
     ("manager", "T-RD-00", "learner", "李明", "TECH-RD-PLAT", "研发经理", Level.MANAGER),

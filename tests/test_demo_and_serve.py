@@ -1,0 +1,81 @@
+"""The demo organisation and `learntrace serve` (what `make run` starts)."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from learntrace.org.access import roles_of, visible_employees
+from learntrace.org.demo import DEMO_PASSWORD
+from learntrace.org.models import Department, Employee, Level
+
+
+def test_the_demo_has_a_company_and_a_hospital_with_every_role(db, capsys):
+    call_command("demo")
+    out = capsys.readouterr().out
+    assert DEMO_PASSWORD in out and "hr" in out and "auditor" in out
+    assert 250 <= Employee.objects.count() <= 350
+    assert Employee.objects.filter(level=Level.MANAGER, department__path__startswith=Department.objects.get(
+        code="TECH").path).count() == 50
+    assert Employee.objects.filter(level=Level.DEPARTMENT_HEAD, department__path__startswith=Department.objects.get(
+        code="HOSP").path).count() == 30
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    assert roles_of(users.get(username="hr")).is_admin
+    assert roles_of(users.get(username="auditor")).is_auditor
+    head = users.get(username="head")
+    assert roles_of(head).is_head
+    subtree = Department.objects.get(code="HOSP-IM").path
+    assert all(e.department.path.startswith(subtree) for e in visible_employees(head))
+    assert roles_of(users.get(username="manager")).names == ["learner"]
+    assert users.get(username="root").is_superuser
+    assert users.get(username="manager").check_password(DEMO_PASSWORD)
+
+
+def test_the_demo_refuses_a_database_that_holds_an_organisation(org):
+    with pytest.raises(CommandError):
+        call_command("demo")
+    call_command("demo", "--if-empty")  # what `make run` calls: a quiet no-op
+    assert Employee.objects.count() == 5
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_runs_the_web_server_and_the_worker_and_stops_both(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "learntrace.settings", "DATA_DIR": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", "HUEY_IMMEDIATE": "0"}
+    subprocess.run([sys.executable, "-m", "learntrace", "migrate", "-v0"], env=env, check=True, timeout=120)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "learntrace", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        body = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as response:
+                    body = response.read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert body is not None and "csrfmiddlewaretoken" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/learntrace/site.css", timeout=2) as response:
+            assert response.status == 200
+        children = subprocess.run(["pgrep", "-f", "-g", str(server.pid), "run_huey"], capture_output=True, text=True)
+        assert children.stdout.strip(), "the worker is not running"
+    finally:
+        os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
+        output = server.communicate(timeout=30)[0].decode()
+    assert server.returncode == 0, output
+    leftover = subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""
