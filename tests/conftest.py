@@ -61,3 +61,12 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Services called directly by a test speak English; pages choose their own language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
