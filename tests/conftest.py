@@ -70,3 +70,42 @@ def english_outside_requests():
 
     with translation.override("en"):
         yield
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright. Without it the browser tests skip, unless
+    LEARNTRACE_REQUIRE_BROWSER=1 (as in CI), where a missing browser fails the run."""
+    required = os.environ.get("LEARNTRACE_REQUIRE_BROWSER") == "1"
+    if not os.path.exists(CHROMIUM):
+        if required:
+            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium) and LEARNTRACE_REQUIRE_BROWSER=1")
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package: chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """`new_page(phone=False)`: a page in a fresh browser context (its own cookies)."""
+    contexts = []
+
+    def make(phone=False):
+        options = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True} if phone else {}
+        context = browser.new_context(**options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -129,3 +129,8 @@ def test_switching_language_needs_csrf(org):
     client = Client(enforce_csrf_checks=True)
     client.force_login(org.learner.user)
     assert client.post(reverse("accounts:language"), {"language": "en"}).status_code == 403
+
+
+def test_the_browsers_language_does_not_override_the_configured_one(org, client):
+    response = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="zh-hans"' in response.text

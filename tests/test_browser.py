@@ -1,0 +1,93 @@
+"""User flows in a real browser: logging in as each role in both languages,
+and an organisation import from upload to confirmation."""
+
+import csv
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
+
+ROLE_TEXT = {
+    "en": {"learner": "Learner", "head": "Department head", "admin": "Training admin", "auditor": "Auditor",
+           "roles": "Your roles:", "login": "Log in", "logout": "Log out"},
+    "zh-hans": {"learner": "学员", "head": "部门负责人", "admin": "培训管理员", "auditor": "审计员",
+                "roles": "您的角色:", "login": "登录", "logout": "退出登录"},
+}
+
+
+def log_in(page, base_url, username, language):
+    page.goto(f"{base_url}/accounts/login/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")  # a fresh visitor gets Chinese
+    if language == "en":
+        with page.expect_navigation():
+            page.select_option("#language-select", "en")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name=ROLE_TEXT[language]["login"], exact=True).click()
+    expect(page.get_by_text(ROLE_TEXT[language]["roles"])).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("who", ["learner", "head", "admin", "auditor"])
+def test_each_role_logs_in_and_sees_its_own_menu(live_server, org, new_page, who, language):
+    page = new_page(phone=(who == "learner"))
+    log_in(page, live_server.url, who, language)
+    text = ROLE_TEXT[language]
+    expect(page.locator(f".badge.role-{ {'head': 'department_head', 'admin': 'training_admin'}.get(who, who) }"))\
+        .to_have_text(text[who])
+    nav = page.locator("header nav")
+    import_link = nav.locator("a[href='/org/import/']")
+    employees_link = nav.locator("a[href='/org/employees/']")
+    expect(import_link).to_have_count(1 if who == "admin" else 0)
+    expect(employees_link).to_have_count(0 if who == "learner" else 1)
+    page.get_by_role("button", name=text["logout"]).click()
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/")
+
+
+def test_a_head_sees_only_their_department_in_the_browser(live_server, org, new_page):
+    page = new_page()
+    log_in(page, live_server.url, "head", "en")
+    page.goto(f"{live_server.url}/org/employees/")
+    expect(page.get_by_role("link", name=org.learner.name)).to_be_visible()
+    expect(page.get_by_text(org.outsider.name)).to_have_count(0)
+    response = page.goto(f"{live_server.url}/org/employees/{org.outsider.pk}/")
+    assert response.status == 404
+
+
+def test_the_admin_imports_a_file_after_checking_it(live_server, org, new_page, tmp_path):
+    path = tmp_path / "people.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["工号", "姓名", "部门编码", "职级"])
+        writer.writerow(["B100", "新来的经理", "IM-CARD", "经理"])
+        writer.writerow(["B101", "另一位护士", "SURG", "员工"])
+    page = new_page()
+    log_in(page, live_server.url, "admin", "zh-hans")
+    page.get_by_role("link", name="导入", exact=True).click()
+    page.set_input_files("input[type=file]", str(path))
+    page.get_by_role("button", name="校验文件").click()
+    status = page.locator("#import-status")
+    expect(status).to_have_attribute("data-status", "validated")
+    expect(status.locator(".employees-created")).to_have_text("2")
+    page.get_by_role("button", name="立即导入").click()
+    expect(status).to_have_attribute("data-status", "applied")
+    page.goto(f"{live_server.url}/org/employees/?q=B10")
+    expect(page.get_by_role("link", name="新来的经理")).to_be_visible()
+    expect(page.get_by_role("link", name="另一位护士")).to_be_visible()
+
+
+def test_a_file_with_errors_shows_them_and_cannot_be_imported(live_server, org, new_page, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("employee_no,name,department_code\nB200,Someone,NOWHERE\nB200,Twice,IM\n", encoding="utf-8")
+    page = new_page()
+    log_in(page, live_server.url, "admin", "en")
+    page.goto(f"{live_server.url}/org/import/")
+    page.set_input_files("input[type=file]", str(path))
+    page.get_by_role("button", name="Check the file").click()
+    status = page.locator("#import-status")
+    expect(status).to_have_attribute("data-status", "invalid")
+    expect(status.locator("table.errors tbody tr")).to_have_count(2)
+    expect(status).to_contain_text("Unknown department “NOWHERE”")
+    expect(page.get_by_role("button", name="Import now")).to_have_count(0)
