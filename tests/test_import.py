@@ -178,7 +178,7 @@ def test_deactivating_employees_missing_from_a_whole_file(org, tmp_path):
     ("broken.xlsx", b"PK\x03\x04 this is not a zip archive at all", "damaged"),
     ("fake.xlsx", b"employee_no,name\nN1,x\n", "damaged"),
     ("binary.csv", b"PK\x03\x04\x00\x00", "not a CSV"),
-    ("missing.csv", "employee_no,name\nN1,x\n".encode(), "department code"),
+    ("missing.csv", b"employee_no,name\nN1,x\n", "department code"),
     ("unknown.csv", b"foo,bar\n1,2\n", "header row"),
     ("utf16.csv", "employee_no,name,department_code\nN1,x,IM\n".encode("utf-16"), "not a CSV"),
     ("latin.csv", b"employee_no,name,department_code\nN1,\xff\xff,IM\n", "UTF-8"),
@@ -206,7 +206,8 @@ def upload(client, path, **extra):
         return client.post(reverse("org:import"), {"file": handle, **extra})
 
 
-def test_the_web_flow_checks_then_imports_on_confirmation(org, client_for, tmp_path, django_capture_on_commit_callbacks):
+def test_the_web_flow_checks_then_imports_on_confirmation(org, client_for, tmp_path,
+                                                          django_capture_on_commit_callbacks):
     client = client_for(org.admin)
     path = write_csv(tmp_path / "people.csv", [person("W1"), person("W2", "SURG")])
     with django_capture_on_commit_callbacks(execute=True):

@@ -18,7 +18,7 @@ from learntrace.core.models import WorkerHeartbeat
 def test_the_heartbeat_is_a_periodic_task_every_minute():
     import datetime as dt
 
-    due = HUEY.read_periodic(dt.datetime(2026, 1, 1, 9, 17))  # what the scheduler would enqueue then
+    due = HUEY.read_periodic(dt.datetime(2026, 1, 1, 9, 17, tzinfo=dt.UTC))  # what the scheduler would enqueue then
     assert "worker_heartbeat" in {task.name for task in due}
 
 

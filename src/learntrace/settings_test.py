@@ -7,7 +7,7 @@ import tempfile
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="learntrace-test-"))
 
 from learntrace.settings import *  # noqa: E402,F403
-from learntrace.settings import DATABASES, DATA_DIR, HUEY  # noqa: E402
+from learntrace.settings import DATA_DIR, DATABASES, HUEY  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY = {**HUEY, "immediate": True}

@@ -130,7 +130,7 @@ class Table:
 
 def _canonical(header: str, columns: dict) -> str | None:
     text = re.sub(r"\s+", "", str(header or "")).lower().rstrip("*")
-    for key, (_required, label, aliases) in columns.items():
+    for key, (_required, _label, aliases) in columns.items():
         if text in {key, key.replace("_", ""), *(a.lower() for a in aliases)}:
             return key
     return None
