@@ -211,6 +211,9 @@ def _xlsx_tables(path: Path) -> list[Table]:
                     book.close()
 
             row_count = max((sheet.max_row or 1) - 1, 0)
+            if row_count == 0:
+                # Some writers leave the sheet's dimension at "A1": count the rows instead.
+                row_count = sum(1 for values in rows if any(v is not None for v in values))
             tables.append(Table(kind, title, mapping, open_rows, row_count))
     except zipfile.BadZipFile as exc:
         raise ImportFileError(_("The XLSX file is damaged or not really an XLSX file.")) from exc

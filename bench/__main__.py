@@ -1,0 +1,41 @@
+import argparse
+import json
+import platform
+import subprocess
+
+from bench import org_import
+
+BENCHMARKS = {"org_import": org_import.run}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.split("\n")[1].split()[1]
+    return f"{platform.node() and 'this machine'}: {cpu}, {subprocess.getoutput('nproc')} cores, {memory} GiB, " \
+           f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", default=list(BENCHMARKS), help="benchmarks to run")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    print(machine())
+    results = {}
+    for name in args.names:
+        results[name] = BENCHMARKS[name](rows=args.rows)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
