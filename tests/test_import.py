@@ -292,3 +292,29 @@ def test_the_command_fails_on_errors(org, tmp_path):
     with pytest.raises(CommandError, match="nothing was written"):
         call_command("import_org", str(path), verbosity=0)
     assert not Employee.objects.filter(employee_no="C1").exists()
+
+
+def test_uploaded_files_are_deleted_once_used_or_expired(org, client_for, tmp_path,
+                                                         django_capture_on_commit_callbacks):
+    from datetime import timedelta
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from learntrace.org.tasks import expire_unconfirmed_imports
+
+    client = client_for(org.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, write_csv(tmp_path / "a.csv", [person("X1")]))
+        upload(client, write_csv(tmp_path / "b.csv", [person("X2")]))
+    used, waiting = ImportBatch.objects.order_by("created_at")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("org:import_confirm", args=[used.pk]))
+    assert not Path(used.stored_path).exists()
+    assert Path(waiting.stored_path).exists()
+    assert expire_unconfirmed_imports() == 0
+    assert expire_unconfirmed_imports(now=timezone.now() + timedelta(days=2)) == 1
+    waiting.refresh_from_db()
+    assert waiting.status == ImportBatch.Status.EXPIRED and not Path(waiting.stored_path).exists()
+    assert client.post(reverse("org:import_confirm", args=[waiting.pk])).status_code == 302
+    assert not Employee.objects.filter(employee_no="X2").exists()

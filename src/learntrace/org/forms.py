@@ -103,7 +103,8 @@ class ImportUploadForm(forms.Form):
 
 class EmployeeFilterForm(forms.Form):
     q = forms.CharField(label=_("search"), required=False)
-    department = forms.ModelChoiceField(label=_("department"), queryset=Department.objects.none(), required=False)
+    department = forms.ModelChoiceField(label=_("department"), queryset=Department.objects.none(), required=False,
+                                        empty_label=_("all departments"))
     level = forms.ChoiceField(label=_("level"), required=False)
     status = forms.ChoiceField(label=_("status"), required=False, choices=[
         ("active", _("active")), ("inactive", _("inactive")), ("all", _("all")),

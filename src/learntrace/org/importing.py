@@ -335,13 +335,9 @@ def _clean_employee(row: dict, error: Callable[[str, str], None]) -> dict | None
     for key in ("employee_no", "name", "department_code"):
         if not row.get(key):
             bad(key, _("This column is required."))
-    values["employee_no"] = row.get("employee_no", "")[:64]
-    values["name"] = row.get("name", "")[:200]
     values["department_code"] = row.get("department_code", "")
-    if len(row.get("employee_no", "")) > 64:
-        bad("employee_no", _("At most 64 characters."))
-    for key, limit in (("position", 200), ("mobile", 32), ("dingtalk_user_id", 128),
-                       ("wecom_user_id", 128), ("feishu_user_id", 128)):
+    for key, limit in (("employee_no", 64), ("name", 200), ("position", 200), ("mobile", 32),
+                       ("dingtalk_user_id", 128), ("wecom_user_id", 128), ("feishu_user_id", 128)):
         values[key] = row.get(key, "")
         if len(values[key]) > limit:
             bad(key, _("At most %(limit)d characters.") % {"limit": limit})
@@ -448,13 +444,15 @@ class OrgImport:
             if not name:
                 error("name", _("This column is required."))
             if len(code) > 64:
-                error("code", _("At most 64 characters."))
+                error("code", _("At most %(limit)d characters.") % {"limit": 64})
+            if len(name) > 200:
+                error("name", _("At most %(limit)d characters.") % {"limit": 200})
             if code and code in rows:
                 error("code", _("Department code “%(code)s” appears twice (first in row %(row)d).")
                       % {"code": code, "row": rows[code]["row"]})
                 continue
             if code and name:
-                rows[code] = {"row": row_number, "name": name[:200], "parent_code": row.get("parent_code", "")}
+                rows[code] = {"row": row_number, "name": name, "parent_code": row.get("parent_code", "")}
             self._tick(1, result.total_rows)
 
         existing = {d.code: d for d in Department.objects.select_related("parent")}

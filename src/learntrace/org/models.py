@@ -150,6 +150,7 @@ class ImportBatch(models.Model):
         APPLYING = "applying", _("Importing")
         APPLIED = "applied", _("Imported")
         FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired: upload the file again")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     file_name = models.CharField(_("file"), max_length=255)

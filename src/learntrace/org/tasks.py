@@ -1,11 +1,14 @@
-"""Background work of the organisation: running uploaded imports."""
+"""Background work of the organisation: running uploaded imports, and removing
+uploaded files (they hold personal data) once they are no longer needed."""
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.cache import cache
 from django.utils import timezone, translation
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from learntrace.org.importing import ImportFileError, OrgImport
 from learntrace.org.models import ImportBatch
@@ -44,6 +47,9 @@ def _finish(batch: ImportBatch, status: str, result=None, file_error: str = "") 
         batch.error_count = 1
     batch.save()
     cache.delete(progress_key(batch.pk))
+    if status != ImportBatch.Status.VALIDATED:
+        # Only a checked file waiting for confirmation is read again.
+        Path(batch.stored_path).unlink(missing_ok=True)
 
 
 def _claim(batch_id, from_status: str, to_status: str) -> ImportBatch | None:
@@ -90,3 +96,23 @@ def apply_import(batch_id, actor_id) -> None:
         _finish(batch, ImportBatch.Status.FAILED, file_error="internal error; see the server log")
         raise
     _finish(batch, ImportBatch.Status.APPLIED if result.ok else ImportBatch.Status.INVALID, result)
+
+
+UNCONFIRMED_UPLOAD_LIFETIME = timedelta(days=1)
+
+
+def expire_unconfirmed_imports(now=None) -> int:
+    """Files checked but never confirmed are deleted after a day; the batch says so."""
+    cutoff = (now or timezone.now()) - UNCONFIRMED_UPLOAD_LIFETIME
+    expired = 0
+    for batch in ImportBatch.objects.filter(status=ImportBatch.Status.VALIDATED, created_at__lt=cutoff):
+        if ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.VALIDATED).update(
+                status=ImportBatch.Status.EXPIRED):
+            Path(batch.stored_path).unlink(missing_ok=True)
+            expired += 1
+    return expired
+
+
+@db_periodic_task(crontab(minute="17"))
+def expire_unconfirmed_imports_hourly() -> None:
+    expire_unconfirmed_imports()
