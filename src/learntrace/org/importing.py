@@ -13,13 +13,14 @@ import csv
 import datetime as dt
 import io
 import re
+import secrets
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -68,6 +69,11 @@ TRUE_WORDS = {"1", "true", "yes", "y", "是", "在职"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "离职"}
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"
+
+
+def _unusable_password() -> str:
+    # What make_password(None) makes, with one urandom call instead of forty random.choice calls.
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20)
 
 
 class ImportFileError(Exception):
@@ -577,7 +583,7 @@ class OrgImport:
             taken = set(User.objects.filter(username__in=numbers, employee__isnull=False)
                         .values_list("username", flat=True))
             new_users = [
-                User(username=e.employee_no, email=e.email, is_active=e.is_active, password=make_password(None))
+                User(username=e.employee_no, email=e.email, is_active=e.is_active, password=_unusable_password())
                 for e in to_create if e.employee_no not in users and e.employee_no not in taken
             ]
             for user in User.objects.bulk_create(new_users):
