@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "learntrace.core",
     "learntrace.accounts",
     "learntrace.org",
+    "learntrace.catalog",
+    "learntrace.records",
+    "learntrace.plans",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,166 @@
+"""Learning plans: who must learn what, by when, period after period."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
+from learntrace.org.models import Department, Employee
+
+
+class PeriodType(models.TextChoices):
+    ONE_OFF = "one_off", _("One-off")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    YEARLY = "yearly", _("Yearly")
+
+
+class LearningPlan(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    period_type = models.CharField(_("period"), max_length=16, choices=PeriodType.choices,
+                                   default=PeriodType.MONTHLY)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True, help_text=_("Only for one-off plans."))
+    due_day = models.PositiveSmallIntegerField(
+        _("due day"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_("Day of the period's last month by which it is due (clamped to the month's last day)."),
+    )
+
+    # The audience: anyone matching every kind of criterion given (departments,
+    # levels, positions, tags; any value within one kind), plus the named people.
+    audience_levels = models.JSONField(_("levels"), default=list, blank=True)
+    audience_positions = models.JSONField(_("positions"), default=list, blank=True)
+    audience_tags = models.JSONField(_("tags"), default=list, blank=True)
+    audience_employees = models.ManyToManyField(Employee, verbose_name=_("named people"), blank=True,
+                                                related_name="+")
+
+    counted_categories = models.ManyToManyField(
+        Category, verbose_name=_("counted categories"), blank=True, related_name="+",
+        help_text=_("Only time in courses of these categories counts towards the hours; none selected: all."),
+    )
+    min_total_seconds = models.PositiveIntegerField(_("minimum hours in total"), default=0)
+    min_video_seconds = models.PositiveIntegerField(_("minimum hours of video"), default=0)
+    min_document_seconds = models.PositiveIntegerField(_("minimum hours of documents"), default=0)
+    min_offline_seconds = models.PositiveIntegerField(_("minimum hours of offline meetings"), default=0)
+    min_live_seconds = models.PositiveIntegerField(_("minimum hours of live meetings"), default=0)
+    requires_reflection = models.BooleanField(_("reflection required"), default=False)
+    reflection_min_chars = models.PositiveIntegerField(_("minimum reflection length (characters)"), default=0)
+    required_courses = models.ManyToManyField(Course, through="PlanItem", verbose_name=_("required courses"),
+                                              blank=True, related_name="plans")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("learning plan")
+        verbose_name_plural = _("learning plans")
+
+    def __str__(self):
+        return self.name
+
+    def kind_targets(self) -> dict[str, int]:
+        return {
+            CourseKind.VIDEO: self.min_video_seconds, CourseKind.DOCUMENT: self.min_document_seconds,
+            CourseKind.OFFLINE: self.min_offline_seconds, CourseKind.LIVE: self.min_live_seconds,
+        }
+
+
+class PlanDepartment(models.Model):
+    plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="audience_departments")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    include_subtree = models.BooleanField(_("with sub-departments"), default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "department"], name="unique_plan_department")]
+
+
+class PlanItem(models.Model):
+    plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="items")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "course"], name="unique_plan_course")]
+
+
+class PlanCreditTarget(models.Model):
+    """At least `min_credits` per calendar year, of one credit class and/or category (blank: any)."""
+
+    plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="credit_targets")
+    credit_class = models.ForeignKey(CreditClass, verbose_name=_("credit class"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    min_credits = models.DecimalField(_("minimum credits per year"), max_digits=6, decimal_places=2,
+                                      validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["id"]
+
+
+class PlanPeriod(models.Model):
+    plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="periods")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()  # exclusive
+    due_at = models.DateTimeField()  # end of the due day
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [models.UniqueConstraint(fields=["plan", "starts_at"], name="unique_plan_period")]
+        indexes = [models.Index(fields=["starts_at", "ends_at"])]
+
+    def __str__(self):
+        return f"{self.plan} {self.starts_at:%Y-%m-%d}"
+
+
+class Assignment(models.Model):
+    """One person owing one plan for one period; kept in step with the audience."""
+
+    period = models.ForeignKey(PlanPeriod, on_delete=models.CASCADE, related_name="assignments")
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="assignments")
+    joined_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "employee"], name="unique_assignment")]
+        indexes = [models.Index(fields=["employee", "removed_at"])]
+
+
+class Reflection(models.Model):
+    """学习心得: written by the learner for one assignment, reviewed by a training admin."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Accepted")
+        RETURNED = "returned", _("Returned for changes")
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="reflection")
+    text = models.TextField(_("reflection"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(_("comment"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def editable(self) -> bool:
+        return self.status in {self.Status.DRAFT, self.Status.RETURNED}
+
+

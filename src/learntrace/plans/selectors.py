@@ -1,0 +1,210 @@
+"""Reading progress: what each person has done and still owes, per plan and period.
+
+Everything is derived from the learning records with a bounded number of grouped
+queries per call, whatever the number of people (no query per person)."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from learntrace.catalog.models import CourseKind
+from learntrace.plans.models import Assignment, PlanPeriod, Reflection
+from learntrace.plans.periods import local_zone, start_of_day
+from learntrace.records.models import Completion, CourseProgress, CreditedTime
+
+NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
+
+
+@dataclass
+class Hours:
+    done: int  # seconds
+    target: int
+
+    @property
+    def owed(self) -> int:
+        return max(self.target - self.done, 0)
+
+    @property
+    def met(self) -> bool:
+        return self.done >= self.target
+
+
+@dataclass
+class ItemState:
+    course: object
+    state: str
+    percent: int = 0
+    completed_at: dt.datetime | None = None
+
+
+@dataclass
+class CreditState:
+    target: object  # PlanCreditTarget
+    done: Decimal
+
+    @property
+    def owed(self) -> Decimal:
+        return max(self.target.min_credits - self.done, Decimal("0"))
+
+    @property
+    def met(self) -> bool:
+        return self.done >= self.target.min_credits
+
+
+@dataclass
+class Progress:
+    assignment: Assignment
+    total: Hours
+    by_kind: dict = field(default_factory=dict)  # kind -> Hours, only kinds with a target
+    items: list = field(default_factory=list)
+    credits: list = field(default_factory=list)
+    credits_by_class: dict = field(default_factory=dict)  # (class, category) names -> credits this year
+    reflection: Reflection | None = None
+
+    @property
+    def period(self) -> PlanPeriod:
+        return self.assignment.period
+
+    @property
+    def plan(self):
+        return self.assignment.period.plan
+
+    @property
+    def reflection_met(self) -> bool:
+        if not self.plan.requires_reflection:
+            return True
+        return self.reflection is not None and self.reflection.status in {
+            Reflection.Status.SUBMITTED, Reflection.Status.ACCEPTED}
+
+    @property
+    def complete(self) -> bool:
+        return (self.total.met and all(h.met for h in self.by_kind.values())
+                and all(i.state == COMPLETED for i in self.items) and all(c.met for c in self.credits)
+                and self.reflection_met)
+
+    @property
+    def items_done(self) -> int:
+        return sum(1 for i in self.items if i.state == COMPLETED)
+
+    def days_left(self, now: dt.datetime | None = None) -> int:
+        now = now or timezone.now()
+        return (timezone.localtime(self.period.due_at, local_zone()).date()
+                - timezone.localtime(now, local_zone()).date()).days - 1
+
+
+def year_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    year = timezone.localtime(moment, local_zone()).year
+    return start_of_day(dt.date(year, 1, 1)), start_of_day(dt.date(year + 1, 1, 1))
+
+
+def progress_for(assignments) -> list[Progress]:
+    """Progress of each assignment (with period and plan selected), in the order given."""
+    assignments = list(assignments)
+    by_period = defaultdict(list)
+    for assignment in assignments:
+        by_period[assignment.period_id].append(assignment)
+    results = {}
+    for period_assignments in by_period.values():
+        for progress in _progress_of_period(period_assignments):
+            results[progress.assignment.pk] = progress
+    return [results[a.pk] for a in assignments]
+
+
+def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
+    period = assignments[0].period
+    plan = period.plan
+    employee_ids = [a.employee_id for a in assignments]
+    categories = list(plan.counted_categories.values_list("pk", flat=True))
+
+    time_facts = CreditedTime.objects.filter(
+        employee_id__in=employee_ids, occurred_at__gte=period.starts_at, occurred_at__lt=period.ends_at)
+    if categories:
+        time_facts = time_facts.filter(category_id__in=categories)
+    seconds = defaultdict(lambda: defaultdict(int))
+    for row in time_facts.values("employee_id", "kind").annotate(total=Sum("seconds")):
+        seconds[row["employee_id"]][row["kind"]] = row["total"]
+
+    courses = [item.course for item in plan.items.select_related("course")]
+    course_ids = [c.pk for c in courses]
+    completions = {}
+    if courses:
+        completion_window = Q(completed_at__lt=period.ends_at)
+        if plan.period_type != "one_off":
+            completion_window &= Q(completed_at__gte=period.starts_at)
+        for employee_id, course_id, completed_at in Completion.objects.filter(
+                completion_window, employee_id__in=employee_ids, course_id__in=course_ids
+        ).values_list("employee_id", "course_id", "completed_at"):
+            completions[(employee_id, course_id)] = completed_at
+    started = {(p.employee_id, p.course_id): p for p in CourseProgress.objects.filter(
+        employee_id__in=employee_ids, course_id__in=course_ids).select_related("course")} if courses else {}
+
+    targets = list(plan.credit_targets.select_related("credit_class", "category"))
+    year_start, year_end = year_bounds(period.starts_at)
+    credit_rows = defaultdict(list)
+    for row in Completion.objects.filter(
+            employee_id__in=employee_ids, completed_at__gte=year_start, completed_at__lt=year_end
+    ).values("employee_id", "credit_class_id", "category_id").annotate(total=Sum("credits")):
+        credit_rows[row["employee_id"]].append(row)
+
+    reflections = {r.assignment_id: r for r in Reflection.objects.filter(assignment__in=assignments)} \
+        if plan.requires_reflection else {}
+
+    kind_targets = {kind: target for kind, target in plan.kind_targets().items() if target}
+    results = []
+    for assignment in assignments:
+        done = seconds[assignment.employee_id]
+        items = []
+        for course in courses:
+            completed_at = completions.get((assignment.employee_id, course.pk))
+            progress = started.get((assignment.employee_id, course.pk))
+            if completed_at:
+                items.append(ItemState(course, COMPLETED, 100, completed_at))
+            elif progress is not None:
+                items.append(ItemState(course, IN_PROGRESS, progress.percent))
+            else:
+                items.append(ItemState(course, NOT_STARTED))
+        credit_states = []
+        rows = credit_rows[assignment.employee_id]
+        for target in targets:
+            total = sum((r["total"] for r in rows
+                         if (target.credit_class_id is None or r["credit_class_id"] == target.credit_class_id)
+                         and (target.category_id is None or r["category_id"] == target.category_id)), Decimal("0"))
+            credit_states.append(CreditState(target, total))
+        results.append(Progress(
+            assignment=assignment,
+            total=Hours(sum(done.values()), plan.min_total_seconds),
+            by_kind={kind: Hours(done.get(kind, 0), target) for kind, target in kind_targets.items()},
+            items=items,
+            credits=credit_states,
+            reflection=reflections.get(assignment.pk),
+        ))
+    return results
+
+
+def current_assignments(employee, *, now: dt.datetime | None = None):
+    now = now or timezone.now()
+    return (Assignment.objects.filter(employee=employee, removed_at__isnull=True,
+                                      period__starts_at__lte=now, period__ends_at__gt=now,
+                                      period__plan__status="published")
+            .select_related("period__plan").order_by("period__due_at", "period__plan__name"))
+
+
+def past_assignments(employee, *, now: dt.datetime | None = None):
+    now = now or timezone.now()
+    return (Assignment.objects.filter(employee=employee, period__ends_at__lte=now)
+            .select_related("period__plan").order_by("-period__starts_at", "period__plan__name"))
+
+
+def credits_this_year(employee, *, now: dt.datetime | None = None) -> list[dict]:
+    """Credits earned this calendar year by class and category, for "my learning"."""
+    start, end = year_bounds(now or timezone.now())
+    return list(Completion.objects.filter(employee=employee, completed_at__gte=start, completed_at__lt=end)
+                .values("credit_class__name", "credit_class__name_en", "category__name", "category__name_en")
+                .annotate(total=Sum("credits")).order_by("credit_class__name", "category__name"))
+
+
+KINDS = [CourseKind.VIDEO, CourseKind.DOCUMENT, CourseKind.OFFLINE, CourseKind.LIVE]

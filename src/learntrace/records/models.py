@@ -1,0 +1,92 @@
+"""Learning records: the facts that progress is derived from.
+
+Video and document tracking, meeting check-ins, imports and quizzes feed these
+tables through `records.services`; plans, reports and the training file read
+them. Facts are appended, never updated: `CreditedTime`, `Completion` and
+`QuizAttempt`. `CourseProgress` is the materialised state of one person on one
+course, kept by the same services so that pages never scan the facts.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Quiz
+from learntrace.org.models import Employee
+
+
+class Source(models.TextChoices):
+    TRACKING = "tracking", _("Automatic tracking")
+    CHECKIN = "checkin", _("Meeting check-in")
+    MANUAL = "manual", _("Entered by an admin")
+    IMPORTED = "imported", _("Imported history")
+    QUIZ = "quiz", _("Quiz")
+
+
+class CreditedTime(models.Model):
+    """Seconds of learning credited to a person for a course, attributed to the moment
+    they were first learned (which decides the period they count in)."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="credited_times")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="credited_times")
+    # Copied from the course when recorded: later edits of a course do not rewrite history.
+    kind = models.CharField(max_length=16, choices=CourseKind.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    seconds = models.PositiveIntegerField()
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["employee", "occurred_at"]), models.Index(fields=["course", "occurred_at"])]
+        constraints = [models.CheckConstraint(condition=models.Q(seconds__gt=0), name="credited_time_positive")]
+
+
+class Completion(models.Model):
+    """A course completed by a person, with the credits it awarded (once per person and course)."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="completions")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="completions")
+    completed_at = models.DateTimeField()
+    credits = models.DecimalField(max_digits=6, decimal_places=2)
+    credit_class = models.ForeignKey(CreditClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["employee", "completed_at"])]
+        constraints = [models.UniqueConstraint(fields=["employee", "course"], name="one_completion_per_course")]
+
+
+class QuizAttempt(models.Model):
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="quiz_attempts")
+    quiz = models.ForeignKey(Quiz, on_delete=models.PROTECT, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    answers = models.JSONField()  # {question id: [choice ids]}
+    score = models.PositiveSmallIntegerField()  # percent
+    passed = models.BooleanField()
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["submitted_at"]
+        constraints = [models.UniqueConstraint(fields=["employee", "quiz", "number"], name="one_attempt_number")]
+
+
+class CourseProgress(models.Model):
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="course_progress")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="progress")
+    first_started_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+    credited_seconds = models.PositiveIntegerField(default=0)
+    quiz_passed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["employee", "course"], name="one_progress_per_course")]
+
+    @property
+    def percent(self) -> int:
+        required = self.course.required_seconds
+        if self.completed_at:
+            return 100
+        return min(99, self.credited_seconds * 100 // required) if required else 0

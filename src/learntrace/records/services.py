@@ -1,0 +1,109 @@
+"""Recording learning facts. Tracking, check-in, imports and quizzes call these
+functions; nothing else writes the record tables."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest, Least
+
+from learntrace.catalog.models import Course, Quiz
+from learntrace.org.models import Employee
+from learntrace.records.models import Completion, CourseProgress, CreditedTime, QuizAttempt, Source
+
+
+def _progress(employee: Employee, course: Course, at: datetime) -> CourseProgress:
+    progress, _created = CourseProgress.objects.get_or_create(
+        employee=employee, course=course, defaults={"first_started_at": at, "last_activity_at": at}
+    )
+    return progress
+
+
+@transaction.atomic
+def record_credited_time(*, employee: Employee, course: Course, seconds: int, occurred_at: datetime,
+                         source: str = Source.TRACKING) -> CreditedTime:
+    if seconds <= 0:
+        raise ValueError("credited seconds must be positive")
+    fact = CreditedTime.objects.create(
+        employee=employee, course=course, kind=course.kind, category_id=course.category_id,
+        seconds=seconds, occurred_at=occurred_at, source=source,
+    )
+    progress = _progress(employee, course, occurred_at)
+    CourseProgress.objects.filter(pk=progress.pk).update(
+        credited_seconds=F("credited_seconds") + seconds,
+        first_started_at=Least(F("first_started_at"), occurred_at),
+        last_activity_at=Greatest(F("last_activity_at"), occurred_at),
+    )
+    complete_if_done(employee=employee, course=course, at=occurred_at, source=source)
+    return fact
+
+
+def _requirements_met(progress: CourseProgress, course: Course) -> bool:
+    if progress.credited_seconds < course.required_seconds:
+        return False
+    return not course.has_quiz or progress.quiz_passed_at is not None
+
+
+@transaction.atomic
+def complete_if_done(*, employee: Employee, course: Course, at: datetime, source: str) -> Completion | None:
+    """Stamp the completion once the course's threshold (and its quiz, if any) is met."""
+    progress = CourseProgress.objects.select_for_update().filter(employee=employee, course=course).first()
+    if progress is None or progress.completed_at is not None or not _requirements_met(progress, course):
+        return None
+    return record_completion(employee=employee, course=course, completed_at=at, source=source)
+
+
+@transaction.atomic
+def record_completion(*, employee: Employee, course: Course, completed_at: datetime,
+                      source: str) -> Completion | None:
+    """Record that `employee` completed `course`; a second completion is ignored (returns None)."""
+    try:
+        with transaction.atomic():
+            completion = Completion.objects.create(
+                employee=employee, course=course, completed_at=completed_at,
+                credits=course.credits or Decimal("0"), credit_class_id=course.credit_class_id,
+                category_id=course.category_id, source=source,
+            )
+    except IntegrityError:
+        return None
+    progress = _progress(employee, course, completed_at)
+    CourseProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
+        completed_at=completed_at, last_activity_at=Greatest(F("last_activity_at"), completed_at)
+    )
+    return completion
+
+
+def grade(quiz: Quiz, answers: dict[int, set[int]]) -> int:
+    """Percentage of questions answered exactly right (every correct choice, no wrong one)."""
+    questions = list(quiz.questions.prefetch_related("choices"))
+    if not questions:
+        return 0
+    right = sum(
+        1 for q in questions
+        if answers.get(q.pk, set()) == {c.pk for c in q.choices.all() if c.is_correct}
+    )
+    return right * 100 // len(questions)
+
+
+class QuizClosed(Exception):
+    """No attempts left, or the quiz was already passed."""
+
+
+@transaction.atomic
+def submit_quiz(*, employee: Employee, quiz: Quiz, answers: dict[int, set[int]], at: datetime) -> QuizAttempt:
+    # Lock the person's progress row so that two tabs cannot both use the last attempt.
+    progress = _progress(employee, quiz.course, at)
+    progress = CourseProgress.objects.select_for_update().get(pk=progress.pk)
+    used = QuizAttempt.objects.filter(employee=employee, quiz=quiz).count()
+    if progress.quiz_passed_at is not None or used >= quiz.attempts_allowed:
+        raise QuizClosed
+    score = grade(quiz, answers)
+    attempt = QuizAttempt.objects.create(
+        employee=employee, quiz=quiz, number=used + 1, score=score, passed=score >= quiz.pass_mark,
+        answers={str(k): sorted(v) for k, v in answers.items()}, submitted_at=at,
+    )
+    if attempt.passed:
+        CourseProgress.objects.filter(pk=progress.pk).update(quiz_passed_at=at)
+        complete_if_done(employee=employee, course=quiz.course, at=at, source=Source.QUIZ)
+    return attempt
