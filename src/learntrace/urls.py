@@ -5,5 +5,7 @@ urlpatterns = [
     path("", include("learntrace.core.urls")),
     path("accounts/", include("learntrace.accounts.urls")),
     path("org/", include("learntrace.org.urls")),
+    path("catalog/", include("learntrace.catalog.urls")),
+    path("plans/", include("learntrace.plans.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -193,6 +193,16 @@ def current_assignments(employee, *, now: dt.datetime | None = None):
             .select_related("period__plan").order_by("period__due_at", "period__plan__name"))
 
 
+def current_assignments_of(employees, *, now: dt.datetime | None = None):
+    """Open assignments of a set of people (a department head's subtree, everyone for an admin)."""
+    now = now or timezone.now()
+    return (Assignment.objects.filter(employee__in=employees, removed_at__isnull=True,
+                                      period__starts_at__lte=now, period__ends_at__gt=now,
+                                      period__plan__status="published")
+            .select_related("period__plan", "employee__department")
+            .order_by("employee__department__path", "employee__employee_no", "period__plan__name"))
+
+
 def past_assignments(employee, *, now: dt.datetime | None = None):
     now = now or timezone.now()
     return (Assignment.objects.filter(employee=employee, period__ends_at__lte=now)

@@ -10,7 +10,15 @@ from django.utils.translation import gettext as _
 
 from learntrace.core.audit import record_change
 from learntrace.plans.audience import audience, audience_condition
-from learntrace.plans.models import Assignment, LearningPlan, PeriodType, PlanPeriod, Reflection
+from learntrace.plans.models import (
+    Assignment,
+    LearningPlan,
+    PeriodType,
+    PlanDepartment,
+    PlanItem,
+    PlanPeriod,
+    Reflection,
+)
 from learntrace.plans.periods import local_zone, period_bounds
 
 # A plan published with a start long ago gets at most this many periods of history.
@@ -29,6 +37,27 @@ def check_publishable(plan: LearningPlan) -> None:
         errors.append(_("A one-off plan needs an end date."))
     if errors:
         raise ValidationError(errors)
+
+
+@transaction.atomic
+def plan_configure(*, actor, plan: LearningPlan, departments, levels, positions, tags, people, courses,
+                   now: dt.datetime | None = None) -> LearningPlan:
+    """Set a saved plan's audience and required courses; a published plan's open periods follow at once."""
+    plan.audience_levels, plan.audience_positions, plan.audience_tags = levels, positions, tags
+    plan.save(update_fields=["audience_levels", "audience_positions", "audience_tags", "updated_at"])
+    plan.audience_departments.all().delete()
+    PlanDepartment.objects.bulk_create([
+        PlanDepartment(plan=plan, department=department, include_subtree=subtree)
+        for department, subtree in departments
+    ])
+    plan.audience_employees.set(people)
+    plan.items.all().delete()
+    PlanItem.objects.bulk_create([PlanItem(plan=plan, course=course, position=i) for i, course in enumerate(courses)])
+    record_change(actor=actor, action="configure", obj=plan, summary=plan.name)
+    if plan.status == LearningPlan.Status.PUBLISHED:
+        check_publishable(plan)
+        ensure_periods(plan, now=now)
+    return plan
 
 
 @transaction.atomic

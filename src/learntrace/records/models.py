@@ -71,6 +71,9 @@ class QuizAttempt(models.Model):
         ordering = ["submitted_at"]
         constraints = [models.UniqueConstraint(fields=["employee", "quiz", "number"], name="one_attempt_number")]
 
+    def __str__(self):
+        return f"{self.employee} {self.quiz} #{self.number}: {self.score}%"
+
 
 class CourseProgress(models.Model):
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="course_progress")
@@ -83,6 +86,9 @@ class CourseProgress(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["employee", "course"], name="one_progress_per_course")]
+
+    def __str__(self):
+        return f"{self.employee} {self.course}: {self.credited_seconds} s"
 
     @property
     def percent(self) -> int:

@@ -1,0 +1,167 @@
+"""Pages of the catalogue: courses, their media and quizzes, categories and credit classes."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from learntrace.catalog.access import access_course, visible_courses
+from learntrace.catalog.forms import CategoryForm, CourseForm, CreditClassForm, QuestionForm, QuizForm
+from learntrace.catalog.media import ranged_file_response
+from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Question, Quiz
+from learntrace.core.audit import record_change
+from learntrace.org.access import admin_required, login_required, roles_of
+from learntrace.org.models import Employee
+from learntrace.records.models import CourseProgress, QuizAttempt
+from learntrace.records.services import QuizClosed, submit_quiz
+
+
+@login_required
+def course_list(request):
+    courses = visible_courses(request.user)
+    kind, category = request.GET.get("kind", ""), request.GET.get("category", "")
+    if kind in CourseKind.values:
+        courses = courses.filter(kind=kind)
+    if category.isdigit():
+        courses = courses.filter(category_id=int(category))
+    page = Paginator(courses, 50).get_page(request.GET.get("page"))
+    return render(request, "catalog/course_list.html", {
+        "page": page, "kinds": CourseKind.choices, "categories": Category.objects.filter(is_active=True),
+        "kind": kind, "category": category,
+    })
+
+
+@admin_required
+def course_edit(request, course_id=None):
+    course = get_object_or_404(Course, pk=course_id) if course_id else Course(created_by=request.user)
+    form = CourseForm(request.POST or None, request.FILES or None, instance=course)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            record_change(actor=request.user, action="update" if course_id else "create", obj=saved,
+                          summary=saved.title)
+        messages.success(request, _("Course saved."))
+        return redirect("catalog:course", course_id=saved.pk)
+    return render(request, "catalog/course_form.html", {"form": form, "course": course})
+
+
+@login_required
+def course_detail(request, course_id):
+    course = access_course(request.user, course_id)
+    employee_id = roles_of(request.user).employee_id
+    progress = CourseProgress.objects.filter(employee_id=employee_id, course=course).first() \
+        if employee_id else None
+    quiz = Quiz.objects.filter(course=course).first()
+    attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id)) if quiz and employee_id else []
+    return render(request, "catalog/course_detail.html", {
+        "course": course, "progress": progress, "quiz": quiz, "attempts": attempts,
+    })
+
+
+@login_required
+def course_media(request, course_id, which):
+    course = access_course(request.user, course_id)
+    field = course.video_file if which == "video" else course.document_file
+    if not field:
+        raise Http404
+    return ranged_file_response(request, field.path)
+
+
+@login_required
+def quiz_take(request, course_id):
+    course = access_course(request.user, course_id)
+    quiz = get_object_or_404(Quiz.objects.prefetch_related("questions__choices"), course=course)
+    employee_id = roles_of(request.user).employee_id
+    if employee_id is None:
+        raise Http404
+    attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id))
+    error = ""
+    if request.method == "POST":
+        answers = {}
+        for question in quiz.questions.all():
+            valid = {c.pk for c in question.choices.all()}
+            picked = {int(v) for v in request.POST.getlist(f"q{question.pk}") if v.isdigit()}
+            answers[question.pk] = picked & valid
+        if any(not picked for picked in answers.values()):
+            error = _("Answer every question.")
+        else:
+            try:
+                attempt = submit_quiz(employee=Employee.objects.get(pk=employee_id), quiz=quiz, answers=answers,
+                                      at=timezone.now())
+            except QuizClosed:
+                messages.error(request, _("This quiz takes no more attempts."))
+            else:
+                if attempt.passed:
+                    messages.success(request, _("Passed with %(score)d%%.") % {"score": attempt.score})
+                else:
+                    messages.warning(request, _("%(score)d%%: below the pass mark of %(mark)d%%.")
+                                     % {"score": attempt.score, "mark": quiz.pass_mark})
+            return redirect("catalog:course", course_id=course.pk)
+    closed = any(a.passed for a in attempts) or len(attempts) >= quiz.attempts_allowed
+    return render(request, "catalog/quiz_take.html", {
+        "course": course, "quiz": quiz, "attempts": attempts, "closed": closed, "error": error,
+    })
+
+
+@admin_required
+def quiz_edit(request, course_id):
+    course = get_object_or_404(Course, pk=course_id)
+    quiz = Quiz.objects.filter(course=course).first() or Quiz(course=course)
+    quiz_form = QuizForm(request.POST if "save_quiz" in request.POST else None, instance=quiz)
+    question_form = QuestionForm(request.POST if "add_question" in request.POST else None)
+    if request.method == "POST":
+        if "save_quiz" in request.POST and quiz_form.is_valid():
+            quiz_form.save()
+            messages.success(request, _("Quiz saved."))
+            return redirect("catalog:quiz_edit", course_id=course.pk)
+        if "add_question" in request.POST and question_form.is_valid():
+            with transaction.atomic():
+                if quiz.pk is None:
+                    quiz.save()
+                question_form.save(quiz)
+            messages.success(request, _("Question added."))
+            return redirect("catalog:quiz_edit", course_id=course.pk)
+    questions = quiz.questions.prefetch_related("choices") if quiz.pk else []
+    return render(request, "catalog/quiz_edit.html", {
+        "course": course, "quiz": quiz, "quiz_form": quiz_form, "question_form": question_form,
+        "questions": questions,
+    })
+
+
+@require_POST
+@admin_required
+def question_delete(request, course_id, question_id):
+    question = get_object_or_404(Question, pk=question_id, quiz__course_id=course_id)
+    if question.quiz.attempts.exists():
+        messages.error(request, _("People have already answered this quiz; its questions can no longer change."))
+    else:
+        question.delete()
+        messages.success(request, _("Question removed."))
+    return redirect("catalog:quiz_edit", course_id=course_id)
+
+
+def _named_list(request, model, form_class, template, list_url, object_id=None):
+    instance = get_object_or_404(model, pk=object_id) if object_id else model()
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        record_change(actor=request.user, action="update" if object_id else "create", obj=saved, summary=saved.name)
+        messages.success(request, _("Saved."))
+        return redirect(list_url)
+    return render(request, template, {"form": form, "items": model.objects.all(), "editing": instance})
+
+
+@admin_required
+def categories(request, category_id=None):
+    return _named_list(request, Category, CategoryForm, "catalog/categories.html", "catalog:categories",
+                       category_id)
+
+
+@admin_required
+def credit_classes(request, credit_class_id=None):
+    return _named_list(request, CreditClass, CreditClassForm, "catalog/credit_classes.html",
+                       "catalog:credit_classes", credit_class_id)

@@ -1,0 +1,23 @@
+"""Who may see whose learning: the person, their department heads, training admins
+and auditors (see org.access); only the person writes their own reflection."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from learntrace.org.access import roles_of, visible_employees
+from learntrace.plans.models import Assignment
+
+
+def access_assignment(user, assignment_id, *, own: bool = False) -> Assignment:
+    """An assignment the user may read; with own=True, only the user's own (to write)."""
+    try:
+        assignment = Assignment.objects.select_related("period__plan", "employee__department").get(pk=assignment_id)
+    except (Assignment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if assignment.employee_id == roles_of(user).employee_id:
+        return assignment
+    if own:
+        raise PermissionDenied
+    if not visible_employees(user).filter(pk=assignment.employee_id).exists():
+        raise Http404
+    return assignment
