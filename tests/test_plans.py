@@ -255,3 +255,17 @@ def test_progress_for_many_people_uses_a_bounded_number_of_queries(org, catalog,
     assert len(assignments) >= 15  # 5 people × 3 periods
     with django_assert_max_num_queries(30):
         progress_for(assignments)
+
+
+def test_changing_an_employee_in_the_ui_updates_their_open_assignments(org, catalog, client_for,
+                                                                       django_capture_on_commit_callbacks):
+    plan = hospital_plan(org, catalog)
+    with time_machine.travel(at(2026, 3, 10, 9), tick=False):
+        services.publish_plan(actor=None, plan=plan)
+        data = {"employee_no": org.learner.employee_no, "name": org.learner.name, "department": org.a1.pk,
+                "level": "department_head", "is_active": "on"}
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(org.admin).post(f"/org/employees/{org.learner.pk}/edit/", data)
+        assert response.status_code == 302
+    march = PlanPeriod.objects.get(plan=plan, starts_at=at(2026, 3, 1))
+    assert Assignment.objects.filter(period=march, employee=org.learner, removed_at__isnull=True).exists()

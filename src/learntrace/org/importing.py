@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from learntrace.core.audit import record_change
 from learntrace.org.models import Department, Employee, Level
 from learntrace.org.services import department_save
+from learntrace.org.signals import employees_changed
 
 User = get_user_model()
 
@@ -407,6 +408,7 @@ class OrgImport:
                 result = self._run(apply=True, actor=actor)
                 if not result.ok:
                     raise _Rollback
+                transaction.on_commit(lambda: employees_changed.send(sender=Employee, employee_ids=None))
                 record_change(actor=actor, action="import", object_type="organisation",
                               summary=self.original_name, changes={
                                   k: (None, v) for k, v in result.counts.items() if v

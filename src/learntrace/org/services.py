@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from learntrace.core.audit import field_changes, record_change
 from learntrace.org.models import Department, Employee, Role, RoleGrant
+from learntrace.org.signals import employees_changed
 
 User = get_user_model()
 
@@ -81,6 +82,7 @@ def employee_save(*, actor, employee: Employee) -> Employee:
             employee.user = user
     employee.save()
     _sync_user_active(employee)
+    transaction.on_commit(lambda: employees_changed.send(sender=Employee, employee_ids=[employee.pk]))
     record_change(actor=actor, action="create" if is_new else "update", obj=employee,
                   summary=employee.employee_no, changes=field_changes(before, employee, EMPLOYEE_FIELDS))
     return employee
