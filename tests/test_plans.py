@@ -269,3 +269,20 @@ def test_changing_an_employee_in_the_ui_updates_their_open_assignments(org, cata
         assert response.status_code == 302
     march = PlanPeriod.objects.get(plan=plan, starts_at=at(2026, 3, 1))
     assert Assignment.objects.filter(period=march, employee=org.learner, removed_at__isnull=True).exists()
+
+
+def test_editing_a_plan_changes_open_periods_only(org, catalog):
+    plan = hospital_plan(org, catalog, starts_on=dt.date(2026, 1, 1))
+    with time_machine.travel(at(2026, 3, 10, 9), tick=False):
+        services.publish_plan(actor=None, plan=plan)
+        plan.min_total_seconds = 10 * HOUR
+        plan.save()
+        services.plan_configure(actor=None, plan=plan, departments=[(org.root, True)],
+                                levels=[Level.DEPARTMENT_HEAD], positions=[], tags=[], people=[],
+                                courses=[catalog.video])
+    january = PlanPeriod.objects.get(plan=plan, starts_at=at(2026, 1, 1))
+    march = PlanPeriod.objects.get(plan=plan, starts_at=at(2026, 3, 1))
+    assert january.targets["min_total_seconds"] == 8 * HOUR and january.targets["course_ids"] == []
+    assert march.targets["min_total_seconds"] == 10 * HOUR and march.targets["course_ids"] == [catalog.video.pk]
+    old = progress_for([Assignment.objects.get(period=january, employee=org.head)])[0]
+    assert old.total.target == 8 * HOUR and old.items == []

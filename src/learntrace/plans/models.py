@@ -76,6 +76,22 @@ class LearningPlan(models.Model):
             CourseKind.OFFLINE: self.min_offline_seconds, CourseKind.LIVE: self.min_live_seconds,
         }
 
+    def targets_snapshot(self) -> dict:
+        """What a period of this plan asks for, copied into the period when it opens (and while it
+        is open), so that editing the plan next month does not rewrite what last month asked."""
+        return {
+            "min_total_seconds": self.min_total_seconds,
+            "min_seconds_by_kind": {kind: seconds for kind, seconds in self.kind_targets().items() if seconds},
+            "course_ids": list(self.items.values_list("course_id", flat=True)),
+            "counted_category_ids": sorted(self.counted_categories.values_list("pk", flat=True)),
+            "credit_targets": [
+                {"credit_class_id": t.credit_class_id, "category_id": t.category_id, "min_credits": str(t.min_credits)}
+                for t in self.credit_targets.all()
+            ],
+            "requires_reflection": self.requires_reflection,
+            "reflection_min_chars": self.reflection_min_chars if self.requires_reflection else 0,
+        }
+
 
 class PlanDepartment(models.Model):
     plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="audience_departments")
@@ -116,6 +132,7 @@ class PlanPeriod(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()  # exclusive
     due_at = models.DateTimeField()  # end of the due day
+    targets = models.JSONField(default=dict)  # LearningPlan.targets_snapshot()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from learntrace.catalog.models import CourseKind
-from learntrace.plans.models import Assignment, PlanPeriod, Reflection
+from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
+from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, Reflection
 from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records.models import Completion, CourseProgress, CreditedTime
 
@@ -42,8 +42,15 @@ class ItemState:
 
 
 @dataclass
+class CreditTarget:
+    credit_class: object | None
+    category: object | None
+    min_credits: Decimal
+
+
+@dataclass
 class CreditState:
-    target: object  # PlanCreditTarget
+    target: CreditTarget
     done: Decimal
 
     @property
@@ -74,8 +81,12 @@ class Progress:
         return self.assignment.period.plan
 
     @property
+    def requires_reflection(self) -> bool:
+        return self.period.targets.get("requires_reflection", False)
+
+    @property
     def reflection_met(self) -> bool:
-        if not self.plan.requires_reflection:
+        if not self.requires_reflection:
             return True
         return self.reflection is not None and self.reflection.status in {
             Reflection.Status.SUBMITTED, Reflection.Status.ACCEPTED}
@@ -114,11 +125,20 @@ def progress_for(assignments) -> list[Progress]:
     return [results[a.pk] for a in assignments]
 
 
+def _credit_targets(specs: list[dict]) -> list[CreditTarget]:
+    class_ids = {spec["credit_class_id"] for spec in specs} - {None}
+    category_ids = {spec["category_id"] for spec in specs} - {None}
+    classes = CreditClass.objects.in_bulk(class_ids) if class_ids else {}
+    categories = Category.objects.in_bulk(category_ids) if category_ids else {}
+    return [CreditTarget(classes.get(spec["credit_class_id"]), categories.get(spec["category_id"]),
+                         Decimal(spec["min_credits"])) for spec in specs]
+
+
 def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
     period = assignments[0].period
-    plan = period.plan
+    targets = period.targets
     employee_ids = [a.employee_id for a in assignments]
-    categories = list(plan.counted_categories.values_list("pk", flat=True))
+    categories = targets.get("counted_category_ids", [])
 
     time_facts = CreditedTime.objects.filter(
         employee_id__in=employee_ids, occurred_at__gte=period.starts_at, occurred_at__lt=period.ends_at)
@@ -128,32 +148,36 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
     for row in time_facts.values("employee_id", "kind").annotate(total=Sum("seconds")):
         seconds[row["employee_id"]][row["kind"]] = row["total"]
 
-    courses = [item.course for item in plan.items.select_related("course")]
-    course_ids = [c.pk for c in courses]
-    completions = {}
+    course_ids = targets.get("course_ids", [])
+    by_id = Course.objects.in_bulk(course_ids) if course_ids else {}
+    courses = [by_id[pk] for pk in course_ids if pk in by_id]
+    completions, started = {}, {}
     if courses:
-        completion_window = Q(completed_at__lt=period.ends_at)
-        if plan.period_type != "one_off":
-            completion_window &= Q(completed_at__gte=period.starts_at)
+        # A required course counts when completed within the period (recurring plans ask
+        # for it again each period), or at any time before the end of a one-off plan.
+        window = Q(completed_at__lt=period.ends_at)
+        if period.plan.period_type != PeriodType.ONE_OFF:
+            window &= Q(completed_at__gte=period.starts_at)
         for employee_id, course_id, completed_at in Completion.objects.filter(
-                completion_window, employee_id__in=employee_ids, course_id__in=course_ids
+                window, employee_id__in=employee_ids, course_id__in=course_ids
         ).values_list("employee_id", "course_id", "completed_at"):
             completions[(employee_id, course_id)] = completed_at
-    started = {(p.employee_id, p.course_id): p for p in CourseProgress.objects.filter(
-        employee_id__in=employee_ids, course_id__in=course_ids).select_related("course")} if courses else {}
+        started = {(p.employee_id, p.course_id): p for p in CourseProgress.objects.filter(
+            employee_id__in=employee_ids, course_id__in=course_ids).select_related("course")}
 
-    targets = list(plan.credit_targets.select_related("credit_class", "category"))
-    year_start, year_end = year_bounds(period.starts_at)
+    credit_targets = _credit_targets(targets.get("credit_targets", []))
     credit_rows = defaultdict(list)
-    for row in Completion.objects.filter(
-            employee_id__in=employee_ids, completed_at__gte=year_start, completed_at__lt=year_end
-    ).values("employee_id", "credit_class_id", "category_id").annotate(total=Sum("credits")):
-        credit_rows[row["employee_id"]].append(row)
+    if credit_targets:
+        year_start, year_end = year_bounds(period.starts_at)
+        for row in Completion.objects.filter(
+                employee_id__in=employee_ids, completed_at__gte=year_start, completed_at__lt=year_end
+        ).values("employee_id", "credit_class_id", "category_id").annotate(total=Sum("credits")):
+            credit_rows[row["employee_id"]].append(row)
 
     reflections = {r.assignment_id: r for r in Reflection.objects.filter(assignment__in=assignments)} \
-        if plan.requires_reflection else {}
+        if targets.get("requires_reflection") else {}
 
-    kind_targets = {kind: target for kind, target in plan.kind_targets().items() if target}
+    kind_targets = targets.get("min_seconds_by_kind", {})
     results = []
     for assignment in assignments:
         done = seconds[assignment.employee_id]
@@ -163,20 +187,21 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
             progress = started.get((assignment.employee_id, course.pk))
             if completed_at:
                 items.append(ItemState(course, COMPLETED, 100, completed_at))
-            elif progress is not None:
+            elif progress is not None and progress.completed_at is None:
                 items.append(ItemState(course, IN_PROGRESS, progress.percent))
             else:
                 items.append(ItemState(course, NOT_STARTED))
-        credit_states = []
         rows = credit_rows[assignment.employee_id]
-        for target in targets:
-            total = sum((r["total"] for r in rows
-                         if (target.credit_class_id is None or r["credit_class_id"] == target.credit_class_id)
-                         and (target.category_id is None or r["category_id"] == target.category_id)), Decimal("0"))
-            credit_states.append(CreditState(target, total))
+        credit_states = [
+            CreditState(target, sum((r["total"] for r in rows
+                                     if (target.credit_class is None or r["credit_class_id"] == target.credit_class.pk)
+                                     and (target.category is None or r["category_id"] == target.category.pk)),
+                                    Decimal("0")))
+            for target in credit_targets
+        ]
         results.append(Progress(
             assignment=assignment,
-            total=Hours(sum(done.values()), plan.min_total_seconds),
+            total=Hours(sum(done.values()), targets.get("min_total_seconds", 0)),
             by_kind={kind: Hours(done.get(kind, 0), target) for kind, target in kind_targets.items()},
             items=items,
             credits=credit_states,

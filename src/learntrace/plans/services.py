@@ -56,6 +56,9 @@ def plan_configure(*, actor, plan: LearningPlan, departments, levels, positions,
     record_change(actor=actor, action="configure", obj=plan, summary=plan.name)
     if plan.status == LearningPlan.Status.PUBLISHED:
         check_publishable(plan)
+        # Open periods take the new targets; past periods keep what they asked.
+        PlanPeriod.objects.filter(plan=plan, ends_at__gt=now or timezone.now()).update(
+            targets=plan.targets_snapshot())
         ensure_periods(plan, now=now)
     return plan
 
@@ -101,7 +104,8 @@ def ensure_periods(plan: LearningPlan, *, now: dt.datetime | None = None) -> lis
     periods = []
     for starts_at, ends_at, due_at in _bounds_until(plan, timezone.localtime(now, timezone=local_zone()).date()):
         period, created = PlanPeriod.objects.get_or_create(
-            plan=plan, starts_at=starts_at, defaults={"ends_at": ends_at, "due_at": due_at}
+            plan=plan, starts_at=starts_at,
+            defaults={"ends_at": ends_at, "due_at": due_at, "targets": plan.targets_snapshot()},
         )
         if created or period.ends_at > now:
             sync_assignments(period, now=now)
@@ -155,7 +159,7 @@ def sync_employee(employee, *, now: dt.datetime | None = None) -> None:
 
 
 def _check_length(assignment: Assignment, text: str) -> None:
-    minimum = assignment.period.plan.reflection_min_chars
+    minimum = assignment.period.targets.get("reflection_min_chars", 0)
     if len(text.strip()) < minimum:
         raise ValidationError(
             _("The reflection needs at least %(minimum)d characters; it has %(length)d.")
