@@ -8,10 +8,12 @@
 """
 
 import os
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 
+from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
 from learntrace.org.models import Department, Employee, Level, Role, RoleGrant
 from learntrace.org.services import department_save
 
@@ -49,6 +51,26 @@ def org(db):
     RoleGrant.objects.create(user=auditor.user, role=Role.AUDITOR)
     return SimpleNamespace(root=root, a=a, a1=a1, b=b, hr=hr, head=head, learner=learner,
                            outsider=outsider, admin=admin, auditor=auditor)
+
+
+@pytest.fixture
+def catalog(db):
+    """Two categories, two credit classes and three published courses of the hospital scenario."""
+    management = Category.objects.create(code="management", name="管理", name_en="Management")
+    clinical = Category.objects.create(code="clinical", name="临床", name_en="Clinical")
+    cme1 = CreditClass.objects.create(code="cme-1", name="I类学分", name_en="CME class I")
+    cme2 = CreditClass.objects.create(code="cme-2", name="II类学分", name_en="CME class II")
+    video = Course.objects.create(title="Leading a ward", kind=CourseKind.VIDEO, category=management,
+                                  duration_seconds=4 * 3600, credits=Decimal("2"), credit_class=cme1,
+                                  is_published=True)
+    meeting = Course.objects.create(title="Monthly management meeting", kind=CourseKind.OFFLINE,
+                                    category=management, duration_seconds=2 * 3600, credits=Decimal("1"),
+                                    credit_class=cme2, is_published=True)
+    clinical_video = Course.objects.create(title="Sepsis update", kind=CourseKind.VIDEO, category=clinical,
+                                           duration_seconds=3600, credits=Decimal("5"), credit_class=cme1,
+                                           is_published=True)
+    return SimpleNamespace(management=management, clinical=clinical, cme1=cme1, cme2=cme2, video=video,
+                           meeting=meeting, clinical_video=clinical_video)
 
 
 @pytest.fixture

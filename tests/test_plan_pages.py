@@ -10,7 +10,7 @@ from django.urls import reverse
 from learntrace.org.models import Level
 from learntrace.plans.models import Assignment, LearningPlan, PeriodType, PlanCreditTarget, Reflection
 from learntrace.records.services import record_credited_time
-from test_plans import HOUR, at, catalog, hospital_plan  # noqa: F401 - the catalog fixture
+from test_plans import HOUR, at, hospital_plan
 
 NOW = at(2026, 3, 10, 9)
 

@@ -8,11 +8,19 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Question, Quiz
+from learntrace.catalog.models import CourseKind, Question, Quiz
 from learntrace.org.models import Level
 from learntrace.plans import services
-from learntrace.plans.models import Assignment, LearningPlan, PeriodType, PlanCreditTarget, PlanDepartment, \
-    PlanItem, PlanPeriod, Reflection
+from learntrace.plans.models import (
+    Assignment,
+    LearningPlan,
+    PeriodType,
+    PlanCreditTarget,
+    PlanDepartment,
+    PlanItem,
+    PlanPeriod,
+    Reflection,
+)
 from learntrace.plans.selectors import COMPLETED, IN_PROGRESS, NOT_STARTED, current_assignments, progress_for
 from learntrace.records.services import record_completion, record_credited_time, submit_quiz
 
@@ -22,27 +30,6 @@ HOUR = 3600
 
 def at(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def catalog(db):
-    management = Category.objects.create(code="management", name="管理", name_en="Management")
-    clinical = Category.objects.create(code="clinical", name="临床", name_en="Clinical")
-    cme1 = CreditClass.objects.create(code="cme-1", name="I类学分", name_en="CME class I")
-    cme2 = CreditClass.objects.create(code="cme-2", name="II类学分", name_en="CME class II")
-    video = Course.objects.create(title="Leading a ward", kind=CourseKind.VIDEO, category=management,
-                                  duration_seconds=4 * HOUR, credits=Decimal("2"), credit_class=cme1,
-                                  is_published=True)
-    meeting = Course.objects.create(title="Monthly management meeting", kind=CourseKind.OFFLINE,
-                                    category=management, duration_seconds=2 * HOUR, credits=Decimal("1"),
-                                    credit_class=cme2, is_published=True)
-    clinical_video = Course.objects.create(title="Sepsis update", kind=CourseKind.VIDEO, category=clinical,
-                                           duration_seconds=HOUR, credits=Decimal("5"), credit_class=cme1,
-                                           is_published=True)
-    from types import SimpleNamespace
-
-    return SimpleNamespace(management=management, clinical=clinical, cme1=cme1, cme2=cme2, video=video,
-                           meeting=meeting, clinical_video=clinical_video)
 
 
 def hospital_plan(org, catalog, **overrides) -> LearningPlan:

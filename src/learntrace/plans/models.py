@@ -101,6 +101,9 @@ class PlanDepartment(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["plan", "department"], name="unique_plan_department")]
 
+    def __str__(self):
+        return f"{self.plan}: {self.department}{' +' if self.include_subtree else ''}"
+
 
 class PlanItem(models.Model):
     plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="items")
@@ -110,6 +113,9 @@ class PlanItem(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["plan", "course"], name="unique_plan_course")]
+
+    def __str__(self):
+        return f"{self.plan}: {self.course}"
 
 
 class PlanCreditTarget(models.Model):
@@ -125,6 +131,9 @@ class PlanCreditTarget(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.plan}: {self.min_credits} {self.credit_class or ''} {self.category or ''}".strip()
 
 
 class PlanPeriod(models.Model):
@@ -156,6 +165,9 @@ class Assignment(models.Model):
         constraints = [models.UniqueConstraint(fields=["period", "employee"], name="unique_assignment")]
         indexes = [models.Index(fields=["employee", "removed_at"])]
 
+    def __str__(self):
+        return f"{self.period}: {self.employee}"
+
 
 class Reflection(models.Model):
     """学习心得: written by the learner for one assignment, reviewed by a training admin."""
@@ -175,6 +187,9 @@ class Reflection(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(_("comment"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.assignment}: {self.status}"
 
     @property
     def editable(self) -> bool:

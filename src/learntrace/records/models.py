@@ -40,6 +40,9 @@ class CreditedTime(models.Model):
         indexes = [models.Index(fields=["employee", "occurred_at"]), models.Index(fields=["course", "occurred_at"])]
         constraints = [models.CheckConstraint(condition=models.Q(seconds__gt=0), name="credited_time_positive")]
 
+    def __str__(self):
+        return f"{self.employee} {self.course}: {self.seconds} s at {self.occurred_at:%Y-%m-%d %H:%M}"
+
 
 class Completion(models.Model):
     """A course completed by a person, with the credits it awarded (once per person and course)."""
@@ -56,6 +59,9 @@ class Completion(models.Model):
     class Meta:
         indexes = [models.Index(fields=["employee", "completed_at"])]
         constraints = [models.UniqueConstraint(fields=["employee", "course"], name="one_completion_per_course")]
+
+    def __str__(self):
+        return f"{self.employee} {self.course}: completed {self.completed_at:%Y-%m-%d}"
 
 
 class QuizAttempt(models.Model):
