@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from learntrace.org.access import roles_of, visible_employees
-from learntrace.org.demo import DEMO_PASSWORD
+from learntrace.demo.organisation import DEMO_PASSWORD
 from learntrace.org.models import Department, Employee, Level
 
 

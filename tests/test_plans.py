@@ -273,3 +273,20 @@ def test_editing_a_plan_changes_open_periods_only(org, catalog):
     assert march.targets["min_total_seconds"] == 10 * HOUR and march.targets["course_ids"] == [catalog.video.pk]
     old = progress_for([Assignment.objects.get(period=january, employee=org.head)])[0]
     assert old.total.target == 8 * HOUR and old.items == []
+
+
+def test_hours_by_kind_imply_the_total(org, catalog):
+    plan = hospital_plan(org, catalog, min_total_seconds=0)
+    services.publish_plan(actor=None, plan=plan, now=at(2026, 3, 10))
+    progress = progress_for([Assignment.objects.get(period__starts_at=at(2026, 3, 1), employee=org.head)])[0]
+    assert progress.total.target == 8 * HOUR
+
+
+def test_yearly_credit_targets_decide_completeness_only_at_year_end(org, catalog):
+    plan = hospital_plan(org, catalog, min_total_seconds=0, min_video_seconds=0, min_offline_seconds=0,
+                         starts_on=dt.date(2026, 11, 1))
+    services.publish_plan(actor=None, plan=plan, now=at(2026, 12, 5))
+    november, december = progress_for(Assignment.objects.filter(employee=org.head).select_related("period__plan")
+                                      .order_by("period__starts_at"))
+    assert not november.credits[0].met and november.complete
+    assert not december.credits[0].met and not december.complete

@@ -1,4 +1,4 @@
-"""A demo organisation shaped like the two scenarios learntrace was built for:
+"""The demo organisation, shaped like the two scenarios learntrace was built for:
 a tech company with 50 middle managers and a hospital with 30 department heads.
 Deterministic, so that every demo database looks the same."""
 
@@ -67,7 +67,7 @@ def _name(rng: random.Random) -> str:
 
 
 @transaction.atomic
-def load_demo() -> list[tuple[str, str, str]]:
+def load_organisation() -> list[tuple[str, str, str]]:
     """Create the demo organisation. Returns (username, role, name) of the demo accounts."""
     rng = random.Random(20240301)
     password = make_password(DEMO_PASSWORD)  # hashed once: hashing 300 times would take minutes

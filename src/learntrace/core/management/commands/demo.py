@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from learntrace.org.demo import DEMO_PASSWORD, load_demo
+from learntrace.demo import load_demo
+from learntrace.demo.organisation import DEMO_PASSWORD
 from learntrace.org.models import Department, Employee
 
 

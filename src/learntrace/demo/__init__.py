@@ -1,0 +1,16 @@
+"""The demo database of `learntrace demo`: the two organisations of the source article
+(a tech company with 50 managers and a hospital with 30 department heads), their
+courses and plans, and a few months of history so that every page shows something real."""
+
+from django.db import transaction
+from django.utils import timezone
+
+
+@transaction.atomic
+def load_demo(now=None) -> list[tuple[str, str, str]]:
+    from learntrace.demo.learning import load_learning
+    from learntrace.demo.organisation import load_organisation
+
+    accounts = load_organisation()
+    load_learning(now or timezone.now())
+    return accounts
