@@ -91,3 +91,45 @@ def test_a_file_with_errors_shows_them_and_cannot_be_imported(live_server, org, 
     expect(status.locator("table.errors tbody tr")).to_have_count(2)
     expect(status).to_contain_text("Unknown department “NOWHERE”")
     expect(page.get_by_role("button", name="Import now")).to_have_count(0)
+
+
+def test_the_admin_creates_the_hospital_plan_and_a_head_sees_what_is_owed(live_server, org, catalog, new_page):
+    from django.utils import timezone
+
+    admin = new_page()
+    log_in(admin, live_server.url, "admin", "en")
+    admin.goto(f"{live_server.url}/plans/new/")
+    admin.fill("#id_name", "Department heads' monthly management training")
+    admin.select_option("#id_period_type", "monthly")
+    admin.fill("#id_starts_on", timezone.localdate().replace(day=1).isoformat())
+    admin.fill("#id_due_day", "25")
+    admin.select_option("#id_departments_with_subtree", str(org.root.pk))
+    admin.check("input[name=levels][value=department_head]")
+    admin.fill("#id_min_total_hours", "8")
+    admin.fill("#id_min_video_hours", "4")
+    admin.fill("#id_min_offline_hours", "4")
+    admin.check(f"input[name=counted_categories][value='{catalog.management.pk}']")
+    admin.fill("#id_credits-0-min_credits", "25")
+    admin.select_option("#id_credits-1-category", str(catalog.management.pk))
+    admin.fill("#id_credits-1-min_credits", "5")
+    admin.get_by_role("button", name="Save", exact=True).click()
+    expect(admin.locator("#plan-status")).to_have_text("Draft")
+    admin.get_by_role("button", name="Publish").click()
+    expect(admin.locator("#plan-status")).to_have_text("Published")
+    expect(admin.locator("#audience-size")).to_contain_text("1 person")
+
+    head = new_page(phone=True)
+    log_in(head, live_server.url, "head", "en")
+    head.goto(f"{live_server.url}/plans/my/")
+    card = head.locator(".progress-card")
+    expect(card.locator(".hours-sentence")).to_have_text("This month: 0.0 h done, 8.0 h to go.")
+    expect(card.locator("tr[data-kind=video] .owed")).to_have_text("4.0 h owed")
+    expect(card.locator("tr[data-kind=offline] .owed")).to_have_text("4.0 h owed")
+    with head.expect_navigation():
+        head.select_option("#language-select", "zh-hans")
+    expect(card.locator(".hours-sentence")).to_have_text("本月已完成 0.0 小时,还需 8.0 小时")
+    # The learner in cardiology is a manager, not a department head: nothing is owed.
+    learner = new_page()
+    log_in(learner, live_server.url, "learner", "en")
+    learner.goto(f"{live_server.url}/plans/my/")
+    expect(learner.get_by_text("No learning plan applies right now.")).to_be_visible()
