@@ -11,8 +11,8 @@ import urllib.request
 import pytest
 from django.core.management import CommandError, call_command
 
-from learntrace.org.access import roles_of, visible_employees
 from learntrace.demo.organisation import DEMO_PASSWORD
+from learntrace.org.access import roles_of, visible_employees
 from learntrace.org.models import Department, Employee, Level
 
 
@@ -79,3 +79,27 @@ def test_serve_runs_the_web_server_and_the_worker_and_stops_both(tmp_path):
     assert server.returncode == 0, output
     leftover = subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
+
+
+def test_the_demo_has_the_articles_plans_with_history(db):
+    from django.utils import timezone
+
+    from learntrace.plans.models import Assignment, LearningPlan, Reflection
+    from learntrace.plans.selectors import progress_for
+    from learntrace.records.models import CourseProgress
+
+    call_command("demo", verbosity=0)
+    tech = LearningPlan.objects.get(name="管理层月度学习计划")
+    hospital = LearningPlan.objects.get(name="科室主任月度管理培训")
+    assert tech.periods.count() == 3 and hospital.periods.count() == 3
+    current = tech.periods.order_by("-starts_at").first()
+    assert current.assignments.count() == 50
+    assert hospital.periods.order_by("-starts_at").first().assignments.count() == 30
+    past = Assignment.objects.filter(period__plan=tech, period__ends_at__lte=timezone.now()).select_related(
+        "period__plan")
+    done = sum(p.complete for p in progress_for(past))
+    assert 0.6 < done / past.count() < 0.95  # most, not all, finished: the article's starting point
+    assert Reflection.objects.filter(status=Reflection.Status.SUBMITTED).exists()  # waiting for review
+    watched = CourseProgress.objects.filter(course__title="战略管理")
+    average = sum(p.credited_seconds for p in watched) / watched.count()
+    assert 20 * 60 < average < 40 * 60  # about 30 of 60 minutes

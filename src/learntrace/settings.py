@@ -89,7 +89,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # links typed without a scheme are https://
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -24,6 +24,8 @@ class CreditClassForm(NamedForm):
 
 
 class CourseForm(forms.ModelForm):
+    external_url = forms.URLField(label=_("external video or meeting URL"), required=False, max_length=200,
+                                  assume_scheme="https")
     duration_minutes = forms.DecimalField(
         label=_("duration (minutes)"), min_value=Decimal("0.1"), max_value=Decimal("100000"), decimal_places=1,
         help_text=_("Length of the video or meeting; for a document, the minimum reading time."),
