@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "learntrace.catalog",
     "learntrace.records",
     "learntrace.plans",
+    "learntrace.tracking",
 ]
 
 MIDDLEWARE = [

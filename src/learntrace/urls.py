@@ -7,5 +7,6 @@ urlpatterns = [
     path("org/", include("learntrace.org.urls")),
     path("catalog/", include("learntrace.catalog.urls")),
     path("plans/", include("learntrace.plans.urls")),
+    path("tracking/", include("learntrace.tracking.urls")),
     path("admin/", admin.site.urls),
 ]

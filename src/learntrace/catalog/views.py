@@ -57,8 +57,11 @@ def course_detail(request, course_id):
         if employee_id else None
     quiz = Quiz.objects.filter(course=course).first()
     attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id)) if quiz and employee_id else []
+    # Only employees' own viewing is tracked, and only media that plays on this page.
+    tracked = bool(employee_id and course.is_published and (
+        (course.kind == CourseKind.VIDEO and course.video_file) or (course.kind == CourseKind.DOCUMENT and course.document_file)))
     return render(request, "catalog/course_detail.html", {
-        "course": course, "progress": progress, "quiz": quiz, "attempts": attempts,
+        "course": course, "progress": progress, "quiz": quiz, "attempts": attempts, "tracked": tracked,
     })
 
 

@@ -24,3 +24,11 @@ def clock(seconds) -> str:
     hours_part, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours_part}:{minutes:02d}:{secs:02d}" if hours_part else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def ms_clock(milliseconds) -> str:
+    try:
+        return clock(int(milliseconds) // 1000)
+    except (TypeError, ValueError):
+        return ""

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from learntrace.tracking import views
+
+app_name = "tracking"
+urlpatterns = [
+    path("courses/<int:course_id>/attempts/", views.attempt_start, name="attempt_start"),
+    path("beat/", views.beat, name="beat"),
+    path("courses/<int:course_id>/learners/", views.course_learners, name="course_learners"),
+    path("courses/<int:course_id>/learners/<int:employee_id>/", views.learner_detail, name="learner_detail"),
+]

@@ -1,0 +1,256 @@
+"""Automatic check-in for video and documents: what is credited, and the attacks that must fail."""
+
+import datetime as dt
+import json
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from learntrace.catalog.models import Course, CourseKind
+from learntrace.records.models import Completion, CreditedTime
+from learntrace.tracking import services
+from learntrace.tracking.models import Attempt, Beat, Coverage
+from learntrace.tracking.services import BeatInput, BeatRejected, apply_beat, parse_beat, start_attempt
+
+T0 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def video(catalog):
+    return Course.objects.create(title="Ten minutes", kind=CourseKind.VIDEO, category=catalog.management,
+                                 duration_seconds=600, completion_threshold=95, is_published=True)
+
+
+@pytest.fixture
+def document(catalog):
+    return Course.objects.create(title="Handbook", kind=CourseKind.DOCUMENT, category=catalog.management,
+                                 duration_seconds=120, completion_threshold=100, is_published=True)
+
+
+def at(seconds: float) -> dt.datetime:
+    return T0 + dt.timedelta(seconds=seconds)
+
+
+def watch(attempt, seq, start, end, *, when, rate=1.0, hidden=False):
+    beat = BeatInput(seq=seq, segments=[(int(start * 1000), int(end * 1000))], rate=rate, hidden=hidden,
+                     client_elapsed_ms=int((when - attempt.started_at).total_seconds() * 1000))
+    return apply_beat(attempt=attempt, beat=beat, now=when)
+
+
+def credited_seconds(employee, course):
+    return sum(CreditedTime.objects.filter(employee=employee, course=course).values_list("seconds", flat=True))
+
+
+def test_honest_viewing_is_credited_and_completes_once(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    for seq in range(40):  # 40 beats of 15 s: the whole 600 s
+        outcome = watch(attempt, seq, seq * 15, seq * 15 + 15, when=at(seq * 15 + 15))
+        assert outcome.cut_ms == 0
+    assert credited_seconds(org.learner, video) == 600
+    completion = Completion.objects.get(employee=org.learner, course=video)
+    assert completion.completed_at == at(570)  # the beat that reached 95 % (570 of 600 s)
+    attempt.refresh_from_db()
+    assert attempt.credited_ms == 600_000 and not attempt.flagged
+
+
+def test_a_beat_claiming_an_hour_after_ten_seconds_is_cut_and_flagged(org, catalog):
+    long_video = Course.objects.create(title="Hour", kind=CourseKind.VIDEO, category=catalog.management,
+                                       duration_seconds=3600, is_published=True)
+    attempt = start_attempt(employee=org.learner, course=long_video, now=at(0))
+    outcome = watch(attempt, 0, 0, 3600, when=at(10))
+    assert outcome.credited_ms <= 15_000
+    assert outcome.cut_ms >= 3_585_000
+    assert "beat_too_long" in outcome.flags
+    beat = Beat.objects.get(attempt=attempt)
+    assert beat.cut_ms == outcome.cut_ms and beat.segments == [[0, 3_600_000]]
+    assert Attempt.objects.get(pk=attempt.pk).flagged
+    # The seconds that were cut are not in the coverage: watching them for real still counts later.
+    assert Coverage.objects.get(employee=org.learner, course=long_video).covered_ms == outcome.credited_ms
+
+
+def test_a_replayed_sequence_number_is_accepted_once(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    first = watch(attempt, 0, 0, 15, when=at(15))
+    again = watch(attempt, 0, 15, 30, when=at(30))  # same seq, different claim
+    assert not first.duplicate and again.duplicate
+    assert again.credited_ms == first.credited_ms == 15_000
+    assert credited_seconds(org.learner, video) == 15
+    assert Beat.objects.filter(attempt=attempt).count() == 1
+
+
+def test_watching_the_same_part_again_counts_as_repeat_not_credit(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    watch(attempt, 0, 0, 30, when=at(30))
+    again = watch(attempt, 1, 0, 30, when=at(60))
+    assert again.credited_ms == 0 and again.cut_ms == 0
+    more = watch(attempt, 2, 30, 45, when=at(75))
+    assert more.credited_ms == 15_000
+    coverage = Coverage.objects.get(employee=org.learner, course=video)
+    assert (coverage.covered_ms, coverage.played_ms) == (45_000, 75_000)
+    assert coverage.last_position_ms == 45_000
+
+
+def test_two_tabs_playing_at_once_share_one_clock(org, video):
+    first = start_attempt(employee=org.learner, course=video, now=at(0))
+    second = start_attempt(employee=org.learner, course=video, now=at(0))
+    for i in range(8):  # two minutes, each tab playing a different half of the video
+        watch(first, i, i * 15, i * 15 + 15, when=at(i * 15 + 15))
+        watch(second, i, 300 + i * 15, 300 + i * 15 + 15, when=at(i * 15 + 15))
+    assert credited_seconds(org.learner, video) <= 120 + services.SLACK_MS // 1000
+
+
+def test_playback_faster_than_2x_is_credited_as_2x(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    outcome = watch(attempt, 0, 0, 60, when=at(15), rate=4.0)
+    assert outcome.credited_ms <= 2 * 15_000 + 2 * services.SLACK_MS
+    assert "rate_above_2x" in outcome.flags and "over_wall_clock" in outcome.flags
+    honest = start_attempt(employee=org.outsider, course=video, now=at(0))
+    assert watch(honest, 0, 0, 30, when=at(15), rate=2.0).credited_ms == 30_000
+
+
+def test_hidden_playback_is_not_credited(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    outcome = watch(attempt, 0, 0, 15, when=at(15), hidden=True)
+    assert outcome.credited_ms == 0 and outcome.flags == ["hidden"]
+    assert credited_seconds(org.learner, video) == 0
+
+
+def test_beats_queued_offline_are_credited_when_they_arrive(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    for seq in range(10):  # 150 s of watching, all sent at once when the network is back
+        outcome = watch(attempt, seq, seq * 15, seq * 15 + 15, when=at(160))
+        assert outcome.cut_ms == 0
+    assert credited_seconds(org.learner, video) == 150
+
+
+def test_credit_is_attributed_to_when_it_was_watched(org, video):
+    shanghai_month_end = dt.datetime(2026, 3, 31, 15, 59, 30, tzinfo=dt.UTC)  # 23:59:30 in Shanghai
+    attempt = start_attempt(employee=org.learner, course=video, now=shanghai_month_end)
+    beat = BeatInput(seq=0, segments=[(0, 20_000)], client_elapsed_ms=20_000)
+    apply_beat(attempt=attempt, beat=beat, now=shanghai_month_end + dt.timedelta(minutes=5))  # arrives in April
+    fact = CreditedTime.objects.get()
+    assert fact.occurred_at == shanghai_month_end + dt.timedelta(seconds=20)
+
+
+def test_reading_a_document_is_credited_up_to_the_minimum_reading_time(org, document):
+    attempt = start_attempt(employee=org.learner, course=document, now=at(0))
+    for seq in range(10):
+        apply_beat(attempt=attempt, beat=BeatInput(seq=seq, reading_ms=15_000), now=at(15 * seq + 15))
+    assert credited_seconds(org.learner, document) == 120
+    assert Completion.objects.filter(employee=org.learner, course=document).exists()
+    with pytest.raises(BeatRejected):
+        parse_beat({"seq": 11, "segments": [[0, 10]]}, document)
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"seq": 0, "segments": [[-1, 10]]}, "before 0"),
+    ({"seq": 0, "segments": [[10, 5]]}, "before it starts"),
+    ({"seq": 0, "segments": [[0, 700]]}, "beyond the end"),
+    ({"seq": 0, "segments": [[0, "10"]]}, "[start, end]"),
+    ({"seq": 0, "segments": [[0, float("nan")]]}, "[start, end]"),
+    ({"seq": 0, "segments": "0-10"}, "list"),
+    ({"seq": -1}, "between"),
+    ({"seq": 1.5}, "whole number"),
+    ({"seq": True}, "number"),
+    ({"segments": []}, "missing"),
+    ({"seq": 0, "rate": 100}, "between"),
+    ({"seq": 0, "hidden": "no"}, "true or false"),
+    ([1, 2], "JSON object"),
+])
+def test_malformed_beats_are_refused_with_a_reason(video, data, message):
+    with pytest.raises(BeatRejected, match=message):
+        parse_beat(data, video)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 600), st.integers(0, 600), st.integers(1, 40),
+                          st.sampled_from([0.5, 1.0, 1.5, 2.0, 4.0])), min_size=1, max_size=25))
+def test_random_beat_sequences_stay_within_duration_and_wall_clock(org, video, beats):
+    with transaction.atomic():
+        attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+        elapsed = 0
+        for seq, (a, b, gap, rate) in enumerate(beats):
+            elapsed += gap
+            watch(attempt, seq, min(a, b), max(a, b), when=at(elapsed), rate=rate)
+        total = credited_seconds(org.learner, video)
+        assert total <= 600
+        assert total <= 2 * elapsed + 2 * services.SLACK_MS / 1000 + 1
+        transaction.set_rollback(True)
+
+
+# ---------------------------------------------------------------- the endpoints
+
+
+def post_beat(client, attempt_id, beat):
+    return client.post(reverse("tracking:beat"), {"attempt": str(attempt_id), "beat": json.dumps(beat)})
+
+
+def test_the_endpoints_start_an_attempt_and_take_beats(org, client_for, video):
+    client = client_for(org.learner)
+    with time_machine.travel(T0, tick=False) as traveller:
+        started = client.post(reverse("tracking:attempt_start", args=[video.pk])).json()
+        traveller.shift(15)
+        answer = post_beat(client, started["attempt"], {"seq": 0, "segments": [[0, 15]], "rate": 1, "hidden": False,
+                                                         "elapsed_ms": 15000})
+    assert answer.status_code == 200 and answer.json()["credited_ms"] == 15_000
+    assert answer.json()["total_credited_ms"] == 15_000
+
+
+def test_the_beat_endpoint_accepts_a_json_body_with_the_csrf_header(org, video):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org.learner.user)
+    attempt = start_attempt(employee=org.learner, course=video)
+    refused = client.post(reverse("tracking:beat"), {"attempt": str(attempt.pk), "beat": "{}"})
+    assert refused.status_code == 403  # no CSRF token
+    client.get(reverse("catalog:course", args=[video.pk]))
+    token = client.cookies["csrftoken"].value
+    answer = client.post(reverse("tracking:beat"), json.dumps({"attempt": str(attempt.pk), "beat": {"seq": 0}}),
+                         content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("body", ["not json", "[]", json.dumps({"seq": 0, "segments": [[0, 9999]]})])
+def test_bad_beats_get_a_json_400(org, client_for, video, body):
+    attempt = start_attempt(employee=org.learner, course=video)
+    response = client_for(org.learner).post(reverse("tracking:beat"), {"attempt": str(attempt.pk), "beat": body})
+    assert response.status_code == 400 and "error" in response.json()
+
+
+def test_beats_for_another_persons_attempt_are_refused(org, client_for, video):
+    theirs = start_attempt(employee=org.outsider, course=video)
+    response = post_beat(client_for(org.learner), theirs.pk, {"seq": 0, "segments": [[0, 5]]})
+    assert response.status_code == 404
+    assert post_beat(client_for(org.learner), "not-a-uuid", {"seq": 0}).status_code == 404
+    assert not Beat.objects.exists()
+
+
+def test_unpublished_and_untracked_courses_take_no_attempts(org, client_for, video, catalog):
+    video.is_published = False
+    video.save()
+    client = client_for(org.learner)
+    assert client.post(reverse("tracking:attempt_start", args=[video.pk])).status_code == 404
+    assert client.post(reverse("tracking:attempt_start", args=[catalog.meeting.pk])).status_code == 404
+    assert client.get(reverse("tracking:beat")).status_code == 405
+    assert not Attempt.objects.exists()
+
+
+def test_hr_sees_who_watched_how_much(org, client_for, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    watch(attempt, 0, 0, 60, when=at(10))  # flagged: more than the time that passed
+    outsider = start_attempt(employee=org.outsider, course=video, now=at(0))
+    watch(outsider, 0, 0, 15, when=at(15))
+    admin_page = client_for(org.admin).get(reverse("tracking:course_learners", args=[video.pk])).text
+    assert org.learner.name in admin_page and org.outsider.name in admin_page
+    head_page = client_for(org.head).get(reverse("tracking:course_learners", args=[video.pk])).text
+    assert org.learner.name in head_page and org.outsider.name not in head_page
+    assert client_for(org.learner).get(reverse("tracking:course_learners", args=[video.pk])).status_code == 403
+    detail = client_for(org.admin).get(reverse("tracking:learner_detail", args=[video.pk, org.learner.pk])).text
+    assert "claimed more than the time that had passed" in detail
+    assert client_for(org.head).get(
+        reverse("tracking:learner_detail", args=[video.pk, org.outsider.pk])).status_code == 404
