@@ -2,6 +2,7 @@
 and an organisation import from upload to confirmation."""
 
 import csv
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -133,3 +134,89 @@ def test_the_admin_creates_the_hospital_plan_and_a_head_sees_what_is_owed(live_s
     log_in(learner, live_server.url, "learner", "en")
     learner.goto(f"{live_server.url}/plans/my/")
     expect(learner.get_by_text("No learning plan applies right now.")).to_be_visible()
+
+
+DEMO_VIDEO = "strategic-management-part1.webm"  # 15 minutes of a tiny test pattern, shipped with the demo
+
+
+@pytest.fixture
+def tracked_video(catalog, settings):
+    from pathlib import Path
+
+    from django.core.files import File
+
+    import learntrace.demo
+    from learntrace.catalog.models import Course, CourseKind
+
+    settings.TRACKER_BEAT_MS = 1000
+    course = Course(title="Segment one", kind=CourseKind.VIDEO, category=catalog.management, duration_seconds=900,
+                    is_published=True)
+    with (Path(learntrace.demo.__file__).parent / "media" / DEMO_VIDEO).open("rb") as handle:
+        course.video_file.save(DEMO_VIDEO, File(handle), save=False)
+    course.save()
+    return course
+
+
+def server_coverage(employee, course):
+    from learntrace.tracking.models import Coverage
+
+    coverage = Coverage.objects.filter(employee=employee, course=course).first()
+    return (coverage.credited_ms, [tuple(i) for i in coverage.intervals]) if coverage else (0, [])
+
+
+def settle(page, seconds=2.5):
+    page.wait_for_timeout(seconds * 1000)  # a beat is sent every second in this test
+
+
+def test_watching_a_real_video_is_credited_as_played(live_server, org, new_page, tracked_video):
+    page = new_page(phone=True)
+    log_in(page, live_server.url, "learner", "en")
+    page.goto(f"{live_server.url}/catalog/courses/{tracked_video.pk}/")
+    expect(page.locator("[data-tracker]")).to_have_attribute("data-attempt", re.compile(r"^[0-9a-f-]{36}$"))
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
+    page.wait_for_timeout(5000)
+    played = page.evaluate("() => { const v = document.querySelector('video'); v.pause(); return v.currentTime; }")
+    settle(page)
+    credited, intervals = server_coverage(org.learner, tracked_video)
+    assert played > 3
+    assert abs(credited - played * 1000) < 1500, (credited, played)
+    expect(page.locator(".tracker-indicator")).to_contain_text("Credited 0:0")
+
+    # Seeking ahead is allowed here, but the skipped part is never credited.
+    page.evaluate("() => { const v = document.querySelector('video'); v.currentTime = 600; return v.play(); }")
+    page.wait_for_timeout(2000)
+    page.evaluate("() => document.querySelector('video').pause()")
+    settle(page)
+    after_seek, intervals = server_coverage(org.learner, tracked_video)
+    assert 1000 <= after_seek - credited < 3500
+    assert not any(start < 590_000 < end for start, end in intervals)
+
+    # A hidden page credits nothing, even while the video plays on.
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'hidden', {value: true, configurable: true});
+        Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+        return document.querySelector('video').play();
+    }""")
+    page.wait_for_timeout(3000)
+    settle(page)
+    hidden_credit, _ = server_coverage(org.learner, tracked_video)
+    assert hidden_credit - after_seek < 600
+
+
+def test_no_skipping_courses_send_the_player_back(live_server, org, new_page, tracked_video):
+    tracked_video.no_skipping = True
+    tracked_video.save()
+    page = new_page()
+    log_in(page, live_server.url, "learner", "en")
+    page.goto(f"{live_server.url}/catalog/courses/{tracked_video.pk}/")
+    expect(page.locator("[data-tracker]")).to_have_attribute("data-attempt", re.compile(r"."))
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    position = page.evaluate("""async () => {
+        const v = document.querySelector('video');
+        v.currentTime = 500;
+        await new Promise(resolve => v.addEventListener('seeked', resolve, {once: true}));
+        await new Promise(resolve => setTimeout(resolve, 300));
+        return v.currentTime;
+    }""")
+    assert position < 5

@@ -165,6 +165,7 @@ else:
             "connection": {"filename": str(DATA_DIR / "tasks.sqlite3")}}
 HUEY["consumer"] = {"workers": envint("WORKERS", 2), "worker_type": "thread", "periodic": True}
 WORKER_HEARTBEAT_STALE = timedelta(minutes=3)
+TRACKER_BEAT_MS = envint("TRACKER_BEAT_SECONDS", 15) * 1000  # how often players report what was watched
 
 # A file cache shared by the web server and the worker on one machine: it carries
 # progress of long jobs, which runs inside transactions that others cannot see.

@@ -1,5 +1,6 @@
 """Pages of the catalogue: courses, their media and quizzes, categories and credit classes."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -58,10 +59,11 @@ def course_detail(request, course_id):
     quiz = Quiz.objects.filter(course=course).first()
     attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id)) if quiz and employee_id else []
     # Only employees' own viewing is tracked, and only media that plays on this page.
-    tracked = bool(employee_id and course.is_published and (
-        (course.kind == CourseKind.VIDEO and course.video_file) or (course.kind == CourseKind.DOCUMENT and course.document_file)))
+    playable = (course.kind == CourseKind.VIDEO and course.video_file) or \
+        (course.kind == CourseKind.DOCUMENT and course.document_file)
     return render(request, "catalog/course_detail.html", {
-        "course": course, "progress": progress, "quiz": quiz, "attempts": attempts, "tracked": tracked,
+        "course": course, "progress": progress, "quiz": quiz, "attempts": attempts,
+        "tracked": bool(employee_id and course.is_published and playable), "beat_ms": settings.TRACKER_BEAT_MS,
     })
 
 
