@@ -3,9 +3,16 @@ import json
 import platform
 import subprocess
 
-from bench import org_import
+from bench import heartbeat, org_import
 
-BENCHMARKS = {"org_import": org_import.run}
+
+def _heartbeat(rows):
+    import os
+
+    return heartbeat.run(os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+
+
+BENCHMARKS = {"org_import": org_import.run, "heartbeat": _heartbeat}
 
 
 def machine() -> str:

@@ -158,9 +158,9 @@ def tracked_video(catalog, settings):
 
 
 def server_coverage(employee, course):
-    from learntrace.tracking.models import Coverage
+    from learntrace.records.models import CourseProgress
 
-    coverage = Coverage.objects.filter(employee=employee, course=course).first()
+    coverage = CourseProgress.objects.filter(employee=employee, course=course).first()
     return (coverage.credited_ms, [tuple(i) for i in coverage.intervals]) if coverage else (0, [])
 
 

@@ -35,10 +35,16 @@ class CreditedTime(models.Model):
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=16, choices=Source.choices)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Tracked beats: every beat of a video or document player is one fact, credited or not,
+    # identified by its viewing session and number (the idempotency key) and keeping what
+    # it claimed and what was cut (see docs/tracking-protocol.md).
+    attempt_id = models.UUIDField(null=True, blank=True)
+    seq = models.PositiveIntegerField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["employee", "occurred_at"]), models.Index(fields=["course", "occurred_at"])]
-        constraints = [models.CheckConstraint(condition=models.Q(seconds__gt=0), name="credited_time_positive")]
+        constraints = [models.UniqueConstraint(fields=["attempt_id", "seq"], name="one_fact_per_beat")]
 
     def __str__(self):
         return f"{self.employee} {self.course}: {self.seconds} s at {self.occurred_at:%Y-%m-%d %H:%M}"
@@ -86,7 +92,13 @@ class CourseProgress(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="progress")
     first_started_at = models.DateTimeField()
     last_activity_at = models.DateTimeField()
-    credited_seconds = models.PositiveIntegerField(default=0)
+    credited_ms = models.BigIntegerField(default=0)
+    # Videos: the union of watched intervals, [[start_ms, end_ms], ...]; documents: covered_ms
+    # is the reading time credited. Kept by the tracker's beats, under this row's lock.
+    intervals = models.JSONField(default=list, blank=True)
+    covered_ms = models.BigIntegerField(default=0)
+    played_ms = models.BigIntegerField(default=0)  # repeats included
+    last_position_ms = models.BigIntegerField(default=0)
     quiz_passed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -95,6 +107,10 @@ class CourseProgress(models.Model):
 
     def __str__(self):
         return f"{self.employee} {self.course}: {self.credited_seconds} s"
+
+    @property
+    def credited_seconds(self) -> int:
+        return self.credited_ms // 1000
 
     @property
     def percent(self) -> int:

@@ -20,22 +20,54 @@ def _progress(employee: Employee, course: Course, at: datetime) -> CourseProgres
     return progress
 
 
-@transaction.atomic
+# savepoint=False: these run inside the caller's transaction (a heartbeat's, a check-in's)
+# and add no savepoint round trips; any error still rolls the whole caller back.
+@transaction.atomic(savepoint=False)
 def record_credited_time(*, employee: Employee, course: Course, seconds: int, occurred_at: datetime,
-                         source: str = Source.TRACKING) -> CreditedTime:
+                         source: str = Source.TRACKING, may_complete: bool = True) -> CreditedTime:
+    """`may_complete=False` tells that the course's threshold cannot have been reached yet."""
     if seconds <= 0:
         raise ValueError("credited seconds must be positive")
     fact = CreditedTime.objects.create(
         employee=employee, course=course, kind=course.kind, category_id=course.category_id,
         seconds=seconds, occurred_at=occurred_at, source=source,
     )
-    progress = _progress(employee, course, occurred_at)
-    CourseProgress.objects.filter(pk=progress.pk).update(
-        credited_seconds=F("credited_seconds") + seconds,
-        first_started_at=Least(F("first_started_at"), occurred_at),
-        last_activity_at=Greatest(F("last_activity_at"), occurred_at),
+    progress = CourseProgress.objects.filter(employee=employee, course=course)
+    changes = {
+        "credited_ms": F("credited_ms") + seconds * 1000,
+        "first_started_at": Least(F("first_started_at"), occurred_at),
+        "last_activity_at": Greatest(F("last_activity_at"), occurred_at),
+    }
+    if not progress.update(**changes):
+        _progress(employee, course, occurred_at)
+        progress.update(**changes)
+    if may_complete:
+        complete_if_done(employee=employee, course=course, at=occurred_at, source=source)
+    return fact
+
+
+@transaction.atomic(savepoint=False)
+def record_tracked_beat(*, progress: CourseProgress, course: Course, attempt_id, seq: int, seconds: int,
+                        occurred_at: datetime, details: dict) -> CreditedTime:
+    """One beat of a player, as a fact, and the person's course state it changed.
+
+    `progress` is the locked row with its new coverage, credited and played figures already set;
+    `seconds` is how many whole seconds this beat adds to the credited total (often 0)."""
+    fact = CreditedTime.objects.create(
+        employee_id=progress.employee_id, course=course, kind=course.kind, category_id=course.category_id,
+        seconds=seconds, occurred_at=occurred_at, source=Source.TRACKING, attempt_id=attempt_id, seq=seq,
+        details=details,
     )
-    complete_if_done(employee=employee, course=course, at=occurred_at, source=source)
+    if seconds:
+        progress.first_started_at = min(progress.first_started_at, occurred_at)
+        progress.last_activity_at = max(progress.last_activity_at, occurred_at)
+    progress.save(update_fields=["credited_ms", "intervals", "covered_ms", "played_ms", "last_position_ms",
+                                 "first_started_at", "last_activity_at"])
+    if seconds and progress.completed_at is None and progress.credited_seconds >= course.required_seconds:
+        completion = complete_if_done(employee=progress.employee, course=course, at=occurred_at,
+                                      source=Source.TRACKING)
+        if completion is not None:
+            progress.completed_at = completion.completed_at
     return fact
 
 
@@ -45,7 +77,7 @@ def _requirements_met(progress: CourseProgress, course: Course) -> bool:
     return not course.has_quiz or progress.quiz_passed_at is not None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def complete_if_done(*, employee: Employee, course: Course, at: datetime, source: str) -> Completion | None:
     """Stamp the completion once the course's threshold (and its quiz, if any) is met."""
     progress = CourseProgress.objects.select_for_update().filter(employee=employee, course=course).first()

@@ -14,17 +14,16 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import Course, CourseKind
-from learntrace.records.models import CourseProgress, Source
-from learntrace.records.services import record_credited_time
+from learntrace.records.models import CourseProgress, CreditedTime
+from learntrace.records.services import record_tracked_beat
 from learntrace.tracking import intervals as iv
-from learntrace.tracking.models import Attempt, Beat, Coverage, LearnerClock
+from learntrace.tracking.models import Attempt, LearnerClock
 
 MAX_RATE = 2.0
 SLACK_MS = 5_000
@@ -121,62 +120,80 @@ def parse_beat(data, course: Course) -> BeatInput:
 
 @transaction.atomic
 def start_attempt(*, employee, course: Course, now: dt.datetime | None = None, user_agent: str = "") -> Attempt:
+    """Open a viewing session. The rows every beat needs exist from here on, so that the
+    hot path only reads, inserts and updates."""
     if course.kind not in TRACKED_KINDS or not course.is_published:
         raise BeatRejected(_("This course is not tracked here."), status=404)
-    attempt = Attempt.objects.create(employee=employee, course=course, started_at=now or timezone.now(),
-                                     user_agent=user_agent[:200])
-    Coverage.objects.get_or_create(employee=employee, course=course)
-    return attempt
+    now = now or timezone.now()
+    progress, _created = CourseProgress.objects.get_or_create(
+        employee=employee, course=course, defaults={"first_started_at": now, "last_activity_at": now})
+    clock, _created = LearnerClock.objects.get_or_create(employee=employee, defaults={"busy_until": now})
+    return Attempt.objects.create(employee=employee, course=course, progress=progress, clock=clock, started_at=now,
+                                  user_agent=user_agent[:200])
 
 
 def coverage_state(employee, course: Course) -> dict:
-    coverage = Coverage.objects.filter(employee=employee, course=course).first()
     progress = CourseProgress.objects.filter(employee=employee, course=course).first()
-    intervals = [tuple(i) for i in coverage.intervals] if coverage else []
+    intervals = [tuple(i) for i in progress.intervals] if progress else []
     return {
         "duration_ms": course.duration_seconds * 1000,
-        "covered_ms": coverage.covered_ms if coverage else 0,
-        "total_credited_ms": coverage.credited_ms if coverage else 0,
-        "resume_ms": coverage.last_position_ms if coverage else 0,
+        "covered_ms": progress.covered_ms if progress else 0,
+        "total_credited_ms": progress.credited_ms if progress else 0,
+        "resume_ms": progress.last_position_ms if progress else 0,
         "furthest_ms": iv.contiguous_from_zero(intervals),
         "completed": bool(progress and progress.completed_at),
         "no_skipping": course.no_skipping,
     }
 
 
-def _outcome(beat: Beat, coverage: Coverage, course: Course, duplicate: bool) -> BeatOutcome:
-    progress = CourseProgress.objects.filter(employee_id=coverage.employee_id, course=course).first()
-    return BeatOutcome(duplicate=duplicate, credited_ms=beat.credited_ms, cut_ms=beat.cut_ms, flags=beat.flags,
-                       total_credited_ms=coverage.credited_ms, covered_ms=coverage.covered_ms,
-                       duration_ms=course.duration_seconds * 1000,
-                       completed_at=progress.completed_at if progress else None)
+def _outcome(fact: CreditedTime, progress: CourseProgress, course: Course, duplicate: bool) -> BeatOutcome:
+    return BeatOutcome(duplicate=duplicate, credited_ms=fact.details.get("credited_ms", 0),
+                       cut_ms=fact.details.get("cut_ms", 0), flags=fact.details.get("flags", []),
+                       total_credited_ms=progress.credited_ms, covered_ms=progress.covered_ms,
+                       duration_ms=course.duration_seconds * 1000, completed_at=progress.completed_at)
 
 
-def _lock_clock(employee_id, attempt: Attempt) -> LearnerClock:
+def _locked_attempt(attempt_id, user_id) -> Attempt:
+    """The user's attempt with its course, course state and clock, in one query that locks the
+    attempt, the course state and the clock. The clock row serialises every beat of one person,
+    whatever tab or course it comes from; locking the others makes PostgreSQL re-read their
+    newest versions after waiting, so nothing read here is stale."""
+    query = Attempt.objects.select_related("course", "progress", "clock", "employee").select_for_update(
+        **({"of": ("self", "progress", "clock")} if transaction.get_connection().features.has_select_for_update_of
+           else {}))
     try:
-        with transaction.atomic():
-            LearnerClock.objects.get_or_create(employee_id=employee_id, defaults={"busy_until": attempt.started_at})
-    except IntegrityError:
-        pass  # created by a concurrent beat
-    return LearnerClock.objects.select_for_update().get(employee_id=employee_id)
+        return query.get(pk=attempt_id, employee__user_id=user_id, employee__is_active=True)
+    except (Attempt.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise BeatRejected(_("No such viewing session of yours."), status=404) from None
 
 
-@transaction.atomic
-def apply_beat(*, attempt: Attempt, beat: BeatInput, now: dt.datetime | None = None) -> BeatOutcome:
-    now = now or timezone.now()
-    course = attempt.course
-    coverage = Coverage.objects.select_for_update().get(employee_id=attempt.employee_id, course=course)
-    existing = Beat.objects.filter(attempt=attempt, seq=beat.seq).first()
-    if existing is not None:
-        return _outcome(existing, coverage, course, duplicate=True)
-    clock = _lock_clock(attempt.employee_id, attempt)
+def receive_beat(*, attempt_id, user_id, data, now: dt.datetime | None = None) -> BeatOutcome:
+    """Validate and apply one beat as sent by the tracker, for the logged-in user `user_id`."""
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt_id, user_id)
+        return _apply(attempt, parse_beat(data, attempt.course), now or timezone.now())
+
+
+def credit_beat(*, attempt_id, user_id, beat: BeatInput, now: dt.datetime | None = None) -> BeatOutcome:
+    """Apply an already validated beat (other clients of the protocol, and the tests)."""
+    with transaction.atomic():
+        return _apply(_locked_attempt(attempt_id, user_id), beat, now or timezone.now())
+
+
+def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime) -> BeatOutcome:
+    """Called with the attempt, its course state and the person's clock freshly read and locked."""
+    course, progress, clock = attempt.course, attempt.progress, attempt.clock
+    if clock.last_attempt_id != attempt.pk or beat.seq <= clock.last_seq:
+        existing = CreditedTime.objects.filter(attempt_id=attempt.pk, seq=beat.seq).first()
+        if existing is not None:
+            return _outcome(existing, progress, course, duplicate=True)
 
     flags = []
     duration_ms = course.duration_seconds * 1000
     effective_rate = min(beat.rate, MAX_RATE)
     if beat.rate > MAX_RATE:
         flags.append("rate_above_2x")
-    current = [tuple(i) for i in coverage.intervals]
+    current = [tuple(i) for i in progress.intervals]
     if course.kind == CourseKind.VIDEO:
         played_ms = iv.length(beat.segments)
         pieces = iv.new_pieces(beat.segments, current)
@@ -184,9 +201,10 @@ def apply_beat(*, attempt: Attempt, beat: BeatInput, now: dt.datetime | None = N
     else:
         played_ms = beat.reading_ms
         pieces = []
-        new_ms = max(min(beat.reading_ms, duration_ms - coverage.credited_ms), 0)
+        new_ms = max(min(beat.reading_ms, duration_ms - progress.covered_ms), 0)
 
     credit_ms = 0
+    busy_until = clock.busy_until
     if beat.hidden:
         if new_ms:
             flags.append("hidden")
@@ -200,40 +218,33 @@ def apply_beat(*, attempt: Attempt, beat: BeatInput, now: dt.datetime | None = N
         if cost_ms > allowed_ms and "beat_too_long" not in flags:
             flags.append("over_wall_clock")
         credit_ms = min(new_ms, int(min(cost_ms, allowed_ms) * effective_rate))
-        clock.busy_until = start + dt.timedelta(milliseconds=math.ceil(credit_ms / effective_rate))
-        clock.save(update_fields=["busy_until"])
+        if credit_ms:
+            busy_until = start + dt.timedelta(milliseconds=math.ceil(credit_ms / effective_rate))
+    LearnerClock.objects.filter(pk=clock.pk).update(busy_until=busy_until, last_attempt_id=attempt.pk,
+                                                    last_seq=beat.seq)
     cut_ms = new_ms - credit_ms
 
     if course.kind == CourseKind.VIDEO and credit_ms:
         current = iv.union(current, iv.take(pieces, credit_ms))
-        coverage.intervals = [list(i) for i in current]
-        coverage.covered_ms = iv.length(current)
+        progress.intervals = [list(i) for i in current]
+        progress.covered_ms = iv.length(current)
     elif credit_ms:
-        coverage.covered_ms += credit_ms
-    credited_before = coverage.credited_ms
-    coverage.credited_ms += credit_ms
-    coverage.played_ms += played_ms
+        progress.covered_ms += credit_ms
+    credited_before = progress.credited_ms
+    progress.credited_ms += credit_ms
+    progress.played_ms += played_ms
     if beat.segments:
-        coverage.last_position_ms = beat.segments[-1][1]
-    coverage.save()
+        progress.last_position_ms = beat.segments[-1][1]
 
-    record = Beat.objects.create(
-        attempt=attempt, seq=beat.seq, received_at=now, segments=[list(s) for s in beat.segments],
-        reading_ms=beat.reading_ms, rate=beat.rate, hidden=beat.hidden, client_elapsed_ms=beat.client_elapsed_ms,
-        credited_ms=credit_ms, cut_ms=cut_ms, flags=flags,
-    )
-    changes = {"last_beat_at": now, "last_seq": Greatest(F("last_seq"), beat.seq),
-               "played_ms": F("played_ms") + played_ms, "credited_ms": F("credited_ms") + credit_ms,
-               "cut_ms": F("cut_ms") + cut_ms}
-    if flags:
-        changes["flagged"] = True
-    Attempt.objects.filter(pk=attempt.pk).update(**changes)
     # Whole seconds go to the learning record, attributed to when they were watched: a beat
     # queued offline across midnight at the month's end still counts in the month it was played.
-    seconds = coverage.credited_ms // 1000 - credited_before // 1000
-    if seconds > 0:
-        watched_at = attempt.started_at + dt.timedelta(milliseconds=beat.client_elapsed_ms)
-        occurred_at = min(max(watched_at, attempt.started_at), now)
-        record_credited_time(employee=attempt.employee, course=course, seconds=seconds, occurred_at=occurred_at,
-                             source=Source.TRACKING)
-    return _outcome(record, coverage, course, duplicate=False)
+    watched_at = attempt.started_at + dt.timedelta(milliseconds=beat.client_elapsed_ms)
+    fact = record_tracked_beat(
+        progress=progress, course=course, attempt_id=attempt.pk, seq=beat.seq,
+        seconds=progress.credited_ms // 1000 - credited_before // 1000,
+        occurred_at=min(max(watched_at, attempt.started_at), now),
+        details={"segments": [list(s) for s in beat.segments], "reading_ms": beat.reading_ms, "rate": beat.rate,
+                 "hidden": beat.hidden, "elapsed_ms": beat.client_elapsed_ms, "received_at": now.isoformat(),
+                 "played_ms": played_ms, "credited_ms": credit_ms, "cut_ms": cut_ms, "flags": flags},
+    )
+    return _outcome(fact, progress, course, duplicate=False)

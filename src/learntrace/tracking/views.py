@@ -2,9 +2,8 @@
 
 import json
 
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Min
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -19,10 +18,10 @@ from learntrace.org.access import (
     visible_employees,
 )
 from learntrace.org.models import Employee
-from learntrace.records.models import CourseProgress
+from learntrace.records.models import CourseProgress, CreditedTime
 from learntrace.tracking import services
 from learntrace.tracking.intervals import contiguous_from_zero
-from learntrace.tracking.models import FLAG_LABELS, Attempt, Beat, Coverage
+from learntrace.tracking.models import FLAG_LABELS, Attempt
 
 
 def _error(message: str, status: int = 400) -> JsonResponse:
@@ -64,14 +63,8 @@ def beat(request):
             attempt_id, data = request.POST.get("attempt"), json.loads(request.POST.get("beat", "null"))
     except (ValueError, UnicodeDecodeError):
         return _error(_("The beat is not valid JSON."))
-    employee_id = roles_of(request.user).employee_id
     try:
-        attempt = Attempt.objects.select_related("course", "employee").get(pk=attempt_id, employee_id=employee_id)
-    except (Attempt.DoesNotExist, ValidationError, ValueError, TypeError):
-        return _error(_("No such viewing session of yours."), 404)
-    try:
-        beat_input = services.parse_beat(data, attempt.course)
-        outcome = services.apply_beat(attempt=attempt, beat=beat_input)
+        outcome = services.receive_beat(attempt_id=attempt_id, user_id=request.user.pk, data=data)
     except services.BeatRejected as exc:
         return _error(exc.message, exc.status)
     return JsonResponse(outcome.as_dict())
@@ -81,20 +74,18 @@ def beat(request):
 def course_learners(request, course_id):
     course = access_course(request.user, course_id)
     people = visible_employees(request.user)
-    coverages = Coverage.objects.filter(course=course, employee__in=people).select_related(
+    states = CourseProgress.objects.filter(course=course, employee__in=people).select_related(
         "employee__department", "employee__user").order_by("employee__department__path", "employee__employee_no")
-    page = Paginator(coverages, 50).get_page(request.GET.get("page"))
-    employee_ids = [c.employee_id for c in page.object_list]
+    page = Paginator(states, 50).get_page(request.GET.get("page"))
+    employee_ids = [p.employee_id for p in page.object_list]
     sessions = {row["employee_id"]: row for row in Attempt.objects.filter(course=course, employee_id__in=employee_ids)
-                .values("employee_id").annotate(count=Count("id"), first=Min("started_at"), last=Max("started_at"))}
-    completed = dict(CourseProgress.objects.filter(course=course, employee_id__in=employee_ids)
-                     .values_list("employee_id", "completed_at"))
+                .values("employee_id").annotate(count=Count("id"), first=Min("started_at"))}
     duration_ms = course.duration_seconds * 1000
     rows = [{
-        "coverage": c, "sessions": sessions.get(c.employee_id, {}), "completed_at": completed.get(c.employee_id),
-        "percent": min(100, c.covered_ms * 100 // duration_ms) if duration_ms else 0,
-        "bar": _bar(c.intervals, duration_ms),
-    } for c in page.object_list]
+        "state": p, "sessions": sessions.get(p.employee_id, {}),
+        "percent": min(100, p.covered_ms * 100 // duration_ms) if duration_ms else 0,
+        "bar": _bar(p.intervals, duration_ms),
+    } for p in page.object_list]
     return render(request, "tracking/course_learners.html", {"course": course, "page": page, "rows": rows})
 
 
@@ -102,20 +93,27 @@ def course_learners(request, course_id):
 def learner_detail(request, course_id, employee_id):
     course = access_course(request.user, course_id)
     employee = access_employee(request.user, employee_id)
-    coverage = Coverage.objects.filter(course=course, employee=employee).first()
+    state = CourseProgress.objects.filter(course=course, employee=employee).first()
     attempts = list(Attempt.objects.filter(course=course, employee=employee).order_by("-started_at")[:100])
-    flags = {}
-    for attempt_id, beat_flags in Beat.objects.filter(attempt__in=attempts).filter(
-            Q(cut_ms__gt=0) | Q(rate__gt=services.MAX_RATE)).values_list("attempt_id", "flags"):
-        flags.setdefault(attempt_id, set()).update(beat_flags)
+    totals = {a.pk: {"played_ms": 0, "credited_ms": 0, "cut_ms": 0, "flags": set(), "last": None} for a in attempts}
+    for attempt_id, details, recorded_at in CreditedTime.objects.filter(
+            attempt_id__in=list(totals)).values_list("attempt_id", "details", "recorded_at"):
+        total = totals[attempt_id]
+        for key in ("played_ms", "credited_ms", "cut_ms"):
+            total[key] += details.get(key, 0)
+        total["flags"].update(details.get("flags", []))
+        total["last"] = max(total["last"] or recorded_at, recorded_at)
     for attempt in attempts:
-        attempt.flag_labels = sorted(str(FLAG_LABELS.get(flag, flag)) for flag in flags.get(attempt.pk, ()))
+        total = totals[attempt.pk]
+        attempt.played_ms, attempt.credited_ms, attempt.cut_ms = total["played_ms"], total["credited_ms"], \
+            total["cut_ms"]
+        attempt.last_beat_at = total["last"]
+        attempt.flag_labels = sorted(str(FLAG_LABELS.get(flag, flag)) for flag in total["flags"])
     duration_ms = course.duration_seconds * 1000
+    intervals = [tuple(i) for i in state.intervals] if state else []
     return render(request, "tracking/learner_detail.html", {
-        "course": course, "person": employee, "coverage": coverage, "attempts": attempts,
-        "bar": _bar(coverage.intervals if coverage else [], duration_ms),
-        "furthest_ms": contiguous_from_zero([tuple(i) for i in coverage.intervals]) if coverage else 0,
-        "progress": CourseProgress.objects.filter(course=course, employee=employee).first(),
+        "course": course, "person": employee, "state": state, "attempts": attempts,
+        "bar": _bar(intervals, duration_ms), "furthest_ms": contiguous_from_zero(intervals),
     })
 
 
