@@ -265,3 +265,16 @@ def test_hr_sees_who_watched_how_much(org, client_for, video):
     assert "claimed more than the time that had passed" in detail
     assert client_for(org.head).get(
         reverse("tracking:learner_detail", args=[video.pk, org.outsider.pk])).status_code == 404
+
+
+def test_a_beat_costs_a_fixed_number_of_queries(org, video, django_assert_num_queries):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    apply_beat(attempt, BeatInput(seq=0, segments=[(0, 15_000)]), at(15))
+    # Lock and read, move the clock, insert the fact, update the course state; in a test the
+    # transaction is a savepoint (SAVEPOINT and RELEASE), in production BEGIN and COMMIT.
+    with django_assert_num_queries(6) as captured:
+        services.receive_beat(attempt_id=attempt.pk, user_id=org.learner.user_id,
+                              data={"seq": 1, "segments": [[15, 30]]}, now=at(30))
+    statements = [q["sql"].split()[0] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT",
+                                                                                                      "RELEASE"))]
+    assert statements == ["SELECT", "UPDATE", "INSERT", "UPDATE"]

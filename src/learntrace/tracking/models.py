@@ -4,6 +4,7 @@ of watched intervals in the person's course state (`records.CourseProgress`)."""
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +19,8 @@ class Attempt(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="attempts")
+    # The employee's login, copied: the beat endpoint finds "an attempt of this user" without a join.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="attempts")
     # The rows every beat of this attempt reads and locks, joined in one query.
     progress = models.ForeignKey(CourseProgress, on_delete=models.PROTECT, related_name="attempts")

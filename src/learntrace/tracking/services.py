@@ -124,12 +124,14 @@ def start_attempt(*, employee, course: Course, now: dt.datetime | None = None, u
     hot path only reads, inserts and updates."""
     if course.kind not in TRACKED_KINDS or not course.is_published:
         raise BeatRejected(_("This course is not tracked here."), status=404)
+    if employee.user_id is None or not employee.is_active:
+        raise BeatRejected(_("Only an active employee's own viewing is tracked."), status=403)
     now = now or timezone.now()
     progress, _created = CourseProgress.objects.get_or_create(
         employee=employee, course=course, defaults={"first_started_at": now, "last_activity_at": now})
     clock, _created = LearnerClock.objects.get_or_create(employee=employee, defaults={"busy_until": now})
-    return Attempt.objects.create(employee=employee, course=course, progress=progress, clock=clock, started_at=now,
-                                  user_agent=user_agent[:200])
+    return Attempt.objects.create(employee=employee, user_id=employee.user_id, course=course, progress=progress,
+                                  clock=clock, started_at=now, user_agent=user_agent[:200])
 
 
 def coverage_state(employee, course: Course) -> dict:
@@ -153,16 +155,29 @@ def _outcome(fact: CreditedTime, progress: CourseProgress, course: Course, dupli
                        duration_ms=course.duration_seconds * 1000, completed_at=progress.completed_at)
 
 
+# What a beat reads, and no more: this query runs for every beat of every viewer.
+_HOT_COLUMNS = (
+    "employee_id", "started_at",
+    "course__kind", "course__duration_seconds", "course__completion_threshold", "course__category_id",
+    "course__no_skipping",
+    "progress__employee_id", "progress__course_id", "progress__credited_ms", "progress__intervals",
+    "progress__covered_ms", "progress__played_ms", "progress__last_position_ms", "progress__first_started_at",
+    "progress__last_activity_at", "progress__completed_at",
+    "clock__busy_until", "clock__last_attempt_id", "clock__last_seq",
+)
+
+
 def _locked_attempt(attempt_id, user_id) -> Attempt:
     """The user's attempt with its course, course state and clock, in one query that locks the
     attempt, the course state and the clock. The clock row serialises every beat of one person,
     whatever tab or course it comes from; locking the others makes PostgreSQL re-read their
     newest versions after waiting, so nothing read here is stale."""
-    query = Attempt.objects.select_related("course", "progress", "clock", "employee").select_for_update(
+    query = Attempt.objects.select_related("course", "progress", "clock").only(*_HOT_COLUMNS).select_for_update(
         **({"of": ("self", "progress", "clock")} if transaction.get_connection().features.has_select_for_update_of
            else {}))
     try:
-        return query.get(pk=attempt_id, employee__user_id=user_id, employee__is_active=True)
+        # A deactivated employee's account is deactivated too, so their session no longer reaches here.
+        return query.get(pk=attempt_id, user_id=user_id)
     except (Attempt.DoesNotExist, ValidationError, ValueError, TypeError):
         raise BeatRejected(_("No such viewing session of yours."), status=404) from None
 
