@@ -23,7 +23,7 @@ from learntrace.org.models import Department, Employee, Level
 from learntrace.plans import services as plan_services
 from learntrace.plans.models import Assignment, LearningPlan, PeriodType, PlanCreditTarget, PlanDepartment, PlanItem
 from learntrace.plans.periods import local_zone
-from learntrace.records.models import Source
+from learntrace.records.models import CourseProgress, Source
 from learntrace.records.services import record_credited_time, submit_quiz
 
 MEDIA = Path(__file__).parent / "media"
@@ -212,3 +212,12 @@ def _history(rng, now, months, tech_plan, tech_courses, hospital_videos, meeting
             moment = _moment(rng, months[-1], now) or _moment(rng, months[-2], now)
             record_credited_time(employee=manager, course=segment, seconds=segment.duration_seconds, occurred_at=moment)
             submit_quiz(employee=manager, quiz=quiz, answers=choices, at=moment + dt.timedelta(minutes=20))
+
+    # The history was credited without a player: say that each person watched from the start,
+    # so that the viewing pages and the retention of each video show what the figures say.
+    for progress in CourseProgress.objects.filter(course__kind=CourseKind.VIDEO).select_related("course"):
+        covered = min(progress.credited_ms, progress.course.duration_seconds * 1000)
+        progress.intervals = [[0, covered]] if covered else []
+        progress.covered_ms = progress.played_ms = covered
+        progress.last_position_ms = covered
+        progress.save(update_fields=["intervals", "covered_ms", "played_ms", "last_position_ms"])
