@@ -7,8 +7,10 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest, Least
+from django.utils import timezone
 
 from learntrace.catalog.models import Course, Quiz
+from learntrace.core.hotpath import insert_row, update_columns
 from learntrace.org.models import Employee
 from learntrace.records.models import Completion, CourseProgress, CreditedTime, QuizAttempt, Source
 
@@ -46,6 +48,12 @@ def record_credited_time(*, employee: Employee, course: Course, seconds: int, oc
     return fact
 
 
+_BEAT_FACT_COLUMNS = ("employee_id", "course_id", "kind", "category_id", "seconds", "occurred_at", "source",
+                      "attempt_id", "seq", "details", "recorded_at")
+_BEAT_STATE_COLUMNS = ("credited_ms", "intervals", "covered_ms", "played_ms", "last_position_ms",
+                       "first_started_at", "last_activity_at")
+
+
 @transaction.atomic(savepoint=False)
 def record_tracked_beat(*, progress: CourseProgress, course: Course, attempt_id, seq: int, seconds: int,
                         occurred_at: datetime, details: dict) -> CreditedTime:
@@ -53,16 +61,16 @@ def record_tracked_beat(*, progress: CourseProgress, course: Course, attempt_id,
 
     `progress` is the locked row with its new coverage, credited and played figures already set;
     `seconds` is how many whole seconds this beat adds to the credited total (often 0)."""
-    fact = CreditedTime.objects.create(
+    fact = CreditedTime(
         employee_id=progress.employee_id, course=course, kind=course.kind, category_id=course.category_id,
         seconds=seconds, occurred_at=occurred_at, source=Source.TRACKING, attempt_id=attempt_id, seq=seq,
-        details=details,
+        details=details, recorded_at=timezone.now(),
     )
+    insert_row(CreditedTime, {name: getattr(fact, name) for name in _BEAT_FACT_COLUMNS})
     if seconds:
         progress.first_started_at = min(progress.first_started_at, occurred_at)
         progress.last_activity_at = max(progress.last_activity_at, occurred_at)
-    progress.save(update_fields=["credited_ms", "intervals", "covered_ms", "played_ms", "last_position_ms",
-                                 "first_started_at", "last_activity_at"])
+    update_columns(CourseProgress, progress.pk, {name: getattr(progress, name) for name in _BEAT_STATE_COLUMNS})
     if seconds and progress.completed_at is None and progress.credited_seconds >= course.required_seconds:
         completion = complete_if_done(employee=progress.employee, course=course, at=occurred_at,
                                       source=Source.TRACKING)

@@ -11,15 +11,18 @@ What is cut is recorded on the beat and flagged, never silently dropped.
 """
 
 import datetime as dt
+import itertools
 import math
+import uuid
 from dataclasses import dataclass, field
+from functools import cache
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import Course, CourseKind
+from learntrace.core.hotpath import column_list, load, update_columns
 from learntrace.records.models import CourseProgress, CreditedTime
 from learntrace.records.services import record_tracked_beat
 from learntrace.tracking import intervals as iv
@@ -156,30 +159,49 @@ def _outcome(fact: CreditedTime, progress: CourseProgress, course: Course, dupli
 
 
 # What a beat reads, and no more: this query runs for every beat of every viewer.
-_HOT_COLUMNS = (
-    "employee_id", "started_at",
-    "course__kind", "course__duration_seconds", "course__completion_threshold", "course__category_id",
-    "course__no_skipping",
-    "progress__employee_id", "progress__course_id", "progress__credited_ms", "progress__intervals",
-    "progress__covered_ms", "progress__played_ms", "progress__last_position_ms", "progress__first_started_at",
-    "progress__last_activity_at", "progress__completed_at",
-    "clock__busy_until", "clock__last_attempt_id", "clock__last_seq",
-)
+_ATTEMPT = ("id", "employee", "user", "course", "progress", "clock", "started_at")
+_COURSE = ("id", "kind", "duration_seconds", "completion_threshold", "category", "no_skipping")
+_PROGRESS = ("id", "employee", "course", "credited_ms", "intervals", "covered_ms", "played_ms", "last_position_ms",
+             "first_started_at", "last_activity_at", "completed_at")
+_CLOCK = ("employee", "busy_until", "last_attempt_id", "last_seq")
+
+
+@cache
+def _locking_read_sql() -> str:
+    quote = connection.ops.quote_name
+    tables = {model: quote(model._meta.db_table) for model in (Attempt, Course, CourseProgress, LearnerClock)}
+    lock = " FOR UPDATE OF a, p, k" if connection.features.has_select_for_update_of else ""
+    return (
+        f"SELECT {column_list(Attempt, 'a', _ATTEMPT)}, {column_list(Course, 'c', _COURSE)}, "
+        f"{column_list(CourseProgress, 'p', _PROGRESS)}, {column_list(LearnerClock, 'k', _CLOCK)} "
+        f"FROM {tables[Attempt]} a JOIN {tables[Course]} c ON c.id = a.course_id "
+        f"JOIN {tables[CourseProgress]} p ON p.id = a.progress_id "
+        f"JOIN {tables[LearnerClock]} k ON k.employee_id = a.clock_id "
+        f"WHERE a.id = %s AND a.user_id = %s{lock}"
+    )
 
 
 def _locked_attempt(attempt_id, user_id) -> Attempt:
-    """The user's attempt with its course, course state and clock, in one query that locks the
+    """The user's attempt with its course, course state and clock, in one statement that locks the
     attempt, the course state and the clock. The clock row serialises every beat of one person,
     whatever tab or course it comes from; locking the others makes PostgreSQL re-read their
-    newest versions after waiting, so nothing read here is stale."""
-    query = Attempt.objects.select_related("course", "progress", "clock").only(*_HOT_COLUMNS).select_for_update(
-        **({"of": ("self", "progress", "clock")} if transaction.get_connection().features.has_select_for_update_of
-           else {}))
+    newest versions after waiting, so nothing read here is stale. (SQLite takes the database's
+    write lock when the transaction begins.) Written as SQL: it runs for every beat."""
     try:
-        # A deactivated employee's account is deactivated too, so their session no longer reaches here.
-        return query.get(pk=attempt_id, user_id=user_id)
-    except (Attempt.DoesNotExist, ValidationError, ValueError, TypeError):
+        key = Attempt._meta.pk.get_db_prep_value(uuid.UUID(str(attempt_id)), connection)
+    except (ValueError, TypeError, AttributeError):
         raise BeatRejected(_("No such viewing session of yours."), status=404) from None
+    with connection.cursor() as cursor:
+        cursor.execute(_locking_read_sql(), [key, user_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise BeatRejected(_("No such viewing session of yours."), status=404)
+    ends = list(itertools.accumulate((len(_ATTEMPT), len(_COURSE), len(_PROGRESS), len(_CLOCK))))
+    attempt = load(Attempt, _ATTEMPT, row[:ends[0]])
+    attempt.course = load(Course, _COURSE, row[ends[0]:ends[1]])
+    attempt.progress = load(CourseProgress, _PROGRESS, row[ends[1]:ends[2]])
+    attempt.clock = load(LearnerClock, _CLOCK, row[ends[2]:])
+    return attempt
 
 
 def receive_beat(*, attempt_id, user_id, data, now: dt.datetime | None = None) -> BeatOutcome:
@@ -235,8 +257,8 @@ def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime) -> BeatOutcome:
         credit_ms = min(new_ms, int(min(cost_ms, allowed_ms) * effective_rate))
         if credit_ms:
             busy_until = start + dt.timedelta(milliseconds=math.ceil(credit_ms / effective_rate))
-    LearnerClock.objects.filter(pk=clock.pk).update(busy_until=busy_until, last_attempt_id=attempt.pk,
-                                                    last_seq=beat.seq)
+    update_columns(LearnerClock, clock.pk, {"busy_until": busy_until, "last_attempt_id": attempt.pk,
+                                            "last_seq": beat.seq})
     cut_ms = new_ms - credit_ms
 
     if course.kind == CourseKind.VIDEO and credit_ms:
