@@ -57,7 +57,8 @@ def load(model, field_names: tuple[str, ...], values) -> object:
         for converter in converters:
             value = converter(value, col, connection)
         converted.append(value)
-    by_attname = {model._meta.get_field(name).attname: value for name, value in zip(field_names, converted)}
+    by_attname = {model._meta.get_field(name).attname: value
+                  for name, value in zip(field_names, converted, strict=True)}
     # from_db() takes the values in the model's own field order.
     names = [f.attname for f in model._meta.concrete_fields if f.attname in by_attname]
     return model.from_db(connection.alias, names, [by_attname[name] for name in names])
