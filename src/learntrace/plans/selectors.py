@@ -218,20 +218,21 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
     return results
 
 
-def current_assignments(employee, *, now: dt.datetime | None = None):
+def _open_now(now: dt.datetime | None) -> Q:
+    """Assignments that are owed right now: current period, published plan, still in the audience."""
     now = now or timezone.now()
-    return (Assignment.objects.filter(employee=employee, removed_at__isnull=True,
-                                      period__starts_at__lte=now, period__ends_at__gt=now,
-                                      period__plan__status="published")
+    return Q(removed_at__isnull=True, period__starts_at__lte=now, period__ends_at__gt=now,
+             period__plan__status="published")
+
+
+def current_assignments(employee, *, now: dt.datetime | None = None):
+    return (Assignment.objects.filter(_open_now(now), employee=employee)
             .select_related("period__plan").order_by("period__due_at", "period__plan__name"))
 
 
 def current_assignments_of(employees, *, now: dt.datetime | None = None):
     """Open assignments of a set of people (a department head's subtree, everyone for an admin)."""
-    now = now or timezone.now()
-    return (Assignment.objects.filter(employee__in=employees, removed_at__isnull=True,
-                                      period__starts_at__lte=now, period__ends_at__gt=now,
-                                      period__plan__status="published")
+    return (Assignment.objects.filter(_open_now(now), employee__in=employees)
             .select_related("period__plan", "employee__department")
             .order_by("employee__department__path", "employee__employee_no", "period__plan__name"))
 
