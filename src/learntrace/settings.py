@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "learntrace.records",
     "learntrace.plans",
     "learntrace.tracking",
+    "learntrace.checkin",
 ]
 
 MIDDLEWARE = [

@@ -8,5 +8,6 @@ urlpatterns = [
     path("catalog/", include("learntrace.catalog.urls")),
     path("plans/", include("learntrace.plans.urls")),
     path("tracking/", include("learntrace.tracking.urls")),
+    path("checkin/", include("learntrace.checkin.urls")),
     path("admin/", admin.site.urls),
 ]

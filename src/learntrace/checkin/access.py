@@ -1,0 +1,34 @@
+"""Who may run a meeting: training admins, and the people named as its organisers.
+Auditors read every meeting; learners only reach the check-in pages."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from learntrace.checkin.models import Meeting
+from learntrace.org.access import roles_of
+
+
+def can_organise(user, meeting: Meeting) -> bool:
+    roles = roles_of(user)
+    return roles.is_admin or (roles.employee_id is not None and
+                              meeting.organisers.filter(pk=roles.employee_id).exists())
+
+
+def access_meeting(user, meeting_id, *, organise: bool = False) -> Meeting:
+    try:
+        meeting = Meeting.objects.select_related("course").get(pk=meeting_id)
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if can_organise(user, meeting) or (not organise and roles_of(user).can_read_all):
+        return meeting
+    raise PermissionDenied
+
+
+def visible_meetings(user):
+    roles = roles_of(user)
+    meetings = Meeting.objects.select_related("course")
+    if roles.can_read_all:
+        return meetings
+    if roles.employee_id is None:
+        return meetings.none()
+    return meetings.filter(organisers=roles.employee_id)

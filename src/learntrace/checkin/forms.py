@@ -1,0 +1,96 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from learntrace.catalog.models import Course, CourseKind
+from learntrace.checkin.models import Meeting
+from learntrace.org.models import Employee
+
+
+class MeetingForm(forms.ModelForm):
+    people = forms.CharField(label=_("named people (employee numbers)"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    organiser_numbers = forms.CharField(label=_("organisers (employee numbers)"), required=False)
+
+    class Meta:
+        model = Meeting
+        fields = ["course", "title", "starts_at", "ends_at", "location", "latitude", "longitude", "radius_m",
+                  "allowed_networks", "roster", "roster_plan", "opens_minutes_before", "closes_minutes_after",
+                  "late_after_minutes", "checkout_required", "credit", "signature_required", "rotation_seconds"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "allowed_networks": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = Course.objects.filter(kind__in=[CourseKind.OFFLINE, CourseKind.LIVE])
+        if self.instance.pk:
+            self.initial["people"] = ", ".join(self.instance.roster_people.values_list("employee_no", flat=True))
+            self.initial["organiser_numbers"] = ", ".join(
+                self.instance.organisers.values_list("employee_no", flat=True))
+
+    def _people(self, field):
+        numbers = sorted({n.strip() for n in self.cleaned_data[field].replace("，", ",").replace("\n", ",").split(",")
+                          if n.strip()})
+        people = list(Employee.objects.filter(employee_no__in=numbers, is_active=True))
+        unknown = sorted(set(numbers) - {p.employee_no for p in people})
+        if unknown:
+            raise forms.ValidationError(_("No active employee has the number(s): %(numbers)s.")
+                                        % {"numbers": ", ".join(unknown)})
+        return people
+
+    def clean_people(self):
+        return self._people("people")
+
+    def clean_organiser_numbers(self):
+        return self._people("organiser_numbers")
+
+    def clean_allowed_networks(self):
+        import ipaddress
+
+        text = self.cleaned_data["allowed_networks"]
+        for line in text.replace(",", "\n").splitlines():
+            if line.strip():
+                try:
+                    ipaddress.ip_network(line.strip(), strict=False)
+                except ValueError:
+                    raise forms.ValidationError(_("“%(value)s” is not an IP range such as 10.8.0.0/16.")
+                                                % {"value": line.strip()}) from None
+        return text
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", _("The meeting must end after it starts."))
+        geo = [cleaned.get("latitude"), cleaned.get("longitude"), cleaned.get("radius_m")]
+        if any(v is not None for v in geo) and not all(v is not None for v in geo):
+            self.add_error("radius_m", _("A geofence needs a latitude, a longitude and a radius."))
+        if cleaned.get("roster") == Meeting.Roster.PLAN and not cleaned.get("roster_plan"):
+            self.add_error("roster_plan", _("Choose the plan whose audience is expected."))
+        if cleaned.get("roster") == Meeting.Roster.PEOPLE and not cleaned.get("people"):
+            self.add_error("people", _("Name at least one person."))
+        if cleaned.get("credit") == Meeting.Credit.OVERLAP and not cleaned.get("checkout_required"):
+            self.add_error("credit", _("Crediting the time between check-in and check-out needs check-out."))
+        return cleaned
+
+
+class ManualForm(forms.Form):
+    employee_no = forms.CharField(label=_("employee number"), max_length=64)
+    kind = forms.ChoiceField(label=_("entry"), choices=[
+        ("manual_in", _("Check in")), ("manual_out", _("Check out")), ("excused", _("Excuse"))])
+    reason = forms.CharField(label=_("reason"), max_length=300)
+
+    def clean_employee_no(self):
+        number = self.cleaned_data["employee_no"].strip()
+        employee = Employee.objects.filter(employee_no=number, is_active=True).first()
+        if employee is None:
+            raise forms.ValidationError(_("No active employee has this number."))
+        return employee
+
+
+class CodeForm(forms.Form):
+    meeting = forms.IntegerField(label=_("meeting number"), min_value=1)
+    code = forms.RegexField(label=_("code"), regex=r"^\s*\d{6}\s*$", error_messages={
+        "invalid": _("The code has six digits.")})

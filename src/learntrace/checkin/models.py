@@ -1,0 +1,136 @@
+"""Offline meetings and their attendance, checked in by a rotating QR code.
+
+`CheckInEvent` rows are the append-only facts (every scan, refusal and manual
+correction); `Attendance` is the materialised state of one person at one meeting."""
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from learntrace.catalog.models import Course
+from learntrace.org.models import Employee
+from learntrace.plans.models import LearningPlan
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class Meeting(models.Model):
+    class Roster(models.TextChoices):
+        PLAN = "plan", _("The audience of a learning plan")
+        PEOPLE = "people", _("Named people")
+        OPEN = "open", _("Anyone in the organisation")
+
+    class Credit(models.TextChoices):
+        SCHEDULED = "scheduled", _("The scheduled duration")
+        OVERLAP = "overlap", _("The time between check-in and check-out, within the schedule")
+
+    course = models.ForeignKey(Course, verbose_name=_("course"), on_delete=models.PROTECT, related_name="meetings")
+    title = models.CharField(_("title"), max_length=200)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True,
+                                 validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(_("longitude"), null=True, blank=True,
+                                  validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    radius_m = models.PositiveIntegerField(_("geofence radius (metres)"), null=True, blank=True,
+                                           validators=[MinValueValidator(10), MaxValueValidator(100_000)])
+    allowed_networks = models.TextField(_("allowed networks"), blank=True,
+                                        help_text=_("IP ranges such as 10.8.0.0/16, one per line; empty: any."))
+    roster = models.CharField(_("roster"), max_length=16, choices=Roster.choices, default=Roster.PLAN)
+    roster_plan = models.ForeignKey(LearningPlan, verbose_name=_("plan"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    roster_people = models.ManyToManyField(Employee, verbose_name=_("named people"), blank=True, related_name="+")
+    organisers = models.ManyToManyField(Employee, verbose_name=_("organisers"), blank=True,
+                                        related_name="organised_meetings")
+    opens_minutes_before = models.PositiveIntegerField(_("check-in opens (minutes before the start)"), default=15,
+                                                       validators=[MaxValueValidator(24 * 60)])
+    closes_minutes_after = models.PositiveIntegerField(_("check-in closes (minutes after the start)"), default=30,
+                                                       validators=[MaxValueValidator(24 * 60)])
+    late_after_minutes = models.PositiveIntegerField(_("late after (minutes after the start)"), default=5,
+                                                     validators=[MaxValueValidator(24 * 60)])
+    checkout_required = models.BooleanField(_("check-out required"), default=False)
+    credit = models.CharField(_("time credited"), max_length=16, choices=Credit.choices, default=Credit.SCHEDULED)
+    signature_required = models.BooleanField(_("signature required"), default=False)
+    rotation_seconds = models.PositiveSmallIntegerField(_("code changes every (seconds)"), default=10,
+                                                        validators=[MinValueValidator(5), MaxValueValidator(120)])
+    # Checking out is a mode of the projector page: the code it shows then checks people out.
+    checkout_open = models.BooleanField(default=False)
+    secret = models.CharField(max_length=64, default=new_secret, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def duration_seconds(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds())
+
+
+class Attendance(models.Model):
+    class Status(models.TextChoices):
+        ON_TIME = "on_time", _("On time")
+        LATE = "late", _("Late")
+        EXCUSED = "excused", _("Excused")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendances")
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="attendances")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_out_at = models.DateTimeField(null=True, blank=True)
+    method = models.CharField(max_length=16)  # scan, code, manual
+    device_id = models.CharField(max_length=64, blank=True)
+    credited_seconds = models.PositiveIntegerField(default=0)
+    signature = models.TextField(blank=True)  # a PNG data URL drawn on the phone
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "employee"], name="one_attendance_per_meeting")]
+        indexes = [models.Index(fields=["meeting", "device_id"])]
+
+    def __str__(self):
+        return f"{self.meeting}: {self.employee} {self.status}"
+
+
+class CheckInEvent(models.Model):
+    class Kind(models.TextChoices):
+        CHECK_IN = "check_in", _("Check-in")
+        CHECK_OUT = "check_out", _("Check-out")
+        MANUAL_IN = "manual_in", _("Manual check-in")
+        MANUAL_OUT = "manual_out", _("Manual check-out")
+        EXCUSED = "excused", _("Excused")
+        REFUSED = "refused", _("Refused")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="events")
+    employee = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    scanned_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=32, blank=True)  # why a scan was refused
+    note = models.CharField(max_length=300, blank=True)  # the organiser's reason for a manual entry
+    device_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["meeting", "at"]), models.Index(fields=["ip", "at"]),
+                   models.Index(fields=["device_id"])]
+
+    def __str__(self):
+        return f"{self.meeting} {self.kind} {self.employee or ''}"

@@ -1,0 +1,86 @@
+"""Reading attendance: the list of a meeting, live counts, and patterns that look like proxy sign-in."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.utils import timezone
+
+from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+from learntrace.checkin.services import roster
+
+BURST_WINDOW = dt.timedelta(seconds=30)
+BURST_SIZE = 5
+DEVICE_PEOPLE = 3
+
+
+@dataclass
+class Row:
+    employee: object
+    attendance: Attendance | None
+
+    @property
+    def status(self) -> str:
+        if self.attendance is None:
+            return "absent"
+        return self.attendance.status
+
+    @property
+    def duration_seconds(self) -> int | None:
+        a = self.attendance
+        if a is None or a.checked_in_at is None or a.checked_out_at is None:
+            return None
+        return int((a.checked_out_at - a.checked_in_at).total_seconds())
+
+
+def attendance_rows(meeting: Meeting) -> list[Row]:
+    """Everyone expected or present, present first, then by department and number."""
+    attendances = {a.employee_id: a for a in meeting.attendances.select_related("employee__department")}
+    expected = {e.pk: e for e in roster(meeting).select_related("department")}
+    people = {**expected, **{pk: a.employee for pk, a in attendances.items()}}
+    rows = [Row(employee, attendances.get(pk)) for pk, employee in people.items()]
+    return sorted(rows, key=lambda r: (r.attendance is None, r.employee.department.path, r.employee.employee_no))
+
+
+def live_counts(meeting: Meeting) -> dict:
+    present = meeting.attendances.filter(checked_in_at__isnull=False).count()
+    out = meeting.attendances.filter(checked_out_at__isnull=False).count()
+    expected = roster(meeting).count()
+    return {"present": present, "checked_out": out, "expected": expected,
+            "missing": max(expected - meeting.attendances.filter(
+                checked_in_at__isnull=False, employee__in=roster(meeting)).count(), 0) if expected else 0}
+
+
+def suspicious(*, since: dt.datetime | None = None, meetings=None) -> dict:
+    since = since or timezone.now() - dt.timedelta(days=30)
+    events = CheckInEvent.objects.filter(at__gte=since)
+    if meetings is not None:
+        events = events.filter(meeting__in=meetings)
+    refusals = list(events.filter(kind=CheckInEvent.Kind.REFUSED).select_related("meeting", "employee")[:300])
+
+    # Many check-ins from one address within seconds: one phone, or one person, signing for many.
+    bursts = []
+    by_ip = defaultdict(list)
+    for event in events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False).select_related(
+            "meeting", "employee").order_by("ip", "at")[:20_000]:
+        by_ip[(event.meeting_id, event.ip)].append(event)
+    for (_meeting_id, ip), items in by_ip.items():
+        start = 0
+        for end in range(len(items)):
+            while items[end].at - items[start].at > BURST_WINDOW:
+                start += 1
+            if end - start + 1 >= BURST_SIZE:
+                window = items[start:end + 1]
+                bursts.append({"ip": ip, "meeting": window[0].meeting, "count": len(window),
+                               "first": window[0].at, "people": [e.employee for e in window]})
+                break
+
+    # A device that has checked in several different people, across meetings.
+    devices = list(Attendance.objects.exclude(device_id="").values("device_id")
+                   .annotate(people=Count("employee", distinct=True)).filter(people__gte=DEVICE_PEOPLE)
+                   .order_by("-people")[:100])
+    for device in devices:
+        device["names"] = list(Attendance.objects.filter(device_id=device["device_id"])
+                               .values_list("employee__name", flat=True).distinct()[:10])
+    return {"refusals": refusals, "bursts": bursts, "devices": devices}

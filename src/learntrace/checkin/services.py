@@ -1,0 +1,328 @@
+"""Check-in by rotating QR code, with the rules that stop signing in for someone else.
+
+The code on the projector is an HMAC of the meeting's secret and the time step
+(a new one every `rotation_seconds`); the current and the previous step are accepted.
+A scan is judged at the moment it is made, and that moment travels, signed, through
+a login if the learner must log in first, so a slow login does not fail a valid scan.
+Every check-in, refusal and manual correction is an append-only `CheckInEvent`."""
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import math
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+from learntrace.plans.audience import audience
+from learntrace.records.models import Source
+from learntrace.records.services import record_credited_time
+
+IN, OUT = "in", "out"
+TICKET_SALT = "learntrace.checkin.ticket"
+TICKET_MAX_AGE = 10 * 60  # a scan must be confirmed within ten minutes (time enough to log in)
+MAX_SIGNATURE_BYTES = 300_000
+SIGNATURE_PREFIX = "data:image/png;base64,"
+
+REASONS = {
+    "invalid": gettext_lazy("This is not a valid check-in code."),
+    "expired": gettext_lazy("This code has expired: scan the code on the screen again."),
+    "stale_scan": gettext_lazy("The scan is too old: scan the code on the screen again."),
+    "not_open": gettext_lazy("Check-in for this meeting is not open yet."),
+    "closed": gettext_lazy("Check-in for this meeting has closed."),
+    "not_on_roster": gettext_lazy("You are not on the list of this meeting."),
+    "wrong_network": gettext_lazy("Check in from the network of the meeting room."),
+    "location_needed": gettext_lazy("This meeting needs your location: allow the browser to share it and try again."),
+    "outside_geofence": gettext_lazy("You are too far from the meeting's location."),
+    "device_used": gettext_lazy("This phone has already checked in someone else for this meeting."),
+    "signature_needed": gettext_lazy("Sign with your finger first."),
+    "not_checked_in": gettext_lazy("You cannot check out: you have not checked in."),
+}
+
+
+class CheckInRefused(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        return str(REASONS[self.reason])
+
+
+# ---------------------------------------------------------------- the rotating code
+
+
+def step_at(meeting: Meeting, moment: dt.datetime) -> int:
+    return int(moment.timestamp()) // meeting.rotation_seconds
+
+
+def _digest(meeting: Meeting, step: int, mode: str) -> bytes:
+    return hmac.new(meeting.secret.encode(), f"{meeting.pk}:{mode}:{step}".encode(), hashlib.sha256).digest()
+
+
+def token(meeting: Meeting, step: int, mode: str = IN) -> str:
+    """What the QR code's URL carries: 16 base32 characters (80 bits)."""
+    return base64.b32encode(_digest(meeting, step, mode)[:10]).decode().lower()
+
+
+def short_code(meeting: Meeting, step: int, mode: str = IN) -> str:
+    """Six digits to type when a camera fails (like a TOTP code)."""
+    return f"{int.from_bytes(_digest(meeting, step, mode)[10:14], 'big') % 1_000_000:06d}"
+
+
+def current_codes(meeting: Meeting, now: dt.datetime) -> dict:
+    mode = OUT if meeting.checkout_open else IN
+    step = step_at(meeting, now)
+    return {"mode": mode, "token": token(meeting, step, mode), "code": short_code(meeting, step, mode),
+            "seconds_left": meeting.rotation_seconds - int(now.timestamp()) % meeting.rotation_seconds}
+
+
+def _match(meeting: Meeting, presented: str, at: dt.datetime, make) -> str | None:
+    """The mode whose code for the current or the previous step equals `presented`; None otherwise."""
+    step = step_at(meeting, at)
+    for candidate_step in (step, step - 1):
+        for mode in (IN, OUT):
+            if hmac.compare_digest(make(meeting, candidate_step, mode), presented):
+                return mode
+    return None
+
+
+def judge_scan(meeting: Meeting, presented: str, at: dt.datetime, *, typed: bool = False) -> str:
+    """The mode of a valid code (checked at the moment of the scan); raises CheckInRefused otherwise."""
+    presented = (presented or "").strip().lower()
+    make = short_code if typed else token
+    mode = _match(meeting, presented, at, make)
+    if mode is not None:
+        return mode
+    # A code of an older step is expired rather than invalid: say so, it helps the learner.
+    step = step_at(meeting, at)
+    for old_step in range(step - 2, step - 2 - 360, -1):
+        if any(hmac.compare_digest(make(meeting, old_step, m), presented) for m in (IN, OUT)):
+            raise CheckInRefused("expired")
+    raise CheckInRefused("invalid")
+
+
+def make_ticket(meeting: Meeting, mode: str, scanned_at: dt.datetime, via: str) -> str:
+    return signing.dumps({"m": meeting.pk, "mode": mode, "at": scanned_at.isoformat(), "via": via},
+                         salt=TICKET_SALT, compress=True)
+
+
+def read_ticket(ticket: str) -> dict:
+    try:
+        data = signing.loads(ticket, salt=TICKET_SALT, max_age=TICKET_MAX_AGE)
+    except signing.SignatureExpired:
+        raise CheckInRefused("stale_scan") from None
+    except signing.BadSignature:
+        raise CheckInRefused("invalid") from None
+    return {"meeting_id": data["m"], "mode": data["mode"], "scanned_at": dt.datetime.fromisoformat(data["at"]),
+            "via": data["via"]}
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def on_roster(meeting: Meeting, employee) -> bool:
+    if not employee.is_active:
+        return False
+    if meeting.roster == Meeting.Roster.OPEN:
+        return True
+    if meeting.roster == Meeting.Roster.PEOPLE:
+        return meeting.roster_people.filter(pk=employee.pk).exists()
+    return meeting.roster_plan is not None and audience(meeting.roster_plan).filter(pk=employee.pk).exists()
+
+
+def roster(meeting: Meeting):
+    """Who is expected (none for an open meeting: anyone may come)."""
+    from learntrace.org.models import Employee
+
+    if meeting.roster == Meeting.Roster.PEOPLE:
+        return meeting.roster_people.filter(is_active=True)
+    if meeting.roster == Meeting.Roster.PLAN and meeting.roster_plan is not None:
+        return audience(meeting.roster_plan)
+    return Employee.objects.none()
+
+
+def networks(meeting: Meeting) -> list:
+    result = []
+    for line in meeting.allowed_networks.replace(",", "\n").splitlines():
+        if line.strip():
+            result.append(ipaddress.ip_network(line.strip(), strict=False))
+    return result
+
+
+def distance_m(lat1, lon1, lat2, lon2) -> float:
+    """Great-circle distance (haversine), in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))
+
+
+def _window(meeting: Meeting, scanned_at: dt.datetime) -> None:
+    if scanned_at < meeting.starts_at - dt.timedelta(minutes=meeting.opens_minutes_before):
+        raise CheckInRefused("not_open")
+    if scanned_at > meeting.starts_at + dt.timedelta(minutes=meeting.closes_minutes_after):
+        raise CheckInRefused("closed")
+
+
+def _place(meeting: Meeting, ip: str | None, latitude, longitude) -> None:
+    allowed = networks(meeting)
+    if allowed:
+        try:
+            address = ipaddress.ip_address(ip or "")
+        except ValueError:
+            raise CheckInRefused("wrong_network") from None
+        if not any(address in network for network in allowed):
+            raise CheckInRefused("wrong_network")
+    if meeting.latitude is not None and meeting.longitude is not None and meeting.radius_m:
+        if latitude is None or longitude is None:
+            raise CheckInRefused("location_needed")
+        if distance_m(meeting.latitude, meeting.longitude, latitude, longitude) > meeting.radius_m:
+            raise CheckInRefused("outside_geofence")
+
+
+def _signature(meeting: Meeting, signature: str) -> str:
+    if not meeting.signature_required:
+        return ""
+    if not signature.startswith(SIGNATURE_PREFIX) or len(signature) > MAX_SIGNATURE_BYTES:
+        raise CheckInRefused("signature_needed")
+    try:
+        png = base64.b64decode(signature[len(SIGNATURE_PREFIX):], validate=True)
+    except ValueError:
+        raise CheckInRefused("signature_needed") from None
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise CheckInRefused("signature_needed")
+    return signature
+
+
+def _credit(attendance: Attendance, meeting: Meeting, seconds: int) -> None:
+    """Bring the credited time of an attendance up to `seconds` (never down: facts are not undone)."""
+    delta = seconds - attendance.credited_seconds
+    if delta > 0:
+        record_credited_time(employee=attendance.employee, course=meeting.course, seconds=delta,
+                             occurred_at=meeting.starts_at, source=Source.CHECKIN)
+        attendance.credited_seconds = seconds
+        attendance.save(update_fields=["credited_seconds"])
+
+
+def _seconds_to_credit(meeting: Meeting, attendance: Attendance) -> int:
+    if meeting.credit == Meeting.Credit.SCHEDULED:
+        if meeting.checkout_required and attendance.checked_out_at is None:
+            return 0
+        return meeting.duration_seconds
+    if attendance.checked_in_at is None or attendance.checked_out_at is None:
+        return 0
+    start = max(attendance.checked_in_at, meeting.starts_at)
+    end = min(attendance.checked_out_at, meeting.ends_at)
+    return max(int((end - start).total_seconds()), 0)
+
+
+def _event(meeting, employee, kind, *, at, scanned_at=None, reason="", note="", device_id="", ip=None,
+           latitude=None, longitude=None, actor=None) -> CheckInEvent:
+    return CheckInEvent.objects.create(
+        meeting=meeting, employee=employee, kind=kind, at=at, scanned_at=scanned_at, reason=reason, note=note[:300],
+        device_id=device_id[:64], ip=ip or None, latitude=latitude, longitude=longitude, actor=actor)
+
+
+def refuse(meeting: Meeting, employee, reason: str, *, now=None, **context) -> CheckInRefused:
+    """Log a refusal (for the admin's list of suspicious attempts) and return the exception to raise."""
+    _event(meeting, employee, CheckInEvent.Kind.REFUSED, at=now or timezone.now(), reason=reason, **context)
+    return CheckInRefused(reason)
+
+
+def scan(*, meeting: Meeting, employee, mode: str, scanned_at: dt.datetime, via: str, device_id: str,
+         ip: str | None = None, latitude=None, longitude=None, signature: str = "",
+         now: dt.datetime | None = None) -> Attendance:
+    """A learner's own check-in or check-out. Raises CheckInRefused (after logging it)."""
+    now = now or timezone.now()
+    context = {"scanned_at": scanned_at, "device_id": device_id, "ip": ip, "latitude": latitude,
+               "longitude": longitude}
+    try:
+        with transaction.atomic():
+            return _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, longitude, signature,
+                         now)
+    except CheckInRefused as refused:
+        raise refuse(meeting, employee, refused.reason, now=now, **context) from None
+
+
+def _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, longitude, signature, now):
+    if not on_roster(meeting, employee):
+        raise CheckInRefused("not_on_roster")
+    _place(meeting, ip, latitude, longitude)
+    context = {"scanned_at": scanned_at, "device_id": device_id, "ip": ip, "latitude": latitude,
+               "longitude": longitude}
+    if mode == OUT:
+        attendance = Attendance.objects.select_for_update().filter(meeting=meeting, employee=employee).first()
+        if attendance is None or attendance.checked_in_at is None:
+            raise CheckInRefused("not_checked_in")
+        if attendance.checked_out_at is None:
+            attendance.checked_out_at = max(scanned_at, attendance.checked_in_at)
+            attendance.save(update_fields=["checked_out_at"])
+            _event(meeting, employee, CheckInEvent.Kind.CHECK_OUT, at=now, **context)
+            _credit(attendance, meeting, _seconds_to_credit(meeting, attendance))
+        return attendance
+    _window(meeting, scanned_at)
+    existing = Attendance.objects.filter(meeting=meeting, employee=employee).first()
+    if existing is not None and existing.checked_in_at is not None:
+        return existing  # scanning twice is harmless
+    if device_id and Attendance.objects.filter(meeting=meeting, device_id=device_id).exclude(
+            employee=employee).exists():
+        raise CheckInRefused("device_used")
+    signature = _signature(meeting, signature)
+    late = scanned_at > meeting.starts_at + dt.timedelta(minutes=meeting.late_after_minutes)
+    try:
+        with transaction.atomic():
+            attendance = Attendance.objects.create(
+                meeting=meeting, employee=employee, checked_in_at=scanned_at, method=via, device_id=device_id,
+                signature=signature, status=Attendance.Status.LATE if late else Attendance.Status.ON_TIME)
+    except IntegrityError:  # the same person's second tab, at the same moment
+        return Attendance.objects.get(meeting=meeting, employee=employee)
+    _event(meeting, employee, CheckInEvent.Kind.CHECK_IN, at=now, **context)
+    _credit(attendance, meeting, _seconds_to_credit(meeting, attendance))
+    return attendance
+
+
+@transaction.atomic
+def manual(*, meeting: Meeting, employee, actor, reason: str, kind: str, at: dt.datetime | None = None,
+           now: dt.datetime | None = None) -> Attendance:
+    """An organiser checks someone in or out by hand, or excuses them; the reason is required."""
+    now = now or timezone.now()
+    at = at or now
+    if not reason.strip():
+        raise ValidationError(_("Say why: a manual entry needs a reason."))
+    attendance = Attendance.objects.select_for_update().filter(meeting=meeting, employee=employee).first()
+    if kind == CheckInEvent.Kind.MANUAL_IN:
+        if attendance is None:
+            late = at > meeting.starts_at + dt.timedelta(minutes=meeting.late_after_minutes)
+            attendance = Attendance.objects.create(
+                meeting=meeting, employee=employee, checked_in_at=at, method="manual", note=reason[:300],
+                status=Attendance.Status.LATE if late else Attendance.Status.ON_TIME)
+        elif attendance.checked_in_at is None:
+            attendance.checked_in_at, attendance.method, attendance.note = at, "manual", reason[:300]
+            attendance.status = Attendance.Status.ON_TIME
+            attendance.save()
+    elif kind == CheckInEvent.Kind.MANUAL_OUT:
+        if attendance is None or attendance.checked_in_at is None:
+            raise ValidationError(_("Check this person in before checking them out."))
+        attendance.checked_out_at = max(at, attendance.checked_in_at)
+        attendance.save(update_fields=["checked_out_at"])
+    elif kind == CheckInEvent.Kind.EXCUSED:
+        if attendance is not None and attendance.checked_in_at is not None:
+            raise ValidationError(_("This person attended; they cannot be excused."))
+        attendance = attendance or Attendance(meeting=meeting, employee=employee, method="manual")
+        attendance.status, attendance.note = Attendance.Status.EXCUSED, reason[:300]
+        attendance.save()
+    else:
+        raise ValidationError(_("Unknown kind of manual entry."))
+    _event(meeting, employee, kind, at=now, scanned_at=at, note=reason, actor=actor)
+    if kind != CheckInEvent.Kind.EXCUSED:
+        _credit(attendance, meeting, _seconds_to_credit(meeting, attendance))
+    return attendance

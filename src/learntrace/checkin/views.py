@@ -1,0 +1,238 @@
+"""Pages of meetings: scheduling, the projector, the learner's scan, attendance and its export."""
+
+import io
+import secrets
+
+import segno
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from learntrace.checkin import selectors, services
+from learntrace.checkin.access import access_meeting, can_organise, visible_meetings
+from learntrace.checkin.forms import CodeForm, ManualForm, MeetingForm
+from learntrace.checkin.models import Meeting
+from learntrace.core.audit import record_change
+from learntrace.org.access import admin_required, login_required, reader_required, roles_of
+from learntrace.org.models import Employee
+
+DEVICE_COOKIE = "learntrace_device"
+DEVICE_SALT = "learntrace.checkin.device"
+FIVE_YEARS = 5 * 365 * 24 * 3600
+
+
+@login_required
+def meeting_list(request):
+    meetings = visible_meetings(request.user)
+    if not meetings.exists() and not roles_of(request.user).can_read_all:
+        raise PermissionDenied
+    return render(request, "checkin/meeting_list.html", {"meetings": meetings[:200]})
+
+
+@admin_required
+def meeting_edit(request, meeting_id=None):
+    meeting = get_object_or_404(Meeting, pk=meeting_id) if meeting_id else Meeting(created_by=request.user)
+    form = MeetingForm(request.POST or None, instance=meeting)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            saved.roster_people.set(form.cleaned_data["people"])
+            saved.organisers.set(form.cleaned_data["organiser_numbers"])
+            record_change(actor=request.user, action="update" if meeting_id else "create", obj=saved,
+                          summary=saved.title)
+        messages.success(request, _("Meeting saved."))
+        return redirect("checkin:meeting", meeting_id=saved.pk)
+    return render(request, "checkin/meeting_form.html", {"form": form, "meeting": meeting})
+
+
+@login_required
+def meeting_detail(request, meeting_id):
+    meeting = access_meeting(request.user, meeting_id)
+    return render(request, "checkin/meeting_detail.html", {
+        "meeting": meeting, "rows": selectors.attendance_rows(meeting), "counts": selectors.live_counts(meeting),
+        "organiser": can_organise(request.user, meeting), "manual_form": ManualForm(),
+    })
+
+
+@login_required
+def projector(request, meeting_id):
+    meeting = access_meeting(request.user, meeting_id, organise=True)
+    return render(request, "checkin/projector.html", {"meeting": meeting, **_projector_state(request, meeting)})
+
+
+@login_required
+def projector_state(request, meeting_id):
+    meeting = access_meeting(request.user, meeting_id, organise=True)
+    return render(request, "checkin/_projector_state.html", {"meeting": meeting, **_projector_state(request, meeting)})
+
+
+def _projector_state(request, meeting: Meeting) -> dict:
+    codes = services.current_codes(meeting, timezone.now())
+    url = request.build_absolute_uri(reverse("checkin:scan", args=[meeting.pk, codes["token"]]))
+    rows = selectors.attendance_rows(meeting)
+    return {
+        "codes": codes, "qr": segno.make_qr(url, error="m").svg_inline(scale=10, border=2), "scan_url": url,
+        "counts": selectors.live_counts(meeting),
+        "present": [r for r in rows if r.attendance and r.attendance.checked_in_at][:200],
+        "missing": [r for r in rows if r.attendance is None][:200],
+    }
+
+
+@require_POST
+@login_required
+def toggle_checkout(request, meeting_id):
+    meeting = access_meeting(request.user, meeting_id, organise=True)
+    Meeting.objects.filter(pk=meeting.pk).update(checkout_open=not meeting.checkout_open)
+    return redirect("checkin:projector", meeting_id=meeting.pk)
+
+
+@require_POST
+@login_required
+def manual_entry(request, meeting_id):
+    meeting = access_meeting(request.user, meeting_id, organise=True)
+    form = ManualForm(request.POST)
+    if form.is_valid():
+        try:
+            services.manual(meeting=meeting, employee=form.cleaned_data["employee_no"], actor=request.user,
+                            reason=form.cleaned_data["reason"], kind=form.cleaned_data["kind"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Recorded."))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect("checkin:meeting", meeting_id=meeting.pk)
+
+
+@login_required
+def export(request, meeting_id):
+    from openpyxl import Workbook
+
+    meeting = access_meeting(request.user, meeting_id)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Attendance"))
+    sheet.append([_("employee number"), _("name"), _("department"), _("status"), _("method"), _("check-in"),
+                  _("check-out"), _("duration (minutes)"), _("credited (minutes)"), _("meeting starts"),
+                  _("meeting ends"), _("note")])
+    local = timezone.localtime
+    labels = {"absent": _("Absent"), **dict(meeting.attendances.model.Status.choices)}
+    for row in selectors.attendance_rows(meeting):
+        a = row.attendance
+        sheet.append([
+            row.employee.employee_no, row.employee.name, row.employee.department.name, str(labels[row.status]),
+            a.method if a else "", local(a.checked_in_at).replace(tzinfo=None) if a and a.checked_in_at else None,
+            local(a.checked_out_at).replace(tzinfo=None) if a and a.checked_out_at else None,
+            round(row.duration_seconds / 60, 1) if row.duration_seconds is not None else None,
+            round(a.credited_seconds / 60, 1) if a else 0,
+            local(meeting.starts_at).replace(tzinfo=None), local(meeting.ends_at).replace(tzinfo=None),
+            a.note if a else "",
+        ])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="attendance-{meeting.pk}.xlsx"'
+    return response
+
+
+@reader_required
+def suspicious(request):
+    return render(request, "checkin/suspicious.html", selectors.suspicious())
+
+
+# ---------------------------------------------------------------- the learner's side
+
+
+def _employee(request) -> Employee | None:
+    employee_id = roles_of(request.user).employee_id
+    return Employee.objects.filter(pk=employee_id).first() if employee_id else None
+
+
+def _refused(request, meeting, refused: services.CheckInRefused):
+    return render(request, "checkin/result.html", {"meeting": meeting, "refused": refused.message,
+                                                   "reason": refused.reason})
+
+
+def scan(request, meeting_id, token):
+    """The URL in the QR code. The code is judged now, at the scan; the moment travels on, signed."""
+    meeting = get_object_or_404(Meeting, pk=meeting_id)
+    now = timezone.now()
+    employee = _employee(request) if request.user.is_authenticated else None
+    try:
+        mode = services.judge_scan(meeting, token, now)
+    except services.CheckInRefused as refused:
+        services.refuse(meeting, employee, refused.reason, now=now, scanned_at=now,
+                        ip=request.META.get("REMOTE_ADDR"))
+        return _refused(request, meeting, refused)
+    ticket_url = reverse("checkin:ticket", args=[services.make_ticket(meeting, mode, now, "scan")])
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('accounts:login')}?next={ticket_url}")
+    return redirect(ticket_url)
+
+
+@login_required
+def by_code(request):
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        meeting = Meeting.objects.filter(pk=form.cleaned_data["meeting"]).first()
+        now = timezone.now()
+        if meeting is None:
+            form.add_error("meeting", _("No meeting has this number."))
+        else:
+            try:
+                mode = services.judge_scan(meeting, form.cleaned_data["code"].strip(), now, typed=True)
+            except services.CheckInRefused as refused:
+                services.refuse(meeting, _employee(request), refused.reason, now=now, scanned_at=now,
+                                ip=request.META.get("REMOTE_ADDR"))
+                return _refused(request, meeting, refused)
+            return redirect("checkin:ticket", ticket=services.make_ticket(meeting, mode, now, "code"))
+    return render(request, "checkin/code.html", {"form": form})
+
+
+def _coordinate(value: str, limit: float) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if -limit <= number <= limit else None
+
+
+@login_required
+def ticket(request, ticket):
+    try:
+        scanned = services.read_ticket(ticket)
+    except services.CheckInRefused as refused:
+        return _refused(request, None, refused)
+    meeting = get_object_or_404(Meeting, pk=scanned["meeting_id"])
+    employee = _employee(request)
+    if employee is None:
+        raise Http404
+    if request.method != "POST":
+        return render(request, "checkin/confirm.html", {"meeting": meeting, "scanned": scanned, "ticket": ticket,
+                                                        "needs_location": bool(meeting.radius_m)})
+    device_id = request.get_signed_cookie(DEVICE_COOKIE, default="", salt=DEVICE_SALT) or secrets.token_hex(16)
+    try:
+        attendance = services.scan(
+            meeting=meeting, employee=employee, mode=scanned["mode"], scanned_at=scanned["scanned_at"],
+            via=scanned["via"], device_id=device_id, ip=request.META.get("REMOTE_ADDR"),
+            latitude=_coordinate(request.POST.get("latitude"), 90),
+            longitude=_coordinate(request.POST.get("longitude"), 180),
+            signature=request.POST.get("signature", ""),
+        )
+        response = render(request, "checkin/result.html", {"meeting": meeting, "attendance": attendance,
+                                                            "mode": scanned["mode"]})
+    except services.CheckInRefused as refused:
+        response = _refused(request, meeting, refused)
+    # The device keeps its id whatever happened: it is what binds a phone to one person per meeting.
+    response.set_signed_cookie(DEVICE_COOKIE, device_id, salt=DEVICE_SALT, max_age=FIVE_YEARS, httponly=True,
+                               samesite="Lax", secure=request.is_secure())
+    return response

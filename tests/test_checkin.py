@@ -1,0 +1,278 @@
+"""Rotating-QR check-in: the code, the rules against proxy sign-in, manual entries, attendance."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from learntrace.checkin import services
+from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+from learntrace.checkin.services import IN, OUT, CheckInRefused
+from learntrace.records.models import Completion, CreditedTime
+
+START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+       "AAAABJRU5ErkJggg==")
+
+
+def at(minutes: float) -> dt.datetime:
+    return START + dt.timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def meeting(org, catalog):
+    item = Meeting.objects.create(course=catalog.meeting, title="Monthly management meeting", starts_at=START,
+                                  ends_at=START + dt.timedelta(hours=2), roster=Meeting.Roster.PEOPLE)
+    item.roster_people.set([org.head, org.learner])
+    item.organisers.set([org.head])
+    return item
+
+
+def check_in(meeting, employee, when, **kwargs):
+    defaults = {"mode": IN, "scanned_at": when, "via": "scan", "device_id": f"device-{employee.pk}", "now": when}
+    defaults.update(kwargs)
+    return services.scan(meeting=meeting, employee=employee, **defaults)
+
+
+def refused(reason, call):
+    with pytest.raises(CheckInRefused) as caught:
+        call()
+    assert caught.value.reason == reason
+
+
+def test_the_code_is_accepted_in_its_step_and_the_next_only(meeting):
+    now = at(0)
+    step = services.step_at(meeting, now)
+    code = services.token(meeting, step)
+    assert services.judge_scan(meeting, code, now) == IN
+    assert services.judge_scan(meeting, code, now + dt.timedelta(seconds=meeting.rotation_seconds)) == IN
+    two_steps_later = now + dt.timedelta(seconds=2 * meeting.rotation_seconds)
+    refused("expired", lambda: services.judge_scan(meeting, code, two_steps_later))
+    refused("invalid", lambda: services.judge_scan(meeting, "a" * 16, now))
+    typed = services.short_code(meeting, step)
+    assert services.judge_scan(meeting, typed, now, typed=True) == IN
+    assert services.judge_scan(meeting, services.token(meeting, step, OUT), now) == OUT
+
+
+def test_a_code_of_another_meeting_is_invalid(meeting, catalog):
+    other = Meeting.objects.create(course=catalog.meeting, title="Other", starts_at=START, ends_at=at(60))
+    step = services.step_at(meeting, at(0))
+    refused("invalid", lambda: services.judge_scan(other, services.token(meeting, step), at(0)))
+
+
+def test_the_step_boundary(meeting):
+    boundary = dt.datetime.fromtimestamp(
+        (int(at(0).timestamp()) // meeting.rotation_seconds + 1) * meeting.rotation_seconds, tz=dt.UTC)
+    before = services.token(meeting, services.step_at(meeting, boundary - dt.timedelta(seconds=1)))
+    assert services.judge_scan(meeting, before, boundary) == IN  # the previous step still counts
+    assert services.step_at(meeting, boundary) == services.step_at(meeting, boundary - dt.timedelta(seconds=1)) + 1
+
+
+def test_a_check_in_on_time_credits_the_meeting_and_completes_the_course(org, meeting, catalog):
+    attendance = check_in(meeting, org.head, at(-5))
+    assert attendance.status == Attendance.Status.ON_TIME and attendance.credited_seconds == 7200
+    assert sum(CreditedTime.objects.filter(employee=org.head).values_list("seconds", flat=True)) == 7200
+    assert Completion.objects.filter(employee=org.head, course=catalog.meeting).exists()
+    assert check_in(meeting, org.head, at(1)).pk == attendance.pk  # scanning twice is harmless
+    assert CreditedTime.objects.filter(employee=org.head).count() == 1
+
+
+def test_the_window_and_the_late_threshold(org, meeting):
+    refused("not_open", lambda: check_in(meeting, org.head, at(-16)))
+    refused("closed", lambda: check_in(meeting, org.head, at(31)))
+    assert check_in(meeting, org.head, at(6)).status == Attendance.Status.LATE
+    assert check_in(meeting, org.learner, at(5)).status == Attendance.Status.ON_TIME
+
+
+def test_only_the_roster_checks_in(org, meeting):
+    refused("not_on_roster", lambda: check_in(meeting, org.outsider, at(0)))
+    meeting.roster = Meeting.Roster.OPEN
+    meeting.save()
+    assert check_in(meeting, org.outsider, at(0)).pk
+
+
+def test_one_phone_cannot_check_in_two_people(org, meeting):
+    check_in(meeting, org.head, at(0), device_id="phone-1")
+    refused("device_used", lambda: check_in(meeting, org.learner, at(1), device_id="phone-1"))
+    event = CheckInEvent.objects.get(kind=CheckInEvent.Kind.REFUSED)
+    assert event.employee == org.learner and event.reason == "device_used" and event.device_id == "phone-1"
+
+
+def test_the_network_rule(org, meeting):
+    meeting.allowed_networks = "10.8.0.0/16\n192.168.5.0/24"
+    meeting.save()
+    refused("wrong_network", lambda: check_in(meeting, org.head, at(0), ip="172.16.0.9"))
+    refused("wrong_network", lambda: check_in(meeting, org.head, at(0), ip=None))
+    assert check_in(meeting, org.head, at(0), ip="10.8.3.4").pk
+
+
+def test_the_geofence(org, meeting):
+    meeting.latitude, meeting.longitude, meeting.radius_m = 31.2304, 121.4737, 200
+    meeting.save()
+    refused("location_needed", lambda: check_in(meeting, org.head, at(0)))
+    refused("outside_geofence", lambda: check_in(meeting, org.head, at(0), latitude=31.2404, longitude=121.4737))
+    assert check_in(meeting, org.head, at(0), latitude=31.2310, longitude=121.4740).pk
+
+
+def test_a_signature_is_required_when_asked(org, meeting):
+    meeting.signature_required = True
+    meeting.save()
+    refused("signature_needed", lambda: check_in(meeting, org.head, at(0)))
+    refused("signature_needed", lambda: check_in(meeting, org.head, at(0), signature="data:image/png;base64,AAAA"))
+    assert check_in(meeting, org.head, at(0), signature=PNG).signature == PNG
+
+
+def test_check_out_and_overlap_credit(org, meeting):
+    meeting.checkout_required, meeting.credit = True, Meeting.Credit.OVERLAP
+    meeting.save()
+    refused("not_checked_in", lambda: check_in(meeting, org.head, at(100), mode=OUT))
+    attendance = check_in(meeting, org.head, at(-10))
+    assert attendance.credited_seconds == 0  # nothing until check-out
+    attendance = check_in(meeting, org.head, at(90), mode=OUT)
+    assert attendance.credited_seconds == 90 * 60  # from the start (not 10 minutes before) to the check-out
+
+
+def test_manual_entries_need_a_reason_and_are_recorded_as_manual(org, meeting):
+    with pytest.raises(ValidationError):
+        services.manual(meeting=meeting, employee=org.learner, actor=org.admin.user, reason=" ",
+                        kind=CheckInEvent.Kind.MANUAL_IN, now=at(0))
+    attendance = services.manual(meeting=meeting, employee=org.learner, actor=org.admin.user,
+                                 reason="Phone battery empty", kind=CheckInEvent.Kind.MANUAL_IN, at=at(2), now=at(3))
+    assert attendance.method == "manual" and attendance.credited_seconds == 7200
+    event = CheckInEvent.objects.get(kind=CheckInEvent.Kind.MANUAL_IN)
+    assert event.actor == org.admin.user and event.note == "Phone battery empty"
+    excused = services.manual(meeting=meeting, employee=org.head, actor=org.admin.user, reason="On duty in ICU",
+                              kind=CheckInEvent.Kind.EXCUSED, now=at(3))
+    assert excused.status == Attendance.Status.EXCUSED and excused.credited_seconds == 0
+
+
+def test_a_ticket_keeps_the_moment_of_the_scan(meeting):
+    with time_machine.travel(at(0), tick=False):
+        ticket = services.make_ticket(meeting, IN, at(0), "scan")
+    with time_machine.travel(at(5), tick=False):
+        assert services.read_ticket(ticket)["scanned_at"] == at(0)
+    with time_machine.travel(at(11), tick=False):
+        refused("stale_scan", lambda: services.read_ticket(ticket))
+    refused("invalid", lambda: services.read_ticket(ticket[:-3] + "abc"))
+
+
+# ---------------------------------------------------------------- through the pages
+
+
+def test_scanning_before_logging_in_keeps_a_valid_scan_valid(org, client, meeting):
+    client.cookies["django_language"] = "en"
+    with time_machine.travel(at(29), tick=False):  # one minute before check-in closes
+        code = services.current_codes(meeting, at(29))["token"]
+        response = client.get(reverse("checkin:scan", args=[meeting.pk, code]))
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/checkin/t/")
+        ticket_url = response["Location"].split("next=")[1]
+    with time_machine.travel(at(33), tick=False):  # the login took four minutes: the window has closed
+        client.force_login(org.learner.user)
+        assert "Scanned at" in client.get(ticket_url).text
+        result = client.post(ticket_url)
+    assert 'data-outcome="done"' in result.text
+    attendance = Attendance.objects.get(employee=org.learner)
+    assert attendance.checked_in_at == at(29) and attendance.status == Attendance.Status.LATE
+
+
+def test_an_old_code_is_refused_in_the_learners_language(org, client_for, meeting):
+    old = services.token(meeting, services.step_at(meeting, at(0)))
+    client = client_for(org.learner, language="zh-hans")
+    with time_machine.travel(at(1), tick=False):
+        response = client.get(reverse("checkin:scan", args=[meeting.pk, old]))
+    assert 'data-reason="expired"' in response.text and "已过期" in response.text
+    assert CheckInEvent.objects.get().reason == "expired"
+
+
+def test_the_device_cookie_binds_a_phone(org, client, meeting):
+    with time_machine.travel(at(0), tick=False):
+        ticket = services.make_ticket(meeting, IN, at(0), "scan")
+        client.force_login(org.head.user)
+        client.post(reverse("checkin:ticket", args=[ticket]))
+        client.force_login(org.learner.user)  # the same browser, another person
+        response = client.post(reverse("checkin:ticket", args=[ticket]))
+    assert 'data-reason="device_used"' in response.text
+    assert not Attendance.objects.filter(employee=org.learner).exists()
+
+
+def test_typing_the_code(org, client_for, meeting):
+    client = client_for(org.learner)
+    with time_machine.travel(at(0), tick=False):
+        code = services.current_codes(meeting, at(0))["code"]
+        wrong = client.post(reverse("checkin:code"), {"meeting": meeting.pk, "code": "12345"})
+        assert "six digits" in wrong.text
+        response = client.post(reverse("checkin:code"), {"meeting": meeting.pk, "code": code})
+        assert response.status_code == 302
+        client.post(response["Location"])
+    assert Attendance.objects.get(employee=org.learner).method == "code"
+
+
+def test_the_projector_is_for_organisers_only(org, client_for, meeting):
+    assert client_for(org.learner).get(reverse("checkin:projector", args=[meeting.pk])).status_code == 403
+    assert client_for(org.auditor).get(reverse("checkin:projector", args=[meeting.pk])).status_code == 403
+    page = client_for(org.head).get(reverse("checkin:projector", args=[meeting.pk]))  # a named organiser
+    assert page.status_code == 200 and "<svg" in page.text and meeting.secret not in page.text
+    assert client_for(org.admin).get(reverse("checkin:projector_state", args=[meeting.pk])).status_code == 200
+    assert client_for(org.learner).get(reverse("checkin:meeting", args=[meeting.pk])).status_code == 403
+    assert client_for(org.auditor).get(reverse("checkin:meeting", args=[meeting.pk])).status_code == 200
+    assert client_for(org.auditor).post(reverse("checkin:manual", args=[meeting.pk]),
+                                        {"employee_no": "E001", "kind": "manual_in", "reason": "x"}).status_code == 403
+
+
+def test_the_manual_form_requires_a_reason(org, client_for, meeting):
+    client = client_for(org.head)
+    client.post(reverse("checkin:manual", args=[meeting.pk]), {"employee_no": "E001", "kind": "manual_in",
+                                                                "reason": ""})
+    assert not Attendance.objects.exists()
+    client.post(reverse("checkin:manual", args=[meeting.pk]), {"employee_no": "E001", "kind": "manual_in",
+                                                                "reason": "Forgot the phone"})
+    assert Attendance.objects.get().method == "manual"
+
+
+def test_the_export_has_times_and_duration(org, client_for, meeting):
+    meeting.checkout_required = True
+    meeting.save()
+    check_in(meeting, org.head, at(-3))
+    check_in(meeting, org.head, at(100), mode=OUT)
+    response = client_for(org.admin).get(reverse("checkin:export", args=[meeting.pk]))
+    path = "/tmp/attendance-test.xlsx"
+    with open(path, "wb") as handle:
+        handle.write(response.content)
+    rows = list(load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+    header, *people = rows
+    assert header[6] == "check-out" and header[7] == "duration (minutes)"
+    head_row = next(r for r in people if r[0] == org.head.employee_no)
+    assert head_row[3] == "On time" and head_row[7] == 103.0
+    learner_row = next(r for r in people if r[0] == org.learner.employee_no)
+    assert learner_row[3] == "Absent"
+
+
+def test_bad_meeting_input_is_refused(org, client_for, catalog):
+    response = client_for(org.admin).post(reverse("checkin:meeting_new"), {
+        "course": catalog.meeting.pk, "title": "x", "starts_at": "2026-03-10T09:00", "ends_at": "2026-03-10T08:00",
+        "roster": "people", "people": "NOBODY", "allowed_networks": "not-a-network", "latitude": "31.2",
+        "opens_minutes_before": "15", "closes_minutes_after": "30", "late_after_minutes": "5",
+        "credit": "scheduled", "rotation_seconds": "10",
+    })
+    assert response.status_code == 200
+    for message in ("end after it starts", "NOBODY", "not an IP range", "latitude, a longitude and a radius"):
+        assert message in response.text
+    assert not Meeting.objects.exists()
+
+
+def test_suspicious_patterns_are_listed(org, client_for, meeting):
+    meeting.roster = Meeting.Roster.OPEN
+    meeting.save()
+    from conftest import make_employee
+
+    people = [make_employee(f"P{i}", f"Person {i}", org.b) for i in range(5)]
+    for i, person in enumerate(people):
+        check_in(meeting, person, at(0) + dt.timedelta(seconds=3 * i), ip="10.0.0.7", device_id=f"d{i}")
+    refused("device_used", lambda: check_in(meeting, org.head, at(1), device_id="d0"))
+    with time_machine.travel(at(60), tick=False):
+        page = client_for(org.auditor).get(reverse("checkin:suspicious")).text
+    assert "10.0.0.7" in page and "device_used" in page
+    assert client_for(org.learner).get(reverse("checkin:suspicious")).status_code == 403
