@@ -220,3 +220,44 @@ def test_no_skipping_courses_send_the_player_back(live_server, org, new_page, tr
         return v.currentTime;
     }""")
     assert position < 5
+
+
+def test_qr_check_in_from_a_phone_with_login_and_the_one_phone_rule(live_server, org, catalog, new_page):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from learntrace.checkin.models import Attendance, Meeting
+
+    now = timezone.now()
+    meeting = Meeting.objects.create(course=catalog.meeting, title="Ward managers' meeting", starts_at=now,
+                                     ends_at=now + timedelta(hours=2), roster=Meeting.Roster.PEOPLE)
+    meeting.roster_people.set([org.head, org.learner])
+    projector = new_page()
+    log_in(projector, live_server.url, "admin", "en")
+    projector.goto(f"{live_server.url}/checkin/meetings/{meeting.pk}/projector/")
+    expect(projector.locator(".qr svg")).to_be_visible()
+    expect(projector.locator("#live-count")).to_have_text("0")
+    scan_url = projector.locator(".qr").get_attribute("data-url")
+
+    phone = new_page(phone=True)
+    phone.goto(scan_url)  # not logged in yet: the scan is judged now, the login comes after
+    expect(phone).to_have_url(re.compile(r"/accounts/login/"))
+    phone.fill("#id_username", "learner")
+    phone.fill("#id_password", PASSWORD)
+    phone.locator("button[type=submit]").click()
+    phone.get_by_role("button", name=re.compile("签到|Check in")).click()
+    expect(phone.locator("#checkin-result")).to_have_attribute("data-outcome", "done")
+    assert Attendance.objects.filter(meeting=meeting, employee=org.learner).exists()
+    expect(projector.locator("#live-count")).to_have_text("1", timeout=10_000)  # the projector polls
+    expect(projector.locator("ul.present")).to_contain_text(org.learner.name)
+
+    # The same phone, now for the head: refused, whoever logs in on it.
+    phone.get_by_role("button", name=re.compile("退出登录|Log out")).click()
+    phone.goto(projector.locator(".qr").get_attribute("data-url"))
+    phone.fill("#id_username", "head")
+    phone.fill("#id_password", PASSWORD)
+    phone.locator("button[type=submit]").click()
+    phone.get_by_role("button", name=re.compile("签到|Check in")).click()
+    expect(phone.locator("#checkin-result")).to_have_attribute("data-reason", "device_used")
+    assert not Attendance.objects.filter(meeting=meeting, employee=org.head).exists()
