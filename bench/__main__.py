@@ -1,18 +1,18 @@
 import argparse
 import json
+import os
 import platform
 import subprocess
 
-from bench import heartbeat, org_import
+from bench import checkin_burst, heartbeat, org_import
 
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-def _heartbeat(rows):
-    import os
-
-    return heartbeat.run(os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-
-
-BENCHMARKS = {"org_import": org_import.run, "heartbeat": _heartbeat}
+BENCHMARKS = {
+    "org_import": org_import.run,
+    "heartbeat": lambda rows: heartbeat.run(POSTGRES),
+    "checkin_burst": lambda rows: checkin_burst.run(POSTGRES),
+}
 
 
 def machine() -> str:

@@ -92,5 +92,5 @@ class ManualForm(forms.Form):
 
 class CodeForm(forms.Form):
     meeting = forms.IntegerField(label=_("meeting number"), min_value=1)
-    code = forms.RegexField(label=_("code"), regex=r"^\s*\d{6}\s*$", error_messages={
+    code = forms.RegexField(label=_("six-digit code"), regex=r"^\s*\d{6}\s*$", error_messages={
         "invalid": _("The code has six digits.")})
