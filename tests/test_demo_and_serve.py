@@ -103,3 +103,14 @@ def test_the_demo_has_the_articles_plans_with_history(db):
     watched = CourseProgress.objects.filter(course__title="战略管理")
     average = sum(p.credited_seconds for p in watched) / watched.count()
     assert 20 * 60 < average < 40 * 60  # about 30 of 60 minutes
+
+
+def test_the_demo_meetings_were_checked_in_by_qr(db):
+    from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+    from learntrace.records.models import CreditedTime, Source
+
+    call_command("demo", verbosity=0)
+    assert Meeting.objects.count() == 6
+    assert Attendance.objects.filter(method="scan").count() > 50
+    assert CheckInEvent.objects.filter(kind=CheckInEvent.Kind.CHECK_IN).count() == Attendance.objects.count()
+    assert CreditedTime.objects.filter(source=Source.CHECKIN).count() == Attendance.objects.count()

@@ -59,11 +59,20 @@ def course_detail(request, course_id):
     quiz = Quiz.objects.filter(course=course).first()
     attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id)) if quiz and employee_id else []
     # Only employees' own viewing is tracked, and only media that plays on this page.
+    meetings = []
+    if course.kind in (CourseKind.OFFLINE, CourseKind.LIVE):
+        from learntrace.checkin.models import Attendance, Meeting  # the meetings of an offline course
+
+        meetings = list(Meeting.objects.filter(course=course).order_by("starts_at")[:50])
+        mine = {a.meeting_id: a for a in Attendance.objects.filter(meeting__in=meetings, employee_id=employee_id)}
+        for meeting in meetings:
+            meeting.my_attendance = mine.get(meeting.pk)
     playable = (course.kind == CourseKind.VIDEO and course.video_file) or \
         (course.kind == CourseKind.DOCUMENT and course.document_file)
     return render(request, "catalog/course_detail.html", {
         "course": course, "progress": progress, "quiz": quiz, "attempts": attempts,
         "tracked": bool(employee_id and course.is_published and playable), "beat_ms": settings.TRACKER_BEAT_MS,
+        "meetings": meetings,
     })
 
 

@@ -19,6 +19,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from learntrace.catalog.models import Category, Choice, Course, CourseKind, CreditClass, Question, Quiz
+from learntrace.checkin import services as checkin_services
+from learntrace.checkin.models import Meeting
 from learntrace.org.models import Department, Employee, Level
 from learntrace.plans import services as plan_services
 from learntrace.plans.models import Assignment, LearningPlan, PeriodType, PlanCreditTarget, PlanDepartment, PlanItem
@@ -99,8 +101,8 @@ def load_learning(now: dt.datetime) -> None:
                                "hospital-management" if i == 0 else "ward-quality") for i, title in enumerate(month)]
                        for month in HOSPITAL_MONTHS]
     months = _month_starts(now, 3)
-    meetings = [[course(f"科室主任管理例会({m.month}月第{i + 1}场)", CourseKind.OFFLINE, 2 * HOUR, management, "1",
-                        cme2, location="行政楼三楼第一会议室") for i in range(2)] for m in months]
+    meeting_courses = [[course(f"科室主任管理例会({m.month}月第{i + 1}场)", CourseKind.OFFLINE, 2 * HOUR, management,
+                               "1", cme2, location="行政楼三楼第一会议室") for i in range(2)] for m in months]
     strategy = course("战略管理", CourseKind.VIDEO, HOUR, management, "1", internal, "strategic-management",
                       description="60 分钟完整版。平均观看时长只有 30 分钟,因此另行拆分为 15 分钟片段加互动问答。")
     segment = course("战略管理 第 1 节:目标拆解(15 分钟)", CourseKind.VIDEO, 15 * 60, management, "0.5", internal,
@@ -152,6 +154,23 @@ def load_learning(now: dt.datetime) -> None:
 
     for plan in (tech_plan, hospital_plan, compliance_plan):
         plan_services.publish_plan(actor=None, plan=plan, now=now)
+    # Two management meetings a month for the department heads, on the 8th and the 22nd at 14:00,
+    # organised by the head of the medical affairs office; checked in by QR code.
+    organiser = Employee.objects.filter(department__code="HOSP-MED", level=Level.DEPARTMENT_HEAD).first()
+    meetings = []
+    for month, courses in zip(months, meeting_courses, strict=True):
+        month_meetings = []
+        for day, item in zip((8, 22), courses, strict=True):
+            starts = dt.datetime.combine(month.replace(day=day), dt.time(14, 0), tzinfo=local_zone())
+            meeting = Meeting.objects.create(
+                course=item, title=item.title, starts_at=starts, ends_at=starts + dt.timedelta(hours=2),
+                location=item.location, roster=Meeting.Roster.PLAN, roster_plan=hospital_plan,
+                allowed_networks="", checkout_required=False)
+            if organiser is not None:
+                meeting.organisers.add(organiser)
+            month_meetings.append(meeting)
+        meetings.append(month_meetings)
+
     # Each past month asked for the courses of that month.
     for period in tech_plan.periods.all():
         month = months.index(timezone.localtime(period.starts_at, local_zone()).date())
@@ -190,13 +209,20 @@ def _history(rng, now, months, tech_plan, tech_courses, hospital_videos, meeting
                                                         comment="", now=moment + dt.timedelta(days=2))
         for head in heads:
             diligent = rng.random() < (0.5 if current else 0.85)
-            for item in hospital_videos[index] + meetings[index]:
+            for item in hospital_videos[index]:
                 moment = _moment(rng, month, now)
                 if moment is None or (not diligent and rng.random() < 0.5):
                     continue
-                source = Source.CHECKIN if item.kind == CourseKind.OFFLINE else Source.TRACKING
                 record_credited_time(employee=head, course=item, seconds=item.duration_seconds, occurred_at=moment,
-                                     source=source)
+                                     source=Source.TRACKING)
+            for meeting in meetings[index]:
+                if meeting.starts_at >= now or (not diligent and rng.random() < 0.5):
+                    continue
+                # Most arrive a few minutes early; some are late.
+                offset = rng.randint(6, 20) if rng.random() < 0.1 else -rng.randint(1, 14)
+                scanned = meeting.starts_at + dt.timedelta(minutes=offset)
+                checkin_services.scan(meeting=meeting, employee=head, mode=checkin_services.IN, scanned_at=scanned,
+                                      via="scan", device_id=f"demo-phone-{head.pk}", now=scanned)
             if rng.random() < 0.3:
                 moment = _moment(rng, month, now)
                 if moment is not None and not sepsis.completions.filter(employee=head).exists():
