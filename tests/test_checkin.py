@@ -276,3 +276,21 @@ def test_suspicious_patterns_are_listed(org, client_for, meeting):
         page = client_for(org.auditor).get(reverse("checkin:suspicious")).text
     assert "10.0.0.7" in page and "device_used" in page
     assert client_for(org.learner).get(reverse("checkin:suspicious")).status_code == 403
+
+
+def test_a_code_used_after_it_changed_from_elsewhere_is_listed(org, client_for, meeting):
+    meeting.roster = Meeting.Roster.OPEN
+    meeting.save()
+    from conftest import make_employee
+
+    room = [make_employee(f"R{i}", f"In the room {i}", org.b) for i in range(3)]
+    for i, person in enumerate(room):
+        check_in(meeting, person, at(0), ip=f"10.1.2.{i + 10}", device_id=f"r{i}")
+    check_in(meeting, org.learner, at(0), ip="10.1.2.99", device_id="x1", previous_code=True)  # same room: fine
+    check_in(meeting, org.head, at(0), ip="183.3.4.5", device_id="x2", previous_code=True)  # a photo sent home
+    step = services.step_at(meeting, at(0))
+    assert services.judge_scan(meeting, services.token(meeting, step - 1), at(0), detail=True) == (IN, True)
+    with time_machine.travel(at(60), tick=False):
+        page = client_for(org.admin).get(reverse("checkin:suspicious")).text
+    listed = page.split('class="late-codes"')[1].split("</table>")[0]
+    assert org.head.name in listed and org.learner.name not in listed

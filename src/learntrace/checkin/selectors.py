@@ -1,14 +1,15 @@
 """Reading attendance: the list of a meeting, live counts, and patterns that look like proxy sign-in."""
 
 import datetime as dt
-from collections import defaultdict
+import ipaddress
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count
 from django.utils import timezone
 
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
-from learntrace.checkin.services import roster
+from learntrace.checkin.services import PREVIOUS_CODE, roster
 
 BURST_WINDOW = dt.timedelta(seconds=30)
 BURST_SIZE = 5
@@ -76,6 +77,19 @@ def suspicious(*, since: dt.datetime | None = None, meetings=None) -> dict:
                                "first": window[0].at, "people": [e.employee for e in window]})
                 break
 
+    # The code had just changed on the screen, and the scan came from another network than the
+    # room's: what a photo of the projector sent to someone elsewhere looks like.
+    late_codes = []
+    check_ins = list(events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)
+                     .select_related("meeting", "employee").order_by("meeting_id", "at")[:20_000])
+    by_meeting = defaultdict(list)
+    for event in check_ins:
+        by_meeting[event.meeting_id].append(event)
+    for items in by_meeting.values():
+        networks = Counter(_network(e.ip) for e in items)
+        room = networks.most_common(1)[0][0]
+        late_codes += [e for e in items if e.note == PREVIOUS_CODE and _network(e.ip) != room]
+
     # A device that has checked in several different people, across meetings.
     devices = list(Attendance.objects.exclude(device_id="").values("device_id")
                    .annotate(people=Count("employee", distinct=True)).filter(people__gte=DEVICE_PEOPLE)
@@ -83,4 +97,10 @@ def suspicious(*, since: dt.datetime | None = None, meetings=None) -> dict:
     for device in devices:
         device["names"] = list(Attendance.objects.filter(device_id=device["device_id"])
                                .values_list("employee__name", flat=True).distinct()[:10])
-    return {"refusals": refusals, "bursts": bursts, "devices": devices}
+    return {"refusals": refusals, "bursts": bursts, "devices": devices, "late_codes": late_codes[:300]}
+
+
+def _network(ip: str) -> str:
+    """The /24 (IPv4) or /48 (IPv6) an address belongs to: "the same room" for this purpose."""
+    address = ipaddress.ip_address(ip)
+    return str(ipaddress.ip_network(f"{ip}/{24 if address.version == 4 else 48}", strict=False))

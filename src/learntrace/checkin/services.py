@@ -85,23 +85,26 @@ def current_codes(meeting: Meeting, now: dt.datetime) -> dict:
             "seconds_left": meeting.rotation_seconds - int(now.timestamp()) % meeting.rotation_seconds}
 
 
-def _match(meeting: Meeting, presented: str, at: dt.datetime, make) -> str | None:
-    """The mode whose code for the current or the previous step equals `presented`; None otherwise."""
+def _match(meeting: Meeting, presented: str, at: dt.datetime, make) -> tuple[str, bool] | None:
+    """(mode, whether it was the previous step's code) for a valid code; None otherwise."""
     step = step_at(meeting, at)
     for candidate_step in (step, step - 1):
         for mode in (IN, OUT):
             if hmac.compare_digest(make(meeting, candidate_step, mode), presented):
-                return mode
+                return mode, candidate_step != step
     return None
 
 
-def judge_scan(meeting: Meeting, presented: str, at: dt.datetime, *, typed: bool = False) -> str:
-    """The mode of a valid code (checked at the moment of the scan); raises CheckInRefused otherwise."""
+def judge_scan(meeting: Meeting, presented: str, at: dt.datetime, *, typed: bool = False,
+               detail: bool = False):
+    """The mode of a valid code (checked at the moment of the scan); raises CheckInRefused otherwise.
+    With detail=True, (mode, previous_code): a code used after it changed on the screen is
+    accepted, and noted, since a photo of the screen sent to someone elsewhere arrives late."""
     presented = (presented or "").strip().lower()
     make = short_code if typed else token
-    mode = _match(meeting, presented, at, make)
-    if mode is not None:
-        return mode
+    found = _match(meeting, presented, at, make)
+    if found is not None:
+        return found if detail else found[0]
     # A code of an older step is expired rather than invalid: say so, it helps the learner.
     step = step_at(meeting, at)
     for old_step in range(step - 2, step - 2 - 360, -1):
@@ -110,9 +113,9 @@ def judge_scan(meeting: Meeting, presented: str, at: dt.datetime, *, typed: bool
     raise CheckInRefused("invalid")
 
 
-def make_ticket(meeting: Meeting, mode: str, scanned_at: dt.datetime, via: str) -> str:
-    return signing.dumps({"m": meeting.pk, "mode": mode, "at": scanned_at.isoformat(), "via": via},
-                         salt=TICKET_SALT, compress=True)
+def make_ticket(meeting: Meeting, mode: str, scanned_at: dt.datetime, via: str, previous_code: bool = False) -> str:
+    return signing.dumps({"m": meeting.pk, "mode": mode, "at": scanned_at.isoformat(), "via": via,
+                          "prev": previous_code}, salt=TICKET_SALT, compress=True)
 
 
 def read_ticket(ticket: str) -> dict:
@@ -123,7 +126,7 @@ def read_ticket(ticket: str) -> dict:
     except signing.BadSignature:
         raise CheckInRefused("invalid") from None
     return {"meeting_id": data["m"], "mode": data["mode"], "scanned_at": dt.datetime.fromisoformat(data["at"]),
-            "via": data["via"]}
+            "via": data["via"], "previous_code": data.get("prev", False)}
 
 
 # ---------------------------------------------------------------- the rules
@@ -238,9 +241,12 @@ def refuse(meeting: Meeting, employee, reason: str, *, now=None, **context) -> C
     return CheckInRefused(reason)
 
 
+PREVIOUS_CODE = "previous_code"  # the note of a check-in made with the code that had just changed
+
+
 def scan(*, meeting: Meeting, employee, mode: str, scanned_at: dt.datetime, via: str, device_id: str,
          ip: str | None = None, latitude=None, longitude=None, signature: str = "",
-         now: dt.datetime | None = None) -> Attendance:
+         previous_code: bool = False, now: dt.datetime | None = None) -> Attendance:
     """A learner's own check-in or check-out. Raises CheckInRefused (after logging it)."""
     now = now or timezone.now()
     context = {"scanned_at": scanned_at, "device_id": device_id, "ip": ip, "latitude": latitude,
@@ -248,12 +254,13 @@ def scan(*, meeting: Meeting, employee, mode: str, scanned_at: dt.datetime, via:
     try:
         with transaction.atomic():
             return _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, longitude, signature,
-                         now)
+                         now, previous_code)
     except CheckInRefused as refused:
         raise refuse(meeting, employee, refused.reason, now=now, **context) from None
 
 
-def _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, longitude, signature, now):
+def _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, longitude, signature, now,
+          previous_code=False):
     if not on_roster(meeting, employee):
         raise CheckInRefused("not_on_roster")
     _place(meeting, ip, latitude, longitude)
@@ -285,7 +292,8 @@ def _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, lon
                 signature=signature, status=Attendance.Status.LATE if late else Attendance.Status.ON_TIME)
     except IntegrityError:  # the same person's second tab, at the same moment
         return Attendance.objects.get(meeting=meeting, employee=employee)
-    _event(meeting, employee, CheckInEvent.Kind.CHECK_IN, at=now, **context)
+    _event(meeting, employee, CheckInEvent.Kind.CHECK_IN, at=now, note=PREVIOUS_CODE if previous_code else "",
+           **context)
     _credit(attendance, meeting, _seconds_to_credit(meeting, attendance))
     return attendance
 

@@ -168,12 +168,12 @@ def scan(request, meeting_id, token):
     now = timezone.now()
     employee = _employee(request) if request.user.is_authenticated else None
     try:
-        mode = services.judge_scan(meeting, token, now)
+        mode, previous_code = services.judge_scan(meeting, token, now, detail=True)
     except services.CheckInRefused as refused:
         services.refuse(meeting, employee, refused.reason, now=now, scanned_at=now,
                         ip=request.META.get("REMOTE_ADDR"))
         return _refused(request, meeting, refused)
-    ticket_url = reverse("checkin:ticket", args=[services.make_ticket(meeting, mode, now, "scan")])
+    ticket_url = reverse("checkin:ticket", args=[services.make_ticket(meeting, mode, now, "scan", previous_code)])
     if not request.user.is_authenticated:
         return redirect(f"{reverse('accounts:login')}?next={ticket_url}")
     return redirect(ticket_url)
@@ -189,12 +189,14 @@ def by_code(request):
             form.add_error("meeting", _("No meeting has this number."))
         else:
             try:
-                mode = services.judge_scan(meeting, form.cleaned_data["code"].strip(), now, typed=True)
+                mode, previous_code = services.judge_scan(meeting, form.cleaned_data["code"].strip(), now,
+                                                          typed=True, detail=True)
             except services.CheckInRefused as refused:
                 services.refuse(meeting, _employee(request), refused.reason, now=now, scanned_at=now,
                                 ip=request.META.get("REMOTE_ADDR"))
                 return _refused(request, meeting, refused)
-            return redirect("checkin:ticket", ticket=services.make_ticket(meeting, mode, now, "code"))
+            return redirect("checkin:ticket",
+                            ticket=services.make_ticket(meeting, mode, now, "code", previous_code))
     return render(request, "checkin/code.html", {"form": form})
 
 
@@ -226,7 +228,7 @@ def ticket(request, ticket):
             via=scanned["via"], device_id=device_id, ip=request.META.get("REMOTE_ADDR"),
             latitude=_coordinate(request.POST.get("latitude"), 90),
             longitude=_coordinate(request.POST.get("longitude"), 180),
-            signature=request.POST.get("signature", ""),
+            signature=request.POST.get("signature", ""), previous_code=scanned["previous_code"],
         )
         response = render(request, "checkin/result.html", {"meeting": meeting, "attendance": attendance,
                                                             "mode": scanned["mode"]})
