@@ -245,7 +245,7 @@ def test_the_export_has_times_and_duration(org, client_for, meeting):
     header, *people = rows
     assert header[6] == "check-out" and header[7] == "duration (minutes)"
     head_row = next(r for r in people if r[0] == org.head.employee_no)
-    assert head_row[3] == "On time" and head_row[7] == 103.0
+    assert head_row[3] == "On time" and head_row[4] == "QR code" and head_row[7] == 103.0
     learner_row = next(r for r in people if r[0] == org.learner.employee_no)
     assert learner_row[3] == "Absent"
 

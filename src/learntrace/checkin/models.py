@@ -90,7 +90,12 @@ class Attendance(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     checked_out_at = models.DateTimeField(null=True, blank=True)
-    method = models.CharField(max_length=16)  # scan, code, manual
+    class Method(models.TextChoices):
+        SCAN = "scan", _("QR code")
+        CODE = "code", _("Typed code")
+        MANUAL = "manual", _("By an organiser")
+
+    method = models.CharField(max_length=16, choices=Method.choices)
     device_id = models.CharField(max_length=64, blank=True)
     credited_seconds = models.PositiveIntegerField(default=0)
     signature = models.TextField(blank=True)  # a PNG data URL drawn on the phone

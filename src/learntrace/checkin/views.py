@@ -77,7 +77,8 @@ def _projector_state(request, meeting: Meeting) -> dict:
     url = request.build_absolute_uri(reverse("checkin:scan", args=[meeting.pk, codes["token"]]))
     rows = selectors.attendance_rows(meeting)
     return {
-        "codes": codes, "qr": segno.make_qr(url, error="m").svg_inline(scale=10, border=2), "scan_url": url,
+        "codes": codes, "scan_url": url,
+        "qr": segno.make_qr(url, error="m").svg_inline(scale=10, border=2, omitsize=True),
         "counts": selectors.live_counts(meeting),
         "present": [r for r in rows if r.attendance and r.attendance.checked_in_at][:200],
         "missing": [r for r in rows if r.attendance is None][:200],
@@ -129,7 +130,8 @@ def export(request, meeting_id):
         a = row.attendance
         sheet.append([
             row.employee.employee_no, row.employee.name, row.employee.department.name, str(labels[row.status]),
-            a.method if a else "", local(a.checked_in_at).replace(tzinfo=None) if a and a.checked_in_at else None,
+            str(a.get_method_display()) if a else "",
+            local(a.checked_in_at).replace(tzinfo=None) if a and a.checked_in_at else None,
             local(a.checked_out_at).replace(tzinfo=None) if a and a.checked_out_at else None,
             round(row.duration_seconds / 60, 1) if row.duration_seconds is not None else None,
             round(a.credited_seconds / 60, 1) if a else 0,
