@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "learntrace.plans",
     "learntrace.tracking",
     "learntrace.checkin",
+    "learntrace.evidence",
 ]
 
 MIDDLEWARE = [

@@ -9,5 +9,6 @@ urlpatterns = [
     path("plans/", include("learntrace.plans.urls")),
     path("tracking/", include("learntrace.tracking.urls")),
     path("checkin/", include("learntrace.checkin.urls")),
+    path("evidence/", include("learntrace.evidence.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -42,8 +42,15 @@ class CreditedTime(models.Model):
     seq = models.PositiveIntegerField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
 
+    # The seal that covers this fact (set by the sealer, not part of the fact's digest).
+    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
     class Meta:
-        indexes = [models.Index(fields=["employee", "occurred_at"]), models.Index(fields=["course", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="creditedtime_unsealed"),
+            models.Index(fields=["employee", "occurred_at"]),
+            models.Index(fields=["course", "occurred_at"]),
+        ]
         constraints = [models.UniqueConstraint(fields=["attempt_id", "seq"], name="one_fact_per_beat")]
 
     def __str__(self):
@@ -62,8 +69,14 @@ class Completion(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
+    # The seal that covers this fact (set by the sealer, not part of the fact's digest).
+    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
     class Meta:
-        indexes = [models.Index(fields=["employee", "completed_at"])]
+        indexes = [
+            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="completion_unsealed"),
+            models.Index(fields=["employee", "completed_at"]),
+        ]
         constraints = [models.UniqueConstraint(fields=["employee", "course"], name="one_completion_per_course")]
 
     def __str__(self):
@@ -79,9 +92,15 @@ class QuizAttempt(models.Model):
     passed = models.BooleanField()
     submitted_at = models.DateTimeField()
 
+    # The seal that covers this fact (set by the sealer, not part of the fact's digest).
+    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
     class Meta:
         ordering = ["submitted_at"]
         constraints = [models.UniqueConstraint(fields=["employee", "quiz", "number"], name="one_attempt_number")]
+        indexes = [
+            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="quizattempt_unsealed"),
+        ]
 
     def __str__(self):
         return f"{self.employee} {self.quiz} #{self.number}: {self.score}%"

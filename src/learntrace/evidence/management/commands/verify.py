@@ -1,0 +1,39 @@
+"""`learntrace verify`: recompute every seal; exit status 0 when all is intact, 1 otherwise."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from learntrace.evidence import services
+from learntrace.evidence.sources import NAMES
+
+
+class Command(BaseCommand):
+    help = "Verify the sealed evidence (or one fact with --fact SOURCE:ID)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--fact", help=f"verify one fact's inclusion proof, e.g. creditedtime:42 "
+                                           f"(sources: {', '.join(NAMES.values())})")
+        parser.add_argument("--seal-first", action="store_true", help="seal pending facts before verifying")
+
+    def handle(self, *args, fact, seal_first, **options):
+        if seal_first:
+            services.seal_pending()
+        if fact:
+            name, _sep, fact_id = fact.partition(":")
+            codes = {v: k for k, v in NAMES.items()}
+            if name not in codes or not fact_id.isdigit():
+                raise CommandError(f"--fact takes SOURCE:ID, SOURCE one of {', '.join(codes)}")
+            if not services.verify_fact(codes[name], int(fact_id)):
+                self.stdout.write(f"{fact}: NOT verified (changed, unsealed or unknown)")
+                raise SystemExit(1)
+            self.stdout.write(f"{fact}: verified against seal {services.prove(codes[name], int(fact_id))['seal']}")
+            return
+        started = timezone.now()
+        report = services.verify()
+        services.record_verification(report, started)
+        for problem in report.problems:
+            self.stdout.write(str(problem))
+        self.stdout.write(f"{report.seals} seals, {report.facts} facts: "
+                          f"{'intact' if report.ok else f'{len(report.problems)} problem(s)'}")
+        if not report.ok:
+            raise SystemExit(1)

@@ -1,0 +1,55 @@
+"""Seals: signed Merkle roots over batches of learning facts, chained one to the next.
+
+The facts stay in their own tables (credited time, completions, quiz attempts, check-in
+events); each carries the seal that covers it. A seal stores, for every fact it covers,
+the fact's table, id and digest, so that verification can say exactly which fact was
+changed, removed or slipped in."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Seal(models.Model):
+    number = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    fact_count = models.PositiveIntegerField()
+    root = models.CharField(max_length=64)  # hex SHA-256 Merkle root of the facts' leaf hashes
+    previous_hash = models.CharField(max_length=64)  # the previous seal's hash ("0" * 64 for the first)
+    seal_hash = models.CharField(max_length=64)  # SHA-256 of the canonical header below
+    signature = models.CharField(max_length=200)  # Ed25519 over seal_hash, base64
+    key_id = models.CharField(max_length=64)  # SHA-256 of the raw public key, hex
+    leaves = models.BinaryField()  # per fact: source (1 byte) + id (8 bytes) + leaf hash (32 bytes)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("seal")
+        verbose_name_plural = _("seals")
+
+    def __str__(self):
+        return f"seal {self.number} ({self.fact_count} facts)"
+
+
+class SealChain(models.Model):
+    """One row, locked while a seal is made: sealers take turns; writers of facts never wait."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+    def __str__(self):
+        return "seal chain"
+
+
+class Verification(models.Model):
+    """The outcome of the last verification runs, for the auditor's page."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(null=True)
+    seals = models.PositiveIntegerField(default=0)
+    facts = models.PositiveBigIntegerField(default=0)
+    problems = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"verification {self.started_at:%Y-%m-%d %H:%M} ok={self.ok}"

@@ -1,0 +1,38 @@
+"""The auditor's evidence page: seals, the last verifications, and the public key."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from learntrace.evidence import keys, tasks
+from learntrace.evidence.models import Seal, Verification
+from learntrace.evidence.sources import SOURCES, model
+from learntrace.org.access import reader_required
+
+
+@reader_required
+def overview(request):
+    last_seal = Seal.objects.order_by("-number").first()
+    unsealed = sum(model(code).objects.filter(seal__isnull=True).count() for code in SOURCES)
+    sealed = sum(Seal.objects.values_list("fact_count", flat=True))
+    return render(request, "evidence/overview.html", {
+        "last_seal": last_seal, "seal_count": Seal.objects.count(), "sealed": sealed, "unsealed": unsealed,
+        "verifications": Verification.objects.all()[:10], "key_id": keys.key_id(keys.public_key()),
+    })
+
+
+@require_POST
+@reader_required
+def verify(request):
+    tasks.verify_now()
+    messages.info(request, _("Verification has started; its result appears below when it is done."))
+    return redirect("evidence:overview")
+
+
+@reader_required
+def public_key(request):
+    response = HttpResponse(keys.public_pem(), content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'attachment; filename="learntrace-evidence-public-key.pem"'
+    return response
