@@ -10,5 +10,6 @@ urlpatterns = [
     path("tracking/", include("learntrace.tracking.urls")),
     path("checkin/", include("learntrace.checkin.urls")),
     path("evidence/", include("learntrace.evidence.urls")),
+    path("records/", include("learntrace.records.urls")),
     path("admin/", admin.site.urls),
 ]

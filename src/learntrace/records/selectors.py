@@ -1,0 +1,59 @@
+"""The training file (培训档案): one person's permanent learning history, and the seal it is anchored to."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Max, Sum
+from django.db.models.functions import ExtractYear
+
+from learntrace.records.models import Completion, CreditedTime
+
+
+@dataclass
+class TrainingFile:
+    employee: object
+    years: list = field(default_factory=list)  # [(year, {kind: seconds}, total seconds, [credit rows])]
+    completions: list = field(default_factory=list)
+    meetings: list = field(default_factory=list)
+    reflections: list = field(default_factory=list)
+    assignments: list = field(default_factory=list)  # plans.selectors.Progress of every period
+    seal: object = None  # the newest seal covering this person's facts
+    unsealed: int = 0
+
+
+def training_file(employee) -> TrainingFile:
+    from learntrace.checkin.models import Attendance
+    from learntrace.evidence.models import Seal
+    from learntrace.plans.models import Assignment, Reflection
+    from learntrace.plans.selectors import progress_for
+    from learntrace.plans.periods import local_zone
+
+    zone = local_zone()
+    hours = defaultdict(lambda: defaultdict(int))
+    for row in (CreditedTime.objects.filter(employee=employee).annotate(year=ExtractYear("occurred_at", tzinfo=zone))
+                .values("year", "kind").annotate(seconds=Sum("seconds"))):
+        hours[row["year"]][row["kind"]] += row["seconds"]
+    credits = defaultdict(list)
+    for row in (Completion.objects.filter(employee=employee).annotate(year=ExtractYear("completed_at", tzinfo=zone))
+                .values("year", "credit_class__name", "credit_class__name_en", "category__name", "category__name_en")
+                .annotate(total=Sum("credits")).order_by("credit_class__name", "category__name")):
+        credits[row["year"]].append(row)
+    years = sorted(set(hours) | set(credits), reverse=True)
+    result = TrainingFile(employee=employee)
+    result.years = [(year, dict(hours[year]), sum(hours[year].values()), credits[year]) for year in years]
+    result.completions = list(Completion.objects.filter(employee=employee)
+                              .select_related("course", "credit_class", "category").order_by("-completed_at"))
+    result.meetings = list(Attendance.objects.filter(employee=employee).select_related("meeting")
+                           .order_by("-meeting__starts_at"))
+    result.reflections = list(Reflection.objects.filter(assignment__employee=employee)
+                              .select_related("assignment__period__plan").order_by("-updated_at"))
+    result.assignments = progress_for(Assignment.objects.filter(employee=employee).select_related("period__plan")
+                                      .order_by("-period__starts_at"))
+    newest = max(filter(None, [
+        CreditedTime.objects.filter(employee=employee).aggregate(m=Max("seal__number"))["m"],
+        Completion.objects.filter(employee=employee).aggregate(m=Max("seal__number"))["m"],
+    ]), default=None)
+    result.seal = Seal.objects.filter(number=newest).first() if newest else None
+    result.unsealed = (CreditedTime.objects.filter(employee=employee, seal__isnull=True).count()
+                       + Completion.objects.filter(employee=employee, seal__isnull=True).count())
+    return result

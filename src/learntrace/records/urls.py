@@ -1,0 +1,11 @@
+from django.urls import path
+
+from learntrace.records import views
+
+app_name = "records"
+urlpatterns = [
+    path("me/", views.file_page, name="my_file"),
+    path("me/transcript.pdf", views.transcript, name="my_transcript"),
+    path("people/<int:employee_id>/", views.file_page, name="file"),
+    path("people/<int:employee_id>/transcript.pdf", views.transcript, name="transcript"),
+]
