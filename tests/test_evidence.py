@@ -160,3 +160,43 @@ def test_the_evidence_page_is_for_auditors_and_admins(org, client_for, facts):
     assert "intact" in page
     key = client.get(reverse("evidence:public_key"))
     assert key.content.startswith(b"-----BEGIN PUBLIC KEY-----")
+
+
+def test_the_evidence_bundle_verifies_offline_and_fails_on_one_changed_byte(org, client_for, facts, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from learntrace.evidence import keys
+    from learntrace.evidence.offline import verify_bundle
+
+    services.seal_pending(batch_size=3)
+    response = client_for(org.learner).get(reverse("records:my_bundle"))
+    bundle = json.loads(response.content)
+    assert len(bundle["facts"]) == CreditedTime.objects.filter(employee=org.learner).count()
+    assert verify_bundle(bundle, keys.public_pem()) == []
+    # A machine with no database and no Django settings: only Python and the bundle.
+    path, key = tmp_path / "bundle.json", tmp_path / "key.pem"
+    path.write_bytes(response.content)
+    key.write_bytes(keys.public_pem())
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+    clean = subprocess.run([sys.executable, "-m", "learntrace.evidence.offline", str(path), "--public-key", str(key)],
+                           env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    tampered = response.content.replace(b'"seconds": 60', b'"seconds": 61', 1)
+    assert tampered != response.content
+    path.write_bytes(tampered)
+    changed = subprocess.run([sys.executable, "-m", "learntrace.evidence.offline", str(path), "--public-key",
+                              str(key)], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert changed.returncode == 1 and "not included" in changed.stdout
+    signature = bundle["seals"][0]["signature"]
+    bundle["seals"][0]["signature"] = ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert any("signature" in p for p in verify_bundle(bundle, keys.public_pem()))
+
+
+def test_the_bundle_follows_the_role_boundaries_and_checks_dates(org, client_for, facts):
+    assert client_for(org.outsider).get(reverse("records:bundle", args=[org.learner.pk])).status_code == 404
+    assert client_for(org.head).get(reverse("records:bundle", args=[org.learner.pk])).status_code == 200
+    bad = client_for(org.learner).get(reverse("records:my_bundle"), {"from": "yesterday"})
+    assert bad.status_code == 400 and "error" in bad.json()

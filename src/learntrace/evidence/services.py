@@ -9,8 +9,6 @@ simply sealed by the next one."""
 import base64
 import datetime as dt
 import hashlib
-import json
-import struct
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
@@ -18,21 +16,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from learntrace.evidence import keys, merkle
+from learntrace.evidence.canonical import ENTRY, GENESIS, seal_header, utc
 from learntrace.evidence.models import Seal, SealChain, Verification
 from learntrace.evidence.sources import SOURCES, encode, model, rows
 
-GENESIS = "0" * 64
-ENTRY = struct.Struct(">BQ32s")  # source, fact id, leaf hash
 CHUNK = 900  # ids per IN (...) clause: below SQLite's variable limit
 
 
 def header(*, number: int, created_at: dt.datetime, fact_count: int, root: str, previous_hash: str,
            key_id: str) -> bytes:
-    """The canonical bytes a seal's hash is taken of (and so what its signature covers)."""
-    return json.dumps({
-        "number": number, "created_at": created_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "fact_count": fact_count, "root": root, "previous_hash": previous_hash, "key_id": key_id,
-    }, sort_keys=True, separators=(",", ":")).encode()
+    return seal_header(number=number, created_at=utc(created_at), fact_count=fact_count, root=root,
+                       previous_hash=previous_hash, key_id=key_id)
 
 
 def _chunks(ids):

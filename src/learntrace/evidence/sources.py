@@ -5,11 +5,12 @@ fields; times in UTC ISO 8601 with microseconds, decimals and UUIDs as strings. 
 written down in docs/evidence.md so that anyone can recompute a digest."""
 
 import datetime as dt
-import json
 import uuid
 from decimal import Decimal
 
 from django.apps import apps
+
+from learntrace.evidence.canonical import fact_bytes, utc
 
 # source code (1 byte in a seal) -> (model label, fields in the digest)
 SOURCES = {
@@ -31,17 +32,22 @@ def model(code: int):
 
 def _plain(value):
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return utc(value)
     if isinstance(value, (Decimal, uuid.UUID)):
         return str(value)
     return value
 
 
+def body(code: int, row: dict) -> dict:
+    """A fact as plain JSON values: what is encoded, and what an evidence bundle carries."""
+    plain = {"source": NAMES[code], "id": row["id"]}
+    plain.update({name: _plain(row[name]) for name in SOURCES[code][1]})
+    return plain
+
+
 def encode(code: int, row: dict) -> bytes:
     """The canonical bytes of one fact, from its id and field values."""
-    body = {"source": NAMES[code], "id": row["id"]}
-    body.update({name: _plain(row[name]) for name in SOURCES[code][1]})
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return fact_bytes(body(code, row))
 
 
 def rows(code: int, queryset=None):

@@ -25,8 +25,8 @@ def training_file(employee) -> TrainingFile:
     from learntrace.checkin.models import Attendance
     from learntrace.evidence.models import Seal
     from learntrace.plans.models import Assignment, Reflection
-    from learntrace.plans.selectors import progress_for
     from learntrace.plans.periods import local_zone
+    from learntrace.plans.selectors import progress_for
 
     zone = local_zone()
     hours = defaultdict(lambda: defaultdict(int))

@@ -1,10 +1,15 @@
 """The training file (培训档案) of a person, and its transcript PDF."""
 
-from django.http import Http404, HttpResponse
+import datetime as dt
+
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 
+from learntrace.evidence.bundle import bundle_name, make_bundle
 from learntrace.org.access import access_employee, login_required, roles_of
+from learntrace.plans.periods import local_zone
 from learntrace.records.selectors import training_file
 from learntrace.records.transcript import transcript_pdf
 
@@ -22,6 +27,23 @@ def file_page(request, employee_id=None):
     employee = _person(request, employee_id)
     return render(request, "records/training_file.html", {"file": training_file(employee),
                                                           "own": employee.pk == roles_of(request.user).employee_id})
+
+
+@login_required
+def bundle(request, employee_id=None):
+    """The person's evidence bundle for a date range (default: everything), to verify offline."""
+    employee = _person(request, employee_id)
+    zone = local_zone()
+    try:
+        start = dt.date.fromisoformat(request.GET.get("from") or "2000-01-01")
+        end = dt.date.fromisoformat(request.GET.get("to") or "2100-01-01")
+    except ValueError:
+        return JsonResponse({"error": _("Give the dates as 2026-01-31.")}, status=400)
+    data = make_bundle(employee, start=dt.datetime.combine(start, dt.time.min, tzinfo=zone),
+                       end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="{bundle_name(employee)}"'
+    return response
 
 
 @login_required

@@ -1,0 +1,59 @@
+"""The evidence bundle of one person and date range: their sealed facts with inclusion proofs,
+every seal header (the whole chain), and the public key. Verified by `offline.py` alone."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from learntrace.evidence import keys, merkle
+from learntrace.evidence.canonical import utc
+from learntrace.evidence.models import Seal
+from learntrace.evidence.services import entries_of
+from learntrace.evidence.sources import NAMES, SOURCES, body, model, rows
+
+FORMAT = "learntrace-evidence-bundle/1"
+# The field that dates each kind of fact, for the date range.
+WHEN = {1: "occurred_at", 2: "completed_at", 3: "submitted_at", 4: "at"}
+
+
+def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
+    facts, unsealed, proofs_by_seal = [], 0, {}
+    for code in SOURCES:
+        queryset = model(code).objects.filter(employee=employee, **{f"{WHEN[code]}__gte": start,
+                                                                      f"{WHEN[code]}__lt": end}).order_by("id")
+        seal_of = dict(queryset.values_list("id", "seal__number"))
+        for row in rows(code, queryset):
+            number = seal_of[row["id"]]
+            if number is None:
+                unsealed += 1
+                continue
+            if number not in proofs_by_seal:
+                seal = Seal.objects.get(number=number)
+                entries = entries_of(seal)
+                proofs_by_seal[number] = ({(c, i): index for index, (c, i, _leaf) in enumerate(entries)},
+                                          [leaf for _c, _i, leaf in entries])
+            positions, leaves = proofs_by_seal[number]
+            index = positions.get((code, row["id"]))
+            if index is None:
+                unsealed += 1  # claims a seal that does not list it: verification reports it
+                continue
+            facts.append({"fact": body(code, row), "seal": number, "index": index,
+                          "proof": [[side, sibling.hex()] for side, sibling in merkle.inclusion_proof(leaves, index)]})
+    public = keys.public_key()
+    return {
+        "format": FORMAT, "created_at": utc(timezone.now()),
+        "person": {"employee_no": employee.employee_no, "name": employee.name},
+        "from": utc(start), "to": utc(end), "unsealed_facts": unsealed,
+        "public_key_pem": keys.public_pem(public).decode(), "key_id": keys.key_id(public),
+        "seals": [{"number": s.number, "created_at": utc(s.created_at), "fact_count": s.fact_count, "root": s.root,
+                   "previous_hash": s.previous_hash, "seal_hash": s.seal_hash, "signature": s.signature,
+                   "key_id": s.key_id} for s in Seal.objects.order_by("number").defer("leaves")],
+        "facts": facts,
+        "sources": {str(code): NAMES[code] for code in SOURCES},
+    }
+
+
+def bundle_name(employee) -> str:
+    return f"evidence-{employee.employee_no}.json"
+
+

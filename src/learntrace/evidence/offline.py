@@ -1,0 +1,82 @@
+"""Verifying an evidence bundle without learntrace's server or database.
+
+    python -m learntrace.evidence.offline bundle.json [--public-key key.pem]
+
+(or `learntrace verify_bundle …`). Needs only Python and the `cryptography` package.
+Exit status 0 when everything verifies. Give the public key you obtained from the
+organisation yourself: the key inside the bundle only proves that the bundle is
+consistent, not who made it."""
+
+import argparse
+import base64
+import hashlib
+import json
+import sys
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+
+from learntrace.evidence import merkle
+from learntrace.evidence.canonical import GENESIS, fact_bytes, seal_header
+
+
+def verify_bundle(bundle: dict, public_pem: bytes | None = None) -> list[str]:
+    problems = []
+    if bundle.get("format") != "learntrace-evidence-bundle/1":
+        return ["not a learntrace evidence bundle (format)"]
+    public = serialization.load_pem_public_key(public_pem or bundle["public_key_pem"].encode())
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    key_id = hashlib.sha256(raw).hexdigest()
+    seals, previous_hash = {}, GENESIS
+    for seal in sorted(bundle["seals"], key=lambda s: s["number"]):
+        computed = hashlib.sha256(seal_header(
+            number=seal["number"], created_at=seal["created_at"], fact_count=seal["fact_count"], root=seal["root"],
+            previous_hash=seal["previous_hash"], key_id=seal["key_id"])).hexdigest()
+        if computed != seal["seal_hash"]:
+            problems.append(f"seal {seal['number']}: its header does not match its hash")
+        if seal["previous_hash"] != previous_hash:
+            problems.append(f"seal {seal['number']}: the chain is broken before it")
+        if seal["key_id"] != key_id:
+            problems.append(f"seal {seal['number']}: signed with another key than the one given")
+        try:
+            public.verify(base64.b64decode(seal["signature"]), bytes.fromhex(seal["seal_hash"]))
+        except (InvalidSignature, ValueError):
+            problems.append(f"seal {seal['number']}: the signature does not verify")
+        previous_hash = seal["seal_hash"]
+        seals[seal["number"]] = seal
+    for item in bundle["facts"]:
+        fact = item["fact"]
+        seal = seals.get(item["seal"])
+        label = f"{fact.get('source')} #{fact.get('id')}"
+        if seal is None:
+            problems.append(f"{label}: its seal {item['seal']} is not in the bundle")
+            continue
+        leaf = merkle.leaf_hash(fact_bytes(fact))
+        steps = [(side, bytes.fromhex(sibling)) for side, sibling in item["proof"]]
+        if not merkle.verify_inclusion(leaf, steps, bytes.fromhex(seal["root"])):
+            problems.append(f"{label}: not included in seal {item['seal']} as it stands (changed?)")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Verify a learntrace evidence bundle offline.")
+    parser.add_argument("bundle")
+    parser.add_argument("--public-key", help="the organisation's public key (PEM), obtained independently")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.bundle, "rb") as handle:
+            bundle = json.loads(handle.read())
+        public_pem = open(args.public_key, "rb").read() if args.public_key else None  # noqa: SIM115
+        problems = verify_bundle(bundle, public_pem)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"cannot read the bundle: {exc}")
+        return 2
+    for problem in problems:
+        print(problem)
+    facts, seals = len(bundle["facts"]), len(bundle["seals"])
+    print(f"{facts} facts in {seals} seals: " + ("verified" if not problems else f"{len(problems)} problem(s)"))
+    return 0 if not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
