@@ -230,6 +230,14 @@ def test_the_reflection_lifecycle(org, catalog):
     again = services.reflection_save(assignment=assignment, text=text + "下月将推行每周质控例会。", submit=True)
     accepted = services.reflection_review(actor=org.admin.user, reflection=again, accept=True, comment="")
     assert accepted.status == Reflection.Status.ACCEPTED
+    # Each step is a fact for the evidence: submitted, returned, submitted again, accepted.
+    events = list(accepted.events.order_by("id").values_list("kind", "actor"))
+    assert events == [("submitted", None), ("returned", org.admin.user.pk), ("submitted", None),
+                      ("accepted", org.admin.user.pk)]
+    from learntrace.evidence import services as evidence
+
+    evidence.seal_pending()
+    assert evidence.verify().ok
     progress = progress_for([assignment])[0]
     assert progress.reflection_met
 

@@ -22,6 +22,8 @@ SOURCES = {
                                 "submitted_at"]),
     4: ("checkin.CheckInEvent", ["meeting_id", "employee_id", "kind", "at", "scanned_at", "reason", "note",
                                  "device_id", "ip", "latitude", "longitude", "actor_id"]),
+    5: ("plans.ReflectionEvent", ["reflection_id", "employee_id", "kind", "text_sha256", "comment", "actor_id",
+                                  "at"]),
 }
 NAMES = {code: label.split(".")[1].lower() for code, (label, _fields) in SOURCES.items()}
 

@@ -196,3 +196,29 @@ class Reflection(models.Model):
         return self.status in {self.Status.DRAFT, self.Status.RETURNED}
 
 
+
+
+class ReflectionEvent(models.Model):
+    """A fact for the evidence: a reflection submitted, accepted or returned (its text by digest)."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Accepted")
+        RETURNED = "returned", _("Returned for changes")
+
+    reflection = models.ForeignKey(Reflection, on_delete=models.PROTECT, related_name="events")
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text_sha256 = models.CharField(max_length=64)
+    comment = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    at = models.DateTimeField()
+    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["seal"], condition=models.Q(seal__isnull=True),
+                                name="reflectionevent_unsealed")]
+
+    def __str__(self):
+        return f"{self.employee} {self.kind} {self.at:%Y-%m-%d}"

@@ -2,6 +2,7 @@
 in step with the audience, and the reflection lifecycle."""
 
 import datetime as dt
+import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +19,7 @@ from learntrace.plans.models import (
     PlanItem,
     PlanPeriod,
     Reflection,
+    ReflectionEvent,
 )
 from learntrace.plans.periods import local_zone, period_bounds
 
@@ -184,7 +186,16 @@ def reflection_save(*, assignment: Assignment, text: str, submit: bool, now: dt.
     elif reflection.status != Reflection.Status.RETURNED:
         reflection.status = Reflection.Status.DRAFT
     reflection.save()
+    if submit:
+        _reflection_fact(reflection, ReflectionEvent.Kind.SUBMITTED, actor=None, at=reflection.submitted_at)
     return reflection
+
+
+def _reflection_fact(reflection: Reflection, kind: str, *, actor, at) -> None:
+    ReflectionEvent.objects.create(
+        reflection=reflection, employee_id=reflection.assignment.employee_id, kind=kind,
+        text_sha256=hashlib.sha256(reflection.text.encode()).hexdigest(), comment=reflection.review_comment,
+        actor=actor if actor is not None and actor.is_authenticated else None, at=at)
 
 
 @transaction.atomic
@@ -202,4 +213,6 @@ def reflection_review(*, actor, reflection: Reflection, accept: bool, comment: s
     reflection.save()
     record_change(actor=actor, action="accept_reflection" if accept else "return_reflection", obj=reflection,
                   summary=str(reflection.assignment.employee))
+    _reflection_fact(reflection, ReflectionEvent.Kind.ACCEPTED if accept else ReflectionEvent.Kind.RETURNED,
+                     actor=actor, at=reflection.reviewed_at)
     return reflection
