@@ -143,12 +143,12 @@ def _canonical(header: str, columns: dict) -> str | None:
     return None
 
 
-def _classify(headers: list, sheet: str) -> tuple[str, dict] | None:
-    """Decide whether a header row belongs to a department or an employee table."""
-    for kind, columns, marker in (
-        ("employees", EMPLOYEE_COLUMNS, "employee_no"),
-        ("departments", DEPARTMENT_COLUMNS, "code"),
-    ):
+ORGANISATION_KINDS = (("employees", EMPLOYEE_COLUMNS, "employee_no"), ("departments", DEPARTMENT_COLUMNS, "code"))
+
+
+def _classify(headers: list, sheet: str, kinds=ORGANISATION_KINDS) -> tuple[str, dict] | None:
+    """Decide which kind of table a header row belongs to (by its marker column)."""
+    for kind, columns, marker in kinds:
         mapping = {}
         for header in headers:
             key = _canonical(header, columns)
@@ -187,7 +187,7 @@ def _rows_from(iterable, header_index: dict) -> Iterator[tuple[int, dict]]:
         }
 
 
-def _xlsx_tables(path: Path) -> list[Table]:
+def _xlsx_tables(path: Path, kinds=ORGANISATION_KINDS) -> list[Table]:
     from openpyxl import load_workbook  # imported here: only XLSX imports need it
 
     try:
@@ -201,7 +201,7 @@ def _xlsx_tables(path: Path) -> list[Table]:
             header = next(rows, None)
             if not header or not any(_cell_text(h) for h in header):
                 continue
-            classified = _classify(list(header), sheet.title)
+            classified = _classify(list(header), sheet.title, kinds)
             if classified is None:
                 continue
             kind, mapping = classified
@@ -244,7 +244,7 @@ def _csv_encoding(path: Path) -> str:
     raise ImportFileError(_("The CSV file is neither UTF-8 nor GB18030 text."))
 
 
-def _csv_tables(path: Path) -> list[Table]:
+def _csv_tables(path: Path, kinds=ORGANISATION_KINDS) -> list[Table]:
     encoding = _csv_encoding(path)
     with path.open(encoding=encoding, newline="") as handle:
         try:
@@ -254,7 +254,7 @@ def _csv_tables(path: Path) -> list[Table]:
             raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
     if not header or not any(h.strip() for h in header):
         raise ImportFileError(_("The file is empty."))
-    classified = _classify(header, "CSV")
+    classified = _classify(header, "CSV", kinds)
     if classified is None:
         raise ImportFileError(
             _("The header row has neither an “employee_no” nor a “code” column; use the template.")
@@ -276,7 +276,7 @@ def _csv_tables(path: Path) -> list[Table]:
     return [Table(kind, "CSV", mapping, open_rows, row_count)]
 
 
-def read_tables(path: Path, original_name: str) -> list[Table]:
+def read_tables(path: Path, original_name: str, kinds=ORGANISATION_KINDS) -> list[Table]:
     suffix = Path(original_name).suffix.lower()
     if path.stat().st_size == 0:
         raise ImportFileError(_("The file is empty."))
@@ -285,11 +285,11 @@ def read_tables(path: Path, original_name: str) -> list[Table]:
     if suffix == ".xlsx":
         if magic[:2] != b"PK":
             raise ImportFileError(_("The XLSX file is damaged or not really an XLSX file."))
-        tables = _xlsx_tables(path)
+        tables = _xlsx_tables(path, kinds)
     elif suffix == ".csv":
         if magic[:2] == b"PK" or b"\x00" in magic:
             raise ImportFileError(_("This is not a CSV text file."))
-        tables = _csv_tables(path)
+        tables = _csv_tables(path, kinds)
     else:
         raise ImportFileError(_("Only .xlsx and .csv files can be imported (got “%(suffix)s”).")
                               % {"suffix": suffix or original_name})

@@ -4,6 +4,7 @@ from learntrace.records import views
 
 app_name = "records"
 urlpatterns = [
+    path("import/", views.import_history, name="import_history"),
     path("me/", views.file_page, name="my_file"),
     path("me/transcript.pdf", views.transcript, name="my_transcript"),
     path("me/evidence.json", views.bundle, name="my_bundle"),

@@ -1,15 +1,22 @@
 """The training file (培训档案) of a person, and its transcript PDF."""
 
 import datetime as dt
+from pathlib import Path
 
+from django.contrib import messages
+from django.core import signing
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from learntrace.evidence.bundle import bundle_name, make_bundle
-from learntrace.org.access import access_employee, login_required, roles_of
+from learntrace.org.access import access_employee, admin_required, login_required, roles_of
+from learntrace.org.importing import ImportFileError
+from learntrace.org.uploads import store_upload
 from learntrace.plans.periods import local_zone
+from learntrace.records.forms import HistoryUploadForm
+from learntrace.records.history import HistoryImport
 from learntrace.records.selectors import training_file
 from learntrace.records.transcript import transcript_pdf
 
@@ -56,3 +63,42 @@ def transcript(request, employee_id=None):
                             content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="transcript-{employee.employee_no}-{language}.pdf"'
     return response
+
+
+HISTORY_SALT = "learntrace.records.history"
+
+
+@admin_required
+def import_history(request):
+    """Upload, check (dry run), then confirm: the checked file is named by a signed token."""
+    result, token, form = None, "", HistoryUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and "token" in request.POST:
+        try:
+            upload = signing.loads(request.POST["token"], salt=HISTORY_SALT, max_age=3600)
+        except signing.BadSignature:
+            messages.error(request, _("The checked file has expired; upload it again."))
+            return redirect("records:import_history")
+        try:
+            result = HistoryImport(Path(upload["path"]), upload["name"]).apply(actor=request.user)
+        except ImportFileError as exc:
+            messages.error(request, str(exc))
+            return redirect("records:import_history")
+        if result.ok:
+            Path(upload["path"]).unlink(missing_ok=True)
+            messages.success(request, _("Imported: %(facts)d records of time and %(completions)d completions.")
+                             % {"facts": result.facts, "completions": result.completions})
+            return redirect("records:import_history")
+    elif request.method == "POST" and form.is_valid():
+        stored, _sha = store_upload(form.cleaned_data["file"])
+        try:
+            result = HistoryImport(stored, form.cleaned_data["file"].name).dry_run()
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+            stored.unlink(missing_ok=True)
+        else:
+            if result.ok:
+                token = signing.dumps({"path": str(stored), "name": form.cleaned_data["file"].name},
+                                      salt=HISTORY_SALT)
+            else:
+                stored.unlink(missing_ok=True)
+    return render(request, "records/import_history.html", {"form": form, "result": result, "token": token})
