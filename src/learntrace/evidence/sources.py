@@ -24,6 +24,8 @@ SOURCES = {
                                  "device_id", "ip", "latitude", "longitude", "actor_id"]),
     5: ("plans.ReflectionEvent", ["reflection_id", "employee_id", "kind", "text_sha256", "comment", "actor_id",
                                   "at"]),
+    6: ("records.Correction", ["employee_id", "course_id", "corrects", "corrects_id", "seconds_delta", "voids",
+                               "occurred_at", "reason", "actor_id", "recorded_at"]),
 }
 NAMES = {code: label.split(".")[1].lower() for code, (label, _fields) in SOURCES.items()}
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
 from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, Reflection
 from learntrace.plans.periods import local_zone, start_of_day
-from learntrace.records.models import Completion, CourseProgress, CreditedTime
+from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime
+from learntrace.records.services import voided_completions
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 
@@ -154,6 +155,14 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
     seconds = defaultdict(lambda: defaultdict(int))
     for row in time_facts.values("employee_id", "kind").annotate(total=Sum("seconds")):
         seconds[row["employee_id"]][row["kind"]] = row["total"]
+    # An admin's corrections of credited time count where the corrected time counted.
+    corrections = Correction.objects.filter(
+        employee_id__in=employee_ids, occurred_at__gte=period.starts_at, occurred_at__lt=period.ends_at)
+    if categories:
+        corrections = corrections.filter(course__category_id__in=categories)
+    for row in corrections.values("employee_id", "course__kind").annotate(total=Sum("seconds_delta")):
+        kind_seconds = seconds[row["employee_id"]]
+        kind_seconds[row["course__kind"]] = max(kind_seconds[row["course__kind"]] + row["total"], 0)
 
     course_ids = targets.get("course_ids", [])
     by_id = Course.objects.in_bulk(course_ids) if course_ids else {}
@@ -167,7 +176,7 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
             window &= Q(completed_at__gte=period.starts_at)
         for employee_id, course_id, completed_at in Completion.objects.filter(
                 window, employee_id__in=employee_ids, course_id__in=course_ids
-        ).values_list("employee_id", "course_id", "completed_at"):
+        ).exclude(pk__in=voided_completions()).values_list("employee_id", "course_id", "completed_at"):
             completions[(employee_id, course_id)] = completed_at
         started = {(p.employee_id, p.course_id): p for p in CourseProgress.objects.filter(
             employee_id__in=employee_ids, course_id__in=course_ids).select_related("course")}
@@ -178,7 +187,8 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
         year_start, year_end = year_bounds(period.starts_at)
         for row in Completion.objects.filter(
                 employee_id__in=employee_ids, completed_at__gte=year_start, completed_at__lt=year_end
-        ).values("employee_id", "credit_class_id", "category_id").annotate(total=Sum("credits")):
+        ).exclude(pk__in=voided_completions()).values("employee_id", "credit_class_id", "category_id").annotate(
+                total=Sum("credits")):
             credit_rows[row["employee_id"]].append(row)
 
     reflections = {r.assignment_id: r for r in Reflection.objects.filter(assignment__in=assignments)} \
@@ -247,6 +257,7 @@ def credits_this_year(employee, *, now: dt.datetime | None = None) -> list[dict]
     """Credits earned this calendar year by class and category, for "my learning"."""
     start, end = year_bounds(now or timezone.now())
     return list(Completion.objects.filter(employee=employee, completed_at__gte=start, completed_at__lt=end)
+                .exclude(pk__in=voided_completions())
                 .values("credit_class__name", "credit_class__name_en", "category__name", "category__name_en")
                 .annotate(total=Sum("credits")).order_by("credit_class__name", "category__name"))
 

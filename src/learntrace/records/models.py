@@ -7,6 +7,7 @@ them. Facts are appended, never updated: `CreditedTime`, `Completion` and
 course, kept by the same services so that pages never scan the facts.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -137,3 +138,35 @@ class CourseProgress(models.Model):
         if self.completed_at:
             return 100
         return min(99, self.credited_seconds * 100 // required) if required else 0
+
+
+class Correction(models.Model):
+    """An admin's correction of a recorded fact: a new fact that points at the one it corrects,
+    with the reason and who made it. Credited time is adjusted by `seconds_delta` (attributed to
+    when the corrected fact happened); a completion is voided. Nothing is edited in place."""
+
+    class Target(models.TextChoices):
+        CREDITED_TIME = "creditedtime", _("Credited time")
+        COMPLETION = "completion", _("Completion")
+
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="corrections")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="corrections")
+    corrects = models.CharField(max_length=16, choices=Target.choices)
+    corrects_id = models.BigIntegerField()
+    seconds_delta = models.IntegerField(default=0)
+    voids = models.BooleanField(default=False)
+    occurred_at = models.DateTimeField()
+    reason = models.CharField(max_length=500)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="correction_unsealed"),
+            models.Index(fields=["employee", "occurred_at"]),
+            models.Index(fields=["corrects", "corrects_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.employee} {self.corrects} #{self.corrects_id}: {self.reason[:40]}"

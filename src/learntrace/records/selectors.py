@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from django.db.models import Max, Sum
 from django.db.models.functions import ExtractYear
 
-from learntrace.records.models import Completion, CreditedTime
+from learntrace.records.models import Completion, Correction, CreditedTime
+from learntrace.records.services import voided_completions
 
 
 @dataclass
@@ -16,6 +17,8 @@ class TrainingFile:
     completions: list = field(default_factory=list)
     meetings: list = field(default_factory=list)
     reflections: list = field(default_factory=list)
+    corrections: list = field(default_factory=list)
+    correctable: list = field(default_factory=list)
     assignments: list = field(default_factory=list)  # plans.selectors.Progress of every period
     seal: object = None  # the newest seal covering this person's facts
     unsealed: int = 0
@@ -33,8 +36,12 @@ def training_file(employee) -> TrainingFile:
     for row in (CreditedTime.objects.filter(employee=employee).annotate(year=ExtractYear("occurred_at", tzinfo=zone))
                 .values("year", "kind").annotate(seconds=Sum("seconds"))):
         hours[row["year"]][row["kind"]] += row["seconds"]
+    for row in (Correction.objects.filter(employee=employee).annotate(year=ExtractYear("occurred_at", tzinfo=zone))
+                .values("year", "course__kind").annotate(seconds=Sum("seconds_delta"))):
+        hours[row["year"]][row["course__kind"]] = max(hours[row["year"]][row["course__kind"]] + row["seconds"], 0)
     credits = defaultdict(list)
-    for row in (Completion.objects.filter(employee=employee).annotate(year=ExtractYear("completed_at", tzinfo=zone))
+    for row in (Completion.objects.filter(employee=employee).exclude(pk__in=voided_completions())
+                .annotate(year=ExtractYear("completed_at", tzinfo=zone))
                 .values("year", "credit_class__name", "credit_class__name_en", "category__name", "category__name_en")
                 .annotate(total=Sum("credits")).order_by("credit_class__name", "category__name")):
         credits[row["year"]].append(row)
@@ -43,6 +50,15 @@ def training_file(employee) -> TrainingFile:
     result.years = [(year, dict(hours[year]), sum(hours[year].values()), credits[year]) for year in years]
     result.completions = list(Completion.objects.filter(employee=employee)
                               .select_related("course", "credit_class", "category").order_by("-completed_at"))
+    voids = {c.corrects_id: c for c in Correction.objects.filter(
+        employee=employee, corrects=Correction.Target.COMPLETION, voids=True)}
+    for completion in result.completions:
+        completion.voided_by = voids.get(completion.pk)
+    result.corrections = list(Correction.objects.filter(employee=employee).select_related("course", "actor")
+                              .order_by("-recorded_at"))
+    # What an admin may correct: the person's time, per course, pointing at its newest fact.
+    result.correctable = list(CreditedTime.objects.filter(employee=employee).values("course_id", "course__title")
+                              .annotate(seconds=Sum("seconds"), newest=Max("id")).order_by("course__title"))
     result.meetings = list(Attendance.objects.filter(employee=employee).select_related("meeting")
                            .order_by("-meeting__starts_at"))
     result.reflections = list(Reflection.objects.filter(assignment__employee=employee)

@@ -4,15 +4,18 @@ functions; nothing else writes the record tables."""
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import Course, Quiz
+from learntrace.core.audit import record_change
 from learntrace.core.hotpath import insert_row, update_columns
 from learntrace.org.models import Employee
-from learntrace.records.models import Completion, CourseProgress, CreditedTime, QuizAttempt, Source
+from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime, QuizAttempt, Source
 
 
 def _progress(employee: Employee, course: Course, at: datetime) -> CourseProgress:
@@ -147,3 +150,43 @@ def submit_quiz(*, employee: Employee, quiz: Quiz, answers: dict[int, set[int]],
         CourseProgress.objects.filter(pk=progress.pk).update(quiz_passed_at=at)
         complete_if_done(employee=employee, course=quiz.course, at=at, source=Source.QUIZ)
     return attempt
+
+
+def voided_completions():
+    """Ids of completions an admin has voided (a subquery)."""
+    return Correction.objects.filter(corrects=Correction.Target.COMPLETION, voids=True).values("corrects_id")
+
+
+@transaction.atomic
+def void_completion(*, actor, completion: Completion, reason: str) -> Correction:
+    if not reason.strip():
+        raise ValidationError(_("Say why: a correction needs a reason."))
+    if Correction.objects.filter(corrects=Correction.Target.COMPLETION, corrects_id=completion.pk, voids=True).exists():
+        raise ValidationError(_("This completion is already voided."))
+    correction = Correction.objects.create(
+        employee=completion.employee, course=completion.course, corrects=Correction.Target.COMPLETION,
+        corrects_id=completion.pk, voids=True, occurred_at=completion.completed_at, reason=reason.strip(),
+        actor=actor)
+    record_change(actor=actor, action="void_completion", obj=correction, summary=reason[:200])
+    return correction
+
+
+@transaction.atomic
+def correct_time(*, actor, fact: CreditedTime, seconds_delta: int, reason: str) -> Correction:
+    """Add or remove credited seconds, pointing at the fact they correct (never below zero in all)."""
+    if not reason.strip():
+        raise ValidationError(_("Say why: a correction needs a reason."))
+    if seconds_delta == 0:
+        raise ValidationError(_("A correction must change the time."))
+    credited = (CreditedTime.objects.filter(employee=fact.employee, course=fact.course)
+                .aggregate(total=Sum("seconds"))["total"] or 0)
+    corrected = (Correction.objects.filter(employee=fact.employee, course=fact.course)
+                 .aggregate(total=Sum("seconds_delta"))["total"] or 0)
+    if credited + corrected + seconds_delta < 0:
+        raise ValidationError(_("That would take away more time than was ever credited for this course."))
+    correction = Correction.objects.create(
+        employee=fact.employee, course=fact.course, corrects=Correction.Target.CREDITED_TIME, corrects_id=fact.pk,
+        seconds_delta=seconds_delta, occurred_at=fact.occurred_at, reason=reason.strip(), actor=actor)
+    record_change(actor=actor, action="correct_time", obj=correction, summary=reason[:200],
+                  changes={"seconds": (None, seconds_delta)})
+    return correction

@@ -10,5 +10,6 @@ urlpatterns = [
     path("me/evidence.json", views.bundle, name="my_bundle"),
     path("people/<int:employee_id>/", views.file_page, name="file"),
     path("people/<int:employee_id>/evidence.json", views.bundle, name="bundle"),
+    path("people/<int:employee_id>/corrections/", views.correct, name="correct"),
     path("people/<int:employee_id>/transcript.pdf", views.transcript, name="transcript"),
 ]

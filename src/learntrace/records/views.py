@@ -1,22 +1,28 @@
-"""The training file (培训档案) of a person, and its transcript PDF."""
+"""The training file (培训档案) of a person, its transcript PDF and evidence bundle, corrections,
+and the import of past training records."""
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from learntrace.evidence.bundle import bundle_name, make_bundle
 from learntrace.org.access import access_employee, admin_required, login_required, roles_of
 from learntrace.org.importing import ImportFileError
 from learntrace.org.uploads import store_upload
 from learntrace.plans.periods import local_zone
+from learntrace.records import services
 from learntrace.records.forms import HistoryUploadForm
 from learntrace.records.history import HistoryImport
+from learntrace.records.models import Completion, CreditedTime
 from learntrace.records.selectors import training_file
 from learntrace.records.transcript import transcript_pdf
 
@@ -102,3 +108,30 @@ def import_history(request):
             else:
                 stored.unlink(missing_ok=True)
     return render(request, "records/import_history.html", {"form": form, "result": result, "token": token})
+
+
+@require_POST
+@admin_required
+def correct(request, employee_id):
+    """A training admin corrects a fact of this person: voids a completion or adjusts credited time."""
+    employee = access_employee(request.user, employee_id, write=True)
+    reason = request.POST.get("reason", "")
+    try:
+        if request.POST.get("kind") == "void":
+            completion = get_object_or_404(Completion, pk=request.POST.get("completion") or 0, employee=employee)
+            services.void_completion(actor=request.user, completion=completion, reason=reason)
+        else:
+            fact = get_object_or_404(CreditedTime, pk=request.POST.get("fact") or 0, employee=employee)
+            try:
+                minutes = Decimal(request.POST.get("minutes", ""))
+                if not minutes.is_finite() or abs(minutes) > 100_000:
+                    raise InvalidOperation
+            except InvalidOperation:
+                raise ValidationError(_("Give the minutes to add (or, negative, to take away).")) from None
+            services.correct_time(actor=request.user, fact=fact, seconds_delta=int(minutes * 60), reason=reason)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Correction recorded."))
+    return redirect("records:file", employee_id=employee.pk)

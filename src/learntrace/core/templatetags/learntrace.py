@@ -32,3 +32,12 @@ def ms_clock(milliseconds) -> str:
         return clock(int(milliseconds) // 1000)
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def divide_by_60(seconds) -> str:
+    """Seconds as signed minutes: -1800 -> "-30"."""
+    try:
+        return f"{int(seconds) / 60:+g}"
+    except (TypeError, ValueError):
+        return ""
