@@ -4,7 +4,7 @@ import os
 import platform
 import subprocess
 
-from bench import checkin_burst, heartbeat, org_import
+from bench import checkin_burst, evidence, heartbeat, org_import
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "org_import": org_import.run,
     "heartbeat": lambda rows: heartbeat.run(POSTGRES),
     "checkin_burst": lambda rows: checkin_burst.run(POSTGRES),
+    "evidence": lambda rows: evidence.run(POSTGRES),
 }
 
 
