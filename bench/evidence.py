@@ -29,7 +29,8 @@ course = Course.objects.create(title="bench", kind="video", category=category, d
 with connection.cursor() as c:
     c.execute('''INSERT INTO records_creditedtime (employee_id, course_id, kind, category_id, seconds, occurred_at,
                  source, recorded_at, details) SELECT %s, %s, 'video', %s, 15, now() - (g || ' seconds')::interval,
-                 'tracking', now(), '{{}}'::jsonb FROM generate_series(1, %s) g''', [employee.pk, course.pk, category.pk, N])
+                 'tracking', now(), '{{}}'::jsonb FROM generate_series(1, %s) g''',
+              [employee.pk, course.pk, category.pk, N])
 out = {{}}
 started = time.perf_counter()
 count = sum(1 for row in rows(1, CreditedTime.objects.all().order_by("id")).iterator(chunk_size=20000)
