@@ -320,7 +320,7 @@ def valid_national_id(value: str) -> bool:
     return ID_CHECK[total % 11] == value[17]
 
 
-def _parse_date(text: str) -> dt.date:
+def parse_date(text: str) -> dt.date:
     for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"):
         try:
             return dt.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar date, no time
@@ -366,7 +366,7 @@ def _clean_employee(row: dict, error: Callable[[str, str], None]) -> dict | None
     values["hire_date"] = None
     if row.get("hire_date"):
         try:
-            values["hire_date"] = _parse_date(row["hire_date"])
+            values["hire_date"] = parse_date(row["hire_date"])
         except ValueError:
             bad("hire_date", _("“%(value)s” is not a date; write it as 2024-03-01.") % {"value": row["hire_date"]})
     active_text = row.get("active", "").strip().lower()

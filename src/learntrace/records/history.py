@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from learntrace.catalog.models import Category, Course, CreditClass
 from learntrace.core.audit import record_change
-from learntrace.org.importing import FALSE_WORDS, TRUE_WORDS, ImportFileError, RowError, _parse_date, read_tables
+from learntrace.org.importing import FALSE_WORDS, TRUE_WORDS, ImportFileError, RowError, parse_date, read_tables
 from learntrace.org.models import Employee
 from learntrace.plans.periods import local_zone
 from learntrace.records.models import Completion, CreditedTime, Source
@@ -82,7 +82,7 @@ def _clean(row: dict, error, lookups) -> dict | None:
     date = None
     if row.get("date"):
         try:
-            date = _parse_date(row["date"])
+            date = parse_date(row["date"])
         except ValueError:
             bad("date", _("“%(value)s” is not a date; write it as 2024-03-01.") % {"value": row["date"]})
     hours = None
