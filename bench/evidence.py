@@ -41,7 +41,7 @@ seals = services.seal_pending(batch_size=50000)
 out["seal_s"] = time.perf_counter() - started
 out["seals"] = len(seals)
 started = time.perf_counter()
-report = services.verify()
+report = services.verify(workers=2)
 out["verify_s"] = time.perf_counter() - started
 out["verify_ok"] = report.ok
 out["facts"] = report.facts

@@ -202,3 +202,14 @@ def test_the_bundle_follows_the_role_boundaries_and_checks_dates(org, client_for
     assert client_for(org.head).get(reverse("records:bundle", args=[org.learner.pk])).status_code == 200
     bad = client_for(org.learner).get(reverse("records:my_bundle"), {"from": "yesterday"})
     assert bad.status_code == 400 and "error" in bad.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_verification_finds_the_same(facts):
+    """The processes see only committed facts: this test commits (transaction=True)."""
+    services.seal_pending(batch_size=2)
+    sql("UPDATE records_creditedtime SET seconds = 7 WHERE id = %s", [facts[5].pk])
+    sequential = services.verify()
+    parallel = services.verify(workers=2)  # processes on PostgreSQL; in-process on SQLite
+    assert [str(p) for p in parallel.problems] == [str(p) for p in sequential.problems]
+    assert (parallel.seals, parallel.facts) == (sequential.seals, sequential.facts) and not parallel.ok

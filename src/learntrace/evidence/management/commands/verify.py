@@ -1,5 +1,7 @@
 """`learntrace verify`: recompute every seal; exit status 0 when all is intact, 1 otherwise."""
 
+import os
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -14,8 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--fact", help=f"verify one fact's inclusion proof, e.g. creditedtime:42 "
                                            f"(sources: {', '.join(NAMES.values())})")
         parser.add_argument("--seal-first", action="store_true", help="seal pending facts before verifying")
+        parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                            help="processes that check seals in parallel (PostgreSQL)")
 
-    def handle(self, *args, fact, seal_first, **options):
+    def handle(self, *args, fact, seal_first, workers, **options):
         if seal_first:
             services.seal_pending()
         if fact:
@@ -29,7 +33,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{fact}: verified against seal {services.prove(codes[name], int(fact_id))['seal']}")
             return
         started = timezone.now()
-        report = services.verify()
+        report = services.verify(workers=max(workers, 1))
         services.record_verification(report, started)
         for problem in report.problems:
             self.stdout.write(str(problem))
