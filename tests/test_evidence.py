@@ -205,11 +205,23 @@ def test_the_bundle_follows_the_role_boundaries_and_checks_dates(org, client_for
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_verification_finds_the_same(facts):
-    """The processes see only committed facts: this test commits (transaction=True)."""
+def test_parallel_verification_finds_the_same(facts, tmp_path):
+    """`learntrace verify --workers 2` in its own process, as an auditor runs it (processes see
+    only committed facts: this test commits)."""
+    import os
+    import subprocess
+    import sys
+
+    from test_worker import database_url
+
     services.seal_pending(batch_size=2)
     sql("UPDATE records_creditedtime SET seconds = 7 WHERE id = %s", [facts[5].pk])
-    sequential = services.verify()
-    parallel = services.verify(workers=2)  # processes on PostgreSQL; in-process on SQLite
-    assert [str(p) for p in parallel.problems] == [str(p) for p in sequential.problems]
-    assert (parallel.seals, parallel.facts) == (sequential.seals, sequential.facts) and not parallel.ok
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "learntrace.settings", "DATABASE_URL": database_url()}
+    outputs = []
+    for workers in ("1", "2"):
+        run = subprocess.run([sys.executable, "-m", "learntrace", "verify", "--workers", workers], env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 1, run.stdout + run.stderr
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1]
+    assert f"modified: seal 3 creditedtime #{facts[5].pk}" in outputs[1]
