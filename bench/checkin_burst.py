@@ -5,24 +5,20 @@ Reports check-ins lost (must be 0) and the latency of the confirming request, me
 the moment it was due, and of scan + confirm together."""
 
 import http.client
-import json
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from types import SimpleNamespace
 
-from bench.heartbeat import CSRF, free_port
+from bench.common import fresh_database, shell_json, web_server
+from bench.heartbeat import CSRF
 
 LEARNERS = 2000
 SECONDS = 60
 
 
 def setup(database_url: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-    subprocess.run([sys.executable, "-m", "learntrace", "migrate", "-v0"], env=env, check=True)
     script = f"""
 import datetime as dt, json
 from django.contrib.auth import get_user_model
@@ -57,28 +53,22 @@ for user in users:
 print(json.dumps({{"meeting": meeting.pk, "secret": meeting.secret, "rotation": meeting.rotation_seconds,
                   "sessions": sessions}}))
 """
-    out = subprocess.run([sys.executable, "-m", "learntrace", "shell", "-c", script], env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return shell_json(database_url, script)
 
 
 def count_attendance(database_url: str) -> int:
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-    out = subprocess.run([sys.executable, "-m", "learntrace", "shell", "-c",
-                          "from learntrace.checkin.models import Attendance; print(Attendance.objects.count())"],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    return int(out.strip().splitlines()[-1])
+    return shell_json(database_url, "from learntrace.checkin.models import Attendance; "
+                                    "print(Attendance.objects.count())")
 
 
 def run(admin_url: str, workers: int = 4) -> dict:
-    import psycopg
+    with fresh_database(admin_url, "bench_checkin") as database_url:
+        data = setup(database_url)
+        with web_server(database_url, workers) as port:
+            return _burst(database_url, port, data, workers)
 
-    name = "bench_checkin"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
-    database_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    data = setup(database_url)
+
+def _burst(database_url: str, port: int, data: dict, workers: int) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
@@ -86,92 +76,73 @@ def run(admin_url: str, workers: int = 4) -> dict:
     from learntrace.checkin import services
 
     meeting = SimpleNamespace(pk=data["meeting"], secret=data["secret"], rotation_seconds=data["rotation"])
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.settings",
-           "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "ERROR"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--bind",
-                               f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "error"], env=env)
-    try:
-        import socket
+    results = {"confirm": [], "both": [], "errors": 0}
+    lock, next_index = threading.Lock(), [0]
+    begin = time.perf_counter() + 0.5
 
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        results = {"confirm": [], "both": [], "errors": 0}
-        lock, next_index = threading.Lock(), [0]
-        begin = time.perf_counter() + 0.5
+    def learner(index: int) -> None:
+        cookie = f"sessionid={data['sessions'][index]}; csrftoken={CSRF}"
+        due = begin + index * SECONDS / LEARNERS
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            code = services.token(meeting, services.step_at(meeting, services.timezone.now()))
+            connection.request("GET", f"/checkin/s/{meeting.pk}/{code}/", headers={"Cookie": cookie})
+            response = connection.getresponse()
+            response.read()
+            location = response.getheader("Location", "")
+            if response.status != 302 or "/checkin/t/" not in location:
+                raise RuntimeError(f"scan answered {response.status}")
+            confirm_due = time.perf_counter()
+            connection.request("POST", location, body=f"csrfmiddlewaretoken={CSRF}",
+                               headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+            response = connection.getresponse()
+            body = response.read().decode()
+            if response.status != 200 or 'data-outcome="done"' not in body:
+                raise RuntimeError(f"confirm answered {response.status}")
+            finished = time.perf_counter()
+            with lock:
+                results["confirm"].append(finished - confirm_due)
+                results["both"].append(finished - due)
+        except Exception:  # noqa: BLE001 - counted, and the run goes on
+            with lock:
+                results["errors"] += 1
+        finally:
+            connection.close()
 
-        def learner(index: int) -> None:
-            cookie = f"sessionid={data['sessions'][index]}; csrftoken={CSRF}"
-            due = begin + index * SECONDS / LEARNERS
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                code = services.token(meeting, services.step_at(meeting, services.timezone.now()))
-                connection.request("GET", f"/checkin/s/{meeting.pk}/{code}/", headers={"Cookie": cookie})
-                response = connection.getresponse()
-                response.read()
-                location = response.getheader("Location", "")
-                if response.status != 302 or "/checkin/t/" not in location:
-                    raise RuntimeError(f"scan answered {response.status}")
-                confirm_due = time.perf_counter()
-                connection.request("POST", location, body=f"csrfmiddlewaretoken={CSRF}",
-                                   headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
-                response = connection.getresponse()
-                body = response.read().decode()
-                if response.status != 200 or 'data-outcome="done"' not in body:
-                    raise RuntimeError(f"confirm answered {response.status}")
-                finished = time.perf_counter()
-                with lock:
-                    results["confirm"].append(finished - confirm_due)
-                    results["both"].append(finished - due)
-            except Exception:  # noqa: BLE001 - counted, and the run goes on
-                with lock:
-                    results["errors"] += 1
-            finally:
-                connection.close()
+    def worker() -> None:
+        while True:
+            with lock:
+                index = next_index[0]
+                next_index[0] += 1
+            if index >= LEARNERS:
+                return
+            learner(index)
 
-        def worker() -> None:
-            while True:
-                with lock:
-                    index = next_index[0]
-                    next_index[0] += 1
-                if index >= LEARNERS:
-                    return
-                learner(index)
+    threads = [threading.Thread(target=worker) for _ in range(48)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - begin
+    stored = count_attendance(database_url)
 
-        threads = [threading.Thread(target=worker) for _ in range(48)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - begin
-        stored = count_attendance(database_url)
+    def percentile(values, share):
+        values = sorted(values)
+        return 1000 * values[max(int(len(values) * share) - 1, 0)] if values else float("nan")
 
-        def percentile(values, share):
-            values = sorted(values)
-            return 1000 * values[max(int(len(values) * share) - 1, 0)] if values else float("nan")
-
-        summary = {
-            "learners": LEARNERS, "seconds": elapsed, "stored": stored, "lost": LEARNERS - stored,
-            "errors": results["errors"],
-            "confirm_p50_ms": 1000 * statistics.median(results["confirm"]) if results["confirm"] else float("nan"),
-            "confirm_p99_ms": percentile(results["confirm"], 0.99),
-            "both_p50_ms": 1000 * statistics.median(results["both"]) if results["both"] else float("nan"),
-            "both_p99_ms": percentile(results["both"], 0.99),
-        }
-        print(f"check-in burst: {LEARNERS} learners in {elapsed:.1f} s, {stored} stored, lost {summary['lost']}, "
-              f"errors {summary['errors']}; check-in (confirm) p50 {summary['confirm_p50_ms']:.1f} ms, "
-              f"p99 {summary['confirm_p99_ms']:.1f} ms; scan + confirm p50 {summary['both_p50_ms']:.1f} ms, "
-              f"p99 {summary['both_p99_ms']:.1f} ms ({workers} gunicorn workers, PostgreSQL)")
-        return summary
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    summary = {
+        "learners": LEARNERS, "seconds": elapsed, "stored": stored, "lost": LEARNERS - stored,
+        "errors": results["errors"],
+        "confirm_p50_ms": 1000 * statistics.median(results["confirm"]) if results["confirm"] else float("nan"),
+        "confirm_p99_ms": percentile(results["confirm"], 0.99),
+        "both_p50_ms": 1000 * statistics.median(results["both"]) if results["both"] else float("nan"),
+        "both_p99_ms": percentile(results["both"], 0.99),
+    }
+    print(f"check-in burst: {LEARNERS} learners in {elapsed:.1f} s, {stored} stored, lost {summary['lost']}, "
+          f"errors {summary['errors']}; check-in (confirm) p50 {summary['confirm_p50_ms']:.1f} ms, "
+          f"p99 {summary['confirm_p99_ms']:.1f} ms; scan + confirm p50 {summary['both_p50_ms']:.1f} ms, "
+          f"p99 {summary['both_p99_ms']:.1f} ms ({workers} gunicorn workers, PostgreSQL)")
+    return summary

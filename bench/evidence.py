@@ -6,9 +6,9 @@ floor for sealing and verifying), and bulk-inserting facts into the same table w
 index dropped (the write without sealability)."""
 
 import os
-import subprocess
-import sys
 import time
+
+from bench.common import fresh_database, shell_json
 
 N = int(os.environ.get("BENCH_FACTS", "1000000"))
 
@@ -61,26 +61,10 @@ print(json.dumps(out))
 
 
 def run(admin_url: str) -> dict:
-    import json
-
-    import psycopg
-
-    name = "bench_evidence"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
-    database_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-    try:
-        subprocess.run([sys.executable, "-m", "learntrace", "migrate", "-v0"], env=env, check=True)
+    with fresh_database(admin_url, "bench_evidence") as database_url:
         began = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "learntrace", "shell", "-c", SCRIPT.format(n=N)], env=env,
-                             check=True, capture_output=True, text=True).stdout
-        result = json.loads(out.strip().splitlines()[-1])
+        result = shell_json(database_url, SCRIPT.format(n=N))
         result["total_s"] = time.perf_counter() - began
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     print(f"evidence, {N} facts on PostgreSQL: seal {result['seal_s']:.1f} s in {result['seals']} seals, "
           f"verify {result['verify_s']:.1f} s (ok={result['verify_ok']}, {result['facts']} facts) | "
           f"baseline, reading and hashing the same facts only: {result['hash_only_s']:.1f} s | "

@@ -7,13 +7,11 @@ from the moment each beat was due, so queueing counts)."""
 
 import http.client
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
+
+from bench.common import fresh_database, shell_json, web_server
 
 USERS = 200
 DURATION = 15
@@ -23,9 +21,7 @@ CSRF = "b" * 32
 
 
 def setup(database_url: str) -> list[tuple[str, str]]:
-    """Fresh schema, 200 learners with sessions, and one open attempt each. Returns (session, attempt) pairs."""
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-    subprocess.run([sys.executable, "-m", "learntrace", "migrate", "-v0"], env=env, check=True)
+    """200 learners with sessions, and one open attempt each. Returns (session, attempt) pairs."""
     script = f"""
 import datetime as dt, json
 from django.contrib.auth import get_user_model
@@ -56,9 +52,7 @@ for i in range({USERS}):
     pairs.append((session.session_key, str(start_attempt(employee=employee, course=course, now=started).pk)))
 print(json.dumps(pairs))
 """
-    out = subprocess.run([sys.executable, "-m", "learntrace", "shell", "-c", script], env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return shell_json(database_url, script)
 
 
 class Client:
@@ -154,52 +148,22 @@ def latency_at_rate(client: Client) -> dict:
             "achieved_per_s": achieved}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run(admin_url: str, workers: int = 4) -> dict:
-    import psycopg
-
-    name = "bench_heartbeat"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
-    database_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    pairs = setup(database_url)
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.settings",
-           "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "ERROR"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--bind",
-                               f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "error"], env=env)  # noqa
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        results = {}
-        for label, path in (("bare", "/bench/bare-beat/"), ("learntrace", "/tracking/beat/")):
-            client = Client(port, path, pairs)
-            for _ in range(200):  # warm up connections and caches
-                client.send([None])
-            results[label] = {"throughput_per_s": throughput(client), **latency_at_rate(client)}
-        ratio = results["learntrace"]["throughput_per_s"] / results["bare"]["throughput_per_s"]
-        for label in ("learntrace", "bare"):
-            r = results[label]
-            print(f"heartbeat {label:>10}: {r['throughput_per_s']:.0f} beats/s with {CONCURRENCY} clients; "
-                  f"at {RATE}/s: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
-                  f"(achieved {r['achieved_per_s']:.0f}/s)")
-        print(f"heartbeat ratio learntrace / bare view: {ratio:.2f} ({workers} gunicorn workers, PostgreSQL)")
-        results["ratio"] = ratio
-        return results
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        import psycopg
-
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database(admin_url, "bench_heartbeat") as database_url:
+        pairs = setup(database_url)
+        with web_server(database_url, workers) as port:
+            results = {}
+            for label, path in (("bare", "/bench/bare-beat/"), ("learntrace", "/tracking/beat/")):
+                client = Client(port, path, pairs)
+                for _ in range(200):  # warm up connections and caches
+                    client.send([None])
+                results[label] = {"throughput_per_s": throughput(client), **latency_at_rate(client)}
+    ratio = results["learntrace"]["throughput_per_s"] / results["bare"]["throughput_per_s"]
+    for label in ("learntrace", "bare"):
+        r = results[label]
+        print(f"heartbeat {label:>10}: {r['throughput_per_s']:.0f} beats/s with {CONCURRENCY} clients; "
+              f"at {RATE}/s: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
+              f"(achieved {r['achieved_per_s']:.0f}/s)")
+    print(f"heartbeat ratio learntrace / bare view: {ratio:.2f} ({workers} gunicorn workers, PostgreSQL)")
+    results["ratio"] = ratio
+    return results

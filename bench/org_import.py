@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import create_database, drop_database
+
 DEPARTMENTS = 200
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 HEADER = ["employee_no", "name", "department_code", "position", "level", "tags", "email", "mobile",
@@ -122,12 +124,7 @@ def _postgres_url() -> str | None:
 def _fresh_database(kind: str, folder: Path, name: str, admin_url: str | None) -> str:
     if kind == "sqlite":
         return f"sqlite:///{folder / (name + '.sqlite3')}"
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+    return create_database(admin_url, name)
 
 
 def _run_step(mode: str, path: Path, database_url: str, data_dir: Path) -> dict:
@@ -163,11 +160,8 @@ def run(rows: int = 100_000) -> dict:
                       f"peak {base['peak_rss_mb']:.0f} MB | ratio {ratio:.2f}x")
                 results[f"{kind}/{file_kind}"] = figures
                 if kind == "postgresql":
-                    import psycopg
-
-                    with psycopg.connect(postgres, autocommit=True) as connection:
-                        for mode in ("baseline", "import"):
-                            connection.execute(f"DROP DATABASE IF EXISTS bench_{kind}_{file_kind}_{mode}")
+                    for mode in ("baseline", "import"):
+                        drop_database(postgres, f"bench_{kind}_{file_kind}_{mode}")
     return results
 
 

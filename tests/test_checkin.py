@@ -275,6 +275,7 @@ def test_suspicious_patterns_are_listed(org, client_for, meeting):
     with time_machine.travel(at(60), tick=False):
         page = client_for(org.auditor).get(reverse("checkin:suspicious")).text
     assert "10.0.0.7" in page and "device_used" in page
+    assert "This phone has already checked in someone else" in page  # the reason in words
     assert client_for(org.learner).get(reverse("checkin:suspicious")).status_code == 403
 
 

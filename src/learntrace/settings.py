@@ -5,7 +5,6 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
-from django.utils.translation import gettext_lazy as _
 
 from learntrace.env import env, envbool, envint, envlist, generated_secret
 
@@ -26,7 +25,6 @@ FIELD_ENCRYPTION_KEYS = [
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -190,4 +188,3 @@ LOGGING = {
     },
 }
 
-NAV_TITLE = _("learntrace")

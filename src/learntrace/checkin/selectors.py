@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
-from learntrace.checkin.services import PREVIOUS_CODE, roster
+from learntrace.checkin.services import PREVIOUS_CODE, REASONS, roster
 
 BURST_WINDOW = dt.timedelta(seconds=30)
 BURST_SIZE = 5
@@ -59,6 +59,8 @@ def suspicious(*, since: dt.datetime | None = None, meetings=None) -> dict:
     if meetings is not None:
         events = events.filter(meeting__in=meetings)
     refusals = list(events.filter(kind=CheckInEvent.Kind.REFUSED).select_related("meeting", "employee")[:300])
+    for refusal in refusals:
+        refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
 
     # Many check-ins from one address within seconds: one phone, or one person, signing for many.
     bursts = []

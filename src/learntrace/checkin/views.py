@@ -19,6 +19,7 @@ from learntrace.checkin.access import access_meeting, can_organise, visible_meet
 from learntrace.checkin.forms import CodeForm, ManualForm, MeetingForm
 from learntrace.checkin.models import Meeting
 from learntrace.core.audit import record_change
+from learntrace.core.feedback import show_errors
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of
 from learntrace.org.models import Employee
 
@@ -103,8 +104,7 @@ def manual_entry(request, meeting_id):
             services.manual(meeting=meeting, employee=form.cleaned_data["employee_no"], actor=request.user,
                             reason=form.cleaned_data["reason"], kind=form.cleaned_data["kind"])
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            show_errors(request, exc)
         else:
             messages.success(request, _("Recorded."))
     else:

@@ -38,9 +38,6 @@ class Department(models.Model):
     def subtree(self):
         return Department.objects.filter(path__startswith=self.path)
 
-    def ancestor_ids(self) -> list[int]:
-        return [int(part) for part in self.path.strip("/").split("/") if part]
-
 
 class Level(models.TextChoices):
     STAFF = "staff", _("Staff")

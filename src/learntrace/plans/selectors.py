@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
+from learntrace.catalog.models import Category, Course, CreditClass
 from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, Reflection
 from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime
@@ -261,5 +261,3 @@ def credits_this_year(employee, *, now: dt.datetime | None = None) -> list[dict]
                 .values("credit_class__name", "credit_class__name_en", "category__name", "category__name_en")
                 .annotate(total=Sum("credits")).order_by("credit_class__name", "category__name"))
 
-
-KINDS = [CourseKind.VIDEO, CourseKind.DOCUMENT, CourseKind.OFFLINE, CourseKind.LIVE]

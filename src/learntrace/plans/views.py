@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.core.feedback import show_errors
 from learntrace.org.access import (
     access_employee,
     admin_required,
@@ -77,8 +78,7 @@ def plan_publish(request, plan_id):
     try:
         services.publish_plan(actor=request.user, plan=plan)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        show_errors(request, exc)
     else:
         messages.success(request, _("Published: the current period is open for its audience."))
     return redirect("plans:plan", plan_id=plan.pk)
@@ -152,8 +152,7 @@ def reflection_save(request, assignment_id):
         try:
             services.reflection_save(assignment=assignment, text=form.cleaned_data["text"], submit=submit)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            show_errors(request, exc)
         else:
             messages.success(request, _("Reflection submitted.") if submit else _("Draft saved."))
     else:
@@ -204,8 +203,7 @@ def reflection_review(request, reflection_id):
             services.reflection_review(actor=request.user, reflection=reflection, accept="accept" in request.POST,
                                        comment=form.cleaned_data["comment"])
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            show_errors(request, exc)
         else:
             messages.success(request, _("Review saved."))
     return redirect("plans:reflections")

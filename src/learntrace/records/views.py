@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.core.feedback import show_errors
 from learntrace.evidence.bundle import bundle_name, make_bundle
 from learntrace.org.access import access_employee, admin_required, login_required, roles_of
 from learntrace.org.importing import ImportFileError
@@ -130,8 +131,7 @@ def correct(request, employee_id):
                 raise ValidationError(_("Give the minutes to add (or, negative, to take away).")) from None
             services.correct_time(actor=request.user, fact=fact, seconds_delta=int(minutes * 60), reason=reason)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        show_errors(request, exc)
     else:
         messages.success(request, _("Correction recorded."))
     return redirect("records:file", employee_id=employee.pk)

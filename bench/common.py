@@ -1,0 +1,80 @@
+"""What the benchmarks share: a fresh PostgreSQL database, learntrace's commands run against it,
+and the real web server (gunicorn) on a free local port."""
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """Drop and create database `name` on the server of `admin_url`; returns its URL."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str, name: str):
+    """A new database, migrated, dropped afterwards whatever happens."""
+    url = create_database(admin_url, name)
+    try:
+        learntrace(url, "migrate", "-v0")
+        yield url
+    finally:
+        drop_database(admin_url, name)
+
+
+def environment(database_url: str) -> dict:
+    return {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "ERROR"}
+
+
+def learntrace(database_url: str, *args: str) -> str:
+    """Run a `learntrace` command against the database; returns what it printed."""
+    return subprocess.run([sys.executable, "-m", "learntrace", *args], env=environment(database_url), check=True,
+                          capture_output=True, text=True).stdout
+
+
+def shell_json(database_url: str, script: str):
+    """Run a Python script in `learntrace shell` and read the JSON it prints last."""
+    return json.loads(learntrace(database_url, "shell", "-c", script).strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def web_server(database_url: str, workers: int):
+    """gunicorn with `workers` processes serving learntrace (and the bench's baseline view); yields its port."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "bench.wsgi:application", "--bind",
+                               f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "error"],
+                              env=environment(database_url))
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
