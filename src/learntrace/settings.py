@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "learntrace.tracking",
     "learntrace.checkin",
     "learntrace.evidence",
+    "learntrace.compliance",
+    "learntrace.notify",
+    "learntrace.reports",
+    "learntrace.api",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,9 @@ urlpatterns = [
     path("checkin/", include("learntrace.checkin.urls")),
     path("evidence/", include("learntrace.evidence.urls")),
     path("records/", include("learntrace.records.urls")),
+    path("compliance/", include("learntrace.compliance.urls")),
+    path("notify/", include("learntrace.notify.urls")),
+    path("reports/", include("learntrace.reports.urls")),
+    path("api/", include("learntrace.api.urls")),
     path("admin/", admin.site.urls),
 ]
