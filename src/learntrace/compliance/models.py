@@ -5,7 +5,6 @@ reports, exports and the API read, so none of them aggregates raw facts."""
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from learntrace.org.models import Department, Employee
 from learntrace.plans.models import Assignment, LearningPlan, PlanPeriod
