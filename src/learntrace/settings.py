@@ -171,6 +171,14 @@ HUEY["consumer"] = {"workers": envint("WORKERS", 2), "worker_type": "thread", "p
 WORKER_HEARTBEAT_STALE = timedelta(minutes=3)
 TRACKER_BEAT_MS = envint("TRACKER_BEAT_SECONDS", 15) * 1000  # how often players report what was watched
 
+# Reports: the completion rate the dashboard compares against (percent), the average watched
+# share below which a course is flagged (percent), and the largest export served while the
+# browser waits (bigger ones are written by the worker). Export files are deleted after a day.
+REPORTS_COMPLETION_TARGET = envint("REPORTS_COMPLETION_TARGET", 90)
+REPORTS_LOW_WATCH_SHARE = envint("REPORTS_LOW_WATCH_SHARE", 60)
+REPORTS_DIRECT_EXPORT_ROWS = envint("REPORTS_DIRECT_EXPORT_ROWS", 5000)
+REPORTS_EXPORT_LIFETIME = timedelta(days=1)
+
 # A file cache shared by the web server and the worker on one machine: it carries
 # progress of long jobs, which runs inside transactions that others cannot see.
 CACHES = {
