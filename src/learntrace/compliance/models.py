@@ -136,7 +136,8 @@ class Consequence(models.Model):
     name = models.CharField(_("name"), max_length=100,
                             help_text=_("e.g. management allowance, department bonus, 培训之星"))
     value = models.DecimalField(_("value"), max_digits=6, decimal_places=2, default=0,
-                                help_text=_("Percent or points, negative for a cut; unused for eligibility and titles."))
+                                help_text=_("Percent or points, negative for a cut; "
+                                            "unused for eligibility and titles."))
     level = models.CharField(_("applies to whom"), max_length=16, choices=Level.choices, default=Level.PERSON)
     department_share = models.PositiveSmallIntegerField(
         _("share of the department (%)"), default=0,
@@ -163,9 +164,15 @@ class DepartmentOutcome(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["period", "department"], name="unique_department_outcome")]
 
+    def __str__(self):
+        return f"{self.period}: {self.department}"
+
 
 class Watermark(models.Model):
     """How far the incremental refresh has read each table of facts."""
 
     source = models.CharField(max_length=32, unique=True)
     last_id = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.source} {self.last_id}"
