@@ -60,12 +60,13 @@ def describe_missing(item) -> str:
     what = item.get("what")
     if what == "hours":
         kind = item.get("kind")
-        label = str(KIND_NAMES.get(kind, _("hours"))) if kind else _("hours")
+        label = str(KIND_NAMES[kind]) if kind in KIND_NAMES else _("hours")
         return _("%(what)s %(hours).1f h") % {"what": label, "hours": (item.get("owed") or 0) / 3600}
     if what == "course":
         return _("course: %(title)s") % {"title": item.get("title") or item.get("course_id", "")}
     if what == "credits":
-        return _("%(credits)s credits %(of)s") % {"credits": item.get("owed", ""), "of": item.get("name", "")}
+        of = " ".join(str(item[k]) for k in ("credit_class", "category") if item.get(k))
+        return _("%(credits)s credits %(of)s") % {"credits": item.get("owed", ""), "of": of}
     if what == "reflection":
         return _("reflection")
     return str(item.get("name") or what or "")

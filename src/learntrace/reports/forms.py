@@ -30,23 +30,24 @@ class ReportFilterForm(forms.Form):
     ])
 
     def __init__(self, data, *, user, **kwargs):
+        self.months = selectors.report_months()
+        self.default_month = selectors.current_month(self.months)
+        data = data.copy()
+        if not data.get("period"):
+            # "Now": the current month's periods, unless the reader asks for another or for all.
+            data["period"] = f"{self.default_month:%Y-%m}" if self.default_month else ALL_MONTHS
         super().__init__(data, **kwargs)
         # Only the reader's own departments can be chosen: another subtree's id is refused.
         self.fields["department"].queryset = visible_departments(user)
         self.fields["department"].error_messages["invalid_choice"] = _(
             "This department is not one you may read.")
-        self.months = selectors.report_months()
-        self.default_month = selectors.current_month(self.months)
         self.fields["period"].choices = [(ALL_MONTHS, _("all periods"))] + [
             (f"{month:%Y-%m}", f"{month:%Y-%m}") for month in self.months]
-        self.fields["period"].initial = f"{self.default_month:%Y-%m}" if self.default_month else ALL_MONTHS
 
     def clean_period(self) -> dt.date | None:
         value = self.cleaned_data.get("period")
-        if value == ALL_MONTHS:
+        if not value or value == ALL_MONTHS:
             return None
-        if not value:
-            return self.default_month
         return dt.date(int(value[:4]), int(value[5:7]), 1)
 
     def filters(self) -> selectors.Filters:
@@ -55,9 +56,6 @@ class ReportFilterForm(forms.Form):
         return selectors.Filters(plan=data["plan"], month=data["period"], department=data["department"],
                                  level=data["level"], course=data["course"], status=data["status"])
 
-    def query_value(self, name: str) -> str:
-        """The value to keep in links (exports, pagination) for a field."""
-        value = self.data.get(name, "")
-        if name == "period" and not value and self.default_month:
-            return f"{self.default_month:%Y-%m}"
-        return value
+    def query(self) -> dict:
+        """The filters as query-string values, to keep them in links (exports, pages)."""
+        return {name: self.data[name] for name in self.fields if self.data.get(name)}
