@@ -306,7 +306,8 @@ def write_csv(path, headers, rows, progress=None) -> int:
 
 def write_xlsx(path, headers, rows, progress=None, sheet_name="") -> int:
     """XlsxWriter in constant-memory mode (rows must be written in order; each is flushed as it goes)."""
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+    target = path if hasattr(path, "write") else str(path)  # a file name, or an open file
+    workbook = xlsxwriter.Workbook(target, {"constant_memory": True,
                                                "default_date_format": "yyyy-mm-dd hh:mm",
                                                "strings_to_numbers": False, "strings_to_formulas": False,
                                                "strings_to_urls": False})

@@ -113,15 +113,16 @@ def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
 
 
 def _figures(**extra):
+    # Named apart from the columns they count (an aggregate may not share a field's name).
     return dict(
-        people=Count("id"),
-        complete=Count("id", filter=Q(complete=True)),
-        compliant=Count("id", filter=Q(compliant=True)),
-        evaluated=Count("id", filter=Q(compliant__isnull=False)),
+        n_people=Count("id"),
+        n_complete=Count("id", filter=Q(complete=True)),
+        n_compliant=Count("id", filter=Q(compliant=True)),
+        n_evaluated=Count("id", filter=Q(compliant__isnull=False)),
         # Hours count towards the target only up to it: one person's surplus does not hide another's gap.
-        done_seconds=Sum(Least("total_seconds", "target_seconds")),
-        target_seconds=Sum("target_seconds"),
-        owed_seconds=Sum("owed_seconds"),
+        sum_done=Sum(Least("total_seconds", "target_seconds")),
+        sum_target=Sum("target_seconds"),
+        sum_owed=Sum("owed_seconds"),
         **extra,
     )
 
@@ -152,9 +153,9 @@ class Rate:
 
 
 def _rate(label, row: dict, key=None) -> Rate:
-    return Rate(label=label, key=key, people=row["people"], complete=row["complete"], compliant=row["compliant"],
-                evaluated=row["evaluated"], done_seconds=row["done_seconds"] or 0,
-                target_seconds=row["target_seconds"] or 0, owed_seconds=row["owed_seconds"] or 0)
+    return Rate(label=label, key=key, people=row["n_people"], complete=row["n_complete"],
+                compliant=row["n_compliant"], evaluated=row["n_evaluated"], done_seconds=row["sum_done"] or 0,
+                target_seconds=row["sum_target"] or 0, owed_seconds=row["sum_owed"] or 0)
 
 
 def summary(rows) -> Rate:
