@@ -74,7 +74,7 @@ def line(values, labels, *, maximum: float = 100, target: float | None = None, u
     """A line through (label, value) points over 0..maximum, with an optional target line."""
     values = list(values)
     count = len(values)
-    step = (LINE_WIDTH - LINE_LEFT - 10) / max(count - 1, 1)
+    step = (LINE_WIDTH - LINE_LEFT - 30) / max(count - 1, 1)  # room for the last label
 
     def y(value):
         return 10 + LINE_HEIGHT * (1 - min(value or 0, maximum) / maximum) if maximum else 10 + LINE_HEIGHT
@@ -84,8 +84,11 @@ def line(values, labels, *, maximum: float = 100, target: float | None = None, u
     chart.points = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in coordinates)
     # Dots and labels only where they stay readable (a retention curve has a hundred points).
     every = max(count // 12, 1)
-    chart.dots = [Shape(x=x, y=yy, width=0, height=0, label=str(labels[i]), value=f"{values[i]:g}{unit}")
-                  for i, (x, yy) in enumerate(coordinates) if i % every == 0 or i == count - 1]
+    shown = [i for i in range(count) if i % every == 0]
+    if count and shown[-1] != count - 1 and count - 1 - shown[-1] > every // 2:
+        shown.append(count - 1)
+    chart.dots = [Shape(x=coordinates[i][0], y=coordinates[i][1], width=0, height=0, label=str(labels[i]),
+                        value=f"{values[i]:g}{unit}") for i in shown]
     if target is not None:
         chart.target = y(target)
     chart.axis = [(y(maximum * share), f"{maximum * share:g}{unit}") for share in (0, 0.5, 1)]
