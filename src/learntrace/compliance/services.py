@@ -181,7 +181,7 @@ def refresh_changed(*, now: dt.datetime | None = None) -> int:
     count = refresh_assignments(ids, now=now)
     # Periods past their due day show their verdicts live until they close.
     for period in PlanPeriod.objects.filter(assignments__pk__in=ids, due_at__lte=now).distinct():
-        if not _is_frozen(period):
+        if not is_frozen(period):
             evaluate_period(period, now=now)
     return count
 
@@ -202,7 +202,7 @@ def refresh_open(*, now: dt.datetime | None = None) -> int:
     return count
 
 
-def _is_frozen(period: PlanPeriod) -> bool:
+def is_frozen(period: PlanPeriod) -> bool:
     return PeriodState.objects.filter(period=period, frozen_at__isnull=False).exists()
 
 
