@@ -21,7 +21,6 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from conftest import make_employee
-
 from learntrace.compliance import services as compliance
 from learntrace.compliance.models import Consequence, Rule
 from learntrace.plans import services as plan_services

@@ -2,8 +2,9 @@
 
 import csv
 
-from conftest import PASSWORD
 from playwright.sync_api import expect
+
+from conftest import PASSWORD
 from reports_fixtures import hospital_month
 
 

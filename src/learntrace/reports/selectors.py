@@ -158,13 +158,43 @@ def _rate(label, row: dict, key=None) -> Rate:
                 target_seconds=row["sum_target"] or 0, owed_seconds=row["sum_owed"] or 0)
 
 
+FIGURE_NAMES = tuple(_figures())
+
+
+class Completion:
+    """The standings' figures grouped by plan and department in one query: the summary, the plans
+    and the departments of a report are sums of these groups, so the standings are read once."""
+
+    def __init__(self, rows):
+        self.groups = list(rows.values("plan_id", "plan__name", "department_path").annotate(**_figures())
+                           .order_by())
+
+
+def _groups(rows) -> list[dict]:
+    return rows.groups if isinstance(rows, Completion) else Completion(rows).groups
+
+
+def _add(groups) -> dict:
+    total = {name: 0 for name in FIGURE_NAMES}
+    for group in groups:
+        for name in FIGURE_NAMES:
+            total[name] += group[name] or 0
+    return total
+
+
 def summary(rows) -> Rate:
-    return _rate("", rows.aggregate(**_figures()))
+    """Everyone under the filters; `rows` is a queryset of standings or its `Completion`."""
+    return _rate("", _add(_groups(rows)))
 
 
 def by_plan(rows) -> list[Rate]:
-    return [_rate(row["plan__name"], row, row["plan_id"])
-            for row in rows.values("plan_id", "plan__name").annotate(**_figures()).order_by("plan__name")]
+    plans: dict[int, list] = {}
+    names = {}
+    for group in _groups(rows):
+        plans.setdefault(group["plan_id"], []).append(group)
+        names[group["plan_id"]] = group["plan__name"]
+    return sorted((_rate(names[plan_id], _add(groups), plan_id) for plan_id, groups in plans.items()),
+                  key=lambda rate: rate.label)
 
 
 def by_month(rows) -> list[Rate]:
@@ -185,10 +215,9 @@ def department_focus(scope: Scope, filters: Filters) -> list[Department]:
 def by_department(rows, focus: list[Department]) -> list[Rate]:
     """Completion per part of the focus: with one focus department, each of its sub-departments
     (its whole subtree rolled up) and the people directly in it; with several, each of them."""
-    grouped = rows.values("department_path").annotate(**_figures())
     keys = {}
     totals: dict[str, dict] = {}
-    for row in grouped:
+    for row in _groups(rows):
         path = row["department_path"]
         owner = next((d for d in focus if path.startswith(d.path)), None)
         if owner is None:
@@ -199,7 +228,7 @@ def by_department(rows, focus: list[Department]) -> list[Rate]:
             if rest:
                 key = f"{owner.path}{rest.split('/')[0]}/"
         keys[key] = True
-        total = totals.setdefault(key, {name: 0 for name in _figures()})
+        total = totals.setdefault(key, {name: 0 for name in FIGURE_NAMES})
         for name in total:
             total[name] += row[name] or 0
     names = {d.path: d.name for d in Department.objects.filter(path__in=list(keys))}
@@ -231,7 +260,17 @@ def hours_histogram(rows) -> list[Bucket]:
 def non_completers(rows):
     return (rows.filter(complete=False)
             .select_related("employee", "department", "plan", "period__plan")
-            .order_by("-owed_seconds", "employee__employee_no", "period_starts_at"))
+            .order_by("-owed_seconds", "employee_id", "period_starts_at"))
+
+
+def first_non_completers(rows, limit: int = 20) -> list:
+    """Those who owe the most: chosen from the standings alone (the database keeps only the first
+    rows while it reads), then fetched with their names."""
+    chosen = list(rows.filter(complete=False).order_by("-owed_seconds", "employee_id", "period_starts_at")
+                  .values_list("pk", flat=True)[:limit])
+    found = {s.pk: s for s in Standing.objects.filter(pk__in=chosen).select_related(
+        "employee", "department", "plan", "period__plan")}
+    return [found[pk] for pk in chosen]
 
 
 # ---------------------------------------------------------------- meetings and suspicions

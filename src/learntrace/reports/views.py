@@ -44,15 +44,16 @@ def dashboard(request):
         return _invalid(request, form)
     scope = Scope.of(request.user)
     rows = selectors.standings(scope, filters)
+    completion = selectors.Completion(rows)
     target = settings.REPORTS_COMPLETION_TARGET
-    plans = selectors.by_plan(rows)
-    departments = selectors.by_department(rows, selectors.department_focus(scope, filters))
+    plans = selectors.by_plan(completion)
+    departments = selectors.by_department(completion, selectors.department_focus(scope, filters))
     months = selectors.by_month(selectors.standings(scope, filters, with_month=False))
     histogram = selectors.hours_histogram(rows)
     found = selectors.anomalies(scope)
     return render(request, "reports/dashboard.html", {
         "form": form, "query": query, "filters": filters, "target": target,
-        "summary": selectors.summary(rows),
+        "summary": selectors.summary(completion),
         "plans": plans, "plans_chart": charts.horizontal_bars([(r.label, r.percent) for r in plans], target=target),
         "departments": departments,
         "departments_chart": charts.horizontal_bars([(r.label, r.percent) for r in departments], target=target),
@@ -60,7 +61,7 @@ def dashboard(request):
         "months_chart": charts.line([r.percent for r in months], [r.label for r in months], target=target),
         "histogram": histogram,
         "histogram_chart": charts.columns([(b.label, b.people) for b in histogram]),
-        "non_completers": selectors.non_completers(rows)[:20],
+        "non_completers": selectors.first_non_completers(rows),
         "meetings": selectors.meetings_this_week(scope),
         "anomalies": found, "anomaly_count": selectors.anomaly_count(found),
     })
