@@ -257,12 +257,6 @@ def hours_histogram(rows) -> list[Bucket]:
     return [Bucket(h, h + 1 if h < HISTOGRAM_HOURS else None, counts.get(h, 0)) for h in range(HISTOGRAM_HOURS + 1)]
 
 
-def non_completers(rows):
-    return (rows.filter(complete=False)
-            .select_related("employee", "department", "plan", "period__plan")
-            .order_by("-owed_seconds", "employee_id", "period_starts_at"))
-
-
 def first_non_completers(rows, limit: int = 20) -> list:
     """Those who owe the most: chosen from the standings alone (the database keeps only the first
     rows while it reads), then fetched with their names."""
