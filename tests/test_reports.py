@@ -244,8 +244,9 @@ def test_pages_in_both_languages(org, month, client_for):
     page = client_for(org.admin, "zh-hans").get(reverse("reports:dashboard"))
     text = page.content.decode()
     assert "各部门完成率" in text and "33.3%" in text
-    header, *_rows = read_csv(client_for(org.admin, "zh-hans").get(reverse("reports:export", args=["people", "csv"])))
+    header, *rows = read_csv(client_for(org.admin, "zh-hans").get(reverse("reports:export", args=["people", "csv"])))
     assert header[:4] == ["工号", "姓名", "部门", "职位"]
+    assert sorted(row[19] for row in rows) == ["否", "否", "否", "否", "是", "是"]  # complete, in Chinese
     english = client_for(org.admin, "en").get(reverse("reports:dashboard")).content.decode()
     assert "Completion by department" in english
     for name in ("people", "courses"):

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -135,7 +136,14 @@ def export(request, report, file_format):
     name = services.file_name(chosen, file_format)
     headers, rows = chosen.headers(), chosen.rows(scope, filters)
     if file_format == "csv":
-        response = StreamingHttpResponse(exports.csv_lines(headers, rows), content_type="text/csv; charset=utf-8")
+        language = get_language()
+
+        def lines():
+            # The rows are read while the response streams, after the view has returned.
+            with translation.override(language):
+                yield from exports.csv_lines(headers, rows)
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     else:
         handle = tempfile.TemporaryFile(dir=services.export_dir(), suffix=".xlsx")
         exports.write_xlsx(handle, headers, rows, sheet_name=str(chosen.title))
