@@ -122,24 +122,21 @@ def test_course_analytics_flag_a_course_watched_half_way(org, catalog, settings)
 
 
 PEOPLE_MARCH = [
-    # number, name, department, position, level, plan, period, joined, completed, credited watch, total watch,
-    # offline, live, total, target, owed, required done, required, credits, complete, compliant, consequences
-    ["A001", "Training admin", "Human resources", "2026-03", "", 0.0, 0.0, 2.0, "no", "no"],
-    ["E001", "Learner in cardiology", "Cardiology", "2026-03", "2026-03-09 14:00", 1.5, 1.0, 0.0, "yes", "yes"],
-    ["E002", "Outsider in surgery", "Surgery", "2026-03", "2026-03-04 10:00", 2.0, 0.0, 0.0, "yes", "yes"],
-    ["E003", "Newcomer in surgery", "Surgery", "2026-03", "", 1.0, 0.0, 1.0, "no", "no"],
-    ["H001", "Head of medicine", "Internal medicine", "2026-03", "", 0.5, 0.0, 1.5, "no", "no"],
-    ["U001", "Auditor", "Human resources", "2026-03", "", 0.0, 0.0, 2.0, "no", "no"],
+    # number, name, department, period, completion time, credited watch (h), offline (h), owed (h), compliant
+    ["A001", "Training admin", "Human resources", "2026-03", "", 0.0, 0.0, 2.0, "no"],
+    ["E001", "Learner in cardiology", "Cardiology", "2026-03", "2026-03-09 14:00", 1.5, 1.0, 0.0, "yes"],
+    ["E002", "Outsider in surgery", "Surgery", "2026-03", "2026-03-04 10:00", 2.0, 0.0, 0.0, "yes"],
+    ["E003", "Newcomer in surgery", "Surgery", "2026-03", "", 1.0, 0.0, 1.0, "no"],
+    ["H001", "Head of medicine", "Internal medicine", "2026-03", "", 0.5, 0.0, 1.5, "no"],
+    ["U001", "Auditor", "Human resources", "2026-03", "", 0.0, 0.0, 2.0, "no"],
 ]
 
 
 def picked(row: list) -> list:
-    """Number, name, department, period, completion time, credited watch, offline, owed, complete, compliant."""
-    completed = row[8]
+    completed = row[6]
     if isinstance(completed, dt.datetime):
         completed = f"{completed:%Y-%m-%d %H:%M}"
-    return [row[0], row[1], row[2], row[6], completed or "", float(row[9]), float(row[11]), float(row[15]),
-            row[19], row[20]]
+    return [row[0], row[1], row[2], row[5], completed or "", float(row[7]), float(row[9]), float(row[10]), row[12]]
 
 
 def read_csv(response) -> list[list[str]]:
@@ -160,9 +157,8 @@ def test_per_person_export_as_csv_and_xlsx(org, month, client_for):
     assert header[:3] == ["employee number", "name", "department"] and "consequences" in header
     assert by_number([picked(r) for r in rows]) == PEOPLE_MARCH
     newcomer = next(r for r in rows if r[0] == "E003")
-    assert newcomer[7] == "2026-03-15 09:00"  # in the plan since
-    assert newcomer[21] == "Management allowance; Performance"
-    assert newcomer[23] == "hours 1.0 h"
+    assert newcomer[13] == "Management allowance; Performance"
+    assert newcomer[14] == "hours 1.0 h"
 
     response = client.get(reverse("reports:export", args=["people", "xlsx"]), {"period": "2026-03"})
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
@@ -170,7 +166,7 @@ def test_per_person_export_as_csv_and_xlsx(org, month, client_for):
     assert header_x == header
     assert by_number([picked(r) for r in rows_x]) == PEOPLE_MARCH
     # Spreadsheets hold local times without a zone.
-    assert next(r for r in rows_x if r[0] == "E003")[7] == at(2026, 3, 15, 9).replace(tzinfo=None)
+    assert next(r for r in rows_x if r[0] == "E002")[6] == at(2026, 3, 4, 10).replace(tzinfo=None)
 
 
 def test_every_report_exports(org, month, client_for):
@@ -246,7 +242,7 @@ def test_pages_in_both_languages(org, month, client_for):
     assert "各部门完成率" in text and "33.3%" in text
     header, *rows = read_csv(client_for(org.admin, "zh-hans").get(reverse("reports:export", args=["people", "csv"])))
     assert header[:4] == ["工号", "姓名", "部门", "职位"]
-    assert sorted(row[19] for row in rows) == ["否", "否", "否", "否", "是", "是"]  # complete, in Chinese
+    assert sorted(row[12] for row in rows) == ["否", "否", "否", "否", "是", "是"]  # compliant, in Chinese
     english = client_for(org.admin, "en").get(reverse("reports:dashboard")).content.decode()
     assert "Completion by department" in english
     for name in ("people", "courses"):

@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy
 
 from learntrace.catalog.models import CourseKind
 from learntrace.core.templatetags.learntrace import clock
-from learntrace.org.models import Level
 from learntrace.plans.models import PeriodType
 from learntrace.plans.periods import local_zone
 from learntrace.records.models import CourseProgress
@@ -72,11 +71,6 @@ def describe_missing(item) -> str:
     return str(item.get("name") or what or "")
 
 
-def describe_consequences(consequences) -> str:
-    return "; ".join(str(c.get("name") or c.get("kind") or "") if isinstance(c, dict) else str(c)
-                     for c in consequences or ())
-
-
 def period_text(period_type: str, starts: dt.datetime, ends: dt.datetime) -> str:
     start = timezone.localtime(starts, local_zone())
     if period_type == PeriodType.MONTHLY:
@@ -93,24 +87,42 @@ def period_text(period_type: str, starts: dt.datetime, ends: dt.datetime) -> str
 
 
 def person_headers() -> list[str]:
-    return [_("employee number"), _("name"), _("department"), _("position"), _("level"), _("plan"), _("period"),
-            _("in the plan since"), _("completion time"), _("credited watch time (h)"),
-            _("total watch time, repeats included (h)"), _("offline hours"), _("live hours"), _("total hours"),
-            _("target hours"), _("owed hours"), _("required courses done"), _("required courses"), _("credits"),
-            _("complete"), _("compliant"), _("consequences"), _("score"), _("what is owed")]
+    return [_("employee number"), _("name"), _("department"), _("position"), _("plan"), _("period"),
+            _("completion time"), _("credited watch time (h)"), _("total watch time, repeats included (h)"),
+            _("offline hours"), _("owed hours"), _("credits"), _("compliant"), _("consequences"), _("what is owed")]
 
 
 PERSON_COLUMNS = ("employee__employee_no", "employee__name", "department__name", "employee__position",
-                  "employee__level", "plan__name", "plan__period_type", "period_starts_at", "period__ends_at",
-                  "joined_at", "completed_at", "video_seconds", "document_seconds", "played_ms", "offline_seconds",
-                  "live_seconds", "total_seconds", "target_seconds", "owed_seconds", "required_done",
-                  "required_total", "credits", "complete", "compliant", "consequences", "score", "missing")
+                  "plan__name", "plan__period_type", "period_starts_at", "period__ends_at", "completed_at",
+                  "video_seconds", "document_seconds", "live_seconds", "played_ms", "offline_seconds",
+                  "owed_seconds", "credits", "compliant", "consequences", "missing")
+
+
+class _Owed:
+    """`Standing.missing` in words, with the translated phrases looked up once per export."""
+
+    def __init__(self):
+        self.kinds = {kind: str(label) for kind, label in KIND_NAMES.items()}
+        self.hours_text, self.total_text = _("%(what)s %(hours).1f h"), _("hours")
+
+    def __call__(self, missing) -> str:
+        if not missing:
+            return ""
+        parts = []
+        for item in missing:
+            if isinstance(item, dict) and item.get("what") == "hours":
+                parts.append(self.hours_text % {"what": self.kinds.get(item.get("kind"), self.total_text),
+                                                "hours": (item.get("owed") or 0) / 3600})
+            else:
+                parts.append(describe_missing(item))
+        return "; ".join(parts)
 
 
 def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
-    """One row per person and plan period. The total watch time is what the person played of the
-    videos and documents they were learning in the period (repeats included), read from their
-    per-course state; the credited figures come from the standing."""
+    """One row per person and plan period. Credited watch time is the online learning the standing
+    counted (videos, documents, live sessions); the total watch time is what the person played of the
+    videos and documents they were learning in the period, repeats included, read from their
+    per-course state."""
     rows = rows if rows is not None else selectors.standings(scope, filters)
     played = (CourseProgress.objects
               .filter(employee=OuterRef("employee_id"), course__kind__in=selectors.TRACKED_KINDS,
@@ -119,21 +131,22 @@ def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
               .order_by().values("employee").annotate(played=Sum("played_ms")).values("played"))
     rows = (rows.annotate(played_ms=Coalesce(Subquery(played, output_field=IntegerField()), 0))
             .order_by("department_path", "employee__employee_no", "period_starts_at", "plan_id"))
-    levels = {value: str(label) for value, label in Level.choices}
     answers = {value: yes_no(value) for value in (True, False, None)}
+    owed_text = _Owed()
+    zone = local_zone()
     periods = {}
-    for (number, name, department, position, level, plan, period_type, starts, ends, joined, completed, video,
-         document, played_ms, offline, live, total, target, owed, required_done, required_total, credits,
-         complete, compliant, consequences, score, missing) in rows.values_list(*PERSON_COLUMNS).iterator(
-            chunk_size=5000):
-        key = (period_type, starts, ends)
-        if key not in periods:
-            periods[key] = period_text(period_type, starts, ends)
-        yield [number, name, department, position, levels.get(level, level), plan, periods[key],
-               local(joined), local(completed), hours(video + document), hours(played_ms / 1000), hours(offline),
-               hours(live), hours(total), hours(target), hours(owed), required_done, required_total, float(credits),
-               answers[complete], answers[compliant], describe_consequences(consequences), float(score),
-               "; ".join(describe_missing(item) for item in missing or ())]
+    for (number, name, department, position, plan, period_type, starts, ends, completed, video, document, live,
+         played_ms, offline, owed, credits, compliant, consequences, missing) in rows.values_list(
+            *PERSON_COLUMNS).iterator(chunk_size=5000):
+        key = (period_type, starts)
+        period = periods.get(key)
+        if period is None:
+            period = periods[key] = period_text(period_type, starts, ends)
+        yield [number, name, department, position, plan, period,
+               completed.astimezone(zone).replace(tzinfo=None) if completed else None,
+               round((video + document + live) / 3600, 2), round(played_ms / 3_600_000, 2),
+               round(offline / 3600, 2), round(owed / 3600, 2), float(credits), answers[compliant],
+               "; ".join(c.get("name", "") for c in consequences) if consequences else "", owed_text(missing)]
 
 
 def person_count(scope: Scope, filters: Filters) -> int:
