@@ -193,7 +193,9 @@ def _assignments_and_standings(ids: dict) -> None:
             JOIN org_employee e ON e.id = a.employee_id
             JOIN org_department d ON d.id = e.department_id
             LEFT JOIN totals t ON t.employee_id = a.employee_id AND t.period_id = a.period_id
-            WHERE p.plan_id = %(plan)s""", {"plan": ids["plan"]})
+            WHERE p.plan_id = %(plan)s
+            -- Period by period, as the worker creates them when each period opens.
+            ORDER BY p.starts_at, d.path, e.id""", {"plan": ids["plan"]})
 
     _without_secondary_indexes("compliance_standing", load)
 

@@ -98,7 +98,7 @@ def inner_queries(ids: dict) -> dict:
         return {"summary": selectors.summary(completion), "plans": selectors.by_plan(completion),
                 "departments": selectors.by_department(completion,
                                                        selectors.department_focus(everyone, Filters())),
-                "histogram": selectors.hours_histogram(rows),
+                "histogram": selectors.hours_histogram(completion),
                 "first_owing": selectors.first_non_completers(rows)}
 
     def raw_report():

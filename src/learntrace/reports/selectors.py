@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, IntegerField, Q, Sum, Value
-from django.db.models.functions import Least, TruncMonth
+from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from learntrace.catalog.models import Course, CourseKind
@@ -159,25 +159,27 @@ def _rate(label, row: dict, key=None) -> Rate:
 
 
 FIGURE_NAMES = tuple(_figures())
+BUCKET_NAMES = tuple(f"h{hour}" for hour in range(HISTOGRAM_HOURS + 1))
 
 
 class Completion:
-    """The standings' figures grouped by plan and department in one query: the summary, the plans
-    and the departments of a report are sums of these groups, so the standings are read once."""
+    """The standings' figures grouped by plan and department in one query: the summary, the plans,
+    the departments and the hours distribution of a report are sums of these groups, so the
+    standings are read once."""
 
     def __init__(self, rows):
-        self.groups = list(rows.values("plan_id", "plan__name", "department_path").annotate(**_figures())
-                           .order_by())
+        self.groups = list(rows.values("plan_id", "plan__name", "department_path")
+                           .annotate(**_figures(), **_bucket_counts()).order_by())
 
 
 def _groups(rows) -> list[dict]:
     return rows.groups if isinstance(rows, Completion) else Completion(rows).groups
 
 
-def _add(groups) -> dict:
-    total = {name: 0 for name in FIGURE_NAMES}
+def _add(groups, names=FIGURE_NAMES) -> dict:
+    total = {name: 0 for name in names}
     for group in groups:
-        for name in FIGURE_NAMES:
+        for name in names:
             total[name] += group[name] or 0
     return total
 
@@ -198,9 +200,15 @@ def by_plan(rows) -> list[Rate]:
 
 
 def by_month(rows) -> list[Rate]:
-    grouped = (rows.annotate(month=TruncMonth("period_starts_at", tzinfo=local_zone()))
-               .values("month").annotate(**_figures()).order_by("month"))
-    return [_rate(f"{row['month']:%Y-%m}", row, row["month"].date()) for row in grouped]
+    """The trend: figures per month in which periods start. Grouped by period (an integer key, no
+    time-zone arithmetic per row), then periods starting in the same month are added up."""
+    grouped = rows.values("period_id").annotate(**_figures()).order_by()
+    groups = {row["period_id"]: row for row in grouped}
+    zone = local_zone()
+    months: dict[dt.date, list] = {}
+    for period_id, starts_at in PlanPeriod.objects.filter(pk__in=list(groups)).values_list("pk", "starts_at"):
+        months.setdefault(starts_at.astimezone(zone).date().replace(day=1), []).append(groups[period_id])
+    return [_rate(f"{month:%Y-%m}", _add(items), month) for month, items in sorted(months.items())]
 
 
 def department_focus(scope: Scope, filters: Filters) -> list[Department]:
@@ -249,12 +257,22 @@ class Bucket:
         return f"{self.low_hours}–{self.high_hours}"
 
 
+def _bucket_counts() -> dict:
+    """People per hour of credited time (the last bucket: that many hours and more), as counts that
+    ride along with the other figures, so the histogram needs no second pass over the standings."""
+    counts = {}
+    for hour in range(HISTOGRAM_HOURS + 1):
+        condition = Q(total_seconds__gte=hour * 3600)
+        if hour < HISTOGRAM_HOURS:
+            condition &= Q(total_seconds__lt=(hour + 1) * 3600)
+        counts[f"h{hour}"] = Count("id", filter=condition)
+    return counts
+
+
 def hours_histogram(rows) -> list[Bucket]:
-    """People by credited hours in the period, one bar per hour (integer division in the database)."""
-    bucket = Least(F("total_seconds") / Value(3600), Value(HISTOGRAM_HOURS), output_field=IntegerField())
-    counts = {row["bucket"]: row["people"] for row in
-              rows.annotate(bucket=bucket).values("bucket").annotate(people=Count("id")).order_by()}
-    return [Bucket(h, h + 1 if h < HISTOGRAM_HOURS else None, counts.get(h, 0)) for h in range(HISTOGRAM_HOURS + 1)]
+    """People by credited hours in the period, one bar per hour."""
+    total = _add(_groups(rows), names=BUCKET_NAMES)
+    return [Bucket(h, h + 1 if h < HISTOGRAM_HOURS else None, total[f"h{h}"]) for h in range(HISTOGRAM_HOURS + 1)]
 
 
 def first_non_completers(rows, limit: int = 20) -> list:

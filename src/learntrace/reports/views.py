@@ -50,7 +50,7 @@ def dashboard(request):
     plans = selectors.by_plan(completion)
     departments = selectors.by_department(completion, selectors.department_focus(scope, filters))
     months = selectors.by_month(selectors.standings(scope, filters, with_month=False))
-    histogram = selectors.hours_histogram(rows)
+    histogram = selectors.hours_histogram(completion)
     found = selectors.anomalies(scope)
     return render(request, "reports/dashboard.html", {
         "form": form, "query": query, "filters": filters, "target": target,
