@@ -13,5 +13,4 @@ urlpatterns = [
     path("exports/<uuid:job_id>/", views.export_job, name="export_job"),
     path("exports/<uuid:job_id>/state.json", views.export_job_state, name="export_job_state"),
     path("exports/<uuid:job_id>/download/", views.export_download, name="export_download"),
-    path("exports/<uuid:job_id>/delete/", views.export_job_delete, name="export_job_delete"),
 ]

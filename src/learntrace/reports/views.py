@@ -14,9 +14,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
-from learntrace.catalog.models import CourseKind
+from learntrace.catalog.models import Course, CourseKind
 from learntrace.org.access import people_reader_required
 from learntrace.reports import charts, exports, selectors, services
 from learntrace.reports.forms import ReportFilterForm
@@ -96,7 +95,7 @@ def course(request, course_id):
     form, filters, query = _filters(request)
     if filters is None:
         return _invalid(request, form)
-    filters.course = get_object_or_404(selectors.Course, pk=course_id, kind__in=selectors.TRACKED_KINDS)
+    filters.course = get_object_or_404(Course, pk=course_id, kind__in=selectors.TRACKED_KINDS)
     scope = Scope.of(request.user)
     figures = next(iter(selectors.course_analytics(scope, filters)), None)
     curve = None
@@ -194,13 +193,3 @@ def export_download(request, job_id):
     response = FileResponse(path.open("rb"), as_attachment=True, filename=job.file_name,
                             content_type=XLSX_TYPE if job.file_format == "xlsx" else "text/csv; charset=utf-8")
     return response
-
-
-@require_POST
-@people_reader_required
-def export_job_delete(request, job_id):
-    job = _my_job(request, job_id)
-    if job.stored_path:
-        Path(job.stored_path).unlink(missing_ok=True)
-    job.delete()
-    return redirect("reports:export_jobs")
