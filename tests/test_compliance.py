@@ -215,3 +215,25 @@ def test_a_period_cannot_be_frozen_before_it_closes(org, catalog):
         services.freeze_period(period_of(plan, 3), actor=org.admin.user, now=at(2026, 3, 30))
     with pytest.raises(ValidationError):
         services.reopen_period(period_of(plan, 3), actor=org.admin.user, reason="x", now=at(2026, 3, 30))
+
+
+def test_refreshing_costs_the_same_queries_for_ten_or_forty_people(org, catalog, django_assert_max_num_queries):
+    from conftest import make_employee
+
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+
+    def refresh_all():
+        services.refresh_period(march, now=at(2026, 3, 10, 9))
+
+    refresh_all()
+    with django_assert_max_num_queries(20) as few:
+        refresh_all()
+    for n in range(35):
+        person = make_employee(f"N{n:03d}", f"New {n}", org.b)
+        march.assignments.create(employee=person, joined_at=at(2026, 3, 2))
+        watch(person, catalog.video, 1, at(2026, 3, 3, 10))
+    refresh_all()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        refresh_all()
+    assert Standing.objects.filter(period=march).count() == 40

@@ -130,3 +130,12 @@ def test_recognition_shows_on_the_profile(judged, org, client_for):
     assert "培训之星" in page
     assert "培训之星" not in client_for(org.outsider).get("/org/me/").content.decode()
     assert standing(judged, org.learner, 3).total_seconds == 3 * HOUR
+
+
+def test_a_learner_sees_the_verdict_and_consequences_of_past_periods(judged, org, client_for):
+    services.process_periods(now=at(2026, 4, 1, 1))
+    with time_machine.travel(at(2026, 4, 2, 9), tick=False):
+        page = client_for(org.outsider).get("/plans/my/history/").content.decode()
+        assert "non-compliant" in page and "Management allowance: not eligible" in page
+        page = client_for(org.learner, "zh-hans").get("/plans/my/history/").content.decode()
+        assert "评定结果" in page and "培训之星" in page  # March; January and February were missed

@@ -42,8 +42,12 @@ def _batches(ids, size=BATCH):
 
 def refresh_assignments(assignment_ids, *, now: dt.datetime | None = None) -> int:
     """Recompute the figures of these assignments; frozen standings are left as they are."""
-    now = now or timezone.now()
-    count = 0
+    return sum(_refresh(assignment_ids, now or timezone.now()).values())
+
+
+def _refresh(assignment_ids, now: dt.datetime) -> dict:
+    """Refreshes in batches; answers how many standings of each period were refreshed."""
+    refreshed = defaultdict(int)
     for batch in _batches(sorted(set(assignment_ids))):
         assignments = list(Assignment.objects.filter(pk__in=batch)
                            .exclude(standing__frozen_at__isnull=False)
@@ -61,8 +65,9 @@ def refresh_assignments(assignment_ids, *, now: dt.datetime | None = None) -> in
         with transaction.atomic():
             Standing.objects.bulk_create(created)
             Standing.objects.bulk_update(updated, FIGURES)
-        count += len(assignments)
-    return count
+        for period_id, period_assignments in by_period.items():
+            refreshed[period_id] += len(period_assignments)
+    return refreshed
 
 
 def _figures(assignments: list[Assignment], existing: dict, now: dt.datetime) -> list[Standing]:
@@ -178,12 +183,12 @@ def refresh_changed(*, now: dt.datetime | None = None) -> int:
                                              period__plan__status="published").values_list("pk", flat=True))
     ids.update(Assignment.objects.filter(standing__isnull=True, period__plan__status="published",
                                          period__starts_at__lte=now).values_list("pk", flat=True)[:BATCH * 10])
-    count = refresh_assignments(ids, now=now)
+    refreshed = _refresh(ids, now)
     # Periods past their due day show their verdicts live until they close.
-    for period in PlanPeriod.objects.filter(assignments__pk__in=ids, due_at__lte=now).distinct():
+    for period in PlanPeriod.objects.filter(pk__in=list(refreshed), due_at__lte=now):
         if not is_frozen(period):
             evaluate_period(period, now=now)
-    return count
+    return sum(refreshed.values())
 
 
 def refresh_period(period: PlanPeriod, *, now: dt.datetime | None = None) -> int:
@@ -321,7 +326,10 @@ def evaluate_period(period: PlanPeriod, *, now: dt.datetime | None = None) -> in
     """Set every standing's verdict and consequences, and the departments' outcomes."""
     now = now or timezone.now()
     rules = list(Rule.objects.filter(plan_id=period.plan_id, is_active=True).prefetch_related("consequences"))
-    standings = list(Standing.objects.filter(period=period, frozen_at__isnull=True))
+    # Only what judging reads: a period may hold a hundred thousand people.
+    standings = list(Standing.objects.filter(period=period, frozen_at__isnull=True).only(
+        "employee_id", "department_id", "removed_at", "missing", "required_total", "required_done",
+        "reflection_status", "quizzes_required", "quizzes_passed", "total_seconds", "target_seconds", "complete"))
     counted = [s for s in standings if s.removed_at is None]
     for standing in standings:
         standing.compliant = None if standing.removed_at else (
@@ -359,7 +367,9 @@ def _window_verdicts(rule: Rule, period: PlanPeriod, bounds, counted: list[Stand
     if rule.window != "period":
         earlier = Standing.objects.filter(
             plan_id=period.plan_id, removed_at__isnull=True,
-            period_starts_at__gte=bounds[0], period_starts_at__lt=period.starts_at)
+            period_starts_at__gte=bounds[0], period_starts_at__lt=period.starts_at).only(
+            "employee_id", "missing", "required_total", "required_done", "reflection_status", "quizzes_required",
+            "quizzes_passed", "total_seconds")
         for standing in earlier.iterator(chunk_size=BATCH):
             if standing.employee_id not in met:
                 continue
