@@ -93,7 +93,7 @@ def test_retention_curve_from_hand_made_intervals(org, catalog):
     assert curve.drop_off_percent == 10
 
 
-def test_course_analytics_flag_a_course_watched_half_way(org, catalog, settings):
+def test_course_analytics_flag_a_course_watched_half_way(org, catalog, settings, client_for):
     settings.REPORTS_LOW_WATCH_SHARE = 60
     strategy = Course.objects.create(title="战略管理", kind=CourseKind.VIDEO, category=catalog.management,
                                      duration_seconds=HOUR, completion_threshold=90)
@@ -116,6 +116,13 @@ def test_course_analytics_flag_a_course_watched_half_way(org, catalog, settings)
     assert (sepsis.completion_percent, sepsis.watched_share_percent, sepsis.flagged) == (100.0, 100.0, False)
     head_only = selectors.course_analytics(Scope(everyone=False, paths=(org.a.path,)), Filters())
     assert [(f.course.title, f.viewers) for f in head_only] == [("战略管理", 2)]
+
+    page = client_for(org.head).get(reverse("reports:course", args=[strategy.pk]), {"period": "all"})
+    # Both watched the first 20 minutes (to 33 %), one of them the next 20: nobody is left after 66 %.
+    assert b"below 60%" in page.content and b"at 67%" in page.content
+    courses = client_for(org.head).get(reverse("reports:courses"), {"period": "all"}).content.decode()
+    # The outsider's viewing is not the head's to see.
+    assert f'data-course="{strategy.pk}"' in courses and f'data-course="{catalog.clinical_video.pk}"' not in courses
 
 
 # ---------------------------------------------------------------- exports
