@@ -254,3 +254,28 @@ def test_pages_in_both_languages(org, month, client_for):
     assert "Completion by department" in english
     for name in ("people", "courses"):
         assert client_for(org.admin).get(reverse(f"reports:{name}")).status_code == 200
+
+
+def test_suspicions_and_meetings_of_the_week_are_the_heads_people_only(org, catalog):
+    from django.utils import timezone
+
+    from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+
+    now = timezone.now()
+    meeting = Meeting.objects.create(course=catalog.meeting, title="Ward rounds", starts_at=now,
+                                     ends_at=now + dt.timedelta(hours=1), roster=Meeting.Roster.PEOPLE)
+    meeting.roster_people.set([org.learner, org.outsider, org.head])
+    Attendance.objects.create(meeting=meeting, employee=org.learner, status="on_time", checked_in_at=now,
+                              method="scan")
+    Attendance.objects.create(meeting=meeting, employee=org.outsider, status="late", checked_in_at=now,
+                              method="scan")
+    for person in (org.learner, org.outsider):
+        CheckInEvent.objects.create(meeting=meeting, employee=person, kind=CheckInEvent.Kind.REFUSED,
+                                    reason="window", at=now)
+    head = Scope(everyone=False, paths=(org.a.path,))
+    assert [e.employee for e in selectors.anomalies(head)["refusals"]] == [org.learner]
+    assert len(selectors.anomalies(EVERYONE)["refusals"]) == 2
+    [mine] = selectors.meetings_this_week(head, now=now)
+    assert (mine.expected, mine.present, mine.percent) == (2, 1, 50.0)  # the head and the learner expected
+    [everyone] = selectors.meetings_this_week(EVERYONE, now=now)
+    assert (everyone.expected, everyone.present, everyone.percent) == (3, 2, 66.7)

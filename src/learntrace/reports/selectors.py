@@ -50,9 +50,6 @@ class Scope:
             condition |= Q(**{f"{path_field}__startswith": path})
         return condition
 
-    def contains(self, path: str) -> bool:
-        return self.everyone or any(path.startswith(p) for p in self.paths)
-
 
 @dataclass
 class Filters:
@@ -327,8 +324,10 @@ def anomalies(scope: Scope, since: dt.datetime | None = None) -> dict:
     if scope.everyone:
         return found
 
+    departments = set(Department.objects.filter(scope.q("path")).values_list("pk", flat=True))
+
     def mine(employee) -> bool:
-        return employee is not None and scope.contains(employee.department.path)
+        return employee is not None and employee.department_id in departments
 
     return {
         "refusals": [e for e in found["refusals"] if mine(e.employee)],
