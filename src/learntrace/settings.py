@@ -201,6 +201,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # its request lines carry robots' tokens and signatures
         "huey": {"level": "INFO", "propagate": False},  # the consumer logs through its own handler
     },
 }

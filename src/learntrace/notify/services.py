@@ -297,7 +297,7 @@ def send_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> str | 
         delay = backoff_seconds(delivery.attempts)
         Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
             status=Delivery.Status.QUEUED, sending_since=None, last_error=outcome.error[:300],
-            next_attempt_at=attempt.finished_at + dt.timedelta(seconds=delay))
+            next_attempt_at=max(now, attempt.finished_at) + dt.timedelta(seconds=delay))
         transaction.on_commit(lambda: _enqueue([delivery.pk], delay=delay))
         return Delivery.Status.QUEUED
     if outcome.result == RETRY:

@@ -7,6 +7,7 @@ no answer came back: it may have been delivered, so it is not sent again automat
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cache
 
 import httpx
 from django.conf import settings
@@ -35,8 +36,10 @@ class Outcome:
     error: str = ""
 
 
-def timeout() -> httpx.Timeout:
-    return httpx.Timeout(settings.NOTIFY_HTTP_TIMEOUT_SECONDS)
+@cache
+def _client() -> httpx.Client:
+    """One client per process (thread-safe): its TLS context and connections are reused."""
+    return httpx.Client(follow_redirects=False)
 
 
 def excerpt(response: httpx.Response) -> str:
@@ -47,8 +50,7 @@ def request(method: str, url: str, **kwargs) -> tuple[httpx.Response | None, Out
     """Makes one HTTP call. Returns the response, or the outcome when there is none: a
     connection that never opened may be retried, a request that left without an answer may not."""
     try:
-        with httpx.Client(timeout=timeout(), follow_redirects=False) as client:
-            return client.request(method, url, **kwargs), None
+        return _client().request(method, url, timeout=settings.NOTIFY_HTTP_TIMEOUT_SECONDS, **kwargs), None
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         return None, Outcome(RETRY, error=f"{type(exc).__name__}: the platform could not be reached")
     except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError,
