@@ -134,13 +134,14 @@ class Platforms:
                     if not timestamp.isdigit() or abs(int(timestamp) - time.time() * 1000) > HOUR_MS:
                         return self._answer("dingtalk_robot", {"errcode": 310000, "errmsg": "invalid timestamp"})
                     expected = base64.b64encode(hmac.new(secret.encode("utf-8"),
-                                                         f"{timestamp}\n{secret}".encode("utf-8"),
+                                                         f"{timestamp}\n{secret}".encode(),
                                                          digestmod=hashlib.sha256).digest()).decode()
                     if not hmac.compare_digest(expected, sign):
                         return self._answer("dingtalk_robot", {"errcode": 310000, "errmsg": "sign not match"})
                 if not self.headers.get("Content-Type", "").startswith("application/json") or body is None \
                         or body.get("msgtype") != "markdown" or not body["markdown"].get("title") \
-                        or not body["markdown"].get("text") or not isinstance(body.get("at", {}).get("atMobiles"), list):
+                        or not body["markdown"].get("text") \
+                        or not isinstance(body.get("at", {}).get("atMobiles"), list):
                     return self._answer("dingtalk_robot", {"errcode": 40035, "errmsg": "缺少参数 json"})
                 with platforms.lock:
                     if platforms._too_fast(("dingtalk", token)):
@@ -173,15 +174,17 @@ class Platforms:
 
             def feishu(self, hook, body):
                 if hook not in platforms.feishu_hooks:
-                    return self._answer("feishu_bot", {"code": 19001, "msg": "param invalid: incoming webhook access token invalid", "data": {}})
+                    return self._answer("feishu_bot", {
+                        "code": 19001, "msg": "param invalid: incoming webhook access token invalid", "data": {}})
                 secret = platforms.feishu_hooks[hook]
                 if secret:
                     timestamp = str(body.get("timestamp", ""))
-                    key = f"{timestamp}\n{secret}".encode("utf-8")
+                    key = f"{timestamp}\n{secret}".encode()
                     expected = base64.b64encode(hmac.new(key, digestmod=hashlib.sha256).digest()).decode("utf-8")
                     if not timestamp.isdigit() or abs(int(timestamp) - time.time()) > 3600 \
                             or not hmac.compare_digest(expected, str(body.get("sign", ""))):
-                        return self._answer("feishu_bot", {"code": 19021, "data": {}, "msg": "sign match fail or timestamp is not within one hour from current time"})
+                        return self._answer("feishu_bot", {"code": 19021, "data": {}, "msg": (
+                            "sign match fail or timestamp is not within one hour from current time")})
                 card = body.get("card", {})
                 if body.get("msg_type") != "interactive" or not card.get("elements"):
                     return self._answer("feishu_bot", {"code": 9499, "data": {}, "msg": "Bad Request"}, 400)

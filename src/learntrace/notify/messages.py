@@ -70,11 +70,13 @@ def reminder(progress) -> tuple[str, str, str]:
         if progress.credits_due:
             for credit in progress.credits:
                 if not credit.met:
-                    lines.append(_("- Credits still to earn this year: %(owed)s") % {"owed": f"{credit.owed:.2f}".rstrip("0").rstrip(".")})
+                    owed = f"{credit.owed:.2f}".rstrip("0").rstrip(".")
+                    lines.append(_("- Credits still to earn this year: %(owed)s") % {"owed": owed})
         if not progress.reflection_met:
             lines.append(_("- Your reflection is still to be submitted."))
         lines.append(_("Please complete it by %(date)s.") % {"date": _due_date(progress.period).isoformat()})
-        lines.append(f"[{_('Open my learning')}]({link})")
+        label = _("Open my learning")
+        lines.append(f"[{label}]({link})")
     return subject, "\n\n".join(lines), link
 
 
@@ -95,7 +97,8 @@ def digest(head, plan, period, behind: list) -> tuple[str, str, str]:
         lines.append("\n".join(people))
         if len(behind) > DIGEST_NAMES:
             lines.append(_("… and %(count)d more.") % {"count": len(behind) - DIGEST_NAMES})
-        lines.append(f"[{_('Open team progress')}]({link})")
+        label = _("Open team progress")
+        lines.append(f"[{label}]({link})")
     return subject, "\n\n".join(lines), link
 
 
@@ -110,5 +113,6 @@ def meeting_reminder(employee, meeting) -> tuple[str, str, str]:
         if meeting.location:
             lines.append(_("Location: %(location)s") % {"location": meeting.location})
         lines.append(_("Check in with the QR code shown at the meeting."))
-        lines.append(f"[{_('Open my learning')}]({link})")
+        label = _("Open my learning")
+        lines.append(f"[{label}]({link})")
     return subject, "\n\n".join(lines), link

@@ -74,7 +74,7 @@ class ReminderSchedule(models.Model):
     days_before_due = models.JSONField(_("days before the due day"), default=list, blank=True)  # [3, 1]
     time_of_day = models.TimeField(_("time"), default="09:00")
     below_percent = models.PositiveSmallIntegerField(
-        _("remind those below (% of the hours)"), null=True, blank=True,
+        _("remind those below this share of the hours (%)"), null=True, blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Empty: everyone who has not completed the period."))
     channels = models.ManyToManyField(Channel, verbose_name=_("channels"), related_name="+")
@@ -205,6 +205,9 @@ class SendPermit(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["channel", "at"])]
+
+    def __str__(self):
+        return f"{self.channel_id} {self.at:%H:%M:%S}"
 
 
 class Notification(models.Model):
