@@ -4,6 +4,7 @@ language, the department head's digest, meeting reminders, and running it twice.
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core import mail
 
 from learntrace.checkin.models import Meeting
@@ -127,3 +128,27 @@ def test_switched_off_schedules_and_channels_send_nothing(plan):
     schedule_for(plan, channel(ChannelKind.INAPP, is_active=False))
     services.run_reminders(now=REMINDER_DAY)
     assert not Delivery.objects.exists()
+
+
+def test_expanding_a_moment_takes_the_same_queries_for_more_people(plan, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from conftest import make_employee
+    from learntrace.org.models import Level
+    from learntrace.plans import services as plan_services
+
+    channels = channel(ChannelKind.INAPP), channel(ChannelKind.EMAIL)
+    first = schedule_for(plan, *channels, head_digest=True)
+    with CaptureQueriesContext(connection) as few:
+        services.run_reminders(now=REMINDER_DAY)
+    with time_machine.travel(REMINDER_DAY, tick=False):
+        for number in range(6):
+            person = make_employee(f"M{number}", f"Manager {number}", org.a1, level=Level.MANAGER)
+            plan_services.sync_employee(person)
+    ReminderSchedule.objects.filter(pk=first.pk).update(is_active=False)
+    second = schedule_for(plan, *channels, head_digest=True)
+    with CaptureQueriesContext(connection) as more:
+        services.run_reminders(now=REMINDER_DAY)
+    assert Delivery.objects.filter(schedule=second, purpose="reminder").count() == 8 * 2
+    assert len(more) == len(few)

@@ -10,7 +10,9 @@ from django.utils import timezone
 def load_demo(now=None) -> list[tuple[str, str, str]]:
     from learntrace.demo.learning import load_learning
     from learntrace.demo.organisation import load_organisation
+    from learntrace.demo.reminders import load_reminders
 
     accounts = load_organisation()
     load_learning(now or timezone.now())
+    load_reminders()
     return accounts
