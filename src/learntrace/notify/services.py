@@ -259,38 +259,47 @@ def send_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> str | 
     """Sends one delivery if it is queued and due, and this worker wins the claim. Returns the
     new status, "waiting" when the channel's rate limit postponed it, or None when not claimed."""
     now = now or timezone.now()
-    claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED, next_attempt_at__lte=now) \
-        .update(status=Delivery.Status.SENDING, sending_since=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return None
-    delivery = Delivery.objects.select_related("channel", "recipient").get(pk=delivery_id)
-    channel = delivery.channel
-    if not channel.is_active:
-        return _finish(delivery, None, Delivery.Status.FAILED, "the channel is switched off")
-    wait = take_permit(channel, now)
-    if wait:
-        # Not an attempt: put it back and try once the window has room.
-        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
-            status=Delivery.Status.QUEUED, sending_since=None, attempts=F("attempts") - 1,
-            next_attempt_at=now + dt.timedelta(seconds=wait))
-        transaction.on_commit(lambda: _enqueue([delivery.pk], delay=wait))
-        return "waiting"
-    attempt = DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts, started_at=now)
+    # The claim and the attempt's row are committed before anything leaves: a worker that
+    # dies while sending leaves a "sending" delivery the sweeper marks as of unknown outcome.
+    with transaction.atomic():
+        claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED, next_attempt_at__lte=now) \
+            .update(status=Delivery.Status.SENDING, sending_since=now, attempts=F("attempts") + 1)
+        if not claimed:
+            return None
+        delivery = Delivery.objects.select_related("channel", "recipient").get(pk=delivery_id)
+        channel = delivery.channel
+        if not channel.is_active:
+            return _finish(delivery, None, Delivery.Status.FAILED, "the channel is switched off")
+        wait = take_permit(channel, now)
+        if wait:
+            # Not an attempt: put it back and try once the window has room.
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.QUEUED, sending_since=None, attempts=F("attempts") - 1,
+                next_attempt_at=now + dt.timedelta(seconds=wait))
+            transaction.on_commit(lambda: _enqueue([delivery.pk], delay=wait))
+            return "waiting"
+        attempt = DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts, started_at=now)
     message = Message(subject=delivery.subject, text=delivery.text, link=delivery.link,
                       recipient=delivery.recipient, key=delivery.key, extra={"delivery_id": delivery.pk})
     try:
         outcome = adapter_for(channel.kind).send(channel, message)
     except Exception as exc:  # noqa: BLE001 - whatever broke, the message may have left
-        logger.exception("delivery %s: the %s adapter failed", delivery.pk, channel.kind)
+        # The exception's text may hold an address or a token: only its type is logged.
+        logger.error("delivery %s: the %s adapter raised %s", delivery.pk, channel.kind, type(exc).__name__)
         outcome = Outcome(UNKNOWN, error=type(exc).__name__)
     attempt.finished_at = timezone.now()
     attempt.outcome = outcome.result
     attempt.status_code = outcome.status_code
     attempt.answer = outcome.answer[:500]
     attempt.error = outcome.error[:300]
-    attempt.save(update_fields=["finished_at", "outcome", "status_code", "answer", "error"])
     logger.info("delivery %s via %s attempt %s: %s %s %s", delivery.pk, channel.kind, attempt.number,
                 outcome.result, outcome.status_code or "", outcome.error)
+    with transaction.atomic():
+        attempt.save(update_fields=["finished_at", "outcome", "status_code", "answer", "error"])
+        return _settle(delivery, attempt, outcome, now)
+
+
+def _settle(delivery, attempt, outcome, now) -> str:
     if outcome.result == OK:
         return _finish(delivery, attempt, Delivery.Status.SENT, "")
     if outcome.result == RETRY and delivery.attempts < settings.NOTIFY_MAX_ATTEMPTS:
