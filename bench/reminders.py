@@ -6,7 +6,6 @@ Baseline in the same run: the same progress read plus a bare bulk insert of one 
 notification per person behind — what reminders would cost with no delivery guarantees."""
 
 import os
-import time
 
 from bench.common import fresh_database, shell_json
 

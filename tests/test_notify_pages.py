@@ -80,7 +80,7 @@ def test_bad_channel_input_gets_a_clear_error_and_writes_nothing(org, client_for
 
 
 def test_the_admin_sets_reminders_on_a_plan(org, client_for, plan):
-    inapp = Channel.objects.get(kind="inapp")
+    inapp = channel(ChannelKind.INAPP)
     admin = client_for(org.admin)
     assert "Set reminders" in admin.get(reverse("plans:plan", args=[plan.pk])).text
     data = {"days_of_month_text": "25，15", "days_before_due_text": "3", "time_of_day": "09:00",
@@ -103,7 +103,7 @@ def test_the_admin_sets_reminders_on_a_plan(org, client_for, plan):
 
 
 def test_the_delivery_log_filters_and_shows_attempts(org, client_for):
-    inapp = Channel.objects.get(kind="inapp")
+    inapp = channel(ChannelKind.INAPP)
     sent = delivery(inapp, org.learner, key="a")
     services.send_delivery(sent.pk)
     delivery(inapp, org.head, key="b")
@@ -116,7 +116,7 @@ def test_the_delivery_log_filters_and_shows_attempts(org, client_for):
 
 
 def test_the_bell_counts_unread_notifications_and_opening_one_marks_it_read(org, client_for):
-    inapp = Channel.objects.get(kind="inapp")
+    inapp = channel(ChannelKind.INAPP)
     services.send_delivery(delivery(inapp, org.learner, key="a").pk)
     services.send_delivery(delivery(inapp, org.learner, key="b").pk)
     learner = client_for(org.learner)
@@ -135,7 +135,7 @@ def test_the_bell_counts_unread_notifications_and_opening_one_marks_it_read(org,
 def test_a_learner_below_target_follows_the_reminder_to_my_learning(live_server, org, catalog, new_page):
     plan = reminder_plan(org, catalog, now=at(2026, 3, 1, 8))
     schedule = ReminderSchedule.objects.create(plan=plan, days_of_month=[15])
-    schedule.channels.set([Channel.objects.get(kind="inapp")])
+    schedule.channels.set([channel(ChannelKind.INAPP)])
     services.run_reminders(now=at(2026, 3, 15, 9, 5))
     assert Delivery.objects.get(recipient=org.learner).status == "sent"
     page = new_page()

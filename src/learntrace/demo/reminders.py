@@ -8,7 +8,8 @@ from learntrace.plans.models import LearningPlan
 
 
 def load_reminders() -> None:
-    channels = list(Channel.objects.filter(kind__in=[ChannelKind.INAPP, ChannelKind.EMAIL]))
+    channels = [Channel.objects.filter(kind=kind).first() or Channel.objects.create(kind=kind, name=name)
+                for kind, name in [(ChannelKind.INAPP, "站内通知"), (ChannelKind.EMAIL, "电子邮件")]]
     for plan in LearningPlan.objects.filter(name__in=["管理层月度学习计划", "科室主任月度管理培训"]):
         schedule = ReminderSchedule.objects.create(
             plan=plan, days_of_month=[15, 25], time_of_day=dt.time(9, 0), head_digest=True,
