@@ -164,8 +164,14 @@ class Platforms:
             def wecom(self, query, body):
                 if query.get("key") not in platforms.wecom_keys:
                     return self._answer("wecom_robot", {"errcode": 93000, "errmsg": "invalid webhook url"})
-                if body is None or body.get("msgtype") != "markdown" or not body.get("markdown", {}).get("content"):
+                kind = (body or {}).get("msgtype")
+                if kind not in {"text", "markdown"} or not body.get(kind, {}).get("content"):
                     return self._answer("wecom_robot", {"errcode": 40008, "errmsg": "invalid message type"})
+                limit = 2048 if kind == "text" else 4096  # bytes of UTF-8
+                mobiles = body[kind].get("mentioned_mobile_list", [])
+                if len(body[kind]["content"].encode()) > limit or not isinstance(mobiles, list) \
+                        or (kind == "markdown" and "mentioned_mobile_list" in body[kind]):
+                    return self._answer("wecom_robot", {"errcode": 40058, "errmsg": "invalid parameter"})
                 with platforms.lock:
                     if platforms._too_fast(("wecom", query["key"])):
                         return self._answer("wecom_robot", {"errcode": 45009, "errmsg": "api freq out of limit"})

@@ -116,15 +116,21 @@ def test_dingtalk_work_with_a_wrong_app_secret_fails(platforms, learner):
     assert Delivery.objects.get(pk=sent.pk).last_error == "gettoken: errcode 40089"
 
 
-def test_wecom_robot_sends_markdown_mentioning_the_mobile(platforms, learner):
+def test_wecom_robot_mentions_by_user_id_in_markdown_or_by_mobile_in_text(platforms, learner, org):
     platforms.wecom_keys.add("wecom-key")
     robot = channel(ChannelKind.WECOM_ROBOT, token="wecom-key")
-    assert services.send_delivery(delivery(robot, learner).pk) == "sent"
-    [body] = platforms.accepted("wecom_robot")
-    assert body["markdown"]["mentioned_mobile_list"] == ["13800000001"]
-    assert body["markdown"]["content"].startswith("**学习提醒**")
+    sent = delivery(robot, learner, text="您本月已完成4小时学习\n\n[打开“我的学习”](https://learn.example.com/plans/my/)")
+    assert services.send_delivery(sent.pk) == "sent"  # known only by mobile: a text message
+    org.head.wecom_user_id, org.head.mobile = "wangjg", "13900000002"
+    org.head.save()
+    assert services.send_delivery(delivery(robot, org.head, key="k2").pk) == "sent"
+    by_mobile, by_id = platforms.accepted("wecom_robot")
+    assert by_mobile["msgtype"] == "text" and by_mobile["text"]["mentioned_mobile_list"] == ["13800000001"]
+    assert "打开“我的学习”: https://learn.example.com/plans/my/" in by_mobile["text"]["content"]
+    assert by_id["msgtype"] == "markdown" and by_id["markdown"]["content"].startswith("**学习提醒**")
+    assert by_id["markdown"]["content"].endswith("<@wangjg>")
     wrong = channel(ChannelKind.WECOM_ROBOT, token="not-a-key")
-    assert services.send_delivery(delivery(wrong, learner, key="k2").pk) == "failed"
+    assert services.send_delivery(delivery(wrong, learner, key="k3").pk) == "failed"
 
 
 def test_feishu_bot_signs_with_the_timestamp_and_secret_as_key(platforms, learner):

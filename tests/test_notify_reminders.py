@@ -125,9 +125,14 @@ def test_meeting_reminders_go_to_the_people_invited_days_before(plan, org, catal
 
 def test_switched_off_schedules_and_channels_send_nothing(plan):
     schedule_for(plan, is_active=False)
-    schedule_for(plan, channel(ChannelKind.INAPP, is_active=False))
+    off = channel(ChannelKind.INAPP, is_active=False)
+    schedule_for(plan, off)
     services.run_reminders(now=REMINDER_DAY)
     assert not Delivery.objects.exists()
+    # Switched on later the same day: the moment still reminds.
+    off.is_active = True
+    off.save()
+    assert services.run_reminders(now=REMINDER_DAY + dt.timedelta(hours=1)) == 2
 
 
 def test_expanding_a_moment_takes_the_same_queries_for_more_people(plan, org):

@@ -168,14 +168,14 @@ def expand_moment(schedule: ReminderSchedule, subject, day: dt.date, *, now: dt.
     """Creates the deliveries of one reminder moment, once; returns the ids to send (none when
     another run has already expanded it)."""
     subject_key = f"meeting:{subject.pk}" if isinstance(subject, Meeting) else f"period:{subject.pk}"
+    channels = list(schedule.channels.filter(is_active=True))
+    if not channels:
+        return []  # not marked as done: a channel switched on later the same day still reminds
     with transaction.atomic():
         try:
             with transaction.atomic():
                 run = ReminderRun.objects.create(schedule=schedule, subject_key=subject_key, day=day)
         except IntegrityError:
-            return []
-        channels = list(schedule.channels.filter(is_active=True))
-        if not channels:
             return []
         if isinstance(subject, Meeting):
             rows = _meeting_deliveries(schedule, subject, day, channels, now)

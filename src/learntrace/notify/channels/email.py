@@ -5,14 +5,14 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from learntrace.notify.channels.base import FAILED, OK, RETRY, UNKNOWN, Message, Outcome
+from learntrace.notify.channels.base import FAILED, OK, RETRY, UNKNOWN, Message, Outcome, plain_text
 
 
 def send(channel, message: Message) -> Outcome:
     address = message.recipient.email
     if not address:
         return Outcome(FAILED, error="the person has no e-mail address")
-    mail = EmailMessage(subject=message.subject, body=message.text, from_email=settings.DEFAULT_FROM_EMAIL,
+    mail = EmailMessage(subject=message.subject, body=plain_text(message.text), from_email=settings.DEFAULT_FROM_EMAIL,
                         to=[address], headers={"X-Learntrace-Key": message.key})
     try:
         mail.send()
