@@ -84,6 +84,9 @@ class ReminderScheduleForm(forms.ModelForm):
     channels = forms.ModelMultipleChoiceField(
         label=_("Channels"), queryset=Channel.objects.filter(is_active=True), widget=forms.CheckboxSelectMultiple)
 
+    field_order = ["days_of_month_text", "days_before_due_text", "time_of_day", "below_percent", "channels",
+                   "head_digest", "meeting_days_before", "is_active"]
+
     class Meta:
         model = ReminderSchedule
         fields = ["time_of_day", "below_percent", "head_digest", "meeting_days_before", "is_active"]
