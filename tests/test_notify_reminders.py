@@ -157,3 +157,12 @@ def test_expanding_a_moment_takes_the_same_queries_for_more_people(plan, org):
         services.run_reminders(now=REMINDER_DAY)
     assert Delivery.objects.filter(schedule=second, purpose="reminder").count() == 8 * 2
     assert len(more) == len(few)
+
+
+def test_the_worker_task_runs_the_scheduler(plan, org):
+    from learntrace.notify.tasks import send_reminders
+
+    schedule_for(plan)
+    with time_machine.travel(REMINDER_DAY, tick=False):
+        send_reminders.call_local()
+    assert Delivery.objects.filter(recipient=org.learner).count() == 1
