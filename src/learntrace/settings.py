@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "learntrace.org.context_processors.roles",
+                "learntrace.notify.context_processors.unread_notifications",
             ],
         },
     },
@@ -171,6 +172,18 @@ HUEY["consumer"] = {"workers": envint("WORKERS", 2), "worker_type": "thread", "p
 WORKER_HEARTBEAT_STALE = timedelta(minutes=3)
 TRACKER_BEAT_MS = envint("TRACKER_BEAT_SECONDS", 15) * 1000  # how often players report what was watched
 
+# Reminders. Links in messages start with SITE_URL; the platforms' addresses can be
+# changed for a private deployment (and are pointed at local servers by the tests).
+SITE_URL = (env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+NOTIFY_HTTP_TIMEOUT_SECONDS = envint("NOTIFY_HTTP_TIMEOUT_SECONDS", 10)
+NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_SECONDS = envint("NOTIFY_RETRY_SECONDS", 60)  # doubled after each failed attempt
+NOTIFY_SENDING_TIMEOUT = timedelta(minutes=envint("NOTIFY_SENDING_TIMEOUT_MINUTES", 10))
+NOTIFY_DINGTALK_ROBOT_URL = env("NOTIFY_DINGTALK_ROBOT_URL") or "https://oapi.dingtalk.com/robot/send"
+NOTIFY_DINGTALK_API_URL = (env("NOTIFY_DINGTALK_API_URL") or "https://oapi.dingtalk.com").rstrip("/")
+NOTIFY_WECOM_ROBOT_URL = env("NOTIFY_WECOM_ROBOT_URL") or "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+NOTIFY_FEISHU_BOT_URL = (env("NOTIFY_FEISHU_BOT_URL") or "https://open.feishu.cn/open-apis/bot/v2/hook").rstrip("/")
+
 # Reports: the completion rate the dashboard compares against (percent), the average watched
 # share below which a course is flagged (percent), and the largest export served while the
 # browser waits (bigger ones are written by the worker). Export files are deleted after a day.
@@ -196,6 +209,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # its request lines carry robots' tokens and signatures
         "huey": {"level": "INFO", "propagate": False},  # the consumer logs through its own handler
     },
 }
