@@ -256,7 +256,7 @@ def meeting_rows(scope, filters):
 
 
 def anomaly_headers() -> list[str]:
-    return [_("what"), _("when"), _("meeting"), _("people"), _("detail")]
+    return [_("what"), _("time"), _("meeting"), _("people"), _("detail")]
 
 
 def anomaly_rows(scope, filters):
