@@ -186,7 +186,7 @@ def test_the_evidence_bundle_verifies_offline_and_fails_on_one_changed_byte(org,
     clean = subprocess.run([sys.executable, "-m", "learntrace.evidence.offline", str(path), "--public-key", str(key)],
                            env=env, capture_output=True, text=True, cwd=tmp_path)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    tampered = response.content.replace(b'"seconds": 60', b'"seconds": 61', 1)
+    tampered = response.content.replace(b'"seconds": "60"', b'"seconds": "61"', 1)
     assert tampered != response.content
     path.write_bytes(tampered)
     changed = subprocess.run([sys.executable, "-m", "learntrace.evidence.offline", str(path), "--public-key",
