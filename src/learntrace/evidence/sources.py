@@ -69,26 +69,22 @@ def rows(code: int, queryset=None):
 
 
 def _sql_text(field, column: str) -> str:
-    """SQL (PostgreSQL) for one value as a JSON string of its encoding-2 text, or null."""
+    """SQL (PostgreSQL) for one value's encoding-2 text (NULL for null)."""
     if isinstance(field, models.JSONField):
-        # SQL NULL and JSON null read alike through the ORM: both are the text "null"
-        return f"to_json(COALESCE({column}::text, 'null'))::text"
-    if isinstance(field, (models.CharField, models.TextField, models.GenericIPAddressField)):
-        return f"COALESCE(to_json({column}::text)::text, 'null')"
+        return f"COALESCE({column}::text, 'null')"  # SQL NULL and JSON null read alike through the ORM
+    if isinstance(field, models.GenericIPAddressField):
+        return f"textin(inet_out({column}))"  # as its output function prints it (no /32)
     if isinstance(field, models.DateTimeField):
-        text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-    else:  # integers and keys, booleans, decimals, UUIDs, floats: texts that need no escaping
-        text = f"{column}::text"
-    return f"""COALESCE('"' || {text} || '"', 'null')"""
+        return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    return f"{column}::text"  # texts, integers and keys, booleans, decimals, UUIDs, floats
 
 
 @cache
 def encoding_sql(code: int) -> str:
-    """SQL (PostgreSQL) for a row's encoding-2 bytes, over the source's table."""
+    """SQL (PostgreSQL) for a row's encoding-2 bytes, over the source's table: array_to_json()
+    of the texts escapes them as json.dumps() does and writes nulls as null."""
     table = model(code)
     quote = connection.ops.quote_name
-    parts = [f"'[\"{NAMES[code]}\",\"' || {quote('id')}::text || '\"'"]
-    for name in SOURCES[code][1]:
-        field = table._meta.get_field(name)
-        parts.append(_sql_text(field, quote(field.column)))
-    return "convert_to(" + " || ',' || ".join(parts) + " || ']', 'UTF8')"
+    texts_ = [f"'{NAMES[code]}'", f"{quote('id')}::text"]
+    texts_ += [_sql_text(field, quote(field.column)) for field in map(table._meta.get_field, SOURCES[code][1])]
+    return f"convert_to(array_to_json(ARRAY[{', '.join(texts_)}]::text[])::text, 'UTF8')"
