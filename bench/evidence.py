@@ -38,12 +38,14 @@ with connection.cursor() as c:
                  source, recorded_at, attempt_id, seq, details)
                  SELECT %s, %s, 'video', %s, 15, now() - (g || ' seconds')::interval, 'tracking', now(),
                         md5((g / 240)::text)::uuid, g %% 240,
-                        jsonb_build_object('segments', jsonb_build_array(jsonb_build_array((g %% 240) * 15000,
-                                           (g %% 240) * 15000 + 15000)), 'reading_ms', 0, 'rate', 1.25,
-                                           'hidden', g %% 7 = 0, 'elapsed_ms', (g %% 240) * 15000 + 15012,
-                                           'received_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.USOF'),
-                                           'played_ms', 15000, 'credited_ms', 15000, 'cut_ms', 0,
-                                           'flags', CASE WHEN g %% 50 = 0 THEN '["hidden_tab"]'::jsonb ELSE '[]'::jsonb END)
+                        jsonb_build_object(
+                            'segments', jsonb_build_array(jsonb_build_array((g %% 240) * 15000,
+                                                                            (g %% 240) * 15000 + 15000)),
+                            'reading_ms', 0, 'rate', 1.25, 'hidden', g %% 7 = 0,
+                            'elapsed_ms', (g %% 240) * 15000 + 15012,
+                            'received_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.USOF'),
+                            'played_ms', 15000, 'credited_ms', 15000, 'cut_ms', 0,
+                            'flags', CASE WHEN g %% 50 = 0 THEN '["hidden_tab"]'::jsonb ELSE '[]'::jsonb END)
                  FROM generate_series(1, %s) g''', [employee.pk, course.pk, category.pk, N])
     c.execute("ANALYZE records_creditedtime")
 out["generate_s"] = time.perf_counter() - started
@@ -91,7 +93,8 @@ def run(admin_url: str) -> dict:
           f"verify {result['verify_s']:.1f} s with {WORKERS} connections (ok={result['verify_ok']}, "
           f"{result['facts']} facts; summed over connections: facts {t['facts']:.1f} s, seals {t['seals']:.1f} s, "
           f"tail {t['tail']:.2f} s) | baseline, PostgreSQL hashing every row's text: "
-          f"{result['baseline_sql_hash_s']:.1f} s (verify/baseline {result['verify_s'] / result['baseline_sql_hash_s']:.2f}) | "
+          f"{result['baseline_sql_hash_s']:.1f} s "
+          f"(verify/baseline {result['verify_s'] / result['baseline_sql_hash_s']:.2f}) | "
           f"before, Python encoding: {result['python_encode_us_per_fact']:.1f} µs a fact on one core "
           f"(≈ {result['python_encode_us_per_fact'] * N / 1e6:.0f} s for all) | "
           f"write of 100 000 facts: {result['insert_with_index_s']:.2f} s sealable vs "

@@ -239,13 +239,12 @@ def awkward_facts(org, catalog):
 
     from django.db.models import JSONField, Value
 
-    from test_plans import hospital_plan
-
     from learntrace.catalog.models import Quiz
     from learntrace.checkin.models import CheckInEvent
     from learntrace.plans import services as plans
     from learntrace.plans.models import Assignment, ReflectionEvent
     from learntrace.records.models import Correction, QuizAttempt
+    from test_plans import hospital_plan
 
     moment = dt.datetime(2026, 3, 10, 17, 5, 9, 123456, tzinfo=SHANGHAI)
     details = {"segments": [[0, 15000], [15000, 30000]], "rate": 1.25, "tiny": 1e-05, "big": 1e16, "zero": -0.0,
@@ -265,8 +264,8 @@ def awkward_facts(org, catalog):
     quiz = Quiz.objects.create(course=catalog.video)
     QuizAttempt.objects.create(employee=org.head, quiz=quiz, number=1, answers={"12": [3, 1], "7": []}, score=50,
                                passed=False, submitted_at=moment)
-    meeting = Meeting.objects.create(course=catalog.meeting, title="M", starts_at=T0, ends_at=T0 + dt.timedelta(hours=2),
-                                     roster=Meeting.Roster.OPEN)
+    meeting = Meeting.objects.create(course=catalog.meeting, title="M", starts_at=T0,
+                                     ends_at=T0 + dt.timedelta(hours=2), roster=Meeting.Roster.OPEN)
     for index, (ip, latitude, longitude) in enumerate([("10.0.0.1", 31.2304, 121.4737), ("2001:db8::1", -0.0, 1e-05),
                                                         (None, 1e15 + 0.25, 123456789012345.6), (None, None, None),
                                                         ("::ffff:1.2.3.4", 5e-324, -1.7976931348623157e308)]):

@@ -43,7 +43,8 @@ def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
                 continue
             if encoding_of[number] == 2:
                 texts = texts_of[row["id"]]
-                fact = {"source": texts[0], "id": texts[1], "fields": dict(zip(SOURCES[code][1], texts[2:], strict=True))}
+                fields = dict(zip(SOURCES[code][1], texts[2:], strict=True))
+                fact = {"source": texts[0], "id": texts[1], "fields": fields}
             else:
                 fact = body(code, row)
             facts.append({"fact": fact, "seal": number, "index": index,

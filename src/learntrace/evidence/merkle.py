@@ -21,7 +21,7 @@ def root(leaves: list[bytes]) -> bytes:
     sha256, level = hashlib.sha256, list(leaves)
     while len(level) > 1:
         pairs = iter(level)  # inlined node_hash: millions of nodes when verifying
-        paired = [sha256(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs)]
+        paired = [sha256(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired

@@ -27,7 +27,8 @@ def encoding_of(fact: dict, encoding: int) -> bytes:
     if encoding == 1:
         return fact_bytes(fact)
     if encoding == 2:
-        return fact_texts_bytes([fact["source"], fact["id"], *[fact["fields"][name] for name in FIELDS[fact["source"]]]])
+        fields = fact["fields"]
+        return fact_texts_bytes([fact["source"], fact["id"], *[fields[name] for name in FIELDS[fact["source"]]]])
     raise ValueError(f"unknown encoding {encoding}")
 
 
