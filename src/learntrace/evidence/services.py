@@ -182,9 +182,9 @@ class Problem:
     detail: str = ""
 
     def __str__(self):
-        where = f"seal {self.seal}" if self.seal is not None else ""
-        fact = f" {self.source} #{self.fact_id}" if self.fact_id is not None else ""
-        return f"{self.kind}: {where}{fact} {self.detail}".strip()
+        where = [f"seal {self.seal}"] if self.seal is not None else []
+        where += [f"{self.source} #{self.fact_id}"] if self.fact_id is not None else []
+        return f"{self.kind}: {' '.join([*where, self.detail])}".strip()
 
 
 @dataclass
