@@ -4,7 +4,7 @@ import os
 import platform
 import subprocess
 
-from bench import checkin_burst, evidence, heartbeat, org_import, reminders
+from bench import checkin_burst, evidence, heartbeat, org_import, reminders, reports
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -14,6 +14,7 @@ BENCHMARKS = {
     "checkin_burst": lambda rows: checkin_burst.run(POSTGRES),
     "evidence": lambda rows: evidence.run(POSTGRES),
     "reminders": lambda rows: reminders.run(POSTGRES),
+    "reports": lambda rows: reports.run(POSTGRES),
 }
 
 

@@ -184,6 +184,14 @@ NOTIFY_DINGTALK_API_URL = (env("NOTIFY_DINGTALK_API_URL") or "https://oapi.dingt
 NOTIFY_WECOM_ROBOT_URL = env("NOTIFY_WECOM_ROBOT_URL") or "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 NOTIFY_FEISHU_BOT_URL = (env("NOTIFY_FEISHU_BOT_URL") or "https://open.feishu.cn/open-apis/bot/v2/hook").rstrip("/")
 
+# Reports: the completion rate the dashboard compares against (percent), the average watched
+# share below which a course is flagged (percent), and the largest export served while the
+# browser waits (bigger ones are written by the worker). Export files are deleted after a day.
+REPORTS_COMPLETION_TARGET = envint("REPORTS_COMPLETION_TARGET", 90)
+REPORTS_LOW_WATCH_SHARE = envint("REPORTS_LOW_WATCH_SHARE", 60)
+REPORTS_DIRECT_EXPORT_ROWS = envint("REPORTS_DIRECT_EXPORT_ROWS", 5000)
+REPORTS_EXPORT_LIFETIME = timedelta(days=1)
+
 # A file cache shared by the web server and the worker on one machine: it carries
 # progress of long jobs, which runs inside transactions that others cannot see.
 CACHES = {

@@ -1,0 +1,364 @@
+"""Every report as rows for a file: the headers, the rows (streamed from the same selectors as the
+pages), and the two writers, CSV and XLSX. XLSX is written with XlsxWriter in constant-memory
+mode: each row goes to disk as it is written, so 100 000 rows take the memory of one."""
+
+import contextlib
+import csv
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import xlsxwriter
+from django.db import connection
+from django.db.models import IntegerField, OuterRef, Subquery, Sum, TextField
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from learntrace.catalog.models import CourseKind
+from learntrace.core.templatetags.learntrace import clock
+from learntrace.plans.models import PeriodType, PlanPeriod
+from learntrace.plans.periods import local_zone
+from learntrace.records.models import CourseProgress
+from learntrace.reports import selectors
+from learntrace.reports.selectors import Filters, Scope
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    title: object  # lazy text
+    headers: Callable[[], list[str]]
+    rows: Callable[[Scope, Filters], Iterable[list]]
+    count: Callable[[Scope, Filters], int]
+    needs_course: bool = False
+
+
+def hours(seconds) -> float:
+    return round((seconds or 0) / 3600, 2)
+
+
+def local(moment: dt.datetime | None) -> dt.datetime | None:
+    """A naive local time, as spreadsheets want it."""
+    return timezone.localtime(moment, local_zone()).replace(tzinfo=None) if moment else None
+
+
+def yes_no(value) -> str:
+    if value is None:
+        return _("not evaluated")
+    return _("yes") if value else _("no")
+
+
+KIND_NAMES = {CourseKind.VIDEO: gettext_lazy("video"), CourseKind.DOCUMENT: gettext_lazy("documents"),
+              CourseKind.OFFLINE: gettext_lazy("offline meetings"), CourseKind.LIVE: gettext_lazy("live meetings")}
+
+
+def describe_missing(item) -> str:
+    """One entry of `Standing.missing` in words."""
+    if not isinstance(item, dict):
+        return str(item)
+    what = item.get("what")
+    if what == "hours":
+        kind = item.get("kind")
+        label = str(KIND_NAMES[kind]) if kind in KIND_NAMES else _("hours")
+        return _("%(what)s %(hours).1f h") % {"what": label, "hours": (item.get("owed") or 0) / 3600}
+    if what == "course":
+        return _("course: %(title)s") % {"title": item.get("title") or item.get("course_id", "")}
+    if what == "credits":
+        of = " ".join(str(item[k]) for k in ("credit_class", "category") if item.get(k))
+        return _("%(credits)s credits %(of)s") % {"credits": item.get("owed", ""), "of": of}
+    if what == "reflection":
+        return _("reflection")
+    return str(item.get("name") or what or "")
+
+
+def period_text(period_type: str, starts: dt.datetime, ends: dt.datetime) -> str:
+    start = timezone.localtime(starts, local_zone())
+    if period_type == PeriodType.MONTHLY:
+        return f"{start:%Y-%m}"
+    if period_type == PeriodType.QUARTERLY:
+        return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+    if period_type == PeriodType.YEARLY:
+        return f"{start.year}"
+    last = (timezone.localtime(ends, local_zone()) - dt.timedelta(days=1)).date()
+    return f"{start:%Y-%m-%d} – {last:%Y-%m-%d}"
+
+
+# ---------------------------------------------------------------- per person
+
+
+def person_headers() -> list[str]:
+    return [_("employee number"), _("name"), _("department"), _("position"), _("plan"), _("period"),
+            _("completion time"), _("credited watch time (h)"), _("total watch time, repeats included (h)"),
+            _("offline hours"), _("owed hours"), _("credits"), _("compliant"), _("consequences"), _("what is owed")]
+
+
+PERSON_COLUMNS = ("employee__employee_no", "employee__name", "department__name", "employee__position",
+                  "plan__name", "period_id", "completed_at", "video_seconds", "document_seconds", "live_seconds",
+                  "played_ms", "offline_seconds", "owed_seconds", "credits", "compliant", "consequences_text",
+                  "missing_text")
+EMPTY_LIST = "[]"
+
+
+@contextlib.contextmanager
+def planned_for_every_row():
+    """How PostgreSQL should plan a query read to its end through a cursor: for all its rows (by
+    default a cursor's plan favours the first tenth, here an index walk across every period instead
+    of one sort), and without compiling it first (JIT costs seconds and saves nothing here)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1.0; SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET cursor_tuple_fraction; RESET jit")
+
+
+class _Owed:
+    """`Standing.missing` in words, with the translated phrases looked up once per export."""
+
+    def __init__(self):
+        self.kinds = {kind: str(label) for kind, label in KIND_NAMES.items()}
+        self.hours_text, self.total_text = _("%(what)s %(hours).1f h"), _("hours")
+
+    def __call__(self, missing) -> str:
+        if not missing:
+            return ""
+        parts = []
+        for item in missing:
+            if isinstance(item, dict) and item.get("what") == "hours":
+                parts.append(self.hours_text % {"what": self.kinds.get(item.get("kind"), self.total_text),
+                                                "hours": (item.get("owed") or 0) / 3600})
+            else:
+                parts.append(describe_missing(item))
+        return "; ".join(parts)
+
+
+def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
+    """One row per person and plan period. Credited watch time is the online learning the standing
+    counted (videos, documents, live sessions); the total watch time is what the person played of the
+    videos and documents they were learning in the period, repeats included, read from their
+    per-course state."""
+    rows = rows if rows is not None else selectors.standings(scope, filters)
+    played = (CourseProgress.objects
+              .filter(employee=OuterRef("employee_id"), course__kind__in=selectors.TRACKED_KINDS,
+                      last_activity_at__gte=OuterRef("period_starts_at"),
+                      first_started_at__lt=OuterRef("period__ends_at"))
+              .order_by().values("employee").annotate(played=Sum("played_ms")).values("played"))
+    # The JSON lists come as text: most are empty, and only the others are worth parsing.
+    rows = (rows.annotate(played_ms=Coalesce(Subquery(played, output_field=IntegerField()), 0),
+                          consequences_text=Cast("consequences", TextField()),
+                          missing_text=Cast("missing", TextField()))
+            .order_by("department_path", "employee__employee_no", "period_starts_at", "plan_id"))
+    answers = {value: yes_no(value) for value in (True, False, None)}
+    owed_text = _Owed()
+    zone = local_zone()
+    periods = {}
+    loads = json.loads
+    with planned_for_every_row():
+        for (number, name, department, position, plan, period_id, completed, video, document, live, played_ms,
+             offline, owed, credits, compliant, consequences, missing) in rows.values_list(
+                *PERSON_COLUMNS).iterator(chunk_size=5000):
+            period = periods.get(period_id)
+            if period is None:
+                found = PlanPeriod.objects.select_related("plan").get(pk=period_id)
+                period = periods[period_id] = period_text(found.plan.period_type, found.starts_at, found.ends_at)
+            yield [number, name, department, position, plan, period,
+                   completed.astimezone(zone).replace(tzinfo=None) if completed else None,
+                   round((video + document + live) / 3600, 2), round(played_ms / 3_600_000, 2),
+                   round(offline / 3600, 2), round(owed / 3600, 2), float(credits), answers[compliant],
+                   "; ".join(c.get("name", "") for c in loads(consequences)) if consequences != EMPTY_LIST else "",
+                   owed_text(loads(missing)) if missing != EMPTY_LIST else ""]
+
+
+def person_count(scope: Scope, filters: Filters) -> int:
+    return selectors.standings(scope, filters).count()
+
+
+def non_completer_filters(filters: Filters) -> Filters:
+    return Filters(**{**filters.__dict__, "status": selectors.INCOMPLETE})
+
+
+# ---------------------------------------------------------------- rates
+
+
+def rate_headers(first: str) -> list[str]:
+    return [first, _("people"), _("complete"), _("completion rate (%)"), _("target rate (%)"), _("compliant"),
+            _("evaluated"), _("compliance rate (%)"), _("hours done"), _("target hours"), _("hours of target (%)"),
+            _("owed hours")]
+
+
+def rate_row(rate: selectors.Rate) -> list:
+    from django.conf import settings
+
+    return [rate.label, rate.people, rate.complete, rate.percent, settings.REPORTS_COMPLETION_TARGET,
+            rate.compliant, rate.evaluated, rate.compliant_percent, hours(rate.done_seconds),
+            hours(rate.target_seconds), rate.hours_percent, hours(rate.owed_seconds)]
+
+
+def plan_rows(scope, filters):
+    return [rate_row(r) for r in selectors.by_plan(selectors.standings(scope, filters))]
+
+
+def department_rows(scope, filters):
+    focus = selectors.department_focus(scope, filters)
+    return [rate_row(r) for r in selectors.by_department(selectors.standings(scope, filters), focus)]
+
+
+def month_rows(scope, filters):
+    return [rate_row(r) for r in selectors.by_month(selectors.standings(scope, filters, with_month=False))]
+
+
+def histogram_rows(scope, filters):
+    return [[bucket.label, bucket.people] for bucket in selectors.hours_histogram(selectors.standings(scope, filters))]
+
+
+# ---------------------------------------------------------------- courses, meetings, suspicions
+
+
+def course_headers() -> list[str]:
+    return [_("course"), _("kind"), _("duration (min)"), _("required time (min)"), _("viewers"),
+            _("average credited time (min)"), _("average watched (min)"), _("average watched share (%)"),
+            _("completion rate (%)"), _("repeat-viewing rate (%)"), _("flagged")]
+
+
+def course_rows(scope, filters):
+    kinds = dict(CourseKind.choices)
+    return [[c.course.title, str(kinds.get(c.course.kind, c.course.kind)), round(c.course.duration_seconds / 60, 1),
+             round(c.required_seconds / 60, 1), c.viewers, round(c.avg_credited_seconds / 60, 1),
+             round(c.avg_covered_seconds / 60, 1), c.watched_share_percent, c.completion_percent, c.repeat_percent,
+             _("yes") if c.flagged else _("no")] for c in selectors.course_analytics(scope, filters)]
+
+
+def retention_headers() -> list[str]:
+    return [_("point of the media (%)"), _("position"), _("share of viewers (%)")]
+
+
+def retention_rows(scope, filters):
+    course = filters.course
+    curve = selectors.retention_curve(selectors.course_progress(scope, filters), course.duration_seconds)
+    return [[step, clock(course.duration_seconds * step // 100), share] for step, share in enumerate(curve.shares)]
+
+
+def meeting_headers() -> list[str]:
+    return [_("meeting"), _("course"), _("starts at"), _("location"), _("expected"), _("present"),
+            _("present of the expected"), _("attendance rate (%)")]
+
+
+def meeting_rows(scope, filters):
+    return [[m.meeting.title, m.meeting.course.title, local(m.meeting.starts_at), m.meeting.location, m.expected,
+             m.present, m.expected_present, m.percent] for m in selectors.meetings_this_week(scope)]
+
+
+def anomaly_headers() -> list[str]:
+    return [_("what"), _("time"), _("meeting"), _("people"), _("detail")]
+
+
+def anomaly_rows(scope, filters):
+    found = selectors.anomalies(scope)
+    rows = []
+    for event in found["refusals"]:
+        rows.append([_("refused check-in"), local(event.at), event.meeting.title,
+                     event.employee.name if event.employee else "", str(event.reason_text)])
+    for event in found["late_codes"]:
+        rows.append([_("previous code from another network"), local(event.at), event.meeting.title,
+                     event.employee.name if event.employee else "", event.ip])
+    for burst in found["bursts"]:
+        rows.append([_("burst from one address"), local(burst["first"]), burst["meeting"].title,
+                     ", ".join(p.name for p in burst["people"]), f"{burst['ip']} × {burst['count']}"])
+    for device in found["devices"]:
+        rows.append([_("one phone, several people"), None, "", ", ".join(device["names"]),
+                     f"{device['device_id'][:8]}… × {device['people']}"])
+    return rows
+
+
+def _length(function):
+    return lambda scope, filters: len(function(scope, filters))
+
+
+REPORTS = {report.key: report for report in [
+    Report("people", gettext_lazy("Completion per person"), person_headers, person_rows, person_count),
+    Report("non_completers", gettext_lazy("Not complete"), person_headers,
+           lambda s, f: person_rows(s, non_completer_filters(f)),
+           lambda s, f: person_count(s, non_completer_filters(f))),
+    Report("plans", gettext_lazy("Completion by plan"), lambda: rate_headers(_("plan")), plan_rows,
+           _length(plan_rows)),
+    Report("departments", gettext_lazy("Completion by department"), lambda: rate_headers(_("department")),
+           department_rows, _length(department_rows)),
+    Report("months", gettext_lazy("Completion by month"), lambda: rate_headers(_("month")), month_rows,
+           _length(month_rows)),
+    Report("hours", gettext_lazy("Hours distribution"), lambda: [_("hours"), _("people")], histogram_rows,
+           _length(histogram_rows)),
+    Report("courses", gettext_lazy("Course analytics"), course_headers, course_rows, _length(course_rows)),
+    Report("retention", gettext_lazy("Audience retention"), retention_headers, retention_rows,
+           lambda s, f: selectors.RETENTION_STEPS, needs_course=True),
+    Report("meetings", gettext_lazy("Meetings this week"), meeting_headers, meeting_rows, _length(meeting_rows)),
+    Report("anomalies", gettext_lazy("Proxy suspicions"), anomaly_headers, anomaly_rows, _length(anomaly_rows)),
+]}
+FORMATS = ("xlsx", "csv")
+
+
+# ---------------------------------------------------------------- writers
+
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _csv_value(value):
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value  # a name such as "=HYPERLINK(...)" stays text when the file is opened in Excel
+    return value
+
+
+class _Line:
+    """A file-like object that hands back what csv.writer writes, line by line."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(headers: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """CSV with a byte-order mark, so Excel opens the Chinese text as UTF-8."""
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow(headers)
+    for row in rows:
+        yield writer.writerow([_csv_value(value) for value in row])
+
+
+def write_csv(path, headers, rows, progress=None) -> int:
+    count = 0
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        for count, line in enumerate(csv_lines(headers, rows)):
+            handle.write(line)
+            if progress and count % 2000 == 0:
+                progress(count)
+    return count
+
+
+def write_xlsx(path, headers, rows, progress=None, sheet_name="") -> int:
+    """XlsxWriter in constant-memory mode (rows must be written in order; each is flushed as it goes)."""
+    target = path if hasattr(path, "write") else str(path)  # a file name, or an open file
+    workbook = xlsxwriter.Workbook(target, {"constant_memory": True,
+                                               "default_date_format": "yyyy-mm-dd hh:mm",
+                                               "strings_to_numbers": False, "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+    sheet = workbook.add_worksheet((sheet_name or "report")[:31])
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, headers, bold)
+    write_row = sheet.write_row
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        write_row(count, 0, row)
+        if progress and count % 2000 == 0:
+            progress(count)
+    workbook.close()
+    return count

@@ -1,0 +1,465 @@
+"""What the reports read: completion by plan, department and month, the hours distribution,
+who has not completed, this week's meetings, proxy suspicions and course analytics.
+
+Everything about people is read from `compliance.Standing` (one row per person and plan period,
+kept by the worker) with grouped queries; nothing here aggregates raw learning facts. The same
+functions feed the pages, the exports and the API. Every function takes the reader's `Scope`, so a
+department head never reads outside their subtrees whatever the filters say."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from learntrace.catalog.models import Course, CourseKind
+from learntrace.checkin import selectors as checkin_selectors
+from learntrace.checkin.models import Meeting
+from learntrace.checkin.services import roster
+from learntrace.compliance.models import Standing
+from learntrace.org.access import roles_of
+from learntrace.org.models import Department
+from learntrace.plans.models import PlanItem, PlanPeriod
+from learntrace.plans.periods import local_zone, start_of_day
+from learntrace.records.models import CourseProgress
+
+COMPLETE, INCOMPLETE, COMPLIANT, NON_COMPLIANT = "complete", "incomplete", "compliant", "non_compliant"
+HISTOGRAM_HOURS = 12  # one bar per hour up to 12 h, then "12 h and more"
+RETENTION_STEPS = 100  # the curve has one point per 1 % of the media
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures a reader may see: everyone, or the people of some department subtrees."""
+
+    everyone: bool
+    paths: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, user) -> "Scope":
+        roles = roles_of(user)
+        return cls(everyone=roles.can_read_all, paths=roles.head_paths)
+
+    def q(self, path_field: str) -> Q:
+        if self.everyone:
+            return Q()
+        condition = Q(pk__in=[])
+        for path in self.paths:
+            condition |= Q(**{f"{path_field}__startswith": path})
+        return condition
+
+
+@dataclass
+class Filters:
+    """What the reader narrowed the reports to; every field is optional."""
+
+    plan: object | None = None
+    month: dt.date | None = None  # first day of the month periods start in
+    department: Department | None = None
+    level: str = ""
+    course: Course | None = None
+    status: str = ""
+
+
+def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return start_of_day(month), start_of_day(following)
+
+
+def report_months() -> list[dt.date]:
+    """Months in which plan periods start, newest first (read from the small periods table)."""
+    return [moment.date() for moment in
+            PlanPeriod.objects.datetimes("starts_at", "month", order="DESC", tzinfo=local_zone())]
+
+
+def current_month(months: list[dt.date]) -> dt.date | None:
+    """The month "now" refers to: this month if it has periods, else the latest one before it."""
+    today = timezone.localdate(timezone=local_zone()).replace(day=1)
+    return next((month for month in months if month <= today), months[-1] if months else None)
+
+
+# ---------------------------------------------------------------- standings
+
+
+def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
+    """The standings the reader may see under the filters (people still in the audience)."""
+    rows = Standing.objects.filter(scope.q("department_path"), removed_at__isnull=True)
+    if filters.plan is not None:
+        rows = rows.filter(plan=filters.plan)
+    if with_month and filters.month is not None:
+        starts, ends = month_bounds(filters.month)
+        # Through the periods table, so the (period, department_path) index serves the filter.
+        rows = rows.filter(period__in=PlanPeriod.objects.filter(starts_at__gte=starts, starts_at__lt=ends))
+    if filters.department is not None:
+        rows = rows.filter(department_path__startswith=filters.department.path)
+    if filters.level:
+        rows = rows.filter(employee__level=filters.level)
+    if filters.course is not None:
+        rows = rows.filter(plan__in=PlanItem.objects.filter(course=filters.course).values("plan"))
+    if filters.status == COMPLETE:
+        rows = rows.filter(complete=True)
+    elif filters.status == INCOMPLETE:
+        rows = rows.filter(complete=False)
+    elif filters.status == COMPLIANT:
+        rows = rows.filter(compliant=True)
+    elif filters.status == NON_COMPLIANT:
+        rows = rows.filter(compliant=False)
+    return rows
+
+
+def _figures(**extra):
+    # Named apart from the columns they count (an aggregate may not share a field's name).
+    return dict(
+        n_people=Count("id"),
+        n_complete=Count("id", filter=Q(complete=True)),
+        n_compliant=Count("id", filter=Q(compliant=True)),
+        n_evaluated=Count("id", filter=Q(compliant__isnull=False)),
+        # Hours count towards the target only up to it: one person's surplus does not hide another's gap.
+        sum_done=Sum(Least("total_seconds", "target_seconds")),
+        sum_target=Sum("target_seconds"),
+        sum_owed=Sum("owed_seconds"),
+        **extra,
+    )
+
+
+@dataclass
+class Rate:
+    label: str
+    people: int
+    complete: int
+    compliant: int = 0
+    evaluated: int = 0
+    done_seconds: int = 0
+    target_seconds: int = 0
+    owed_seconds: int = 0
+    key: object = None
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.complete / self.people, 1) if self.people else 0.0
+
+    @property
+    def compliant_percent(self) -> float | None:
+        return round(100 * self.compliant / self.evaluated, 1) if self.evaluated else None
+
+    @property
+    def hours_percent(self) -> float | None:
+        return round(100 * self.done_seconds / self.target_seconds, 1) if self.target_seconds else None
+
+
+def _rate(label, row: dict, key=None) -> Rate:
+    return Rate(label=label, key=key, people=row["n_people"], complete=row["n_complete"],
+                compliant=row["n_compliant"], evaluated=row["n_evaluated"], done_seconds=row["sum_done"] or 0,
+                target_seconds=row["sum_target"] or 0, owed_seconds=row["sum_owed"] or 0)
+
+
+FIGURE_NAMES = tuple(_figures())
+BUCKET_NAMES = tuple(f"h{hour}" for hour in range(HISTOGRAM_HOURS + 1))
+
+
+class Completion:
+    """The standings' figures grouped by plan and department in one query: the summary, the plans,
+    the departments and the hours distribution of a report are sums of these groups, so the
+    standings are read once."""
+
+    def __init__(self, rows):
+        self.groups = list(rows.values("plan_id", "plan__name", "department_path")
+                           .annotate(**_figures(), **_bucket_counts()).order_by())
+
+
+def _groups(rows) -> list[dict]:
+    return rows.groups if isinstance(rows, Completion) else Completion(rows).groups
+
+
+def _add(groups, names=FIGURE_NAMES) -> dict:
+    total = {name: 0 for name in names}
+    for group in groups:
+        for name in names:
+            total[name] += group[name] or 0
+    return total
+
+
+def summary(rows) -> Rate:
+    """Everyone under the filters; `rows` is a queryset of standings or its `Completion`."""
+    return _rate("", _add(_groups(rows)))
+
+
+def by_plan(rows) -> list[Rate]:
+    plans: dict[int, list] = {}
+    names = {}
+    for group in _groups(rows):
+        plans.setdefault(group["plan_id"], []).append(group)
+        names[group["plan_id"]] = group["plan__name"]
+    return sorted((_rate(names[plan_id], _add(groups), plan_id) for plan_id, groups in plans.items()),
+                  key=lambda rate: rate.label)
+
+
+def by_month(rows) -> list[Rate]:
+    """The trend: figures per month in which periods start. Grouped by period (an integer key, no
+    time-zone arithmetic per row), then periods starting in the same month are added up."""
+    grouped = rows.values("period_id").annotate(**_figures()).order_by()
+    groups = {row["period_id"]: row for row in grouped}
+    zone = local_zone()
+    months: dict[dt.date, list] = {}
+    for period_id, starts_at in PlanPeriod.objects.filter(pk__in=list(groups)).values_list("pk", "starts_at"):
+        months.setdefault(starts_at.astimezone(zone).date().replace(day=1), []).append(groups[period_id])
+    return [_rate(f"{month:%Y-%m}", _add(items), month) for month, items in sorted(months.items())]
+
+
+def department_focus(scope: Scope, filters: Filters) -> list[Department]:
+    """The departments whose parts the "by department" view compares."""
+    if filters.department is not None:
+        return [filters.department]
+    if scope.everyone:
+        return list(Department.objects.filter(parent__isnull=True))
+    return list(Department.objects.filter(path__in=scope.paths))
+
+
+def by_department(rows, focus: list[Department]) -> list[Rate]:
+    """Completion per part of the focus: with one focus department, each of its sub-departments
+    (its whole subtree rolled up) and the people directly in it; with several, each of them."""
+    keys = {}
+    totals: dict[str, dict] = {}
+    for row in _groups(rows):
+        path = row["department_path"]
+        owner = next((d for d in focus if path.startswith(d.path)), None)
+        if owner is None:
+            continue
+        key = owner.path
+        if len(focus) == 1:
+            rest = path[len(owner.path):].strip("/")
+            if rest:
+                key = f"{owner.path}{rest.split('/')[0]}/"
+        keys[key] = True
+        total = totals.setdefault(key, {name: 0 for name in FIGURE_NAMES})
+        for name in total:
+            total[name] += row[name] or 0
+    names = {d.path: d.name for d in Department.objects.filter(path__in=list(keys))}
+    result = [_rate(names.get(path, path), total, path) for path, total in totals.items()]
+    return sorted(result, key=lambda rate: (rate.percent, rate.label))
+
+
+@dataclass
+class Bucket:
+    low_hours: int
+    high_hours: int | None  # None: "and more"
+    people: int
+
+    @property
+    def label(self) -> str:
+        if self.high_hours is None:
+            return f"≥ {self.low_hours}"
+        return f"{self.low_hours}–{self.high_hours}"
+
+
+def _bucket_counts() -> dict:
+    """People per hour of credited time (the last bucket: that many hours and more), as counts that
+    ride along with the other figures, so the histogram needs no second pass over the standings."""
+    counts = {}
+    for hour in range(HISTOGRAM_HOURS + 1):
+        condition = Q(total_seconds__gte=hour * 3600)
+        if hour < HISTOGRAM_HOURS:
+            condition &= Q(total_seconds__lt=(hour + 1) * 3600)
+        counts[f"h{hour}"] = Count("id", filter=condition)
+    return counts
+
+
+def hours_histogram(rows) -> list[Bucket]:
+    """People by credited hours in the period, one bar per hour."""
+    total = _add(_groups(rows), names=BUCKET_NAMES)
+    return [Bucket(h, h + 1 if h < HISTOGRAM_HOURS else None, total[f"h{h}"]) for h in range(HISTOGRAM_HOURS + 1)]
+
+
+def first_non_completers(rows, limit: int = 20) -> list:
+    """Those who owe the most: chosen from the standings alone (the database keeps only the first
+    rows while it reads), then fetched with their names."""
+    chosen = list(rows.filter(complete=False).order_by("-owed_seconds", "employee_id", "period_starts_at")
+                  .values_list("pk", flat=True)[:limit])
+    found = {s.pk: s for s in Standing.objects.filter(pk__in=chosen).select_related(
+        "employee", "department", "plan", "period__plan")}
+    return [found[pk] for pk in chosen]
+
+
+# ---------------------------------------------------------------- meetings and suspicions
+
+
+@dataclass
+class MeetingAttendance:
+    meeting: Meeting
+    expected: int
+    present: int
+    expected_present: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.expected_present / self.expected, 1) if self.expected else None
+
+
+def week_bounds(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    today = timezone.localdate(now or timezone.now(), timezone=local_zone())
+    monday = today - dt.timedelta(days=today.weekday())
+    return start_of_day(monday), start_of_day(monday + dt.timedelta(days=7))
+
+
+def meetings_this_week(scope: Scope, now: dt.datetime | None = None, limit: int = 50) -> list[MeetingAttendance]:
+    """Meetings of this week (Monday to Sunday) and how many of the reader's people came."""
+    starts, ends = week_bounds(now)
+    result = []
+    for meeting in Meeting.objects.filter(starts_at__gte=starts, starts_at__lt=ends).select_related(
+            "course", "roster_plan").order_by("starts_at")[:limit]:
+        expected = roster(meeting).filter(scope.q("department__path"))
+        present = meeting.attendances.filter(scope.q("employee__department__path"), checked_in_at__isnull=False)
+        result.append(MeetingAttendance(
+            meeting=meeting, expected=expected.count(), present=present.count(),
+            expected_present=present.filter(employee__in=expected).count(),
+        ))
+    return result
+
+
+def anomalies(scope: Scope, since: dt.datetime | None = None) -> dict:
+    """The check-in app's proxy suspicions, narrowed to the reader's people."""
+    found = checkin_selectors.suspicious(since=since)
+    if scope.everyone:
+        return found
+
+    departments = set(Department.objects.filter(scope.q("path")).values_list("pk", flat=True))
+
+    def mine(employee) -> bool:
+        return employee is not None and employee.department_id in departments
+
+    return {
+        "refusals": [e for e in found["refusals"] if mine(e.employee)],
+        "late_codes": [e for e in found["late_codes"] if mine(e.employee)],
+        "bursts": [{**b, "people": [p for p in b["people"] if mine(p)]} for b in found["bursts"]
+                   if any(mine(p) for p in b["people"])],
+        "devices": [],  # a device's list names people of any department
+    }
+
+
+def anomaly_count(found: dict) -> int:
+    return sum(len(found[key]) for key in ("refusals", "late_codes", "bursts", "devices"))
+
+
+# ---------------------------------------------------------------- courses
+
+
+@dataclass
+class CourseFigures:
+    course: Course
+    viewers: int
+    completed: int
+    repeat_viewers: int
+    avg_credited_seconds: float
+    avg_covered_seconds: float
+    low_share_percent: int = field(default=60)
+
+    @property
+    def required_seconds(self) -> int:
+        return self.course.required_seconds
+
+    @property
+    def completion_percent(self) -> float:
+        return round(100 * self.completed / self.viewers, 1) if self.viewers else 0.0
+
+    @property
+    def repeat_percent(self) -> float:
+        return round(100 * self.repeat_viewers / self.viewers, 1) if self.viewers else 0.0
+
+    @property
+    def watched_share_percent(self) -> float:
+        duration = self.course.duration_seconds
+        return round(100 * self.avg_covered_seconds / duration, 1) if duration else 0.0
+
+    @property
+    def flagged(self) -> bool:
+        return self.viewers > 0 and self.watched_share_percent < self.low_share_percent
+
+
+TRACKED_KINDS = [CourseKind.VIDEO, CourseKind.DOCUMENT]
+
+
+def course_progress(scope: Scope, filters: Filters):
+    """Per-person course state of the reader's people, under the filters."""
+    rows = CourseProgress.objects.filter(scope.q("employee__department__path"), course__kind__in=TRACKED_KINDS)
+    if filters.department is not None:
+        rows = rows.filter(employee__department__path__startswith=filters.department.path)
+    if filters.level:
+        rows = rows.filter(employee__level=filters.level)
+    if filters.course is not None:
+        rows = rows.filter(course=filters.course)
+    if filters.plan is not None:
+        rows = rows.filter(course__in=PlanItem.objects.filter(plan=filters.plan).values("course"))
+    if filters.month is not None:
+        starts, ends = month_bounds(filters.month)
+        rows = rows.filter(first_started_at__gte=starts, first_started_at__lt=ends)
+    if filters.status in {COMPLETE, COMPLIANT}:
+        rows = rows.filter(completed_at__isnull=False)
+    elif filters.status in {INCOMPLETE, NON_COMPLIANT}:
+        rows = rows.filter(completed_at__isnull=True)
+    return rows
+
+
+def course_analytics(scope: Scope, filters: Filters) -> list[CourseFigures]:
+    """Per course: viewers, average credited and covered time, completion and repeat viewing.
+    A viewer "repeats" when they played at least a tenth of the media more than they covered."""
+    threshold = settings.REPORTS_LOW_WATCH_SHARE
+    grouped = course_progress(scope, filters).values("course_id").annotate(
+        viewers=Count("id"),
+        completed=Count("id", filter=Q(completed_at__isnull=False)),
+        repeat_viewers=Count("id", filter=Q(played_ms__gte=F("covered_ms") + F("course__duration_seconds") * 100,
+                                            course__duration_seconds__gt=0)),
+        avg_credited_ms=Avg("credited_ms"), avg_covered_ms=Avg("covered_ms"),
+    ).order_by()
+    figures = {row["course_id"]: row for row in grouped}
+    courses = Course.objects.filter(pk__in=list(figures)).select_related("category").order_by("title")
+    return [CourseFigures(
+        course=course, viewers=figures[course.pk]["viewers"], completed=figures[course.pk]["completed"],
+        repeat_viewers=figures[course.pk]["repeat_viewers"],
+        avg_credited_seconds=(figures[course.pk]["avg_credited_ms"] or 0) / 1000,
+        avg_covered_seconds=(figures[course.pk]["avg_covered_ms"] or 0) / 1000,
+        low_share_percent=threshold,
+    ) for course in courses]
+
+
+@dataclass
+class Retention:
+    viewers: int
+    shares: list[float]  # shares[p]: percent of viewers who watched the p-th 1 % of the media
+
+    @property
+    def drop_off_percent(self) -> int | None:
+        """The first point at which fewer than half the viewers are still watching."""
+        return next((p for p, share in enumerate(self.shares) if share < 50), None) if self.viewers else None
+
+
+def _first_step_at_or_after(position_ms: int, duration_ms: int) -> int:
+    """The first 1 % step whose middle lies at or after `position_ms`: step p covers the middle
+    (2p + 1) * duration / 200, so a half-open interval [start, end) covers steps first(start)..first(end) - 1."""
+    step = -(-(200 * position_ms - duration_ms) // (2 * duration_ms))
+    return min(max(step, 0), RETENTION_STEPS)
+
+
+def retention_curve(progress_rows, duration_seconds: int) -> Retention:
+    """The audience-retention curve from the stored watched intervals, in one pass: each interval
+    adds one at its first step and removes one after its last (a difference array), and a running
+    sum gives how many viewers covered each step. A person's intervals never overlap (they are a
+    union), so nobody counts twice at a step."""
+    duration_ms = duration_seconds * 1000
+    if duration_ms <= 0:
+        return Retention(0, [0.0] * RETENTION_STEPS)
+    difference = [0] * (RETENTION_STEPS + 1)
+    viewers = 0
+    for intervals in progress_rows.values_list("intervals", flat=True).iterator(chunk_size=5000):
+        viewers += 1
+        for start, end in intervals or ():
+            first, after = _first_step_at_or_after(start, duration_ms), _first_step_at_or_after(end, duration_ms)
+            if after > first:
+                difference[first] += 1
+                difference[after] -= 1
+    shares, running = [], 0
+    for step in range(RETENTION_STEPS):
+        running += difference[step]
+        shares.append(round(100 * running / viewers, 1) if viewers else 0.0)
+    return Retention(viewers, shares)

@@ -1,0 +1,95 @@
+"""Export jobs: asked for in a page, written by the worker under DATA_DIR, downloaded by the person
+who asked (and nobody else), deleted after a day."""
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import QueryDict
+from django.utils import timezone, translation
+
+from learntrace.reports import exports
+from learntrace.reports.forms import ReportFilterForm
+from learntrace.reports.models import ExportJob
+from learntrace.reports.selectors import Scope
+
+log = logging.getLogger(__name__)
+
+
+def export_dir() -> Path:
+    folder = Path(settings.DATA_DIR) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def file_name(report: exports.Report, file_format: str) -> str:
+    return f"{report.key}-{timezone.localdate():%Y%m%d}.{file_format}"
+
+
+def request_export(*, user, report: str, file_format: str, query: dict, language: str,
+                   total_rows: int) -> ExportJob:
+    """Record the request; the worker starts once the row is committed."""
+    from learntrace.reports.tasks import run_export
+
+    job = ExportJob.objects.create(requested_by=user, report=report, file_format=file_format, query=query,
+                                   language=language, total_rows=total_rows)
+    transaction.on_commit(lambda: run_export(str(job.pk)))
+    return job
+
+
+def _query_dict(query: dict) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for name, value in query.items():
+        data[name] = value
+    return data
+
+
+def run_export(job_id) -> ExportJob | None:
+    """Write the file of a queued job. The scope is the requester's as it is now: someone who lost a
+    role since asking gets only what they may still read."""
+    if not ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
+            status=ExportJob.Status.RUNNING):
+        return None  # delivered twice, or already taken by another worker
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
+    report = exports.REPORTS[job.report]
+    path = export_dir() / f"{job.pk}.{job.file_format}"
+
+    def progress(done: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(done_rows=done)
+
+    try:
+        with translation.override(job.language):
+            user = get_user_model().objects.get(pk=job.requested_by_id)
+            form = ReportFilterForm(_query_dict(job.query), user=user)
+            if not form.is_valid():
+                raise ValueError("the filters are no longer valid")
+            scope, filters = Scope.of(user), form.filters()
+            if report.needs_course and filters.course is None:
+                raise ValueError("a course is needed")
+            writer = exports.write_xlsx if job.file_format == "xlsx" else exports.write_csv
+            count = writer(path, report.headers(), report.rows(scope, filters), progress,
+                           **({"sheet_name": str(report.title)} if job.file_format == "xlsx" else {}))
+    except Exception as exc:
+        log.exception("export %s failed", job.pk)
+        path.unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, finished_at=timezone.now(),
+                                                   error=str(exc)[:300])
+        return ExportJob.objects.get(pk=job.pk)
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.DONE, done_rows=count, total_rows=count, stored_path=str(path),
+        file_name=file_name(report, job.file_format), finished_at=timezone.now())
+    return ExportJob.objects.get(pk=job.pk)
+
+
+def delete_expired_exports(now=None) -> int:
+    """Export files hold personal data: they and their jobs go a day after they were asked for."""
+    cutoff = (now or timezone.now()) - settings.REPORTS_EXPORT_LIFETIME
+    deleted = 0
+    for job in ExportJob.objects.filter(created_at__lt=cutoff):
+        if job.stored_path:
+            Path(job.stored_path).unlink(missing_ok=True)
+        job.delete()
+        deleted += 1
+    return deleted
