@@ -200,6 +200,14 @@ def _assignments_and_standings(ids: dict) -> None:
     _without_secondary_indexes("compliance_standing", load)
 
 
+def _period_figures(ids: dict) -> None:
+    """The per-department sums the worker keeps after each refresh (what organisation-wide reports read)."""
+    from learntrace.compliance.services import roll_up
+    from learntrace.plans.models import PlanPeriod
+
+    roll_up(PlanPeriod.objects.filter(plan_id=ids["plan"]).values_list("pk", flat=True))
+
+
 def _viewers(ids: dict, viewers: int) -> None:
     """Where each viewer stopped: the sum of two uniform draws, so most stop around the middle of the
     hour (30 minutes on average) and few watch to the end; a fifth of those who stopped before 50
@@ -232,6 +240,7 @@ def generate(people: int, viewers: int) -> dict:
     ids.update(_plan_and_courses())
     timings["organisation_s"] = time.perf_counter() - started
     for name, step in (("facts_s", lambda: _facts(ids)), ("standings_s", lambda: _assignments_and_standings(ids)),
+                       ("period_figures_s", lambda: _period_figures(ids)),
                        ("viewers_s", lambda: _viewers(ids, min(viewers, people)))):
         began = time.perf_counter()
         step()

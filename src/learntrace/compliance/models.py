@@ -176,3 +176,44 @@ class Watermark(models.Model):
 
     def __str__(self):
         return f"{self.source} {self.last_id}"
+
+
+HISTOGRAM_HOURS = 12  # the hours distribution has one bar per hour up to 12 h, then "12 h and more"
+
+
+class PeriodFigures(models.Model):
+    """A period's standings summed per department (people still in the audience): what the
+    organisation-wide reports read instead of a hundred thousand standings."""
+
+    period = models.ForeignKey(PlanPeriod, on_delete=models.CASCADE, related_name="figures")
+    plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    department_path = models.CharField(max_length=255)
+    people = models.PositiveIntegerField(default=0)
+    complete = models.PositiveIntegerField(default=0)
+    compliant = models.PositiveIntegerField(default=0)
+    evaluated = models.PositiveIntegerField(default=0)
+    done_seconds = models.BigIntegerField(default=0)  # each person's hours counted up to their target
+    target_seconds = models.BigIntegerField(default=0)
+    owed_seconds = models.BigIntegerField(default=0)
+    # People by whole hours credited: h0 = under one hour ... h12 = twelve hours and more.
+    h0 = models.PositiveIntegerField(default=0)
+    h1 = models.PositiveIntegerField(default=0)
+    h2 = models.PositiveIntegerField(default=0)
+    h3 = models.PositiveIntegerField(default=0)
+    h4 = models.PositiveIntegerField(default=0)
+    h5 = models.PositiveIntegerField(default=0)
+    h6 = models.PositiveIntegerField(default=0)
+    h7 = models.PositiveIntegerField(default=0)
+    h8 = models.PositiveIntegerField(default=0)
+    h9 = models.PositiveIntegerField(default=0)
+    h10 = models.PositiveIntegerField(default=0)
+    h11 = models.PositiveIntegerField(default=0)
+    h12 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "department"], name="unique_period_figures")]
+        indexes = [models.Index(fields=["period", "department_path"])]
+
+    def __str__(self):
+        return f"{self.period}: {self.department_path}"

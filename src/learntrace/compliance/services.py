@@ -10,11 +10,21 @@ from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learntrace.compliance.models import Consequence, DepartmentOutcome, PeriodState, Rule, Standing, Watermark
+from learntrace.compliance.models import (
+    HISTOGRAM_HOURS,
+    Consequence,
+    DepartmentOutcome,
+    PeriodFigures,
+    PeriodState,
+    Rule,
+    Standing,
+    Watermark,
+)
 from learntrace.core.audit import record_change
 from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, ReflectionEvent
 from learntrace.plans.periods import local_zone, start_of_day
@@ -42,7 +52,9 @@ def _batches(ids, size=BATCH):
 
 def refresh_assignments(assignment_ids, *, now: dt.datetime | None = None) -> int:
     """Recompute the figures of these assignments; frozen standings are left as they are."""
-    return sum(_refresh(assignment_ids, now or timezone.now()).values())
+    refreshed = _refresh(assignment_ids, now or timezone.now())
+    roll_up(refreshed)
+    return sum(refreshed.values())
 
 
 def _refresh(assignment_ids, now: dt.datetime) -> dict:
@@ -185,9 +197,12 @@ def refresh_changed(*, now: dt.datetime | None = None) -> int:
                                          period__starts_at__lte=now).values_list("pk", flat=True)[:BATCH * 10])
     refreshed = _refresh(ids, now)
     # Periods past their due day show their verdicts live until they close.
+    judged = set()
     for period in PlanPeriod.objects.filter(pk__in=list(refreshed), due_at__lte=now):
         if not is_frozen(period):
             evaluate_period(period, now=now)
+            judged.add(period.pk)
+    roll_up(set(refreshed) - judged)
     return sum(refreshed.values())
 
 
@@ -265,6 +280,32 @@ def reopen_period(period: PlanPeriod, *, actor, reason: str, now: dt.datetime | 
     refresh_period(period, now=now)
     evaluate_period(period, now=now)
     return state
+
+
+def roll_up(period_ids) -> None:
+    """Sum each period's standings per department into `PeriodFigures` (one grouped query)."""
+    buckets = {}
+    for hour in range(HISTOGRAM_HOURS + 1):
+        condition = Q(total_seconds__gte=hour * 3600)
+        if hour < HISTOGRAM_HOURS:
+            condition &= Q(total_seconds__lt=(hour + 1) * 3600)
+        buckets[f"h{hour}"] = Count("pk", filter=condition)
+    for period in PlanPeriod.objects.filter(pk__in=list(period_ids)):
+        rows = (Standing.objects.filter(period=period, removed_at__isnull=True).values("department_id")
+                .annotate(path=Max("department_path"), n_people=Count("pk"),
+                          n_complete=Count("pk", filter=Q(complete=True)),
+                          n_compliant=Count("pk", filter=Q(compliant=True)),
+                          n_evaluated=Count("pk", filter=Q(compliant__isnull=False)),
+                          sum_done=Sum(Least("total_seconds", "target_seconds")), sum_target=Sum("target_seconds"),
+                          sum_owed=Sum("owed_seconds"), **buckets).order_by())
+        figures = [PeriodFigures(
+            period=period, plan_id=period.plan_id, department_id=row["department_id"], department_path=row["path"],
+            people=row["n_people"], complete=row["n_complete"], compliant=row["n_compliant"],
+            evaluated=row["n_evaluated"], done_seconds=row["sum_done"] or 0, target_seconds=row["sum_target"] or 0,
+            owed_seconds=row["sum_owed"] or 0, **{name: row[name] for name in buckets}) for row in rows]
+        with transaction.atomic():
+            PeriodFigures.objects.filter(period=period).delete()
+            PeriodFigures.objects.bulk_create(figures)
 
 
 # --- evaluating ------------------------------------------------------------------------------
@@ -357,6 +398,7 @@ def evaluate_period(period: PlanPeriod, *, now: dt.datetime | None = None) -> in
                               evaluated_at=now)
             for department_id, figures in departments.items()])
         PeriodState.objects.update_or_create(period=period, defaults={"evaluated_at": now})
+    roll_up([period.pk])
     return len(standings)
 
 

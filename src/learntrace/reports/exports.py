@@ -202,20 +202,21 @@ def rate_row(rate: selectors.Rate) -> list:
 
 
 def plan_rows(scope, filters):
-    return [rate_row(r) for r in selectors.by_plan(selectors.standings(scope, filters))]
+    return [rate_row(r) for r in selectors.by_plan(selectors.Completion.of(scope, filters))]
 
 
 def department_rows(scope, filters):
     focus = selectors.department_focus(scope, filters)
-    return [rate_row(r) for r in selectors.by_department(selectors.standings(scope, filters), focus)]
+    return [rate_row(r) for r in selectors.by_department(selectors.Completion.of(scope, filters), focus)]
 
 
 def month_rows(scope, filters):
-    return [rate_row(r) for r in selectors.by_month(selectors.standings(scope, filters, with_month=False))]
+    return [rate_row(r) for r in selectors.trend(scope, filters)]
 
 
 def histogram_rows(scope, filters):
-    return [[bucket.label, bucket.people] for bucket in selectors.hours_histogram(selectors.standings(scope, filters))]
+    histogram = selectors.hours_histogram(selectors.Completion.of(scope, filters))
+    return [[bucket.label, bucket.people] for bucket in histogram]
 
 
 # ---------------------------------------------------------------- courses, meetings, suspicions

@@ -18,7 +18,7 @@ from learntrace.catalog.models import Course, CourseKind
 from learntrace.checkin import selectors as checkin_selectors
 from learntrace.checkin.models import Meeting
 from learntrace.checkin.services import roster
-from learntrace.compliance.models import Standing
+from learntrace.compliance.models import HISTOGRAM_HOURS, PeriodFigures, Standing
 from learntrace.org.access import roles_of
 from learntrace.org.models import Department
 from learntrace.plans.models import PlanItem, PlanPeriod
@@ -26,7 +26,6 @@ from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records.models import CourseProgress
 
 COMPLETE, INCOMPLETE, COMPLIANT, NON_COMPLIANT = "complete", "incomplete", "compliant", "non_compliant"
-HISTOGRAM_HOURS = 12  # one bar per hour up to 12 h, then "12 h and more"
 RETENTION_STEPS = 100  # the curve has one point per 1 % of the media
 
 
@@ -159,14 +158,55 @@ FIGURE_NAMES = tuple(_figures())
 BUCKET_NAMES = tuple(f"h{hour}" for hour in range(HISTOGRAM_HOURS + 1))
 
 
+def _rolled_up(filters: Filters) -> bool:
+    """Whether the per-department sums kept by compliance answer these filters (they hold everyone
+    still in the audience; a level, course or status narrows to people, so reads the standings)."""
+    return not filters.level and filters.course is None and not filters.status
+
+
+def period_figures(scope: Scope, filters: Filters, *, with_month: bool = True):
+    """The per-period, per-department sums the reader may see under the plan, month and department."""
+    rows = PeriodFigures.objects.filter(scope.q("department_path"))
+    if filters.plan is not None:
+        rows = rows.filter(plan=filters.plan)
+    if with_month and filters.month is not None:
+        starts, ends = month_bounds(filters.month)
+        rows = rows.filter(period__in=PlanPeriod.objects.filter(starts_at__gte=starts, starts_at__lt=ends))
+    if filters.department is not None:
+        rows = rows.filter(department_path__startswith=filters.department.path)
+    return rows
+
+
+# The sums' names are those of the standings' figures, so both sources give the same groups.
+_SUMS = {"n_people": "people", "n_complete": "complete", "n_compliant": "compliant", "n_evaluated": "evaluated",
+         "sum_done": "done_seconds", "sum_target": "target_seconds", "sum_owed": "owed_seconds",
+         **{f"s{hour}": f"h{hour}" for hour in range(HISTOGRAM_HOURS + 1)}}
+
+
+def _summed(rows, *keys) -> list[dict]:
+    groups = list(rows.values(*keys).annotate(**{name: Sum(column) for name, column in _SUMS.items()}).order_by())
+    for group in groups:
+        for hour in range(HISTOGRAM_HOURS + 1):
+            group[f"h{hour}"] = group.pop(f"s{hour}")
+    return groups
+
+
 class Completion:
-    """The standings' figures grouped by plan and department in one query: the summary, the plans,
-    the departments and the hours distribution of a report are sums of these groups, so the
-    standings are read once."""
+    """The figures grouped by plan and department in one query: the summary, the plans, the
+    departments and the hours distribution of a report are sums of these groups, so the data is
+    read once — the per-department sums where they answer the filters, else the standings."""
 
     def __init__(self, rows):
         self.groups = list(rows.values("plan_id", "plan__name", "department_path")
                            .annotate(**_figures(), **_bucket_counts()).order_by())
+
+    @classmethod
+    def of(cls, scope: Scope, filters: Filters) -> "Completion":
+        if not _rolled_up(filters):
+            return cls(standings(scope, filters))
+        completion = cls.__new__(cls)
+        completion.groups = _summed(period_figures(scope, filters), "plan_id", "plan__name", "department_path")
+        return completion
 
 
 def _groups(rows) -> list[dict]:
@@ -196,10 +236,17 @@ def by_plan(rows) -> list[Rate]:
                   key=lambda rate: rate.label)
 
 
+def trend(scope: Scope, filters: Filters) -> list[Rate]:
+    """`by_month` of everything the filters allow but the month."""
+    if _rolled_up(filters):
+        return by_month(_summed(period_figures(scope, filters, with_month=False), "period_id"))
+    return by_month(standings(scope, filters, with_month=False))
+
+
 def by_month(rows) -> list[Rate]:
     """The trend: figures per month in which periods start. Grouped by period (an integer key, no
     time-zone arithmetic per row), then periods starting in the same month are added up."""
-    grouped = rows.values("period_id").annotate(**_figures()).order_by()
+    grouped = rows if isinstance(rows, list) else rows.values("period_id").annotate(**_figures()).order_by()
     groups = {row["period_id"]: row for row in grouped}
     zone = local_zone()
     months: dict[dt.date, list] = {}

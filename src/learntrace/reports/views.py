@@ -43,12 +43,11 @@ def dashboard(request):
     if filters is None:
         return _invalid(request, form)
     scope = Scope.of(request.user)
-    rows = selectors.standings(scope, filters)
-    completion = selectors.Completion(rows)
+    completion = selectors.Completion.of(scope, filters)
     target = settings.REPORTS_COMPLETION_TARGET
     plans = selectors.by_plan(completion)
     departments = selectors.by_department(completion, selectors.department_focus(scope, filters))
-    months = selectors.by_month(selectors.standings(scope, filters, with_month=False))
+    months = selectors.trend(scope, filters)
     histogram = selectors.hours_histogram(completion)
     found = selectors.anomalies(scope)
     return render(request, "reports/dashboard.html", {
@@ -61,7 +60,7 @@ def dashboard(request):
         "months_chart": charts.line([r.percent for r in months], [r.label for r in months], target=target),
         "histogram": histogram,
         "histogram_chart": charts.columns([(b.label, b.people) for b in histogram]),
-        "non_completers": selectors.first_non_completers(rows),
+        "non_completers": selectors.first_non_completers(selectors.standings(scope, filters)),
         "meetings": selectors.meetings_this_week(scope),
         "anomalies": found, "anomaly_count": selectors.anomaly_count(found),
     })
