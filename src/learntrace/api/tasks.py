@@ -1,0 +1,20 @@
+"""Sending statements to learning record stores in the background."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from learntrace.api import xapi
+from learntrace.api.models import RecordStore
+
+
+@db_periodic_task(crontab(minute="*"))
+def send_statements() -> None:
+    xapi.sync_all()
+
+
+@db_task()
+def send_statements_now(store_id: int) -> None:
+    store = RecordStore.objects.filter(pk=store_id, is_active=True).first()
+    if store is not None:
+        xapi.queue_new_facts(store)
+        xapi.send_due(store)

@@ -1,0 +1,93 @@
+"""Compliance outcomes and consequences per period, as payroll and performance systems pull them."""
+
+import datetime as dt
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+
+from learntrace.api.v1.auth import need
+from learntrace.api.v1.errors import ERROR_STATUSES, ErrorOut, invalid
+from learntrace.api.v1.pagination import PageParams, paginate
+from learntrace.api.v1.plans import PeriodOut, period_out, visible_plans
+from learntrace.api.v1.types import Id
+from learntrace.compliance.models import Standing
+from learntrace.plans.periods import start_of_day
+
+router = Router(tags=["compliance"])
+
+
+class StandingOut(Schema):
+    employee_no: str
+    department_code: str
+    plan_id: int
+    period_id: int
+    complete: bool
+    completed_at: dt.datetime | None
+    compliant: bool | None
+    consequences: list[dict]
+    score: float
+    recognitions: list[str]
+    total_seconds: int
+    target_seconds: int
+    owed_seconds: int
+    required_done: int
+    required_total: int
+    credits: float
+    credits_year: float
+    reflection_status: str
+    removed_at: dt.datetime | None
+    evaluated_at: dt.datetime | None
+    frozen_at: dt.datetime | None
+    refreshed_at: dt.datetime
+
+
+class StandingPage(Schema):
+    period: PeriodOut
+    items: list[StandingOut]
+    next_cursor: str | None
+
+
+def standing_out(standing) -> dict:
+    return {
+        "employee_no": standing.employee.employee_no, "department_code": standing.department.code,
+        "plan_id": standing.plan_id, "period_id": standing.period_id, "complete": standing.complete,
+        "completed_at": standing.completed_at, "compliant": standing.compliant,
+        "consequences": standing.consequences, "score": float(standing.score),
+        "recognitions": [str(r) for r in standing.recognitions], "total_seconds": standing.total_seconds,
+        "target_seconds": standing.target_seconds, "owed_seconds": standing.owed_seconds,
+        "required_done": standing.required_done, "required_total": standing.required_total,
+        "credits": float(standing.credits), "credits_year": float(standing.credits_year),
+        "reflection_status": standing.reflection_status, "removed_at": standing.removed_at,
+        "evaluated_at": standing.evaluated_at, "frozen_at": standing.frozen_at,
+        "refreshed_at": standing.refreshed_at,
+    }
+
+
+def visible_standings(roles):
+    """By the department the person belonged to in that period (frozen with it)."""
+    standings = Standing.objects.select_related("employee", "department")
+    if roles.can_read_all:
+        return standings
+    condition = Q(pk__in=[])
+    for path in roles.head_paths:
+        condition |= Q(department_path__startswith=path)
+    if roles.employee_id is not None:
+        condition |= Q(employee_id=roles.employee_id)
+    return standings.filter(condition)
+
+
+@router.get("/compliance/plans/{plan_id}/standings", response={200: StandingPage, ERROR_STATUSES: ErrorOut},
+            summary="Outcomes and consequences of the plan's period that contains a day (today by default)")
+def standings(request, plan_id: Id, page: Query[PageParams], on: dt.date | None = None):
+    roles = need(request, "compliance:read")
+    plan = get_object_or_404(visible_plans(request.user, roles), pk=plan_id)
+    try:
+        moment = start_of_day(on) if on else timezone.now()
+    except (OverflowError, ValueError):
+        raise invalid({"on": _("Not a usable date.")}) from None
+    period = get_object_or_404(plan.periods, starts_at__lte=moment, ends_at__gt=moment)
+    items, next_cursor = paginate(visible_standings(roles).filter(period=period), "refreshed_at", page)
+    return {"period": period_out(period), "items": [standing_out(s) for s in items], "next_cursor": next_cursor}
