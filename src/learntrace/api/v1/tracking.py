@@ -15,7 +15,8 @@ router = Router(tags=["tracking"])
 BEAT_SCHEMA = {
     "type": "object", "required": ["attempt", "beat"],
     "properties": {
-        "attempt": {"type": "string", "format": "uuid", "description": "From POST /tracking/courses/{id}/attempts/."},
+        "attempt": {"type": "string", "format": "uuid",
+                    "description": "From POST /tracking/courses/{id}/attempts/."},
         "beat": {"type": "object", "required": ["seq"], "properties": {
             "seq": {"type": "integer", "minimum": 1},
             "segments": {"type": "array", "items": {"type": "array", "items": {"type": "number"}},
@@ -37,7 +38,8 @@ class BeatOut(Schema):
     completed: bool
 
 
-@router.post("/tracking/beat", auth=[session], url_name="tracking_beat", response={200: BeatOut, ERROR_STATUSES: ErrorOut},
+@router.post("/tracking/beat", auth=[session], url_name="tracking_beat",
+             response={200: BeatOut, ERROR_STATUSES: ErrorOut},
              summary="Report what the player played since the last beat",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": BEAT_SCHEMA},
