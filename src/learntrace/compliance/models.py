@@ -5,6 +5,7 @@ reports, exports and the API read, so none of them aggregates raw facts."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from learntrace.org.models import Department, Employee
 from learntrace.plans.models import Assignment, LearningPlan, PlanPeriod
@@ -40,6 +41,8 @@ class Standing(models.Model):
     reflection_status = models.CharField(max_length=16, blank=True)  # "" when not required
     complete = models.BooleanField(default=False)  # every target of the period met
     completed_at = models.DateTimeField(null=True, blank=True)  # when the last missing target was met
+    quizzes_required = models.PositiveSmallIntegerField(default=0)  # required courses that have a quiz
+    quizzes_passed = models.PositiveSmallIntegerField(default=0)  # ... passed within the period
     missing = models.JSONField(default=list)  # what is owed, e.g. [{"what": "hours", "kind": "video", "owed": 3600}]
 
     # Set by rule evaluation at the due day and at close (compliance.services).
@@ -75,3 +78,101 @@ class PeriodState(models.Model):
 
     def __str__(self):
         return f"{self.period}"
+
+
+class Window(models.TextChoices):
+    PERIOD = "period", _("Each period of the plan")
+    QUARTER = "quarter", _("Quarter (from the periods in it)")
+    YEAR = "year", _("Year (from the periods in it)")
+
+
+class Rule(models.Model):
+    """What compliance means for a plan, and what follows from it."""
+
+    plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="compliance_rules")
+    name = models.CharField(_("name"), max_length=200)
+    window = models.CharField(_("evaluated per"), max_length=16, choices=Window.choices, default=Window.PERIOD,
+                              help_text=_("A quarterly or yearly rule is missed when any period in it is missed."))
+    counts_hours = models.BooleanField(_("hours (in total and by kind)"), default=True)
+    counts_courses = models.BooleanField(_("required courses"), default=True)
+    counts_credits = models.BooleanField(_("credits by class and category"), default=True)
+    counts_reflection = models.BooleanField(_("reflection"), default=True)
+    reflection_must_be_accepted = models.BooleanField(
+        _("reflection must be accepted"), default=False,
+        help_text=_("Otherwise a submitted reflection is enough."))
+    counts_quizzes = models.BooleanField(_("quizzes of the required courses passed"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "pk"]
+        verbose_name = _("compliance rule")
+        verbose_name_plural = _("compliance rules")
+
+    def __str__(self):
+        return self.name
+
+
+class Consequence(models.Model):
+    class AppliesTo(models.TextChoices):
+        COMPLIANT = "compliant", _("Those who comply")
+        NON_COMPLIANT = "non_compliant", _("Those who do not comply")
+        ABOVE_TARGET = "above_target", _("Those above target")
+        TOP = "top", _("The top N by hours")
+
+    class Kind(models.TextChoices):
+        FLAG = "flag", _("Eligibility")
+        PERCENT = "percent", _("Percentage adjustment")
+        SCORE = "score", _("Score adjustment")
+        TITLE = "title", _("Recognition title")
+
+    class Level(models.TextChoices):
+        PERSON = "person", _("The person")
+        DEPARTMENT = "department", _("Their department")
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="consequences")
+    applies_to = models.CharField(_("applies to"), max_length=16, choices=AppliesTo.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100,
+                            help_text=_("e.g. management allowance, department bonus, 培训之星"))
+    value = models.DecimalField(_("value"), max_digits=6, decimal_places=2, default=0,
+                                help_text=_("Percent or points, negative for a cut; "
+                                            "unused for eligibility and titles."))
+    level = models.CharField(_("applies to whom"), max_length=16, choices=Level.choices, default=Level.PERSON)
+    department_share = models.PositiveSmallIntegerField(
+        _("share of the department (%)"), default=0,
+        help_text=_("For a department: applies when at least this share of its members miss (0: any member)."))
+    top_n = models.PositiveIntegerField(_("N"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["rule", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class DepartmentOutcome(models.Model):
+    """A department's consequences for one period (or the quarter or year that period closes)."""
+
+    period = models.ForeignKey(PlanPeriod, on_delete=models.CASCADE, related_name="department_outcomes")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    members = models.PositiveIntegerField(default=0)
+    non_compliant = models.PositiveIntegerField(default=0)
+    consequences = models.JSONField(default=list)
+    evaluated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "department"], name="unique_department_outcome")]
+
+    def __str__(self):
+        return f"{self.period}: {self.department}"
+
+
+class Watermark(models.Model):
+    """How far the incremental refresh has read each table of facts."""
+
+    source = models.CharField(max_length=32, unique=True)
+    last_id = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.source} {self.last_id}"

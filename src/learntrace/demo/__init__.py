@@ -12,5 +12,11 @@ def load_demo(now=None) -> list[tuple[str, str, str]]:
     from learntrace.demo.organisation import load_organisation
 
     accounts = load_organisation()
-    load_learning(now or timezone.now())
+    from learntrace.compliance import services as compliance
+
+    now = now or timezone.now()
+    load_learning(now)
+    # Past months are judged and frozen, the current month's figures are ready for the pages.
+    compliance.process_periods(now=now)
+    compliance.refresh_changed(now=now)
     return accounts

@@ -154,6 +154,7 @@ def load_learning(now: dt.datetime) -> None:
 
     for plan in (tech_plan, hospital_plan, compliance_plan):
         plan_services.publish_plan(actor=None, plan=plan, now=now)
+    _rules(tech_plan, hospital_plan)
     # Two management meetings a month for the department heads, on the 8th and the 22nd at 14:00,
     # organised by the head of the medical affairs office; checked in by QR code.
     organiser = Employee.objects.filter(department__code="HOSP-MED", level=Level.DEPARTMENT_HEAD).first()
@@ -178,6 +179,27 @@ def load_learning(now: dt.datetime) -> None:
         period.save(update_fields=["targets"])
 
     _history(rng, now, months, tech_plan, tech_courses, hospital_videos, meetings, strategy, segment, sepsis, quiz)
+
+
+def _rules(tech_plan, hospital_plan) -> None:
+    """The article's consequences: the tech company's management allowance and performance points,
+    the hospital's "excellent department" selection and department bonus."""
+    from learntrace.compliance.models import Consequence, Rule
+
+    monthly = Rule.objects.create(plan=tech_plan, name="月度学习达标", reflection_must_be_accepted=False)
+    for applies_to, kind, name, value in (("non_compliant", "flag", "当月管理津贴", 0),
+                                          ("compliant", "score", "绩效考核加分", 5),
+                                          ("non_compliant", "score", "绩效考核加分", -5),
+                                          ("above_target", "title", "培训之星", 0)):
+        Consequence.objects.create(rule=monthly, applies_to=applies_to, kind=kind, name=name, value=value)
+    hours = Rule.objects.create(plan=hospital_plan, name="每月管理培训学时", counts_credits=False)
+    Consequence.objects.create(rule=hours, applies_to="non_compliant", kind="percent", name="科室奖金",
+                               value=-5, level="department")
+    quarterly = Rule.objects.create(plan=hospital_plan, name="季度优秀科室评选", window="quarter", counts_credits=False)
+    Consequence.objects.create(rule=quarterly, applies_to="non_compliant", kind="flag", name="优秀科室评选资格",
+                               level="department")
+    Consequence.objects.create(rule=quarterly, applies_to="non_compliant", kind="percent", name="季度考核",
+                               value=-10)
 
 
 def _history(rng, now, months, tech_plan, tech_courses, hospital_videos, meetings, strategy, segment, sepsis, quiz):

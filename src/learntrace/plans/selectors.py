@@ -72,6 +72,7 @@ class Progress:
     credits: list = field(default_factory=list)
     credits_by_class: dict = field(default_factory=dict)  # (class, category) names -> credits this year
     reflection: Reflection | None = None
+    seconds_by_kind: dict = field(default_factory=dict)  # kind -> credited seconds, every kind with time
 
     @property
     def period(self) -> PlanPeriod:
@@ -224,6 +225,7 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
             items=items,
             credits=credit_states,
             reflection=reflections.get(assignment.pk),
+            seconds_by_kind=dict(done),
         ))
     return results
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.compliance.models import Standing
 from learntrace.core.feedback import show_errors
 from learntrace.org.access import (
     access_employee,
@@ -124,9 +125,12 @@ def history(request, employee_id=None):
         employee_id = roles.employee_id
     employee = access_employee(request.user, employee_id)
     page = Paginator(selectors.past_assignments(employee), 24).get_page(request.GET.get("page"))
-    return render(request, "plans/history.html", {
-        "person": employee, "page": page, "progress": selectors.progress_for(page.object_list),
-    })
+    progress = selectors.progress_for(page.object_list)
+    # The judged outcome of each period, with its consequences, where compliance has judged it.
+    standings = {s.assignment_id: s for s in Standing.objects.filter(assignment__in=page.object_list)}
+    for p in progress:
+        p.standing = standings.get(p.assignment.pk)
+    return render(request, "plans/history.html", {"person": employee, "page": page, "progress": progress})
 
 
 @login_required

@@ -1,0 +1,20 @@
+from django import template
+
+from learntrace.compliance import selectors
+
+register = template.Library()
+
+
+@register.filter
+def consequence_text(entry: dict) -> str:
+    return selectors.describe_consequence(entry)
+
+
+@register.filter
+def missing_text(entry: dict) -> str:
+    return selectors.describe_missing(entry)
+
+
+@register.filter
+def verdict(standing) -> str:
+    return selectors.verdict(standing)
