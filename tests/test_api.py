@@ -3,7 +3,6 @@ check-in by badge, the browser's beat, errors in one shape, and the OpenAPI docu
 
 import datetime as dt
 import json
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -15,10 +14,9 @@ from django.utils import timezone
 from learntrace.api import tokens
 from learntrace.api.models import ApiToken, Scope, TokenUse
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
-from learntrace.compliance.models import Standing
 from learntrace.org.models import Employee
 from learntrace.plans import services as plan_services
-from learntrace.plans.models import Assignment, LearningPlan, PeriodType, PlanDepartment
+from learntrace.plans.models import LearningPlan, PeriodType, PlanDepartment
 from learntrace.records.models import CreditedTime
 from learntrace.records.services import record_completion, void_completion
 
@@ -258,26 +256,45 @@ def test_progress_of_a_person_for_those_who_may_see_them(org, catalog, plan, tok
     assert len(periods) == 1 and periods[0]["plan_id"] == plan.pk
 
 
-def test_compliance_outcomes_per_period_for_payroll(org, plan, token_for):
-    now = timezone.now()
-    for assignment in Assignment.objects.select_related("employee__department", "period"):
-        employee = assignment.employee
-        Standing.objects.create(
-            assignment=assignment, plan=plan, period=assignment.period, employee=employee,
-            department=employee.department, department_path=employee.department.path,
-            period_starts_at=assignment.period.starts_at, joined_at=assignment.joined_at, refreshed_at=now,
-            compliant=employee.employee_no != "E001", score=Decimal("80.5"),
-            consequences=[{"rule": 1, "name": "bonus deduction", "kind": "deduct", "value": 200}]
-            if employee.employee_no == "E001" else [])
-    status, body = call("get", f"/compliance/plans/{plan.pk}/standings", token_for(org.admin, ["compliance:read"]))
-    assert status == 200 and len(body["items"]) == 5
-    learner = next(s for s in body["items"] if s["employee_no"] == "E001")
-    assert learner["compliant"] is False and learner["consequences"][0]["value"] == 200 and learner["score"] == 80.5
-    head = call("get", f"/compliance/plans/{plan.pk}/standings", token_for(org.head))[1]
+def test_compliance_outcomes_and_consequences_per_period_for_payroll(org, catalog, token_for):
+    from zoneinfo import ZoneInfo
+
+    from learntrace.compliance import services as compliance
+    from learntrace.compliance.models import Consequence, Rule
+    from learntrace.records.services import record_credited_time
+
+    def at(*args):
+        return dt.datetime(*args, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    plan = LearningPlan.objects.create(name="Monthly 2 hours", period_type=PeriodType.MONTHLY,
+                                       starts_on=dt.date(2026, 1, 1), due_day=25, min_total_seconds=7200)
+    PlanDepartment.objects.create(plan=plan, department=org.root, include_subtree=True)
+    plan_services.publish_plan(actor=None, plan=plan, now=at(2026, 3, 2, 9))
+    rule = Rule.objects.create(plan=plan, name="Monthly hours")
+    Consequence.objects.create(rule=rule, applies_to="non_compliant", kind="flag", name="Management allowance")
+    Consequence.objects.create(rule=rule, applies_to="non_compliant", kind="score", name="Performance", value=-5)
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=7200, occurred_at=at(2026, 3, 3, 10))
+    compliance.refresh_changed(now=at(2026, 3, 20, 9))
+    payroll = token_for(org.admin, ["compliance:read"])
+    path = f"/compliance/plans/{plan.pk}/standings"
+    before = call("get", path, payroll, on="2026-03-10")[1]
+    assert before["evaluated"] is False and {s["compliant"] for s in before["items"]} == {None}
+    judged_at = at(2026, 3, 26, 0, 5)
+    compliance.process_periods(now=judged_at)
+    status, body = call("get", path, payroll, on="2026-03-10")
+    assert status == 200 and body["evaluated"] is True and len(body["items"]) == 5
+    outcomes = {s["employee_no"]: s for s in body["items"]}
+    assert outcomes["E001"]["compliant"] is True and outcomes["E001"]["consequences"] == []
+    outsider = outcomes["E002"]
+    assert outsider["compliant"] is False and outsider["score"] == -5
+    assert {c["name"] for c in outsider["consequences"]} == {"Management allowance", "Performance"}
+    # What changed with the judgement is found by updated_since.
+    since = (judged_at - dt.timedelta(seconds=1)).isoformat()
+    assert len(call("get", path, payroll, on="2026-03-10", updated_since=since)[1]["items"]) == 5
+    head = call("get", path, token_for(org.head), on="2026-03-10")[1]
     assert numbers(head["items"]) == ["E001", "H001"]
-    assert call("get", f"/compliance/plans/{plan.pk}/standings", token_for(org.admin, ["records:read"]))[0] == 403
-    status, body = call("get", f"/compliance/plans/{plan.pk}/standings", token_for(org.admin), on="2025-01-01")
-    assert status == 404
+    assert call("get", path, token_for(org.admin, ["records:read"]), on="2026-03-10")[0] == 403
+    assert call("get", path, payroll, on="2025-01-01")[0] == 404
 
 
 # ---------------------------------------------------------------- records

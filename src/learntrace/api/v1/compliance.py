@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models.functions import Coalesce, Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +13,8 @@ from learntrace.api.v1.errors import ERROR_STATUSES, ErrorOut, invalid
 from learntrace.api.v1.pagination import PageParams, paginate
 from learntrace.api.v1.plans import PeriodOut, period_out, visible_plans
 from learntrace.api.v1.types import Id
-from learntrace.compliance.models import Standing
+from learntrace.compliance.models import PeriodState
+from learntrace.compliance.selectors import department_outcomes_for, standings_for
 from learntrace.plans.periods import start_of_day
 
 router = Router(tags=["compliance"])
@@ -42,10 +43,22 @@ class StandingOut(Schema):
     evaluated_at: dt.datetime | None
     frozen_at: dt.datetime | None
     refreshed_at: dt.datetime
+    changed_at: dt.datetime
+
+
+class DepartmentOutcomeOut(Schema):
+    department_code: str
+    members: int
+    non_compliant: int
+    consequences: list[dict]
+    evaluated_at: dt.datetime
 
 
 class StandingPage(Schema):
     period: PeriodOut
+    evaluated: bool
+    frozen: bool
+    departments: list[DepartmentOutcomeOut]
     items: list[StandingOut]
     next_cursor: str | None
 
@@ -62,21 +75,8 @@ def standing_out(standing) -> dict:
         "credits": float(standing.credits), "credits_year": float(standing.credits_year),
         "reflection_status": standing.reflection_status, "removed_at": standing.removed_at,
         "evaluated_at": standing.evaluated_at, "frozen_at": standing.frozen_at,
-        "refreshed_at": standing.refreshed_at,
+        "refreshed_at": standing.refreshed_at, "changed_at": standing.changed_at,
     }
-
-
-def visible_standings(roles):
-    """By the department the person belonged to in that period (frozen with it)."""
-    standings = Standing.objects.select_related("employee", "department")
-    if roles.can_read_all:
-        return standings
-    condition = Q(pk__in=[])
-    for path in roles.head_paths:
-        condition |= Q(department_path__startswith=path)
-    if roles.employee_id is not None:
-        condition |= Q(employee_id=roles.employee_id)
-    return standings.filter(condition)
 
 
 @router.get("/compliance/plans/{plan_id}/standings", response={200: StandingPage, ERROR_STATUSES: ErrorOut},
@@ -89,5 +89,16 @@ def standings(request, plan_id: Id, page: Query[PageParams], on: dt.date | None 
     except (OverflowError, ValueError):
         raise invalid({"on": _("Not a usable date.")}) from None
     period = get_object_or_404(plan.periods, starts_at__lte=moment, ends_at__gt=moment)
-    items, next_cursor = paginate(visible_standings(roles).filter(period=period), "refreshed_at", page)
-    return {"period": period_out(period), "items": [standing_out(s) for s in items], "next_cursor": next_cursor}
+    # A standing changes when refreshed, judged or frozen: the latest of the three orders the cursor.
+    found = standings_for(request.user, period).annotate(changed_at=Greatest(
+        "refreshed_at", Coalesce("evaluated_at", "refreshed_at"), Coalesce("frozen_at", "refreshed_at")))
+    items, next_cursor = paginate(found, "changed_at", page)
+    state = PeriodState.objects.filter(period=period).first()
+    return {
+        "period": period_out(period), "evaluated": bool(state and state.evaluated_at),
+        "frozen": bool(state and state.frozen_at),
+        "departments": [{"department_code": o.department.code, "members": o.members, "non_compliant": o.non_compliant,
+                         "consequences": o.consequences, "evaluated_at": o.evaluated_at}
+                        for o in department_outcomes_for(request.user, period)],
+        "items": [standing_out(s) for s in items], "next_cursor": next_cursor,
+    }
