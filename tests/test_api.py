@@ -106,6 +106,15 @@ def test_the_rate_limit_answers_429_in_the_error_shape(org, token_for, settings)
         assert call("get", "/categories", secret)[0] == 200
 
 
+def test_errors_speak_the_language_the_system_asks_for(org, token_for):
+    secret = token_for(org.admin, scopes=["org:read"])
+    for language, message in (("en", "This token lacks the scope records:read."),
+                              ("zh-hans", "该令牌缺少权限范围 records:read。")):
+        response = Client().get("/api/v1/records/completions", HTTP_AUTHORIZATION=f"Bearer {secret}",
+                                HTTP_ACCEPT_LANGUAGE=language)
+        assert response.json()["error"]["message"] == message
+
+
 def test_the_token_command_prints_a_working_token(org, capsys):
     from django.core.management import call_command
 

@@ -1,7 +1,7 @@
 """Who is calling: a bearer token (acting as its owner, within its scopes and rate limit)
 or a logged-in browser (session cookie, with the CSRF check on every unsafe method)."""
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
@@ -13,6 +13,8 @@ from learntrace.org.access import roles_of
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token):
+        if "Accept-Language" in request.headers:  # systems ask for their language; pages use the cookie
+            translation.activate(translation.get_language_from_request(request))
         row = tokens.find_token(token)
         if row is None:
             raise ApiError(401, "invalid_token", _("This API token is not valid."))
