@@ -30,7 +30,8 @@ def test_only_training_admins_reach_the_pages(org, client_for, person):
 def test_a_token_is_shown_once_and_can_be_revoked(org, client_for):
     client = client_for(org.admin)
     response = client.post(reverse("api:tokens"), {"name": "payroll", "username": "head",
-                                                   "scopes": ["compliance:read", "org:read"], "expires_days": 30})
+                                                   "scopes": ["compliance:read", "org:read"], "expires_days": 30},
+                           follow=True)
     page = response.content.decode()
     token = ApiToken.objects.get()
     secret = page.split('data-token>')[1].split("<")[0]

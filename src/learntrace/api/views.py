@@ -19,10 +19,12 @@ from learntrace.core.feedback import show_errors
 from learntrace.org.access import admin_required
 
 
+NEW_TOKEN = "api-new-token"
+
+
 @admin_required
 def tokens_page(request):
     form = TokenForm(request.POST or None)
-    created = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -31,8 +33,10 @@ def tokens_page(request):
         except ValidationError as error:
             show_errors(request, error)
         else:
-            created = {"row": row, "secret": secret}  # shown on this response only, never again
-            form = TokenForm()
+            # Kept in the session only until the next page shows it: a reload does not show it again.
+            request.session[NEW_TOKEN] = {"name": row.name, "secret": secret}
+            return redirect("api:tokens")
+    created = request.session.pop(NEW_TOKEN, None) if request.method == "GET" else None
     rows = ApiToken.objects.select_related("user").order_by("-created_at")
     return render(request, "api/tokens.html", {
         "form": form, "created": created, "page": Paginator(rows, 50).get_page(request.GET.get("page")),
