@@ -6,9 +6,9 @@ import datetime as dt
 import httpx
 from openpyxl import load_workbook
 from playwright.sync_api import expect
-from test_browser import log_in
 
 from learntrace.records.services import record_completion
+from test_browser import log_in
 
 
 def test_the_admin_creates_a_token_sees_it_once_and_revokes_it(live_server, org, new_page):

@@ -18,7 +18,6 @@ from learntrace.core.audit import record_change
 from learntrace.core.feedback import show_errors
 from learntrace.org.access import admin_required
 
-
 NEW_TOKEN = "api-new-token"
 
 
