@@ -83,6 +83,8 @@ def test_every_use_is_logged_without_personal_data(org, token_for):
     uses = list(TokenUse.objects.order_by("id").values_list("method", "endpoint", "status"))
     assert uses == [("GET", "/api/v1/employees/<employee_no>", 200), ("GET", "/api/v1/employees/<employee_no>", 404)]
     assert ApiToken.objects.get().last_used_at is not None
+    assert tokens.forget_old_uses(now=timezone.now() + dt.timedelta(days=179)) == 0
+    assert tokens.forget_old_uses(now=timezone.now() + dt.timedelta(days=181)) == 2
 
 
 def test_a_token_without_a_scope_is_refused_that_operation(org, token_for):
@@ -215,6 +217,27 @@ def test_only_admins_write_the_organisation(org, token_for):
                             {"employees": [{"employee_no": "E001", "name": "Renamed"}]})
         assert status == 403 and body["error"]["code"] == "forbidden"
     assert Employee.objects.get(employee_no="E001").name == "Learner in cardiology"
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(org, token_for):
+    secret = token_for(org.admin)
+    status, body = call("get", "/no-such-thing", secret)
+    assert status == 404 and body["error"]["code"] == "not_found"
+    response = Client().delete("/api/v1/departments", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed"
+    assert "PUT" in response["Allow"]
+
+
+def test_listing_records_takes_a_bounded_number_of_queries(org, catalog, meeting, token_for,
+                                                           django_assert_max_num_queries):
+    admin = token_for(org.admin)
+    for person in (org.learner, org.head, org.admin, org.auditor):
+        record_completion(employee=person, course=catalog.video, completed_at=timezone.now(), source="manual")
+        call("post", f"/meetings/{meeting.pk}/checkins", admin, {"employee_no": person.employee_no})
+    for path in ("/records/completions", "/records/attendance"):
+        with django_assert_max_num_queries(8):
+            status, body = call("get", path, admin)
+        assert status == 200 and len(body["items"]) >= 2
 
 
 def test_validation_errors_name_the_field(org, token_for):

@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "learntrace.api.middleware.TokenUseMiddleware",
+    "learntrace.api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "learntrace.urls"
@@ -175,6 +175,7 @@ WORKER_HEARTBEAT_STALE = timedelta(minutes=3)
 # the base of activity ids in statements sent to learning record stores.
 BASE_URL = (env("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 120)  # requests per token
+API_TOKEN_USE_DAYS = envint("API_TOKEN_USE_DAYS", 180)  # how long each token's use log is kept
 XAPI_BATCH_SIZE = envint("XAPI_BATCH_SIZE", 50)  # statements per POST to a learning record store
 XAPI_MAX_ATTEMPTS = envint("XAPI_MAX_ATTEMPTS", 10)  # then the statement is failed until an admin resends it
 TRACKER_BEAT_MS = envint("TRACKER_BEAT_SECONDS", 15) * 1000  # how often players report what was watched

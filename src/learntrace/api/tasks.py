@@ -3,13 +3,18 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from learntrace.api import xapi
+from learntrace.api import tokens, xapi
 from learntrace.api.models import RecordStore
 
 
 @db_periodic_task(crontab(minute="*"))
 def send_statements() -> None:
     xapi.sync_all()
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def forget_old_token_uses() -> None:
+    tokens.forget_old_uses()
 
 
 @db_task()

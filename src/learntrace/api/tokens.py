@@ -88,6 +88,12 @@ def within_rate_limit(token: ApiToken, now: dt.datetime | None = None) -> tuple[
     return count <= settings.API_RATE_LIMIT_PER_MINUTE, 60 - int(now.timestamp()) % 60
 
 
+def forget_old_uses(now: dt.datetime | None = None) -> int:
+    """The use log keeps API_TOKEN_USE_DAYS of history."""
+    limit = (now or timezone.now()) - dt.timedelta(days=settings.API_TOKEN_USE_DAYS)
+    return TokenUse.objects.filter(at__lt=limit).delete()[0]
+
+
 def record_use(*, token: ApiToken, method: str, endpoint: str, status: int) -> None:
     now = timezone.now()
     TokenUse.objects.create(token=token, at=now, method=method[:8], endpoint=endpoint[:200], status=status)
