@@ -446,3 +446,15 @@ def test_the_openapi_document_is_valid_and_the_docs_need_no_cdn(client):
     docs = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_times_with_offsets_postgresql_refuses_are_taken_in_utc(org, meeting, token_for):
+    secret = token_for(org.admin)
+    status, body = call("get", "/employees", secret, updated_since="0443-05-02T20:30:09.651098-20:45")
+    assert status == 200 and len(body["items"]) == 5
+    at = (timezone.now() - dt.timedelta(minutes=1)).astimezone(dt.timezone(-dt.timedelta(hours=20, minutes=45)))
+    status, body = call("post", f"/meetings/{meeting.pk}/checkins", secret,
+                        {"employee_no": "E001", "at": at.isoformat()})
+    assert status == 200 and body["checked_in_at"].endswith("Z")
+    status, body = call("get", "/employees", secret, updated_since="0001-01-01T00:00:00+10:00")
+    assert status == 400 and "updated_since" in body["error"]["fields"]

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from learntrace.api.v1.auth import need
 from learntrace.api.v1.errors import ERROR_STATUSES, ApiError, ErrorOut, invalid
+from learntrace.api.v1.pagination import aware
 from learntrace.api.v1.records import AttendanceOut, attendance_out, attendance_with_update_time
 from learntrace.api.v1.types import NO_NUL, Id, Key
 from learntrace.checkin import services
@@ -67,10 +68,11 @@ def check_in(request, meeting_id: Id, payload: CheckInIn):
     if employee is None:
         raise invalid({"employee_no": _("No employee has this number.")})
     now = timezone.now()
-    at = payload.at or now
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
-    if not now - MAX_DELAY <= at <= now + dt.timedelta(minutes=1):
+    try:
+        at = aware(payload.at) if payload.at else now
+    except (OverflowError, ValueError):
+        at = None
+    if at is None or not now - MAX_DELAY <= at <= now + dt.timedelta(minutes=1):
         raise invalid({"at": _("The reading must be from the last 24 hours, and not in the future.")})
     try:
         services.scan(meeting=meeting, employee=employee, mode=payload.mode, scanned_at=at,

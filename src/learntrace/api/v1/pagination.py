@@ -34,13 +34,15 @@ def decode(cursor: str) -> tuple[dt.datetime, int]:
         moment = dt.datetime.fromisoformat(moment_text)
         if moment.tzinfo is None or not isinstance(pk, int) or isinstance(pk, bool):
             raise ValueError
-        return moment, pk
-    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
+        return moment.astimezone(dt.UTC), pk
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError, json.JSONDecodeError):
         raise invalid({"cursor": _("This cursor is not one the API gave out.")}) from None
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    """In UTC: ISO 8601 allows offsets (up to ±24 h) that PostgreSQL refuses."""
+    moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    return moment.astimezone(dt.UTC)
 
 
 def paginate(queryset, time_field: str, params: PageParams) -> tuple[list, str | None]:
