@@ -409,7 +409,7 @@ def test_the_beat_endpoint_needs_the_session_and_its_csrf_token(org, catalog):
     attempt = start_attempt(employee=org.learner, course=catalog.video)
     client = Client(enforce_csrf_checks=True)
     client.force_login(org.learner.user)
-    beat = {"attempt": str(attempt.pk), "beat": {"seq": 1, "segments": [[0, 10]], "client_elapsed_ms": 10000}}
+    beat = {"attempt": str(attempt.pk), "beat": {"seq": 1, "segments": [[0, 10]], "elapsed_ms": 10000}}
     refused = client.post("/api/v1/tracking/beat", data=json.dumps(beat), content_type="application/json")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
     client.get(reverse("catalog:course", args=[catalog.video.pk]))

@@ -18,11 +18,13 @@ BEAT_SCHEMA = {
         "attempt": {"type": "string", "format": "uuid",
                     "description": "From POST /tracking/courses/{id}/attempts/."},
         "beat": {"type": "object", "required": ["seq"], "properties": {
-            "seq": {"type": "integer", "minimum": 1},
+            "seq": {"type": "integer", "minimum": 0, "description": "(attempt, seq) is the idempotency key."},
             "segments": {"type": "array", "items": {"type": "array", "items": {"type": "number"}},
-                         "description": "Played [start, end] pairs in seconds of media time."},
-            "reading_ms": {"type": "integer"}, "rate": {"type": "number"}, "hidden": {"type": "boolean"},
-            "client_elapsed_ms": {"type": "integer"}}},
+                         "description": "Media seconds played since the last beat, [start, end] pairs."},
+            "reading_ms": {"type": "integer", "description": "Visible reading time since the last beat."},
+            "rate": {"type": "number", "minimum": 0.0625, "maximum": 16},
+            "hidden": {"type": "boolean", "description": "Played while the page was hidden."},
+            "elapsed_ms": {"type": "integer", "description": "Since the attempt started, on the client's clock."}}},
     },
 }
 
