@@ -149,8 +149,8 @@ def latency_at_rate(client: Client) -> dict:
             "achieved_per_s": achieved}
 
 
-def run(admin_url: str, workers: int = 4) -> dict:
-    with fresh_database(admin_url, "bench_heartbeat") as database_url:
+def run(admin_url: str, workers: int = 4, database: str = "bench_heartbeat") -> dict:
+    with fresh_database(admin_url, database) as database_url:
         pairs = setup(database_url)
         with web_server(database_url, workers) as port:
             results, seq = {}, None
