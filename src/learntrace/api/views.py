@@ -77,7 +77,7 @@ def store_edit(request, store_id=None):
         with transaction.atomic():
             saved = form.save()
             record_change(actor=request.user, action="update" if store_id else "create", obj=saved,
-                          summary=saved.name, changes={"password": ("", "")} if form.has_changed() else {})
+                          summary=saved.name, changes={"password": ("", "")} if "password" in form.changed_data else {})
         messages.success(request, _("Learning record store saved."))
         return redirect("api:store", store_id=saved.pk)
     return render(request, "api/store_form.html", {"form": form, "store": store})

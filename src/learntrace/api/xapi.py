@@ -22,8 +22,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from learntrace.api.models import RecordStore, Statement
-from learntrace.catalog.models import CourseKind
+from learntrace.catalog.models import Course, CourseKind
 from learntrace.checkin.models import Meeting
+from learntrace.org.models import Employee
 from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records.models import Completion, CreditedTime, Source
 
@@ -176,9 +177,6 @@ def _queue_video_days(store: RecordStore, now: dt.datetime) -> int:
     for fact in rows.values("employee_id", "course_id", "recorded_at", "seconds").iterator(chunk_size=5000):
         day = timezone.localtime(fact["recorded_at"], local_zone()).date()
         totals[(fact["employee_id"], fact["course_id"], day)] += fact["seconds"]
-    from learntrace.catalog.models import Course
-    from learntrace.org.models import Employee
-
     employees = Employee.objects.in_bulk({k[0] for k in totals})
     courses = Course.objects.in_bulk({k[1] for k in totals})
     bodies = [video_statement(employees[e], courses[c], day, seconds)
