@@ -4,7 +4,7 @@ import os
 import platform
 import subprocess
 
-from bench import checkin_burst, evidence, heartbeat, org_import
+from bench import checkin_burst, evidence, heartbeat, org_import, reminders
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "heartbeat": lambda rows: heartbeat.run(POSTGRES),
     "checkin_burst": lambda rows: checkin_burst.run(POSTGRES),
     "evidence": lambda rows: evidence.run(POSTGRES),
+    "reminders": lambda rows: reminders.run(POSTGRES),
 }
 
 

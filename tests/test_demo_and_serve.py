@@ -103,6 +103,11 @@ def test_the_demo_has_the_articles_plans_with_history(db):
     watched = CourseProgress.objects.filter(course__title="战略管理")
     average = sum(p.credited_seconds for p in watched) / watched.count()
     assert 20 * 60 < average < 40 * 60  # about 30 of 60 minutes
+    from learntrace.notify.models import ReminderSchedule
+
+    reminders = ReminderSchedule.objects.get(plan=hospital)
+    assert reminders.days_of_month == [15, 25] and reminders.meeting_days_before == 3
+    assert sorted(reminders.channels.values_list("kind", flat=True)) == ["email", "inapp"]
 
 
 def test_the_demo_meetings_were_checked_in_by_qr(db):

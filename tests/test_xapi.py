@@ -108,7 +108,7 @@ def store(lrs, db):
 
 @pytest.fixture
 def facts(org, catalog, settings):
-    settings.BASE_URL = "https://learn.example.com"
+    settings.SITE_URL = "https://learn.example.com"
     record_completion(employee=org.learner, course=catalog.video, completed_at=timezone.now(), source="tracking")
     now = timezone.now()
     meeting = Meeting.objects.create(course=catalog.meeting, title="Ward managers' meeting", starts_at=now,

@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "learntrace.org.context_processors.roles",
+                "learntrace.notify.context_processors.unread_notifications",
             ],
         },
     },
@@ -171,14 +172,23 @@ else:
             "connection": {"filename": str(DATA_DIR / "tasks.sqlite3")}}
 HUEY["consumer"] = {"workers": envint("WORKERS", 2), "worker_type": "thread", "periodic": True}
 WORKER_HEARTBEAT_STALE = timedelta(minutes=3)
-# The address people use to reach this server: the xAPI actor's account home page and
-# the base of activity ids in statements sent to learning record stores.
-BASE_URL = (env("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 120)  # requests per token
 API_TOKEN_USE_DAYS = envint("API_TOKEN_USE_DAYS", 180)  # how long each token's use log is kept
 XAPI_BATCH_SIZE = envint("XAPI_BATCH_SIZE", 50)  # statements per POST to a learning record store
 XAPI_MAX_ATTEMPTS = envint("XAPI_MAX_ATTEMPTS", 10)  # then the statement is failed until an admin resends it
 TRACKER_BEAT_MS = envint("TRACKER_BEAT_SECONDS", 15) * 1000  # how often players report what was watched
+
+# Reminders. Links in messages start with SITE_URL; the platforms' addresses can be
+# changed for a private deployment (and are pointed at local servers by the tests).
+SITE_URL = (env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+NOTIFY_HTTP_TIMEOUT_SECONDS = envint("NOTIFY_HTTP_TIMEOUT_SECONDS", 10)
+NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_SECONDS = envint("NOTIFY_RETRY_SECONDS", 60)  # doubled after each failed attempt
+NOTIFY_SENDING_TIMEOUT = timedelta(minutes=envint("NOTIFY_SENDING_TIMEOUT_MINUTES", 10))
+NOTIFY_DINGTALK_ROBOT_URL = env("NOTIFY_DINGTALK_ROBOT_URL") or "https://oapi.dingtalk.com/robot/send"
+NOTIFY_DINGTALK_API_URL = (env("NOTIFY_DINGTALK_API_URL") or "https://oapi.dingtalk.com").rstrip("/")
+NOTIFY_WECOM_ROBOT_URL = env("NOTIFY_WECOM_ROBOT_URL") or "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+NOTIFY_FEISHU_BOT_URL = (env("NOTIFY_FEISHU_BOT_URL") or "https://open.feishu.cn/open-apis/bot/v2/hook").rstrip("/")
 
 # A file cache shared by the web server and the worker on one machine: it carries
 # progress of long jobs, which runs inside transactions that others cannot see.
@@ -197,6 +207,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # its request lines carry robots' tokens and signatures
         "huey": {"level": "INFO", "propagate": False},  # the consumer logs through its own handler
     },
 }

@@ -4,7 +4,7 @@ Three kinds of fact are sent: a completion (verb `completed`, with the credits a
 credit class as result extensions), the time credited for attending a meeting (verb
 `attended`), and the video time credited to a person for a course on one day (the video
 profile's `played`, with the credited duration). The actor is an account: the
-deployment's BASE_URL and the employee number, never a national ID or a name.
+deployment's SITE_URL and the employee number, never a national ID or a name.
 
 Each statement's id is a UUID derived from the fact (uuid5), and each store has an outbox
 row per statement with the body built once, so a resend is the same statement and an LRS
@@ -44,20 +44,20 @@ VIDEO_DAY_GRACE = dt.timedelta(hours=1)  # a day's video time is sent once late 
 
 
 def extension(name: str) -> str:
-    return f"{settings.BASE_URL}/xapi/extensions/{name}"
+    return f"{settings.SITE_URL}/xapi/extensions/{name}"
 
 
 def statement_id(kind: str, key: str) -> uuid.UUID:
-    namespace = uuid.uuid5(uuid.NAMESPACE_URL, settings.BASE_URL)
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, settings.SITE_URL)
     return uuid.uuid5(namespace, f"{kind}:{key}")
 
 
 def _actor(employee) -> dict:
-    return {"objectType": "Agent", "account": {"homePage": settings.BASE_URL, "name": employee.employee_no}}
+    return {"objectType": "Agent", "account": {"homePage": settings.SITE_URL, "name": employee.employee_no}}
 
 
 def _course_activity(course, activity_type: str = COURSE_TYPE) -> dict:
-    return {"objectType": "Activity", "id": f"{settings.BASE_URL}/catalog/courses/{course.pk}/",
+    return {"objectType": "Activity", "id": f"{settings.SITE_URL}/catalog/courses/{course.pk}/",
             "definition": {"type": activity_type, "name": {"zh-CN": course.title}}}
 
 
@@ -90,7 +90,7 @@ def attendance_statement(fact: CreditedTime, meeting: Meeting | None) -> dict:
     activity = _course_activity(fact.course)
     if meeting is not None:
         context = {"contextActivities": {"parent": [activity]}}
-        activity = {"objectType": "Activity", "id": f"{settings.BASE_URL}/checkin/meetings/{meeting.pk}/",
+        activity = {"objectType": "Activity", "id": f"{settings.SITE_URL}/checkin/meetings/{meeting.pk}/",
                     "definition": {"type": MEETING_TYPE, "name": {"zh-CN": meeting.title}}}
     else:
         context = {}

@@ -10,6 +10,7 @@ from django.utils import timezone
 def load_demo(now=None) -> list[tuple[str, str, str]]:
     from learntrace.demo.learning import load_learning
     from learntrace.demo.organisation import load_organisation
+    from learntrace.demo.reminders import load_reminders
 
     accounts = load_organisation()
     from learntrace.compliance import services as compliance
@@ -19,4 +20,5 @@ def load_demo(now=None) -> list[tuple[str, str, str]]:
     # Past months are judged and frozen, the current month's figures are ready for the pages.
     compliance.process_periods(now=now)
     compliance.refresh_changed(now=now)
+    load_reminders()
     return accounts

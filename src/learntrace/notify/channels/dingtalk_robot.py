@@ -1,0 +1,27 @@
+"""DingTalk custom group robot (自定义机器人): a signed Markdown message that @mentions the person."""
+
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+
+from learntrace.notify.channels.base import Message, Outcome, json_answer, request
+from learntrace.notify.channels.signing import dingtalk_sign
+
+SEND_TOO_FAST = 130101  # more than 20 messages a minute
+
+
+def send(channel, message: Message) -> Outcome:
+    url = f"{settings.NOTIFY_DINGTALK_ROBOT_URL}?access_token={quote(channel.token, safe='')}"
+    if channel.secret:
+        timestamp = int(time.time() * 1000)
+        url += f"&timestamp={timestamp}&sign={dingtalk_sign(timestamp, channel.secret)}"
+    mobile = message.recipient.mobile
+    text = f"{message.text}\n\n@{mobile}" if mobile else message.text
+    body = {
+        "msgtype": "markdown",
+        "markdown": {"title": message.subject, "text": text},
+        "at": {"atMobiles": [mobile] if mobile else [], "isAtAll": False},
+    }
+    response, failure = request("POST", url, json=body)
+    return failure or json_answer(response, "errcode", retry_codes=(SEND_TOO_FAST,))
