@@ -458,3 +458,43 @@ def test_times_with_offsets_postgresql_refuses_are_taken_in_utc(org, meeting, to
     assert status == 200 and body["checked_in_at"].endswith("Z")
     status, body = call("get", "/employees", secret, updated_since="0001-01-01T00:00:00+10:00")
     assert status == 400 and "updated_since" in body["error"]["fields"]
+
+
+OPERATIONS = [  # (method, path, body, the scope it needs)
+    ("get", "/departments", None, "org:read"),
+    ("get", "/employees", None, "org:read"),
+    ("get", "/employees/E001", None, "org:read"),
+    ("put", "/departments", {"departments": [{"code": "IM", "name": "Internal medicine"}]}, "org:write"),
+    ("put", "/employees", {"employees": [{"employee_no": "E001", "position": "Nurse"}]}, "org:write"),
+    ("get", "/courses", None, "catalog:read"),
+    ("get", "/categories", None, "catalog:read"),
+    ("get", "/credit-classes", None, "catalog:read"),
+    ("get", "/plans", None, "plans:read"),
+    ("get", "/people/E001/progress", None, "plans:read"),
+    ("get", "/records/completions", None, "records:read"),
+    ("get", "/records/attendance", None, "records:read"),
+    ("post", "/meetings/{meeting}/checkins", {"employee_no": "E001"}, "checkin:write"),
+]
+# What each role's token (with every scope) gets from each operation.
+BY_ROLE = {
+    "admin": [200] * 13,
+    "auditor": [200, 200, 200, 403, 403, 200, 200, 200, 200, 200, 200, 200, 403],
+    "head": [200, 200, 200, 403, 403, 200, 200, 200, 200, 200, 200, 200, 200],
+    "learner": [200, 200, 200, 403, 403, 200, 200, 200, 200, 200, 200, 200, 404],
+    "outsider": [200, 200, 404, 403, 403, 200, 200, 200, 200, 404, 200, 200, 404],
+}
+
+
+def test_each_operation_needs_its_scope(org, meeting, token_for):
+    for method, path, body, scope in OPERATIONS:
+        path = path.format(meeting=meeting.pk)
+        status, answer = call(method, path, token_for(org.admin, [s for s in ALL if s != scope]), body)
+        assert (status, answer["error"]["code"]) == (403, "insufficient_scope"), (method, path)
+        assert call(method, path, token_for(org.admin, [scope]), body)[0] == 200, (method, path)
+
+
+@pytest.mark.parametrize("role", list(BY_ROLE))
+def test_each_operation_for_each_role(org, meeting, token_for, role):
+    secret = token_for(getattr(org, role))
+    answers = [call(method, path.format(meeting=meeting.pk), secret, body)[0] for method, path, body, _s in OPERATIONS]
+    assert answers == BY_ROLE[role]
