@@ -186,7 +186,7 @@ def test_the_evidence_bundle_verifies_offline_and_fails_on_one_changed_byte(org,
     clean = subprocess.run([sys.executable, "-m", "learntrace.evidence.offline", str(path), "--public-key", str(key)],
                            env=env, capture_output=True, text=True, cwd=tmp_path)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    tampered = response.content.replace(b'"seconds": 60', b'"seconds": 61', 1)
+    tampered = response.content.replace(b'"seconds": "60"', b'"seconds": "61"', 1)
     assert tampered != response.content
     path.write_bytes(tampered)
     changed = subprocess.run([sys.executable, "-m", "learntrace.evidence.offline", str(path), "--public-key",
@@ -225,3 +225,198 @@ def test_parallel_verification_finds_the_same(facts, tmp_path):
         outputs.append(run.stdout)
     assert outputs[0] == outputs[1]
     assert f"modified: seal 3 creditedtime #{facts[5].pk}" in outputs[1]
+
+
+AWKWARD = ["学习时长 🎓", 'a "quote" and a \\ backslash', "line\nbreak\ttab\x01\x1f\x7f\u2028", "", "null"]
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.fixture
+def awkward_facts(org, catalog):
+    """One fact or more of every source, with the values that encodings get wrong."""
+    from decimal import Decimal
+    from uuid import UUID
+
+    from django.db.models import JSONField, Value
+
+    from learntrace.catalog.models import Quiz
+    from learntrace.checkin.models import CheckInEvent
+    from learntrace.plans import services as plans
+    from learntrace.plans.models import Assignment, ReflectionEvent
+    from learntrace.records.models import Correction, QuizAttempt
+    from test_plans import hospital_plan
+
+    moment = dt.datetime(2026, 3, 10, 17, 5, 9, 123456, tzinfo=SHANGHAI)
+    details = {"segments": [[0, 15000], [15000, 30000]], "rate": 1.25, "tiny": 1e-05, "big": 1e16, "zero": -0.0,
+               "tenth": 0.1, "hundred": 100.0, "huge": 2 ** 70, "中文键": "值", "none": None, "yes": True,
+               "nested": {"z": [], "y": {}, "é": AWKWARD[2]}, "": AWKWARD[1], "bb": 1.5e-7, "b": 123456789.123}
+    json_null = Value(None, JSONField())  # JSON's null, not SQL's NULL
+    for index, value in enumerate([details, {}, [], "just text", json_null, [1, "二", {"k": False}]]):
+        CreditedTime.objects.create(employee=org.learner, course=catalog.video, kind="video",
+                                    category=catalog.management, seconds=index, occurred_at=moment.replace(
+                                        microsecond=index * 7), source="tracking", details=value,
+                                    attempt_id=UUID(int=index) if index % 2 else None, seq=index or None)
+    for course, credits in zip([catalog.video, catalog.meeting, catalog.clinical_video],
+                               (Decimal("0.05"), Decimal("1234.50"), Decimal("0")), strict=True):
+        Completion.objects.create(employee=org.head, course=course, completed_at=moment, credits=credits,
+                                  credit_class=catalog.cme1 if credits else None, category=catalog.management,
+                                  source="manual")
+    quiz = Quiz.objects.create(course=catalog.video)
+    QuizAttempt.objects.create(employee=org.head, quiz=quiz, number=1, answers={"12": [3, 1], "7": []}, score=50,
+                               passed=False, submitted_at=moment)
+    meeting = Meeting.objects.create(course=catalog.meeting, title="M", starts_at=T0,
+                                     ends_at=T0 + dt.timedelta(hours=2), roster=Meeting.Roster.OPEN)
+    for index, (ip, latitude, longitude) in enumerate([("10.0.0.1", 31.2304, 121.4737), ("2001:db8::1", -0.0, 1e-05),
+                                                        (None, 1e15 + 0.25, 123456789012345.6), (None, None, None),
+                                                        ("::ffff:1.2.3.4", 5e-324, -1.7976931348623157e308)]):
+        CheckInEvent.objects.create(meeting=meeting, employee=org.outsider if index else None, kind="manual",
+                                    at=moment, scanned_at=moment if index % 2 else None,
+                                    reason=AWKWARD[index], note=AWKWARD[-index], device_id=AWKWARD[index - 1],
+                                    ip=ip, latitude=latitude, longitude=longitude,
+                                    actor=org.admin.user if index % 2 else None)
+    plan = hospital_plan(org, catalog, requires_reflection=True, reflection_min_chars=2)
+    plans.publish_plan(actor=None, plan=plan, now=dt.datetime(2026, 3, 10, tzinfo=SHANGHAI))
+    assignment = Assignment.objects.get(period__starts_at=dt.datetime(2026, 3, 1, tzinfo=SHANGHAI), employee=org.head)
+    reflection = plans.reflection_save(assignment=assignment, text=AWKWARD[0], submit=True)
+    ReflectionEvent.objects.create(reflection=reflection, employee=org.head, kind="returned", text_sha256="0" * 64,
+                                   comment=AWKWARD[2], actor=org.admin.user, at=moment)
+    video_fact = CreditedTime.objects.order_by("id").first()
+    Correction.objects.create(employee=org.learner, course=catalog.video, corrects="creditedtime",
+                              corrects_id=video_fact.pk, seconds_delta=-2147483648, voids=True, occurred_at=moment,
+                              reason=AWKWARD[1], actor=org.admin.user)
+
+
+def test_postgresql_builds_each_fact_byte_for_byte_as_python_does(awkward_facts):
+    """Encoding 2 is made by SQL on PostgreSQL and by Python elsewhere (and offline): the same bytes."""
+    from learntrace.evidence import merkle
+    from learntrace.evidence.canonical import fact_texts_bytes
+    from learntrace.evidence.sources import SOURCES, model, rows, texts
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no SQL encoder: Python builds the encoding there")
+    for code in SOURCES:
+        in_python = {row["id"]: texts(code, row) for row in rows(code)}
+        assert in_python, f"no fact of source {code}"
+        in_sql = services.fact_texts(code, list(in_python))
+        for fact_id in in_python:
+            assert in_sql[fact_id] == in_python[fact_id], (in_sql[fact_id], in_python[fact_id])
+        leaves = dict(services._leaves(code, "id = ANY(%s)", [list(in_python)], encoding=2))
+        assert leaves == {i: merkle.leaf_hash(fact_texts_bytes(t)) for i, t in in_python.items()}
+        assert model(code).objects.count() == len(leaves)
+
+
+def test_float_and_json_texts_are_postgresqls(db):
+    import json
+
+    from learntrace.evidence.canonical import float_text, json_text
+
+    floats = [0.0, -0.0, 1.0, 100.0, 0.1, 1e-4, 1e-05, -2.5e-05, 123.456, 1e14, 1e15, 1.5e15, 123456789012345.6,
+              1e16, 1e22, 5e-324, 1.7976931348623157e308, float("inf"), float("-inf"), float("nan")]
+    values = [{"b": 1, "aa": [1.0, 2.50, 1e-7], "": None, "é": "\u2028", "z": {"x": True, "yy": False}},
+              [1e16, -0.0, 0.1, 2 ** 70, "a\"b\\c\n\x01"], "text", 3, None, {}, []]
+    if connection.vendor != "postgresql":
+        assert [float_text(x) for x in floats[:6]] == ["0", "-0", "1", "100", "0.1", "0.0001"]
+        assert json_text(values[0]) == ('{"": null, "b": 1, "z": {"x": true, "yy": false}, '
+                                        '"aa": [1.0, 2.5, 0.0000001], "é": "\u2028"}')
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET extra_float_digits = 1")
+        cursor.execute("SELECT x::text FROM unnest(%s::float8[]) WITH ORDINALITY AS f(x, n) ORDER BY n", [floats])
+        assert [row[0] for row in cursor.fetchall()] == [float_text(x) for x in floats]
+        for value in values:  # as Django writes a JSONField: json.dumps, read back by PostgreSQL
+            cursor.execute("SELECT %s::jsonb::text", [json.dumps(value)])
+            assert cursor.fetchone()[0] == json_text(value)
+
+
+def test_awkward_facts_are_sealed_verified_and_verified_offline(org, awkward_facts):
+    import json
+
+    from learntrace.evidence import keys
+    from learntrace.evidence.bundle import make_bundle
+    from learntrace.evidence.offline import verify_bundle
+
+    services.seal_pending(batch_size=5)
+    assert services.verify().ok
+    start, end = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+    for person in (org.learner, org.head, org.outsider):
+        bundle = json.loads(json.dumps(make_bundle(person, start=start, end=end)))
+        assert bundle["facts"] and verify_bundle(bundle, keys.public_pem()) == []
+
+
+def test_seals_of_the_first_encoding_still_verify(facts, monkeypatch, org, catalog):
+    import json
+
+    from learntrace.evidence import keys
+    from learntrace.evidence.bundle import make_bundle
+    from learntrace.evidence.offline import verify_bundle
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "ENCODING", 1)
+        old = services.seal_pending(batch_size=4)
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=60, occurred_at=T0)
+    new = services.seal_pending()
+    assert {s.encoding for s in old} == {1} and [s.encoding for s in new] == [2]
+    assert services.verify().ok
+    bundle = json.loads(json.dumps(make_bundle(org.learner, start=T0, end=T0 + dt.timedelta(days=1))))
+    assert {item["seal"] for item in bundle["facts"]} >= {old[0].number, new[0].number}
+    assert verify_bundle(bundle, keys.public_pem()) == []
+    sql("UPDATE records_creditedtime SET seconds = 1 WHERE id IN (%s, %s)", [facts[0].pk, facts[-1].pk])
+    sql("UPDATE records_creditedtime SET seconds = 1 WHERE seal_id = %s", [new[0].pk])
+    found = problems(services.verify())
+    new_fact = CreditedTime.objects.get(seal=new[0])
+    assert found == {("modified", "creditedtime", facts[0].pk), ("modified", "creditedtime", facts[-1].pk),
+                     ("modified", "creditedtime", new_fact.pk)}
+    # the encoding is in the signed header of a seal from encoding 2 on: changing it is seen
+    sql("UPDATE evidence_seal SET encoding = 1 WHERE id = %s", [new[0].pk])
+    assert ("seal_changed", "", None) in problems(services.verify())
+
+
+def test_parallel_verification_inside_a_transaction_checks_on_its_own_connection(facts):
+    """Other connections cannot see what this (test) transaction wrote: verification stays on it,
+    and the transaction is left intact."""
+    services.seal_pending(batch_size=2)
+    sql("UPDATE records_creditedtime SET seconds = 7 WHERE id = %s", [facts[1].pk])
+    assert problems(services.verify(workers=2)) == {("modified", "creditedtime", facts[1].pk)}
+    assert CreditedTime.objects.filter(pk=facts[1].pk, seconds=7).exists()
+
+
+def _insert_credited_time(like, **values):
+    """A credited-time row written with direct SQL, as someone with database access would."""
+    row = {"employee_id": like.employee_id, "course_id": like.course_id, "kind": like.kind,
+           "category_id": like.category_id, "seconds": 3600, "occurred_at": like.occurred_at, "source": "manual",
+           "recorded_at": dt.datetime.now(dt.UTC), "details": "{}"}
+    row.update(values)
+    row = {name: connection.ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v
+           for name, v in row.items()}
+    sql(f"INSERT INTO records_creditedtime ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+        list(row.values()))
+
+
+def test_the_unsealed_tail_reports_facts_slipped_in_below_sealed_ids(facts, org, catalog):
+    now = dt.datetime.now(dt.UTC)
+    gap = facts[2].pk
+    sql("DELETE FROM records_creditedtime WHERE id = %s", [gap])  # unsealed yet: an id left free
+    services.seal_pending(now=now - dt.timedelta(hours=1))
+    _insert_credited_time(facts[0], id=gap)
+    # a late commit: not sealed by the seal that passed its id, but no seal made since
+    assert services.verify().ok
+    sql("DELETE FROM records_creditedtime WHERE id = %s", [gap])
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=60, occurred_at=T0)
+    services.seal_pending(now=now)  # took every fact committed: one below its ids now was not there
+    _insert_credited_time(facts[0], id=gap)
+    report = services.verify()
+    assert problems(report) == {("slipped_in", "creditedtime", gap)}
+    assert not report.ok and str(report.problems[0]).startswith(f"slipped_in: creditedtime #{gap} not sealed")
+
+
+def test_the_unsealed_tail_reports_facts_recorded_before_a_seal_that_took_all(facts):
+    now = dt.datetime.now(dt.UTC)
+    services.seal_pending(now=now)
+    _insert_credited_time(facts[0], recorded_at=now - dt.timedelta(minutes=5))  # could be a late commit
+    assert services.verify().ok
+    _insert_credited_time(facts[0], recorded_at=now - dt.timedelta(hours=2))
+    backdated = CreditedTime.objects.order_by("-id").first()
+    assert problems(services.verify()) == {("backdated", "creditedtime", backdated.pk)}
+    assert CreditedTime.objects.filter(seal__isnull=True).count() == 2
+    services.seal_pending()  # sealed now: part of the evidence from here on, no longer the tail
+    assert services.verify().ok

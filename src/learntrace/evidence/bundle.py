@@ -8,10 +8,10 @@ from django.utils import timezone
 from learntrace.evidence import keys, merkle
 from learntrace.evidence.canonical import utc
 from learntrace.evidence.models import Seal
-from learntrace.evidence.services import entries_of
+from learntrace.evidence.services import entries_of, fact_texts
 from learntrace.evidence.sources import NAMES, SOURCES, body, model, rows
 
-FORMAT = "learntrace-evidence-bundle/1"
+FORMAT = "learntrace-evidence-bundle/2"
 # The field that dates each kind of fact, for the date range.
 WHEN = {1: "occurred_at", 2: "completed_at", 3: "submitted_at", 4: "at", 5: "at", 6: "occurred_at"}
 
@@ -22,6 +22,10 @@ def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
         queryset = model(code).objects.filter(employee=employee, **{f"{WHEN[code]}__gte": start,
                                                                       f"{WHEN[code]}__lt": end}).order_by("id")
         seal_of = dict(queryset.values_list("id", "seal__number"))
+        encoding_of = dict(Seal.objects.filter(number__in=set(seal_of.values()) - {None})
+                           .values_list("number", "encoding"))
+        # encoding 2: the field texts exactly as hashed (by PostgreSQL there); 1: the plain values
+        texts_of = fact_texts(code, [i for i, number in seal_of.items() if encoding_of.get(number) == 2])
         for row in rows(code, queryset):
             number = seal_of[row["id"]]
             if number is None:
@@ -37,7 +41,13 @@ def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
             if index is None:
                 unsealed += 1  # claims a seal that does not list it: verification reports it
                 continue
-            facts.append({"fact": body(code, row), "seal": number, "index": index,
+            if encoding_of[number] == 2:
+                texts = texts_of[row["id"]]
+                fields = dict(zip(SOURCES[code][1], texts[2:], strict=True))
+                fact = {"source": texts[0], "id": texts[1], "fields": fields}
+            else:
+                fact = body(code, row)
+            facts.append({"fact": fact, "seal": number, "index": index,
                           "proof": [[side, sibling.hex()] for side, sibling in merkle.inclusion_proof(leaves, index)]})
     public = keys.public_key()
     return {
@@ -47,7 +57,8 @@ def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
         "public_key_pem": keys.public_pem(public).decode(), "key_id": keys.key_id(public),
         "seals": [{"number": s.number, "created_at": utc(s.created_at), "fact_count": s.fact_count, "root": s.root,
                    "previous_hash": s.previous_hash, "seal_hash": s.seal_hash, "signature": s.signature,
-                   "key_id": s.key_id} for s in Seal.objects.order_by("number").defer("leaves")],
+                   "key_id": s.key_id, "encoding": s.encoding, "drained": s.drained}
+                  for s in Seal.objects.order_by("number").defer("leaves")],
         "facts": facts,
         "sources": {str(code): NAMES[code] for code in SOURCES},
     }

@@ -19,6 +19,8 @@ class Seal(models.Model):
     signature = models.CharField(max_length=200)  # Ed25519 over seal_hash, base64
     key_id = models.CharField(max_length=64)  # SHA-256 of the raw public key, hex
     leaves = models.BinaryField()  # per fact: source (1 byte) + id (8 bytes) + leaf hash (32 bytes)
+    encoding = models.PositiveSmallIntegerField(default=1)  # of its facts (canonical.py); in the header from 2 on
+    drained = models.BooleanField(default=False)  # it took every fact committed before it was made
 
     class Meta:
         ordering = ["number"]

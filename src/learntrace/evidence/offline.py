@@ -17,12 +17,24 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from learntrace.evidence import merkle
-from learntrace.evidence.canonical import GENESIS, fact_bytes, seal_header
+from learntrace.evidence.canonical import FIELDS, GENESIS, fact_bytes, fact_texts_bytes, seal_header
+
+FORMATS = {"learntrace-evidence-bundle/1", "learntrace-evidence-bundle/2"}
+
+
+def encoding_of(fact: dict, encoding: int) -> bytes:
+    """The canonical bytes of a fact as the bundle gives it, in its seal's encoding."""
+    if encoding == 1:
+        return fact_bytes(fact)
+    if encoding == 2:
+        fields = fact["fields"]
+        return fact_texts_bytes([fact["source"], fact["id"], *[fields[name] for name in FIELDS[fact["source"]]]])
+    raise ValueError(f"unknown encoding {encoding}")
 
 
 def verify_bundle(bundle: dict, public_pem: bytes | None = None) -> list[str]:
     problems = []
-    if bundle.get("format") != "learntrace-evidence-bundle/1":
+    if bundle.get("format") not in FORMATS:
         return ["not a learntrace evidence bundle (format)"]
     public = serialization.load_pem_public_key(public_pem or bundle["public_key_pem"].encode())
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -31,7 +43,8 @@ def verify_bundle(bundle: dict, public_pem: bytes | None = None) -> list[str]:
     for seal in sorted(bundle["seals"], key=lambda s: s["number"]):
         computed = hashlib.sha256(seal_header(
             number=seal["number"], created_at=seal["created_at"], fact_count=seal["fact_count"], root=seal["root"],
-            previous_hash=seal["previous_hash"], key_id=seal["key_id"])).hexdigest()
+            previous_hash=seal["previous_hash"], key_id=seal["key_id"], encoding=seal.get("encoding", 1),
+            drained=seal.get("drained", False))).hexdigest()
         if computed != seal["seal_hash"]:
             problems.append(f"seal {seal['number']}: its header does not match its hash")
         if seal["previous_hash"] != previous_hash:
@@ -51,7 +64,11 @@ def verify_bundle(bundle: dict, public_pem: bytes | None = None) -> list[str]:
         if seal is None:
             problems.append(f"{label}: its seal {item['seal']} is not in the bundle")
             continue
-        leaf = merkle.leaf_hash(fact_bytes(fact))
+        try:
+            leaf = merkle.leaf_hash(encoding_of(fact, seal.get("encoding", 1)))
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"{label}: cannot be encoded ({exc})")
+            continue
         steps = [(side, bytes.fromhex(sibling)) for side, sibling in item["proof"]]
         if not merkle.verify_inclusion(leaf, steps, bytes.fromhex(seal["root"])):
             problems.append(f"{label}: not included in seal {item['seal']} as it stands (changed?)")

@@ -7,8 +7,11 @@ row; writers of facts never wait for it: a fact committed while a seal is being 
 simply sealed by the next one."""
 
 import base64
+import bisect
 import datetime as dt
 import hashlib
+import json
+import time
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -17,17 +20,26 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from learntrace.evidence import keys, merkle
-from learntrace.evidence.canonical import ENTRY, GENESIS, seal_header, utc
+from learntrace.evidence.canonical import ENCODING, ENTRY, GENESIS, seal_header, utc
 from learntrace.evidence.models import Seal, SealChain, Verification
-from learntrace.evidence.sources import SOURCES, encode, model, rows
+from learntrace.evidence.sources import NAMES, RECORDED, SOURCES, encode, encoding_sql, model, rows, texts
 
 CHUNK = 900  # ids per IN (...) clause: below SQLite's variable limit
+# A fact is written (recorded_at set) and committed within this long: the check of the
+# unsealed tail reports only what a sealer must have seen by then.
+GRACE = dt.timedelta(minutes=10)
 
 
 def header(*, number: int, created_at: dt.datetime, fact_count: int, root: str, previous_hash: str,
-           key_id: str) -> bytes:
+           key_id: str, encoding: int = 1, drained: bool = False) -> bytes:
     return seal_header(number=number, created_at=utc(created_at), fact_count=fact_count, root=root,
-                       previous_hash=previous_hash, key_id=key_id)
+                       previous_hash=previous_hash, key_id=key_id, encoding=encoding, drained=drained)
+
+
+def _seal_hash(seal: Seal) -> str:
+    return hashlib.sha256(header(number=seal.number, created_at=seal.created_at, fact_count=seal.fact_count,
+                                 root=seal.root, previous_hash=seal.previous_hash, key_id=seal.key_id,
+                                 encoding=seal.encoding, drained=seal.drained)).hexdigest()
 
 
 def _chunks(ids):
@@ -35,10 +47,15 @@ def _chunks(ids):
         yield ids[start:start + CHUNK]
 
 
+def _in_sql() -> bool:
+    """PostgreSQL builds and hashes encoding 2 itself; SQLite leaves it to Python."""
+    return connection.vendor == "postgresql"
+
+
 @cache
 def _plan(code: int) -> tuple[str, list]:
     """The SELECT of a source's digest columns, and each column's converters (as the ORM applies
-    them): sealing and verifying read millions of rows, so they skip building querysets and models."""
+    them): sealing and verifying read many rows, so they skip building querysets and models."""
     table = model(code)
     names = ["id", *SOURCES[code][1]]
     columns = []
@@ -52,12 +69,22 @@ def _plan(code: int) -> tuple[str, list]:
     return f"SELECT {select} FROM {quote(table._meta.db_table)}", columns
 
 
-def _leaves(code: int, where: str, params) -> dict[int, bytes]:
-    """{fact id: leaf hash} of the facts of `code` matching `where` (the same bytes as encode())."""
+def _table(code: int) -> str:
+    return connection.ops.quote_name(model(code)._meta.db_table)
+
+
+def _leaves(code: int, where: str, params, *, encoding: int, tail: str = "") -> list[tuple[int, bytes]]:
+    """[(fact id, leaf hash)] of the facts of `code` matching `where` (then `tail`: ORDER BY, LIMIT)."""
+    if encoding == 2 and _in_sql():
+        with connection.cursor() as cursor:
+            cursor.execute("SET extra_float_digits = 1")  # floats printed with their shortest exact digits
+            cursor.execute(f"SELECT id, sha256('\\x00'::bytea || {encoding_sql(code)}) FROM {_table(code)} "
+                           f"WHERE {where} {tail}", params)
+            return [(fact_id, bytes(leaf)) for fact_id, leaf in cursor.fetchall()]
     sql, columns = _plan(code)
-    found = {}
+    found = []
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} WHERE {where}", params)
+        cursor.execute(f"{sql} WHERE {where} {tail}", params)
         while batch := cursor.fetchmany(5000):
             for raw_row in batch:
                 row = {}
@@ -65,56 +92,74 @@ def _leaves(code: int, where: str, params) -> dict[int, bytes]:
                     for converter in converters:
                         value = converter(value, col, connection)
                     row[name] = value
-                found[row["id"]] = merkle.leaf_hash(encode(code, row))
+                found.append((row["id"], merkle.leaf_hash(encode(code, row, encoding))))
     return found
 
 
-def _leaves_of(code: int, ids) -> dict[int, bytes]:
+def fact_texts(code: int, ids: list[int]) -> dict[int, list]:
+    """{fact id: encoding-2 texts} as the sealer hashed them (built by PostgreSQL on PostgreSQL)."""
+    if _in_sql():
+        with connection.cursor() as cursor:
+            cursor.execute("SET extra_float_digits = 1")
+            cursor.execute(f"SELECT id, convert_from({encoding_sql(code)}, 'UTF8') FROM {_table(code)} "
+                           "WHERE id = ANY(%s)", [list(ids)])
+            return {fact_id: json.loads(text) for fact_id, text in cursor.fetchall()}
     found = {}
     for chunk in _chunks(list(ids)):
-        found.update(_leaves(code, f"id IN ({', '.join(['%s'] * len(chunk))})", chunk))
+        found.update({row["id"]: texts(code, row) for row in rows(code, model(code).objects.filter(id__in=chunk))})
     return found
 
 
 def seal_pending(*, batch_size: int = 10_000, now: dt.datetime | None = None) -> list[Seal]:
-    made = []
-    while (seal := _seal_one(batch_size, now or timezone.now())) is not None:
+    made, floors = [], {}
+    while (seal := _seal_one(batch_size, now or timezone.now(), floors)) is not None:
         made.append(seal)
     return made
 
 
 @transaction.atomic
-def _seal_one(batch_size: int, now: dt.datetime) -> Seal | None:
+def _seal_one(batch_size: int, now: dt.datetime, floors: dict) -> Seal | None:
+    """One seal over the lowest pending ids. `floors` (per source, the id after the last one this
+    run sealed) lets a backlog be read by id range rather than sorted again for every seal."""
     SealChain.objects.get_or_create(pk=1)
     SealChain.objects.select_for_update().get(pk=1)
     picked, room = {}, batch_size
     for code in SOURCES:
-        ids = list(model(code).objects.filter(seal__isnull=True).order_by("id").values_list("id", flat=True)[:room])
-        if ids:
-            picked[code] = ids
-            room -= len(ids)
+        found = []
+        if code in floors:
+            found = _leaves(code, "seal_id IS NULL AND id >= %s", [floors[code]], encoding=ENCODING,
+                            tail=f"ORDER BY id LIMIT {int(room)}")
+        if len(found) < room:
+            # everything pending, the lowest first: also a fact committed late below the floor
+            found = _leaves(code, "seal_id IS NULL", [], encoding=ENCODING, tail=f"ORDER BY id LIMIT {int(room)}")
+        if found:
+            picked[code] = found
+            room -= len(found)
+            floors[code] = found[-1][0] + 1
         if room <= 0:
             break
     if not picked:
         return None
-    entries = []
-    for code, ids in picked.items():
-        leaves = _leaves_of(code, ids)
-        entries += [(code, fact_id, leaves[fact_id]) for fact_id in ids]
+    entries = [(code, fact_id, leaf) for code, found in picked.items() for fact_id, leaf in found]
     previous = Seal.objects.order_by("-number").first()
     public = keys.public_key()
     seal = Seal(number=previous.number + 1 if previous else 1, created_at=now, fact_count=len(entries),
                 root=merkle.root([leaf for _c, _i, leaf in entries]).hex(),
                 previous_hash=previous.seal_hash if previous else GENESIS, key_id=keys.key_id(public),
-                leaves=b"".join(ENTRY.pack(code, fact_id, leaf) for code, fact_id, leaf in entries))
-    seal.seal_hash = hashlib.sha256(header(number=seal.number, created_at=now, fact_count=seal.fact_count,
-                                           root=seal.root, previous_hash=seal.previous_hash,
-                                           key_id=seal.key_id)).hexdigest()
+                leaves=b"".join(ENTRY.pack(code, fact_id, leaf) for code, fact_id, leaf in entries),
+                encoding=ENCODING, drained=room > 0)  # drained: every fact visible was sealed
+    seal.seal_hash = _seal_hash(seal)
     seal.signature = base64.b64encode(keys.private_key().sign(bytes.fromhex(seal.seal_hash))).decode()
     seal.save()
-    for code, ids in picked.items():
-        for chunk in _chunks(ids):
-            model(code).objects.filter(id__in=chunk, seal__isnull=True).update(seal=seal)
+    for code, found in picked.items():
+        ids = [fact_id for fact_id, _leaf in found]
+        if _in_sql():
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE {_table(code)} SET seal_id = %s WHERE id = ANY(%s) AND seal_id IS NULL",
+                               [seal.pk, ids])
+        else:
+            for chunk in _chunks(ids):
+                model(code).objects.filter(id__in=chunk, seal__isnull=True).update(seal=seal)
     return seal
 
 
@@ -128,16 +173,18 @@ def entries_of(seal: Seal) -> list[tuple[int, int, bytes]]:
 
 @dataclass
 class Problem:
-    kind: str  # modified, removed, inserted, seal_changed, broken_chain, bad_signature, other_key, leaves_changed
+    # modified, removed, inserted (a sealed range); slipped_in, backdated (the unsealed tail);
+    # seal_changed, broken_chain, bad_signature, other_key, leaves_changed (a seal)
+    kind: str
     seal: int | None = None
     source: str = ""
     fact_id: int | None = None
     detail: str = ""
 
     def __str__(self):
-        where = f"seal {self.seal}" if self.seal is not None else ""
-        fact = f" {self.source} #{self.fact_id}" if self.fact_id is not None else ""
-        return f"{self.kind}: {where}{fact} {self.detail}".strip()
+        where = [f"seal {self.seal}"] if self.seal is not None else []
+        where += [f"{self.source} #{self.fact_id}"] if self.fact_id is not None else []
+        return f"{self.kind}: {' '.join([*where, self.detail])}".strip()
 
 
 @dataclass
@@ -145,6 +192,10 @@ class Report:
     seals: int = 0
     facts: int = 0
     problems: list = field(default_factory=list)
+    # per seal: (number, created_at, drained, {source code: highest fact id listed}), for the tail
+    reach: list = field(default_factory=list)
+    # seconds spent on: the seals (headers, signatures, roots), their facts, the unsealed tail
+    timings: dict = field(default_factory=lambda: {"seals": 0.0, "facts": 0.0, "tail": 0.0})
 
     @property
     def ok(self) -> bool:
@@ -153,10 +204,7 @@ class Report:
 
 def _check_seal(seal: Seal, previous_hash: str, public) -> list[Problem]:
     problems = []
-    expected_hash = hashlib.sha256(header(number=seal.number, created_at=seal.created_at,
-                                          fact_count=seal.fact_count, root=seal.root,
-                                          previous_hash=seal.previous_hash, key_id=seal.key_id)).hexdigest()
-    if expected_hash != seal.seal_hash:
+    if _seal_hash(seal) != seal.seal_hash:
         problems.append(Problem("seal_changed", seal.number, detail="its header does not match its hash"))
     if seal.previous_hash != previous_hash:
         problems.append(Problem("broken_chain", seal.number, detail="it does not point at the seal before it"))
@@ -166,28 +214,29 @@ def _check_seal(seal: Seal, previous_hash: str, public) -> list[Problem]:
         public.verify(base64.b64decode(seal.signature), bytes.fromhex(seal.seal_hash))
     except (InvalidSignature, ValueError):
         problems.append(Problem("bad_signature", seal.number, detail="the signature does not verify"))
-    entries = entries_of(seal)
-    if len(entries) != seal.fact_count or merkle.root([leaf for _c, _i, leaf in entries]).hex() != seal.root:
+    data = bytes(seal.leaves)
+    leaves = [data[offset + 9:offset + ENTRY.size] for offset in range(0, len(data), ENTRY.size)]
+    if (len(data) % ENTRY.size or len(leaves) != seal.fact_count
+            or merkle.root(leaves).hex() != seal.root):
         problems.append(Problem("leaves_changed", seal.number, detail="its list of facts does not match its root"))
     return problems
 
 
 def verify(*, public=None, workers: int = 1) -> Report:
-    """Recompute every seal and every sealed fact; report precisely what does not match.
-    With workers > 1 (PostgreSQL), seals are checked by that many processes in parallel."""
+    """Recompute every seal and every sealed fact, then look at the unsealed tail; report
+    precisely what does not match. With workers > 1 (PostgreSQL), seals are checked over that
+    many connections at once (each a PostgreSQL process hashing its facts)."""
     public_pem = keys.public_pem(public or keys.public_key())
     chain = list(Seal.objects.order_by("number").values_list("number", "seal_hash"))
     previous = {number: (chain[i - 1][1] if i else GENESIS) for i, (number, _hash) in enumerate(chain)}
     jobs = [[(number, previous[number]) for number, _hash in chain[i::workers]] for i in range(max(workers, 1))]
-    if workers > 1 and connection.vendor == "postgresql" and len(chain) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
+    # Other connections see only committed rows: inside a transaction (a caller's, a test's)
+    # the seals are checked on this one.
+    if workers > 1 and _in_sql() and len(chain) > 1 and not connection.in_atomic_block:
+        from concurrent.futures import ThreadPoolExecutor
 
-        from django.db import connections
-
-        connections.close_all()  # each process opens its own connection
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            parts = list(pool.map(_verify_seals, jobs, [public_pem] * len(jobs)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(_verify_seals_on_own_connection, jobs, [public_pem] * len(jobs)))
     else:
         parts = [_verify_seals([job for part in jobs for job in part], public_pem)]
     report = Report()
@@ -195,37 +244,148 @@ def verify(*, public=None, workers: int = 1) -> Report:
         report.seals += part.seals
         report.facts += part.facts
         report.problems += part.problems
-    report.problems.sort(key=lambda p: (p.seal or 0, p.source, p.fact_id or 0, p.kind))
+        report.reach += part.reach
+        for phase, seconds in part.timings.items():
+            report.timings[phase] += seconds
+    started = time.perf_counter()
+    report.problems += check_tail(report.reach)
+    report.timings["tail"] += time.perf_counter() - started
+    report.problems.sort(key=lambda p: (p.seal is None, p.seal or 0, p.source, p.fact_id or 0, p.kind))
     return report
+
+
+def _verify_seals_on_own_connection(jobs, public_pem: bytes) -> Report:
+    try:
+        return _verify_seals(jobs, public_pem)
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def _verify_seals(jobs: list[tuple[int, str]], public_pem: bytes) -> Report:
-    from learntrace.evidence.sources import NAMES
-
     public = keys.load_public_pem(public_pem)
     report = Report()
     for number, previous_hash in sorted(jobs):
+        started = time.perf_counter()
         seal = Seal.objects.get(number=number)
         report.seals += 1
         report.problems += _check_seal(seal, previous_hash, public)
-        expected = {}
-        for code, fact_id, leaf in entries_of(seal):
-            expected.setdefault(code, {})[fact_id] = leaf
-        for code in SOURCES:
-            actual = _leaves(code, "seal_id = %s", [seal.pk])
-            wanted = expected.get(code, {})
-            report.facts += len(wanted)
-            for fact_id, leaf in wanted.items():
-                if fact_id not in actual:
-                    report.problems.append(Problem("removed", seal.number, NAMES[code], fact_id,
-                                                   "a sealed fact is missing"))
-                elif actual[fact_id] != leaf:
-                    report.problems.append(Problem("modified", seal.number, NAMES[code], fact_id,
-                                                   "a sealed fact was changed"))
-            for fact_id in actual.keys() - wanted.keys():
-                report.problems.append(Problem("inserted", seal.number, NAMES[code], fact_id,
-                                               "a fact claims this seal but was not sealed in it"))
+        checked = time.perf_counter()
+        report.timings["seals"] += checked - started
+        reach = _same_as_listed(seal) if seal.encoding == 2 and _in_sql() else None
+        if reach is not None:  # every fact that claims the seal hashes to its entry, in order
+            report.facts += seal.fact_count
+        else:
+            problems, reach, count = _compare_facts(seal)
+            report.problems += problems
+            report.facts += count
+        report.reach.append((seal.number, seal.created_at, seal.encoding >= 2 and seal.drained, reach))
+        report.timings["facts"] += time.perf_counter() - checked
     return report
+
+
+@cache
+def _listed_sql() -> str:
+    """For one seal: per source, its facts' entries (source, id, leaf) in id order, concatenated."""
+    parts = [f"SELECT {code} AS code, id, '\\x{code:02x}'::bytea || int8send(id::bigint) || "
+             f"sha256('\\x00'::bytea || {encoding_sql(code)}) AS entry FROM {_table(code)} WHERE seal_id = %(seal)s"
+             for code in SOURCES]
+    return ("SELECT code, string_agg(entry, ''::bytea ORDER BY id), max(id) FROM ("
+            + " UNION ALL ".join(parts) + ") facts GROUP BY code ORDER BY code")
+
+
+def _same_as_listed(seal: Seal) -> dict | None:
+    """The facts claiming `seal`, hashed by PostgreSQL, against the seal's list in one comparison:
+    {source: highest id} when they are the same, None otherwise (then compared fact by fact)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET extra_float_digits = 1")
+        cursor.execute(_listed_sql(), {"seal": seal.pk})
+        found = cursor.fetchall()
+    if b"".join(bytes(entries) for _code, entries, _top in found) != bytes(seal.leaves):
+        return None
+    return {code: top for code, _entries, top in found}
+
+
+def _compare_facts(seal: Seal) -> tuple[list[Problem], dict, int]:
+    problems, reach, count = [], {}, 0
+    expected = {}
+    for code, fact_id, leaf in entries_of(seal):
+        expected.setdefault(code, {})[fact_id] = leaf
+    for code in SOURCES:
+        actual = dict(_leaves(code, "seal_id = %s", [seal.pk], encoding=seal.encoding))
+        wanted = expected.get(code, {})
+        count += len(wanted)
+        if wanted:
+            reach[code] = max(wanted)
+        for fact_id, leaf in wanted.items():
+            if fact_id not in actual:
+                problems.append(Problem("removed", seal.number, NAMES[code], fact_id, "a sealed fact is missing"))
+            elif actual[fact_id] != leaf:
+                problems.append(Problem("modified", seal.number, NAMES[code], fact_id, "a sealed fact was changed"))
+        for fact_id in actual.keys() - wanted.keys():
+            problems.append(Problem("inserted", seal.number, NAMES[code], fact_id,
+                                    "a fact claims this seal but was not sealed in it"))
+    return problems, reach, count
+
+
+def check_tail(reach: list) -> list[Problem]:
+    """Facts not sealed yet that a sealer must already have sealed, had they been there: a fact
+    is written and committed within GRACE, and a *drained* seal took every fact committed
+    before it was made. So an unsealed fact is reported
+    - slipped_in: when a drained seal was made at least GRACE after the first seal that listed a
+      fact of the same source with a higher id (the fact's id was taken before that seal);
+    - backdated: when a drained seal was made at least GRACE after the time the fact says it was
+      recorded (credited time, completions, corrections: recorded_at, set by the server)."""
+    drained = [(created_at, number) for number, created_at, was_drained, _top in reach if was_drained]
+    if not drained:
+        return []
+    last_drained, last_number = max(drained)
+    problems = []
+    for code in SOURCES:
+        passed = sorted((top[code], created_at) for _n, created_at, _d, top in reach if code in top)
+        earliest_after = [None] * len(passed)  # earliest seal time among seals reaching beyond each id
+        earliest = None
+        for index in range(len(passed) - 1, -1, -1):
+            earliest = passed[index][1] if earliest is None else min(earliest, passed[index][1])
+            earliest_after[index] = earliest
+        tops = [top for top, _created in passed]
+        recorded = RECORDED.get(code)
+        conditions, params = [], []
+        if tops:
+            conditions.append("id < %s")
+            params.append(tops[-1])
+        if recorded:
+            conditions.append(f"{connection.ops.quote_name(recorded)} <= %s")
+            params.append(connection.ops.adapt_datetimefield_value(last_drained - GRACE))
+        if not conditions:
+            continue
+        column = connection.ops.quote_name(recorded) if recorded else "NULL"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, {column} FROM {_table(code)} WHERE seal_id IS NULL AND "
+                           f"({' OR '.join(conditions)}) ORDER BY id", params)
+            tail = cursor.fetchall()
+        for fact_id, recorded_value in tail:
+            index = bisect.bisect_right(tops, fact_id)
+            if index < len(tops) and earliest_after[index] + GRACE <= last_drained:
+                problems.append(Problem("slipped_in", None, NAMES[code], fact_id,
+                                        f"not sealed, yet its id is below facts sealed from "
+                                        f"{utc(earliest_after[index])} and seal {last_number} took all facts"))
+                continue
+            if recorded and recorded_value is not None:
+                recorded_value = _as_moment(recorded_value)
+                if recorded_value + GRACE <= last_drained:
+                    problems.append(Problem("backdated", None, NAMES[code], fact_id,
+                                            f"not sealed, yet recorded at {utc(recorded_value)}, before seal "
+                                            f"{last_number} took all facts"))
+    return problems
+
+
+def _as_moment(value) -> dt.datetime:
+    """A timestamp read with a raw cursor (SQLite gives text)."""
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, dt.UTC)
 
 
 def prove(code: int, fact_id: int) -> dict | None:
@@ -240,7 +400,7 @@ def prove(code: int, fact_id: int) -> dict | None:
     leaves = [leaf for _c, _i, leaf in entries]
     return {"seal": fact.seal.number, "index": index, "leaf": leaves[index].hex(),
             "proof": [[side, sibling.hex()] for side, sibling in merkle.inclusion_proof(leaves, index)],
-            "root": fact.seal.root}
+            "root": fact.seal.root, "encoding": fact.seal.encoding}
 
 
 def verify_fact(code: int, fact_id: int) -> bool:
@@ -248,8 +408,10 @@ def verify_fact(code: int, fact_id: int) -> bool:
     proof = prove(code, fact_id)
     if proof is None:
         return False
-    row = rows(code, model(code).objects.filter(pk=fact_id)).first()
-    leaf = merkle.leaf_hash(encode(code, row))
+    found = _leaves(code, "id = %s", [fact_id], encoding=proof["encoding"])
+    if not found:
+        return False
+    leaf = found[0][1]
     steps = [(side, bytes.fromhex(sibling)) for side, sibling in proof["proof"]]
     return leaf.hex() == proof["leaf"] and merkle.verify_inclusion(leaf, steps, bytes.fromhex(proof["root"]))
 

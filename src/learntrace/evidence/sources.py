@@ -1,33 +1,28 @@
 """Which tables hold facts, and the canonical encoding of a fact that its digest is taken of.
 
-The encoding is JSON with sorted keys and no spaces, UTF-8: the fact's source, id and
-fields; times in UTC ISO 8601 with microseconds, decimals and UUIDs as strings. It is
-written down in docs/evidence.md so that anyone can recompute a digest."""
+Encoding 2 (canonical.py, docs/evidence.md) is built two ways that agree byte for byte: in
+SQL, so that PostgreSQL hashes millions of facts where they are, and in Python (SQLite, and
+single facts); encoding 1 (sorted-key JSON of plain values) is kept for the seals made with it."""
 
 import datetime as dt
 import uuid
 from decimal import Decimal
+from functools import cache
 
 from django.apps import apps
+from django.db import connection, models
 
-from learntrace.evidence.canonical import fact_bytes, utc
+from learntrace.evidence.canonical import FIELDS, fact_bytes, fact_texts_bytes, json_text, utc, value_text
 
 # source code (1 byte in a seal) -> (model label, fields in the digest)
-SOURCES = {
-    1: ("records.CreditedTime", ["employee_id", "course_id", "kind", "category_id", "seconds", "occurred_at",
-                                 "source", "recorded_at", "attempt_id", "seq", "details"]),
-    2: ("records.Completion", ["employee_id", "course_id", "completed_at", "credits", "credit_class_id",
-                               "category_id", "source", "recorded_at"]),
-    3: ("records.QuizAttempt", ["employee_id", "quiz_id", "number", "answers", "score", "passed",
-                                "submitted_at"]),
-    4: ("checkin.CheckInEvent", ["meeting_id", "employee_id", "kind", "at", "scanned_at", "reason", "note",
-                                 "device_id", "ip", "latitude", "longitude", "actor_id"]),
-    5: ("plans.ReflectionEvent", ["reflection_id", "employee_id", "kind", "text_sha256", "comment", "actor_id",
-                                  "at"]),
-    6: ("records.Correction", ["employee_id", "course_id", "corrects", "corrects_id", "seconds_delta", "voids",
-                               "occurred_at", "reason", "actor_id", "recorded_at"]),
-}
-NAMES = {code: label.split(".")[1].lower() for code, (label, _fields) in SOURCES.items()}
+_LABELS = {1: "records.CreditedTime", 2: "records.Completion", 3: "records.QuizAttempt", 4: "checkin.CheckInEvent",
+           5: "plans.ReflectionEvent", 6: "records.Correction"}
+NAMES = {code: label.split(".")[1].lower() for code, label in _LABELS.items()}
+SOURCES = {code: (label, FIELDS[NAMES[code]]) for code, label in _LABELS.items()}
+# When each source's fact was written (set by the server at insert, not by the caller): the
+# check of the unsealed tail compares it with the seals' times. Sources without one are
+# checked by their ids only.
+RECORDED = {1: "recorded_at", 2: "recorded_at", 6: "recorded_at"}
 
 
 def model(code: int):
@@ -43,18 +38,53 @@ def _plain(value):
 
 
 def body(code: int, row: dict) -> dict:
-    """A fact as plain JSON values: what is encoded, and what an evidence bundle carries."""
+    """Encoding 1: a fact as plain JSON values."""
     plain = {"source": NAMES[code], "id": row["id"]}
     plain.update({name: _plain(row[name]) for name in SOURCES[code][1]})
     return plain
 
 
-def encode(code: int, row: dict) -> bytes:
+@cache
+def _json_fields(code: int) -> frozenset:
+    return frozenset(name for name in SOURCES[code][1]
+                     if isinstance(model(code)._meta.get_field(name), models.JSONField))
+
+
+def texts(code: int, row: dict) -> list:
+    """Encoding 2: [source, id, field texts...] from the values the ORM read."""
+    json_fields = _json_fields(code)
+    return [NAMES[code], str(row["id"]),
+            *[json_text(row[name]) if name in json_fields else value_text(row[name]) for name in SOURCES[code][1]]]
+
+
+def encode(code: int, row: dict, encoding: int = 2) -> bytes:
     """The canonical bytes of one fact, from its id and field values."""
-    return fact_bytes(body(code, row))
+    return fact_texts_bytes(texts(code, row)) if encoding == 2 else fact_bytes(body(code, row))
 
 
 def rows(code: int, queryset=None):
     """The facts of a source as dicts of the digest's fields (values converted by the ORM)."""
     queryset = queryset if queryset is not None else model(code).objects.all()
     return queryset.values("id", *SOURCES[code][1])
+
+
+def _sql_text(field, column: str) -> str:
+    """SQL (PostgreSQL) for one value's encoding-2 text (NULL for null)."""
+    if isinstance(field, models.JSONField):
+        return f"COALESCE({column}::text, 'null')"  # SQL NULL and JSON null read alike through the ORM
+    if isinstance(field, models.GenericIPAddressField):
+        return f"textin(inet_out({column}))"  # as its output function prints it (no /32)
+    if isinstance(field, models.DateTimeField):
+        return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    return f"{column}::text"  # texts, integers and keys, booleans, decimals, UUIDs, floats
+
+
+@cache
+def encoding_sql(code: int) -> str:
+    """SQL (PostgreSQL) for a row's encoding-2 bytes, over the source's table: array_to_json()
+    of the texts escapes them as json.dumps() does and writes nulls as null."""
+    table = model(code)
+    quote = connection.ops.quote_name
+    texts_ = [f"'{NAMES[code]}'", f"{quote('id')}::text"]
+    texts_ += [_sql_text(field, quote(field.column)) for field in map(table._meta.get_field, SOURCES[code][1])]
+    return f"convert_to(array_to_json(ARRAY[{', '.join(texts_)}]::text[])::text, 'UTF8')"

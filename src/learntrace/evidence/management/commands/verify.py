@@ -17,7 +17,7 @@ class Command(BaseCommand):
                                            f"(sources: {', '.join(NAMES.values())})")
         parser.add_argument("--seal-first", action="store_true", help="seal pending facts before verifying")
         parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                            help="processes that check seals in parallel (PostgreSQL)")
+                            help="connections that check seals at once (PostgreSQL)")
 
     def handle(self, *args, fact, seal_first, workers, **options):
         if seal_first:
