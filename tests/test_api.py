@@ -6,7 +6,6 @@ import json
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,11 +20,6 @@ from learntrace.records.models import CreditedTime
 from learntrace.records.services import record_completion, void_completion
 
 ALL = list(Scope.values)
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def within_rate_limit(token: ApiToken, now: dt.datetime | None = None) -> tuple[
     """Count a request in the token's current minute; (allowed, seconds until the next minute)."""
     now = now or timezone.now()
     minute = int(now.timestamp() // 60)
-    key = f"api-rate:{token.pk}:{minute}"
+    key = f"api-rate:{token.prefix}:{minute}"  # the prefix is random: no two tokens share a counter
     if cache.add(key, 1, timeout=120):
         count = 1
     else:
