@@ -56,9 +56,10 @@ print(json.dumps(pairs))
 
 
 class Client:
-    def __init__(self, port: int, path: str, pairs):
+    def __init__(self, port: int, path: str, pairs, seq=None):
         self.port, self.path, self.pairs = port, path, pairs
-        self.seq = [0] * len(pairs)
+        # Going on from another client's numbers: every beat is new, and credits 15 new seconds.
+        self.seq = list(seq) if seq is not None else [0] * len(pairs)
         self.lock = threading.Lock()
         self.turn = 0
 
@@ -148,22 +149,27 @@ def latency_at_rate(client: Client) -> dict:
             "achieved_per_s": achieved}
 
 
-def run(admin_url: str, workers: int = 4) -> dict:
-    with fresh_database(admin_url, "bench_heartbeat") as database_url:
+def run(admin_url: str, workers: int = 4, database: str = "bench_heartbeat") -> dict:
+    with fresh_database(admin_url, database) as database_url:
         pairs = setup(database_url)
         with web_server(database_url, workers) as port:
-            results = {}
-            for label, path in (("bare", "/bench/bare-beat/"), ("learntrace", "/tracking/beat/")):
-                client = Client(port, path, pairs)
+            results, seq = {}, None
+            for label, path in (("bare", "/bench/bare-beat/"), ("learntrace", "/tracking/beat/"),
+                                ("api", "/api/v1/tracking/beat")):
+                client = Client(port, path, pairs, seq if label == "api" else None)
                 for _ in range(200):  # warm up connections and caches
                     client.send([None])
                 results[label] = {"throughput_per_s": throughput(client), **latency_at_rate(client)}
+                seq = client.seq
     ratio = results["learntrace"]["throughput_per_s"] / results["bare"]["throughput_per_s"]
-    for label in ("learntrace", "bare"):
+    for label in ("learntrace", "api", "bare"):
         r = results[label]
         print(f"heartbeat {label:>10}: {r['throughput_per_s']:.0f} beats/s with {CONCURRENCY} clients; "
               f"at {RATE}/s: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
               f"(achieved {r['achieved_per_s']:.0f}/s)")
     print(f"heartbeat ratio learntrace / bare view: {ratio:.2f} ({workers} gunicorn workers, PostgreSQL)")
-    results["ratio"] = ratio
+    api_ratio = results["api"]["throughput_per_s"] / results["bare"]["throughput_per_s"]
+    print(f"heartbeat ratio API endpoint / bare view: {api_ratio:.2f}; API / view: "
+          f"{results['api']['throughput_per_s'] / results['learntrace']['throughput_per_s']:.2f}")
+    results["ratio"], results["api_ratio"] = ratio, api_ratio
     return results

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "huey.contrib.djhuey",
+    "ninja",  # only for its Swagger UI files, served from here rather than a CDN
     "learntrace.core",
     "learntrace.accounts",
     "learntrace.org",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "learntrace.api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "learntrace.urls"
@@ -170,6 +172,10 @@ else:
             "connection": {"filename": str(DATA_DIR / "tasks.sqlite3")}}
 HUEY["consumer"] = {"workers": envint("WORKERS", 2), "worker_type": "thread", "periodic": True}
 WORKER_HEARTBEAT_STALE = timedelta(minutes=3)
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 120)  # requests per token
+API_TOKEN_USE_DAYS = envint("API_TOKEN_USE_DAYS", 180)  # how long each token's use log is kept
+XAPI_BATCH_SIZE = envint("XAPI_BATCH_SIZE", 50)  # statements per POST to a learning record store
+XAPI_MAX_ATTEMPTS = envint("XAPI_MAX_ATTEMPTS", 10)  # then the statement is failed until an admin resends it
 TRACKER_BEAT_MS = envint("TRACKER_BEAT_SECONDS", 15) * 1000  # how often players report what was watched
 
 # Reminders. Links in messages start with SITE_URL; the platforms' addresses can be

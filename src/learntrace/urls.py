@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from learntrace.api.v1 import api as api_v1
+
 urlpatterns = [
     path("", include("learntrace.core.urls")),
     path("accounts/", include("learntrace.accounts.urls")),
@@ -14,6 +16,7 @@ urlpatterns = [
     path("compliance/", include("learntrace.compliance.urls")),
     path("notify/", include("learntrace.notify.urls")),
     path("reports/", include("learntrace.reports.urls")),
+    path("api/v1/", api_v1.urls),  # its own namespace, "api-v1"
     path("api/", include("learntrace.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -417,10 +417,13 @@ class OrgImport:
         except _Rollback:
             return result
 
+    def _tables(self) -> list[Table]:
+        return read_tables(self.path, self.original_name)
+
     # The whole pass: departments first (few rows, held in memory), then employees in chunks.
     def _run(self, *, apply: bool, actor) -> ImportResult:
         result = ImportResult()
-        tables = read_tables(self.path, self.original_name)
+        tables = self._tables()
         result.total_rows = sum(t.row_count for t in tables)
         self._done = 0
         file_departments: dict[str, dict] = {}

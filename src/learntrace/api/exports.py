@@ -1,0 +1,122 @@
+"""The continuing-education export: credits per person and year as XLSX or CSV, with the
+columns and headers the admin maps (the national platforms' import formats are not public).
+Each export remembers the completions it held, so the next one can leave them out."""
+
+import csv
+import datetime as dt
+import io
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from learntrace.api.models import CreditExport, ExportedCompletion
+from learntrace.core.audit import record_change
+from learntrace.org.access import roles_of
+from learntrace.plans.periods import local_zone, start_of_day
+from learntrace.records.models import Completion
+from learntrace.records.services import voided_completions
+
+COLUMNS = {
+    "national_id": gettext_lazy("ID number"),
+    "name": gettext_lazy("name"),
+    "employee_no": gettext_lazy("employee number"),
+    "course": gettext_lazy("course"),
+    "credit_class": gettext_lazy("credit class"),
+    "credits": gettext_lazy("credits"),
+    "date": gettext_lazy("date"),
+    "provider": gettext_lazy("provider"),
+}
+DEFAULT_COLUMNS = ["national_id", "name", "course", "credit_class", "credits", "date", "provider"]
+FORMATS = ("xlsx", "csv")
+
+
+def completions_of_year(year: int, *, only_new: bool):
+    start, end = start_of_day(dt.date(year, 1, 1)), start_of_day(dt.date(year + 1, 1, 1))
+    found = (Completion.objects.filter(completed_at__gte=start, completed_at__lt=end, credits__gt=0)
+             .exclude(pk__in=voided_completions())
+             .select_related("employee", "course", "credit_class").order_by("employee__employee_no", "completed_at"))
+    if only_new:
+        found = found.exclude(pk__in=ExportedCompletion.objects.values("completion_id"))
+    return found
+
+
+def _check(*, actor, year, file_format, columns) -> None:
+    errors = {}
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        errors["year"] = _("Choose a year between 2000 and 2100.")
+    if file_format not in FORMATS:
+        errors["file_format"] = _("Choose XLSX or CSV.")
+    keys = [c["key"] for c in columns]
+    if not keys:
+        errors["columns"] = _("Choose at least one column.")
+    elif any(k not in COLUMNS for k in keys) or len(set(keys)) != len(keys):
+        errors["columns"] = _("Each column may be chosen once.")
+    elif "national_id" in keys and not roles_of(actor).is_admin:
+        errors["columns"] = _("Only training admins may export ID numbers.")
+    elif any(not c["header"].strip() or len(c["header"]) > 100 for c in columns):
+        errors["columns"] = _("Every chosen column needs a header of at most 100 characters.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_export(*, actor, year: int, file_format: str, columns: list[dict], provider: str = "",
+                  only_new: bool = False) -> CreditExport:
+    """Record an export of the year's credits (all, or those not exported before)."""
+    _check(actor=actor, year=year, file_format=file_format, columns=columns)
+    completions = list(completions_of_year(year, only_new=only_new).values_list("pk", flat=True))
+    if not completions:
+        raise ValidationError(_("There are no credits to export for %(year)d.") % {"year": year})
+    export = CreditExport.objects.create(year=year, file_format=file_format, columns=columns,
+                                         provider=provider.strip()[:200], only_new=only_new,
+                                         row_count=len(completions), created_by=actor)
+    ExportedCompletion.objects.bulk_create([ExportedCompletion(export=export, completion_id=pk) for pk in completions])
+    record_change(actor=actor, action="export", obj=export, summary=f"{year}: {len(completions)}")
+    return export
+
+
+def _value(key: str, completion: Completion, provider: str):
+    if key == "national_id":
+        return completion.employee.national_id
+    if key == "name":
+        return completion.employee.name
+    if key == "employee_no":
+        return completion.employee.employee_no
+    if key == "course":
+        return completion.course.title
+    if key == "credit_class":
+        return completion.credit_class.name if completion.credit_class_id else ""
+    if key == "credits":
+        return float(completion.credits)
+    if key == "date":
+        return timezone.localtime(completion.completed_at, local_zone()).date().isoformat()
+    return provider
+
+
+def render(export: CreditExport) -> tuple[bytes, str, str]:
+    """The export's file (bytes, content type, file name), rebuilt from the completions it holds."""
+    completions = (Completion.objects.filter(exports__export=export)
+                   .select_related("employee", "course", "credit_class")
+                   .order_by("employee__employee_no", "completed_at"))
+    headers = [c["header"] for c in export.columns]
+    rows = ([_value(c["key"], completion, export.provider) for c in export.columns] for completion in completions)
+    name = f"credits-{export.year}-{export.pk}.{export.file_format}"
+    if export.file_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(headers)
+        writer.writerows(rows)
+        return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", name
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(str(export.year))
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return (buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)

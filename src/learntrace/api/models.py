@@ -1,0 +1,155 @@
+"""API tokens and their use, learning record stores with their statement outbox, and the
+continuing-education exports."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from learntrace.core.crypto import EncryptedTextField
+from learntrace.records.models import Completion
+
+
+class Scope(models.TextChoices):
+    ORG_READ = "org:read", _("Read departments and employees")
+    ORG_WRITE = "org:write", _("Create and update departments and employees")
+    CATALOG_READ = "catalog:read", _("Read courses and credit classes")
+    PLANS_READ = "plans:read", _("Read plans and each person's progress")
+    RECORDS_READ = "records:read", _("Read completions and attendance")
+    COMPLIANCE_READ = "compliance:read", _("Read compliance outcomes and consequences")
+    CHECKIN_WRITE = "checkin:write", _("Check people in at meetings (kiosks, badge readers)")
+
+
+class ApiToken(models.Model):
+    """A bearer token that acts as its owner, limited to its scopes. Only a hash of the secret
+    is kept: the token is shown once, when it is created."""
+
+    name = models.CharField(_("name"), max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("acts as"), on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    # The public part of the token ("lt_<prefix>_<secret>"), to find the row without the secret.
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)  # SHA-256 of the whole token, hex
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix})"
+
+    def is_usable(self, now=None) -> bool:
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+
+class TokenUse(models.Model):
+    """One request made with a token: which operation, its status, when. No personal data:
+    the endpoint is the route pattern, not the path with its values."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="uses")
+    at = models.DateTimeField()
+    method = models.CharField(max_length=8)
+    endpoint = models.CharField(max_length=200)
+    status = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["token", "at"])]
+
+    def __str__(self):
+        return f"{self.method} {self.endpoint} {self.status}"
+
+
+class RecordStore(models.Model):
+    """A learning record store that receives xAPI statements. The marks say how far the facts
+    have been queued for it, so a periodic task picks up only what is new."""
+
+    name = models.CharField(_("name"), max_length=100)
+    endpoint = models.URLField(_("endpoint"), help_text=_("The LRS's xAPI base URL; statements are sent to "
+                                                         "<endpoint>/statements."))
+    username = models.CharField(_("user name (Basic auth)"), max_length=200, blank=True)
+    password = EncryptedTextField(_("password (Basic auth)"), blank=True, default="")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completion_mark = models.BigIntegerField(default=0)  # last Completion id queued
+    attendance_mark = models.BigIntegerField(default=0)  # last meeting CreditedTime id queued
+    video_day_mark = models.DateField(null=True, blank=True)  # last local day of video time queued
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("learning record store")
+        verbose_name_plural = _("learning record stores")
+
+    def __str__(self):
+        return self.name
+
+
+class Statement(models.Model):
+    """One xAPI statement queued for one store (the outbox). The body is built once, so a
+    resend sends exactly the same statement with the same id."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENT = "sent", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    store = models.ForeignKey(RecordStore, on_delete=models.CASCADE, related_name="statements")
+    statement_id = models.UUIDField()
+    verb = models.CharField(max_length=200)
+    body = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["store", "statement_id"], name="one_statement_per_store")]
+        indexes = [models.Index(fields=["store", "status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.store} {self.statement_id} {self.status}"
+
+
+class CreditExport(models.Model):
+    """One continuing-education export: the year, the columns as mapped, and the completions
+    it held (so "only not yet exported" knows what went out)."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    file_format = models.CharField(_("format"), max_length=8)
+    columns = models.JSONField(default=list)  # [{"key": "credits", "header": "学分"}, ...] in order
+    provider = models.CharField(_("provider"), max_length=200, blank=True)
+    only_new = models.BooleanField(_("only completions not yet exported"), default=False)
+    row_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    completions = models.ManyToManyField(Completion, through="ExportedCompletion", related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("continuing-education export")
+        verbose_name_plural = _("continuing-education exports")
+
+    def __str__(self):
+        return f"{self.year} {self.file_format} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ExportedCompletion(models.Model):
+    export = models.ForeignKey(CreditExport, on_delete=models.CASCADE)
+    completion = models.ForeignKey(Completion, on_delete=models.PROTECT, related_name="exports")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["export", "completion"], name="one_row_per_export")]
+
+    def __str__(self):
+        return f"{self.export_id}: {self.completion_id}"

@@ -1,0 +1,143 @@
+"""The admin's pages: API tokens (shown once, revocable, their use), learning record stores
+(password encrypted, what failed and why, resend) and the continuing-education export."""
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from learntrace.api import exports
+from learntrace.api.models import ApiToken, CreditExport, ExportedCompletion, RecordStore, Statement
+from learntrace.records.services import record_completion, void_completion
+
+PAGES = ["api:tokens", "api:stores", "api:store_new", "api:credit_export"]
+
+
+@pytest.mark.parametrize("person", ["head", "auditor", "learner"])
+def test_only_training_admins_reach_the_pages(org, client_for, person):
+    client = client_for(getattr(org, person))
+    for name in PAGES:
+        assert client.get(reverse(name)).status_code == 403, name
+
+
+def test_a_token_is_shown_once_and_can_be_revoked(org, client_for):
+    client = client_for(org.admin)
+    response = client.post(reverse("api:tokens"), {"name": "payroll", "username": "head",
+                                                   "scopes": ["compliance:read", "org:read"], "expires_days": 30},
+                           follow=True)
+    page = response.content.decode()
+    token = ApiToken.objects.get()
+    secret = page.split('data-token>')[1].split("<")[0]
+    assert secret.startswith(f"lt_{token.prefix}_") and token.user == org.head.user
+    assert secret not in client.get(reverse("api:tokens")).content.decode()
+    api = Client()
+    assert api.get("/api/v1/departments", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    detail = client.get(reverse("api:token", args=[token.pk])).content.decode()
+    assert "/api/v1/departments" in detail and "compliance:read" in detail
+    client.post(reverse("api:token_revoke", args=[token.pk]))
+    assert api.get("/api/v1/departments", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+    assert "revoked" in client.get(reverse("api:tokens")).content.decode()
+
+
+def test_a_token_form_with_mistakes_says_so(org, client_for):
+    page = client_for(org.admin).post(reverse("api:tokens"), {"name": "x", "username": "nobody",
+                                                              "expires_days": 0}).content.decode()
+    assert "No active user has this user name." in page and not ApiToken.objects.exists()
+
+
+def test_the_store_password_is_encrypted_and_kept_when_left_empty(org, client_for):
+    client = client_for(org.admin)
+    client.post(reverse("api:store_new"), {"name": "LRS", "endpoint": "https://lrs.example.com/xapi/",
+                                           "username": "u", "password": "s3cret", "is_active": "on"})
+    store = RecordStore.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT password FROM api_recordstore")
+        assert cursor.fetchone()[0] not in ("", "s3cret")
+    assert store.endpoint == "https://lrs.example.com/xapi" and store.password == "s3cret"
+    client.post(reverse("api:store_edit", args=[store.pk]), {"name": "LRS 2", "endpoint": store.endpoint,
+                                                             "username": "u", "password": "", "is_active": "on"})
+    store.refresh_from_db()
+    assert (store.name, store.password) == ("LRS 2", "s3cret")
+
+
+def test_the_store_page_shows_why_a_statement_failed_and_resends_it(org, client_for):
+    store = RecordStore.objects.create(name="LRS", endpoint="http://127.0.0.1:9/xapi", is_active=False)
+    failed = Statement.objects.create(store=store, statement_id="6f1c8d2e-6b8b-5d55-9a0e-2a6f3c1d7b10",
+                                      verb="http://adlnet.gov/expapi/verbs/completed", body={}, status="failed",
+                                      attempts=10, last_error="HTTP 401: bad credentials",
+                                      next_attempt_at=timezone.now())
+    client = client_for(org.admin)
+    page = client.get(reverse("api:store", args=[store.pk]), {"status": "failed"}).content.decode()
+    assert "HTTP 401: bad credentials" in page and "6f1c8d2e" in page
+    client.post(reverse("api:store_resend", args=[store.pk]), {"statement": failed.pk})
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == ("pending", 0)
+
+
+@pytest.fixture
+def credits_2026(org, catalog):
+    org.learner.national_id = "11010519491231002X"
+    org.learner.save()
+    when = dt.datetime(2026, 5, 10, 10, tzinfo=dt.UTC)
+    record_completion(employee=org.learner, course=catalog.video, completed_at=when, source="manual")
+    record_completion(employee=org.head, course=catalog.clinical_video, completed_at=when, source="manual")
+    voided = record_completion(employee=org.outsider, course=catalog.video, completed_at=when, source="manual")
+    void_completion(actor=org.admin.user, completion=voided, reason="wrong person")
+    record_completion(employee=org.outsider, course=catalog.meeting, completed_at=when.replace(year=2025),
+                      source="manual")
+
+
+def test_the_credit_export_uses_the_mapped_columns_and_marks_what_went_out(org, catalog, credits_2026, client_for):
+    client = client_for(org.admin)
+    form = {"year": "2026", "file_format": "xlsx", "provider": "City Hospital", "only_new": "on",
+            "include_national_id": "on", "order_national_id": "1", "header_national_id": "身份证号",
+            "include_credits": "on", "order_credits": "3", "header_credits": "学分",
+            "include_course": "on", "order_course": "2", "header_course": "项目名称",
+            "include_provider": "on", "order_provider": "4", "header_provider": "举办单位"}
+    response = client.post(reverse("api:credit_export"), form)
+    export = CreditExport.objects.get()
+    assert response.status_code == 302 and export.row_count == 2
+    download = client.get(reverse("api:credit_export_download", args=[export.pk]))
+    sheet = load_workbook(io.BytesIO(download.content)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["身份证号", "项目名称", "学分", "举办单位"]
+    assert ["11010519491231002X", "Leading a ward", 2, "City Hospital"] in rows
+    assert ["", "Sepsis update", 5, "City Hospital"] in rows or [None, "Sepsis update", 5, "City Hospital"] in rows
+    assert len(rows) == 3
+    assert ExportedCompletion.objects.count() == 2
+    again = client.post(reverse("api:credit_export"), form, follow=True).content.decode()
+    assert "There are no credits to export for 2026." in again and CreditExport.objects.count() == 1
+    page = client.get(reverse("api:credit_export")).content.decode()
+    assert 'value="身份证号"' in page  # the mapping is remembered
+
+
+def test_the_credit_export_as_csv_with_all_rows(org, catalog, credits_2026):
+    columns = [{"key": "employee_no", "header": "工号"}, {"key": "name", "header": "姓名"},
+               {"key": "credit_class", "header": "学分类别"}, {"key": "date", "header": "日期"}]
+    exports.create_export(actor=org.admin.user, year=2026, file_format="csv", columns=columns, only_new=True)
+    second = exports.create_export(actor=org.admin.user, year=2026, file_format="csv", columns=columns)
+    content, content_type, name = exports.render(second)
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows == [["工号", "姓名", "学分类别", "日期"], ["E001", "Learner in cardiology", "I类学分", "2026-05-10"],
+                    ["H001", "Head of medicine", "I类学分", "2026-05-10"]]
+    assert content_type.startswith("text/csv") and name.endswith(".csv")
+
+
+def test_the_credit_export_refuses_bad_mappings(org, credits_2026):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        exports.create_export(actor=org.admin.user, year=2026, file_format="pdf",
+                              columns=[{"key": "name", "header": ""}])
+    assert set(caught.value.message_dict) == {"file_format", "columns"}
+    with pytest.raises(ValidationError):
+        exports.create_export(actor=org.auditor.user, year=2026, file_format="csv",
+                              columns=[{"key": "national_id", "header": "ID"}])
+    assert not CreditExport.objects.exists() and Decimal("0") == Decimal(ExportedCompletion.objects.count())
