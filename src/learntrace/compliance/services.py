@@ -282,14 +282,21 @@ def reopen_period(period: PlanPeriod, *, actor, reason: str, now: dt.datetime | 
     return state
 
 
-def roll_up(period_ids) -> None:
-    """Sum each period's standings per department into `PeriodFigures` (one grouped query)."""
-    buckets = {}
+def hour_buckets() -> dict:
+    """Standings counted per whole hour credited ("h0": under one hour … "h12": twelve and more),
+    as aggregates that ride along with other figures in one grouped query."""
+    counts = {}
     for hour in range(HISTOGRAM_HOURS + 1):
         condition = Q(total_seconds__gte=hour * 3600)
         if hour < HISTOGRAM_HOURS:
             condition &= Q(total_seconds__lt=(hour + 1) * 3600)
-        buckets[f"h{hour}"] = Count("pk", filter=condition)
+        counts[f"h{hour}"] = Count("pk", filter=condition)
+    return counts
+
+
+def roll_up(period_ids) -> None:
+    """Sum each period's standings per department into `PeriodFigures` (one grouped query)."""
+    buckets = hour_buckets()
     for period in PlanPeriod.objects.filter(pk__in=list(period_ids)):
         rows = (Standing.objects.filter(period=period, removed_at__isnull=True).values("department_id")
                 .annotate(path=Max("department_path"), n_people=Count("pk"),

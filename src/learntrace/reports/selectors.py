@@ -19,6 +19,7 @@ from learntrace.checkin import selectors as checkin_selectors
 from learntrace.checkin.models import Meeting
 from learntrace.checkin.services import roster
 from learntrace.compliance.models import HISTOGRAM_HOURS, PeriodFigures, Standing
+from learntrace.compliance.services import hour_buckets
 from learntrace.org.access import roles_of
 from learntrace.org.models import Department
 from learntrace.plans.models import PlanItem, PlanPeriod
@@ -198,7 +199,7 @@ class Completion:
 
     def __init__(self, rows):
         self.groups = list(rows.values("plan_id", "plan__name", "department_path")
-                           .annotate(**_figures(), **_bucket_counts()).order_by())
+                           .annotate(**_figures(), **hour_buckets()).order_by())
 
     @classmethod
     def of(cls, scope: Scope, filters: Filters) -> "Completion":
@@ -299,18 +300,6 @@ class Bucket:
         if self.high_hours is None:
             return f"≥ {self.low_hours}"
         return f"{self.low_hours}–{self.high_hours}"
-
-
-def _bucket_counts() -> dict:
-    """People per hour of credited time (the last bucket: that many hours and more), as counts that
-    ride along with the other figures, so the histogram needs no second pass over the standings."""
-    counts = {}
-    for hour in range(HISTOGRAM_HOURS + 1):
-        condition = Q(total_seconds__gte=hour * 3600)
-        if hour < HISTOGRAM_HOURS:
-            condition &= Q(total_seconds__lt=(hour + 1) * 3600)
-        counts[f"h{hour}"] = Count("id", filter=condition)
-    return counts
 
 
 def hours_histogram(rows) -> list[Bucket]:

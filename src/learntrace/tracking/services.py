@@ -12,6 +12,7 @@ What is cut is recorded on the beat and flagged, never silently dropped.
 
 import datetime as dt
 import itertools
+import json
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -41,6 +42,18 @@ class BeatRejected(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def beat_from_request(request) -> tuple:
+    """(attempt id, beat) from form data (what sendBeacon can send with the CSRF token as a page
+    closes: `attempt`, and `beat` as JSON text) or from a JSON body {"attempt": …, "beat": {…}}.
+    Raises ValueError when the body is not JSON."""
+    if request.content_type == "application/json":
+        body = json.loads(request.body or b"null")
+        if not isinstance(body, dict):
+            raise ValueError("the body is not an object")
+        return body.get("attempt"), body.get("beat")
+    return request.POST.get("attempt"), json.loads(request.POST.get("beat", "null"))
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """The tracker's endpoints (JSON), and what HR sees of viewing per course and learner."""
 
-import json
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Min
@@ -54,13 +53,7 @@ def beat(request):
     """Accepts form data (attempt, beat as JSON: what sendBeacon can send with the CSRF token)
     or a JSON body {"attempt": …, "beat": {…}} with the X-CSRFToken header."""
     try:
-        if request.content_type == "application/json":
-            body = json.loads(request.body or b"null")
-            if not isinstance(body, dict):
-                raise ValueError
-            attempt_id, data = body.get("attempt"), body.get("beat")
-        else:
-            attempt_id, data = request.POST.get("attempt"), json.loads(request.POST.get("beat", "null"))
+        attempt_id, data = services.beat_from_request(request)
     except (ValueError, UnicodeDecodeError):
         return _error(_("The beat is not valid JSON."))
     try:

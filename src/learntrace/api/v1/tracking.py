@@ -1,7 +1,6 @@
 """The beat the video and document player sends while someone learns (see
 docs/tracking-protocol.md). Browser only: the session cookie with the CSRF token."""
 
-import json
 
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -53,15 +52,8 @@ class BeatOut(Schema):
                                     "csrfmiddlewaretoken": {"type": "string"}}}},
              }}})
 def beat(request):
-    # Form data is what navigator.sendBeacon can send (with the CSRF token in it) as a page closes.
     try:
-        if request.content_type == "application/json":
-            body = json.loads(request.body or b"null")
-            if not isinstance(body, dict):
-                raise ValueError
-            attempt_id, data = body.get("attempt"), body.get("beat")
-        else:
-            attempt_id, data = request.POST.get("attempt"), json.loads(request.POST.get("beat", "null"))
+        attempt_id, data = services.beat_from_request(request)
     except (ValueError, UnicodeDecodeError):
         raise invalid({"beat": _("The beat is not valid JSON.")}) from None
     try:
