@@ -174,25 +174,20 @@ def refresh_changed(*, now: dt.datetime | None = None) -> int:
     """Refresh the open standings of everyone with facts recorded since the last call, and
     create the standings of new assignments. Run every minute by the worker."""
     now = now or timezone.now()
-    employee_ids = set()
-    for source, model, column in (("credited_time", CreditedTime, "employee_id"),
-                                  ("completion", Completion, "employee_id"),
-                                  ("correction", Correction, "employee_id"),
-                                  ("quiz_attempt", QuizAttempt, "employee_id"),
-                                  ("reflection_event", ReflectionEvent, "employee_id")):
+    employee_ids, marks = set(), {}
+    for source, model in (("credited_time", CreditedTime), ("completion", Completion), ("correction", Correction),
+                          ("quiz_attempt", QuizAttempt), ("reflection_event", ReflectionEvent)):
         mark, _created = Watermark.objects.get_or_create(source=source)
         top = model.objects.aggregate(top=Max("pk"))["top"] or 0
         if top > mark.last_id:
             employee_ids.update(model.objects.filter(pk__gt=mark.last_id, pk__lte=top)
-                                .values_list(column, flat=True).distinct())
-            Watermark.objects.filter(pk=mark.pk).update(last_id=top)
-    changed = Assignment.objects.filter(employee_id__in=employee_ids, standing__frozen_at__isnull=True,
-                                        period__plan__status="published") if employee_ids else Assignment.objects.none()
+                                .values_list("employee_id", flat=True).distinct())
+            marks[mark.pk] = top
+    # Open standings (or none yet) of published plans; frozen ones stay as they are.
+    open_assignments = Assignment.objects.filter(standing__frozen_at__isnull=True, period__plan__status="published")
     ids = set()
     for batch in _batches(sorted(employee_ids)):
-        ids.update(changed.filter(employee_id__in=batch).values_list("pk", flat=True))
-        ids.update(Assignment.objects.filter(employee_id__in=batch, standing__isnull=True,
-                                             period__plan__status="published").values_list("pk", flat=True))
+        ids.update(open_assignments.filter(employee_id__in=batch).values_list("pk", flat=True))
     ids.update(Assignment.objects.filter(standing__isnull=True, period__plan__status="published",
                                          period__starts_at__lte=now).values_list("pk", flat=True)[:BATCH * 10])
     refreshed = _refresh(ids, now)
@@ -203,6 +198,9 @@ def refresh_changed(*, now: dt.datetime | None = None) -> int:
             evaluate_period(period, now=now)
             judged.add(period.pk)
     roll_up(set(refreshed) - judged)
+    # Moved on only once the standings are written: a failed run is retried from the same place.
+    for pk, top in marks.items():
+        Watermark.objects.filter(pk=pk).update(last_id=top)
     return sum(refreshed.values())
 
 
