@@ -2,9 +2,7 @@
 columns and headers the admin maps (the national platforms' import formats are not public).
 Each export remembers the completions it held, so the next one can leave them out."""
 
-import csv
 import datetime as dt
-import io
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from learntrace.api.models import CreditExport, ExportedCompletion
 from learntrace.core.audit import record_change
+from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, xlsx_bytes
 from learntrace.org.access import roles_of
 from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records.models import Completion
@@ -105,18 +104,5 @@ def render(export: CreditExport) -> tuple[bytes, str, str]:
     rows = ([_value(c["key"], completion, export.provider) for c in export.columns] for completion in completions)
     name = f"credits-{export.year}-{export.pk}.{export.file_format}"
     if export.file_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerows(rows)
-        return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", name
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(export.year))
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return (buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)
+        return "".join(csv_lines(headers, rows)).encode("utf-8"), "text/csv; charset=utf-8", name
+    return xlsx_bytes(headers, rows, sheet_name=str(export.year)), XLSX_TYPE, name

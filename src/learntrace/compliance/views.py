@@ -1,8 +1,5 @@
 """Pages of compliance: rules on a plan, and each period's outcome for payroll and performance."""
 
-import csv
-import io
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -18,6 +15,7 @@ from learntrace.compliance.forms import ConsequenceForm, ReopenForm, RuleForm
 from learntrace.compliance.models import Consequence, PeriodState, Rule
 from learntrace.core.audit import record_change
 from learntrace.core.feedback import show_errors
+from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, xlsx_bytes
 from learntrace.org.access import admin_required, people_reader_required, roles_of, visible_departments
 from learntrace.plans.models import LearningPlan, PlanPeriod
 from learntrace.plans.templatetags.plans import period_label
@@ -121,11 +119,6 @@ def outcomes(request):
     return render(request, "compliance/outcomes.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @people_reader_required
 def outcomes_export(request, file_format):
     chosen = _chosen(request)
@@ -139,31 +132,14 @@ def outcomes_export(request, file_format):
     rows = selectors.export_rows(standings, label)
     filename = f"compliance-{period.plan_id}-{timezone.localtime(period.starts_at):%Y%m%d}"
     if file_format == "csv":
-        writer = csv.writer(_Echo())
-        # A byte-order mark lets Excel open the Chinese text as UTF-8.
-        lines = (writer.writerow(row) for row in _with_header(selectors.export_headers(), rows))
-        response = StreamingHttpResponse(("\ufeff" + line if i == 0 else line for i, line in enumerate(lines)),
+        response = StreamingHttpResponse(csv_lines(selectors.export_headers(), rows),
                                          content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Compliance"))
-    sheet.append(selectors.export_headers())
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(xlsx_bytes(selectors.export_headers(), rows, sheet_name=_("Compliance")),
+                            content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
-
-
-def _with_header(header, rows):
-    yield header
-    yield from rows
 
 
 def _back_to(period):

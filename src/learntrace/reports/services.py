@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone, translation
 
+from learntrace.core.spreadsheets import write_csv, write_xlsx
 from learntrace.reports import exports
 from learntrace.reports.forms import ReportFilterForm
 from learntrace.reports.models import ExportJob
@@ -68,7 +69,7 @@ def run_export(job_id) -> ExportJob | None:
             scope, filters = Scope.of(user), form.filters()
             if report.needs_course and filters.course is None:
                 raise ValueError("a course is needed")
-            writer = exports.write_xlsx if job.file_format == "xlsx" else exports.write_csv
+            writer = write_xlsx if job.file_format == "xlsx" else write_csv
             count = writer(path, report.headers(), report.rows(scope, filters), progress,
                            **({"sheet_name": str(report.title)} if job.file_format == "xlsx" else {}))
     except Exception as exc:

@@ -16,13 +16,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import Course, CourseKind
+from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, write_xlsx
 from learntrace.org.access import people_reader_required
 from learntrace.reports import charts, exports, selectors, services
 from learntrace.reports.forms import ReportFilterForm
 from learntrace.reports.models import ExportJob
 from learntrace.reports.selectors import Scope
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters(request):
@@ -139,12 +138,12 @@ def export(request, report, file_format):
         def lines():
             # The rows are read while the response streams, after the view has returned.
             with translation.override(language):
-                yield from exports.csv_lines(headers, rows)
+                yield from csv_lines(headers, rows)
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     else:
         handle = tempfile.TemporaryFile(dir=services.export_dir(), suffix=".xlsx")
-        exports.write_xlsx(handle, headers, rows, sheet_name=str(chosen.title))
+        write_xlsx(handle, headers, rows, sheet_name=str(chosen.title))
         handle.seek(0)
         response = FileResponse(handle, content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
