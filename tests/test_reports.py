@@ -165,7 +165,7 @@ def test_per_person_export_as_csv_and_xlsx(org, month, client_for):
     assert by_number([picked(r) for r in rows]) == PEOPLE_MARCH
     newcomer = next(r for r in rows if r[0] == "E003")
     assert newcomer[13] == "Management allowance; Performance"
-    assert newcomer[14] == "hours 1.0 h"
+    assert newcomer[14] == "1.0 h in total"
 
     response = client.get(reverse("reports:export", args=["people", "xlsx"]), {"period": "2026-03"})
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from learntrace.catalog.models import CourseKind
+from learntrace.compliance.selectors import MissingWords
 from learntrace.core.templatetags.learntrace import clock
 from learntrace.plans.models import PeriodType, PlanPeriod
 from learntrace.plans.periods import local_zone
@@ -48,28 +49,6 @@ def yes_no(value) -> str:
         return _("not evaluated")
     return _("yes") if value else _("no")
 
-
-KIND_NAMES = {CourseKind.VIDEO: gettext_lazy("video"), CourseKind.DOCUMENT: gettext_lazy("documents"),
-              CourseKind.OFFLINE: gettext_lazy("offline meetings"), CourseKind.LIVE: gettext_lazy("live meetings")}
-
-
-def describe_missing(item) -> str:
-    """One entry of `Standing.missing` in words."""
-    if not isinstance(item, dict):
-        return str(item)
-    what = item.get("what")
-    if what == "hours":
-        kind = item.get("kind")
-        label = str(KIND_NAMES[kind]) if kind in KIND_NAMES else _("hours")
-        return _("%(what)s %(hours).1f h") % {"what": label, "hours": (item.get("owed") or 0) / 3600}
-    if what == "course":
-        return _("course: %(title)s") % {"title": item.get("title") or item.get("course_id", "")}
-    if what == "credits":
-        of = " ".join(str(item[k]) for k in ("credit_class", "category") if item.get(k))
-        return _("%(credits)s credits %(of)s") % {"credits": item.get("owed", ""), "of": of}
-    if what == "reflection":
-        return _("reflection")
-    return str(item.get("name") or what or "")
 
 
 def period_text(period_type: str, starts: dt.datetime, ends: dt.datetime) -> str:
@@ -117,26 +96,6 @@ def planned_for_every_row():
             cursor.execute("RESET cursor_tuple_fraction; RESET jit")
 
 
-class _Owed:
-    """`Standing.missing` in words, with the translated phrases looked up once per export."""
-
-    def __init__(self):
-        self.kinds = {kind: str(label) for kind, label in KIND_NAMES.items()}
-        self.hours_text, self.total_text = _("%(what)s %(hours).1f h"), _("hours")
-
-    def __call__(self, missing) -> str:
-        if not missing:
-            return ""
-        parts = []
-        for item in missing:
-            if isinstance(item, dict) and item.get("what") == "hours":
-                parts.append(self.hours_text % {"what": self.kinds.get(item.get("kind"), self.total_text),
-                                                "hours": (item.get("owed") or 0) / 3600})
-            else:
-                parts.append(describe_missing(item))
-        return "; ".join(parts)
-
-
 def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
     """One row per person and plan period. Credited watch time is the online learning the standing
     counted (videos, documents, live sessions); the total watch time is what the person played of the
@@ -154,7 +113,7 @@ def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
                           missing_text=Cast("missing", TextField()))
             .order_by("department_path", "employee__employee_no", "period_starts_at", "plan_id"))
     answers = {value: yes_no(value) for value in (True, False, None)}
-    owed_text = _Owed()
+    owed_text = MissingWords()
     zone = local_zone()
     periods = {}
     loads = json.loads
