@@ -10,21 +10,44 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from learntrace.accounts import methods, signin
+from learntrace.accounts.models import Method, SignInEvent
 from learntrace.org.models import Employee
 
 
 class LoginView(auth_views.LoginView):
+    """The login page: the username/password form (password or LDAP) and a button per redirect method."""
+
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["offers"] = methods.offers(self.get_redirect_url())
+        context["uses_form"] = methods.uses_form()
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not methods.uses_form():
+            return signin.refuse(request, method=Method.PASSWORD, reason="disabled")
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
-        # Each person's chosen language follows them to every device.
-        language = Employee.objects.filter(user=form.get_user()).values_list("language", flat=True).first()
-        if language and check_for_language(language):
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-                                samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+        employee = Employee.objects.filter(user=form.get_user()).first()
+        SignInEvent.objects.create(method=getattr(form.get_user(), "sign_in_method", Method.PASSWORD),
+                                   outcome=SignInEvent.Outcome.SUCCESS, employee=employee,
+                                   identifier=form.get_user().get_username()[:200],
+                                   ip_address=signin.client_address(self.request))
+        if employee is not None:
+            signin.remember_language(response, employee)
         return response
+
+    def form_invalid(self, form):
+        SignInEvent.objects.create(method=Method.PASSWORD, outcome=SignInEvent.Outcome.REFUSED,
+                                   reason="credentials", identifier=(form.data.get("username") or "")[:200],
+                                   ip_address=signin.client_address(self.request))
+        return super().form_invalid(form)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
