@@ -246,3 +246,4 @@ FEISHU_APP_ID = env("FEISHU_APP_ID") or ""
 FEISHU_APP_SECRET = env("FEISHU_APP_SECRET") or ""
 FEISHU_API_URL = (env("FEISHU_API_URL") or "https://open.feishu.cn").rstrip("/")
 FEISHU_LOGIN_URL = (env("FEISHU_LOGIN_URL") or "https://accounts.feishu.cn").rstrip("/")
+LOGGING["loggers"]["httpcore"] = {"level": "WARNING"}  # its debug lines carry the platforms' answers, codes included
