@@ -228,6 +228,24 @@ def test_the_state_must_be_the_one_this_browser_was_given_and_only_once(client, 
     assert_refused(client, client.get(callback), platform, "expired")
 
 
+def test_a_browser_keeps_its_five_newest_sign_ins_open(client, fake, org):
+    fake.scanner["feishu"] = "feishu-learner"
+    callbacks = [fake.scan(start(client, "feishu")) for _ in range(6)]
+    assert_refused(client, client.get(callbacks[0]), "feishu", "expired")
+    client.get(callbacks[1])
+    assert signed_in(client) == str(org.learner.user_id)
+
+
+@pytest.mark.parametrize("agent", [
+    "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/130.0 Safari/537.36 Edg/130.0",
+    "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.50 NetType/WIFI Language/zh_CN",
+    "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36 Skylark/2.0",
+])
+def test_other_browsers_and_personal_wechat_get_the_login_page(client, fake, agent):
+    response = client.get(reverse("accounts:login"), HTTP_USER_AGENT=agent)
+    assert response.status_code == 200 and 'name="password"' in response.content.decode()
+
+
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_a_state_older_than_ten_minutes_is_refused(client, fake, platform):
     import time_machine

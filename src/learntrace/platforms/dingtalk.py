@@ -21,7 +21,7 @@ def _error(answer: dict) -> str:
 class DingTalk(Platform):
     method = Method.DINGTALK.value
     field = "dingtalk_user_id"
-    user_agent = r"DingTalk"
+    user_agent = r"\bDingTalk[/(]"
     code_parameter = "authCode"
     in_app_url_name = "platforms:dingtalk_in_app"
 

@@ -13,7 +13,7 @@ from learntrace.platforms.base import Platform, call, rejected
 class Feishu(Platform):
     method = Method.FEISHU.value
     field = "feishu_user_id"
-    user_agent = r"Lark|Feishu"
+    user_agent = r"\bLark/|\bFeishu"
     in_app_url_name = "platforms:feishu_start"
 
     def configured(self) -> bool:

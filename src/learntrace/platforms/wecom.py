@@ -19,7 +19,7 @@ def _error(answer: dict) -> str:
 class WeCom(Platform):
     method = Method.WECOM.value
     field = "wecom_user_id"
-    user_agent = r"wxwork"
+    user_agent = r"\bwxwork/"
     in_app_url_name = "platforms:wecom_start"
 
     def configured(self) -> bool:
