@@ -44,6 +44,7 @@ class SignInPlatforms:
         self.tokens = {}  # token -> {"kind", "user", "expires"}
         self.calls = Counter()  # path -> requests
         self.down = set()  # paths that answer 502
+        self.odd_answers = {}  # path -> a JSON body answered (status 200) instead of the real one
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -285,6 +286,8 @@ class SignInPlatforms:
                     platforms.calls[parts.path] += 1
                 if parts.path in platforms.down:
                     return self._json(502, {"errcode": -1, "errmsg": "系统繁忙"})
+                if parts.path in platforms.odd_answers:
+                    return self._json(200, platforms.odd_answers[parts.path])
                 try:
                     if method == "GET" and parts.path in pages:
                         location = pages[parts.path](query)

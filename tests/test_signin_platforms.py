@@ -276,6 +276,35 @@ def test_a_platform_failure_is_refused_as_unreachable(client, fake, platform, pa
     assert "无法连接登录服务" in response.content.decode()
 
 
+@pytest.mark.parametrize("platform, path, answer", [
+    ("dingtalk", "/v1.0/oauth2/userAccessToken", []),
+    ("dingtalk", "/v1.0/contact/users/me", {"unionId": {"nested": 1}}),
+    ("dingtalk", "/topapi/user/getbyunionid", {"errcode": 0, "result": "ding-learner"}),
+    ("dingtalk", "/topapi/user/getbyunionid", {"errcode": [0], "result": {"userid": "ding-learner"}}),
+    ("dingtalk", "/gettoken", {"errcode": 0, "access_token": None}),
+    ("wecom", "/cgi-bin/auth/getuserinfo", {"errcode": 0, "userid": ["wecom-learner"]}),
+    ("wecom", "/cgi-bin/auth/getuserinfo", {"errcode": 0, "userid": "x" * 300}),
+    ("wecom", "/cgi-bin/gettoken", "ok"),
+    ("feishu", "/open-apis/authen/v2/oauth/token", {"code": 0, "access_token": 12.5}),
+    ("feishu", "/open-apis/authen/v1/user_info", {"code": 0, "data": ["feishu-learner"]}),
+    ("feishu", "/open-apis/authen/v1/user_info", {"code": 0, "data": {"open_id": "ou_1"}}),
+])
+def test_an_odd_answer_is_refused_without_an_error_page(client, fake, platform, path, answer):
+    fake.odd_answers[path] = answer
+    response = sign_in(client, fake, platform)
+    assert_refused(client, response, platform, "provider")
+
+
+def test_an_odd_token_lifetime_falls_back_to_the_documented_two_hours(client, fake, org):
+    from learntrace.platforms.base import seconds
+
+    assert [seconds("soon"), seconds(None), seconds("600")] == [7200, 7200, 600]
+    fake.odd_answers["/cgi-bin/gettoken"] = {"errcode": 0, "access_token": "t" * 40, "expires_in": "soon"}
+    fake.tokens["t" * 40] = {"kind": "wecom-app", "user": "", "expires": fake.now() + 7200}
+    sign_in(client, fake, "wecom")
+    assert signed_in(client) == str(org.learner.user_id)
+
+
 def test_an_unreachable_platform_is_refused_as_unreachable(client, fake, settings):
     fake.scanner["wecom"] = "wecom-learner"
     callback = fake.scan(start(client, "wecom"))

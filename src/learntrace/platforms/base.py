@@ -83,6 +83,28 @@ def call(platform: str, step: str, method: str, url: str, **kwargs) -> dict:
     return answer
 
 
+def seconds(value, default: int = 7200) -> int:
+    """A lifetime the platform announced; its documented default when the answer is odd."""
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return default
+
+
+def text(value, longest: int = 2048) -> str:
+    """An id or token from an answer: a non-empty string (or number) of sane length, else ""."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    value = str(value).strip()
+    return value if len(value) <= longest else ""
+
+
+def part(answer: dict, key: str) -> dict:
+    """A nested object of an answer, or an empty one when the platform sent something else."""
+    value = answer.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def rejected(platform: str, step: str, detail) -> PlatformError:
     """The platform refused a step (a bad or used code, wrong app credentials): logged for the admin."""
     detail = str(detail)[:200]

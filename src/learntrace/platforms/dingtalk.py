@@ -7,9 +7,9 @@ from django.conf import settings
 
 from learntrace.accounts.models import Method
 from learntrace.accounts.signin import Refusal
-from learntrace.platforms.base import Platform, StaleToken, call, rejected, with_app_token
+from learntrace.platforms.base import Platform, StaleToken, call, part, rejected, seconds, text, with_app_token
 
-STALE_TOKEN = {40014, 42001, 88}  # invalid or expired access_token
+STALE_TOKEN = (40014, 42001, 88)  # invalid or expired access_token
 USER_NOT_IN_CORP = 60121  # the unionId belongs to nobody in this organisation
 
 
@@ -40,12 +40,12 @@ class DingTalk(Platform):
                       f"{settings.DINGTALK_API_URL}/v1.0/oauth2/userAccessToken",
                       json={"clientId": settings.DINGTALK_APP_KEY, "clientSecret": settings.DINGTALK_APP_SECRET,
                             "code": code, "grantType": "authorization_code"})
-        user_token = answer.get("accessToken")
+        user_token = text(answer.get("accessToken"))
         if not user_token:
             raise rejected("dingtalk", "user access token", _error(answer))
         me = call("dingtalk", "user profile", "GET", f"{settings.DINGTALK_API_URL}/v1.0/contact/users/me",
                   headers={"x-acs-dingtalk-access-token": user_token})
-        union_id = me.get("unionId")
+        union_id = text(me.get("unionId"), longest=128)
         if not union_id:
             raise rejected("dingtalk", "user profile", _error(me))
         return self._corp_user_id("userid by unionId", "/topapi/user/getbyunionid", {"unionid": union_id},
@@ -62,12 +62,13 @@ class DingTalk(Platform):
             errcode = answer.get("errcode")
             if errcode in STALE_TOKEN:
                 raise StaleToken
-            result = answer.get("result") or {}
+            result = part(answer, "result")
             if union_id and (errcode == USER_NOT_IN_CORP or (errcode == 0 and result.get("contact_type") == 1)):
                 raise Refusal("unknown", union_id)  # not a member of this organisation (or an external contact)
-            if errcode != 0 or not result.get("userid"):
+            user_id = text(result.get("userid"), longest=128)
+            if errcode != 0 or not user_id:
                 raise rejected("dingtalk", step, _error(answer))
-            return str(result["userid"])
+            return user_id
 
         identity = (settings.DINGTALK_OAPI_URL, settings.DINGTALK_APP_KEY, settings.DINGTALK_APP_SECRET)
         return with_app_token("dingtalk", identity, self._app_token, use)
@@ -75,6 +76,7 @@ class DingTalk(Platform):
     def _app_token(self) -> tuple[str, int]:
         answer = call("dingtalk", "app access token", "GET", f"{settings.DINGTALK_OAPI_URL}/gettoken",
                       params={"appkey": settings.DINGTALK_APP_KEY, "appsecret": settings.DINGTALK_APP_SECRET})
-        if answer.get("errcode") != 0 or not answer.get("access_token"):
+        token = text(answer.get("access_token"))
+        if answer.get("errcode") != 0 or not token:
             raise rejected("dingtalk", "app access token", _error(answer))
-        return str(answer["access_token"]), int(answer.get("expires_in") or 7200)
+        return token, seconds(answer.get("expires_in"))

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from learntrace.accounts.models import Method
-from learntrace.platforms.base import Platform, call, rejected
+from learntrace.platforms.base import Platform, call, part, rejected, text
 
 
 class Feishu(Platform):
@@ -29,7 +29,7 @@ class Feishu(Platform):
                       f"{settings.FEISHU_API_URL}/open-apis/authen/v2/oauth/token",
                       json={"grant_type": "authorization_code", "client_id": settings.FEISHU_APP_ID,
                             "client_secret": settings.FEISHU_APP_SECRET, "code": code, "redirect_uri": redirect_uri})
-        user_token = answer.get("access_token")
+        user_token = text(answer.get("access_token"), longest=4096)  # Feishu's v2 tokens are JWTs
         if answer.get("code") != 0 or not user_token:
             raise rejected("feishu", "user access token",
                            f"{answer.get('code')} {answer.get('error', '')} {answer.get('error_description', '')}")
@@ -37,8 +37,8 @@ class Feishu(Platform):
                     headers={"Authorization": f"Bearer {user_token}"})
         if info.get("code") != 0:
             raise rejected("feishu", "user info", f"{info.get('code')} {info.get('msg', '')}")
-        user_id = (info.get("data") or {}).get("user_id")
+        user_id = text(part(info, "data").get("user_id"), longest=128)
         if not user_id:
             # Feishu leaves user_id out unless the app may read it (contact:user.employee_id:readonly).
             raise rejected("feishu", "user info", "no user_id: the app lacks the permission to read user ids")
-        return str(user_id)
+        return user_id

@@ -7,9 +7,9 @@ from django.conf import settings
 
 from learntrace.accounts.models import Method
 from learntrace.accounts.signin import Refusal
-from learntrace.platforms.base import Platform, StaleToken, call, rejected, with_app_token
+from learntrace.platforms.base import Platform, StaleToken, call, rejected, seconds, text, with_app_token
 
-STALE_TOKEN = {40014, 42001}  # invalid or expired access_token
+STALE_TOKEN = (40014, 42001)  # invalid or expired access_token
 
 
 def _error(answer: dict) -> str:
@@ -43,10 +43,12 @@ class WeCom(Platform):
                 raise StaleToken
             if errcode != 0:
                 raise rejected("wecom", "user info", _error(answer))
-            user_id = answer.get("userid") or answer.get("UserId")
-            if not user_id:
+            if not (answer.get("userid") or answer.get("UserId")):
                 raise Refusal("unknown")  # not a member of this organisation (WeCom gives an openid only)
-            return str(user_id)
+            user_id = text(answer.get("userid") or answer.get("UserId"), longest=128)
+            if not user_id:
+                raise rejected("wecom", "user info", "an odd userid")
+            return user_id
 
         identity = (settings.WECOM_API_URL, settings.WECOM_CORP_ID, settings.WECOM_SECRET)
         return with_app_token("wecom", identity, self._app_token, use)
@@ -54,6 +56,7 @@ class WeCom(Platform):
     def _app_token(self) -> tuple[str, int]:
         answer = call("wecom", "app access token", "GET", f"{settings.WECOM_API_URL}/cgi-bin/gettoken",
                       params={"corpid": settings.WECOM_CORP_ID, "corpsecret": settings.WECOM_SECRET})
-        if answer.get("errcode") != 0 or not answer.get("access_token"):
+        token = text(answer.get("access_token"))
+        if answer.get("errcode") != 0 or not token:
             raise rejected("wecom", "app access token", _error(answer))
-        return str(answer["access_token"]), int(answer.get("expires_in") or 7200)
+        return token, seconds(answer.get("expires_in"))
