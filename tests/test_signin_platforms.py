@@ -86,6 +86,19 @@ def test_it_signs_the_matching_employee_in_and_goes_where_they_were_going(client
     assert link.last_used_at is not None
 
 
+def test_an_imported_employee_without_an_account_gets_in_without_a_password(client, fake, org):
+    from django.contrib.auth import get_user_model
+
+    imported = Employee.objects.create(employee_no="N100", name="Imported nurse", department=org.a1,
+                                       wecom_user_id="wecom-nurse")
+    fake.scanner["wecom"] = "wecom-nurse"
+    client.get(fake.scan(start(client, "wecom")))
+    user = get_user_model().objects.get(username="N100")
+    assert signed_in(client) == str(user.pk)
+    assert not user.has_usable_password()
+    assert Employee.objects.get(pk=imported.pk).user_id == user.pk
+
+
 def test_dingtalk_desktop_goes_through_the_new_open_platform_with_the_corp_api(client, fake, org):
     location = start(client, "dingtalk")
     parts = urlsplit(location)
