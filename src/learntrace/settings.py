@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "learntrace.notify",
     "learntrace.reports",
     "learntrace.api",
+    "learntrace.platforms",
 ]
 
 MIDDLEWARE = [
@@ -222,3 +223,27 @@ LOGGING = {
     },
 }
 
+
+# Sign-in with DingTalk, WeCom and Feishu (README, "Signing in"). Each is offered when its name is in
+# SIGNIN_METHODS and its app is configured. The platforms' addresses can be changed for a private
+# deployment or a proxy (and are pointed at local servers by the tests).
+DINGTALK_APP_KEY = env("DINGTALK_APP_KEY") or ""  # the app's AppKey (Client ID)
+DINGTALK_APP_SECRET = env("DINGTALK_APP_SECRET") or ""
+DINGTALK_CORP_ID = env("DINGTALK_CORP_ID") or ""  # asked for by the in-app sign-in (免登)
+DINGTALK_API_URL = (env("DINGTALK_API_URL") or "https://api.dingtalk.com").rstrip("/")
+DINGTALK_OAPI_URL = (env("DINGTALK_OAPI_URL") or "https://oapi.dingtalk.com").rstrip("/")
+DINGTALK_LOGIN_URL = (env("DINGTALK_LOGIN_URL") or "https://login.dingtalk.com").rstrip("/")
+# DingTalk's JSAPI script, loaded by the in-app sign-in page; empty loads none (a copy can be served
+# from this site or an intranet mirror instead).
+DINGTALK_JSAPI_URL = env("DINGTALK_JSAPI_URL", "https://g.alicdn.com/dingding/dingtalk-jsapi/2.10.3/dingtalk.open.js")
+WECOM_CORP_ID = env("WECOM_CORP_ID") or ""
+WECOM_AGENT_ID = env("WECOM_AGENT_ID") or ""
+WECOM_SECRET = env("WECOM_SECRET") or ""  # the self-built app's Secret
+WECOM_API_URL = (env("WECOM_API_URL") or "https://qyapi.weixin.qq.com").rstrip("/")
+WECOM_LOGIN_URL = (env("WECOM_LOGIN_URL") or "https://login.work.weixin.qq.com").rstrip("/")  # the QR page
+WECOM_OAUTH_URL = (env("WECOM_OAUTH_URL") or "https://open.weixin.qq.com").rstrip("/")  # in-app authorisation
+FEISHU_APP_ID = env("FEISHU_APP_ID") or ""
+FEISHU_APP_SECRET = env("FEISHU_APP_SECRET") or ""
+FEISHU_API_URL = (env("FEISHU_API_URL") or "https://open.feishu.cn").rstrip("/")
+FEISHU_LOGIN_URL = (env("FEISHU_LOGIN_URL") or "https://accounts.feishu.cn").rstrip("/")
+LOGGING["loggers"]["httpcore"] = {"level": "WARNING"}  # its debug lines carry the platforms' answers, codes included

@@ -6,6 +6,7 @@ from learntrace.api.v1 import api as api_v1
 urlpatterns = [
     path("", include("learntrace.core.urls")),
     path("accounts/", include("learntrace.accounts.urls")),
+    path("accounts/platforms/", include("learntrace.platforms.urls")),
     path("org/", include("learntrace.org.urls")),
     path("catalog/", include("learntrace.catalog.urls")),
     path("plans/", include("learntrace.plans.urls")),

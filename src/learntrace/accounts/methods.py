@@ -4,6 +4,7 @@ An admin switches methods on with `SIGNIN_METHODS` (README, "Signing in"); the l
 only those, in that order. Password sign-in covers LDAP too: both use the username/password form.
 """
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -16,6 +17,12 @@ from learntrace.accounts.models import Method
 START_URL_NAMES: dict[str, str] = {}
 
 FORM_METHODS = {Method.PASSWORD, Method.LDAP}
+
+# Methods that sign a person in silently when a page is opened inside their platform's app:
+# method -> (how the app names itself in its user agent, a regular expression; the in-app start page).
+IN_APP_STARTS: dict[str, tuple[str, str]] = {}
+# Set in the session when an in-app sign-in was refused: the login page is then shown, not retried.
+IN_APP_REFUSED_KEY = "signin_in_app_refused"
 
 
 def enabled(method: str) -> bool:
@@ -44,3 +51,17 @@ def offers(next_url: str = "") -> list[Offer]:
                 url = f"{url}?{urlencode({'next': next_url})}"
             result.append(Offer(method=method, label=str(Method(method).label), url=url))
     return result
+
+
+def in_app_start(request, next_url: str = "") -> str | None:
+    """Where an anonymous visitor inside DingTalk, WeCom or Feishu goes instead of the login page:
+    that app's silent sign-in, when its method is on (None elsewhere, or after a refused attempt)."""
+    if request.session.get(IN_APP_REFUSED_KEY):
+        return None
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    for method in settings.SIGNIN_METHODS:
+        entry = IN_APP_STARTS.get(method)
+        if entry and re.search(entry[0], agent, re.IGNORECASE):
+            url = reverse(entry[1])
+            return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+    return None

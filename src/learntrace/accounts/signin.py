@@ -27,6 +27,7 @@ REASONS = {
     "provider": gettext_lazy("The sign-in service did not confirm who you are. Please try again."),
     "expired": gettext_lazy("This sign-in took too long or was started elsewhere. Please start again."),
     "disabled": gettext_lazy("This sign-in method is not switched on."),
+    "unreachable": gettext_lazy("The sign-in service could not be reached. Please try again in a few minutes."),
     "throttled": gettext_lazy("Too many refused sign-ins from this address. Please try again later."),
 }
 

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.translation import check_for_language
@@ -26,6 +27,14 @@ class LoginView(auth_views.LoginView):
         context["offers"] = methods.offers(self.get_redirect_url())
         context["uses_form"] = methods.uses_form()
         return context
+
+    def get(self, request, *args, **kwargs):
+        # Inside DingTalk, WeCom or Feishu the app already knows who this is: sign in silently.
+        if not request.user.is_authenticated:
+            in_app = methods.in_app_start(request, self.get_redirect_url())
+            if in_app:
+                return HttpResponseRedirect(in_app)
+        return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         if not methods.uses_form():
