@@ -10,7 +10,8 @@ from django.utils import timezone, translation
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from learntrace.org.importing import ImportFileError, OrgImport
+from learntrace.core.logs import log_failure
+from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError, OrgImport
 from learntrace.org.models import ImportBatch
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ def _finish(batch: ImportBatch, status: str, result=None, file_error: str = "") 
         batch.summary = result.counts
         batch.errors = result.errors
         batch.error_count = result.error_count
+        batch.changed_rows = result.changed_rows
+        batch.changed_row_count = result.changed_row_count
         batch.total_rows = result.total_rows
         batch.processed_rows = result.total_rows
     if file_error:
@@ -59,6 +62,22 @@ def _claim(batch_id, from_status: str, to_status: str) -> ImportBatch | None:
     return ImportBatch.objects.get(pk=batch_id)
 
 
+def _run(batch: ImportBatch, step, done_status: str) -> None:
+    """Run one step of the import and always end the batch: a file that cannot be read, or
+    anything unexpected, fails it with a reason in the uploader's language."""
+    with translation.override(batch.language):
+        try:
+            result = step()
+        except ImportFileError as exc:
+            _finish(batch, ImportBatch.Status.FAILED, file_error=str(exc))
+            return
+        except Exception as exc:
+            log_failure(log, f"organisation import {batch.pk} failed", exc)
+            _finish(batch, ImportBatch.Status.FAILED, file_error=str(UNEXPECTED_ERROR))
+            return
+        _finish(batch, done_status if result.ok else ImportBatch.Status.INVALID, result)
+
+
 @db_task()
 def validate_import(batch_id) -> None:
     batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.VALIDATING).first()
@@ -66,13 +85,7 @@ def validate_import(batch_id) -> None:
         return
     run = OrgImport(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
                     progress=_progress_writer(batch.pk))
-    try:
-        with translation.override(batch.language):
-            result = run.dry_run()
-    except ImportFileError as exc:
-        _finish(batch, ImportBatch.Status.INVALID, file_error=str(exc))
-        return
-    _finish(batch, ImportBatch.Status.VALIDATED if result.ok else ImportBatch.Status.INVALID, result)
+    _run(batch, run.dry_run, ImportBatch.Status.VALIDATED)
 
 
 @db_task()
@@ -85,17 +98,7 @@ def apply_import(batch_id, actor_id) -> None:
     actor = get_user_model().objects.filter(pk=actor_id).first()
     run = OrgImport(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
                     progress=_progress_writer(batch.pk))
-    try:
-        with translation.override(batch.language):
-            result = run.apply(actor=actor)
-    except ImportFileError as exc:
-        _finish(batch, ImportBatch.Status.FAILED, file_error=str(exc))
-        return
-    except Exception:
-        log.exception("organisation import %s failed", batch.pk)
-        _finish(batch, ImportBatch.Status.FAILED, file_error="internal error; see the server log")
-        raise
-    _finish(batch, ImportBatch.Status.APPLIED if result.ok else ImportBatch.Status.INVALID, result)
+    _run(batch, lambda: run.apply(actor=actor), ImportBatch.Status.APPLIED)
 
 
 UNCONFIRMED_UPLOAD_LIFETIME = timedelta(days=1)
