@@ -322,3 +322,29 @@ def test_the_history_confirmation_reports_an_unexpected_failure(org, catalog, cl
     response = client.post(reverse("records:import_history"), {"token": token}, follow=True)
     assert response.status_code == 200 and "unexpected error; nothing was written" in response.text
     assert not Completion.objects.exists()
+
+
+def test_a_batch_whose_worker_was_lost_fails_instead_of_waiting_forever(org, client_for, tmp_path):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from learntrace.org.tasks import fail_stalled_imports
+
+    now = timezone.now()
+    stored = write(tmp_path, "stuck.csv", b"employee_no,name,department_code\n")
+    checking = ImportBatch.objects.create(file_name="stuck.csv", stored_path=str(stored), sha256="",
+                                          language="zh-hans", created_by=org.admin.user)
+    importing = ImportBatch.objects.create(file_name="late.csv", stored_path=str(tmp_path / "late.csv"), sha256="",
+                                           status=ImportBatch.Status.APPLYING, applying_since=now, language="en")
+    ImportBatch.objects.filter(pk=importing.pk).update(created_at=now - dt.timedelta(days=1))
+    assert fail_stalled_imports(now=now + dt.timedelta(hours=5)) == 0
+    assert fail_stalled_imports(now=now + dt.timedelta(hours=7)) == 2
+    checking.refresh_from_db()
+    importing.refresh_from_db()
+    assert checking.status == importing.status == ImportBatch.Status.FAILED
+    assert checking.errors[0]["message"].startswith("校验或导入未完成就中断了")
+    assert importing.errors[0]["message"].startswith("The check or import stopped without finishing")
+    assert not stored.exists()
+    page = client_for(org.admin, language="zh-hans").get(reverse("org:import_batch", args=[checking.pk])).text
+    assert "校验或导入未完成就中断了" in page and "data-poll-url" not in page

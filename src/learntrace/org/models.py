@@ -169,6 +169,8 @@ class ImportBatch(models.Model):
     # Row errors are written in the uploader's language.
     language = models.CharField(max_length=16, default=settings.LANGUAGE_CODE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the import (after confirmation) started; the check starts at created_at.
+    applying_since = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -6,7 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -55,9 +57,9 @@ def _finish(batch: ImportBatch, status: str, result=None, file_error: str = "") 
         Path(batch.stored_path).unlink(missing_ok=True)
 
 
-def _claim(batch_id, from_status: str, to_status: str) -> ImportBatch | None:
+def _claim(batch_id, from_status: str, to_status: str, **fields) -> ImportBatch | None:
     # Conditional update: a task delivered twice, or two workers, run the batch once.
-    if not ImportBatch.objects.filter(pk=batch_id, status=from_status).update(status=to_status):
+    if not ImportBatch.objects.filter(pk=batch_id, status=from_status).update(status=to_status, **fields):
         return None
     return ImportBatch.objects.get(pk=batch_id)
 
@@ -90,7 +92,8 @@ def validate_import(batch_id) -> None:
 
 @db_task()
 def apply_import(batch_id, actor_id) -> None:
-    batch = _claim(batch_id, ImportBatch.Status.VALIDATED, ImportBatch.Status.APPLYING)
+    batch = _claim(batch_id, ImportBatch.Status.VALIDATED, ImportBatch.Status.APPLYING,
+                   applying_since=timezone.now())
     if batch is None:
         return
     from django.contrib.auth import get_user_model
@@ -116,6 +119,30 @@ def expire_unconfirmed_imports(now=None) -> int:
     return expired
 
 
+# 100 000 rows are checked and imported in minutes; a step still running after this lost its
+# worker (a restart, a crash) and would leave the page waiting forever.
+STALLED_AFTER = timedelta(hours=6)
+STALLED_ERROR = gettext_lazy("The check or import stopped without finishing (the background worker was interrupted); "
+                             "nothing was written. Upload the file again.")
+
+
+def fail_stalled_imports(now=None) -> int:
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    stalled = ImportBatch.objects.filter(Q(status=ImportBatch.Status.VALIDATING, created_at__lt=cutoff)
+                                         | Q(status=ImportBatch.Status.APPLYING, applying_since__lt=cutoff))
+    failed = 0
+    for batch in stalled:
+        with translation.override(batch.language):
+            error = [{"row": 0, "column": "", "message": str(STALLED_ERROR), "sheet": ""}]
+        if ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+                status=ImportBatch.Status.FAILED, errors=error, error_count=1, finished_at=timezone.now()):
+            Path(batch.stored_path).unlink(missing_ok=True)
+            cache.delete(progress_key(batch.pk))
+            failed += 1
+    return failed
+
+
 @db_periodic_task(crontab(minute="17"))
 def expire_unconfirmed_imports_hourly() -> None:
     expire_unconfirmed_imports()
+    fail_stalled_imports()
