@@ -348,3 +348,15 @@ def test_a_batch_whose_worker_was_lost_fails_instead_of_waiting_forever(org, cli
     assert not stored.exists()
     page = client_for(org.admin, language="zh-hans").get(reverse("org:import_batch", args=[checking.pk])).text
     assert "校验或导入未完成就中断了" in page and "data-poll-url" not in page
+
+
+def test_an_archive_with_a_huge_directory_is_refused_before_it_is_read(org, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        for i in range(20_000):  # 20 000 entries of about 250 bytes: over the 4 MB the directory may take
+            archive.writestr(f"xl/media/{i:0200d}", b"")
+    content = buffer.getvalue()
+    assert len(content) < 20 * 1024 * 1024
+    with pytest.raises(ImportFileError, match="far more parts than a spreadsheet"):
+        OrgImport(write(tmp_path, "parts.xlsx", content), "parts.xlsx").dry_run()

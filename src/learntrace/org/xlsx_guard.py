@@ -5,7 +5,8 @@ bomb), hold millions of empty cells, or declare XML entities that expand or reac
 to other files. The central directory states every member's unpacked size (Python's
 zipfile never returns more than that), so the sizes are checked from it first; then
 each member is unpacked once as a stream, without parsing, to count cells and to find
-document type declarations, which no spreadsheet part ever needs.
+document type declarations, which no spreadsheet part ever needs. Even the directory is
+bounded before zipfile reads it: a million empty members would cost gigabytes of memory.
 """
 
 import re
@@ -23,6 +24,11 @@ UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
 # Small parts compress very well without being dangerous; the ratio is checked above this size.
 RATIO_CHECKED_FROM = 1024 * 1024
 READ_BYTES = 1 << 20
+# A workbook's directory holds tens of entries of about 80 bytes; 4 MB is some 50 000 entries.
+MAX_DIRECTORY_BYTES = 4 * 1024 * 1024
+END_OF_DIRECTORY = b"PK\x05\x06"
+ZIP64_LOCATOR = b"PK\x06\x07"
+ZIP64_END_OF_DIRECTORY = b"PK\x06\x06"
 
 
 class RejectedSpreadsheet(Exception):
@@ -35,6 +41,8 @@ def check_xlsx_archive(path: Path) -> None:
     max_ratio = settings.IMPORT_XLSX_MAX_RATIO
     max_cells = settings.IMPORT_XLSX_MAX_CELLS
     try:
+        if _directory_bytes(path) > MAX_DIRECTORY_BYTES:
+            raise RejectedSpreadsheet(_("The XLSX file has far more parts than a spreadsheet; it is refused."))
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             total = 0
@@ -56,9 +64,32 @@ def check_xlsx_archive(path: Path) -> None:
                     raise RejectedSpreadsheet(
                         _("The XLSX file has more than %(limit)d cells; split it into smaller files.")
                         % {"limit": max_cells})
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
-        # Unknown compression, encryption, a bad checksum, a truncated archive.
+    except RejectedSpreadsheet:
+        raise
+    except Exception as exc:
+        # A truncated archive, a bad checksum, corrupt compressed data, encryption, an unknown method.
         raise RejectedSpreadsheet(_("The XLSX file is damaged or not really an XLSX file.")) from exc
+
+
+def _directory_bytes(path: Path) -> int:
+    """The size of the central directory, as zipfile will read it (from the zip64 record if any)."""
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        start = max(0, size - (22 + 65535))  # the end record and the longest archive comment
+        handle.seek(start)
+        tail = handle.read()
+        end = tail.rfind(END_OF_DIRECTORY)
+        if end < 0:
+            raise zipfile.BadZipFile("no end of central directory")
+        directory_bytes = int.from_bytes(tail[end + 12:end + 16], "little")
+        locator = end - 20
+        if locator >= 0 and tail[locator:locator + 4] == ZIP64_LOCATOR:
+            handle.seek(int.from_bytes(tail[locator + 8:locator + 16], "little"))
+            record = handle.read(56)
+            if record[:4] == ZIP64_END_OF_DIRECTORY:
+                directory_bytes = max(directory_bytes, int.from_bytes(record[40:48], "little"))
+    return directory_bytes
 
 
 def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> int:
