@@ -244,3 +244,12 @@ def test_the_api_keeps_a_departments_parent_or_name_when_left_out(org, client, w
     assert (surgery.name, surgery.parent) == ("Surgery", org.a)
     status, body = call(client, writer_token, "/departments", {"departments": [{"code": "NEW"}]})
     assert status == 400 and set(body["error"]["fields"]) == {"departments[0].name"}
+
+
+def test_the_command_prints_each_change(org, tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = write_csv(tmp_path / "positions.csv", ["工号", "姓名", "部门编码", "职位"],
+                     [[org.learner.employee_no, org.learner.name, "IM-CARD", "主治医师"]])
+    call_command("import_org", str(path), "--dry-run", verbosity=0)
+    assert "employee E001: position: '' -> '主治医师'" in capsys.readouterr().out
