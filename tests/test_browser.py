@@ -261,3 +261,52 @@ def test_qr_check_in_from_a_phone_with_login_and_the_one_phone_rule(live_server,
     phone.get_by_role("button", name=re.compile("签到|Check in")).click()
     expect(phone.locator("#checkin-result")).to_have_attribute("data-reason", "device_used")
     assert not Attendance.objects.filter(meeting=meeting, employee=org.head).exists()
+
+
+def test_a_file_with_some_columns_leaves_the_others_and_the_plan_alone(live_server, org, new_page, tmp_path):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from learntrace.org.models import Employee, Level
+    from learntrace.plans import services as plans
+    from learntrace.plans.models import Assignment, LearningPlan, PeriodType, PlanDepartment
+
+    plan = LearningPlan.objects.create(name="Managers", period_type=PeriodType.MONTHLY,
+                                       starts_on=timezone.localdate().replace(day=1),
+                                       audience_levels=[Level.MANAGER], min_total_seconds=3600)
+    PlanDepartment.objects.create(plan=plan, department=org.root, include_subtree=True)
+    plans.publish_plan(actor=None, plan=plan)
+    learner = org.learner
+    learner.email, learner.mobile, learner.dingtalk_user_id = "li@example.com", "13800000001", "ding-li"
+    learner.wecom_user_id, learner.feishu_user_id, learner.hire_date = "wecom-li", "feishu-li", dt.date(2019, 4, 1)
+    learner.national_id, learner.tags = "11010519491231002X", Employee.join_tags(["新任经理"])
+    learner.save()
+    fields = ["email", "mobile", "dingtalk_user_id", "wecom_user_id", "feishu_user_id", "hire_date",
+              "national_id", "tags", "level", "is_active", "department_id"]
+    before = {name: getattr(Employee.objects.get(pk=learner.pk), name) for name in fields}
+    assert Assignment.objects.filter(employee=learner, removed_at__isnull=True).count() == 1
+
+    path = tmp_path / "positions.csv"
+    path.write_text(f"工号,姓名,部门编码,职位\n{learner.employee_no},{learner.name},IM-CARD,主治医师\n",
+                    encoding="utf-8")
+    page = new_page()
+    log_in(page, live_server.url, "admin", "zh-hans")
+    page.goto(f"{live_server.url}/org/import/")
+    page.set_input_files("input[type=file]", str(path))
+    page.get_by_role("button", name="校验文件").click()
+    status = page.locator("#import-status")
+    expect(status).to_have_attribute("data-status", "validated")
+    expect(status.locator(".employees-updated")).to_have_text("1")
+    changes = status.locator("table.changes tbody tr")
+    expect(changes).to_have_count(1)
+    expect(changes.first).to_have_attribute("data-column", "position")
+    expect(changes.first.locator(".new")).to_have_text("主治医师")
+    page.get_by_role("button", name="立即导入").click()
+    expect(status).to_have_attribute("data-status", "applied")
+    expect(status.locator("h2")).to_have_text("已变更的内容")
+
+    after = Employee.objects.get(pk=learner.pk)
+    assert after.position == "主治医师"
+    assert {name: getattr(after, name) for name in fields} == before
+    assert Assignment.objects.filter(employee=learner, removed_at__isnull=True).count() == 1

@@ -8,17 +8,31 @@ SENSITIVE_FIELDS = {"national_id", "password"}
 
 def record_change(*, actor, action: str, obj=None, object_type: str = "", object_id: str = "",
                   summary: str = "", changes: dict | None = None) -> AuditEntry:
-    safe_changes = {}
-    for field, (old, new) in (changes or {}).items():
-        safe_changes[field] = ["***", "***"] if field in SENSITIVE_FIELDS else [_jsonable(old), _jsonable(new)]
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         object_type=object_type or (obj._meta.model_name if obj is not None else ""),
         object_id=object_id or (str(obj.pk) if obj is not None else ""),
         summary=summary[:300],
-        changes=safe_changes,
+        changes=_safe(changes),
     )
+
+
+def record_changes(*, actor, action: str, object_type: str, entries: list[tuple[str, str, dict]]) -> None:
+    """Many entries at once (an import's updates): each is (object id, summary, {field: (old, new)})."""
+    if not entries:
+        return
+    actor = actor if actor is not None and actor.is_authenticated else None
+    AuditEntry.objects.bulk_create([
+        AuditEntry(actor=actor, action=action, object_type=object_type, object_id=object_id,
+                   summary=summary[:300], changes=_safe(changes))
+        for object_id, summary, changes in entries
+    ], batch_size=500)
+
+
+def _safe(changes: dict | None) -> dict:
+    return {field: ["***", "***"] if field in SENSITIVE_FIELDS else [_jsonable(old), _jsonable(new)]
+            for field, (old, new) in (changes or {}).items()}
 
 
 def _jsonable(value):

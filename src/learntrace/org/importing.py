@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import re
 import secrets
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,15 +27,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from learntrace.core.audit import record_change
+from learntrace.core.audit import record_change, record_changes
+from learntrace.core.crypto import mask
 from learntrace.org.models import Department, Employee, Level
 from learntrace.org.services import department_save
 from learntrace.org.signals import employees_changed
+from learntrace.org.xlsx_guard import RejectedSpreadsheet, check_xlsx_archive
 
 User = get_user_model()
 
 CHUNK_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
+MAX_REPORTED_CHANGES = 1000
 
 DEPARTMENT_COLUMNS = {
     "code": (True, gettext_lazy("department code"), ["部门编码", "部门代码", "编码"]),
@@ -77,6 +79,10 @@ def _unusable_password() -> str:
     return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20)
 
 
+UNEXPECTED_ERROR = gettext_lazy("The file could not be processed because of an unexpected error; nothing was "
+                                "written. The error is in the server log.")
+
+
 class ImportFileError(Exception):
     """The file as a whole cannot be read (wrong type, empty, malformed, missing column)."""
 
@@ -102,11 +108,20 @@ class ImportResult:
     errors: list = field(default_factory=list)
     error_count: int = 0
     total_rows: int = 0
+    # What an update changes, per department or employee: {"sheet", "row", "kind", "key", "name",
+    # "fields": [[column, old, new], ...]}, values made for showing (national ID masked).
+    changed_rows: list = field(default_factory=list)
+    changed_row_count: int = 0
 
     def add_error(self, error: RowError) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(error.as_dict())
+
+    def add_change(self, change: dict) -> None:
+        self.changed_row_count += 1
+        if len(self.changed_rows) < MAX_REPORTED_CHANGES:
+            self.changed_rows.append(change)
 
     @property
     def ok(self) -> bool:
@@ -191,9 +206,14 @@ def _xlsx_tables(path: Path, kinds=ORGANISATION_KINDS) -> list[Table]:
     from openpyxl import load_workbook  # imported here: only XLSX imports need it
 
     try:
+        check_xlsx_archive(path)
+    except RejectedSpreadsheet as exc:
+        raise ImportFileError(str(exc)) from exc
+    damaged = _("The XLSX file is damaged or not really an XLSX file.")
+    try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportFileError(_("The XLSX file is damaged or not really an XLSX file.")) from exc
+    except Exception as exc:  # whatever openpyxl or its XML parser make of a malformed file
+        raise ImportFileError(damaged) from exc
     tables = []
     try:
         for sheet in workbook.worksheets:
@@ -210,10 +230,17 @@ def _xlsx_tables(path: Path, kinds=ORGANISATION_KINDS) -> list[Table]:
             title = sheet.title
 
             def open_rows(title=title, header_index=header_index):
-                book = load_workbook(path, read_only=True, data_only=True)
+                try:
+                    book = load_workbook(path, read_only=True, data_only=True)
+                except Exception as exc:
+                    raise ImportFileError(damaged) from exc
                 try:
                     numbered = enumerate(book[title].iter_rows(values_only=True, min_row=2), start=2)
                     yield from _rows_from(numbered, header_index)
+                except ImportFileError:
+                    raise
+                except Exception as exc:
+                    raise ImportFileError(damaged) from exc
                 finally:
                     book.close()
 
@@ -222,8 +249,10 @@ def _xlsx_tables(path: Path, kinds=ORGANISATION_KINDS) -> list[Table]:
                 # Some writers leave the sheet's dimension at "A1": count the rows instead.
                 row_count = sum(1 for values in rows if any(v is not None for v in values))
             tables.append(Table(kind, title, mapping, open_rows, row_count))
-    except zipfile.BadZipFile as exc:
-        raise ImportFileError(_("The XLSX file is damaged or not really an XLSX file.")) from exc
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise ImportFileError(damaged) from exc
     finally:
         workbook.close()
     return tables
@@ -330,7 +359,11 @@ def parse_date(text: str) -> dt.date:
 
 
 def _clean_employee(row: dict, error: Callable[[str, str], None]) -> dict | None:
-    """Turn one employee row into model field values, reporting each bad cell."""
+    """Turn one employee row into model field values, reporting each bad cell.
+
+    Only the columns in the row are turned into values: a column that the file (or an API
+    call) leaves out keeps what is stored, while an empty cell of a present column clears it
+    (to the default for the level and active columns)."""
     ok = True
 
     def bad(column, message):
@@ -340,48 +373,100 @@ def _clean_employee(row: dict, error: Callable[[str, str], None]) -> dict | None
 
     values = {}
     for key in ("employee_no", "name", "department_code"):
-        if not row.get(key):
+        if key in row and not row[key]:
             bad(key, _("This column is required."))
-    values["department_code"] = row.get("department_code", "")
-    for key, limit in (("employee_no", 64), ("name", 200), ("position", 200), ("mobile", 32),
-                       ("dingtalk_user_id", 128), ("wecom_user_id", 128), ("feishu_user_id", 128)):
-        values[key] = row.get(key, "")
-        if len(values[key]) > limit:
-            bad(key, _("At most %(limit)d characters.") % {"limit": limit})
-    level_text = row.get("level", "").strip().lower()
-    values["level"] = Level.STAFF
-    if level_text:
-        if level_text not in LEVEL_ALIASES:
-            bad("level", _("Unknown level “%(value)s”; use staff, manager, department_head or executive.")
-                % {"value": row.get("level")})
-        else:
-            values["level"] = LEVEL_ALIASES[level_text]
-    values["tags"] = Employee.join_tags(re.split(r"[,，、;；]", row.get("tags", "")))
-    values["email"] = row.get("email", "")
-    if values["email"]:
-        try:
-            validate_email(values["email"])
-        except ValidationError:
-            bad("email", _("“%(value)s” is not a valid e-mail address.") % {"value": values["email"]})
-    values["hire_date"] = None
-    if row.get("hire_date"):
-        try:
-            values["hire_date"] = parse_date(row["hire_date"])
-        except ValueError:
-            bad("hire_date", _("“%(value)s” is not a date; write it as 2024-03-01.") % {"value": row["hire_date"]})
-    active_text = row.get("active", "").strip().lower()
-    values["is_active"] = True
-    if active_text:
-        if active_text in TRUE_WORDS:
-            values["is_active"] = True
-        elif active_text in FALSE_WORDS:
-            values["is_active"] = False
-        else:
-            bad("active", _("Write 1 or 0 (是 or 否) for active."))
-    values["national_id"] = row.get("national_id", "").upper()
-    if values["national_id"] and not valid_national_id(values["national_id"]):
-        bad("national_id", _("Not a valid 18-character national ID number (the check digit does not match)."))
+    if "employee_no" not in row:
+        bad("employee_no", _("This column is required."))
+    for key, limit in (("employee_no", 64), ("name", 200), ("department_code", 64), ("position", 200),
+                       ("mobile", 32), ("dingtalk_user_id", 128), ("wecom_user_id", 128),
+                       ("feishu_user_id", 128)):
+        if key in row:
+            values[key] = row[key]
+            if len(values[key]) > limit:
+                bad(key, _("At most %(limit)d characters.") % {"limit": limit})
+    if "level" in row:
+        level_text = row["level"].strip().lower()
+        values["level"] = Level.STAFF
+        if level_text:
+            if level_text not in LEVEL_ALIASES:
+                bad("level", _("Unknown level “%(value)s”; use staff, manager, department_head or executive.")
+                    % {"value": row["level"]})
+            else:
+                values["level"] = LEVEL_ALIASES[level_text]
+    if "tags" in row:
+        values["tags"] = Employee.join_tags(re.split(r"[,，、;；]", row["tags"]))
+        if len(values["tags"]) > 1000:
+            bad("tags", _("At most %(limit)d characters.") % {"limit": 1000})
+    if "email" in row:
+        values["email"] = row["email"]
+        if len(values["email"]) > 254:
+            bad("email", _("At most %(limit)d characters.") % {"limit": 254})
+        elif values["email"]:
+            try:
+                validate_email(values["email"])
+            except ValidationError:
+                bad("email", _("“%(value)s” is not a valid e-mail address.") % {"value": values["email"]})
+    if "hire_date" in row:
+        values["hire_date"] = None
+        if row["hire_date"]:
+            try:
+                values["hire_date"] = parse_date(row["hire_date"])
+            except ValueError:
+                bad("hire_date", _("“%(value)s” is not a date; write it as 2024-03-01.") % {"value": row["hire_date"]})
+    if "active" in row:
+        active_text = row["active"].strip().lower()
+        values["is_active"] = True
+        if active_text:
+            if active_text in TRUE_WORDS:
+                values["is_active"] = True
+            elif active_text in FALSE_WORDS:
+                values["is_active"] = False
+            else:
+                bad("active", _("Write 1 or 0 (是 or 否) for active."))
+    if "national_id" in row:
+        values["national_id"] = row["national_id"].upper()
+        if values["national_id"] and not valid_national_id(values["national_id"]):
+            bad("national_id", _("Not a valid 18-character national ID number (the check digit does not match)."))
     return values if ok else None
+
+
+# Employee fields under the name of their column, where the two differ.
+FIELD_COLUMNS = {"department_id": "department_code", "is_active": "active"}
+
+
+def _shown(column: str, value):
+    """A value as the dry run shows it and the batch keeps it: JSON, national ID masked."""
+    if column == "national_id":
+        return mask(value)
+    if column == "tags":
+        return ", ".join(tag for tag in value.split(",") if tag)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def changed_rows_shown(changed_rows: list) -> list[dict]:
+    """Changed rows as the import page shows them, in the current language."""
+    shown = []
+    for change in changed_rows:
+        columns = DEPARTMENT_COLUMNS if change["kind"] == "department" else EMPLOYEE_COLUMNS
+        fields = []
+        for column, old, new in change["fields"]:
+            label = columns[column][1] if column in columns else EMPLOYEE_COLUMNS[column][1]
+            fields.append({"column": column, "label": label, "old": _shown_value(column, old),
+                           "new": _shown_value(column, new), "cleared": new in ("", None)})
+        shown.append({**change, "fields": fields})
+    return shown
+
+
+def _shown_value(column: str, value) -> str:
+    if value in ("", None):
+        return _("(empty)")
+    if column == "active":
+        return _("yes") if value else _("no")
+    if column == "level" and value in Level.values:
+        return str(Level(value).label)
+    return str(value)
 
 
 # ---------------------------------------------------------------- the import
@@ -433,9 +518,9 @@ class OrgImport:
         seen_numbers: set[str] = set()
         for table in tables:
             if table.kind == "employees":
-                self._employees(table, result, file_departments, seen_numbers, apply=apply)
+                self._employees(table, result, file_departments, seen_numbers, apply=apply, actor=actor)
         if self.deactivate_missing and any(t.kind == "employees" for t in tables):
-            self._deactivate_missing(result, seen_numbers, apply=apply and result.ok)
+            self._deactivate_missing(result, seen_numbers, apply=apply and result.ok, actor=actor)
         self.progress(result.total_rows, result.total_rows)
         return result
 
@@ -449,24 +534,37 @@ class OrgImport:
             def error(column, message, row_number=row_number):
                 result.add_error(RowError(row_number, table.columns.get(column, column), message, table.sheet))
 
-            code, name = row.get("code", ""), row.get("name", "")
+            code = row.get("code", "")
+            # None: the column is left out, so an existing department keeps its name or parent.
+            name, parent_code = row.get("name"), row.get("parent_code")
             if not code:
                 error("code", _("This column is required."))
-            if not name:
+            if name is not None and not name:
                 error("name", _("This column is required."))
             if len(code) > 64:
                 error("code", _("At most %(limit)d characters.") % {"limit": 64})
-            if len(name) > 200:
+            if name and len(name) > 200:
                 error("name", _("At most %(limit)d characters.") % {"limit": 200})
             if code and code in rows:
                 error("code", _("Department code “%(code)s” appears twice (first in row %(row)d).")
                       % {"code": code, "row": rows[code]["row"]})
                 continue
-            if code and name:
-                rows[code] = {"row": row_number, "name": name, "parent_code": row.get("parent_code", "")}
+            if code and name != "":
+                rows[code] = {"row": row_number, "name": name, "parent_code": parent_code}
             self._tick(1, result.total_rows)
 
         existing = {d.code: d for d in Department.objects.select_related("parent")}
+        for code, spec in list(rows.items()):
+            current = existing.get(code)
+            if spec["parent_code"] is None:
+                spec["parent_code"] = current.parent.code if current is not None and current.parent_id else ""
+            if spec["name"] is None:
+                if current is None:
+                    result.add_error(RowError(spec["row"], table.columns.get("name", "name"),
+                                              _("A new department needs a name."), table.sheet))
+                    del rows[code]
+                    continue
+                spec["name"] = current.name
         parents = {code: (d.parent.code if d.parent_id else "") for code, d in existing.items()}
         parents.update({code: spec["parent_code"] for code, spec in rows.items()})
         for code, spec in rows.items():
@@ -491,9 +589,19 @@ class OrgImport:
             current = existing.get(code)
             if current is None:
                 result.counts["departments_created"] += 1
-            elif (current.name != spec["name"] or parents_changed(current, spec["parent_code"])
-                  or not current.is_active):
+                continue
+            differing = []
+            if current.name != spec["name"]:
+                differing.append(["name", current.name, spec["name"]])
+            if parents_changed(current, spec["parent_code"]):
+                differing.append(["parent_code", current.parent.code if current.parent_id else "",
+                                  spec["parent_code"]])
+            if not current.is_active:
+                differing.append(["active", False, True])
+            if differing:
                 result.counts["departments_updated"] += 1
+                result.add_change({"sheet": table.sheet, "row": spec["row"], "kind": "department", "key": code,
+                                   "name": current.name, "fields": differing})
             else:
                 result.counts["departments_unchanged"] += 1
 
@@ -525,7 +633,7 @@ class OrgImport:
             place(code)
 
     def _employees(self, table: Table, result: ImportResult, file_departments: dict,
-                   seen_numbers: set[str], *, apply: bool) -> None:
+                   seen_numbers: set[str], *, apply: bool, actor) -> None:
         department_ids = dict(Department.objects.filter(is_active=True).values_list("code", "id"))
         chunk: list[tuple[int, dict]] = []
         for row_number, row in table.open_rows():
@@ -540,46 +648,65 @@ class OrgImport:
                           % {"number": number})
                     values = None
                 seen_numbers.add(number)
-            if values is not None and values["department_code"] not in department_ids \
+            if values is not None and "department_code" in values \
+                    and values["department_code"] not in department_ids \
                     and values["department_code"] not in file_departments:
                 error("department_code", _("Unknown department “%(code)s”.") % {"code": values["department_code"]})
                 values = None
             if values is not None:
                 chunk.append((row_number, values))
             if len(chunk) >= CHUNK_ROWS:
-                self._employee_chunk(chunk, result, apply=apply)
+                self._employee_chunk(chunk, table, result, apply=apply, actor=actor)
                 self._tick(len(chunk), result.total_rows)
                 chunk = []
         if chunk:
-            self._employee_chunk(chunk, result, apply=apply)
+            self._employee_chunk(chunk, table, result, apply=apply, actor=actor)
             self._tick(len(chunk), result.total_rows)
 
-    def _employee_chunk(self, chunk: list[tuple[int, dict]], result: ImportResult, *, apply: bool) -> None:
+    def _employee_chunk(self, chunk: list[tuple[int, dict]], table: Table, result: ImportResult, *,
+                        apply: bool, actor) -> None:
         numbers = [values["employee_no"] for _row, values in chunk]
         existing = {e.employee_no: e for e in Employee.objects.filter(employee_no__in=numbers)}
         # Departments created by this import only have ids once applied, so look them up per chunk.
         department_ids = dict(Department.objects.values_list("code", "id"))
-        to_create, to_update, changed_fields = [], [], set()
-        for _row, values in chunk:
+        department_codes = {pk: code for code, pk in department_ids.items()}
+        to_create, to_update, changed_fields, audit = [], [], set(), []
+        for row_number, values in chunk:
             fields = {k: v for k, v in values.items() if k != "department_code"}
-            fields["department_id"] = department_ids.get(values["department_code"])
+            if "department_code" in values:
+                fields["department_id"] = department_ids.get(values["department_code"])
             current = existing.get(values["employee_no"])
             if current is None:
-                result.counts["employees_created"] += 1
-                to_create.append(Employee(**fields))
+                missing = [key for key in ("name", "department_code") if key not in values]
+                for key in missing:
+                    result.add_error(RowError(row_number, table.columns.get(key, key),
+                                              _("A new employee needs this column."), table.sheet))
+                if not missing:
+                    result.counts["employees_created"] += 1
+                    to_create.append(Employee(**fields))
                 continue
             differing = [k for k, v in fields.items() if getattr(current, k) != v]
             if not differing:
                 result.counts["employees_unchanged"] += 1
                 continue
             result.counts["employees_updated"] += 1
+            shown = []
             for key in differing:
+                column = FIELD_COLUMNS.get(key, key)
+                old, new = getattr(current, key), fields[key]
+                if key == "department_id":
+                    old, new = department_codes.get(old, ""), department_codes.get(new, values["department_code"])
+                shown.append([column, _shown(column, old), _shown(column, new)])
                 setattr(current, key, fields[key])
+            result.add_change({"sheet": table.sheet, "row": row_number, "kind": "employee",
+                               "key": current.employee_no, "name": current.name, "fields": shown})
+            audit.append((str(current.pk), current.name, {column: (old, new) for column, old, new in shown}))
             current.updated_at = timezone.now()  # bulk_update skips auto_now
             changed_fields.update(differing)
             to_update.append(current)
         if apply and result.ok:
             self._write_employees(to_create, to_update, changed_fields)
+            record_changes(actor=actor, action="import_update", object_type="employee", entries=audit)
 
     def _write_employees(self, to_create: list[Employee], to_update: list[Employee], changed_fields: set) -> None:
         if to_create:
@@ -605,20 +732,25 @@ class OrgImport:
                     ids = [e.user_id for e in to_update if e.is_active == active and e.user_id]
                     User.objects.filter(pk__in=ids).update(is_active=active)
 
-    def _deactivate_missing(self, result: ImportResult, seen_numbers: set[str], *, apply: bool) -> None:
+    def _deactivate_missing(self, result: ImportResult, seen_numbers: set[str], *, apply: bool, actor) -> None:
         # Compare in Python: a NOT IN over 100 000 numbers is too large a statement for SQLite.
         missing = [
-            (pk, user_id)
-            for pk, number, user_id in Employee.objects.filter(is_active=True)
-            .values_list("pk", "employee_no", "user_id").iterator(chunk_size=5000)
+            (pk, number, name, user_id)
+            for pk, number, name, user_id in Employee.objects.filter(is_active=True)
+            .values_list("pk", "employee_no", "name", "user_id").iterator(chunk_size=5000)
             if number not in seen_numbers
         ]
         result.counts["employees_deactivated"] = len(missing)
+        for _pk, number, name, _user_id in missing:
+            result.add_change({"sheet": "", "row": 0, "kind": "employee", "key": number, "name": name,
+                               "fields": [["active", True, False]]})
         if apply and missing:
             for start in range(0, len(missing), 500):
                 part = missing[start:start + 500]
-                Employee.objects.filter(pk__in=[pk for pk, _u in part]).update(is_active=False)
-                User.objects.filter(pk__in=[u for _pk, u in part if u]).update(is_active=False)
+                Employee.objects.filter(pk__in=[pk for pk, *_rest in part]).update(is_active=False)
+                User.objects.filter(pk__in=[user_id for *_rest, user_id in part if user_id]).update(is_active=False)
+                record_changes(actor=actor, action="import_deactivate", object_type="employee", entries=[
+                    (str(pk), name, {"active": (True, False)}) for pk, _number, name, _user_id in part])
 
 
 def parents_changed(department: Department, parent_code: str) -> bool:

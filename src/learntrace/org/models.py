@@ -162,10 +162,15 @@ class ImportBatch(models.Model):
     summary = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
     error_count = models.PositiveIntegerField(default=0)
+    # Field by field, what the import changes in existing rows (sensitive values masked).
+    changed_rows = models.JSONField(default=list, blank=True)
+    changed_row_count = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     # Row errors are written in the uploader's language.
     language = models.CharField(max_length=16, default=settings.LANGUAGE_CODE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the import (after confirmation) started; the check starts at created_at.
+    applying_since = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -6,11 +6,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from learntrace.org.importing import ImportFileError, OrgImport
+from learntrace.core.logs import log_failure
+from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError, OrgImport
 from learntrace.org.models import ImportBatch
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,8 @@ def _finish(batch: ImportBatch, status: str, result=None, file_error: str = "") 
         batch.summary = result.counts
         batch.errors = result.errors
         batch.error_count = result.error_count
+        batch.changed_rows = result.changed_rows
+        batch.changed_row_count = result.changed_row_count
         batch.total_rows = result.total_rows
         batch.processed_rows = result.total_rows
     if file_error:
@@ -52,11 +57,27 @@ def _finish(batch: ImportBatch, status: str, result=None, file_error: str = "") 
         Path(batch.stored_path).unlink(missing_ok=True)
 
 
-def _claim(batch_id, from_status: str, to_status: str) -> ImportBatch | None:
+def _claim(batch_id, from_status: str, to_status: str, **fields) -> ImportBatch | None:
     # Conditional update: a task delivered twice, or two workers, run the batch once.
-    if not ImportBatch.objects.filter(pk=batch_id, status=from_status).update(status=to_status):
+    if not ImportBatch.objects.filter(pk=batch_id, status=from_status).update(status=to_status, **fields):
         return None
     return ImportBatch.objects.get(pk=batch_id)
+
+
+def _run(batch: ImportBatch, step, done_status: str) -> None:
+    """Run one step of the import and always end the batch: a file that cannot be read, or
+    anything unexpected, fails it with a reason in the uploader's language."""
+    with translation.override(batch.language):
+        try:
+            result = step()
+        except ImportFileError as exc:
+            _finish(batch, ImportBatch.Status.FAILED, file_error=str(exc))
+            return
+        except Exception as exc:
+            log_failure(log, f"organisation import {batch.pk} failed", exc)
+            _finish(batch, ImportBatch.Status.FAILED, file_error=str(UNEXPECTED_ERROR))
+            return
+        _finish(batch, done_status if result.ok else ImportBatch.Status.INVALID, result)
 
 
 @db_task()
@@ -66,18 +87,13 @@ def validate_import(batch_id) -> None:
         return
     run = OrgImport(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
                     progress=_progress_writer(batch.pk))
-    try:
-        with translation.override(batch.language):
-            result = run.dry_run()
-    except ImportFileError as exc:
-        _finish(batch, ImportBatch.Status.INVALID, file_error=str(exc))
-        return
-    _finish(batch, ImportBatch.Status.VALIDATED if result.ok else ImportBatch.Status.INVALID, result)
+    _run(batch, run.dry_run, ImportBatch.Status.VALIDATED)
 
 
 @db_task()
 def apply_import(batch_id, actor_id) -> None:
-    batch = _claim(batch_id, ImportBatch.Status.VALIDATED, ImportBatch.Status.APPLYING)
+    batch = _claim(batch_id, ImportBatch.Status.VALIDATED, ImportBatch.Status.APPLYING,
+                   applying_since=timezone.now())
     if batch is None:
         return
     from django.contrib.auth import get_user_model
@@ -85,17 +101,7 @@ def apply_import(batch_id, actor_id) -> None:
     actor = get_user_model().objects.filter(pk=actor_id).first()
     run = OrgImport(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
                     progress=_progress_writer(batch.pk))
-    try:
-        with translation.override(batch.language):
-            result = run.apply(actor=actor)
-    except ImportFileError as exc:
-        _finish(batch, ImportBatch.Status.FAILED, file_error=str(exc))
-        return
-    except Exception:
-        log.exception("organisation import %s failed", batch.pk)
-        _finish(batch, ImportBatch.Status.FAILED, file_error="internal error; see the server log")
-        raise
-    _finish(batch, ImportBatch.Status.APPLIED if result.ok else ImportBatch.Status.INVALID, result)
+    _run(batch, lambda: run.apply(actor=actor), ImportBatch.Status.APPLIED)
 
 
 UNCONFIRMED_UPLOAD_LIFETIME = timedelta(days=1)
@@ -113,6 +119,30 @@ def expire_unconfirmed_imports(now=None) -> int:
     return expired
 
 
+# 100 000 rows are checked and imported in minutes; a step still running after this lost its
+# worker (a restart, a crash) and would leave the page waiting forever.
+STALLED_AFTER = timedelta(hours=6)
+STALLED_ERROR = gettext_lazy("The check or import stopped without finishing (the background worker was interrupted); "
+                             "nothing was written. Upload the file again.")
+
+
+def fail_stalled_imports(now=None) -> int:
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    stalled = ImportBatch.objects.filter(Q(status=ImportBatch.Status.VALIDATING, created_at__lt=cutoff)
+                                         | Q(status=ImportBatch.Status.APPLYING, applying_since__lt=cutoff))
+    failed = 0
+    for batch in stalled:
+        with translation.override(batch.language):
+            error = [{"row": 0, "column": "", "message": str(STALLED_ERROR), "sheet": ""}]
+        if ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+                status=ImportBatch.Status.FAILED, errors=error, error_count=1, finished_at=timezone.now()):
+            Path(batch.stored_path).unlink(missing_ok=True)
+            cache.delete(progress_key(batch.pk))
+            failed += 1
+    return failed
+
+
 @db_periodic_task(crontab(minute="17"))
 def expire_unconfirmed_imports_hourly() -> None:
     expire_unconfirmed_imports()
+    fail_stalled_imports()

@@ -33,7 +33,7 @@ from learntrace.org.forms import (
     ImportUploadForm,
     RoleGrantForm,
 )
-from learntrace.org.importing import template_csv, template_xlsx
+from learntrace.org.importing import changed_rows_shown, template_csv, template_xlsx
 from learntrace.org.models import Department, Employee, ImportBatch, RoleGrant
 from learntrace.org.uploads import store_upload
 
@@ -180,7 +180,8 @@ def import_upload(request):
 def _batch_context(batch):
     done, total = cache.get(tasks.progress_key(batch.pk), (batch.processed_rows, batch.total_rows))
     percent = round(100 * done / total) if total else 0
-    return {"batch": batch, "done": done, "total": total, "percent": min(percent, 100)}
+    return {"batch": batch, "done": done, "total": total, "percent": min(percent, 100),
+            "changed_rows": changed_rows_shown(batch.changed_rows)}
 
 
 @admin_required

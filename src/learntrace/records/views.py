@@ -2,6 +2,7 @@
 and the import of past training records."""
 
 import datetime as dt
+import logging
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -15,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from learntrace.core.feedback import show_errors
+from learntrace.core.logs import log_failure
 from learntrace.evidence.bundle import bundle_name, make_bundle
 from learntrace.org.access import access_employee, admin_required, login_required, roles_of
-from learntrace.org.importing import ImportFileError
+from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError
 from learntrace.org.uploads import store_upload
 from learntrace.plans.periods import local_zone
 from learntrace.records import services
@@ -26,6 +28,8 @@ from learntrace.records.history import HistoryImport
 from learntrace.records.models import Completion, CreditedTime
 from learntrace.records.selectors import training_file
 from learntrace.records.transcript import transcript_pdf
+
+log = logging.getLogger(__name__)
 
 
 def _person(request, employee_id):
@@ -90,6 +94,11 @@ def import_history(request):
         except ImportFileError as exc:
             messages.error(request, str(exc))
             return redirect("records:import_history")
+        except Exception as exc:
+            log_failure(log, "history import failed", exc)
+            Path(upload["path"]).unlink(missing_ok=True)
+            messages.error(request, str(UNEXPECTED_ERROR))
+            return redirect("records:import_history")
         if result.ok:
             Path(upload["path"]).unlink(missing_ok=True)
             messages.success(request, _("Imported: %(facts)d records of time and %(completions)d completions.")
@@ -101,6 +110,10 @@ def import_history(request):
             result = HistoryImport(stored, form.cleaned_data["file"].name).dry_run()
         except ImportFileError as exc:
             form.add_error("file", str(exc))
+            stored.unlink(missing_ok=True)
+        except Exception as exc:
+            log_failure(log, "history import check failed", exc)
+            form.add_error("file", str(UNEXPECTED_ERROR))
             stored.unlink(missing_ok=True)
         else:
             if result.ok:

@@ -18,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--deactivate-missing", action="store_true",
                             help="The file is the whole organisation: deactivate active employees not in it.")
         parser.add_argument("--as", dest="actor", default=None, help="Username recorded in the audit trail.")
-        parser.add_argument("--max-errors", type=int, default=50, help="How many row errors to print.")
+        parser.add_argument("--max-errors", type=int, default=50,
+                            help="How many row errors (and changed rows) to print.")
 
     def handle(self, *args, file, dry_run, deactivate_missing, actor, max_errors, **options):
         path = Path(file)
@@ -51,6 +52,11 @@ class Command(BaseCommand):
     def _report(self, result, max_errors):
         for key, value in result.counts.items():
             self.stdout.write(f"  {key.replace('_', ' ')}: {value}")
+        for change in result.changed_rows[:max_errors]:
+            fields = "; ".join(f"{column}: {old!r} -> {new!r}" for column, old, new in change["fields"])
+            self.stdout.write(f"  {change['kind']} {change['key']}: {fields}")
+        if result.changed_row_count > max_errors:
+            self.stdout.write(f"  … and {result.changed_row_count - max_errors} more changed row(s)")
         for error in result.errors[:max_errors]:
             where = f"{error['sheet']} row {error['row']}" if error["row"] else error["sheet"]
             self.stdout.write(f"  {where}, {error['column']}: {error['message']}")
