@@ -231,3 +231,15 @@ def test_the_main_pages_and_swagger_ui_show_no_violation(live_server, org, catal
     page.locator(".opblock-summary").first.click()
     found = violations(page)
     assert found == ([], []), json.dumps(found)
+
+
+def test_the_django_admin_shows_no_violation(live_server, org, new_page):
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root", password=PASSWORD)
+    page = watched(new_page())
+    log_in(page, live_server.url, "root", "en")
+    for path in ("/admin/", "/admin/auth/user/", f"/admin/auth/user/{root.pk}/change/", "/admin/auth/user/add/"):
+        assert page.goto(live_server.url + path).status == 200, path
+        page.wait_for_load_state("load")
+    assert violations(page) == ([], [])
