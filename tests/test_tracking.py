@@ -348,6 +348,29 @@ def test_any_beat_is_parsed_or_refused_with_a_reason(video, data):
     assert 0.0625 <= beat.rate <= 16 and beat.seq >= 0 and beat.reading_ms >= 0
 
 
+_edge_numbers = st.sampled_from([0, 1, -1, 0.0625, 16, 600, 602, 10_000_000, 7 * 24 * 3600 * 1000, 600_000, 1e308,
+                                  -1e308, 10**400, float("nan"), float("inf"), 5e-324]) | st.floats() | st.integers()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({"seq": st.integers(0, 100) | _edge_numbers}, optional={
+    # Mostly valid values, so that a hostile number anywhere is reached by the parser.
+    "reading_ms": st.integers(0, 20_000) | _edge_numbers, "rate": st.floats(0.0625, 16) | _edge_numbers,
+    "elapsed_ms": st.integers(0, 20_000) | _edge_numbers, "hidden": st.booleans(),
+    "segments": st.lists(st.lists(st.floats(0, 600) | _edge_numbers, min_size=2, max_size=2), max_size=3)}))
+def test_any_numbers_in_a_beat_are_credited_or_refused_never_an_error(org, video, data):
+    with transaction.atomic():
+        attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+        try:
+            outcome = services.receive_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, data=data, now=at(15))
+        except BeatRejected as exc:
+            assert exc.status == 400
+        else:
+            # At most 2× the 15 s that passed and the 5 s of slack.
+            assert 0 <= outcome.credited_ms <= 40_000 and outcome.total_credited_ms == outcome.credited_ms
+        transaction.set_rollback(True)
+
+
 HOSTILE_BEATS = [
     '{"seq": 0, "segments": [[1e308, 1e308]]}',
     '{"seq": 0, "segments": [[0, 1e999]]}',
