@@ -5,8 +5,9 @@ A beat is credited with what it adds to the person's union of watched intervals
 than the wall-clock time that really passed for that person: each credited media
 second costs 1/rate seconds of the person's clock (rate capped at 2; a second of
 reading always costs a second), the clock may not run ahead of now by more than a
-small slack, and no single beat may spend more than a minute of it. Two tabs therefore share one clock, a replayed beat is accepted
-once, and beats queued by a flaky network are still credited when they arrive late.
+small slack, and no single beat may spend more than a minute of it. Two tabs therefore
+share one clock, a replayed beat is accepted once, and beats queued by a flaky network
+are still credited when they arrive late.
 What is cut is recorded on the beat and flagged, never silently dropped.
 """
 
