@@ -278,3 +278,171 @@ def test_a_beat_costs_a_fixed_number_of_queries(org, video, django_assert_num_qu
     statements = [q["sql"].split()[0] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT",
                                                                                                       "RELEASE"))]
     assert statements == ["SELECT", "UPDATE", "INSERT", "UPDATE"]
+
+
+# ---------------------------------------------------------------- documents, hostile numbers, replays
+
+
+@pytest.mark.parametrize("rate", [1, 2, 16])
+def test_reading_is_credited_at_most_one_to_one_whatever_the_rate(org, document, rate):
+    attempt = start_attempt(employee=org.learner, course=document, now=at(0))
+    outcomes = [services.receive_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(15 * seq + 15),
+                                      data={"seq": seq, "reading_ms": 30_000, "rate": rate}) for seq in range(4)]
+    # One minute of reading (and the protocol's 5 s of slack), never the 120 s claimed.
+    assert [o.credited_ms for o in outcomes] == [20_000, 15_000, 15_000, 15_000]
+    assert credited_seconds(org.learner, document) == 65
+    assert all("rate_above_2x" not in o.flags for o in outcomes)
+
+
+def test_honest_reading_at_any_rate_is_credited_in_full(org, document):
+    attempt = start_attempt(employee=org.learner, course=document, now=at(0))
+    outcome = services.receive_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(15),
+                                    data={"seq": 0, "reading_ms": 15_000, "rate": 2})
+    assert (outcome.credited_ms, outcome.cut_ms, outcome.flags) == (15_000, 0, [])
+
+
+@pytest.mark.parametrize("segments", [
+    [[1e308, 1e308]], [[0, 1e308]], [[1e300, 1e308]], [[10**400, 10**400]], [[0, 10**30]],
+])
+def test_huge_segments_are_refused_as_beyond_the_end(video, segments):
+    with pytest.raises(BeatRejected, match="beyond the end"):
+        parse_beat({"seq": 0, "segments": segments}, video)
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"seq": 0, "segments": [[float("inf"), float("inf")]]}, "[start, end]"),
+    ({"seq": 0, "segments": [[float("-inf"), 0]]}, "[start, end]"),
+    ({"seq": 0, "segments": [[-1e308, 0]]}, "before 0"),
+    ({"seq": 0, "segments": [[-0.5, 0]]}, "before 0"),
+    ({"seq": 1e308}, "between"),
+    ({"seq": 10**400}, "between"),
+    ({"seq": float("nan")}, "must be a number"),
+    ({"seq": 0, "rate": float("inf")}, "must be a number"),
+    ({"seq": 0, "rate": 1e-300}, "between"),
+    ({"seq": 0, "rate": -1}, "between"),
+    ({"seq": 0, "elapsed_ms": 1e308}, "between"),
+    ({"seq": 0, "elapsed_ms": -1}, "between"),
+    ({"seq": 0, "reading_ms": 10**400}, "between"),
+    ({"seq": 0, "reading_ms": float("-inf")}, "must be a number"),
+])
+def test_non_finite_negative_and_huge_numbers_are_refused(video, data, message):
+    with pytest.raises(BeatRejected, match=message):
+        parse_beat(data, video)
+
+
+_json_scalars = st.none() | st.booleans() | st.text(max_size=5) | st.integers(-10**400, 10**400) | st.floats()
+_json_values = st.recursive(_json_scalars, lambda inner: st.lists(inner, max_size=4)
+                            | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=12)
+_beat_fields = st.sampled_from(["seq", "segments", "reading_ms", "rate", "hidden", "elapsed_ms"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(_beat_fields, _json_values | st.lists(st.lists(_json_scalars, max_size=3), max_size=3)))
+def test_any_beat_is_parsed_or_refused_with_a_reason(video, data):
+    try:
+        beat = parse_beat(data, video)
+    except BeatRejected as exc:
+        assert exc.status == 400 and exc.message
+        return
+    assert all(0 <= start <= end <= 600_000 for start, end in beat.segments)
+    assert 0.0625 <= beat.rate <= 16 and beat.seq >= 0 and beat.reading_ms >= 0
+
+
+_edge_numbers = st.sampled_from([0, 1, -1, 0.0625, 16, 600, 602, 10_000_000, 7 * 24 * 3600 * 1000, 600_000, 1e308,
+                                  -1e308, 10**400, float("nan"), float("inf"), 5e-324]) | st.floats() | st.integers()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({"seq": st.integers(0, 100) | _edge_numbers}, optional={
+    # Mostly valid values, so that a hostile number anywhere is reached by the parser.
+    "reading_ms": st.integers(0, 20_000) | _edge_numbers, "rate": st.floats(0.0625, 16) | _edge_numbers,
+    "elapsed_ms": st.integers(0, 20_000) | _edge_numbers, "hidden": st.booleans(),
+    "segments": st.lists(st.lists(st.floats(0, 600) | _edge_numbers, min_size=2, max_size=2), max_size=3)}))
+def test_any_numbers_in_a_beat_are_credited_or_refused_never_an_error(org, video, data):
+    with transaction.atomic():
+        attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+        try:
+            outcome = services.receive_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, data=data, now=at(15))
+        except BeatRejected as exc:
+            assert exc.status == 400
+        else:
+            # At most 2× the 15 s that passed and the 5 s of slack.
+            assert 0 <= outcome.credited_ms <= 40_000 and outcome.total_credited_ms == outcome.credited_ms
+        transaction.set_rollback(True)
+
+
+HOSTILE_BEATS = [
+    '{"seq": 0, "segments": [[1e308, 1e308]]}',
+    '{"seq": 0, "segments": [[0, 1e999]]}',
+    '{"seq": 0, "segments": [[NaN, 1]]}',
+    '{"seq": 0, "segments": [[0, Infinity]]}',
+    '{"seq": -Infinity}',
+    '{"seq": 0, "rate": NaN}',
+    '{"seq": 0, "elapsed_ms": 1e308}',
+    '{"seq": 0, "reading_ms": -5}',
+    '{"seq": 1' + "0" * 5000 + "}",
+    '{"seq": 0, "segments": ' + "[" * 100_000 + "]" * 100_000 + "}",
+]
+
+
+@pytest.mark.parametrize("beat", HOSTILE_BEATS)
+def test_hostile_numbers_get_a_400_on_the_page_endpoint(org, client_for, video, beat):
+    attempt = start_attempt(employee=org.learner, course=video)
+    response = client_for(org.learner).post(reverse("tracking:beat"), {"attempt": str(attempt.pk), "beat": beat})
+    assert response.status_code == 400 and response.json()["error"]
+    assert not CreditedTime.objects.exists()
+
+
+@pytest.mark.parametrize("beat", HOSTILE_BEATS)
+def test_hostile_numbers_get_a_400_on_the_api(org, client_for, video, beat):
+    attempt = start_attempt(employee=org.learner, course=video)
+    body = '{"attempt": "' + str(attempt.pk) + '", "beat": ' + beat + '}'
+    response = client_for(org.learner).post("/api/v1/tracking/beat", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]["message"]
+    assert not CreditedTime.objects.exists()
+
+
+def test_interleaved_and_replayed_beats_are_each_credited_once(org, video):
+    a = start_attempt(employee=org.learner, course=video, now=at(0))
+    b = start_attempt(employee=org.learner, course=video, now=at(0))
+    first_a20 = watch(a, 20, 0, 15, when=at(15))
+    watch(b, 1, 100, 115, when=at(30))
+    a15 = watch(a, 15, 200, 215, when=at(45))  # older, but never seen: new
+    replay_a20 = watch(a, 20, 300, 315, when=at(60))
+    assert (a15.duplicate, a15.credited_ms) == (False, 15_000)
+    assert replay_a20.duplicate and replay_a20.credited_ms == first_a20.credited_ms == 15_000
+    assert watch(b, 1, 400, 415, when=at(75)).duplicate
+    assert watch(a, 15, 400, 415, when=at(90)).duplicate
+    assert not watch(a, 21, 400, 415, when=at(105)).duplicate
+    assert sorted(beats(a).values_list("seq", flat=True)) == [15, 20, 21]
+    assert credited_seconds(org.learner, video) == 60
+
+
+def test_a_clock_behind_its_attempts_beats_answers_the_replay(org, video):
+    """A clock written before it kept the attempt's highest number still answers a replay."""
+    from learntrace.tracking.models import LearnerClock
+
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    first = watch(attempt, 20, 0, 15, when=at(15))
+    watch(attempt, 15, 15, 30, when=at(30))
+    LearnerClock.objects.filter(employee=org.learner).update(last_seq=15)
+    replay = watch(attempt, 20, 30, 45, when=at(45))
+    assert replay.duplicate and replay.credited_ms == first.credited_ms
+    assert beats(attempt).count() == 2
+
+
+def test_the_api_answers_an_out_of_order_replay_with_the_first_answer(org, client_for, video):
+    a = start_attempt(employee=org.learner, course=video)
+    b = start_attempt(employee=org.learner, course=video)
+    client = client_for(org.learner)
+
+    def send(attempt, seq):
+        return client.post("/api/v1/tracking/beat", json.dumps({"attempt": str(attempt.pk), "beat": {
+            "seq": seq, "segments": [[seq, seq + 1]]}}), content_type="application/json")
+
+    answers = [send(a, 20), send(b, 1), send(a, 15), send(a, 20)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 200]
+    assert [r.json()["duplicate"] for r in answers] == [False, False, False, True]
+    assert answers[3].json()["credited_ms"] == answers[0].json()["credited_ms"]
+    page = post_beat(client, a.pk, {"seq": 15, "segments": [[0, 1]]})
+    assert page.status_code == 200 and page.json()["duplicate"]

@@ -1,10 +1,12 @@
 """Settings, all read from the environment (see README, "Configuration")."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
 from learntrace.env import env, envbool, envint, envlist, generated_secret
 
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "learntrace.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "learntrace.accounts.middleware.ChosenLanguageMiddleware",
@@ -157,6 +160,12 @@ SESSION_COOKIE_AGE = envint("SESSION_HOURS", 12) * 3600
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Origins that forms may be sent to besides this site (the Content-Security-Policy's form-action):
+# a sign-in form whose answer redirects to an identity provider needs that provider here.
+CSP_FORM_ACTION_ORIGINS = envlist("CSP_FORM_ACTION_ORIGINS")
+for _origin in CSP_FORM_ACTION_ORIGINS:
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?", _origin):
+        raise ImproperlyConfigured(f"CSP_FORM_ACTION_ORIGINS: {_origin!r} is not an origin like https://login.example.com")
 if envbool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

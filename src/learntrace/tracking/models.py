@@ -42,8 +42,8 @@ class LearnerClock(models.Model):
     employee = models.OneToOneField(Employee, on_delete=models.CASCADE, primary_key=True,
                                     related_name="learner_clock")
     busy_until = models.DateTimeField()
-    # The newest beat credited: a beat of the same attempt with a higher number is new
-    # without looking it up (the tracker sends them in order).
+    # The attempt credited last and the highest beat number seen of it: a beat of that attempt
+    # with a higher number is new without looking it up (the tracker sends them in order).
     last_attempt_id = models.UUIDField(null=True, blank=True)
     last_seq = models.IntegerField(default=-1)
 

@@ -3,10 +3,11 @@
 A beat is credited with what it adds to the person's union of watched intervals
 (documents: visible reading time up to the minimum reading time), and never with more
 than the wall-clock time that really passed for that person: each credited media
-second costs 1/rate seconds of the person's clock (rate capped at 2), the clock may
-not run ahead of now by more than a small slack, and no single beat may spend more
-than a minute of it. Two tabs therefore share one clock, a replayed beat is accepted
-once, and beats queued by a flaky network are still credited when they arrive late.
+second costs 1/rate seconds of the person's clock (rate capped at 2; a second of
+reading always costs a second), the clock may not run ahead of now by more than a
+small slack, and no single beat may spend more than a minute of it. Two tabs therefore
+share one clock, a replayed beat is accepted once, and beats queued by a flaky network
+are still credited when they arrive late.
 What is cut is recorded on the beat and flagged, never silently dropped.
 """
 
@@ -18,7 +19,8 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cache
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,12 +50,15 @@ def beat_from_request(request) -> tuple:
     """(attempt id, beat) from form data (what sendBeacon can send with the CSRF token as a page
     closes: `attempt`, and `beat` as JSON text) or from a JSON body {"attempt": …, "beat": {…}}.
     Raises ValueError when the body is not JSON."""
-    if request.content_type == "application/json":
-        body = json.loads(request.body or b"null")
-        if not isinstance(body, dict):
-            raise ValueError("the body is not an object")
-        return body.get("attempt"), body.get("beat")
-    return request.POST.get("attempt"), json.loads(request.POST.get("beat", "null"))
+    try:
+        if request.content_type == "application/json":
+            body = json.loads(request.body or b"null")
+            if not isinstance(body, dict):
+                raise ValueError("the body is not an object")
+            return body.get("attempt"), body.get("beat")
+        return request.POST.get("attempt"), json.loads(request.POST.get("beat", "null"))
+    except RecursionError:  # arrays nested thousands deep
+        raise ValueError("the body is nested too deeply") from None
 
 
 @dataclass
@@ -85,12 +90,16 @@ class BeatOutcome:
         }
 
 
+def _finite_number(value) -> bool:
+    # Integers are always finite (and may be too large for math.isfinite); JSON's NaN and Infinity are floats.
+    return not isinstance(value, bool) and (isinstance(value, int) or isinstance(value, float) and math.isfinite(value))
+
+
 def _number(data: dict, key: str, kind, *, minimum, maximum, default=None):
     value = data.get(key, default)
     if value is None:
         raise BeatRejected(_("“%(key)s” is missing.") % {"key": key})
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            (isinstance(value, float) and not math.isfinite(value)):
+    if not _finite_number(value):
         raise BeatRejected(_("“%(key)s” must be a number.") % {"key": key})
     if kind is int and value != int(value):
         raise BeatRejected(_("“%(key)s” must be a whole number.") % {"key": key})
@@ -119,16 +128,15 @@ def parse_beat(data, course: Course) -> BeatInput:
     if not isinstance(segments, list) or len(segments) > MAX_SEGMENTS:
         raise BeatRejected(_("“segments” must be a list of at most %(n)d [start, end] pairs.") % {"n": MAX_SEGMENTS})
     for segment in segments:
-        if not (isinstance(segment, list) and len(segment) == 2
-                and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-                        for x in segment)):
+        if not (isinstance(segment, list) and len(segment) == 2 and all(map(_finite_number, segment))):
             raise BeatRejected(_("Each segment must be [start, end] in seconds."))
-        start, end = round(segment[0] * 1000), round(segment[1] * 1000)
+        start, end = segment
         if start < 0 or end < start:
             raise BeatRejected(_("A segment must not start before 0 or end before it starts."))
-        if end > duration_ms + END_TOLERANCE_MS:
+        # Compared in seconds, before converting: 1e308 s in milliseconds is no longer a finite number.
+        if end > (duration_ms + END_TOLERANCE_MS) / 1000:
             raise BeatRejected(_("A segment goes beyond the end of the media."))
-        beat.segments.append((start, min(end, duration_ms)))
+        beat.segments.append((round(start * 1000), min(round(end * 1000), duration_ms)))
     if course.kind == CourseKind.DOCUMENT and beat.segments:
         raise BeatRejected(_("A document is tracked by reading time, not segments."))
     return beat
@@ -219,30 +227,51 @@ def _locked_attempt(attempt_id, user_id) -> Attempt:
 
 def receive_beat(*, attempt_id, user_id, data, now: dt.datetime | None = None) -> BeatOutcome:
     """Validate and apply one beat as sent by the tracker, for the logged-in user `user_id`."""
-    with transaction.atomic():
-        attempt = _locked_attempt(attempt_id, user_id)
-        return _apply(attempt, parse_beat(data, attempt.course), now or timezone.now())
+    return _apply_once(attempt_id, user_id, lambda course: parse_beat(data, course), now or timezone.now())
 
 
 def credit_beat(*, attempt_id, user_id, beat: BeatInput, now: dt.datetime | None = None) -> BeatOutcome:
     """Apply an already validated beat (other clients of the protocol, and the tests)."""
+    return _apply_once(attempt_id, user_id, lambda course: beat, now or timezone.now())
+
+
+def _apply_once(attempt_id, user_id, beat_for, now: dt.datetime) -> BeatOutcome:
+    """Apply a beat, or answer a replay with its first answer. The clock's shortcut for "new beat"
+    can only be wrong for a clock written before it kept the highest number of its attempt; the
+    fact's unique key then refuses the insert, and the beat is looked up as a replay."""
+    try:
+        with transaction.atomic():
+            attempt = _locked_attempt(attempt_id, user_id)
+            return _apply(attempt, beat_for(attempt.course), now)
+    except IntegrityError:
+        pass
     with transaction.atomic():
-        return _apply(_locked_attempt(attempt_id, user_id), beat, now or timezone.now())
+        attempt = _locked_attempt(attempt_id, user_id)
+        return _apply(attempt, beat_for(attempt.course), now, look_up=True)
 
 
-def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime) -> BeatOutcome:
+def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime, *, look_up: bool = False) -> BeatOutcome:
     """Called with the attempt, its course state and the person's clock freshly read and locked."""
     course, progress, clock = attempt.course, attempt.progress, attempt.clock
-    if clock.last_attempt_id != attempt.pk or beat.seq <= clock.last_seq:
-        existing = CreditedTime.objects.filter(attempt_id=attempt.pk, seq=beat.seq).first()
+    # The clock keeps the highest number seen of the attempt it last credited: a higher one of the
+    # same attempt is new without a look-up (the tracker sends beats in order). Anything else
+    # (another attempt in between, a replay, an older beat arriving late) is looked up.
+    highest_seq = beat.seq
+    if look_up or clock.last_attempt_id != attempt.pk or beat.seq <= clock.last_seq:
+        seen = CreditedTime.objects.filter(attempt_id=attempt.pk)
+        existing = seen.filter(seq=beat.seq).first()
         if existing is not None:
             return _outcome(existing, progress, course, duplicate=True)
+        highest_seq = max(beat.seq, seen.aggregate(highest=Max("seq"))["highest"] or 0)
 
     flags = []
     duration_ms = course.duration_seconds * 1000
-    effective_rate = min(beat.rate, MAX_RATE)
-    if beat.rate > MAX_RATE:
-        flags.append("rate_above_2x")
+    if course.kind == CourseKind.DOCUMENT:
+        effective_rate = 1.0  # a playback rate means nothing for reading: at most 1:1 with the wall clock
+    else:
+        effective_rate = min(beat.rate, MAX_RATE)
+        if beat.rate > MAX_RATE:
+            flags.append("rate_above_2x")
     current = [tuple(i) for i in progress.intervals]
     if course.kind == CourseKind.VIDEO:
         played_ms = iv.length(beat.segments)
@@ -271,7 +300,7 @@ def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime) -> BeatOutcome:
         if credit_ms:
             busy_until = start + dt.timedelta(milliseconds=math.ceil(credit_ms / effective_rate))
     update_columns(LearnerClock, clock.pk, {"busy_until": busy_until, "last_attempt_id": attempt.pk,
-                                            "last_seq": beat.seq})
+                                            "last_seq": highest_seq})
     cut_ms = new_ms - credit_ms
 
     if course.kind == CourseKind.VIDEO and credit_ms:

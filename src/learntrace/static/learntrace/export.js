@@ -12,7 +12,7 @@
     section.querySelector(".total-rows").textContent = state.total_rows;
     var bar = section.querySelector(".progress");
     bar.setAttribute("aria-valuenow", state.percent);
-    bar.firstElementChild.style.width = state.percent + "%";
+    bar.querySelector("rect").setAttribute("width", state.percent);
     if (state.download_url) {
       var link = section.querySelector(".download");
       link.querySelector("a").href = state.download_url;
