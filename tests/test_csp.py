@@ -68,3 +68,14 @@ def test_a_form_action_origin_that_is_not_an_origin_stops_the_start(value, monke
         importlib.reload(learntrace.settings)
     monkeypatch.delenv("CSP_FORM_ACTION_ORIGINS")
     importlib.reload(learntrace.settings)
+
+
+def test_the_dingtalk_in_app_page_may_load_the_jsapi_from_its_origin_only(db, client, settings):
+    settings.SIGNIN_METHODS = ["password", "dingtalk"]
+    settings.DINGTALK_APP_KEY, settings.DINGTALK_APP_SECRET = "key", "secret"
+    settings.DINGTALK_CORP_ID = "corp"
+    settings.DINGTALK_JSAPI_URL = "https://cdn.example.com/dingtalk/open.js"
+    response = client.get(reverse("platforms:dingtalk_in_app"))
+    assert response.status_code == 200
+    assert "script-src 'self' https://cdn.example.com;" in response["Content-Security-Policy"]
+    assert "script-src 'self';" in client.get(reverse("accounts:login"))["Content-Security-Policy"]

@@ -9,16 +9,18 @@ may be framed, except a course's own PDF, which the course page frames (see
 policy is one fixed string, so a middleware of a few lines does it without a dependency.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 
 HEADER = "Content-Security-Policy"
 
 
-def policy(*, frame_ancestors: str = "'none'") -> str:
+def policy(*, frame_ancestors: str = "'none'", script_origins: tuple[str, ...] = ()) -> str:
     form_action = " ".join(["'self'", *settings.CSP_FORM_ACTION_ORIGINS])
     return "; ".join([
         "default-src 'self'",
-        "script-src 'self'",
+        " ".join(["script-src 'self'", *script_origins]),
         "style-src 'self'",
         # data: for the signature drawn at check-in (stored as a PNG data URL) and Swagger UI's icons.
         "img-src 'self' data:",
@@ -33,6 +35,14 @@ def allow_framing_by_this_site(response):
     """Let pages of this site (and no other) frame `response`: the course page shows its PDF in a frame."""
     response["X-Frame-Options"] = "SAMEORIGIN"
     response[HEADER] = policy(frame_ancestors="'self'")
+    return response
+
+
+def allow_script_from(response, url: str):
+    """Let `response` load one script from another origin: DingTalk's JSAPI on its in-app sign-in page."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        response[HEADER] = policy(script_origins=(f"{parts.scheme}://{parts.netloc}",))
     return response
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from learntrace.accounts import signin
+from learntrace.core import csp
 from learntrace.platforms import flow
 from learntrace.platforms.registry import PLATFORMS
 
@@ -57,9 +58,10 @@ def dingtalk_in_app(request):
         return redirect(signin.safe_next(request, next_url))
     if signin.throttled(request):
         return flow.refused(request, platform, "throttled")
-    return render(request, "platforms/dingtalk_in_app.html", {
+    response = render(request, "platforms/dingtalk_in_app.html", {
         "state": flow.begin(request, platform, next_url),
         "corp_id": settings.DINGTALK_CORP_ID,
         "client_id": settings.DINGTALK_APP_KEY,
         "jsapi_url": settings.DINGTALK_JSAPI_URL,
     })
+    return csp.allow_script_from(response, settings.DINGTALK_JSAPI_URL) if settings.DINGTALK_JSAPI_URL else response
