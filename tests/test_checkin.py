@@ -295,3 +295,46 @@ def test_a_code_used_after_it_changed_from_elsewhere_is_listed(org, client_for, 
         page = client_for(org.admin).get(reverse("checkin:suspicious")).text
     listed = page.split('class="late-codes"')[1].split("</table>")[0]
     assert org.head.name in listed and org.learner.name not in listed
+
+
+# ---------------------------------------------------------------- codes are ASCII
+
+
+@pytest.mark.parametrize("presented", ["éé", "%C3%A9%C3%A9", "é" * 16, "ａ" * 16, "١" * 16, "A" * 17, ""])
+def test_a_code_of_other_characters_is_invalid_not_an_error(meeting, presented):
+    refused("invalid", lambda: services.judge_scan(meeting, presented, at(0)))
+    refused("invalid", lambda: services.judge_scan(meeting, presented, at(0), typed=True))
+
+
+def test_an_anonymous_scan_of_a_non_ascii_code_is_refused_in_words(org, client, meeting):
+    client.cookies["django_language"] = "en"
+    with time_machine.travel(at(0), tick=False):
+        response = client.get(f"/checkin/s/{meeting.pk}/%C3%A9%C3%A9/")
+    assert response.status_code == 200 and 'data-reason="invalid"' in response.text
+    assert "This is not a valid check-in code." in response.text
+    assert CheckInEvent.objects.get().reason == "invalid"
+
+
+@pytest.mark.parametrize("digits", ["٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "²¹³⁴⁵⁶⁷⁸⁹⁰"])
+def test_typed_digits_of_other_scripts_are_refused_in_words(org, client_for, meeting, digits):
+    client = client_for(org.learner)
+    with time_machine.travel(at(0), tick=False):
+        code = services.current_codes(meeting, at(0))["code"]
+        other = code.translate(str.maketrans("0123456789", digits))
+        number = str(meeting.pk).translate(str.maketrans("0123456789", digits))
+        response = client.post(reverse("checkin:code"), {"meeting": number, "code": other})
+    assert response.status_code == 200
+    assert "The code has six digits." in response.text and "The meeting number is a whole number" in response.text
+    assert not Attendance.objects.exists()
+
+
+def test_full_width_digits_from_a_phone_keyboard_are_read_as_digits(org, client_for, meeting):
+    client = client_for(org.learner)
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    with time_machine.travel(at(0), tick=False):
+        code = services.current_codes(meeting, at(0))["code"]
+        response = client.post(reverse("checkin:code"), {"meeting": str(meeting.pk).translate(full_width),
+                                                         "code": " " + code.translate(full_width) + " "})
+        assert response.status_code == 302
+        client.post(response["Location"])
+    assert Attendance.objects.get(employee=org.learner).method == "code"

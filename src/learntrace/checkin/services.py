@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import math
+import re
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -30,6 +31,8 @@ TICKET_SALT = "learntrace.checkin.ticket"
 TICKET_MAX_AGE = 10 * 60  # a scan must be confirmed within ten minutes (time enough to log in)
 MAX_SIGNATURE_BYTES = 300_000
 SIGNATURE_PREFIX = "data:image/png;base64,"
+TOKEN = re.compile(r"[a-z2-7]{16}")  # lower-case base32, as `token` writes it
+SHORT_CODE = re.compile(r"[0-9]{6}")
 
 REASONS = {
     "invalid": gettext_lazy("This is not a valid check-in code."),
@@ -101,6 +104,9 @@ def judge_scan(meeting: Meeting, presented: str, at: dt.datetime, *, typed: bool
     With detail=True, (mode, previous_code): a code used after it changed on the screen is
     accepted, and noted, since a photo of the screen sent to someone elsewhere arrives late."""
     presented = (presented or "").strip().lower()
+    # Only the characters a code can have reach the comparison (compare_digest refuses non-ASCII text).
+    if not (SHORT_CODE if typed else TOKEN).fullmatch(presented):
+        raise CheckInRefused("invalid")
     make = short_code if typed else token
     found = _match(meeting, presented, at, make)
     if found is not None:

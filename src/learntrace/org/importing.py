@@ -310,7 +310,7 @@ def read_tables(path: Path, original_name: str, kinds=ORGANISATION_KINDS) -> lis
 def valid_national_id(value: str) -> bool:
     """Mainland resident identity number: 18 characters with an ISO 7064 check character."""
     value = value.upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         return False
     try:
         dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
