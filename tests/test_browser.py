@@ -261,3 +261,40 @@ def test_qr_check_in_from_a_phone_with_login_and_the_one_phone_rule(live_server,
     phone.get_by_role("button", name=re.compile("签到|Check in")).click()
     expect(phone.locator("#checkin-result")).to_have_attribute("data-reason", "device_used")
     assert not Attendance.objects.filter(meeting=meeting, employee=org.head).exists()
+
+
+def test_a_scan_link_forwarded_to_another_phone_checks_no_one_in(live_server, org, catalog, new_page):
+    from datetime import timedelta
+    from urllib.parse import unquote
+
+    from django.utils import timezone
+
+    from learntrace.checkin import services
+    from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+
+    now = timezone.now()
+    meeting = Meeting.objects.create(course=catalog.meeting, title="Ward managers' meeting", starts_at=now,
+                                     ends_at=now + timedelta(hours=2), roster=Meeting.Roster.PEOPLE)
+    meeting.roster_people.set([org.head, org.learner])
+    code = services.current_codes(meeting, timezone.now())["token"]
+
+    scanner = new_page(phone=True)
+    scanner.goto(f"{live_server.url}/checkin/s/{meeting.pk}/{code}/")  # not logged in yet
+    expect(scanner).to_have_url(re.compile(r"/accounts/login/\?next=/checkin/t/"))
+    ticket_url = live_server.url + unquote(scanner.url.split("next=")[1])
+
+    other = new_page(phone=True)  # the link, sent on to someone else's phone
+    other.goto(ticket_url)
+    other.fill("#id_username", "head")
+    other.fill("#id_password", PASSWORD)
+    other.locator("button[type=submit]").click()
+    expect(other.locator("#checkin-result")).to_have_attribute("data-reason", "other_browser")
+    expect(other.get_by_role("alert")).to_contain_text("自己扫描屏幕上的二维码")
+
+    scanner.fill("#id_username", "learner")  # the phone that scanned logs in and checks in
+    scanner.fill("#id_password", PASSWORD)
+    scanner.locator("button[type=submit]").click()
+    scanner.get_by_role("button", name=re.compile("签到|Check in")).click()
+    expect(scanner.locator("#checkin-result")).to_have_attribute("data-outcome", "done")
+    assert list(Attendance.objects.filter(meeting=meeting).values_list("employee", flat=True)) == [org.learner.pk]
+    assert CheckInEvent.objects.filter(reason="other_browser", employee=org.head).exists()

@@ -2,16 +2,19 @@
 
 import datetime as dt
 import io
+import threading
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.urls import reverse
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 
-from learntrace.checkin import services
-from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+from conftest import PASSWORD
+from learntrace.checkin import services, tasks
+from learntrace.checkin.models import Attendance, CheckInEvent, Meeting, ScanTicket
 from learntrace.checkin.services import IN, OUT, CheckInRefused
 from learntrace.records.models import Completion, CreditedTime
 
@@ -152,13 +155,95 @@ def test_manual_entries_need_a_reason_and_are_recorded_as_manual(org, meeting):
 
 
 def test_a_ticket_keeps_the_moment_of_the_scan(meeting):
-    with time_machine.travel(at(0), tick=False):
-        ticket = services.make_ticket(meeting, IN, at(0), "scan")
-    with time_machine.travel(at(5), tick=False):
-        assert services.read_ticket(ticket)["scanned_at"] == at(0)
-    with time_machine.travel(at(11), tick=False):
-        refused("stale_scan", lambda: services.read_ticket(ticket))
-    refused("invalid", lambda: services.read_ticket(ticket[:-3] + "abc"))
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    assert services.open_ticket(key=key, browser_secret=secret, now=at(5)).scanned_at == at(0)
+    refused("stale_scan", lambda: services.open_ticket(key=key, browser_secret=secret, now=at(10.01)))
+    refused("invalid", lambda: services.open_ticket(key=key[:-3] + "abc", browser_secret=secret, now=at(5)))
+    refused("invalid", lambda: services.open_ticket(key="é" * 43, browser_secret=secret, now=at(5)))
+    assert ScanTicket.objects.get().key_hash != key and secret not in ScanTicket.objects.get().browser_hash
+
+
+def test_a_ticket_is_for_the_browser_that_scanned(org, meeting):
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    for other in (None, "", services.new_browser_secret(), secret[:-1], secret + "x", "é" * 43):
+        refused("other_browser", lambda other=other: services.open_ticket(key=key, browser_secret=other,
+                                                                           now=at(1)))
+        refused("other_browser", lambda other=other: services.confirm_ticket(
+            key=key, browser_secret=other, employee=org.learner, device_id="phone-c", now=at(1)))
+    assert not Attendance.objects.exists()
+    assert CheckInEvent.objects.filter(kind=CheckInEvent.Kind.REFUSED, reason="other_browser",
+                                       employee=org.learner).count() == 6
+    ticket, attendance = services.confirm_ticket(key=key, browser_secret=secret, employee=org.learner,
+                                                 device_id="phone-a", now=at(2))
+    assert attendance.checked_in_at == at(0) and ticket.used_by == org.learner
+
+
+def test_a_ticket_is_used_once(org, meeting):
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    services.confirm_ticket(key=key, browser_secret=secret, employee=org.learner, device_id="phone-a", now=at(1))
+    refused("ticket_used", lambda: services.confirm_ticket(key=key, browser_secret=secret, employee=org.head,
+                                                           device_id="phone-b", now=at(2)))
+    refused("ticket_used", lambda: services.open_ticket(key=key, browser_secret=secret, now=at(2)))
+    assert list(Attendance.objects.values_list("employee", flat=True)) == [org.learner.pk]
+    assert ScanTicket.objects.get().used_at == at(1)
+
+
+def test_a_refused_check_in_leaves_the_ticket_for_another_try(org, meeting):
+    meeting.latitude, meeting.longitude, meeting.radius_m = 31.2304, 121.4737, 200
+    meeting.save()
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    refused("location_needed", lambda: services.confirm_ticket(key=key, browser_secret=secret,
+                                                               employee=org.learner, device_id="p", now=at(1)))
+    assert ScanTicket.objects.get().used_at is None
+    _ticket, attendance = services.confirm_ticket(key=key, browser_secret=secret, employee=org.learner,
+                                                  device_id="p", latitude=31.2305, longitude=121.4738, now=at(2))
+    assert attendance.checked_in_at == at(0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_parallel_confirms_of_one_ticket_check_in_one_person(org, meeting):
+    meeting.roster = Meeting.Roster.OPEN
+    meeting.save()
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    people = [org.learner, org.head, org.outsider, org.auditor]
+    outcomes, start = {}, threading.Barrier(len(people))
+
+    def confirm(person):
+        try:
+            start.wait()
+            services.confirm_ticket(key=key, browser_secret=secret, employee=person, device_id=f"d{person.pk}",
+                                    now=at(1))
+            outcomes[person.pk] = "done"
+        except CheckInRefused as refusal:
+            outcomes[person.pk] = refusal.reason
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=confirm, args=(person,)) for person in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == ["done", "ticket_used", "ticket_used", "ticket_used"]
+    winner = next(pk for pk, outcome in outcomes.items() if outcome == "done")
+    assert list(Attendance.objects.values_list("employee", flat=True)) == [winner]
+    assert ScanTicket.objects.get().used_by_id == winner
+
+
+def test_old_tickets_are_forgotten(meeting):
+    secret = services.new_browser_secret()
+    for minutes in (0, 60 * 24 + 1):
+        services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(-minutes), via="scan", browser_secret=secret)
+    assert services.forget_old_tickets(now=at(1)) == 1
+    assert ScanTicket.objects.get().scanned_at == at(0)
+    with time_machine.travel(at(60 * 24 + 1), tick=False):
+        tasks.forget_old_tickets.call_local()  # what the worker runs every hour
+    assert not ScanTicket.objects.exists()
 
 
 # ---------------------------------------------------------------- through the pages
@@ -190,14 +275,61 @@ def test_an_old_code_is_refused_in_the_learners_language(org, client_for, meetin
 
 
 def test_the_device_cookie_binds_a_phone(org, client, meeting):
+    secret = services.new_browser_secret()
+    client.cookies["learntrace_scan"] = secret
     with time_machine.travel(at(0), tick=False):
-        ticket = services.make_ticket(meeting, IN, at(0), "scan")
+        first, second = (services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan",
+                                               browser_secret=secret) for _ in range(2))
         client.force_login(org.head.user)
-        client.post(reverse("checkin:ticket", args=[ticket]))
+        client.post(reverse("checkin:ticket", args=[first]))
         client.force_login(org.learner.user)  # the same browser, another person
-        response = client.post(reverse("checkin:ticket", args=[ticket]))
+        response = client.post(reverse("checkin:ticket", args=[second]))
     assert 'data-reason="device_used"' in response.text
     assert not Attendance.objects.filter(employee=org.learner).exists()
+
+
+def test_a_forwarded_link_checks_no_one_in(org, client, client_for, meeting):
+    """A scans before logging in and sends the link on; C opens it 39 s later, logged in."""
+    from django.test import Client
+
+    scanner = Client()
+    with time_machine.travel(at(0), tick=False):
+        code = services.current_codes(meeting, at(0))["token"]
+        response = scanner.get(reverse("checkin:scan", args=[meeting.pk, code]))
+    ticket_url = response["Location"].split("next=")[1]
+    cookie = response.cookies["learntrace_scan"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["max-age"] == 600
+    assert ScanTicket.objects.get().browser_hash != cookie.value
+
+    receiver = client_for(org.learner, language="zh-hans")
+    with time_machine.travel(at(0.65), tick=False):
+        page = receiver.get(ticket_url)
+        posted = receiver.post(ticket_url)
+    assert 'data-reason="other_browser"' in page.text and "自己扫描屏幕上的二维码" in page.text
+    assert 'data-reason="other_browser"' in posted.text
+    assert not Attendance.objects.exists()
+    assert CheckInEvent.objects.filter(reason="other_browser", employee=org.learner).count() == 2
+
+    receiver.cookies["django_language"] = "en"
+    with time_machine.travel(at(0.7), tick=False):
+        english = receiver.get(ticket_url).text
+    assert "a link sent on by someone else does not check you in" in english
+
+
+def test_the_scan_survives_a_real_login_in_the_same_browser(org, client, meeting):
+    with time_machine.travel(at(0), tick=False):
+        code = services.current_codes(meeting, at(0))["token"]
+        response = client.get(reverse("checkin:scan", args=[meeting.pk, code]))
+        login = client.post(response["Location"], {"username": "learner", "password": PASSWORD})
+        assert login.status_code == 302
+        ticket_url = login["Location"]
+        assert ticket_url.startswith("/checkin/t/")
+    with time_machine.travel(at(2), tick=False):
+        assert client.get(ticket_url).status_code == 200
+        result = client.post(ticket_url)
+        again = client.post(ticket_url)
+    assert 'data-outcome="done"' in result.text and 'data-reason="ticket_used"' in again.text
+    assert Attendance.objects.get(employee=org.learner).checked_in_at == at(0)
 
 
 def test_typing_the_code(org, client_for, meeting):

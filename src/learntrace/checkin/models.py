@@ -147,3 +147,27 @@ class CheckInEvent(models.Model):
 
     def __str__(self):
         return f"{self.meeting} {self.kind} {self.employee or ''}"
+
+
+class ScanTicket(models.Model):
+    """A valid scan (or typed code) waiting to be confirmed, perhaps after a login.
+
+    It keeps the moment of the scan and is bound to the browser that scanned: the link carries
+    a random key and the browser a random secret in an HttpOnly cookie, and only the hashes of
+    both are stored. Forwarding the link gives nothing, and it is used once."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    browser_hash = models.CharField(max_length=64)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=8)
+    via = models.CharField(max_length=16)
+    scanned_at = models.DateTimeField()
+    previous_code = models.BooleanField(default=False)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["scanned_at"])]
+
+    def __str__(self):
+        return f"{self.meeting_id} {self.mode} {self.scanned_at:%Y-%m-%d %H:%M:%S}"

@@ -3,6 +3,7 @@
 import secrets
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,6 +25,7 @@ from learntrace.org.access import admin_required, login_required, reader_require
 from learntrace.org.models import Employee
 
 DEVICE_COOKIE = "learntrace_device"
+SCAN_COOKIE = "learntrace_scan"  # the scanning browser's secret, which its tickets are bound to
 DEVICE_SALT = "learntrace.checkin.device"
 FIVE_YEARS = 5 * 365 * 24 * 3600
 
@@ -141,8 +143,31 @@ def _refused(request, meeting, refused: services.CheckInRefused):
                                                    "reason": refused.reason})
 
 
+def _browser_secret(request) -> str:
+    """The scanning browser's secret: kept while valid, so that two scans in a row both stay usable."""
+    secret = request.COOKIES.get(SCAN_COOKIE)
+    return secret if services.valid_browser_secret(secret) else services.new_browser_secret()
+
+
+def _to_ticket(request, meeting, mode, now, via, previous_code):
+    """Redirect to the confirmation of a valid scan, bound to this browser by a cookie (not the session:
+    logging in cycles the session key, and a sign-in elsewhere comes back to this browser)."""
+    secret = _browser_secret(request)
+    key = services.issue_ticket(meeting=meeting, mode=mode, scanned_at=now, via=via, browser_secret=secret,
+                                previous_code=previous_code)
+    ticket_url = reverse("checkin:ticket", args=[key])
+    if request.user.is_authenticated:
+        response = redirect(ticket_url)
+    else:
+        response = redirect(f"{reverse('accounts:login')}?next={ticket_url}")
+    # Lax, not Strict: the cookie must come along when a sign-in page elsewhere sends the browser back.
+    response.set_cookie(SCAN_COOKIE, secret, max_age=services.TICKET_MAX_AGE, httponly=True, samesite="Lax",
+                        secure=settings.SESSION_COOKIE_SECURE or request.is_secure())
+    return response
+
+
 def scan(request, meeting_id, token):
-    """The URL in the QR code. The code is judged now, at the scan; the moment travels on, signed."""
+    """The URL in the QR code. The code is judged now, at the scan; the moment is kept in a ticket."""
     meeting = get_object_or_404(Meeting, pk=meeting_id)
     now = timezone.now()
     employee = _employee(request) if request.user.is_authenticated else None
@@ -152,10 +177,7 @@ def scan(request, meeting_id, token):
         services.refuse(meeting, employee, refused.reason, now=now, scanned_at=now,
                         ip=request.META.get("REMOTE_ADDR"))
         return _refused(request, meeting, refused)
-    ticket_url = reverse("checkin:ticket", args=[services.make_ticket(meeting, mode, now, "scan", previous_code)])
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('accounts:login')}?next={ticket_url}")
-    return redirect(ticket_url)
+    return _to_ticket(request, meeting, mode, now, "scan", previous_code)
 
 
 @login_required
@@ -168,14 +190,13 @@ def by_code(request):
             form.add_error("meeting", _("No meeting has this number."))
         else:
             try:
-                mode, previous_code = services.judge_scan(meeting, form.cleaned_data["code"].strip(), now,
+                mode, previous_code = services.judge_scan(meeting, form.cleaned_data["code"], now,
                                                           typed=True, detail=True)
             except services.CheckInRefused as refused:
                 services.refuse(meeting, _employee(request), refused.reason, now=now, scanned_at=now,
                                 ip=request.META.get("REMOTE_ADDR"))
                 return _refused(request, meeting, refused)
-            return redirect("checkin:ticket",
-                            ticket=services.make_ticket(meeting, mode, now, "code", previous_code))
+            return _to_ticket(request, meeting, mode, now, "code", previous_code)
     return render(request, "checkin/code.html", {"form": form})
 
 
@@ -189,30 +210,30 @@ def _coordinate(value: str, limit: float) -> float | None:
 
 @login_required
 def ticket(request, ticket):
-    try:
-        scanned = services.read_ticket(ticket)
-    except services.CheckInRefused as refused:
-        return _refused(request, None, refused)
-    meeting = get_object_or_404(Meeting, pk=scanned["meeting_id"])
     employee = _employee(request)
     if employee is None:
         raise Http404
+    browser_secret = request.COOKIES.get(SCAN_COOKIE)
     if request.method != "POST":
-        return render(request, "checkin/confirm.html", {"meeting": meeting, "scanned": scanned, "ticket": ticket,
-                                                        "needs_location": bool(meeting.radius_m)})
+        try:
+            scanned = services.open_ticket(key=ticket, browser_secret=browser_secret)
+        except services.CheckInRefused as refused:
+            if refused.reason == "other_browser":  # a forwarded link is worth the admin's attention
+                services.refuse(refused.meeting, employee, refused.reason, scanned_at=refused.scanned_at,
+                                ip=request.META.get("REMOTE_ADDR"))
+            return _refused(request, refused.meeting, refused)
+        return render(request, "checkin/confirm.html", {"meeting": scanned.meeting, "scanned": scanned,
+                                                        "needs_location": bool(scanned.meeting.radius_m)})
     device_id = request.get_signed_cookie(DEVICE_COOKIE, default="", salt=DEVICE_SALT) or secrets.token_hex(16)
     try:
-        attendance = services.scan(
-            meeting=meeting, employee=employee, mode=scanned["mode"], scanned_at=scanned["scanned_at"],
-            via=scanned["via"], device_id=device_id, ip=request.META.get("REMOTE_ADDR"),
-            latitude=_coordinate(request.POST.get("latitude"), 90),
-            longitude=_coordinate(request.POST.get("longitude"), 180),
-            signature=request.POST.get("signature", ""), previous_code=scanned["previous_code"],
-        )
-        response = render(request, "checkin/result.html", {"meeting": meeting, "attendance": attendance,
-                                                            "mode": scanned["mode"]})
+        scanned, attendance = services.confirm_ticket(
+            key=ticket, browser_secret=browser_secret, employee=employee, device_id=device_id,
+            ip=request.META.get("REMOTE_ADDR"), latitude=_coordinate(request.POST.get("latitude"), 90),
+            longitude=_coordinate(request.POST.get("longitude"), 180), signature=request.POST.get("signature", ""))
+        response = render(request, "checkin/result.html", {"meeting": scanned.meeting, "attendance": attendance,
+                                                            "mode": scanned.mode})
     except services.CheckInRefused as refused:
-        response = _refused(request, meeting, refused)
+        response = _refused(request, refused.meeting, refused)
     # The device keeps its id whatever happened: it is what binds a phone to one person per meeting.
     response.set_signed_cookie(DEVICE_COOKIE, device_id, salt=DEVICE_SALT, max_age=FIVE_YEARS, httponly=True,
                                samesite="Lax", secure=request.is_secure())
