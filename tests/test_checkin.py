@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 
 from conftest import PASSWORD
-from learntrace.checkin import services, tasks
-from learntrace.checkin.models import Attendance, CheckInEvent, Meeting, ScanTicket
+from learntrace.checkin import services, tasks, typed_codes
+from learntrace.checkin.models import Attendance, CheckInEvent, CodeGuesses, Meeting, ScanTicket
 from learntrace.checkin.services import IN, OUT, CheckInRefused
 from learntrace.records.models import Completion, CreditedTime
 
@@ -489,3 +489,119 @@ def test_the_export_keeps_formula_like_names_and_reasons_as_text(org, client_for
         row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == org.learner.employee_no)
         assert row[1].value == formula and row[1].data_type == "s"
         assert unescape(row[11].value) == prefix + "cmd|' /C calc'!A0" and row[11].data_type == "s"
+
+
+# ---------------------------------------------------------------- typed codes are rate-limited
+
+
+def wrong_codes(meeting, when, count):
+    """Six-digit codes that are neither valid nor expired at `when` (so each is plainly "invalid")."""
+    step = services.step_at(meeting, when)
+    known = {services.short_code(meeting, s, m) for s in range(step - 362, step + 1) for m in (IN, OUT)}
+    return [code for code in (f"{n:06d}" for n in range(0, 1_000_000, 7919)) if code not in known][:count]
+
+
+def type_code(meeting, employee, code, when, ip="10.0.0.1"):
+    return typed_codes.judge_typed_code(meeting=meeting, employee=employee, ip=ip, code=code, now=when)
+
+
+def test_five_wrong_codes_lock_a_person_out_for_the_rest_of_the_window(org, meeting):
+    right = services.current_codes(meeting, at(0))["code"]
+    for code in wrong_codes(meeting, at(0), 5):
+        refused("invalid", lambda code=code: type_code(meeting, org.learner, code, at(0)))
+    with pytest.raises(CheckInRefused) as caught:
+        type_code(meeting, org.learner, right, at(1))  # even the right code: the lockout holds
+    assert caught.value.reason == "code_locked" and caught.value.until == at(15)
+    with time_machine.travel(at(1), tick=False):
+        assert caught.value.message == ("Too many wrong codes: you can type a code again in 14 minutes. "
+                                        "Meanwhile, scan the QR code, or ask the organiser to check you in.")
+    assert type_code(meeting, org.head, services.current_codes(meeting, at(1))["code"], at(1)) == (IN, False)
+    later = at(15)
+    assert type_code(meeting, org.learner, services.current_codes(meeting, later)["code"], later) == (IN, False)
+    person = CodeGuesses.objects.get(scope=CodeGuesses.Scope.PERSON, employee=org.learner)
+    assert (person.wrong_total, person.lockouts, person.failures, person.locked_until) == (5, 1, 0, at(15))
+    assert list(CheckInEvent.objects.filter(employee=org.learner).values_list("reason", flat=True)
+                .order_by("pk")) == ["invalid"] * 5 + ["code_locked"]
+
+
+def test_right_codes_are_not_counted(org, meeting):
+    for minute in range(12):
+        now = at(minute / 6)
+        assert type_code(meeting, org.learner, services.current_codes(meeting, now)["code"], now)[0] == IN
+    assert set(CodeGuesses.objects.values_list("failures", "wrong_total")) == {(0, 0)}
+
+
+def test_an_address_is_limited_across_people(org, meeting, settings):
+    from conftest import make_employee
+
+    meeting.roster = Meeting.Roster.OPEN
+    meeting.save()
+    people = [make_employee(f"G{i}", f"Guesser {i}", org.b) for i in range(6)]
+    codes = iter(wrong_codes(meeting, at(0), 30))
+    for person in people[:5]:
+        for _ in range(4):
+            refused("invalid", lambda person=person: type_code(meeting, person, next(codes), at(0), ip="10.9.9.9"))
+    refused("code_locked", lambda: type_code(meeting, people[5], next(codes), at(0), ip="10.9.9.9"))
+    refused("invalid", lambda: type_code(meeting, people[5], next(codes), at(0), ip="10.9.9.10"))
+    address = CodeGuesses.objects.get(scope=CodeGuesses.Scope.ADDRESS, ip="10.9.9.9")
+    assert (address.wrong_total, address.lockouts) == (20, 1)
+
+
+def test_the_whole_meeting_is_limited_across_people_and_addresses(org, meeting, settings):
+    settings.CHECKIN_CODE_MEETING_LIMIT = 4
+    codes = iter(wrong_codes(meeting, at(0), 10))
+    for index, person in enumerate([org.learner, org.learner, org.head, org.head]):
+        refused("invalid", lambda person=person, ip=f"10.0.0.{index}": type_code(meeting, person, next(codes), at(0),
+                                                                                 ip=ip))
+    with pytest.raises(CheckInRefused) as caught:
+        type_code(meeting, org.outsider, next(codes), at(5), ip="10.0.0.99")
+    assert caught.value.reason == "meeting_code_locked"
+    with time_machine.travel(at(14.5), tick=False):
+        assert "typing a code works again in 1 minute." in caught.value.message
+    # Someone stopped by the meeting's limit is not charged for it.
+    assert not CodeGuesses.objects.filter(employee=org.outsider, wrong_total__gt=0).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_codes_cannot_pass_the_limit(org, meeting):
+    codes = wrong_codes(meeting, at(0), 12)
+    outcomes, start = [], threading.Barrier(len(codes))
+
+    def guess(code):
+        try:
+            start.wait()
+            type_code(meeting, org.learner, code, at(0))
+        except CheckInRefused as refusal:
+            outcomes.append(refusal.reason)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(code,)) for code in codes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["code_locked"] * 7 + ["invalid"] * 5
+    person = CodeGuesses.objects.get(scope=CodeGuesses.Scope.PERSON)
+    assert (person.wrong_total, person.failures, person.lockouts) == (5, 5, 1)
+
+
+def test_a_lockout_is_told_in_the_learners_language_and_shown_to_the_organiser(org, client_for, meeting):
+    learner = client_for(org.learner, language="zh-hans")
+    with time_machine.travel(at(0), tick=False):
+        for code in wrong_codes(meeting, at(0), 5):
+            page = learner.post(reverse("checkin:code"), {"meeting": meeting.pk, "code": code})
+            assert 'data-reason="invalid"' in page.text
+    with time_machine.travel(at(3), tick=False):
+        right = services.current_codes(meeting, at(3))["code"]
+        page = learner.post(reverse("checkin:code"), {"meeting": meeting.pk, "code": right})
+    assert 'data-reason="code_locked"' in page.text and "12 分钟" in page.text
+    assert not Attendance.objects.exists()
+    with time_machine.travel(at(4), tick=False):
+        detail = client_for(org.head).get(reverse("checkin:meeting", args=[meeting.pk])).text
+    table = detail.split('class="card code-guesses"')[1].split("</table>")[0]
+    person_row = table.split('data-scope="person"')[1].split("</tr>")[0]
+    assert org.learner.name in person_row and '<td class="wrong">5</td>' in person_row
+    assert '<td class="lockouts">1</td>' in person_row and "17:15:00" in person_row  # 09:15 UTC, in Shanghai
+    meeting_row = table.split('data-scope="meeting"')[1].split("</tr>")[0]
+    assert '<td class="wrong">5</td>' in meeting_row and '<td class="lockouts">0</td>' in meeting_row

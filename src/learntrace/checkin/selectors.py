@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+from learntrace.checkin.models import Attendance, CheckInEvent, CodeGuesses, Meeting
 from learntrace.checkin.services import PREVIOUS_CODE, REASONS, roster
 
 BURST_WINDOW = dt.timedelta(seconds=30)
@@ -70,6 +70,13 @@ def export_rows(meeting: Meeting) -> Iterator[list]:
             round(a.credited_seconds / 60, 1) if a else 0, local(meeting.starts_at), local(meeting.ends_at),
             a.note if a else "",
         ]
+
+
+def code_guesses(meeting: Meeting) -> list[CodeGuesses]:
+    """Wrong typed codes at a meeting, for its organisers: the whole meeting first, then who or which
+    address typed most."""
+    rows = meeting.code_guesses.filter(wrong_total__gt=0).select_related("employee")
+    return sorted(rows, key=lambda r: (r.scope != CodeGuesses.Scope.MEETING, -r.wrong_total, r.key))
 
 
 def live_counts(meeting: Meeting) -> dict:

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting, ScanTicket
 from learntrace.plans.audience import audience
@@ -51,18 +51,39 @@ REASONS = {
     "other_browser": gettext_lazy("This check-in link belongs to the phone that scanned the code: a link sent on "
                                   "by someone else does not check you in. Scan the code on the screen yourself."),
     "ticket_used": gettext_lazy("This scan has already been used: scan the code on the screen again."),
+    "code_locked": gettext_lazy("Too many wrong codes typed: typing a code was locked for a while."),
+    "meeting_code_locked": gettext_lazy("Too many wrong codes typed at this meeting: typing a code was locked "
+                                        "for everyone for a while."),
+}
+
+# A lockout says for how long (the list of refusals above says only what happened).
+LOCKED = {
+    "code_locked": lambda minutes: ngettext(
+        "Too many wrong codes: you can type a code again in %(minutes)d minute. Meanwhile, scan the QR code, "
+        "or ask the organiser to check you in.",
+        "Too many wrong codes: you can type a code again in %(minutes)d minutes. Meanwhile, scan the QR code, "
+        "or ask the organiser to check you in.", minutes),
+    "meeting_code_locked": lambda minutes: ngettext(
+        "Too many wrong codes have been typed at this meeting: typing a code works again in %(minutes)d minute. "
+        "Meanwhile, scan the QR code, or ask the organiser to check you in.",
+        "Too many wrong codes have been typed at this meeting: typing a code works again in %(minutes)d "
+        "minutes. Meanwhile, scan the QR code, or ask the organiser to check you in.", minutes),
 }
 
 
 class CheckInRefused(Exception):
     """A refused check-in; `meeting` and `scanned_at` when known (a ticket's refusal is logged with them)."""
 
-    def __init__(self, reason: str, *, meeting: Meeting | None = None, scanned_at: dt.datetime | None = None):
+    def __init__(self, reason: str, *, meeting: Meeting | None = None, scanned_at: dt.datetime | None = None,
+                 until: dt.datetime | None = None):
         super().__init__(reason)
-        self.reason, self.meeting, self.scanned_at = reason, meeting, scanned_at
+        self.reason, self.meeting, self.scanned_at, self.until = reason, meeting, scanned_at, until
 
     @property
     def message(self) -> str:
+        if self.until is not None and self.reason in LOCKED:
+            minutes = max(math.ceil((self.until - timezone.now()).total_seconds() / 60), 1)
+            return LOCKED[self.reason](minutes) % {"minutes": minutes}
         return str(REASONS[self.reason])
 
 
@@ -314,10 +335,10 @@ def _event(meeting, employee, kind, *, at, scanned_at=None, reason="", note="", 
         device_id=device_id[:64], ip=ip or None, latitude=latitude, longitude=longitude, actor=actor)
 
 
-def refuse(meeting: Meeting, employee, reason: str, *, now=None, **context) -> CheckInRefused:
+def refuse(meeting: Meeting, employee, reason: str, *, now=None, until=None, **context) -> CheckInRefused:
     """Log a refusal (for the admin's list of suspicious attempts) and return the exception to raise."""
     _event(meeting, employee, CheckInEvent.Kind.REFUSED, at=now or timezone.now(), reason=reason, **context)
-    return CheckInRefused(reason, meeting=meeting, scanned_at=context.get("scanned_at"))
+    return CheckInRefused(reason, meeting=meeting, scanned_at=context.get("scanned_at"), until=until)
 
 
 PREVIOUS_CODE = "previous_code"  # the note of a check-in made with the code that had just changed

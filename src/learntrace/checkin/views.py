@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from learntrace.checkin import selectors, services
+from learntrace.checkin import selectors, services, typed_codes
 from learntrace.checkin.access import access_meeting, can_organise, visible_meetings
 from learntrace.checkin.forms import CodeForm, ManualForm, MeetingForm
 from learntrace.checkin.models import Meeting
@@ -60,6 +60,8 @@ def meeting_detail(request, meeting_id):
     return render(request, "checkin/meeting_detail.html", {
         "meeting": meeting, "rows": selectors.attendance_rows(meeting), "counts": selectors.live_counts(meeting),
         "organiser": can_organise(request.user, meeting), "manual_form": ManualForm(),
+        "code_guesses": selectors.code_guesses(meeting), "now": timezone.now(),
+        "code_limits": typed_codes.limits(),
     })
 
 
@@ -190,11 +192,10 @@ def by_code(request):
             form.add_error("meeting", _("No meeting has this number."))
         else:
             try:
-                mode, previous_code = services.judge_scan(meeting, form.cleaned_data["code"], now,
-                                                          typed=True, detail=True)
+                mode, previous_code = typed_codes.judge_typed_code(
+                    meeting=meeting, employee=_employee(request), ip=request.META.get("REMOTE_ADDR"),
+                    code=form.cleaned_data["code"], now=now)
             except services.CheckInRefused as refused:
-                services.refuse(meeting, _employee(request), refused.reason, now=now, scanned_at=now,
-                                ip=request.META.get("REMOTE_ADDR"))
                 return _refused(request, meeting, refused)
             return _to_ticket(request, meeting, mode, now, "code", previous_code)
     return render(request, "checkin/code.html", {"form": form})
