@@ -95,9 +95,13 @@ def _burst(database_url: str, port: int, data: dict, workers: int) -> dict:
             location = response.getheader("Location", "")
             if response.status != 302 or "/checkin/t/" not in location:
                 raise RuntimeError(f"scan answered {response.status}")
+            # The ticket is bound to the browser that scanned: send its cookie back, as a phone does.
+            scan_cookie = next(value.split(";")[0] for name, value in response.getheaders()
+                               if name.lower() == "set-cookie" and value.startswith("learntrace_scan="))
             confirm_due = time.perf_counter()
             connection.request("POST", location, body=f"csrfmiddlewaretoken={CSRF}",
-                               headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+                               headers={"Cookie": f"{cookie}; {scan_cookie}",
+                                        "Content-Type": "application/x-www-form-urlencoded"})
             response = connection.getresponse()
             body = response.read().decode()
             if response.status != 200 or 'data-outcome="done"' not in body:

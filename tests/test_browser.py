@@ -310,3 +310,74 @@ def test_a_file_with_some_columns_leaves_the_others_and_the_plan_alone(live_serv
     assert after.position == "主治医师"
     assert {name: getattr(after, name) for name in fields} == before
     assert Assignment.objects.filter(employee=learner, removed_at__isnull=True).count() == 1
+
+
+
+def test_a_scan_link_forwarded_to_another_phone_checks_no_one_in(live_server, org, catalog, new_page):
+    from datetime import timedelta
+    from urllib.parse import unquote
+
+    from django.utils import timezone
+
+    from learntrace.checkin import services
+    from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+
+    now = timezone.now()
+    meeting = Meeting.objects.create(course=catalog.meeting, title="Ward managers' meeting", starts_at=now,
+                                     ends_at=now + timedelta(hours=2), roster=Meeting.Roster.PEOPLE)
+    meeting.roster_people.set([org.head, org.learner])
+    code = services.current_codes(meeting, timezone.now())["token"]
+
+    scanner = new_page(phone=True)
+    scanner.goto(f"{live_server.url}/checkin/s/{meeting.pk}/{code}/")  # not logged in yet
+    expect(scanner).to_have_url(re.compile(r"/accounts/login/\?next=/checkin/t/"))
+    ticket_url = live_server.url + unquote(scanner.url.split("next=")[1])
+
+    other = new_page(phone=True)  # the link, sent on to someone else's phone
+    other.goto(ticket_url)
+    other.fill("#id_username", "head")
+    other.fill("#id_password", PASSWORD)
+    other.locator("button[type=submit]").click()
+    expect(other.locator("#checkin-result")).to_have_attribute("data-reason", "other_browser")
+    expect(other.get_by_role("alert")).to_contain_text("自己扫描屏幕上的二维码")
+
+    scanner.fill("#id_username", "learner")  # the phone that scanned logs in and checks in
+    scanner.fill("#id_password", PASSWORD)
+    scanner.locator("button[type=submit]").click()
+    scanner.get_by_role("button", name=re.compile("签到|Check in")).click()
+    expect(scanner.locator("#checkin-result")).to_have_attribute("data-outcome", "done")
+    assert list(Attendance.objects.filter(meeting=meeting).values_list("employee", flat=True)) == [org.learner.pk]
+    assert CheckInEvent.objects.filter(reason="other_browser", employee=org.head).exists()
+
+
+def test_typing_wrong_codes_locks_typing_and_the_organiser_sees_it(live_server, org, catalog, new_page):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from learntrace.checkin.models import Attendance, Meeting
+
+    now = timezone.now()
+    meeting = Meeting.objects.create(course=catalog.meeting, title="Ward managers' meeting", starts_at=now,
+                                     ends_at=now + timedelta(hours=2), roster=Meeting.Roster.PEOPLE)
+    meeting.roster_people.set([org.head, org.learner])
+    meeting.organisers.set([org.head])
+    phone = new_page(phone=True)
+    log_in(phone, live_server.url, "learner", "zh-hans")
+    for _attempt in range(6):
+        phone.goto(f"{live_server.url}/checkin/code/")
+        phone.fill("#id_meeting", str(meeting.pk))
+        phone.fill("#id_code", "０００００１")  # full-width digits, as a Chinese keyboard may type them
+        phone.locator("button.primary").click()
+        expect(phone.locator("#checkin-result")).to_have_attribute("data-outcome", "refused")
+    expect(phone.locator("#checkin-result")).to_have_attribute("data-reason", "code_locked")
+    expect(phone.get_by_role("alert")).to_contain_text("分钟后才能再次输入")
+    assert not Attendance.objects.exists()
+
+    organiser = new_page()
+    log_in(organiser, live_server.url, "head", "en")
+    organiser.goto(f"{live_server.url}/checkin/meetings/{meeting.pk}/")
+    row = organiser.locator(".code-guesses tr[data-scope=person]")
+    expect(row).to_contain_text(org.learner.name)
+    expect(row.locator("td.wrong")).to_have_text("5")
+    expect(row.locator("td.lockouts")).to_have_text("1")

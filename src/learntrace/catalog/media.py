@@ -6,7 +6,8 @@ import re
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits only (`\d` takes any Unicode digit), and few enough that int() cannot refuse them.
+RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
 CHUNK = 64 * 1024
 
 

@@ -16,6 +16,7 @@ from learntrace.catalog.media import ranged_file_response
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Question, Quiz
 from learntrace.core.audit import record_change
 from learntrace.core.csp import allow_framing_by_this_site
+from learntrace.core.numbers import whole_number
 from learntrace.org.access import admin_required, login_required, roles_of
 from learntrace.org.models import Employee
 from learntrace.records.models import CourseProgress, QuizAttempt
@@ -28,8 +29,8 @@ def course_list(request):
     kind, category = request.GET.get("kind", ""), request.GET.get("category", "")
     if kind in CourseKind.values:
         courses = courses.filter(kind=kind)
-    if category.isdigit():
-        courses = courses.filter(category_id=int(category))
+    if (category_id := whole_number(category)) is not None:
+        courses = courses.filter(category_id=category_id)
     page = Paginator(courses, 50).get_page(request.GET.get("page"))
     return render(request, "catalog/course_list.html", {
         "page": page, "kinds": CourseKind.choices, "categories": Category.objects.filter(is_active=True),
@@ -101,7 +102,7 @@ def quiz_take(request, course_id):
         answers = {}
         for question in quiz.questions.all():
             valid = {c.pk for c in question.choices.all()}
-            picked = {int(v) for v in request.POST.getlist(f"q{question.pk}") if v.isdigit()}
+            picked = {whole_number(v) for v in request.POST.getlist(f"q{question.pk}")} - {None}
             answers[question.pk] = picked & valid
         if any(not picked for picked in answers.values()):
             error = _("Answer every question.")

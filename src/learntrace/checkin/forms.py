@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Course, CourseKind
 from learntrace.checkin.models import Meeting
+from learntrace.core.numbers import FULL_WIDTH_DIGITS, ascii_digits, whole_number
 from learntrace.org.models import Employee
 
 
@@ -91,6 +92,19 @@ class ManualForm(forms.Form):
 
 
 class CodeForm(forms.Form):
-    meeting = forms.IntegerField(label=_("meeting number"), min_value=1)
-    code = forms.RegexField(label=_("six-digit code"), regex=r"^\s*\d{6}\s*$", error_messages={
-        "invalid": _("The code has six digits.")})
+    meeting = forms.CharField(label=_("meeting number"), max_length=18)
+    code = forms.CharField(label=_("six-digit code"), max_length=32)
+
+    # A phone's Chinese keyboard may send full-width digits; they are read as the digits they show.
+    # Any other script's digits are refused: the code on the screen is 0-9.
+    def clean_meeting(self):
+        number = whole_number(self.cleaned_data["meeting"].strip().translate(FULL_WIDTH_DIGITS))
+        if not number:
+            raise forms.ValidationError(_("The meeting number is a whole number, such as 12."))
+        return number
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].translate(FULL_WIDTH_DIGITS).split())
+        if not ascii_digits(code) or len(code) != 6:
+            raise forms.ValidationError(_("The code has six digits."))
+        return code

@@ -147,3 +147,53 @@ class CheckInEvent(models.Model):
 
     def __str__(self):
         return f"{self.meeting} {self.kind} {self.employee or ''}"
+
+
+class ScanTicket(models.Model):
+    """A valid scan (or typed code) waiting to be confirmed, perhaps after a login.
+
+    It keeps the moment of the scan and is bound to the browser that scanned: the link carries
+    a random key and the browser a random secret in an HttpOnly cookie, and only the hashes of
+    both are stored. Forwarding the link gives nothing, and it is used once."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    browser_hash = models.CharField(max_length=64)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=8)
+    via = models.CharField(max_length=16)
+    scanned_at = models.DateTimeField()
+    previous_code = models.BooleanField(default=False)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["scanned_at"])]
+
+    def __str__(self):
+        return f"{self.meeting_id} {self.mode} {self.scanned_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CodeGuesses(models.Model):
+    """Wrong typed codes at a meeting: per person, per address and for the whole meeting, counted in
+    windows of `CHECKIN_CODE_WINDOW_MINUTES` (see `checkin/typed_codes.py`). Shown to the organiser."""
+
+    class Scope(models.TextChoices):
+        PERSON = "person", _("person")
+        ADDRESS = "address", _("address")
+        MEETING = "meeting", _("the whole meeting")
+
+    key = models.CharField(max_length=120, unique=True)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="code_guesses")
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    employee = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    window_started_at = models.DateTimeField()
+    # Guesses of the current window still counted against the limit (a guess is counted before it is
+    # judged, and given back when it was right).
+    failures = models.PositiveIntegerField(default=0)
+    wrong_total = models.PositiveIntegerField(default=0)
+    lockouts = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.key

@@ -3,12 +3,14 @@
 import datetime as dt
 import ipaddress
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+from learntrace.checkin.models import Attendance, CheckInEvent, CodeGuesses, Meeting
 from learntrace.checkin.services import PREVIOUS_CODE, REASONS, roster
 
 BURST_WINDOW = dt.timedelta(seconds=30)
@@ -42,6 +44,39 @@ def attendance_rows(meeting: Meeting) -> list[Row]:
     people = {**expected, **{pk: a.employee for pk, a in attendances.items()}}
     rows = [Row(employee, attendances.get(pk)) for pk, employee in people.items()]
     return sorted(rows, key=lambda r: (r.attendance is None, r.employee.department.path, r.employee.employee_no))
+
+
+def export_headers() -> list[str]:
+    return [_("employee number"), _("name"), _("department"), _("status"), _("method"), _("check-in"),
+            _("check-out"), _("duration (minutes)"), _("credited (minutes)"), _("meeting starts"),
+            _("meeting ends"), _("note")]
+
+
+def export_rows(meeting: Meeting) -> Iterator[list]:
+    """The attendance export's rows, in the order of `export_headers` (local times, without a zone,
+    as spreadsheets want them)."""
+
+    def local(moment):
+        return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+    labels = {"absent": _("Absent"), **dict(Attendance.Status.choices)}
+    for row in attendance_rows(meeting):
+        a = row.attendance
+        yield [
+            row.employee.employee_no, row.employee.name, row.employee.department.name, str(labels[row.status]),
+            str(a.get_method_display()) if a else "", local(a.checked_in_at) if a else None,
+            local(a.checked_out_at) if a else None,
+            round(row.duration_seconds / 60, 1) if row.duration_seconds is not None else None,
+            round(a.credited_seconds / 60, 1) if a else 0, local(meeting.starts_at), local(meeting.ends_at),
+            a.note if a else "",
+        ]
+
+
+def code_guesses(meeting: Meeting) -> list[CodeGuesses]:
+    """Wrong typed codes at a meeting, for its organisers: the whole meeting first, then who or which
+    address typed most."""
+    rows = meeting.code_guesses.filter(wrong_total__gt=0).select_related("employee")
+    return sorted(rows, key=lambda r: (r.scope != CodeGuesses.Scope.MEETING, -r.wrong_total, r.key))
 
 
 def live_counts(meeting: Meeting) -> dict:

@@ -2,8 +2,9 @@
 
 The code on the projector is an HMAC of the meeting's secret and the time step
 (a new one every `rotation_seconds`); the current and the previous step are accepted.
-A scan is judged at the moment it is made, and that moment travels, signed, through
-a login if the learner must log in first, so a slow login does not fail a valid scan.
+A scan is judged at the moment it is made, and that moment is kept in a ticket that only
+the scanning browser can use, once, after a login if the learner must log in first (so a
+slow login does not fail a valid scan, and a forwarded link checks no one in).
 Every check-in, refusal and manual correction is an append-only `CheckInEvent`."""
 
 import base64
@@ -12,24 +13,27 @@ import hashlib
 import hmac
 import ipaddress
 import math
+import re
+import secrets
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+from learntrace.checkin.models import Attendance, CheckInEvent, Meeting, ScanTicket
 from learntrace.plans.audience import audience
 from learntrace.records.models import Source
 from learntrace.records.services import record_credited_time
 
 IN, OUT = "in", "out"
-TICKET_SALT = "learntrace.checkin.ticket"
 TICKET_MAX_AGE = 10 * 60  # a scan must be confirmed within ten minutes (time enough to log in)
+TICKET_KEY = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32): the ticket's key, the browser's secret
 MAX_SIGNATURE_BYTES = 300_000
 SIGNATURE_PREFIX = "data:image/png;base64,"
+TOKEN = re.compile(r"[a-z2-7]{16}")  # lower-case base32, as `token` writes it
+SHORT_CODE = re.compile(r"[0-9]{6}")
 
 REASONS = {
     "invalid": gettext_lazy("This is not a valid check-in code."),
@@ -44,16 +48,42 @@ REASONS = {
     "device_used": gettext_lazy("This phone has already checked in someone else for this meeting."),
     "signature_needed": gettext_lazy("Sign with your finger first."),
     "not_checked_in": gettext_lazy("You cannot check out: you have not checked in."),
+    "other_browser": gettext_lazy("This check-in link belongs to the phone that scanned the code: a link sent on "
+                                  "by someone else does not check you in. Scan the code on the screen yourself."),
+    "ticket_used": gettext_lazy("This scan has already been used: scan the code on the screen again."),
+    "code_locked": gettext_lazy("Too many wrong codes typed: typing a code was locked for a while."),
+    "meeting_code_locked": gettext_lazy("Too many wrong codes typed at this meeting: typing a code was locked "
+                                        "for everyone for a while."),
+}
+
+# A lockout says for how long (the list of refusals above says only what happened).
+LOCKED = {
+    "code_locked": lambda minutes: ngettext(
+        "Too many wrong codes: you can type a code again in %(minutes)d minute. Meanwhile, scan the QR code, "
+        "or ask the organiser to check you in.",
+        "Too many wrong codes: you can type a code again in %(minutes)d minutes. Meanwhile, scan the QR code, "
+        "or ask the organiser to check you in.", minutes),
+    "meeting_code_locked": lambda minutes: ngettext(
+        "Too many wrong codes have been typed at this meeting: typing a code works again in %(minutes)d minute. "
+        "Meanwhile, scan the QR code, or ask the organiser to check you in.",
+        "Too many wrong codes have been typed at this meeting: typing a code works again in %(minutes)d "
+        "minutes. Meanwhile, scan the QR code, or ask the organiser to check you in.", minutes),
 }
 
 
 class CheckInRefused(Exception):
-    def __init__(self, reason: str):
+    """A refused check-in; `meeting` and `scanned_at` when known (a ticket's refusal is logged with them)."""
+
+    def __init__(self, reason: str, *, meeting: Meeting | None = None, scanned_at: dt.datetime | None = None,
+                 until: dt.datetime | None = None):
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.meeting, self.scanned_at, self.until = reason, meeting, scanned_at, until
 
     @property
     def message(self) -> str:
+        if self.until is not None and self.reason in LOCKED:
+            minutes = max(math.ceil((self.until - timezone.now()).total_seconds() / 60), 1)
+            return LOCKED[self.reason](minutes) % {"minutes": minutes}
         return str(REASONS[self.reason])
 
 
@@ -101,6 +131,9 @@ def judge_scan(meeting: Meeting, presented: str, at: dt.datetime, *, typed: bool
     With detail=True, (mode, previous_code): a code used after it changed on the screen is
     accepted, and noted, since a photo of the screen sent to someone elsewhere arrives late."""
     presented = (presented or "").strip().lower()
+    # Only the characters a code can have reach the comparison (compare_digest refuses non-ASCII text).
+    if not (SHORT_CODE if typed else TOKEN).fullmatch(presented):
+        raise CheckInRefused("invalid")
     make = short_code if typed else token
     found = _match(meeting, presented, at, make)
     if found is not None:
@@ -113,20 +146,87 @@ def judge_scan(meeting: Meeting, presented: str, at: dt.datetime, *, typed: bool
     raise CheckInRefused("invalid")
 
 
-def make_ticket(meeting: Meeting, mode: str, scanned_at: dt.datetime, via: str, previous_code: bool = False) -> str:
-    return signing.dumps({"m": meeting.pk, "mode": mode, "at": scanned_at.isoformat(), "via": via,
-                          "prev": previous_code}, salt=TICKET_SALT, compress=True)
+# ---------------------------------------------------------------- the ticket of a scan
 
 
-def read_ticket(ticket: str) -> dict:
+def new_browser_secret() -> str:
+    """What the scanning browser keeps in its cookie (the ticket stores its hash)."""
+    return secrets.token_urlsafe(32)
+
+
+def valid_browser_secret(value: str | None) -> bool:
+    return bool(value) and TICKET_KEY.fullmatch(value) is not None
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def issue_ticket(*, meeting: Meeting, mode: str, scanned_at: dt.datetime, via: str, browser_secret: str,
+                 previous_code: bool = False) -> str:
+    """A ticket for a valid scan, bound to the browser holding `browser_secret`; returns the key of its link."""
+    key = secrets.token_urlsafe(32)
+    ScanTicket.objects.create(key_hash=_hash(key), browser_hash=_hash(browser_secret), meeting=meeting,
+                              mode=mode, via=via, scanned_at=scanned_at, previous_code=previous_code)
+    return key
+
+
+def open_ticket(*, key: str, browser_secret: str | None, now: dt.datetime | None = None) -> ScanTicket:
+    """The ticket behind a link, if this browser scanned it, it is unused and recent;
+    raises CheckInRefused otherwise (the caller logs it: the meeting is known only now)."""
+    now = now or timezone.now()
+    ticket = None
+    if TICKET_KEY.fullmatch(key or ""):
+        ticket = ScanTicket.objects.select_related("meeting").filter(key_hash=_hash(key)).first()
+    if ticket is None:
+        raise CheckInRefused("invalid")
+    # A link opened in another browser (forwarded, or copied) has not scanned anything.
+    presented = _hash(browser_secret) if valid_browser_secret(browser_secret) else ""
+    known = {"meeting": ticket.meeting, "scanned_at": ticket.scanned_at}
+    if not hmac.compare_digest(ticket.browser_hash, presented):
+        raise CheckInRefused("other_browser", **known)
+    if ticket.used_at is not None:
+        raise CheckInRefused("ticket_used", **known)
+    if now - ticket.scanned_at > dt.timedelta(seconds=TICKET_MAX_AGE):
+        raise CheckInRefused("stale_scan", **known)
+    return ticket
+
+
+def confirm_ticket(*, key: str, browser_secret: str | None, employee, device_id: str, ip: str | None = None,
+                   latitude=None, longitude=None, signature: str = "",
+                   now: dt.datetime | None = None) -> tuple[ScanTicket, Attendance]:
+    """Check in (or out) with a ticket: the scan's moment counts. The ticket is claimed in the same
+    transaction as the check-in, so two parallel confirms cannot both succeed, and a refused
+    check-in (no location yet, no signature) leaves it usable for another try."""
+    now = now or timezone.now()
     try:
-        data = signing.loads(ticket, salt=TICKET_SALT, max_age=TICKET_MAX_AGE)
-    except signing.SignatureExpired:
-        raise CheckInRefused("stale_scan") from None
-    except signing.BadSignature:
-        raise CheckInRefused("invalid") from None
-    return {"meeting_id": data["m"], "mode": data["mode"], "scanned_at": dt.datetime.fromisoformat(data["at"]),
-            "via": data["via"], "previous_code": data.get("prev", False)}
+        ticket = open_ticket(key=key, browser_secret=browser_secret, now=now)
+    except CheckInRefused as refused:
+        if refused.meeting is None:
+            raise
+        raise refuse(refused.meeting, employee, refused.reason, now=now, scanned_at=refused.scanned_at,
+                     device_id=device_id, ip=ip) from None
+    context = {"scanned_at": ticket.scanned_at, "device_id": device_id, "ip": ip, "latitude": latitude,
+               "longitude": longitude}
+    try:
+        with transaction.atomic():
+            claimed = ScanTicket.objects.filter(pk=ticket.pk, used_at__isnull=True).update(
+                used_at=now, used_by=employee)
+            if claimed != 1:
+                raise CheckInRefused("ticket_used")
+            ticket.used_at, ticket.used_by = now, employee
+            attendance = _scan(ticket.meeting, employee, ticket.mode, ticket.scanned_at, ticket.via, device_id,
+                               ip, latitude, longitude, signature, now, ticket.previous_code)
+    except CheckInRefused as refused:
+        raise refuse(ticket.meeting, employee, refused.reason, now=now, **context) from None
+    return ticket, attendance
+
+
+def forget_old_tickets(*, now: dt.datetime | None = None) -> int:
+    """Delete tickets a day after their scan: by then they are no use (the check-in events stay)."""
+    now = now or timezone.now()
+    deleted, _counts = ScanTicket.objects.filter(scanned_at__lt=now - dt.timedelta(days=1)).delete()
+    return deleted
 
 
 # ---------------------------------------------------------------- the rules
@@ -235,10 +335,10 @@ def _event(meeting, employee, kind, *, at, scanned_at=None, reason="", note="", 
         device_id=device_id[:64], ip=ip or None, latitude=latitude, longitude=longitude, actor=actor)
 
 
-def refuse(meeting: Meeting, employee, reason: str, *, now=None, **context) -> CheckInRefused:
+def refuse(meeting: Meeting, employee, reason: str, *, now=None, until=None, **context) -> CheckInRefused:
     """Log a refusal (for the admin's list of suspicious attempts) and return the exception to raise."""
     _event(meeting, employee, CheckInEvent.Kind.REFUSED, at=now or timezone.now(), reason=reason, **context)
-    return CheckInRefused(reason)
+    return CheckInRefused(reason, meeting=meeting, scanned_at=context.get("scanned_at"), until=until)
 
 
 PREVIOUS_CODE = "previous_code"  # the note of a check-in made with the code that had just changed

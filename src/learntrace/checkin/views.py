@@ -1,9 +1,9 @@
 """Pages of meetings: scheduling, the projector, the learner's scan, attendance and its export."""
 
-import io
 import secrets
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -14,16 +14,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from learntrace.checkin import selectors, services
+from learntrace.checkin import selectors, services, typed_codes
 from learntrace.checkin.access import access_meeting, can_organise, visible_meetings
 from learntrace.checkin.forms import CodeForm, ManualForm, MeetingForm
 from learntrace.checkin.models import Meeting
 from learntrace.core.audit import record_change
 from learntrace.core.feedback import show_errors
+from learntrace.core.spreadsheets import XLSX_TYPE, xlsx_bytes
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of
 from learntrace.org.models import Employee
 
 DEVICE_COOKIE = "learntrace_device"
+SCAN_COOKIE = "learntrace_scan"  # the scanning browser's secret, which its tickets are bound to
 DEVICE_SALT = "learntrace.checkin.device"
 FIVE_YEARS = 5 * 365 * 24 * 3600
 
@@ -58,6 +60,8 @@ def meeting_detail(request, meeting_id):
     return render(request, "checkin/meeting_detail.html", {
         "meeting": meeting, "rows": selectors.attendance_rows(meeting), "counts": selectors.live_counts(meeting),
         "organiser": can_organise(request.user, meeting), "manual_form": ManualForm(),
+        "code_guesses": selectors.code_guesses(meeting), "now": timezone.now(),
+        "code_limits": typed_codes.limits(),
     })
 
 
@@ -116,32 +120,9 @@ def manual_entry(request, meeting_id):
 
 @login_required
 def export(request, meeting_id):
-    from openpyxl import Workbook
-
     meeting = access_meeting(request.user, meeting_id)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Attendance"))
-    sheet.append([_("employee number"), _("name"), _("department"), _("status"), _("method"), _("check-in"),
-                  _("check-out"), _("duration (minutes)"), _("credited (minutes)"), _("meeting starts"),
-                  _("meeting ends"), _("note")])
-    local = timezone.localtime
-    labels = {"absent": _("Absent"), **dict(meeting.attendances.model.Status.choices)}
-    for row in selectors.attendance_rows(meeting):
-        a = row.attendance
-        sheet.append([
-            row.employee.employee_no, row.employee.name, row.employee.department.name, str(labels[row.status]),
-            str(a.get_method_display()) if a else "",
-            local(a.checked_in_at).replace(tzinfo=None) if a and a.checked_in_at else None,
-            local(a.checked_out_at).replace(tzinfo=None) if a and a.checked_out_at else None,
-            round(row.duration_seconds / 60, 1) if row.duration_seconds is not None else None,
-            round(a.credited_seconds / 60, 1) if a else 0,
-            local(meeting.starts_at).replace(tzinfo=None), local(meeting.ends_at).replace(tzinfo=None),
-            a.note if a else "",
-        ])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(xlsx_bytes(selectors.export_headers(), selectors.export_rows(meeting),
+                                       sheet_name=_("Attendance")), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="attendance-{meeting.pk}.xlsx"'
     return response
 
@@ -164,8 +145,31 @@ def _refused(request, meeting, refused: services.CheckInRefused):
                                                    "reason": refused.reason})
 
 
+def _browser_secret(request) -> str:
+    """The scanning browser's secret: kept while valid, so that two scans in a row both stay usable."""
+    secret = request.COOKIES.get(SCAN_COOKIE)
+    return secret if services.valid_browser_secret(secret) else services.new_browser_secret()
+
+
+def _to_ticket(request, meeting, mode, now, via, previous_code):
+    """Redirect to the confirmation of a valid scan, bound to this browser by a cookie (not the session:
+    logging in cycles the session key, and a sign-in elsewhere comes back to this browser)."""
+    secret = _browser_secret(request)
+    key = services.issue_ticket(meeting=meeting, mode=mode, scanned_at=now, via=via, browser_secret=secret,
+                                previous_code=previous_code)
+    ticket_url = reverse("checkin:ticket", args=[key])
+    if request.user.is_authenticated:
+        response = redirect(ticket_url)
+    else:
+        response = redirect(f"{reverse('accounts:login')}?next={ticket_url}")
+    # Lax, not Strict: the cookie must come along when a sign-in page elsewhere sends the browser back.
+    response.set_cookie(SCAN_COOKIE, secret, max_age=services.TICKET_MAX_AGE, httponly=True, samesite="Lax",
+                        secure=settings.SESSION_COOKIE_SECURE or request.is_secure())
+    return response
+
+
 def scan(request, meeting_id, token):
-    """The URL in the QR code. The code is judged now, at the scan; the moment travels on, signed."""
+    """The URL in the QR code. The code is judged now, at the scan; the moment is kept in a ticket."""
     meeting = get_object_or_404(Meeting, pk=meeting_id)
     now = timezone.now()
     employee = _employee(request) if request.user.is_authenticated else None
@@ -175,10 +179,7 @@ def scan(request, meeting_id, token):
         services.refuse(meeting, employee, refused.reason, now=now, scanned_at=now,
                         ip=request.META.get("REMOTE_ADDR"))
         return _refused(request, meeting, refused)
-    ticket_url = reverse("checkin:ticket", args=[services.make_ticket(meeting, mode, now, "scan", previous_code)])
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('accounts:login')}?next={ticket_url}")
-    return redirect(ticket_url)
+    return _to_ticket(request, meeting, mode, now, "scan", previous_code)
 
 
 @login_required
@@ -191,14 +192,12 @@ def by_code(request):
             form.add_error("meeting", _("No meeting has this number."))
         else:
             try:
-                mode, previous_code = services.judge_scan(meeting, form.cleaned_data["code"].strip(), now,
-                                                          typed=True, detail=True)
+                mode, previous_code = typed_codes.judge_typed_code(
+                    meeting=meeting, employee=_employee(request), ip=request.META.get("REMOTE_ADDR"),
+                    code=form.cleaned_data["code"], now=now)
             except services.CheckInRefused as refused:
-                services.refuse(meeting, _employee(request), refused.reason, now=now, scanned_at=now,
-                                ip=request.META.get("REMOTE_ADDR"))
                 return _refused(request, meeting, refused)
-            return redirect("checkin:ticket",
-                            ticket=services.make_ticket(meeting, mode, now, "code", previous_code))
+            return _to_ticket(request, meeting, mode, now, "code", previous_code)
     return render(request, "checkin/code.html", {"form": form})
 
 
@@ -212,30 +211,30 @@ def _coordinate(value: str, limit: float) -> float | None:
 
 @login_required
 def ticket(request, ticket):
-    try:
-        scanned = services.read_ticket(ticket)
-    except services.CheckInRefused as refused:
-        return _refused(request, None, refused)
-    meeting = get_object_or_404(Meeting, pk=scanned["meeting_id"])
     employee = _employee(request)
     if employee is None:
         raise Http404
+    browser_secret = request.COOKIES.get(SCAN_COOKIE)
     if request.method != "POST":
-        return render(request, "checkin/confirm.html", {"meeting": meeting, "scanned": scanned, "ticket": ticket,
-                                                        "needs_location": bool(meeting.radius_m)})
+        try:
+            scanned = services.open_ticket(key=ticket, browser_secret=browser_secret)
+        except services.CheckInRefused as refused:
+            if refused.reason == "other_browser":  # a forwarded link is worth the admin's attention
+                services.refuse(refused.meeting, employee, refused.reason, scanned_at=refused.scanned_at,
+                                ip=request.META.get("REMOTE_ADDR"))
+            return _refused(request, refused.meeting, refused)
+        return render(request, "checkin/confirm.html", {"meeting": scanned.meeting, "scanned": scanned,
+                                                        "needs_location": bool(scanned.meeting.radius_m)})
     device_id = request.get_signed_cookie(DEVICE_COOKIE, default="", salt=DEVICE_SALT) or secrets.token_hex(16)
     try:
-        attendance = services.scan(
-            meeting=meeting, employee=employee, mode=scanned["mode"], scanned_at=scanned["scanned_at"],
-            via=scanned["via"], device_id=device_id, ip=request.META.get("REMOTE_ADDR"),
-            latitude=_coordinate(request.POST.get("latitude"), 90),
-            longitude=_coordinate(request.POST.get("longitude"), 180),
-            signature=request.POST.get("signature", ""), previous_code=scanned["previous_code"],
-        )
-        response = render(request, "checkin/result.html", {"meeting": meeting, "attendance": attendance,
-                                                            "mode": scanned["mode"]})
+        scanned, attendance = services.confirm_ticket(
+            key=ticket, browser_secret=browser_secret, employee=employee, device_id=device_id,
+            ip=request.META.get("REMOTE_ADDR"), latitude=_coordinate(request.POST.get("latitude"), 90),
+            longitude=_coordinate(request.POST.get("longitude"), 180), signature=request.POST.get("signature", ""))
+        response = render(request, "checkin/result.html", {"meeting": scanned.meeting, "attendance": attendance,
+                                                            "mode": scanned.mode})
     except services.CheckInRefused as refused:
-        response = _refused(request, meeting, refused)
+        response = _refused(request, refused.meeting, refused)
     # The device keeps its id whatever happened: it is what binds a phone to one person per meeting.
     response.set_signed_cookie(DEVICE_COOKIE, device_id, salt=DEVICE_SALT, max_age=FIVE_YEARS, httponly=True,
                                samesite="Lax", secure=request.is_secure())

@@ -15,6 +15,7 @@ from learntrace.compliance.forms import ConsequenceForm, ReopenForm, RuleForm
 from learntrace.compliance.models import Consequence, PeriodState, Rule
 from learntrace.core.audit import record_change
 from learntrace.core.feedback import show_errors
+from learntrace.core.numbers import whole_number
 from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, xlsx_bytes
 from learntrace.org.access import admin_required, people_reader_required, roles_of, visible_departments
 from learntrace.plans.models import LearningPlan, PlanPeriod
@@ -83,15 +84,18 @@ def _chosen(request):
     """The plan, period, department and status asked for, limited to what the user may read."""
     plans = LearningPlan.objects.exclude(status=LearningPlan.Status.DRAFT).order_by("name")
     plan_id, period_id = request.GET.get("plan", ""), request.GET.get("period", "")
-    plan = plans.filter(pk=plan_id).first() if plan_id.isdigit() else plans.first()
+    plan = plans.filter(pk=plan_number).first() if (
+        plan_number := whole_number(plan_id)) is not None else plans.first()
     periods = PlanPeriod.objects.filter(plan=plan).select_related("plan").order_by("-starts_at") if plan else []
     period = None
     if plan is not None:
-        period = periods.filter(pk=period_id).first() if period_id.isdigit() else None
+        period = periods.filter(pk=period_number).first() if (
+            period_number := whole_number(period_id)) is not None else None
         period = period or periods.filter(due_at__lte=timezone.now()).first() or periods.first()
     departments = visible_departments(request.user)
     department_id = request.GET.get("department", "")
-    department = departments.filter(pk=department_id).first() if department_id.isdigit() else None
+    department = departments.filter(pk=department_number).first() if (
+        department_number := whole_number(department_id)) is not None else None
     status = request.GET.get("status", "")
     status = status if status in selectors.STATUSES else ""
     return {"plans": plans, "plan": plan, "periods": periods, "period": period, "departments": departments,

@@ -13,7 +13,9 @@ import xlsxwriter
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-FORMULA_STARTS = ("=", "+", "-", "@")
+# What makes Excel or LibreOffice read a CSV cell as a formula (a tab or carriage return first
+# is skipped by some of them, and what follows is then read as a formula).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_value(value):
@@ -53,20 +55,28 @@ def write_csv(path, headers, rows, progress=None) -> int:
 
 def write_xlsx(path, headers, rows, progress=None, sheet_name="") -> int:
     """XlsxWriter in constant-memory mode (rows must be written in order; each is flushed as it goes)."""
+    return write_xlsx_sheets(path, [(sheet_name or "report", headers, rows)], progress)
+
+
+def write_xlsx_sheets(path, sheets: Iterable[tuple[str, list, Iterable[list]]], progress=None) -> int:
+    """Several sheets, each (name, headers, rows), in one workbook; the number of rows written.
+    Strings are always written as strings: never a formula, a number or a link."""
     target = path if hasattr(path, "write") else str(path)  # a file name, or an open file
     workbook = xlsxwriter.Workbook(target, {"constant_memory": True,
                                                "default_date_format": "yyyy-mm-dd hh:mm",
                                                "strings_to_numbers": False, "strings_to_formulas": False,
                                                "strings_to_urls": False})
-    sheet = workbook.add_worksheet((sheet_name or "report")[:31])
     bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, headers, bold)
-    write_row = sheet.write_row
     count = 0
-    for count, row in enumerate(rows, start=1):
-        write_row(count, 0, row)
-        if progress and count % 2000 == 0:
-            progress(count)
+    for sheet_name, headers, rows in sheets:
+        sheet = workbook.add_worksheet(str(sheet_name)[:31])
+        sheet.write_row(0, 0, headers, bold)
+        write_row = sheet.write_row
+        for line, row in enumerate(rows, start=1):
+            write_row(line, 0, row)
+            count += 1
+            if progress and count % 2000 == 0:
+                progress(count)
     workbook.close()
     return count
 
@@ -75,3 +85,13 @@ def xlsx_bytes(headers, rows, sheet_name="") -> bytes:
     buffer = io.BytesIO()
     write_xlsx(buffer, headers, rows, sheet_name=sheet_name)
     return buffer.getvalue()
+
+
+def xlsx_sheets_bytes(sheets: Iterable[tuple[str, list, Iterable[list]]]) -> bytes:
+    buffer = io.BytesIO()
+    write_xlsx_sheets(buffer, sheets)
+    return buffer.getvalue()
+
+
+def csv_bytes(headers: list[str], rows: Iterable[list]) -> bytes:
+    return "".join(csv_lines(headers, rows)).encode("utf-8")

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from learntrace.core.numbers import whole_number
 from learntrace.notify.models import ROBOT_KINDS, Channel, ChannelKind, Delivery, ReminderSchedule
 from learntrace.plans.models import LearningPlan
 
@@ -41,7 +42,7 @@ class ChannelForm(forms.ModelForm):
                 self.add_error("app_key", _("Enter the app's AppKey."))
             if not secret:
                 self.add_error("secret", _("Enter the app's AppSecret."))
-            if not (data.get("agent_id") or "").isdigit():
+            if whole_number(data.get("agent_id") or "") is None:
                 self.add_error("agent_id", _("Enter the app's AgentId (digits)."))
         if kind == ChannelKind.WEBHOOK:
             if not token:
@@ -67,10 +68,11 @@ def _day_numbers(value: str, *, low: int, high: int) -> list[int]:
     for part in re.split(r"[\s,，、;；]+", value.strip()):
         if not part:
             continue
-        if not part.isdigit() or not low <= int(part) <= high:
+        number = whole_number(part)
+        if number is None or not low <= number <= high:
             raise ValidationError(_("Enter whole numbers from %(low)d to %(high)d, separated by commas."),
                                   params={"low": low, "high": high})
-        numbers.append(int(part))
+        numbers.append(number)
     return sorted(set(numbers))
 
 

@@ -11,7 +11,6 @@ sheets). Headers may be the English keys of the template or their Chinese names.
 
 import csv
 import datetime as dt
-import io
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from learntrace.core.audit import record_change, record_changes
 from learntrace.core.crypto import mask
+from learntrace.core.spreadsheets import csv_bytes, xlsx_sheets_bytes
 from learntrace.org.models import Department, Employee, Level
 from learntrace.org.services import department_save
 from learntrace.org.signals import employees_changed
@@ -339,7 +339,7 @@ def read_tables(path: Path, original_name: str, kinds=ORGANISATION_KINDS) -> lis
 def valid_national_id(value: str) -> bool:
     """Mainland resident identity number: 18 characters with an ISO 7064 check character."""
     value = value.upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         return False
     try:
         dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -772,31 +772,15 @@ TEMPLATE_EMPLOYEES = [
 
 
 def template_xlsx() -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    departments = workbook.active
-    departments.title = "departments"
-    departments.append(list(DEPARTMENT_COLUMNS))
-    for row in TEMPLATE_DEPARTMENTS:
-        departments.append(row)
-    employees = workbook.create_sheet("employees")
-    employees.append(list(EMPLOYEE_COLUMNS))
-    for row in TEMPLATE_EMPLOYEES:
-        employees.append(row)
-    help_sheet = workbook.create_sheet("help")
-    help_sheet.append([_("column"), _("required"), _("meaning")])
-    for columns in (DEPARTMENT_COLUMNS, EMPLOYEE_COLUMNS):
-        for key, (required, label, aliases) in columns.items():
-            help_sheet.append([key, _("yes") if required else _("no"), f"{label} ({' / '.join(aliases)})"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    help_rows = [[key, _("yes") if required else _("no"), f"{label} ({' / '.join(aliases)})"]
+                 for columns in (DEPARTMENT_COLUMNS, EMPLOYEE_COLUMNS)
+                 for key, (required, label, aliases) in columns.items()]
+    return xlsx_sheets_bytes([
+        ("departments", list(DEPARTMENT_COLUMNS), TEMPLATE_DEPARTMENTS),
+        ("employees", list(EMPLOYEE_COLUMNS), TEMPLATE_EMPLOYEES),
+        ("help", [_("column"), _("required"), _("meaning")], help_rows),
+    ])
 
 
 def template_csv() -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(list(EMPLOYEE_COLUMNS))
-    writer.writerows(TEMPLATE_EMPLOYEES)
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_bytes(list(EMPLOYEE_COLUMNS), TEMPLATE_EMPLOYEES)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from learntrace.compliance.models import Standing
 from learntrace.core.feedback import show_errors
+from learntrace.core.numbers import whole_number
 from learntrace.org.access import (
     access_employee,
     admin_required,
@@ -170,9 +171,10 @@ def team(request):
     plan_id, department_id = request.GET.get("plan", ""), request.GET.get("department", "")
     assignments = selectors.current_assignments_of(visible_employees(request.user))
     plans = LearningPlan.objects.filter(status=LearningPlan.Status.PUBLISHED)
-    if plan_id.isdigit():
-        assignments = assignments.filter(period__plan_id=int(plan_id))
-    department = departments.filter(pk=department_id).first() if department_id.isdigit() else None
+    if (plan_number := whole_number(plan_id)) is not None:
+        assignments = assignments.filter(period__plan_id=plan_number)
+    department = departments.filter(pk=department_number).first() if (
+        department_number := whole_number(department_id)) is not None else None
     if department is not None:
         assignments = assignments.filter(employee__department__path__startswith=department.path)
     page = Paginator(assignments, 50).get_page(request.GET.get("page"))

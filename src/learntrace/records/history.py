@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from learntrace.catalog.models import Category, Course, CreditClass
 from learntrace.core.audit import record_change
+from learntrace.core.numbers import whole_number
 from learntrace.org.importing import FALSE_WORDS, TRUE_WORDS, ImportFileError, RowError, parse_date, read_tables
 from learntrace.org.models import Employee
 from learntrace.plans.periods import local_zone
@@ -75,8 +76,8 @@ def _clean(row: dict, error, lookups) -> dict | None:
         bad("employee_no", _("No employee has the number “%(value)s”.") % {"value": row["employee_no"]})
     course_text = row.get("course", "")
     course = lookups["courses"].get(course_text)
-    if course is None and course_text.startswith("#") and course_text[1:].isdigit():
-        course = lookups["course_ids"].get(int(course_text[1:]))
+    if course is None and course_text.startswith("#") and (course_id := whole_number(course_text[1:])) is not None:
+        course = lookups["course_ids"].get(course_id)
     if course_text and course is None:
         bad("course", _("No course is called “%(value)s” (or give its number as #12).") % {"value": course_text})
     date = None

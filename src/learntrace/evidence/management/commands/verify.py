@@ -5,6 +5,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from learntrace.core.numbers import whole_number
 from learntrace.evidence import services
 from learntrace.evidence.sources import NAMES
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         if fact:
             name, _sep, fact_id = fact.partition(":")
             codes = {v: k for k, v in NAMES.items()}
-            if name not in codes or not fact_id.isdigit():
+            if name not in codes or whole_number(fact_id) is None:
                 raise CommandError(f"--fact takes SOURCE:ID, SOURCE one of {', '.join(codes)}")
             if not services.verify_fact(codes[name], int(fact_id)):
                 self.stdout.write(f"{fact}: NOT verified (changed, unsealed or unknown)")
