@@ -520,5 +520,6 @@ def test_an_anonymous_meeting_scan_inside_wecom_lands_on_the_confirmation_with_t
         assert landed.status_code == 302 and landed["Location"] == ticket_url
         confirmation = client.get(ticket_url, HTTP_USER_AGENT=agent)
         assert confirmation.status_code == 200
-        ticket = services.read_ticket(ticket_url.rstrip("/").rsplit("/", 1)[1])
-    assert ticket["scanned_at"] == now  # the scan's moment, not the sign-in's
+        ticket = services.open_ticket(key=ticket_url.rstrip("/").rsplit("/", 1)[1],
+                                      browser_secret=client.cookies["learntrace_scan"].value)
+    assert ticket.scanned_at == now  # the scan's moment, not the sign-in's

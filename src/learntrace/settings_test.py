@@ -14,3 +14,7 @@ HUEY = {**HUEY, "immediate": True}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory: the worker and server tests open it from other processes.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+
+# One cache per test process: a test that clears the cache must not clear another process's tokens.
+CACHES = {"default": {**CACHES["default"],  # noqa: F405
+                      "LOCATION": str(DATA_DIR / f"cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")}}
