@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 
+from learntrace.evidence import keys
 from learntrace.evidence import services as evidence
 from learntrace.records.services import record_completion, record_credited_time
 
@@ -51,3 +53,25 @@ def test_the_file_follows_the_role_boundaries(org, client_for, catalog):
     assert client_for(org.outsider).get(reverse("records:file", args=[org.learner.pk])).status_code == 404
     assert client_for(org.head).get(reverse("records:transcript", args=[org.outsider.pk])).status_code == 404
     assert client_for(org.auditor).get(reverse("records:transcript", args=[org.learner.pk])).status_code == 200
+
+
+@pytest.fixture
+def key_in_a_missing_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVIDENCE_SIGNING_KEY_FILE", str(tmp_path / "not-mounted" / "evidence-signing.pem"))
+    keys._private_key_for.cache_clear()
+    yield
+    keys._private_key_for.cache_clear()
+
+
+def test_a_signing_key_missing_on_this_server_answers_404_with_the_reason(org, client_for, catalog,
+                                                                          key_in_a_missing_folder):
+    reason = "The evidence signing key cannot be read on this server. Please tell the administrator."
+    response = client_for(org.learner).get(reverse("records:my_bundle"))
+    assert response.status_code == 404 and reason in response.text
+    response = client_for(org.auditor).get(reverse("evidence:public_key"))
+    assert response.status_code == 404 and reason in response.text
+
+
+def test_a_bundle_for_dates_beyond_the_calendar_is_refused(org, client_for):
+    response = client_for(org.learner).get(reverse("records:my_bundle"), {"to": "9999-12-31"})
+    assert response.status_code == 400 and response.json() == {"error": "Give the dates as 2026-01-31."}

@@ -82,7 +82,8 @@ def course_media(request, course_id, which):
     field = course.video_file if which == "video" else course.document_file
     if not field:
         raise Http404
-    return ranged_file_response(request, field.path)
+    return ranged_file_response(request, field.path, missing=_(
+        "The file of this course is missing on this server. Please tell the training admin."))
 
 
 @login_required

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.core.files import FileMissing
 from learntrace.evidence import keys, tasks
 from learntrace.evidence.models import Seal, Verification
 from learntrace.evidence.sources import SOURCES, model
@@ -33,6 +34,10 @@ def verify(request):
 
 @reader_required
 def public_key(request):
-    response = HttpResponse(keys.public_pem(), content_type="application/x-pem-file")
+    try:
+        pem = keys.public_pem()
+    except keys.SigningKeyUnavailable as exc:
+        raise FileMissing(keys.missing_key_message()) from exc
+    response = HttpResponse(pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="learntrace-evidence-public-key.pem"'
     return response

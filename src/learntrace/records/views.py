@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from learntrace.core.feedback import show_errors
+from learntrace.core.files import FileMissing
 from learntrace.evidence.bundle import bundle_name, make_bundle
+from learntrace.evidence.keys import SigningKeyUnavailable, missing_key_message
 from learntrace.org.access import access_employee, admin_required, login_required, roles_of
 from learntrace.org.importing import ImportFileError
 from learntrace.org.uploads import store_upload
@@ -50,11 +52,14 @@ def bundle(request, employee_id=None):
     zone = local_zone()
     try:
         start = dt.date.fromisoformat(request.GET.get("from") or "2000-01-01")
-        end = dt.date.fromisoformat(request.GET.get("to") or "2100-01-01")
-    except ValueError:
+        end = dt.date.fromisoformat(request.GET.get("to") or "2100-01-01") + dt.timedelta(days=1)
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
         return JsonResponse({"error": _("Give the dates as 2026-01-31.")}, status=400)
-    data = make_bundle(employee, start=dt.datetime.combine(start, dt.time.min, tzinfo=zone),
-                       end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+    try:
+        data = make_bundle(employee, start=dt.datetime.combine(start, dt.time.min, tzinfo=zone),
+                           end=dt.datetime.combine(end, dt.time.min, tzinfo=zone))
+    except SigningKeyUnavailable as exc:
+        raise FileMissing(missing_key_message()) from exc
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
     response["Content-Disposition"] = f'attachment; filename="{bundle_name(employee)}"'
     return response
