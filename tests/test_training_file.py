@@ -156,3 +156,20 @@ def test_the_transcript_shows_markup_in_data_as_text_and_fetches_nothing(org, cl
                 for value in texts.values():
                     assert value.replace(" ", "") in shown.replace(" ", "").replace("\n", ""), value
     assert recorder.received == []
+
+
+def test_an_employee_number_with_quotes_or_line_breaks_names_downloads_safely(org, client_for, catalog):
+    org.learner.employee_no = 'E"1; x\r\nSet-Cookie: a=b'
+    org.learner.save()
+    client = client_for(org.learner)
+    transcript = client.get(reverse("records:my_transcript"), {"lang": "en"})
+    assert transcript.status_code == 200
+    assert transcript["Content-Disposition"] == 'attachment; filename="transcript-E_1_x_Set-Cookie_a_b-en.pdf"'
+    assert not transcript.has_header("Set-Cookie") or "a=b" not in transcript["Set-Cookie"]
+    bundle = client.get(reverse("records:my_bundle"))
+    assert bundle.status_code == 200
+    assert bundle["Content-Disposition"] == 'attachment; filename="evidence-E_1_x_Set-Cookie_a_b.json"'
+    org.learner.employee_no = "工号7"
+    org.learner.save()
+    assert client.get(reverse("records:my_bundle"))["Content-Disposition"] == \
+        "attachment; filename*=utf-8''evidence-%E5%B7%A5%E5%8F%B77.json"

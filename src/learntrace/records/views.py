@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from learntrace.core.feedback import show_errors
-from learntrace.core.files import FileMissing
+from learntrace.core.files import FileMissing, attachment
 from learntrace.evidence.bundle import bundle_name, make_bundle
 from learntrace.evidence.keys import SigningKeyUnavailable, missing_key_message
 from learntrace.org.access import access_employee, admin_required, login_required, roles_of
@@ -61,7 +61,7 @@ def bundle(request, employee_id=None):
     except SigningKeyUnavailable as exc:
         raise FileMissing(missing_key_message()) from exc
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
-    response["Content-Disposition"] = f'attachment; filename="{bundle_name(employee)}"'
+    response["Content-Disposition"] = attachment(bundle_name(employee))
     return response
 
 
@@ -73,7 +73,7 @@ def transcript(request, employee_id=None):
         language = "zh-hans"
     response = HttpResponse(transcript_pdf(training_file(employee), language=language),
                             content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="transcript-{employee.employee_no}-{language}.pdf"'
+    response["Content-Disposition"] = attachment(f"transcript-{employee.employee_no}-{language}.pdf")
     return response
 
 
