@@ -155,3 +155,22 @@ def test_any_text_is_literal_on_every_channel(value):
     assert markup.plain_text(written) == markup.link_labels(written) == markup.one_line(value)
     shown = markup.platform_markdown(written)
     assert not set(shown) & markup.SPECIAL and "\n" not in shown
+
+
+def test_the_bell_shows_the_name_as_text_in_the_browser(live_server, org, catalog, new_page):
+    from playwright.sync_api import expect
+
+    from test_browser import log_in
+
+    org.learner.name, org.learner.language = NAME, "en"
+    org.learner.save()
+    plan = reminder_plan(org, catalog, now=at(2026, 3, 1, 8), name=PLAN)
+    schedule = ReminderSchedule.objects.create(plan=plan, days_of_month=[15])
+    schedule.channels.set([channel(ChannelKind.INAPP)])
+    services.run_reminders(now=REMINDER_DAY)
+    services.send_delivery(Delivery.objects.get(recipient=org.learner).pk)
+    page = new_page()
+    log_in(page, live_server.url, "learner", "en")
+    page.goto(f"{live_server.url}{reverse('notify:inbox')}")
+    expect(page.get_by_text(f"Hello {NAME},")).to_be_visible()
+    assert page.locator('a[href*="evil.example"]').count() == 0
