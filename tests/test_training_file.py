@@ -76,6 +76,8 @@ def test_a_signing_key_missing_on_this_server_answers_404_with_the_reason(org, c
     assert response.status_code == 404 and reason in response.text
     response = client_for(org.auditor).get(reverse("evidence:public_key"))
     assert response.status_code == 404 and reason in response.text
+    overview = client_for(org.auditor).get(reverse("evidence:overview"))
+    assert overview.status_code == 200 and reason in overview.text
 
 
 def test_a_bundle_for_dates_beyond_the_calendar_is_refused(org, client_for):

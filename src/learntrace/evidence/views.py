@@ -18,9 +18,13 @@ def overview(request):
     last_seal = Seal.objects.order_by("-number").first()
     unsealed = sum(model(code).objects.filter(seal__isnull=True).count() for code in SOURCES)
     sealed = sum(Seal.objects.values_list("fact_count", flat=True))
+    try:
+        key_id, key_problem = keys.key_id(keys.public_key()), ""
+    except keys.SigningKeyUnavailable:
+        key_id, key_problem = "", keys.missing_key_message()
     return render(request, "evidence/overview.html", {
         "last_seal": last_seal, "seal_count": Seal.objects.count(), "sealed": sealed, "unsealed": unsealed,
-        "verifications": Verification.objects.all()[:10], "key_id": keys.key_id(keys.public_key()),
+        "verifications": Verification.objects.all()[:10], "key_id": key_id, "key_problem": key_problem,
     })
 
 
