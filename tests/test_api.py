@@ -492,3 +492,48 @@ def test_each_operation_for_each_role(org, meeting, token_for, role):
     secret = token_for(getattr(org, role))
     answers = [call(method, path.format(meeting=meeting.pk), secret, body)[0] for method, path, body, _s in OPERATIONS]
     assert answers == BY_ROLE[role]
+
+
+# ---------------------------------------------------------------- failures outside the operations
+
+
+@pytest.fixture
+def use_log_refuses_writes(db):
+    """A trigger makes the database refuse every row of the token use log."""
+    from django.db import connection
+
+    table = TokenUse._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("CREATE FUNCTION refuse_token_use() RETURNS trigger LANGUAGE plpgsql AS "
+                           "$$ BEGIN RAISE EXCEPTION 'the use log is full'; END $$")
+            cursor.execute(f"CREATE TRIGGER refuse_token_use BEFORE INSERT ON {table} "
+                           "FOR EACH ROW EXECUTE FUNCTION refuse_token_use()")
+        else:
+            cursor.execute(f"CREATE TRIGGER refuse_token_use BEFORE INSERT ON {table} "
+                           "BEGIN SELECT RAISE(ABORT, 'the use log is full'); END")
+
+
+def test_a_use_log_that_cannot_be_written_answers_the_error_shape(org, token_for, use_log_refuses_writes):
+    secret = token_for(org.admin)
+    response = Client(raise_request_exception=False).get("/api/v1/departments", HTTP_ACCEPT_LANGUAGE="en",
+                                                          HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert response.json() == {"error": {"code": "server_error", "message": "Something went wrong on the server.",
+                                         "fields": {}}}
+    assert TokenUse.objects.count() == 0 and ApiToken.objects.get().last_used_at is None  # nothing half written
+
+
+def test_answers_made_before_the_api_are_in_the_error_shape_too(org, token_for):
+    secret = token_for(org.admin)
+    # Django refuses a host it does not serve before any view runs.
+    client = Client(raise_request_exception=False)
+    client.cookies["django_language"] = "en"
+    response = client.get("/api/v1/departments", HTTP_HOST="evil.example", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json() == {"error": {"code": "invalid", "message": "This request cannot be answered.",
+                                         "fields": {}}}
+    client = Client(raise_request_exception=False)
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get("/api/v1/departments", HTTP_HOST="evil.example")
+    assert response.status_code == 400 and response.json()["error"]["message"] == "无法处理此请求。"

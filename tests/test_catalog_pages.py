@@ -1,6 +1,7 @@
 """The catalogue through its pages: editing courses and quizzes, range requests, role boundaries."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -85,6 +86,21 @@ def test_media_is_served_with_range_requests(org, client_for, document):
     assert beyond.status_code == 416 and beyond["Content-Range"] == f"bytes */{len(PDF)}"
     nonsense = client.get(url, HTTP_RANGE="bytes=abc")
     assert nonsense.status_code == 200
+
+
+@pytest.mark.parametrize("which", ["video", "document"])
+def test_media_missing_on_this_server_answers_404_with_the_reason(org, client_for, management, which):
+    course = Course(title="Gone", kind=which, category=management, duration_seconds=600, is_published=True)
+    getattr(course, f"{which}_file").save(f"gone.{'mp4' if which == 'video' else 'pdf'}",
+                                            SimpleUploadedFile("gone", PDF), save=False)
+    course.save()
+    Path(getattr(course, f"{which}_file").path).unlink()  # the file lives on another node
+    client = client_for(org.learner)
+    url = reverse(f"catalog:course_{which}", args=[course.pk])
+    for headers in ({}, {"HTTP_RANGE": "bytes=0-9"}, {"HTTP_RANGE": "bytes=-5"}):
+        response = client.get(url, **headers)
+        assert response.status_code == 404
+        assert "The file of this course is missing on this server. Please tell the training admin." in response.text
 
 
 def test_learners_see_published_courses_only(org, client_for, document, management):

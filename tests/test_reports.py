@@ -219,6 +219,20 @@ def test_a_large_export_runs_in_the_background_for_its_requester_only(
     assert not ExportJob.objects.exists() and not path.exists()
 
 
+def test_an_export_whose_file_is_gone_answers_404_with_the_reason(
+        org, month, client_for, settings, django_capture_on_commit_callbacks):
+    settings.REPORTS_DIRECT_EXPORT_ROWS = 3
+    client = client_for(org.head)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(reverse("reports:export", args=["people", "csv"]), {"period": "all"})
+    job = ExportJob.objects.get()
+    Path(job.stored_path).unlink()  # written on another node, or cleaned up by hand
+    response = client.get(reverse("reports:export_download", args=[job.pk]))
+    assert response.status_code == 404
+    assert "This export&#x27;s file is no longer on this server: it may have expired. Please export again." \
+        in response.text
+
+
 def test_a_head_never_reads_another_subtree(org, month, client_for):
     client = client_for(org.head)
     page = client.get(reverse("reports:dashboard"))

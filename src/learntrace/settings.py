@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "learntrace.api.middleware.ApiMiddleware",  # outermost: every failure under /api/v1/ answers JSON
     "django.middleware.security.SecurityMiddleware",
     "learntrace.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -67,7 +68,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "learntrace.api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "learntrace.urls"

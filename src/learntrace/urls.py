@@ -21,3 +21,5 @@ urlpatterns = [
     path("api/", include("learntrace.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "learntrace.core.files.not_found"  # says why when a file is missing on this server

@@ -95,6 +95,8 @@ def forget_old_uses(now: dt.datetime | None = None) -> int:
 
 
 def record_use(*, token: ApiToken, method: str, endpoint: str, status: int) -> None:
+    """Both rows or neither; a failure leaves an enclosing transaction usable."""
     now = timezone.now()
-    TokenUse.objects.create(token=token, at=now, method=method[:8], endpoint=endpoint[:200], status=status)
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    with transaction.atomic():
+        TokenUse.objects.create(token=token, at=now, method=method[:8], endpoint=endpoint[:200], status=status)
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

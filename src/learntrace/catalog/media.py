@@ -6,13 +6,15 @@ import re
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
+from learntrace.core.files import open_served
+
 # ASCII digits only (`\d` takes any Unicode digit), and few enough that int() cannot refuse them.
 RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
 CHUNK = 64 * 1024
 
 
-def _read(path: str, start: int, length: int):
-    with open(path, "rb") as handle:
+def _read(handle, start: int, length: int):
+    with handle:
         handle.seek(start)
         while length > 0:
             data = handle.read(min(CHUNK, length))
@@ -22,13 +24,16 @@ def _read(path: str, start: int, length: int):
             yield data
 
 
-def ranged_file_response(request, path: str) -> HttpResponse:
-    size = os.path.getsize(path)
+def ranged_file_response(request, path: str, *, missing: str) -> HttpResponse:
+    """The file, whole or the asked range; `missing` is the 404's message when this server lacks it.
+    The file is opened once, so its size and its bytes come from the same file."""
+    handle = open_served(path, missing=missing)
+    size = os.fstat(handle.fileno()).st_size
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     match = RANGE.match(request.headers.get("Range", "").strip())
     if not match or match.groups() == ("", ""):
         # No (or an unparsable, or a multi-part) range: the whole file, as RFC 9110 allows.
-        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115 - closed by Django
+        response = FileResponse(handle, content_type=content_type)
         response["Accept-Ranges"] = "bytes"
         return response
     first, last = match.groups()
@@ -37,10 +42,11 @@ def ranged_file_response(request, path: str) -> HttpResponse:
     else:
         start, end = int(first), min(int(last), size - 1) if last else size - 1
     if start >= size or start > end:
+        handle.close()
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
-    response = StreamingHttpResponse(_read(path, start, end - start + 1), status=206, content_type=content_type)
+    response = StreamingHttpResponse(_read(handle, start, end - start + 1), status=206, content_type=content_type)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"

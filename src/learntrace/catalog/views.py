@@ -84,7 +84,8 @@ def course_media(request, course_id, which):
     field = course.video_file if which == "video" else course.document_file
     if not field:
         raise Http404
-    response = ranged_file_response(request, field.path)
+    response = ranged_file_response(request, field.path, missing=_(
+        "The file of this course is missing on this server. Please tell the training admin."))
     # The course page shows its PDF in a frame; every other response refuses to be framed.
     return allow_framing_by_this_site(response) if which == "document" else response
 

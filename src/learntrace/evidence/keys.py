@@ -10,15 +10,30 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 def key_path() -> Path:
     return Path(os.environ.get("EVIDENCE_SIGNING_KEY_FILE") or Path(settings.DATA_DIR) / "evidence-signing.pem")
 
 
+class SigningKeyUnavailable(OSError):
+    """The key file cannot be made or read on this server (a missing folder, no permission, not a key)."""
+
+
+def missing_key_message() -> str:
+    return _("The evidence signing key cannot be read on this server. Please tell the administrator.")
+
+
 @cache
 def _private_key_for(path: str) -> Ed25519PrivateKey:
-    file = Path(path)
+    try:
+        return _load_or_make(Path(path))
+    except (OSError, ValueError, TypeError) as exc:  # ValueError, TypeError: not an unencrypted PEM key
+        raise SigningKeyUnavailable(str(path)) from exc
+
+
+def _load_or_make(file: Path) -> Ed25519PrivateKey:
     if not file.exists():
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

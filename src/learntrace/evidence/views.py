@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.core.files import FileMissing
 from learntrace.evidence import keys, tasks
 from learntrace.evidence.models import Seal, Verification
 from learntrace.evidence.sources import SOURCES, model
@@ -17,9 +18,13 @@ def overview(request):
     last_seal = Seal.objects.order_by("-number").first()
     unsealed = sum(model(code).objects.filter(seal__isnull=True).count() for code in SOURCES)
     sealed = sum(Seal.objects.values_list("fact_count", flat=True))
+    try:
+        key_id, key_problem = keys.key_id(keys.public_key()), ""
+    except keys.SigningKeyUnavailable:
+        key_id, key_problem = "", keys.missing_key_message()
     return render(request, "evidence/overview.html", {
         "last_seal": last_seal, "seal_count": Seal.objects.count(), "sealed": sealed, "unsealed": unsealed,
-        "verifications": Verification.objects.all()[:10], "key_id": keys.key_id(keys.public_key()),
+        "verifications": Verification.objects.all()[:10], "key_id": key_id, "key_problem": key_problem,
     })
 
 
@@ -33,6 +38,10 @@ def verify(request):
 
 @reader_required
 def public_key(request):
-    response = HttpResponse(keys.public_pem(), content_type="application/x-pem-file")
+    try:
+        pem = keys.public_pem()
+    except keys.SigningKeyUnavailable as exc:
+        raise FileMissing(keys.missing_key_message()) from exc
+    response = HttpResponse(pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="learntrace-evidence-public-key.pem"'
     return response

@@ -1,4 +1,7 @@
-"""What the reminders say, in each recipient's own language (Markdown, readable as plain text)."""
+"""What the reminders say, in each recipient's own language (Markdown, readable as plain text).
+
+Every value that comes from data goes through `literal()` (in the text) or `one_line()` (in
+the subject): a name is shown as written and never becomes a link, a mention or formatting."""
 
 import datetime as dt
 
@@ -8,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import CourseKind
+from learntrace.notify.markup import literal, one_line
 from learntrace.plans.models import PeriodType
 from learntrace.plans.periods import local_zone
 from learntrace.plans.selectors import COMPLETED
@@ -55,8 +59,8 @@ def reminder(progress) -> tuple[str, str, str]:
     employee = progress.assignment.employee
     link = my_learning_link()
     with translation.override(language_of(employee)):
-        subject = _("Learning reminder: %(plan)s") % {"plan": progress.plan.name}
-        lines = [_("Hello %(name)s,") % {"name": employee.name}]
+        subject = _("Learning reminder: %(plan)s") % {"plan": one_line(progress.plan.name)}
+        lines = [_("Hello %(name)s,") % {"name": literal(employee.name)}]
         if progress.total.target:
             lines.append(_hours_sentence(progress))
         kinds = dict(CourseKind.choices)
@@ -64,7 +68,7 @@ def reminder(progress) -> tuple[str, str, str]:
             if not hours.met:
                 lines.append(_("- %(kind)s: %(owed)s hours still to do") % {
                     "kind": kinds.get(kind, kind), "owed": _hours(hours.owed)})
-        open_items = [item.course.title for item in progress.items if item.state != COMPLETED]
+        open_items = [literal(item.course.title) for item in progress.items if item.state != COMPLETED]
         if open_items:
             lines.append(_("- Required courses not completed yet: %(titles)s") % {"titles": ", ".join(open_items)})
         if progress.credits_due:
@@ -84,15 +88,15 @@ def digest(head, plan, period, behind: list) -> tuple[str, str, str]:
     """(subject, text, link) of a department head's list of their people who are behind."""
     link = absolute(f"{reverse('plans:team')}?plan={plan.pk}")
     with translation.override(language_of(head)):
-        subject = _("Your people's learning: %(plan)s") % {"plan": plan.name}
-        lines = [_("Hello %(name)s,") % {"name": head.name},
+        subject = _("Your people's learning: %(plan)s") % {"plan": one_line(plan.name)}
+        lines = [_("Hello %(name)s,") % {"name": literal(head.name)},
                  _("%(count)d of your people have not yet completed %(plan)s, due %(date)s:") % {
-                     "count": len(behind), "plan": plan.name, "date": _due_date(period).isoformat()}]
+                     "count": len(behind), "plan": literal(plan.name), "date": _due_date(period).isoformat()}]
         people = []
         for progress in behind[:DIGEST_NAMES]:
             person = progress.assignment.employee
             people.append(_("- %(name)s (%(department)s): %(done)s hours done, %(owed)s hours to go") % {
-                "name": person.name, "department": person.department.name,
+                "name": literal(person.name), "department": literal(person.department.name),
                 "done": _hours(progress.total.done), "owed": _hours(progress.total.owed)})
         lines.append("\n".join(people))
         if len(behind) > DIGEST_NAMES:
@@ -106,12 +110,12 @@ def meeting_reminder(employee, meeting) -> tuple[str, str, str]:
     link = my_learning_link()
     starts = timezone.localtime(meeting.starts_at, local_zone())
     with translation.override(language_of(employee)):
-        subject = _("Meeting reminder: %(title)s") % {"title": meeting.title}
-        lines = [_("Hello %(name)s,") % {"name": employee.name},
+        subject = _("Meeting reminder: %(title)s") % {"title": one_line(meeting.title)}
+        lines = [_("Hello %(name)s,") % {"name": literal(employee.name)},
                  _("You are expected at %(title)s on %(start)s.") % {
-                     "title": meeting.title, "start": starts.strftime("%Y-%m-%d %H:%M")}]
+                     "title": literal(meeting.title), "start": starts.strftime("%Y-%m-%d %H:%M")}]
         if meeting.location:
-            lines.append(_("Location: %(location)s") % {"location": meeting.location})
+            lines.append(_("Location: %(location)s") % {"location": literal(meeting.location)})
         lines.append(_("Check in with the QR code shown at the meeting."))
         label = _("Open my learning")
         lines.append(f"[{label}]({link})")

@@ -1,6 +1,11 @@
-"""The transcript PDF of a training file, in Chinese or English, showing the seal it is anchored to."""
+"""The transcript PDF of a training file, in Chinese or English, showing the seal it is anchored to.
+
+reportlab reads a Paragraph's text as markup: links, images it would load from a path or a
+URL, fonts. Every text, data and translation alike, goes through `text()`, so a name is only
+ever a name: nothing in it can add a link, load a file or break the document."""
 
 import io
+from xml.sax.saxutils import escape
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -24,6 +29,16 @@ def _hours(seconds: int) -> str:
     return f"{seconds / 3600:.1f}"
 
 
+def text(value) -> str:
+    """Any value as literal Paragraph text."""
+    return escape(str(value))
+
+
+def lines(values) -> str:
+    """Literal texts, one a line."""
+    return "<br/>".join(text(value) for value in values)
+
+
 def transcript_pdf(file, *, language: str) -> bytes:
     with translation.override(language):
         return _build(file, CHINESE_FONT if language.startswith("zh") else "Helvetica")
@@ -35,11 +50,11 @@ def _build(file, font: str) -> bytes:
     heading = ParagraphStyle("heading", fontName=font, fontSize=12, leading=16, spaceBefore=10, spaceAfter=4)
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
     story = [
-        Paragraph(_("Training transcript"), title),
-        Paragraph(f"{employee.name} | {employee.employee_no} | {employee.department.name} | "
-                  f"{employee.position or ''}", body),
-        Paragraph(_("Issued %(when)s by learntrace.") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
-                  body),
+        Paragraph(text(_("Training transcript")), title),
+        Paragraph(text(f"{employee.name} | {employee.employee_no} | {employee.department.name} | "
+                       f"{employee.position or ''}"), body),
+        Paragraph(text(_("Issued %(when)s by learntrace.")
+                       % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}), body),
     ]
 
     def table(rows, widths):
@@ -50,46 +65,45 @@ def _build(file, font: str) -> bytes:
         ]))
         return grid
 
-    story.append(Paragraph(_("Hours and credits by year"), heading))
+    story.append(Paragraph(text(_("Hours and credits by year")), heading))
     rows = [[_("year"), _("hours"), _("by kind"), _("credits by class and category")]]
     for year, kinds, total, credits in file.years:
         rows.append([
             str(year), _hours(total),
-            Paragraph("<br/>".join(f"{_(KIND_LABELS.get(k, k))}: {_hours(s)}" for k, s in sorted(kinds.items())), body),
-            Paragraph("<br/>".join(
-                f"{c['credit_class__name'] or '-'} | {c['category__name']}: {c['total']:.2f}" for c in credits) or "-",
-                body),
+            Paragraph(lines(f"{_(KIND_LABELS.get(k, k))}: {_hours(s)}" for k, s in sorted(kinds.items())), body),
+            Paragraph(lines(f"{c['credit_class__name'] or '-'} | {c['category__name']}: {c['total']:.2f}"
+                            for c in credits) or "-", body),
         ])
     story.append(table(rows, [18 * mm, 18 * mm, 55 * mm, 80 * mm]) if len(rows) > 1 else Paragraph("—", body))
 
-    story.append(Paragraph(_("Completed courses"), heading))
+    story.append(Paragraph(text(_("Completed courses")), heading))
     rows = [[_("date"), _("course"), _("category"), _("credits"), _("source")]]
     for completion in file.completions:
         rows.append([timezone.localtime(completion.completed_at).strftime("%Y-%m-%d"),
-                     Paragraph(completion.course.title, body), str(completion.category),
+                     Paragraph(text(completion.course.title), body), str(completion.category),
                      f"{completion.credits:.2f} {completion.credit_class or ''}".strip(),
                      completion.get_source_display()])
     story.append(table(rows, [22 * mm, 70 * mm, 25 * mm, 30 * mm, 24 * mm]) if len(rows) > 1
                  else Paragraph("—", body))
 
-    story.append(Paragraph(_("Meetings attended"), heading))
+    story.append(Paragraph(text(_("Meetings attended")), heading))
     rows = [[_("date"), _("meeting"), _("status"), _("hours")]]
     for attendance in file.meetings:
         rows.append([timezone.localtime(attendance.meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
-                     Paragraph(attendance.meeting.title, body), attendance.get_status_display(),
+                     Paragraph(text(attendance.meeting.title), body), attendance.get_status_display(),
                      _hours(attendance.credited_seconds)])
     story.append(table(rows, [30 * mm, 90 * mm, 25 * mm, 20 * mm]) if len(rows) > 1 else Paragraph("—", body))
 
-    story += [Spacer(1, 6 * mm), Paragraph(_("Evidence"), heading)]
+    story += [Spacer(1, 6 * mm), Paragraph(text(_("Evidence")), heading)]
     if file.seal is not None:
-        story.append(Paragraph(_("These records are sealed up to seal %(number)s, hash %(hash)s, signed with the "
-                                 "key %(key)s. An auditor can verify them with learntrace's public key.")
-                               % {"number": file.seal.number, "hash": file.seal.seal_hash,
-                                  "key": file.seal.key_id[:16]}, body))
+        story.append(Paragraph(text(_("These records are sealed up to seal %(number)s, hash %(hash)s, signed with "
+                                      "the key %(key)s. An auditor can verify them with learntrace's public key.")
+                                    % {"number": file.seal.number, "hash": file.seal.seal_hash,
+                                       "key": file.seal.key_id[:16]}), body))
     else:
-        story.append(Paragraph(_("No record of this person has been sealed yet."), body))
+        story.append(Paragraph(text(_("No record of this person has been sealed yet.")), body))
     if file.unsealed:
-        story.append(Paragraph(_("%(count)d newer records will be sealed shortly.") % {"count": file.unsealed},
+        story.append(Paragraph(text(_("%(count)d newer records will be sealed shortly.") % {"count": file.unsealed}),
                                body))
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,

@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from learntrace.core.feedback import show_errors
+from learntrace.core.files import FileMissing, attachment
 from learntrace.core.logs import log_failure
 from learntrace.evidence.bundle import bundle_name, make_bundle
+from learntrace.evidence.keys import SigningKeyUnavailable, missing_key_message
 from learntrace.org.access import access_employee, admin_required, login_required, roles_of
 from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError
 from learntrace.org.uploads import store_upload
@@ -54,13 +56,16 @@ def bundle(request, employee_id=None):
     zone = local_zone()
     try:
         start = dt.date.fromisoformat(request.GET.get("from") or "2000-01-01")
-        end = dt.date.fromisoformat(request.GET.get("to") or "2100-01-01")
-    except ValueError:
+        end = dt.date.fromisoformat(request.GET.get("to") or "2100-01-01") + dt.timedelta(days=1)
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
         return JsonResponse({"error": _("Give the dates as 2026-01-31.")}, status=400)
-    data = make_bundle(employee, start=dt.datetime.combine(start, dt.time.min, tzinfo=zone),
-                       end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+    try:
+        data = make_bundle(employee, start=dt.datetime.combine(start, dt.time.min, tzinfo=zone),
+                           end=dt.datetime.combine(end, dt.time.min, tzinfo=zone))
+    except SigningKeyUnavailable as exc:
+        raise FileMissing(missing_key_message()) from exc
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
-    response["Content-Disposition"] = f'attachment; filename="{bundle_name(employee)}"'
+    response["Content-Disposition"] = attachment(bundle_name(employee))
     return response
 
 
@@ -72,7 +77,7 @@ def transcript(request, employee_id=None):
         language = "zh-hans"
     response = HttpResponse(transcript_pdf(training_file(employee), language=language),
                             content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="transcript-{employee.employee_no}-{language}.pdf"'
+    response["Content-Disposition"] = attachment(f"transcript-{employee.employee_no}-{language}.pdf")
     return response
 
 

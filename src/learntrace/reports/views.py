@@ -3,7 +3,6 @@ when small, written by the worker when large). Every page reads through `selecto
 reader's scope; department heads reach them too, limited to their subtrees."""
 
 import tempfile
-from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import Course, CourseKind
+from learntrace.core.files import open_served
 from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, write_xlsx
 from learntrace.org.access import people_reader_required
 from learntrace.reports import charts, exports, selectors, services
@@ -185,9 +185,10 @@ def export_job_state(request, job_id):
 @people_reader_required
 def export_download(request, job_id):
     job = _my_job(request, job_id)
-    path = Path(job.stored_path) if job.stored_path else None
-    if job.status != ExportJob.Status.DONE or path is None or not path.exists():
+    if job.status != ExportJob.Status.DONE or not job.stored_path:
         raise Http404
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=job.file_name,
+    handle = open_served(job.stored_path, missing=_(
+        "This export's file is no longer on this server: it may have expired. Please export again."))
+    response = FileResponse(handle, as_attachment=True, filename=job.file_name,
                             content_type=XLSX_TYPE if job.file_format == "xlsx" else "text/csv; charset=utf-8")
     return response

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from learntrace.api.v1.auth import need
 from learntrace.api.v1.catalog import named_out
@@ -23,7 +23,8 @@ class PlanOut(Schema):
     period_type: str
     starts_on: dt.date
     ends_on: dt.date | None
-    due_day: int
+    due_day: int | None = Field(description="Day of the period's last month by which it is due; "
+                                            "null when the plan has none (a one-off plan is due at its end).")
 
 
 class PeriodOut(Schema):

@@ -6,7 +6,6 @@ no answer came back: it may have been delivered, so it is not sent again automat
 
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -22,7 +21,7 @@ ANSWER_CHARS = 500
 @dataclass
 class Message:
     subject: str
-    text: str  # Markdown
+    text: str  # Markdown, data escaped (see notify/markup.py)
     link: str  # absolute URL
     recipient: object  # org.Employee
     key: str = ""  # the delivery's unique key, for receivers that deduplicate
@@ -41,14 +40,6 @@ class Outcome:
 def _client() -> httpx.Client:
     """One client per process (thread-safe): its TLS context and connections are reused."""
     return httpx.Client(follow_redirects=False)
-
-
-MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
-
-
-def plain_text(markdown: str) -> str:
-    """The message for channels without Markdown: a link reads "label: URL"."""
-    return MARKDOWN_LINK.sub(r"\1: \2", markdown)
 
 
 def excerpt(response: httpx.Response) -> str:

@@ -1,4 +1,7 @@
-"""DingTalk custom group robot (自定义机器人): a signed Markdown message that @mentions the person."""
+"""DingTalk custom group robot (自定义机器人): a signed Markdown message that @mentions the person.
+
+Only `at.atMobiles` mentions anyone, and only a real mobile number goes there; the text is
+rendered so that data cannot add links or formatting (see notify/markup.py)."""
 
 import time
 from urllib.parse import quote
@@ -7,6 +10,7 @@ from django.conf import settings
 
 from learntrace.notify.channels.base import Message, Outcome, json_answer, request
 from learntrace.notify.channels.signing import dingtalk_sign
+from learntrace.notify.markup import is_mobile, one_line, platform_markdown
 
 SEND_TOO_FAST = 130101  # more than 20 messages a minute
 
@@ -16,11 +20,13 @@ def send(channel, message: Message) -> Outcome:
     if channel.secret:
         timestamp = int(time.time() * 1000)
         url += f"&timestamp={timestamp}&sign={dingtalk_sign(timestamp, channel.secret)}"
-    mobile = message.recipient.mobile
-    text = f"{message.text}\n\n@{mobile}" if mobile else message.text
+    mobile = message.recipient.mobile if is_mobile(message.recipient.mobile) else ""
+    text = platform_markdown(message.text)
+    if mobile:
+        text += f"\n\n@{mobile}"
     body = {
         "msgtype": "markdown",
-        "markdown": {"title": message.subject, "text": text},
+        "markdown": {"title": one_line(message.subject), "text": text},
         "at": {"atMobiles": [mobile] if mobile else [], "isAtAll": False},
     }
     response, failure = request("POST", url, json=body)

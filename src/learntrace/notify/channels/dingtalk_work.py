@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from learntrace.notify.channels.base import FAILED, Message, Outcome, excerpt, json_answer, request
+from learntrace.notify.markup import mentionable, one_line, platform_markdown
 
 INVALID_TOKEN = (40014, 88)  # the cached token was revoked or expired early
 EXPIRY_MARGIN = dt.timedelta(minutes=5)
@@ -50,6 +51,8 @@ def send(channel, message: Message) -> Outcome:
     user_id = message.recipient.dingtalk_user_id
     if not user_id:
         return Outcome(FAILED, error="the person has no DingTalk user id")
+    if not mentionable(user_id):  # userid_list is comma-separated: one id must not name others
+        return Outcome(FAILED, error="the person's DingTalk user id is not a single user id")
     token, failure = access_token(channel)
     if failure:
         return failure
@@ -58,7 +61,8 @@ def send(channel, message: Message) -> Outcome:
     body = {
         "agent_id": int(channel.agent_id),
         "userid_list": user_id,
-        "msg": {"msgtype": "markdown", "markdown": {"title": message.subject, "text": message.text}},
+        "msg": {"msgtype": "markdown", "markdown": {"title": one_line(message.subject),
+                                                    "text": platform_markdown(message.text)}},
     }
     response, failure = request("POST", url, json=body)
     if failure:

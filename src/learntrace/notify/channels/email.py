@@ -5,15 +5,17 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from learntrace.notify.channels.base import FAILED, OK, RETRY, UNKNOWN, Message, Outcome, plain_text
+from learntrace.notify.channels.base import FAILED, OK, RETRY, UNKNOWN, Message, Outcome
+from learntrace.notify.markup import one_line, plain_text
 
 
 def send(channel, message: Message) -> Outcome:
     address = message.recipient.email
     if not address:
         return Outcome(FAILED, error="the person has no e-mail address")
-    mail = EmailMessage(subject=message.subject, body=plain_text(message.text), from_email=settings.DEFAULT_FROM_EMAIL,
-                        to=[address], headers={"X-Learntrace-Key": message.key})
+    # Plain text only: no HTML part that data could add markup to; the subject on one line.
+    mail = EmailMessage(subject=one_line(message.subject), body=plain_text(message.text),
+                        from_email=settings.DEFAULT_FROM_EMAIL, to=[address], headers={"X-Learntrace-Key": message.key})
     try:
         mail.send()
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:

@@ -1,4 +1,6 @@
-"""Feishu (飞书) custom group bot: a signed card with a Markdown element."""
+"""Feishu (飞书) custom group bot: a signed card with a Markdown element. Only a plain user id
+is mentioned (`<at id=all>` would call the whole group); data in the Markdown is rendered so
+that it cannot add links, tags or mentions."""
 
 import time
 from urllib.parse import quote
@@ -7,19 +9,20 @@ from django.conf import settings
 
 from learntrace.notify.channels.base import Message, Outcome, json_answer, request
 from learntrace.notify.channels.signing import feishu_sign
+from learntrace.notify.markup import mentionable, one_line, platform_markdown
 
 FREQUENCY_LIMITED = 11232
 
 
 def send(channel, message: Message) -> Outcome:
     url = f"{settings.NOTIFY_FEISHU_BOT_URL}/{quote(channel.token, safe='')}"
-    text = message.text
-    if message.recipient.feishu_user_id:
+    text = platform_markdown(message.text)
+    if mentionable(message.recipient.feishu_user_id):
         text += f"\n<at id={message.recipient.feishu_user_id}></at>"
     body = {
         "msg_type": "interactive",
         "card": {
-            "header": {"title": {"tag": "plain_text", "content": message.subject}},
+            "header": {"title": {"tag": "plain_text", "content": one_line(message.subject)}},
             "elements": [{"tag": "markdown", "content": text}],
         },
     }

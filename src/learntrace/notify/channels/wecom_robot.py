@@ -1,12 +1,15 @@
 """WeCom (企业微信) group robot. Markdown mentions a member only by WeCom user id (`<@userid>`
 in the content); a person known only by mobile gets a text message with
-`mentioned_mobile_list`, the one message type that mentions by mobile."""
+`mentioned_mobile_list`, the one message type that mentions by mobile. Only a plain user id or
+a real mobile number is ever mentioned ("@all" in either list, or `<@all>`, would call the whole
+group), and data in the Markdown is rendered so that it cannot add links or mentions."""
 
 from urllib.parse import quote
 
 from django.conf import settings
 
-from learntrace.notify.channels.base import Message, Outcome, json_answer, plain_text, request
+from learntrace.notify.channels.base import Message, Outcome, json_answer, request
+from learntrace.notify.markup import is_mobile, mentionable, one_line, plain_text, platform_literal, platform_markdown
 
 FREQUENCY_LIMIT = 45009
 
@@ -14,11 +17,14 @@ FREQUENCY_LIMIT = 45009
 def send(channel, message: Message) -> Outcome:
     url = f"{settings.NOTIFY_WECOM_ROBOT_URL}?key={quote(channel.token, safe='')}"
     person = message.recipient
-    if person.mobile and not person.wecom_user_id:
-        body = {"msgtype": "text", "text": {"content": f"{message.subject}\n{plain_text(message.text)}",
-                                            "mentioned_mobile_list": [person.mobile]}}
+    user_id = person.wecom_user_id if mentionable(person.wecom_user_id) else ""
+    mobile = person.mobile if is_mobile(person.mobile) else ""
+    if mobile and not user_id:
+        body = {"msgtype": "text", "text": {"content": f"{one_line(message.subject)}\n{plain_text(message.text)}",
+                                            "mentioned_mobile_list": [mobile]}}
     else:
-        mention = f"\n<@{person.wecom_user_id}>" if person.wecom_user_id else ""
-        body = {"msgtype": "markdown", "markdown": {"content": f"**{message.subject}**\n{message.text}{mention}"}}
+        mention = f"\n<@{user_id}>" if user_id else ""
+        content = f"**{platform_literal(message.subject)}**\n{platform_markdown(message.text)}{mention}"
+        body = {"msgtype": "markdown", "markdown": {"content": content}}
     response, failure = request("POST", url, json=body)
     return failure or json_answer(response, "errcode", retry_codes=(FREQUENCY_LIMIT,))
