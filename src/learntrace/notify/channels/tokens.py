@@ -1,0 +1,33 @@
+"""The app access token of a corp channel (WeCom, Feishu), kept on the channel row until shortly
+before it expires so that every worker process shares it."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from learntrace.notify.channels.base import FAILED, Outcome, excerpt
+
+EXPIRY_MARGIN = dt.timedelta(minutes=5)
+
+
+def cached_token(channel, fetch) -> tuple[str | None, Outcome | None]:
+    """`fetch(channel)` answers (token, lifetime in seconds, response) or (None, 0, failure outcome)."""
+    now = timezone.now()
+    if channel.cached_access_token and channel.cached_access_token_expires_at \
+            and channel.cached_access_token_expires_at > now + EXPIRY_MARGIN:
+        return channel.cached_access_token, None
+    token, lifetime, answer = fetch(channel)
+    if token is None:
+        return None, answer
+    if not token:
+        return None, Outcome(FAILED, answer.status_code, excerpt(answer), "no access token in the answer")
+    channel.cached_access_token = token
+    channel.cached_access_token_expires_at = now + dt.timedelta(seconds=lifetime)
+    channel.save(update_fields=["cached_access_token", "cached_access_token_expires_at"])
+    return token, None
+
+
+def forget_token(channel) -> None:
+    channel.cached_access_token = ""
+    channel.cached_access_token_expires_at = None
+    channel.save(update_fields=["cached_access_token", "cached_access_token_expires_at"])
