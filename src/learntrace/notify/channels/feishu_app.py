@@ -7,8 +7,8 @@ import json
 
 from django.conf import settings
 
-from learntrace.notify.channels.base import FAILED, Message, Outcome, json_answer, plain_text, request
-from learntrace.notify.channels.tokens import cached_token, forget_token
+from learntrace.notify.channels.base import FAILED, RETRY, Message, Outcome, excerpt, json_answer, plain_text, request
+from learntrace.notify.channels.tokens import answer_code, send_with_token
 
 INVALID_TOKEN = (99991663, 99991661, 99991668)  # invalid, missing or expired tenant_access_token
 
@@ -30,17 +30,21 @@ def send(channel, message: Message) -> Outcome:
     user_id = message.recipient.feishu_user_id
     if not user_id:
         return Outcome(FAILED, error="the person has no Feishu user id")
-    token, failure = cached_token(channel, _fetch_token)
-    if failure:
-        return failure
     content = json.dumps({"text": f"{message.subject}\n{plain_text(message.text)}"}, ensure_ascii=False)
-    response, failure = request("POST", f"{settings.NOTIFY_FEISHU_API_URL}/open-apis/im/v1/messages",
-                                params={"receive_id_type": "user_id"},
-                                headers={"Authorization": f"Bearer {token}"},
-                                json={"receive_id": user_id, "msg_type": "text", "content": content})
+
+    def post(token):
+        return request("POST", f"{settings.NOTIFY_FEISHU_API_URL}/open-apis/im/v1/messages",
+                       params={"receive_id_type": "user_id"}, headers={"Authorization": f"Bearer {token}"},
+                       json={"receive_id": user_id, "msg_type": "text", "content": content})
+
+    response, failure = send_with_token(channel, _fetch_token, post, code_field="code",
+                                        invalid_token_codes=INVALID_TOKEN)
     if failure:
         return failure
-    outcome = json_answer(response, "code", token_codes=INVALID_TOKEN)
-    if outcome.result == "retry" and outcome.error in {f"code {code}" for code in INVALID_TOKEN}:
-        forget_token(channel)
-    return outcome
+    code = answer_code(response, "code")
+    if code in INVALID_TOKEN:
+        return Outcome(RETRY, response.status_code, excerpt(response), f"code {code}")
+    if response.status_code == 400 and code is not None:
+        # Feishu answers its refusals (unknown user, bad content) with HTTP 400 and a code.
+        return Outcome(FAILED, response.status_code, excerpt(response), f"code {code}")
+    return json_answer(response, "code")

@@ -2,6 +2,7 @@
 before it expires so that every worker process shares it."""
 
 import datetime as dt
+import json
 
 from django.utils import timezone
 
@@ -31,3 +32,27 @@ def forget_token(channel) -> None:
     channel.cached_access_token = ""
     channel.cached_access_token_expires_at = None
     channel.save(update_fields=["cached_access_token", "cached_access_token_expires_at"])
+
+
+def answer_code(response, code_field: str):
+    """The platform's own error code, whatever the HTTP status (Feishu answers 400 with one)."""
+    try:
+        return json.loads(response.text).get(code_field)
+    except (ValueError, AttributeError):
+        return None
+
+
+def send_with_token(channel, fetch, post, *, code_field: str, invalid_token_codes):
+    """`post(token)` makes the call; when the platform says the cached token is no longer valid
+    (revoked, or expired early), it is fetched again and the call made once more."""
+    for _attempt in range(2):
+        token, failure = cached_token(channel, fetch)
+        if failure:
+            return None, failure
+        response, failure = post(token)
+        if failure:
+            return None, failure
+        if answer_code(response, code_field) not in invalid_token_codes:
+            return response, None
+        forget_token(channel)
+    return response, None

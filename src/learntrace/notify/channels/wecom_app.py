@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.conf import settings
 
 from learntrace.notify.channels.base import FAILED, Message, Outcome, json_answer, request
-from learntrace.notify.channels.tokens import cached_token, forget_token
+from learntrace.notify.channels.tokens import answer_code, send_with_token
 
 INVALID_TOKEN = (40014, 42001)  # invalid or expired access_token
 
@@ -32,20 +32,18 @@ def send(channel, message: Message) -> Outcome:
     user_id = message.recipient.wecom_user_id
     if not user_id:
         return Outcome(FAILED, error="the person has no WeCom user id")
-    token, failure = cached_token(channel, _fetch_token)
-    if failure:
-        return failure
-    url = f"{settings.NOTIFY_WECOM_API_URL}/cgi-bin/message/send?access_token={quote(token, safe='')}"
     body = {"touser": user_id, "msgtype": "markdown", "agentid": int(channel.agent_id),
-            "markdown": {"content": message.text}}
-    response, failure = request("POST", url, json=body)
+            "markdown": {"content": f"**{message.subject}**\n{message.text}"}}
+
+    def post(token):
+        url = f"{settings.NOTIFY_WECOM_API_URL}/cgi-bin/message/send?access_token={quote(token, safe='')}"
+        return request("POST", url, json=body)
+
+    response, failure = send_with_token(channel, _fetch_token, post, code_field="errcode",
+                                        invalid_token_codes=INVALID_TOKEN)
     if failure:
         return failure
     outcome = json_answer(response, "errcode", token_codes=INVALID_TOKEN)
-    if outcome.result == "retry" and outcome.error in {f"errcode {code}" for code in INVALID_TOKEN}:
-        forget_token(channel)
-    if outcome.result == "ok":
-        invalid = str(json.loads(response.text).get("invaliduser") or "")
-        if invalid:
-            return Outcome(FAILED, response.status_code, outcome.answer, "the person is outside the app's range")
+    if outcome.result == "ok" and answer_code(response, "invaliduser"):
+        return Outcome(FAILED, response.status_code, outcome.answer, "the person is outside the app's range")
     return outcome
