@@ -209,6 +209,12 @@ LDAP_EMPLOYEE_NO_ATTRIBUTE = env("LDAP_EMPLOYEE_NO_ATTRIBUTE") or LDAP_USER_ATTR
 LDAP_START_TLS = envbool("LDAP_START_TLS", False)
 LDAP_TIMEOUT_SECONDS = envint("LDAP_TIMEOUT_SECONDS", 10)
 if "ldap" in SIGNIN_METHODS:
+    from learntrace.accounts.ldap_settings import auth_ldap_settings
+
+    globals().update(auth_ldap_settings(
+        server_uri=LDAP_SERVER_URI, bind_dn=LDAP_BIND_DN, bind_password=LDAP_BIND_PASSWORD,
+        search_base=LDAP_USER_SEARCH_BASE, user_attribute=LDAP_USER_ATTRIBUTE, start_tls=LDAP_START_TLS,
+        timeout_seconds=LDAP_TIMEOUT_SECONDS))
     AUTHENTICATION_BACKENDS.insert(1, "learntrace.accounts.ldap.EmployeeLDAPBackend")
 
 # Reports: the completion rate the dashboard compares against (percent), the average watched

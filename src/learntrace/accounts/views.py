@@ -37,9 +37,14 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
+        method = getattr(form.get_user(), "sign_in_method", Method.PASSWORD)
+        if not methods.enabled(method):
+            # With only LDAP switched on, a password kept in learntrace does not let anyone in.
+            return signin.refuse(self.request, method=method, reason="disabled",
+                                 identifier=form.get_user().get_username())
         response = super().form_valid(form)
         employee = Employee.objects.filter(user=form.get_user()).first()
-        SignInEvent.objects.create(method=getattr(form.get_user(), "sign_in_method", Method.PASSWORD),
+        SignInEvent.objects.create(method=method,
                                    outcome=SignInEvent.Outcome.SUCCESS, employee=employee,
                                    identifier=form.get_user().get_username()[:200],
                                    ip_address=signin.client_address(self.request))
@@ -48,7 +53,13 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form):
-        SignInEvent.objects.create(method=Method.PASSWORD, outcome=SignInEvent.Outcome.REFUSED,
+        refusal = getattr(self.request, "ldap_refusal", None)
+        if refusal is not None:
+            return signin.refuse(self.request, method=Method.LDAP, reason=refusal.reason,
+                                 identifier=(form.data.get("username") or "")[:200])
+        method = Method.PASSWORD if methods.enabled(Method.PASSWORD) or not methods.enabled(Method.LDAP) \
+            else Method.LDAP
+        SignInEvent.objects.create(method=method, outcome=SignInEvent.Outcome.REFUSED,
                                    reason="credentials", identifier=(form.data.get("username") or "")[:200],
                                    ip_address=signin.client_address(self.request))
         return super().form_invalid(form)
