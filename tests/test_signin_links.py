@@ -147,6 +147,7 @@ def test_a_link_sets_the_persons_own_password_once_and_signs_them_in(org, client
     assert AuditEntry.objects.filter(action="password.activation", object_id=str(learner.pk)).count() == 1
 
     client.logout()
+    client.cookies["django_language"] = "en"  # signing in set the person's own language
     again = client.get(reverse("accounts:link", args=[token]))
     assert again.status_code == 403 and b"was used already" in again.content
     assert SignInEvent.objects.filter(outcome="refused", reason="link").count() == 1
