@@ -416,3 +416,61 @@ def test_three_hundred_imported_people_are_brought_to_a_first_sign_in(
     assert get_user_model().objects.get(username="N0042").check_password(NEW_PASSWORD)
     assert SignInEvent.objects.filter(method="activation", outcome="success", identifier="N0042").count() == 1
     assert links.without_usable_login().count() == 299
+
+
+def test_an_employee_without_any_account_gets_one_through_the_link(org, client):
+    employee = Employee.objects.create(employee_no="N0001", name="New nurse", department=org.a1,
+                                       email="nurse@example.com")
+    send_activation(employee, [email_channel()])
+    [token] = tokens_in(mail.outbox[0].body)
+    client.get(reverse("accounts:link", args=[token]))
+    response = client.post(reverse("accounts:link_password"),
+                           {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    user = get_user_model().objects.get(username="N0001")
+    assert user.check_password(NEW_PASSWORD) and client.session["_auth_user_id"] == str(user.pk)
+    assert Employee.objects.get(pk=employee.pk).user_id == user.pk
+
+
+def test_opening_links_is_throttled_per_address_even_for_a_good_link(org, client, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    learner = without_password(org.learner)
+    learner.email = "li@example.com"
+    learner.save()
+    send_activation(learner, [email_channel()])
+    [token] = tokens_in(mail.outbox[0].body)
+    for guess in range(3):
+        assert client.get(f"/accounts/link/guess{guess}/").status_code == 403
+    response = client.get(reverse("accounts:link", args=[token]))
+    assert response.status_code == 429 and b"Too many refused sign-ins" in response.content
+    assert SignInLink.objects.get().used_at is None
+
+
+def test_the_send_button_is_offered_only_for_people_without_a_usable_login(org, client_for):
+    client = client_for(org.admin)
+    assert 'id="send-activation"' not in client.get(reverse("org:employee", args=[org.learner.pk])).content.decode()
+    without_password(org.learner)
+    assert 'id="send-activation"' in client.get(reverse("org:employee", args=[org.learner.pk])).content.decode()
+
+
+@pytest.mark.parametrize("kind, fields, errors", [
+    ("wecom_app", {"app_key": "", "secret": "s", "agent_id": "1000002"}, {"app_key": "Enter the corp's CorpID."}),
+    ("wecom_app", {"app_key": "ww1", "secret": "s", "agent_id": "x"},
+     {"agent_id": "Enter the app's AgentId (digits)."}),
+    ("feishu_app", {"app_key": "", "secret": "s"}, {"app_key": "Enter the app's App ID."}),
+    ("feishu_app", {"app_key": "cli_1", "secret": ""}, {"secret": "Enter the app's AppSecret."}),
+])
+def test_app_message_channels_need_their_credentials(org, client_for, kind, fields, errors):
+    data = {"name": "App", "kind": kind, "rate_per_minute": 0, "is_active": "on", "token": "", **fields}
+    response = client_for(org.admin).post(reverse("notify:channel_new"), data)
+    assert response.status_code == 200 and not Channel.objects.filter(name="App").exists()
+    assert {name: [str(e) for e in response.context["form"].errors[name]] for name in errors} == \
+        {name: [message] for name, message in errors.items()}
+
+
+def test_an_app_message_channel_is_saved_with_its_secret_encrypted(org, client_for):
+    data = {"name": "Feishu app", "kind": "feishu_app", "app_key": "cli_1", "secret": "feishu-secret",
+            "rate_per_minute": 0, "is_active": "on", "token": ""}
+    assert client_for(org.admin).post(reverse("notify:channel_new"), data).status_code == 302
+    channel = Channel.objects.get(name="Feishu app")
+    assert (channel.kind, channel.app_key, channel.secret) == ("feishu_app", "cli_1", "feishu-secret")
