@@ -474,3 +474,24 @@ def test_an_app_message_channel_is_saved_with_its_secret_encrypted(org, client_f
     assert client_for(org.admin).post(reverse("notify:channel_new"), data).status_code == 302
     channel = Channel.objects.get(name="Feishu app")
     assert (channel.kind, channel.app_key, channel.secret) == ("feishu_app", "cli_1", "feishu-secret")
+
+
+def test_a_password_changed_after_the_link_was_sent_makes_the_link_useless(org, client):
+    org.learner.email = "li@example.com"
+    org.learner.save()
+    channel = email_channel()
+    links.send_link(employee=org.learner, purpose=SignInLink.Purpose.RESET, channels=[channel],
+                    site_url="https://learn.example.com")
+    [token] = tokens_in(mail.outbox[0].body)
+    client.get(reverse("accounts:link", args=[token]))  # opened, then the person changes it another way
+    org.learner.user.set_password("Changed-elsewhere-9")
+    org.learner.user.save()
+    response = client.post(reverse("accounts:link_password"),
+                           {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 403 and "_auth_user_id" not in client.session
+    assert client.get(reverse("accounts:link", args=[token])).status_code == 403
+    with pytest.raises(links.Refusal):
+        links.use_link(link_id=SignInLink.objects.get().pk, password=NEW_PASSWORD)
+    org.learner.user.refresh_from_db()
+    assert org.learner.user.check_password("Changed-elsewhere-9")
+    assert SignInLink.objects.get().used_at is None

@@ -9,6 +9,7 @@ The admin never sees a link or a password: the token exists only in the message 
 
 import datetime as dt
 import hashlib
+import hmac
 import logging
 import secrets
 
@@ -42,6 +43,13 @@ def without_usable_login(employees=None):
     employees = Employee.objects.all() if employees is None else employees
     return employees.filter(is_active=True).filter(
         Q(user__isnull=True) | Q(user__password__startswith="!") | Q(user__password=""))
+
+
+def password_fingerprint(employee: Employee) -> str:
+    """Keyed with SECRET_KEY so that the stored value says nothing about the password hash."""
+    user = employee.user if employee.user_id else None
+    password = user.password if user is not None and user.has_usable_password() else ""
+    return hmac.new(settings.SECRET_KEY.encode(), f"signin-link:{password}".encode(), hashlib.sha256).hexdigest()
 
 
 def has_usable_login(employee: Employee) -> bool:
@@ -89,7 +97,7 @@ def send_link(*, employee: Employee, purpose: str, channels: list[Channel], site
         else dt.timedelta(hours=settings.SIGNIN_RESET_HOURS)
     token = secrets.token_urlsafe(32)
     link = SignInLink.objects.create(employee=employee, purpose=purpose, token_hash=token_hash(token),
-                                     expires_at=now + lifetime)
+                                     password_fingerprint=password_fingerprint(employee), expires_at=now + lifetime)
     url = f"{site_url.rstrip('/')}{reverse('accounts:link', args=[token])}"
     with translation.override(employee.language or settings.LANGUAGE_CODE):
         subject, text = _message_text(purpose, employee, url, link.expires_at)
@@ -217,9 +225,11 @@ def open_link(token: str, *, now: dt.datetime | None = None) -> SignInLink:
     return check_open(link, now=now)
 
 
-def check_open(link: SignInLink | None, *, now: dt.datetime | None = None) -> SignInLink:
+def check_open(link: SignInLink | None, *, now: dt.datetime | None = None, claimed: bool = False) -> SignInLink:
+    """The link if it may still set a password (`claimed`: its use has just been recorded), else Refusal."""
     now = now or timezone.now()
-    if link is None or link.used_at or link.closed_at or link.expires_at <= now:
+    if link is None or (link.used_at and not claimed) or link.closed_at or link.expires_at <= now \
+            or not hmac.compare_digest(link.password_fingerprint, password_fingerprint(link.employee)):
         raise Refusal("link")
     if not link.employee.is_active:
         raise Refusal("inactive", link.employee.employee_no)
@@ -234,10 +244,8 @@ def use_link(*, link_id: int, password: str, now: dt.datetime | None = None) -> 
                                             expires_at__gt=now).update(used_at=now)
         if claimed != 1:
             raise Refusal("link")
-        link = SignInLink.objects.select_related("employee").get(pk=link_id)
+        link = check_open(SignInLink.objects.select_related("employee__user").get(pk=link_id), now=now, claimed=True)
         employee = link.employee
-        if not employee.is_active:
-            raise Refusal("inactive", employee.employee_no)
         user = account_of(employee)
         user.set_password(password)
         user.save(update_fields=["password"])

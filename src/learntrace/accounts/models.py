@@ -79,6 +79,9 @@ class SignInLink(models.Model):
                                  verbose_name=_("employee"))
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     token_hash = models.CharField(max_length=64, unique=True)
+    # Of the password the person had when the link was made: any change of password since (by the
+    # person, an admin or another link) makes the link useless, as Django's reset tokens do.
+    password_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

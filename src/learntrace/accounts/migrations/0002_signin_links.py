@@ -59,6 +59,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('purpose', models.CharField(choices=[('activation', 'Activation'), ('reset', 'Password reset')], max_length=16, verbose_name='purpose')),
                 ('token_hash', models.CharField(max_length=64, unique=True)),
+                ('password_fingerprint', models.CharField(blank=True, max_length=64)),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('expires_at', models.DateTimeField(verbose_name='expires')),
                 ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
