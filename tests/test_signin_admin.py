@@ -40,6 +40,7 @@ def test_admins_and_auditors_read_the_log_with_every_column(org, events, client_
                               ("password", "success", "learner")]
     page = response.content.decode()
     assert "2026-03-02 23:59:00" in page and "10.0.0.2" in page and ">unknown<" in page
+    assert "No active employee in learntrace matches this account." in page
     assert "Learner in cardiology" in page
 
 

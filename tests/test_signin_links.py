@@ -495,3 +495,26 @@ def test_a_password_changed_after_the_link_was_sent_makes_the_link_useless(org, 
     org.learner.user.refresh_from_db()
     assert org.learner.user.check_password("Changed-elsewhere-9")
     assert SignInLink.objects.get().used_at is None
+
+
+def test_forgot_password_in_the_browser_from_the_login_page_to_signed_in(live_server, org, new_page, settings,
+                                                                         transactional_db):
+    settings.SITE_URL = live_server.url
+    org.learner.email = "li@example.com"
+    org.learner.save()
+    email_channel()
+    page = new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.click("a[href='/accounts/password/forgot/']")
+    page.fill("#id_identifier", "E001")
+    page.locator("form button.primary").click()
+    assert page.locator("#reset-requested").inner_text().startswith("如果您输入的内容属于一名在职员工")
+    [message] = mail.outbox
+    assert message.to == ["li@example.com"]
+    [url] = re.findall(r"http://\S+/accounts/link/[A-Za-z0-9_-]+/", message.body)
+    page.goto(url)
+    page.fill("#id_new_password1", NEW_PASSWORD)
+    page.fill("#id_new_password2", NEW_PASSWORD)
+    page.locator("button.primary").click()
+    page.wait_for_url(f"{live_server.url}/")
+    assert SignInEvent.objects.filter(method="reset", outcome="success", employee=org.learner).count() == 1

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from learntrace.accounts import links, services
+from learntrace.accounts import links, services, signin
 from learntrace.accounts.forms import SendLinksForm, SignInLogFilterForm
 from learntrace.accounts.models import LinkBatch, LinkDispatch, LinkedIdentity, SignInEvent
 from learntrace.org.access import access_employee, admin_required, reader_required, visible_employees
@@ -72,6 +72,8 @@ def signin_log(request):
             events = events.filter(at__lt=dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min,
                                                                zone))
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    for event in page:
+        event.reason_text = signin.REASONS.get(event.reason, "")
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "accounts/signin_log.html", {"form": form, "page": page, "query": query.urlencode()})

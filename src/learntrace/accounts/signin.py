@@ -28,6 +28,7 @@ REASONS = {
     "expired": gettext_lazy("This sign-in took too long or was started elsewhere. Please start again."),
     "disabled": gettext_lazy("This sign-in method is not switched on."),
     "throttled": gettext_lazy("Too many refused sign-ins from this address. Please try again later."),
+    "credentials": gettext_lazy("Wrong username or password."),
     "link": gettext_lazy("This link cannot be used: it has expired, was used already, or is not complete. Ask for "
                          "a new one with \"Forgot your password?\" on the login page, or from your training "
                          "administrator."),
