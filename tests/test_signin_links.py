@@ -518,3 +518,18 @@ def test_forgot_password_in_the_browser_from_the_login_page_to_signed_in(live_se
     page.locator("button.primary").click()
     page.wait_for_url(f"{live_server.url}/")
     assert SignInEvent.objects.filter(method="reset", outcome="success", employee=org.learner).count() == 1
+
+
+@pytest.mark.parametrize("people, queries", [(2, 13), (5, 22)])
+def test_sending_a_batch_costs_three_statements_per_person(org, django_assert_num_queries, people, queries):
+    """Claim, batch, channels, dispatches, then per person: the link, its sent time, the outcome;
+    then done, the counts and the audit entry."""
+    channel = email_channel()
+    batch = LinkBatch.objects.create(channel_ids=[channel.pk], site_url="https://learn.example.com")
+    for number in range(people):
+        employee = Employee.objects.create(employee_no=f"Q{number}", name=f"Q {number}", department=org.a1,
+                                           email=f"q{number}@example.com")
+        LinkDispatch.objects.create(batch=batch, employee=employee)
+    with django_assert_num_queries(queries):
+        links.run_batch(batch.pk)
+    assert len(mail.outbox) == people
