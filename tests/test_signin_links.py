@@ -533,3 +533,37 @@ def test_sending_a_batch_costs_three_statements_per_person(org, django_assert_nu
     with django_assert_num_queries(queries):
         links.run_batch(batch.pk)
     assert len(mail.outbox) == people
+
+
+def test_a_link_used_at_the_same_moment_from_several_places_sets_one_password(org, transactional_db):
+    import threading
+
+    from django.db import connection
+
+    learner = without_password(org.learner)
+    learner.email = "li@example.com"
+    learner.save()
+    send_activation(learner, [email_channel()])
+    link_id = SignInLink.objects.get().pk
+    start = threading.Barrier(6)
+    results = []
+
+    def use(number):
+        try:
+            start.wait()
+            links.use_link(link_id=link_id, password=f"Racing-password-{number}")
+            results.append(("ok", number))
+        except links.Refusal as refusal:
+            results.append((refusal.reason, number))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=use, args=(number,)) for number in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [number for outcome, number in results if outcome == "ok"]
+    assert len(winners) == 1 and sorted(outcome for outcome, _ in results) == ["link"] * 5 + ["ok"]
+    learner.user.refresh_from_db()
+    assert learner.user.check_password(f"Racing-password-{winners[0]}")
