@@ -37,8 +37,8 @@ bench: install-dev
 
 # Needs GNU gettext (Debian: gettext). The compiled catalogue is committed.
 messages: install
-	cd src/learntrace && DATA_DIR=$(CURDIR)/data ../../$(BIN)/learntrace makemessages -l zh_Hans --no-obsolete \
-		--no-location --ignore "static/*" && DATA_DIR=$(CURDIR)/data ../../$(BIN)/learntrace compilemessages -l zh_Hans
+	cd src/learntrace && DATA_DIR=$(CURDIR)/data ../../$(BIN)/learntrace makemessages -l zh_Hans --no-obsolete --no-location \
+		--ignore "static/*" && DATA_DIR=$(CURDIR)/data ../../$(BIN)/learntrace compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV)
