@@ -154,7 +154,7 @@ def test_a_link_sets_the_persons_own_password_once_and_signs_them_in(org, client
 
 
 def test_link_tokens_never_reach_the_log(org, client, caplog):
-    from learntrace.accounts.logging import RedactLinkTokens
+    from learntrace.accounts.log_filters import RedactLinkTokens
 
     client.get("/accounts/link/SECRET-token-value/")
     records = [r for r in caplog.records if r.name == "django.request"]
