@@ -567,3 +567,23 @@ def test_a_link_used_at_the_same_moment_from_several_places_sets_one_password(or
     assert len(winners) == 1 and sorted(outcome for outcome, _ in results) == ["link"] * 5 + ["ok"]
     learner.user.refresh_from_db()
     assert learner.user.check_password(f"Racing-password-{winners[0]}")
+
+
+def test_a_link_goes_out_as_a_dingtalk_work_notification_to_the_persons_user_id(org, settings):
+    from notify_helpers import start_platforms
+
+    platforms = start_platforms(settings)
+    try:
+        platforms.corp_apps["ding-app"] = "ding-secret"
+        learner = without_password(org.learner)
+        learner.dingtalk_user_id = "manager7"
+        learner.save()
+        channel = Channel.objects.create(name="DingTalk", kind=ChannelKind.DINGTALK_WORK, app_key="ding-app",
+                                         secret="ding-secret", agent_id="123")
+        assert send_activation(learner, [email_channel(), channel])[:2] == ("sent", "DingTalk")
+        [body] = platforms.accepted("dingtalk_work")
+        assert body["userid_list"] == "manager7" and body["agent_id"] == 123
+        [token] = tokens_in(body["msg"]["markdown"]["text"])
+        assert SignInLink.objects.get().token_hash == links.token_hash(token)
+    finally:
+        platforms.stop()
