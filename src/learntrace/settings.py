@@ -213,6 +213,31 @@ NOTIFY_DINGTALK_API_URL = (env("NOTIFY_DINGTALK_API_URL") or "https://oapi.dingt
 NOTIFY_WECOM_ROBOT_URL = env("NOTIFY_WECOM_ROBOT_URL") or "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 NOTIFY_FEISHU_BOT_URL = (env("NOTIFY_FEISHU_BOT_URL") or "https://open.feishu.cn/open-apis/bot/v2/hook").rstrip("/")
 
+# Sign-in links, forgotten passwords and LDAP (README, "Signing in"). Activation and reset links are
+# single-use and expire; a reset is sent through the first personal channel of SIGNIN_LINK_CHANNELS
+# (kinds, in order) that reaches the person. WeCom and Feishu app messages go to these addresses.
+SIGNIN_LINK_DAYS = envint("SIGNIN_LINK_DAYS", 7)
+SIGNIN_RESET_HOURS = envint("SIGNIN_RESET_HOURS", 2)
+SIGNIN_LINK_CHANNELS = envlist("SIGNIN_LINK_CHANNELS", "email,dingtalk_work,wecom_app,feishu_app")
+NOTIFY_WECOM_API_URL = (env("NOTIFY_WECOM_API_URL") or "https://qyapi.weixin.qq.com").rstrip("/")
+NOTIFY_FEISHU_API_URL = (env("NOTIFY_FEISHU_API_URL") or "https://open.feishu.cn").rstrip("/")
+LDAP_SERVER_URI = env("LDAP_SERVER_URI") or ""
+LDAP_BIND_DN = env("LDAP_BIND_DN") or ""
+LDAP_BIND_PASSWORD = env("LDAP_BIND_PASSWORD") or ""
+LDAP_USER_SEARCH_BASE = env("LDAP_USER_SEARCH_BASE") or ""
+LDAP_USER_ATTRIBUTE = env("LDAP_USER_ATTRIBUTE") or "uid"  # what people type as their username
+LDAP_EMPLOYEE_NO_ATTRIBUTE = env("LDAP_EMPLOYEE_NO_ATTRIBUTE") or LDAP_USER_ATTRIBUTE  # matched to employee_no
+LDAP_START_TLS = envbool("LDAP_START_TLS", False)
+LDAP_TIMEOUT_SECONDS = envint("LDAP_TIMEOUT_SECONDS", 10)
+if "ldap" in SIGNIN_METHODS:
+    from learntrace.accounts.ldap_settings import auth_ldap_settings
+
+    globals().update(auth_ldap_settings(
+        server_uri=LDAP_SERVER_URI, bind_dn=LDAP_BIND_DN, bind_password=LDAP_BIND_PASSWORD,
+        search_base=LDAP_USER_SEARCH_BASE, user_attribute=LDAP_USER_ATTRIBUTE, start_tls=LDAP_START_TLS,
+        timeout_seconds=LDAP_TIMEOUT_SECONDS))
+    AUTHENTICATION_BACKENDS.insert(1, "learntrace.accounts.ldap.EmployeeLDAPBackend")
+
 # Reports: the completion rate the dashboard compares against (percent), the average watched
 # share below which a course is flagged (percent), and the largest export served while the
 # browser waits (bigger ones are written by the worker). Export files are deleted after a day.
@@ -234,7 +259,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"no_link_tokens": {"()": "learntrace.accounts.log_filters.RedactLinkTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_link_tokens"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},

@@ -23,6 +23,11 @@ from learntrace.org.models import Employee
 REASONS = {
     "unknown": gettext_lazy("No active employee in learntrace matches this account."),
     "ambiguous": gettext_lazy("More than one employee in learntrace matches this account."),
+    "credentials": gettext_lazy("Wrong username or password."),
+    "link": gettext_lazy("This link cannot be used: it has expired, was used already, or is not complete. Ask for "
+                         "a new one with \"Forgot your password?\" on the login page, or from your training "
+                         "administrator."),
+    "ldap": gettext_lazy("The directory (LDAP) could not be reached. Please try again later."),
     "inactive": gettext_lazy("Your employee record in learntrace is deactivated."),
     "provider": gettext_lazy("The sign-in service did not confirm who you are. Please try again."),
     "expired": gettext_lazy("This sign-in took too long or was started elsewhere. Please start again."),

@@ -37,12 +37,16 @@ class ChannelForm(forms.ModelForm):
         secret = data.get("secret") or self.instance.secret
         if kind in ROBOT_KINDS and not token:
             self.add_error("token", _("Enter the robot's token."))
-        if kind == ChannelKind.DINGTALK_WORK:
+        if kind in {ChannelKind.DINGTALK_WORK, ChannelKind.WECOM_APP, ChannelKind.FEISHU_APP}:
             if not data.get("app_key"):
-                self.add_error("app_key", _("Enter the app's AppKey."))
+                self.add_error("app_key", {
+                    ChannelKind.DINGTALK_WORK: _("Enter the app's AppKey."),
+                    ChannelKind.WECOM_APP: _("Enter the corp's CorpID."),
+                    ChannelKind.FEISHU_APP: _("Enter the app's App ID."),
+                }[kind])
             if not secret:
                 self.add_error("secret", _("Enter the app's AppSecret."))
-            if whole_number(data.get("agent_id") or "") is None:
+            if kind != ChannelKind.FEISHU_APP and whole_number(data.get("agent_id") or "") is None:
                 self.add_error("agent_id", _("Enter the app's AgentId (digits)."))
         if kind == ChannelKind.WEBHOOK:
             if not token:

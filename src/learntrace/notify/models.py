@@ -20,11 +20,21 @@ class ChannelKind(models.TextChoices):
     DINGTALK_WORK = "dingtalk_work", _("DingTalk work notification")
     WECOM_ROBOT = "wecom_robot", _("WeCom group robot")
     FEISHU_BOT = "feishu_bot", _("Feishu group bot")
+    WECOM_APP = "wecom_app", _("WeCom app message")
+    FEISHU_APP = "feishu_app", _("Feishu app message")
     WEBHOOK = "webhook", _("Webhook")
 
 
 # Group robots post to a chat and mention the person; the others reach the person directly.
 ROBOT_KINDS = {ChannelKind.DINGTALK_ROBOT, ChannelKind.WECOM_ROBOT, ChannelKind.FEISHU_BOT}
+# Channels that reach one person directly, with the employee field that addresses them there: these can
+# carry a personal sign-in link.
+PERSONAL_KINDS = {
+    ChannelKind.EMAIL: "email",
+    ChannelKind.DINGTALK_WORK: "dingtalk_user_id",
+    ChannelKind.WECOM_APP: "wecom_user_id",
+    ChannelKind.FEISHU_APP: "feishu_user_id",
+}
 
 
 class Channel(models.Model):
@@ -34,15 +44,17 @@ class Channel(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=ChannelKind.choices)
     # The robot's access token (DingTalk), key (WeCom) or hook id (Feishu), or the webhook's URL.
     token = EncryptedTextField(_("token or URL"), blank=True, default="")
-    # The robot's signing secret, the corp app's AppSecret, or the webhook's shared secret.
+    # The robot's signing secret, the corp app's AppSecret (WeCom: Secret, Feishu: App Secret), or the
+    # webhook's shared secret. `app_key` is DingTalk's AppKey, WeCom's CorpID or Feishu's App ID.
     secret = EncryptedTextField(_("secret"), blank=True, default="")
-    app_key = models.CharField(_("AppKey"), max_length=128, blank=True)
+    app_key = models.CharField(_("AppKey"), max_length=128, blank=True,
+                               help_text=_("DingTalk: the AppKey; WeCom: the CorpID; Feishu: the App ID."))
     agent_id = models.CharField(_("AgentId"), max_length=64, blank=True)
     rate_per_minute = models.PositiveSmallIntegerField(
         _("messages per minute"), default=0, validators=[MaxValueValidator(10_000)],
         help_text=_("The platform's limit; 0: no limit. DingTalk and WeCom robots accept 20 a minute."))
     is_active = models.BooleanField(_("active"), default=True)
-    # DingTalk work notifications: the corp access token, shared by every worker until it expires.
+    # Corp apps (DingTalk, WeCom, Feishu): the access token, shared by every worker until it expires.
     cached_access_token = EncryptedTextField(blank=True, default="")
     cached_access_token_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -102,8 +102,13 @@ def _employee_page(request, employee_id):
     employee = access_employee(request.user, employee_id)
     grants = RoleGrant.objects.filter(user_id=employee.user_id).select_related("department") \
         if employee.user_id else RoleGrant.objects.none()
-    return render(request, "org/employee_detail.html", {
-        "employee": employee, "grants": grants, "recognitions": recognitions_of(employee)})
+    context = {"employee": employee, "grants": grants, "recognitions": recognitions_of(employee)}
+    if roles_of(request.user).can_read_all:
+        # Sign-in facts for admins and auditors: the outside accounts linked, the last activation sent.
+        context["identities"] = list(employee.identities.all())
+        context["activation"] = employee.sign_in_links.filter(purpose="activation", sent_at__isnull=False) \
+            .order_by("-sent_at").first()
+    return render(request, "org/employee_detail.html", context)
 
 
 @admin_required

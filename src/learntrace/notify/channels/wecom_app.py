@@ -1,0 +1,49 @@
+"""WeCom app message (应用消息) to one person, sent by the corp's self-built app.
+
+The corp access token is fetched with the CorpID and the app's Secret and kept on the channel row
+until shortly before it expires, shared by every worker. WeCom answers errcode 0 even when the
+person is outside the app's visible range; it names them in `invaliduser`, which is a failure here."""
+
+import json
+from urllib.parse import quote
+
+from django.conf import settings
+
+from learntrace.notify.channels.base import FAILED, Message, Outcome, json_answer, request
+from learntrace.notify.channels.tokens import answer_code, send_with_token
+
+INVALID_TOKEN = (40014, 42001)  # invalid or expired access_token
+
+
+def _fetch_token(channel):
+    response, failure = request("GET", f"{settings.NOTIFY_WECOM_API_URL}/cgi-bin/gettoken",
+                                params={"corpid": channel.app_key, "corpsecret": channel.secret})
+    if failure:
+        return None, 0, failure
+    outcome = json_answer(response, "errcode")
+    if outcome.result != "ok":
+        outcome.error = f"gettoken: {outcome.error}"
+        return None, 0, outcome
+    answer = json.loads(response.text)
+    return answer.get("access_token", ""), int(answer.get("expires_in", 7200)), response
+
+
+def send(channel, message: Message) -> Outcome:
+    user_id = message.recipient.wecom_user_id
+    if not user_id:
+        return Outcome(FAILED, error="the person has no WeCom user id")
+    body = {"touser": user_id, "msgtype": "markdown", "agentid": int(channel.agent_id),
+            "markdown": {"content": f"**{message.subject}**\n{message.text}"}}
+
+    def post(token):
+        url = f"{settings.NOTIFY_WECOM_API_URL}/cgi-bin/message/send?access_token={quote(token, safe='')}"
+        return request("POST", url, json=body)
+
+    response, failure = send_with_token(channel, _fetch_token, post, code_field="errcode",
+                                        invalid_token_codes=INVALID_TOKEN)
+    if failure:
+        return failure
+    outcome = json_answer(response, "errcode", token_codes=INVALID_TOKEN)
+    if outcome.result == "ok" and answer_code(response, "invaliduser"):
+        return Outcome(FAILED, response.status_code, outcome.answer, "the person is outside the app's range")
+    return outcome
