@@ -114,6 +114,28 @@ def test_feishu_app_message_goes_to_the_user_id_with_the_tenant_token(apps, org)
     assert (outcome.result, outcome.error) == ("failed", "code 230013")
 
 
+def test_a_name_that_looks_like_markup_reaches_the_apps_as_text(apps, org):
+    learner = without_password(org.learner)
+    learner.name = "[点此领取津贴](http://evil.example) <@all> <at user_id=\"all\"></at>"
+    learner.wecom_user_id, learner.feishu_user_id = "li.ming", "f7a1"
+    learner.save()
+    apps.wecom_users.add("li.ming")
+    apps.feishu_users.add("f7a1")
+    assert send_activation(learner, [wecom_channel(apps)])[0] == "sent"
+    assert send_activation(learner, [feishu_channel(apps)])[0] == "sent"
+    [wecom] = apps.accepted("wecom")
+    content = wecom["markdown"]["content"]
+    assert content.split("\n")[1].startswith("［点此领取津贴］（http：//evil.example） ＜＠all＞ ＜at user＿id")
+    assert "(http://evil.example)" not in content and "<@all>" not in content
+    assert re.search(r"\[open the link\]\(https://learn\.example\.com/accounts/link/[^)]+/\)", content)
+    [feishu] = apps.accepted("feishu")
+    import json
+
+    text = json.loads(feishu["content"])["text"]
+    assert "＜at user_id=\"all\"＞＜/at＞" in text and "<at" not in text
+    assert "[点此领取津贴](http://evil.example)" in text  # plain text: shown as written, never a link
+
+
 # -- one person's link -----------------------------------------------------------------------------
 
 def send_activation(employee, channels, **kwargs):

@@ -25,6 +25,7 @@ from learntrace.accounts.signin import Refusal, account_of
 from learntrace.core.audit import record_change
 from learntrace.notify.channels import Message, adapter_for
 from learntrace.notify.channels.base import OK, UNKNOWN
+from learntrace.notify.markup import literal
 from learntrace.notify.models import PERSONAL_KINDS, Channel
 from learntrace.org.models import Employee
 
@@ -82,7 +83,9 @@ def _message_text(purpose: str, employee: Employee, url: str, expires_at: dt.dat
         text = _("%(name)s, someone asked to reset your learntrace password (username %(number)s). To choose a "
                  "new one: [open the link](%(url)s). It works once, until %(expires)s. If it was not you, "
                  "ignore this message.")
-    return subject, text % {"name": employee.name, "number": employee.employee_no, "url": url, "expires": expires}
+    # Names and numbers are data: literal in every channel's markup (no links, no mentions).
+    return subject, text % {"name": literal(employee.name), "number": literal(employee.employee_no), "url": url,
+                            "expires": expires}
 
 
 def send_link(*, employee: Employee, purpose: str, channels: list[Channel], site_url: str,

@@ -47,6 +47,13 @@ def plain_text(markdown: str) -> str:
     return _render(markdown, char=lambda c: c, link=lambda label, url: f"{label}: {url}")
 
 
+def platform_text(markdown: str) -> str:
+    """For a platform's plain-text message (Feishu's text parses <at> tags): characters as written, except
+    those that would open a tag, which become their full-width twins; a link reads "label: URL"."""
+    return _render(markdown, char=lambda c: _full_width(c) if c in "<>" else c,
+                   link=lambda label, url: f"{label}: {url}")
+
+
 def link_labels(markdown: str) -> str:
     """For a page that shows its own button: characters as written, a link reads as its label."""
     return _render(markdown, char=lambda c: c, link=lambda label, url: label)

@@ -7,8 +7,9 @@ import json
 
 from django.conf import settings
 
-from learntrace.notify.channels.base import FAILED, RETRY, Message, Outcome, excerpt, json_answer, plain_text, request
+from learntrace.notify.channels.base import FAILED, RETRY, Message, Outcome, excerpt, json_answer, request
 from learntrace.notify.channels.tokens import answer_code, send_with_token
+from learntrace.notify.markup import literal, platform_text
 
 INVALID_TOKEN = (99991663, 99991661, 99991668)  # invalid, missing or expired tenant_access_token
 
@@ -30,7 +31,8 @@ def send(channel, message: Message) -> Outcome:
     user_id = message.recipient.feishu_user_id
     if not user_id:
         return Outcome(FAILED, error="the person has no Feishu user id")
-    content = json.dumps({"text": f"{message.subject}\n{plain_text(message.text)}"}, ensure_ascii=False)
+    text = f"{platform_text(literal(message.subject))}\n{platform_text(message.text)}"
+    content = json.dumps({"text": text}, ensure_ascii=False)
 
     def post(token):
         return request("POST", f"{settings.NOTIFY_FEISHU_API_URL}/open-apis/im/v1/messages",

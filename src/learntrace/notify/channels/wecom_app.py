@@ -11,6 +11,7 @@ from django.conf import settings
 
 from learntrace.notify.channels.base import FAILED, Message, Outcome, json_answer, request
 from learntrace.notify.channels.tokens import answer_code, send_with_token
+from learntrace.notify.markup import platform_literal, platform_markdown
 
 INVALID_TOKEN = (40014, 42001)  # invalid or expired access_token
 
@@ -33,7 +34,7 @@ def send(channel, message: Message) -> Outcome:
     if not user_id:
         return Outcome(FAILED, error="the person has no WeCom user id")
     body = {"touser": user_id, "msgtype": "markdown", "agentid": int(channel.agent_id),
-            "markdown": {"content": f"**{message.subject}**\n{message.text}"}}
+            "markdown": {"content": f"**{platform_literal(message.subject)}**\n{platform_markdown(message.text)}"}}
 
     def post(token):
         url = f"{settings.NOTIFY_WECOM_API_URL}/cgi-bin/message/send?access_token={quote(token, safe='')}"
