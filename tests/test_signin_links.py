@@ -127,7 +127,7 @@ def test_a_name_that_looks_like_markup_reaches_the_apps_as_text(apps, org):
     content = wecom["markdown"]["content"]
     assert content.split("\n")[1].startswith("［点此领取津贴］（http：//evil.example） ＜＠all＞ ＜at user＿id")
     assert "(http://evil.example)" not in content and "<@all>" not in content
-    assert re.search(r"\[open the link\]\(https://learn\.example\.com/accounts/link/[^)]+/\)", content)
+    assert re.search(r"\[[^\]]+\]\(https://learn\.example\.com/accounts/link/[^)]+/\)", content)
     [feishu] = apps.accepted("feishu")
     import json
 
