@@ -1,10 +1,10 @@
-"""The auditor's evidence page: seals, the last verifications, and the public key."""
+"""The auditor's evidence page: seals, the last verifications; and the public key, for anyone."""
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from learntrace.evidence import keys, tasks
 from learntrace.evidence.models import Seal, Verification
@@ -31,8 +31,9 @@ def verify(request):
     return redirect("evidence:overview")
 
 
-@reader_required
+@require_safe
 def public_key(request):
+    """Public, without a login: auditors fetch it to verify bundles, and it holds no secret."""
     response = HttpResponse(keys.public_pem(), content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="learntrace-evidence-public-key.pem"'
     return response
