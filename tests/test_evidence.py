@@ -501,3 +501,46 @@ def test_the_public_key_is_public(client, db):
     assert response.content == keys.public_pem() and response.content.startswith(b"-----BEGIN PUBLIC KEY-----")
     assert response["Content-Length"] == str(len(keys.public_pem()))
     assert client.post(reverse("evidence:public_key")).status_code == 405
+
+
+# ---------------------------------------------------------------- facts not sealed yet
+
+
+def test_verify_counts_the_facts_not_sealed_yet(org, facts, client_for, capsys):
+    from learntrace.evidence.models import Verification
+
+    waiting = services.unsealed_count()
+    assert waiting == len(facts) + Completion.objects.count() + 1 == 10  # and the check-in event
+    call_command("verify")
+    assert capsys.readouterr().out == (
+        f"0 seals, 0 facts: intact\n{waiting} facts are not sealed yet, so not covered by this verification; "
+        f"the worker seals them within 5 minutes, `learntrace seal` seals them now.\n")
+    assert Verification.objects.get().unsealed == waiting
+    page = client_for(org.auditor).get(reverse("evidence:overview")).text
+    assert f"{waiting} facts were not sealed yet, so not verified" in page
+    assert f'<div class="stat" id="unsealed-facts">{waiting}</div>' in page
+    chinese = client_for(org.auditor, "zh-hans").get(reverse("evidence:overview")).text
+    assert f"{waiting} 条事实尚未封存,因此未经验证" in chinese
+
+    call_command("verify", "--seal-first")
+    assert capsys.readouterr().out == f"1 seals, {waiting} facts: intact\n"
+    assert Verification.objects.first().unsealed == 0
+
+
+def test_the_seal_command_seals_now_and_is_audited_like_the_worker(org, catalog, facts, capsys):
+    from learntrace.core.models import AuditEntry
+    from learntrace.evidence.tasks import seal_new_facts
+
+    waiting = services.unsealed_count()
+    call_command("seal")
+    assert capsys.readouterr().out == f"Sealed {waiting} facts in seal #1.\n"
+    assert services.unsealed_count() == 0 and services.verify().ok
+    call_command("seal")
+    assert capsys.readouterr().out == "Nothing to seal: every fact is sealed.\n"
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=60, occurred_at=T0)
+    seal_new_facts.call_local()
+    assert services.unsealed_count() == 0
+    entries = list(AuditEntry.objects.filter(action="seal").order_by("id").values_list(
+        "actor", "object_type", "object_id", "summary"))
+    assert entries == [(None, "seal", "1", f"seal command: {waiting} facts in seal #1"),
+                       (None, "seal", "2", "worker: 1 facts in seal #2")]

@@ -6,16 +6,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from learntrace.evidence import keys, tasks
+from learntrace.evidence import keys, services, tasks
 from learntrace.evidence.models import Seal, Verification
-from learntrace.evidence.sources import SOURCES, model
 from learntrace.org.access import reader_required
 
 
 @reader_required
 def overview(request):
     last_seal = Seal.objects.order_by("-number").first()
-    unsealed = sum(model(code).objects.filter(seal__isnull=True).count() for code in SOURCES)
+    unsealed = services.unsealed_count()
     sealed = sum(Seal.objects.values_list("fact_count", flat=True))
     return render(request, "evidence/overview.html", {
         "last_seal": last_seal, "seal_count": Seal.objects.count(), "sealed": sealed, "unsealed": unsealed,
