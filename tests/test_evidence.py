@@ -465,6 +465,22 @@ def test_the_offline_verifier_refuses_a_missing_empty_or_malformed_key(bundle_fi
     assert capsys.readouterr().out.endswith(": verified\n")
 
 
+def test_the_offline_verifier_says_what_the_bundle_left_unsealed(org, client_for, facts, tmp_path, capsys):
+    from learntrace.evidence import keys, offline
+
+    services.seal_pending()
+    record_credited_time(employee=org.learner, course=facts[0].course, seconds=60, occurred_at=T0)
+    path, key = tmp_path / "bundle.json", tmp_path / "key.pem"
+    path.write_bytes(client_for(org.learner).get(reverse("records:my_bundle")).content)
+    key.write_bytes(keys.public_pem())
+    assert offline.main([str(path), "--public-key", str(key)]) == 0
+    sealed = CreditedTime.objects.filter(employee=org.learner, seal__isnull=False).count()
+    assert sealed == 6
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        f"{sealed} facts in 1 seals: verified",
+        "1 facts were not sealed yet when the bundle was made: they are not in it and not verified"]
+
+
 def test_the_offline_verifier_fails_with_another_key_than_the_bundles_own(bundle_file, tmp_path, capsys):
     from learntrace.evidence import keys, offline
 

@@ -120,6 +120,9 @@ def main(argv=None) -> int:
         print(problem)
     facts, seals = len(bundle["facts"]), len(bundle["seals"])
     print(f"{facts} facts in {seals} seals: " + ("verified" if not problems else f"{len(problems)} problem(s)"))
+    if bundle.get("unsealed_facts"):
+        print(f"{bundle['unsealed_facts']} facts were not sealed yet when the bundle was made: "
+              f"they are not in it and not verified")
     return 0 if not problems else 1
 
 
