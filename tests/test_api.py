@@ -229,7 +229,7 @@ def test_listing_records_takes_a_bounded_number_of_queries(org, catalog, meeting
         record_completion(employee=person, course=catalog.video, completed_at=timezone.now(), source="manual")
         call("post", f"/meetings/{meeting.pk}/checkins", admin, {"employee_no": person.employee_no})
     for path in ("/records/completions", "/records/attendance"):
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(9):  # one of them counts the request for the rate limit
             status, body = call("get", path, admin)
         assert status == 200 and len(body["items"]) >= 2
 

@@ -39,6 +39,22 @@ def test_the_demo_has_a_company_and_a_hospital_with_every_role(db, capsys):
     assert users.get(username="manager").check_password(DEMO_PASSWORD)
 
 
+def test_the_demo_seals_what_it_wrote(db, capsys):
+    from learntrace.core.models import AuditEntry
+    from learntrace.evidence import services as evidence
+    from learntrace.evidence.models import Seal
+    from learntrace.records.models import CreditedTime
+
+    call_command("demo", verbosity=0)
+    assert CreditedTime.objects.exists() and evidence.unsealed_count() == 0
+    capsys.readouterr()
+    call_command("verify")
+    facts = sum(Seal.objects.values_list("fact_count", flat=True))
+    assert capsys.readouterr().out == f"{Seal.objects.count()} seals, {facts} facts: intact\n"
+    entry = AuditEntry.objects.get(action="seal")
+    assert entry.actor is None and entry.summary.startswith(f"demo: {facts} facts in seal #1")
+
+
 def test_the_demo_refuses_a_database_that_holds_an_organisation(org):
     with pytest.raises(CommandError):
         call_command("demo")

@@ -420,3 +420,143 @@ def test_the_unsealed_tail_reports_facts_recorded_before_a_seal_that_took_all(fa
     assert CreditedTime.objects.filter(seal__isnull=True).count() == 2
     services.seal_pending()  # sealed now: part of the evidence from here on, no longer the tail
     assert services.verify().ok
+
+
+# ---------------------------------------------------------------- the auditor's key, never the bundle's
+
+
+@pytest.fixture
+def bundle_file(org, client_for, facts, tmp_path):
+    services.seal_pending()
+    path = tmp_path / "bundle.json"
+    path.write_bytes(client_for(org.learner).get(reverse("records:my_bundle")).content)
+    return path
+
+
+def test_the_offline_verifier_refuses_a_missing_empty_or_malformed_key(bundle_file, tmp_path, capsys):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
+
+    from learntrace.evidence import keys, offline
+
+    with pytest.raises(SystemExit) as missing:
+        offline.main([str(bundle_file)])
+    assert missing.value.code == 2 and "--public-key" in capsys.readouterr().err
+    ec_pem = generate_private_key(SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    cases = {"empty.pem": (b"", "it is empty"), "blank.pem": (b"\n  \n", "it is empty"),
+             "garbage.pem": (b"-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n",
+                             "it is not a PEM public key"),
+             "ec.pem": (ec_pem, "it is not an Ed25519 public key")}
+    for name, (content, reason) in cases.items():
+        key = tmp_path / name
+        key.write_bytes(content)
+        assert offline.main([str(bundle_file), "--public-key", str(key)]) == 2
+        assert capsys.readouterr().out == f"cannot use the public key {key}: {reason}\n"
+    absent = tmp_path / "absent.pem"
+    assert offline.main([str(bundle_file), "--public-key", str(absent)]) == 2
+    assert capsys.readouterr().out == f"cannot use the public key {absent}: No such file or directory\n"
+    for content in (b"", None):
+        with pytest.raises(offline.PublicKeyError):
+            offline.verify_bundle({"format": "learntrace-evidence-bundle/2", "seals": [], "facts": []}, content)
+    right = tmp_path / "right.pem"
+    right.write_bytes(keys.public_pem())
+    assert offline.main([str(bundle_file), "--public-key", str(right)]) == 0
+    assert capsys.readouterr().out.endswith(": verified\n")
+
+
+def test_the_offline_verifier_says_what_the_bundle_left_unsealed(org, client_for, facts, tmp_path, capsys):
+    from learntrace.evidence import keys, offline
+
+    services.seal_pending()
+    record_credited_time(employee=org.learner, course=facts[0].course, seconds=60, occurred_at=T0)
+    path, key = tmp_path / "bundle.json", tmp_path / "key.pem"
+    path.write_bytes(client_for(org.learner).get(reverse("records:my_bundle")).content)
+    key.write_bytes(keys.public_pem())
+    assert offline.main([str(path), "--public-key", str(key)]) == 0
+    sealed = CreditedTime.objects.filter(employee=org.learner, seal__isnull=False).count()
+    assert sealed == 6
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        f"{sealed} facts in 1 seals: verified",
+        "1 facts were not sealed yet when the bundle was made: they are not in it and not verified"]
+
+
+def test_the_offline_verifier_fails_with_another_key_than_the_bundles_own(bundle_file, tmp_path, capsys):
+    from learntrace.evidence import keys, offline
+
+    other = tmp_path / "other.pem"
+    other.write_bytes(keys.public_pem(Ed25519PrivateKey.generate().public_key()))
+    assert offline.main([str(bundle_file), "--public-key", str(other)]) == 1
+    out = capsys.readouterr().out
+    seals = Seal.objects.count()
+    assert "the bundle names another signing key than the one given" in out
+    assert out.count("signed with another key than the one given") == seals
+    assert out.count("the signature does not verify") == seals and "verified" not in out
+
+
+def test_verify_bundle_needs_the_auditors_key(bundle_file, tmp_path, capsys):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--public-key"):
+        call_command("verify_bundle", str(bundle_file))
+    empty = tmp_path / "empty.pem"
+    empty.write_bytes(b"")
+    with pytest.raises(SystemExit) as refused:
+        call_command("verify_bundle", str(bundle_file), "--public-key", str(empty))
+    assert refused.value.code == 2
+    assert capsys.readouterr().out == f"cannot use the public key {empty}: it is empty\n"
+
+
+def test_the_public_key_is_public(client, db):
+    from learntrace.evidence import keys
+
+    for method in (client.get, client.head):
+        response = method(reverse("evidence:public_key"))
+        assert response.status_code == 200 and response["Content-Type"] == "application/x-pem-file"
+    response = client.get(reverse("evidence:public_key"))
+    assert response.content == keys.public_pem() and response.content.startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert response["Content-Length"] == str(len(keys.public_pem()))
+    assert client.post(reverse("evidence:public_key")).status_code == 405
+
+
+# ---------------------------------------------------------------- facts not sealed yet
+
+
+def test_verify_counts_the_facts_not_sealed_yet(org, facts, client_for, capsys):
+    from learntrace.evidence.models import Verification
+
+    waiting = services.unsealed_count()
+    assert waiting == len(facts) + Completion.objects.count() + 1 == 10  # and the check-in event
+    call_command("verify")
+    assert capsys.readouterr().out == (
+        f"0 seals, 0 facts: intact\n{waiting} facts are not sealed yet, so not covered by this verification; "
+        f"the worker seals them within 5 minutes, `learntrace seal` seals them now.\n")
+    assert Verification.objects.get().unsealed == waiting
+    page = client_for(org.auditor).get(reverse("evidence:overview")).text
+    assert f"{waiting} facts were not sealed yet, so not verified" in page
+    assert f'<div class="stat" id="unsealed-facts">{waiting}</div>' in page
+    chinese = client_for(org.auditor, "zh-hans").get(reverse("evidence:overview")).text
+    assert f"{waiting} 条事实尚未封存,因此未经验证" in chinese
+
+    call_command("verify", "--seal-first")
+    assert capsys.readouterr().out == f"1 seals, {waiting} facts: intact\n"
+    assert Verification.objects.first().unsealed == 0
+
+
+def test_the_seal_command_seals_now_and_is_audited_like_the_worker(org, catalog, facts, capsys):
+    from learntrace.core.models import AuditEntry
+    from learntrace.evidence.tasks import seal_new_facts
+
+    waiting = services.unsealed_count()
+    call_command("seal")
+    assert capsys.readouterr().out == f"Sealed {waiting} facts in seal #1.\n"
+    assert services.unsealed_count() == 0 and services.verify().ok
+    call_command("seal")
+    assert capsys.readouterr().out == "Nothing to seal: every fact is sealed.\n"
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=60, occurred_at=T0)
+    seal_new_facts.call_local()
+    assert services.unsealed_count() == 0
+    entries = list(AuditEntry.objects.filter(action="seal").order_by("id").values_list(
+        "actor", "object_type", "object_id", "summary"))
+    assert entries == [(None, "seal", "1", f"seal command: {waiting} facts in seal #1"),
+                       (None, "seal", "2", "worker: 1 facts in seal #2")]

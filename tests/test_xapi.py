@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 import time_machine
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from learntrace.api import xapi
@@ -20,7 +22,7 @@ from learntrace.api.models import RecordStore, Statement
 from learntrace.catalog.models import CourseKind
 from learntrace.checkin import services as checkin
 from learntrace.checkin.models import Meeting
-from learntrace.records.models import CreditedTime, Source
+from learntrace.records.models import Completion, CreditedTime, Source
 from learntrace.records.services import record_completion
 
 USER, PASSWORD = "lrs-user", "lrs-secret"
@@ -31,6 +33,8 @@ class FakeLrs:
 
     def __init__(self):
         self.statements, self.requests, self.down = {}, [], False
+        self.posted = []  # the id of every statement in every POST and PUT, in order
+        self.delay = 0.0  # seconds each POST takes, so that senders overlap
         lrs = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -67,6 +71,8 @@ class FakeLrs:
                     return self._answer(refusal, {"error": refusal})
                 statements = self._body()
                 statements = statements if isinstance(statements, list) else [statements]
+                lrs.posted += [s["id"] for s in statements]
+                time.sleep(lrs.delay)
                 if any(s["id"] in lrs.statements for s in statements):
                     return self._answer(409, {"error": "statement id already stored"})
                 for statement in statements:
@@ -78,6 +84,7 @@ class FakeLrs:
                 if refusal:
                     return self._answer(refusal, {"error": refusal})
                 statement_id = parse_qs(urlparse(self.path).query)["statementId"][0]
+                lrs.posted.append(statement_id)
                 statement = self._body()
                 if statement_id in lrs.statements:
                     return self._answer(204 if lrs.statements[statement_id] == statement else 409)
@@ -220,3 +227,148 @@ def test_the_periodic_task_queues_and_sends_for_active_stores(org, catalog, fact
     send_statements.call_local()
     assert len(lrs.statements) == 4
     assert not Statement.objects.filter(store__is_active=False).exists()
+
+
+# ---------------------------------------------------------------- facts found by what is missing, rows claimed
+
+
+def completed_by(lrs) -> list[str]:
+    return sorted(s["actor"]["account"]["name"] for s in lrs.statements.values() if s["verb"]["id"] == xapi.COMPLETED)
+
+
+def test_a_fact_with_a_lower_id_that_appears_later_is_still_sent(org, catalog, store, lrs):
+    """What a late commit looks like to the sender: a fact below one already sent."""
+    first = record_completion(employee=org.head, course=catalog.video, completed_at=timezone.now(), source="manual")
+    Completion.objects.filter(pk=first.pk).update(id=first.pk + 10)  # ids below it are free
+    assert xapi.queue_new_facts(store) == 1 and xapi.send_due(store) == 1
+    late = record_completion(employee=org.learner, course=catalog.video, completed_at=timezone.now(), source="manual")
+    Completion.objects.filter(pk=late.pk).update(id=first.pk + 5)
+    assert xapi.queue_new_facts(store) == 1 and xapi.send_due(store) == 1
+    assert completed_by(lrs) == ["E001", "H001"] and sorted(lrs.posted) == sorted(lrs.statements)
+    assert xapi.queue_new_facts(store) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_completion_committed_after_a_higher_one_is_delivered(org, catalog, store, lrs):
+    """Two connections on PostgreSQL: the lower id is taken first and committed last."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writers take turns: an id cannot be committed after a higher one")
+    taken, release = threading.Event(), threading.Event()
+    ids = []
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                ids.append(record_completion(employee=org.learner, course=catalog.video, completed_at=timezone.now(),
+                                             source="manual").pk)
+                taken.set()
+                release.wait(60)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    assert taken.wait(60)
+    higher = record_completion(employee=org.head, course=catalog.video, completed_at=timezone.now(), source="manual")
+    assert higher.pk > ids[0]
+    assert xapi.queue_new_facts(store) == 1 and xapi.send_due(store) == 1
+    assert completed_by(lrs) == ["H001"]
+    release.set()
+    writer.join(60)
+    assert xapi.queue_new_facts(store) == 1 and xapi.send_due(store) == 1
+    assert completed_by(lrs) == ["E001", "H001"] and sorted(lrs.posted) == sorted(lrs.statements)
+
+
+def test_the_floor_rises_only_past_facts_queued_long_enough_ago_and_the_nightly_run_searches_all(
+        org, catalog, store, lrs):
+    first = record_completion(employee=org.head, course=catalog.video, completed_at=timezone.now(), source="manual")
+    xapi.queue_new_facts(store)
+    store.refresh_from_db()
+    assert store.completion_floor == 0  # recorded just now: an id below it may still be uncommitted
+    later = timezone.now() + xapi.GRACE + dt.timedelta(seconds=1)
+    xapi.queue_new_facts(store, now=later)
+    store.refresh_from_db()
+    assert store.completion_floor == first.pk
+    # A fact below the floor (a transaction open for longer than GRACE): found by the nightly run.
+    hidden = record_completion(employee=org.learner, course=catalog.video, completed_at=timezone.now(),
+                               source="manual")
+    Completion.objects.filter(pk=hidden.pk).update(id=first.pk - 1)
+    assert xapi.queue_new_facts(store, now=later) == 0
+    from learntrace.api.tasks import send_statements_of_every_fact
+
+    send_statements_of_every_fact.call_local()
+    assert completed_by(lrs) == ["E001", "H001"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_at_once_never_post_the_same_statement(org, catalog, store, lrs, settings):
+    settings.XAPI_BATCH_SIZE = 3
+    now = timezone.now()
+    for minute in range(24):
+        CreditedTime.objects.create(employee=org.learner, course=catalog.meeting, kind=CourseKind.OFFLINE,
+                                    category=catalog.management, seconds=600, source=Source.CHECKIN,
+                                    occurred_at=now - dt.timedelta(minutes=minute))
+    assert xapi.queue_new_facts(store) == 24
+    lrs.delay = 0.05
+    start, delivered = threading.Barrier(2), []
+
+    def sender():
+        try:
+            start.wait(30)
+            delivered.append(xapi.send_due(store))
+        finally:
+            connections.close_all()
+
+    senders = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join(120)
+    assert sum(delivered) == 24 and len(delivered) == 2
+    assert len(lrs.posted) == 24 and set(lrs.posted) == set(lrs.statements)
+    assert [r[0] for r in lrs.requests] == ["POST"] * 8
+    assert set(store.statements.values_list("status", flat=True)) == {"sent"}
+    assert not store.statements.filter(claim__isnull=False).exists()
+
+
+def test_a_claimed_statement_is_not_posted_by_another_sender_until_its_claim_lapses(org, catalog, facts, store,
+                                                                                      lrs):
+    xapi.queue_new_facts(store)
+    now = timezone.now()
+    claim, rows = xapi._claim(store, now)  # another sender holds them (it died while posting)
+    assert len(rows) == 4
+    assert xapi.send_due(store, now=now) == 0 and lrs.posted == []
+    assert xapi.send_due(store, now=now + xapi.CLAIM) == 4
+    assert len(lrs.posted) == 4 and set(store.statements.values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_delivered_statements_delivered_and_queues_what_the_marks_skipped(
+        org, catalog, lrs, settings):
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("api", "0002_rate_window")], [("api", "0003_statement_names_its_fact")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    sent, skipped = [record_completion(employee=person, course=catalog.video, completed_at=timezone.now(),
+                                       source="manual") for person in (org.head, org.learner)]
+    store = old.get_model("api", "RecordStore").objects.create(
+        name="LRS", endpoint=lrs.endpoint, username=USER, password=PASSWORD, completion_mark=skipped.pk + 1)
+    # Delivered before the upgrade: the completion below the mark; the other one the mark skipped.
+    body = xapi.completion_statement(sent)
+    old.get_model("api", "Statement").objects.create(
+        store_id=store.pk, statement_id=uuid.UUID(body["id"]), verb=xapi.COMPLETED, body=body, status="sent",
+        next_attempt_at=timezone.now(), sent_at=timezone.now())
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    row = Statement.objects.get()
+    assert (row.status, row.fact_kind, row.fact_id) == ("sent", "completion", sent.pk)
+    store = RecordStore.objects.get()
+    assert (store.completion_floor, store.attendance_floor) == (0, 0)
+    assert xapi.queue_new_facts(store) == 1 and xapi.send_due(store) == 1
+    assert completed_by(lrs) == ["E001"] and len(lrs.posted) == 1
+    assert xapi.queue_new_facts(store) == 0

@@ -68,9 +68,27 @@ class TokenUse(models.Model):
         return f"{self.method} {self.endpoint} {self.status}"
 
 
+class RateWindow(models.Model):
+    """How many requests a token made in one minute (`minute`: minutes since the Unix epoch). One
+    row per token and minute in the database, counted with one atomic upsert, so every process
+    and every web host sees the same count."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    minute = models.BigIntegerField()
+    requests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "minute"], name="one_rate_window_per_minute")]
+        indexes = [models.Index(fields=["minute"])]
+
+    def __str__(self):
+        return f"{self.token_id} @{self.minute}: {self.requests}"
+
+
 class RecordStore(models.Model):
-    """A learning record store that receives xAPI statements. The marks say how far the facts
-    have been queued for it, so a periodic task picks up only what is new."""
+    """A learning record store that receives xAPI statements. Each fact is queued for it once,
+    as a statement row that names the fact; the floors only bound the search for facts not
+    queued yet (see xapi.queue_new_facts)."""
 
     name = models.CharField(_("name"), max_length=100)
     endpoint = models.URLField(_("endpoint"), help_text=_("The LRS's xAPI base URL; statements are sent to "
@@ -79,8 +97,9 @@ class RecordStore(models.Model):
     password = EncryptedTextField(_("password (Basic auth)"), blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    completion_mark = models.BigIntegerField(default=0)  # last Completion id queued
-    attendance_mark = models.BigIntegerField(default=0)  # last meeting CreditedTime id queued
+    # Every completion (meeting CreditedTime) with an id up to the floor is queued.
+    completion_floor = models.BigIntegerField(default=0)
+    attendance_floor = models.BigIntegerField(default=0)
     video_day_mark = models.DateField(null=True, blank=True)  # last local day of video time queued
 
     class Meta:
@@ -94,7 +113,10 @@ class RecordStore(models.Model):
 
 class Statement(models.Model):
     """One xAPI statement queued for one store (the outbox). The body is built once, so a
-    resend sends exactly the same statement with the same id."""
+    resend sends exactly the same statement with the same id. The fact it tells of
+    (`fact_kind`, `fact_id`; no id for a day's video time) is how queueing knows what is left.
+    A sender claims the rows it posts (`claim`, until `claimed_until`): no two senders post
+    the same statement."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -104,6 +126,8 @@ class Statement(models.Model):
     store = models.ForeignKey(RecordStore, on_delete=models.CASCADE, related_name="statements")
     statement_id = models.UUIDField()
     verb = models.CharField(max_length=200)
+    fact_kind = models.CharField(max_length=16, blank=True)  # completion, attended, video-day
+    fact_id = models.BigIntegerField(null=True, blank=True)
     body = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -111,11 +135,14 @@ class Statement(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["store", "statement_id"], name="one_statement_per_store")]
-        indexes = [models.Index(fields=["store", "status", "next_attempt_at"])]
+        indexes = [models.Index(fields=["store", "status", "next_attempt_at"]),
+                   models.Index(fields=["store", "fact_kind", "fact_id"], name="statement_fact")]
 
     def __str__(self):
         return f"{self.store} {self.statement_id} {self.status}"

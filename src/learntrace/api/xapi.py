@@ -11,6 +11,7 @@ row per statement with the body built once, so a resend is the same statement an
 that already has it answers 204 or 409: both count as delivered."""
 
 import datetime as dt
+import time
 import uuid
 from collections import defaultdict
 from decimal import Decimal
@@ -18,7 +19,7 @@ from decimal import Decimal
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from learntrace.api.models import RecordStore, Statement
@@ -41,6 +42,11 @@ VIDEO_TYPE = "https://w3id.org/xapi/video/activity-type/video"
 FACTS_PER_RUN = 2000  # facts queued per store and kind in one run of the periodic task
 MAX_BACKOFF = dt.timedelta(hours=6)
 VIDEO_DAY_GRACE = dt.timedelta(hours=1)  # a day's video time is sent once late beats have arrived
+# A fact is committed within this long of its recorded_at (as sealing assumes): the search for
+# facts not queued yet starts from the ids below which every fact older than that is queued.
+GRACE = dt.timedelta(minutes=10)
+CLAIM = dt.timedelta(minutes=10)  # how long a sender holds the statements it is posting
+COMPLETION, ATTENDANCE, VIDEO_DAY = "completion", "attended", "video-day"  # Statement.fact_kind
 
 
 def extension(name: str) -> str:
@@ -123,38 +129,77 @@ def video_statement(employee, course, day: dt.date, seconds: int) -> dict:
 # ---------------------------------------------------------------- the outbox
 
 
-def _enqueue(store: RecordStore, bodies: list[dict], now: dt.datetime) -> int:
-    rows = [Statement(store=store, statement_id=uuid.UUID(b["id"]), verb=b["verb"]["id"], body=b,
-                      next_attempt_at=now) for b in bodies]
-    Statement.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+def _enqueue(store: RecordStore, items: list[tuple[str, int | None, dict]], now: dt.datetime) -> int:
+    """Queue (fact kind, fact id, body) for the store; returns how many statements were added. A
+    statement already there under its id but not naming its fact (queued before statements
+    named them) is linked to it instead, so that its fact counts as queued."""
+    ids = [uuid.UUID(body["id"]) for _kind, _fact_id, body in items]
+    existing = {row.statement_id: row for row in Statement.objects.filter(store=store, statement_id__in=ids)}
+    new_rows = []
+    for statement_id, (kind, fact_id, body) in zip(ids, items, strict=True):
+        row = existing.get(statement_id)
+        if row is None:
+            new_rows.append(Statement(store=store, statement_id=statement_id, verb=body["verb"]["id"], body=body,
+                                      fact_kind=kind, fact_id=fact_id, next_attempt_at=now))
+        elif not row.fact_kind:
+            Statement.objects.filter(pk=row.pk).update(fact_kind=kind, fact_id=fact_id)
+    Statement.objects.bulk_create(new_rows, ignore_conflicts=True)
+    return len(new_rows)
+
+
+def _not_queued(store: RecordStore, kind: str):
+    """A condition on facts: no statement of this store names the fact yet."""
+    return ~Exists(Statement.objects.filter(store=store, fact_kind=kind, fact_id=OuterRef("pk")))
+
+
+def _raised_floor(store: RecordStore, kind: str, facts, floor: int, cutoff: dt.datetime) -> int:
+    """How far the floor may rise: not past a fact that is not queued yet, and not past the
+    highest fact recorded before `cutoff` (every id below that one was handed out before it,
+    so its fact is committed by now; a higher free id may still belong to an open transaction)."""
+    above = facts.filter(pk__gt=floor)
+    settled = above.filter(recorded_at__lte=cutoff).order_by("-pk").values_list("pk", flat=True).first()
+    if settled is None:
+        return floor
+    waiting = above.filter(_not_queued(store, kind)).order_by("pk").values_list("pk", flat=True).first()
+    return settled if waiting is None else max(floor, min(settled, waiting - 1))
 
 
 @transaction.atomic
-def queue_new_facts(store: RecordStore, *, now: dt.datetime | None = None) -> int:
-    """Queue the facts recorded since the store's marks; returns how many statements were queued."""
+def queue_new_facts(store: RecordStore, *, now: dt.datetime | None = None, everything: bool = False) -> int:
+    """Queue, for the store, the facts that no statement of it names yet; returns how many
+    statements were queued.
+
+    Facts are found by what is missing, not by the highest id seen: a fact whose id was given
+    out before another's but committed after it is found all the same. The floors only bound
+    the search; they rise past ids below facts recorded at least GRACE ago, all queued.
+    `everything` (the nightly run) searches from the first fact, for a transaction that stayed
+    open longer than that."""
     now = now or timezone.now()
     store = RecordStore.objects.select_for_update().get(pk=store.pk)
+    cutoff = now - GRACE
     queued = 0
 
-    completions = list(Completion.objects.filter(pk__gt=store.completion_mark).select_related(
-        "employee", "course", "credit_class").order_by("pk")[:FACTS_PER_RUN])
-    if completions:
-        queued += _enqueue(store, [completion_statement(c) for c in completions], now)
-        store.completion_mark = completions[-1].pk
+    completions = Completion.objects.all()
+    found = list(completions.filter(_not_queued(store, COMPLETION), pk__gt=-1 if everything else store.completion_floor)
+                 .select_related("employee", "course", "credit_class").order_by("pk")[:FACTS_PER_RUN])
+    if found:
+        queued += _enqueue(store, [(COMPLETION, c.pk, completion_statement(c)) for c in found], now)
+    store.completion_floor = _raised_floor(store, COMPLETION, completions, store.completion_floor, cutoff)
 
-    attended = list(CreditedTime.objects.filter(pk__gt=store.attendance_mark, source=Source.CHECKIN, seconds__gt=0)
-                    .select_related("employee", "course").order_by("pk")[:FACTS_PER_RUN])
-    if attended:
+    meetings_time = CreditedTime.objects.filter(source=Source.CHECKIN, seconds__gt=0)
+    found = list(meetings_time.filter(_not_queued(store, ATTENDANCE),
+                                      pk__gt=-1 if everything else store.attendance_floor)
+                 .select_related("employee", "course").order_by("pk")[:FACTS_PER_RUN])
+    if found:
         # Check-in credits a meeting's course at the meeting's start: that finds the meeting.
         meetings = {(m.course_id, m.starts_at): m for m in Meeting.objects.filter(
-            course_id__in={f.course_id for f in attended}, starts_at__in={f.occurred_at for f in attended})}
-        queued += _enqueue(store, [attendance_statement(f, meetings.get((f.course_id, f.occurred_at)))
-                                   for f in attended], now)
-        store.attendance_mark = attended[-1].pk
+            course_id__in={f.course_id for f in found}, starts_at__in={f.occurred_at for f in found})}
+        queued += _enqueue(store, [(ATTENDANCE, f.pk, attendance_statement(
+            f, meetings.get((f.course_id, f.occurred_at)))) for f in found], now)
+    store.attendance_floor = _raised_floor(store, ATTENDANCE, meetings_time, store.attendance_floor, cutoff)
 
     queued += _queue_video_days(store, now)
-    store.save(update_fields=["completion_mark", "attendance_mark", "video_day_mark"])
+    store.save(update_fields=["completion_floor", "attendance_floor", "video_day_mark"])
     return queued
 
 
@@ -179,10 +224,10 @@ def _queue_video_days(store: RecordStore, now: dt.datetime) -> int:
         totals[(fact["employee_id"], fact["course_id"], day)] += fact["seconds"]
     employees = Employee.objects.in_bulk({k[0] for k in totals})
     courses = Course.objects.in_bulk({k[1] for k in totals})
-    bodies = [video_statement(employees[e], courses[c], day, seconds)
-              for (e, c, day), seconds in sorted(totals.items(), key=lambda item: (item[0][2], item[0][0], item[0][1]))]
+    items = [(VIDEO_DAY, None, video_statement(employees[e], courses[c], day, seconds))
+             for (e, c, day), seconds in sorted(totals.items(), key=lambda item: (item[0][2], item[0][0], item[0][1]))]
     store.video_day_mark = until_day
-    return _enqueue(store, bodies, now) if bodies else 0
+    return _enqueue(store, items, now) if items else 0
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -199,61 +244,86 @@ def _describe(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}: {response.text[:300]}"
 
 
-def _mark_sent(rows: list[Statement], now: dt.datetime) -> None:
-    Statement.objects.filter(pk__in=[r.pk for r in rows]).update(
-        status=Statement.Status.SENT, sent_at=now, last_error="")
+def _claim(store: RecordStore, now: dt.datetime) -> tuple[uuid.UUID, list[Statement]]:
+    """Claim the store's next due statements for this sender: rows another sender holds are
+    skipped (SKIP LOCKED on PostgreSQL; SQLite's write transactions take turns), and a claim
+    is only taken over once it has lapsed."""
+    claim = uuid.uuid4()
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    with transaction.atomic():
+        due = list(Statement.objects.filter(free, store=store, status=Statement.Status.PENDING,
+                                            next_attempt_at__lte=now)
+                   .order_by("pk").select_for_update(skip_locked=True)
+                   .values_list("pk", flat=True)[:settings.XAPI_BATCH_SIZE])
+        Statement.objects.filter(free, pk__in=due).update(claim=claim, claimed_until=now + CLAIM)
+    return claim, list(Statement.objects.filter(pk__in=due, claim=claim).order_by("pk"))
 
 
-def _mark_failed(rows: list[Statement], error: str, now: dt.datetime) -> None:
+def _release(claim: uuid.UUID, rows: list[Statement]) -> None:
+    Statement.objects.filter(pk__in=[r.pk for r in rows], claim=claim).update(claim=None, claimed_until=None)
+
+
+def _mark_sent(claim: uuid.UUID, rows: list[Statement], now: dt.datetime) -> None:
+    Statement.objects.filter(pk__in=[r.pk for r in rows], claim=claim).update(
+        status=Statement.Status.SENT, sent_at=now, last_error="", claim=None, claimed_until=None)
+
+
+def _mark_failed(claim: uuid.UUID, rows: list[Statement], error: str, now: dt.datetime) -> None:
     for row in rows:
-        row.attempts += 1
-        row.last_error = error[:500]
-        row.next_attempt_at = now + _backoff(row.attempts)
-        if row.attempts >= settings.XAPI_MAX_ATTEMPTS:
-            row.status = Statement.Status.FAILED
-    Statement.objects.bulk_update(rows, ["attempts", "last_error", "next_attempt_at", "status"])
+        attempts = row.attempts + 1
+        failed = attempts >= settings.XAPI_MAX_ATTEMPTS
+        Statement.objects.filter(pk=row.pk, claim=claim).update(
+            attempts=attempts, last_error=error[:500], next_attempt_at=now + _backoff(attempts),
+            status=Statement.Status.FAILED if failed else row.status, claim=None, claimed_until=None)
 
 
-def _put_each(client: httpx.Client, url: str, rows: list[Statement], now: dt.datetime) -> None:
-    """After a batch was refused with 409, find out statement by statement (PUT with its id)."""
+def _put_each(client: httpx.Client, url: str, claim: uuid.UUID, rows: list[Statement], now: dt.datetime) -> None:
+    """After a batch was refused with 409, find out statement by statement (PUT with its id).
+    Stops well before the claim lapses: what is left goes back to the queue for the next run."""
+    deadline = time.monotonic() + CLAIM.total_seconds() / 2
     for row in rows:
+        if time.monotonic() > deadline:
+            break
         try:
             response = client.put(url, params={"statementId": str(row.statement_id)}, json=row.body)
         except httpx.HTTPError as exc:
-            _mark_failed([row], f"{type(exc).__name__}: {exc}", now)
+            _mark_failed(claim, [row], f"{type(exc).__name__}: {exc}", now)
             continue
         if response.status_code in (200, 204, 409):
-            _mark_sent([row], now)
+            _mark_sent(claim, [row], now)
         else:
-            _mark_failed([row], _describe(response), now)
+            _mark_failed(claim, [row], _describe(response), now)
 
 
 def send_due(store: RecordStore, *, now: dt.datetime | None = None, max_batches: int = 20) -> int:
-    """POST the store's due statements in batches; returns how many were delivered."""
+    """POST the store's due statements in batches, each claimed first, so senders running at
+    once never post the same statement; returns how many were delivered."""
     now = now or timezone.now()
     url = f"{store.endpoint.rstrip('/')}/statements"
     delivered = 0
     with _client(store) as client:
         for _batch in range(max_batches):
-            rows = list(Statement.objects.filter(store=store, status=Statement.Status.PENDING,
-                                                 next_attempt_at__lte=now).order_by("pk")[:settings.XAPI_BATCH_SIZE])
+            claim, rows = _claim(store, now)
             if not rows:
                 break
             try:
-                response = client.post(url, json=[r.body for r in rows])
-            except httpx.HTTPError as exc:
-                _mark_failed(rows, f"{type(exc).__name__}: {exc}", now)
-                break  # the store is unreachable: the backoff decides when to try again
-            if response.status_code in (200, 204):
-                _mark_sent(rows, now)
-                delivered += len(rows)
-            elif response.status_code == 409:
-                _put_each(client, url, rows, now)
-                delivered += Statement.objects.filter(pk__in=[r.pk for r in rows],
-                                                      status=Statement.Status.SENT).count()
-            else:
-                _mark_failed(rows, _describe(response), now)
-                break
+                try:
+                    response = client.post(url, json=[r.body for r in rows])
+                except httpx.HTTPError as exc:
+                    _mark_failed(claim, rows, f"{type(exc).__name__}: {exc}", now)
+                    break  # the store is unreachable: the backoff decides when to try again
+                if response.status_code in (200, 204):
+                    _mark_sent(claim, rows, now)
+                    delivered += len(rows)
+                elif response.status_code == 409:
+                    _put_each(client, url, claim, rows, now)
+                    delivered += Statement.objects.filter(pk__in=[r.pk for r in rows],
+                                                          status=Statement.Status.SENT).count()
+                else:
+                    _mark_failed(claim, rows, _describe(response), now)
+                    break
+            finally:
+                _release(claim, rows)  # whatever this run did not settle waits for the next one
     return delivered
 
 
@@ -265,9 +335,9 @@ def resend(store: RecordStore, statement_ids=None) -> int:
     return rows.update(status=Statement.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
 
 
-def sync_all() -> None:
+def sync_all(*, everything: bool = False) -> None:
     for store in RecordStore.objects.filter(is_active=True):
-        queue_new_facts(store)
+        queue_new_facts(store, everything=everything)
         send_due(store)
 
 

@@ -21,4 +21,8 @@ def load_demo(now=None) -> list[tuple[str, str, str]]:
     compliance.process_periods(now=now)
     compliance.refresh_changed(now=now)
     load_reminders()
+    # The demo's history is evidence like any other: sealed, so that `verify` covers all of it.
+    from learntrace.evidence.services import seal_pending
+
+    seal_pending(via="demo")
     return accounts

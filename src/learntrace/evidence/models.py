@@ -48,6 +48,7 @@ class Verification(models.Model):
     ok = models.BooleanField(null=True)
     seals = models.PositiveIntegerField(default=0)
     facts = models.PositiveBigIntegerField(default=0)
+    unsealed = models.PositiveBigIntegerField(default=0)  # facts no seal covered yet when it ran
     problems = models.JSONField(default=list)
 
     class Meta:

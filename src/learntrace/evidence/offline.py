@@ -1,11 +1,12 @@
 """Verifying an evidence bundle without learntrace's server or database.
 
-    python -m learntrace.evidence.offline bundle.json [--public-key key.pem]
+    python -m learntrace.evidence.offline bundle.json --public-key key.pem
 
 (or `learntrace verify_bundle …`). Needs only Python and the `cryptography` package.
-Exit status 0 when everything verifies. Give the public key you obtained from the
-organisation yourself: the key inside the bundle only proves that the bundle is
-consistent, not who made it."""
+Exit status 0 when everything verifies, 1 when something does not, 2 when the bundle or
+the key cannot be read. The public key is required and is the one the auditor obtained
+from the organisation: the key inside the bundle only proves that the bundle is
+consistent, not who made it, so it is never used in its place."""
 
 import argparse
 import base64
@@ -15,6 +16,7 @@ import sys
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from learntrace.evidence import merkle
 from learntrace.evidence.canonical import FIELDS, GENESIS, fact_bytes, fact_texts_bytes, seal_header
@@ -32,13 +34,32 @@ def encoding_of(fact: dict, encoding: int) -> bytes:
     raise ValueError(f"unknown encoding {encoding}")
 
 
-def verify_bundle(bundle: dict, public_pem: bytes | None = None) -> list[str]:
+class PublicKeyError(ValueError):
+    """The auditor's public key is missing, empty or not an Ed25519 public key in PEM."""
+
+
+def load_public_key(public_pem: bytes | None) -> Ed25519PublicKey:
+    if public_pem is None or not public_pem.strip():
+        raise PublicKeyError("it is empty")
+    try:
+        public = serialization.load_pem_public_key(public_pem)
+    except (ValueError, TypeError) as exc:
+        raise PublicKeyError("it is not a PEM public key") from exc
+    if not isinstance(public, Ed25519PublicKey):
+        raise PublicKeyError("it is not an Ed25519 public key")
+    return public
+
+
+def verify_bundle(bundle: dict, public_pem: bytes) -> list[str]:
+    """The problems of a bundle checked against the auditor's public key (never the bundle's own)."""
+    public = load_public_key(public_pem)
     problems = []
     if bundle.get("format") not in FORMATS:
         return ["not a learntrace evidence bundle (format)"]
-    public = serialization.load_pem_public_key(public_pem or bundle["public_key_pem"].encode())
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     key_id = hashlib.sha256(raw).hexdigest()
+    if bundle.get("key_id", key_id) != key_id:
+        problems.append("the bundle names another signing key than the one given")
     seals, previous_hash = {}, GENESIS
     for seal in sorted(bundle["seals"], key=lambda s: s["number"]):
         computed = hashlib.sha256(seal_header(
@@ -78,20 +99,30 @@ def verify_bundle(bundle: dict, public_pem: bytes | None = None) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Verify a learntrace evidence bundle offline.")
     parser.add_argument("bundle")
-    parser.add_argument("--public-key", help="the organisation's public key (PEM), obtained independently")
+    parser.add_argument("--public-key", required=True,
+                        help="the organisation's public key (PEM), obtained independently")
     args = parser.parse_args(argv)
+    try:
+        with open(args.public_key, "rb") as handle:
+            public_pem = handle.read()
+        load_public_key(public_pem)
+    except (OSError, PublicKeyError) as exc:
+        print(f"cannot use the public key {args.public_key}: {exc.strerror if isinstance(exc, OSError) else exc}")
+        return 2
     try:
         with open(args.bundle, "rb") as handle:
             bundle = json.loads(handle.read())
-        public_pem = open(args.public_key, "rb").read() if args.public_key else None  # noqa: SIM115
         problems = verify_bundle(bundle, public_pem)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"cannot read the bundle: {exc}")
+        print(f"cannot read the bundle {args.bundle}: {exc}")
         return 2
     for problem in problems:
         print(problem)
     facts, seals = len(bundle["facts"]), len(bundle["seals"])
     print(f"{facts} facts in {seals} seals: " + ("verified" if not problems else f"{len(problems)} problem(s)"))
+    if bundle.get("unsealed_facts"):
+        print(f"{bundle['unsealed_facts']} facts were not sealed yet when the bundle was made: "
+              f"they are not in it and not verified")
     return 0 if not problems else 1
 
 

@@ -11,6 +11,7 @@ import bisect
 import datetime as dt
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,11 +20,13 @@ from cryptography.exceptions import InvalidSignature
 from django.db import connection, transaction
 from django.utils import timezone
 
+from learntrace.core.audit import record_change
 from learntrace.evidence import keys, merkle
 from learntrace.evidence.canonical import ENCODING, ENTRY, GENESIS, seal_header, utc
 from learntrace.evidence.models import Seal, SealChain, Verification
 from learntrace.evidence.sources import NAMES, RECORDED, SOURCES, encode, encoding_sql, model, rows, texts
 
+logger = logging.getLogger(__name__)
 CHUNK = 900  # ids per IN (...) clause: below SQLite's variable limit
 # A fact is written (recorded_at set) and committed within this long: the check of the
 # unsealed tail reports only what a sealer must have seen by then.
@@ -110,11 +113,24 @@ def fact_texts(code: int, ids: list[int]) -> dict[int, list]:
     return found
 
 
-def seal_pending(*, batch_size: int = 10_000, now: dt.datetime | None = None) -> list[Seal]:
+def seal_pending(*, batch_size: int = 10_000, now: dt.datetime | None = None, via: str = "worker") -> list[Seal]:
+    """Seal every fact not sealed yet. What was sealed, and by whom (`via`: the worker, the
+    `seal` command, the demo loader, …), goes to the audit trail and the log."""
     made, floors = [], {}
     while (seal := _seal_one(batch_size, now or timezone.now(), floors)) is not None:
         made.append(seal)
+    if made:
+        facts = sum(seal.fact_count for seal in made)
+        numbers = f"#{made[0].number}" + (f"–#{made[-1].number}" if len(made) > 1 else "")
+        record_change(actor=None, action="seal", object_type="seal", object_id=str(made[-1].number),
+                      summary=f"{via}: {facts} facts in seal {numbers}")
+        logger.info("sealed %s facts in seal %s (%s)", facts, numbers, via)
     return made
+
+
+def unsealed_count() -> int:
+    """Facts that no seal covers yet (the next seal takes them)."""
+    return sum(model(code).objects.filter(seal__isnull=True).count() for code in SOURCES)
 
 
 @transaction.atomic
@@ -192,6 +208,7 @@ class Report:
     seals: int = 0
     facts: int = 0
     problems: list = field(default_factory=list)
+    unsealed: int = 0  # facts no seal covers yet: not a problem, but not evidence either
     # per seal: (number, created_at, drained, {source code: highest fact id listed}), for the tail
     reach: list = field(default_factory=list)
     # seconds spent on: the seals (headers, signatures, roots), their facts, the unsealed tail
@@ -251,6 +268,7 @@ def verify(*, public=None, workers: int = 1) -> Report:
     report.problems += check_tail(report.reach)
     report.timings["tail"] += time.perf_counter() - started
     report.problems.sort(key=lambda p: (p.seal is None, p.seal or 0, p.source, p.fact_id or 0, p.kind))
+    report.unsealed = unsealed_count()
     return report
 
 
@@ -418,5 +436,5 @@ def verify_fact(code: int, fact_id: int) -> bool:
 
 def record_verification(report: Report, started_at: dt.datetime) -> Verification:
     return Verification.objects.create(started_at=started_at, finished_at=timezone.now(), ok=report.ok,
-                                       seals=report.seals, facts=report.facts,
+                                       seals=report.seals, facts=report.facts, unsealed=report.unsealed,
                                        problems=[str(p) for p in report.problems[:1000]])

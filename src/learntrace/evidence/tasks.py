@@ -9,7 +9,7 @@ from learntrace.evidence import services
 
 @db_periodic_task(crontab(minute="*/5"))
 def seal_new_facts() -> None:
-    services.seal_pending()
+    services.seal_pending(via="worker")
 
 
 @db_task()

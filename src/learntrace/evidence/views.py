@@ -1,22 +1,21 @@
-"""The auditor's evidence page: seals, the last verifications, and the public key."""
+"""The auditor's evidence page: seals, the last verifications; and the public key, for anyone."""
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from learntrace.core.files import FileMissing
-from learntrace.evidence import keys, tasks
+from learntrace.evidence import keys, services, tasks
 from learntrace.evidence.models import Seal, Verification
-from learntrace.evidence.sources import SOURCES, model
 from learntrace.org.access import reader_required
 
 
 @reader_required
 def overview(request):
     last_seal = Seal.objects.order_by("-number").first()
-    unsealed = sum(model(code).objects.filter(seal__isnull=True).count() for code in SOURCES)
+    unsealed = services.unsealed_count()
     sealed = sum(Seal.objects.values_list("fact_count", flat=True))
     try:
         key_id, key_problem = keys.key_id(keys.public_key()), ""
@@ -36,8 +35,9 @@ def verify(request):
     return redirect("evidence:overview")
 
 
-@reader_required
+@require_safe
 def public_key(request):
+    """Public, without a login: auditors fetch it to verify bundles, and it holds no secret."""
     try:
         pem = keys.public_pem()
     except keys.SigningKeyUnavailable as exc:

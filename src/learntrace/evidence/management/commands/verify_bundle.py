@@ -1,4 +1,4 @@
-"""`learntrace verify_bundle FILE [--public-key PEM]`: verify an evidence bundle; no database is used."""
+"""`learntrace verify_bundle FILE --public-key PEM`: verify an evidence bundle; no database is used."""
 
 from django.core.management.base import BaseCommand
 
@@ -6,14 +6,15 @@ from learntrace.evidence import offline
 
 
 class Command(BaseCommand):
-    help = "Verify an evidence bundle offline (exit status 0 when it verifies)."
+    help = "Verify an evidence bundle offline against the organisation's public key (exit status 0 when it verifies)."
     requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("bundle")
-        parser.add_argument("--public-key")
+        parser.add_argument("--public-key", required=True,
+                            help="the organisation's public key (PEM), obtained independently")
 
     def handle(self, *args, bundle, public_key, **options):
-        status = offline.main([bundle] + (["--public-key", public_key] if public_key else []))
+        status = offline.main([bundle, "--public-key", public_key])
         if status:
             raise SystemExit(status)
