@@ -165,7 +165,8 @@ _huey_common = {"name": "learntrace", "immediate": envbool("HUEY_IMMEDIATE", Fal
 if HUEY_URL.startswith("redis"):
     HUEY = {**_huey_common, "huey_class": "huey.RedisHuey", "url": HUEY_URL}
 elif DATABASES["default"]["ENGINE"].endswith("postgresql") or HUEY_URL.startswith("postgres"):
-    HUEY = {**_huey_common, "huey_class": "huey.PostgresHuey",
+    # Its tables are created on first use, never at start-up (see core/queue.py).
+    HUEY = {**_huey_common, "huey_class": "learntrace.core.queue.PostgresHuey",
             "connection": {"dsn": HUEY_URL or DATABASE_URL}}
 else:
     HUEY = {**_huey_common, "huey_class": "huey.SqliteHuey",

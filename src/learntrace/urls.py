@@ -20,3 +20,5 @@ urlpatterns = [
     path("api/", include("learntrace.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "learntrace.core.views.server_error"  # a database outage answers 503, see core/unavailable.py
