@@ -161,7 +161,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "learntrace@localhost")
 # beside the database (no extra server) or the same PostgreSQL; HUEY_URL may
 # point at Redis instead (redis://host:port/db) for large deployments.
 HUEY_URL = env("HUEY_URL") or ""
-_huey_common = {"name": "learntrace", "immediate": envbool("HUEY_IMMEDIATE", False), "utc": True}
+# HUEY_NAME keeps several deployments apart on one Redis (or one task database).
+_huey_common = {"name": env("HUEY_NAME") or "learntrace", "immediate": envbool("HUEY_IMMEDIATE", False), "utc": True}
 if HUEY_URL.startswith("redis"):
     HUEY = {**_huey_common, "huey_class": "huey.RedisHuey", "url": HUEY_URL}
 elif DATABASES["default"]["ENGINE"].endswith("postgresql") or HUEY_URL.startswith("postgres"):
