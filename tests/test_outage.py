@@ -104,7 +104,7 @@ def test_commands_start_without_a_database(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_serve_started_during_an_outage_answers_503_and_serves_when_the_database_returns(org, tmp_path):
+def test_serve_started_during_an_outage_answers_503_and_serves_when_the_database_returns(org, tmp_path, new_page):
     if connection.vendor != "postgresql":
         pytest.skip("an outage of a database server: PostgreSQL only (SQLite is a local file)")
     browser = Client()
@@ -146,9 +146,19 @@ def test_serve_started_during_an_outage_answers_503_and_serves_when_the_database
         assert server.poll() is None
         assert set(children_of(gunicorn)).isdisjoint(web_workers)
 
+        page = new_page()  # what a person sees
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": home},
+                                  {"name": "django_language", "value": "zh-hans", "url": home}])
+        assert page.goto(home).status == 503
+        assert page.locator("h1").inner_text() == "暂时无法使用"
+        assert page.locator("p").first.inner_text() == "暂时无法连接数据库,请约一分钟后再试。"
+
         proxy.start()  # the database is back
         status, _, body = wait_for(home, page_headers, 200)
         assert status == 200 and org.learner.name in body
+        page.get_by_role("link", name="重试").click()
+        page.wait_for_load_state()
+        assert org.learner.name in page.content()
         status, _, body = wait_for(api, api_headers, 200)
         assert status == 200 and "HOSP" in body
         assert server.poll() is None
@@ -162,3 +172,28 @@ def test_serve_started_during_an_outage_answers_503_and_serves_when_the_database
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         proxy.stop()
+
+
+def test_a_database_host_that_swallows_packets_gets_503_not_a_hung_worker(tmp_path):
+    """A host that is down may drop packets instead of refusing: a listening socket that never
+    answers. Connecting gives up after DATABASE_CONNECT_TIMEOUT and the page answers 503."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # the kernel completes the handshake; nobody ever answers
+    port = closed_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "learntrace.settings", "DATA_DIR": str(tmp_path),
+           "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/learntrace",
+           "DATABASE_CONNECT_TIMEOUT": "2", "HUEY_IMMEDIATE": "0"}
+    server = subprocess.Popen([sys.executable, "-m", "learntrace", "serve", "--no-worker", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        status, _, body = wait_for(f"http://127.0.0.1:{port}/", {"Cookie": "sessionid=anything"}, 503)
+        assert status == 503 and "暂时无法连接数据库" in body
+        status, _, body = fetch(f"http://127.0.0.1:{port}/api/v1/departments",
+                                {"Authorization": "Bearer lt_0123abcd_anything", "Accept-Language": "en"})
+        assert status == 503 and json.loads(body)["error"]["code"] == "unavailable"
+        assert server.poll() is None
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        silent.close()

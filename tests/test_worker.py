@@ -87,6 +87,12 @@ def test_a_redis_backed_queue_runs_a_task(tmp_path):
            "HUEY_URL": f"redis://127.0.0.1:6379/{REDIS_TEST_DB}"}
     server = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_TEST_DB)
     try:
+        server.ping()
+    except redis.ConnectionError:
+        if os.environ.get("LEARNTRACE_REQUIRE_REDIS") == "1":
+            raise
+        pytest.skip("no Redis at 127.0.0.1:6379 (CI sets LEARNTRACE_REQUIRE_REDIS=1 and starts one)")
+    try:
         subprocess.run(
             [sys.executable, "-m", "learntrace", "shell", "-c",
              "from learntrace.core.tasks import worker_ping; worker_ping()"],

@@ -96,6 +96,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A database host that is down may swallow packets instead of refusing them: give up connecting
+# after this many seconds (pages answer 503) rather than hold a web worker until it is killed.
+DATABASE_CONNECT_TIMEOUT = envint("DATABASE_CONNECT_TIMEOUT", 10)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -168,7 +173,7 @@ if HUEY_URL.startswith("redis"):
 elif DATABASES["default"]["ENGINE"].endswith("postgresql") or HUEY_URL.startswith("postgres"):
     # Its tables are created on first use, never at start-up (see core/queue.py).
     HUEY = {**_huey_common, "huey_class": "learntrace.core.queue.PostgresHuey",
-            "connection": {"dsn": HUEY_URL or DATABASE_URL}}
+            "connection": {"dsn": HUEY_URL or DATABASE_URL, "connect_timeout": DATABASE_CONNECT_TIMEOUT}}
 else:
     HUEY = {**_huey_common, "huey_class": "huey.SqliteHuey",
             "connection": {"filename": str(DATA_DIR / "tasks.sqlite3")}}
