@@ -197,3 +197,26 @@ def test_a_database_host_that_swallows_packets_gets_503_not_a_hung_worker(tmp_pa
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         silent.close()
+
+
+@pytest.mark.parametrize("storage", ["redis", "postgresql"])
+def test_a_task_queue_that_cannot_be_reached_answers_503(org, storage, monkeypatch):
+    """The queue's own storage is unreachable (a Redis or a task database that is down) while the
+    database is up: the page that enqueues answers 503, in the person's language."""
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import RedisStorage
+
+    from learntrace.core.queue import LazySchemaPostgresStorage
+
+    if storage == "redis":
+        unreachable = RedisStorage(name="learntrace", url=f"redis://127.0.0.1:{closed_port()}/0")
+    else:
+        unreachable = LazySchemaPostgresStorage(name="learntrace", dsn=nowhere_url(), connect_timeout=5)
+    monkeypatch.setattr(HUEY, "_immediate", False)
+    monkeypatch.setattr(HUEY, "storage", unreachable)
+    client = Client(raise_request_exception=False)
+    client.force_login(org.admin.user)
+    client.cookies["django_language"] = "en"
+    response = client.post("/system/ping/")
+    assert response.status_code == 503
+    assert "The database cannot be reached" in response.text

@@ -1,10 +1,14 @@
-"""What learntrace answers while its database cannot be reached: 503, never a 500.
+"""What learntrace answers while its database (or its task queue) cannot be reached: 503, never a 500.
 
 Pages get a short translated page that needs nothing from the database (no session, no
 roles in the header); the API gets its usual error shape with the code `unavailable`.
 Processes keep running, and the next request after the database returns is served as usual.
 """
 
+import sqlite3
+
+import psycopg
+import redis
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -13,10 +17,17 @@ from django.utils.translation import gettext as _
 RETRY_AFTER_SECONDS = 30
 
 
+# Connection refused, dropped or timed out, or a connection already closed: the database (or the
+# task queue's storage, reached through its own driver) is at fault, not the request.
+UNAVAILABLE_ERRORS = (
+    OperationalError, InterfaceError,  # Django's database
+    psycopg.OperationalError, psycopg.InterfaceError, sqlite3.OperationalError,  # the task queue's SQL storage
+    redis.ConnectionError, redis.TimeoutError,  # or its Redis
+)
+
+
 def is_database_unavailable(error: BaseException | None) -> bool:
-    """Connection refused, dropped or timed out (OperationalError), or a connection that is
-    already closed (InterfaceError): the database, not the request, is at fault."""
-    return isinstance(error, OperationalError | InterfaceError)
+    return isinstance(error, UNAVAILABLE_ERRORS)
 
 
 def unavailable_message() -> str:
