@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import Client
 
 from learntrace.api import tokens
+from learntrace.core.models import WorkerHeartbeat
 from learntrace.evidence import keys, services
 from learntrace.evidence.bundle import make_bundle
 from learntrace.records.services import record_credited_time
@@ -162,6 +163,14 @@ def test_serve_started_during_an_outage_answers_503_and_serves_when_the_database
         status, _, body = wait_for(api, api_headers, 200)
         assert status == 200 and "HOSP" in body
         assert server.poll() is None
+        # The background worker, started during the outage too, runs what is queued now.
+        subprocess.run([sys.executable, "-m", "learntrace", "shell", "-c",
+                        "from learntrace.core.tasks import worker_ping; worker_ping()"],
+                       env=env, check=True, timeout=60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not WorkerHeartbeat.objects.exists():
+            time.sleep(0.3)
+        assert WorkerHeartbeat.objects.filter(name="worker").exists()
 
         proxy.stop()  # and away again, with the server's connections open: 503, not 500
         assert wait_for(home, page_headers, 503)[0] == 503
