@@ -10,10 +10,13 @@ import time
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 
 from learntrace.compliance import tasks
 from learntrace.compliance.models import Watermark
 from learntrace.core import locks
+from learntrace.reports import services as reports
+from learntrace.reports.models import ExportJob
 from test_worker import database_url
 
 HOLD = """
@@ -25,10 +28,19 @@ with exclusive(sys.argv[-1]) as held:
 """
 
 
-def hold_in_another_process(name: str) -> subprocess.Popen:
+CLAIM_EXPORT = """
+import sys
+from learntrace.reports.services import claimed_export
+with claimed_export(sys.argv[-1]) as claimed:
+    print("held" if claimed else "busy", flush=True)
+    sys.stdin.read()
+"""
+
+
+def hold_in_another_process(name: str, script: str = HOLD) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "learntrace.settings", "DATABASE_URL": database_url(),
            "DATA_DIR": str(settings.DATA_DIR), "HUEY_IMMEDIATE": "0"}
-    holder = subprocess.Popen([sys.executable, "-c", f"import django; django.setup(){HOLD}", name], env=env,
+    holder = subprocess.Popen([sys.executable, "-c", f"import django; django.setup(){script}", name], env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     return holder
@@ -110,3 +122,24 @@ def test_the_hourly_refresh_and_the_judging_are_excluded_by_a_live_holder(db, ca
         tasks.refresh_open_standings.call_local()
         tasks.judge_periods.call_local()
     assert caplog.records == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_whose_writer_was_killed_is_failed_and_a_live_one_is_not(org, client_for):
+    job = ExportJob.objects.create(requested_by=org.admin.user, report="people", file_format="csv", query={},
+                                   language="en", total_rows=10_000)
+    writer = hold_in_another_process(str(job.pk), CLAIM_EXPORT)  # the worker, mid-way through writing
+    try:
+        job.refresh_from_db()
+        assert job.status == ExportJob.Status.RUNNING
+        assert reports.fail_abandoned_exports() == 0  # its writer lives
+        assert reports.run_export(job.pk) is None  # and nobody else writes it
+        job.refresh_from_db()
+        assert job.status == ExportJob.Status.RUNNING
+    finally:
+        kill(writer, f"export-{job.pk}")
+    assert reports.fail_abandoned_exports() == 1
+    job.refresh_from_db()
+    assert (job.status, job.error) == (ExportJob.Status.FAILED, "the worker stopped while writing")
+    assert "The export failed" in client_for(org.admin).get(reverse("reports:export_job", args=[job.pk])).text
+    assert reports.fail_abandoned_exports() == 0

@@ -76,6 +76,14 @@ def _file_lock(name: str) -> Iterator[bool]:
         os.close(descriptor)  # releases the lock
 
 
+def forget(name: str) -> None:
+    """Remove the file of a one-off lock (one per export job) once its work is finished. Call it
+    only after holding the lock yourself: whoever opens the name afterwards gets a new file, so
+    a holder that is still working would no longer exclude anyone."""
+    if connection.vendor != "postgresql":
+        (settings.DATA_DIR / "locks" / f"{name}.lock").unlink(missing_ok=True)
+
+
 def one_at_a_time(name: str):
     """Runs the decorated job only when no other run holds the lock `name`; otherwise skips it
     (the next scheduled run catches up)."""
