@@ -26,7 +26,8 @@ from django.db import connection
 
 logger = logging.getLogger(__name__)
 
-# The first half of every advisory lock key of learntrace's jobs; the second is the lock's name hashed.
+# The first half of every advisory lock key of learntrace's jobs; the second is the lock's name hashed
+# (two names with the same hash would only take turns, never run together).
 ADVISORY_NAMESPACE = 0x4C54  # "LT"
 
 
