@@ -6,8 +6,10 @@ something the operating system or the database ends together with the process:
 
 - PostgreSQL: a session-level advisory lock on a connection of its own; the server releases
   it as soon as that connection ends, cleanly or because the process died.
-- SQLite (one machine by nature): an exclusive flock() on a file under DATA_DIR/locks;
-  the kernel releases it when the file is closed or its process dies.
+- SQLite (one machine by nature): an exclusive flock() on a file in a folder beside the
+  database file; the kernel releases it when the file is closed or its process dies.
+
+Either way a lock belongs to one database, as the work it guards does.
 
 Nothing is ever cleared at start-up, so a restarting worker cannot take a lock from a live
 holder on another machine.
@@ -20,8 +22,8 @@ import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 
 logger = logging.getLogger(__name__)
@@ -61,11 +63,16 @@ def _advisory_lock(name: str) -> Iterator[bool]:
         session.close()  # ends the session, which releases the lock
 
 
+def _lock_file(name: str) -> Path:
+    database = Path(connection.settings_dict["NAME"])
+    folder = database.with_name(f"{database.name}-locks")
+    folder.mkdir(exist_ok=True)
+    return folder / f"{name}.lock"
+
+
 @contextmanager
 def _file_lock(name: str) -> Iterator[bool]:
-    folder = settings.DATA_DIR / "locks"
-    folder.mkdir(exist_ok=True)
-    descriptor = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    descriptor = os.open(_lock_file(name), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -82,7 +89,7 @@ def forget(name: str) -> None:
     only after holding the lock yourself: whoever opens the name afterwards gets a new file, so
     a holder that is still working would no longer exclude anyone."""
     if connection.vendor != "postgresql":
-        (settings.DATA_DIR / "locks" / f"{name}.lock").unlink(missing_ok=True)
+        _lock_file(name).unlink(missing_ok=True)
 
 
 def one_at_a_time(name: str):
