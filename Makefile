@@ -35,7 +35,8 @@ lint: install-dev
 bench: install-dev
 	$(BIN)/python -m bench
 
-# Needs GNU gettext (Debian: gettext). The compiled catalogue is committed.
+# Needs GNU gettext (Debian: gettext). The compiled catalogue is committed. DATA_DIR keeps the
+# keys that loading the settings generates in the ignored data/, not in the package.
 messages: install
 	cd src/learntrace && DATA_DIR=$(CURDIR)/data ../../$(BIN)/learntrace makemessages -l zh_Hans --no-obsolete --no-location \
 		--ignore "static/*" && DATA_DIR=$(CURDIR)/data ../../$(BIN)/learntrace compilemessages -l zh_Hans

@@ -68,3 +68,50 @@ def test_a_real_worker_process_runs_a_queued_task(tmp_path):
         consumer.terminate()
         consumer.wait(timeout=15)
     assert WorkerHeartbeat.objects.get(name="worker").runs == 1
+
+
+REDIS_TEST_DB = 13  # a database of its own on the shared Redis; the queue's name is unique per run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redis_backed_queue_runs_a_task(tmp_path):
+    """HUEY_URL=redis://…: the client is installed with the project, and a task enqueued by one
+    process is run by a worker in another, through Redis."""
+    import uuid
+
+    import redis
+
+    name = f"learntrace_test_{uuid.uuid4().hex}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "learntrace.settings", "DATABASE_URL": database_url(),
+           "DATA_DIR": str(tmp_path), "HUEY_IMMEDIATE": "0", "HUEY_NAME": name,
+           "HUEY_URL": f"redis://127.0.0.1:6379/{REDIS_TEST_DB}"}
+    server = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_TEST_DB)
+    try:
+        server.ping()
+    except redis.ConnectionError:
+        if os.environ.get("LEARNTRACE_REQUIRE_REDIS") == "1":
+            raise
+        pytest.skip("no Redis at 127.0.0.1:6379 (CI sets LEARNTRACE_REQUIRE_REDIS=1 and starts one)")
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "learntrace", "shell", "-c",
+             "from learntrace.core.tasks import worker_ping; worker_ping()"],
+            env=env, check=True, timeout=60,
+        )
+        assert server.llen(f"huey.redis.{name}") == 1
+        assert not WorkerHeartbeat.objects.exists()  # queued in Redis, not yet run
+        consumer = subprocess.Popen([sys.executable, "-m", "learntrace", "run_huey", "--no-periodic"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not WorkerHeartbeat.objects.exists():
+                time.sleep(0.2)
+        finally:
+            consumer.terminate()
+            consumer.wait(timeout=15)
+        assert WorkerHeartbeat.objects.get(name="worker").runs == 1
+    finally:
+        keys = list(server.scan_iter(match=f"huey.*.{name}*"))
+        if keys:
+            server.delete(*keys)
+        server.close()

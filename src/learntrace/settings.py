@@ -100,6 +100,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A database host that is down may swallow packets instead of refusing them: give up connecting
+# after this many seconds (pages answer 503) rather than hold a web worker until it is killed.
+DATABASE_CONNECT_TIMEOUT = envint("DATABASE_CONNECT_TIMEOUT", 10)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -178,12 +183,14 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "learntrace@localhost")
 # beside the database (no extra server) or the same PostgreSQL; HUEY_URL may
 # point at Redis instead (redis://host:port/db) for large deployments.
 HUEY_URL = env("HUEY_URL") or ""
-_huey_common = {"name": "learntrace", "immediate": envbool("HUEY_IMMEDIATE", False), "utc": True}
+# HUEY_NAME keeps several deployments apart on one Redis (or one task database).
+_huey_common = {"name": env("HUEY_NAME") or "learntrace", "immediate": envbool("HUEY_IMMEDIATE", False), "utc": True}
 if HUEY_URL.startswith("redis"):
     HUEY = {**_huey_common, "huey_class": "huey.RedisHuey", "url": HUEY_URL}
 elif DATABASES["default"]["ENGINE"].endswith("postgresql") or HUEY_URL.startswith("postgres"):
-    HUEY = {**_huey_common, "huey_class": "huey.PostgresHuey",
-            "connection": {"dsn": HUEY_URL or DATABASE_URL}}
+    # Its tables are created on first use, never at start-up (see core/queue.py).
+    HUEY = {**_huey_common, "huey_class": "learntrace.core.queue.PostgresHuey",
+            "connection": {"dsn": HUEY_URL or DATABASE_URL, "connect_timeout": DATABASE_CONNECT_TIMEOUT}}
 else:
     HUEY = {**_huey_common, "huey_class": "huey.SqliteHuey",
             "connection": {"filename": str(DATA_DIR / "tasks.sqlite3")}}

@@ -23,3 +23,4 @@ urlpatterns = [
 ]
 
 handler404 = "learntrace.core.files.not_found"  # says why when a file is missing on this server
+handler500 = "learntrace.core.views.server_error"  # a database outage answers 503, see core/unavailable.py

@@ -4,14 +4,18 @@ from django.utils import translation
 from django.utils.translation import check_for_language
 
 
+def chosen_language(request) -> str:
+    language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if language not in dict(settings.LANGUAGES) or not check_for_language(language):
+        language = settings.LANGUAGE_CODE
+    return language
+
+
 class ChosenLanguageMiddleware(LocaleMiddleware):
     """Speak the language the person chose (the language cookie), else the deployment's
     LANGUAGE_CODE. The browser's Accept-Language is deliberately not consulted: a fresh
     install speaks the configured language on every device, whatever the phone's locale."""
 
     def process_request(self, request):
-        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        if language not in dict(settings.LANGUAGES) or not check_for_language(language):
-            language = settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(chosen_language(request))
         request.LANGUAGE_CODE = translation.get_language()

@@ -1,15 +1,19 @@
-"""The start page and the system status page."""
+"""The start page, the system status page and the answer to an unexpected error."""
+
+import sys
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_POST
 
-from learntrace.core import tasks
+from learntrace.accounts.middleware import chosen_language
+from learntrace.core import tasks, unavailable
 from learntrace.core.models import AuditEntry, WorkerHeartbeat
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of
 from learntrace.org.models import Department, Employee
@@ -52,3 +56,16 @@ def ping_worker(request):
 def audit_trail(request):
     page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
     return render(request, "core/audit.html", {"page": page})
+
+
+def server_error(request):
+    """Django's answer to an uncaught exception; a database outage is a 503 that says so."""
+    if not unavailable.is_database_unavailable(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    if request.path_info.startswith("/api/"):
+        language = (translation.get_language_from_request(request) if "Accept-Language" in request.headers
+                    else chosen_language(request))
+        with translation.override(language):
+            return unavailable.api_unavailable_response()
+    with translation.override(chosen_language(request)):
+        return unavailable.page_unavailable_response()

@@ -2,6 +2,8 @@
 who asked (and nobody else), deleted after a day."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -10,6 +12,7 @@ from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone, translation
 
+from learntrace.core import locks
 from learntrace.core.spreadsheets import write_csv, write_xlsx
 from learntrace.reports import exports
 from learntrace.reports.forms import ReportFilterForm
@@ -47,12 +50,30 @@ def _query_dict(query: dict) -> QueryDict:
     return data
 
 
+def _writer_lock(job_id) -> str:
+    return f"export-{job_id}"
+
+
+@contextmanager
+def claimed_export(job_id) -> Iterator[bool]:
+    """Claim a queued job for writing: True when this process is its writer. The writer holds the
+    job's lock from before the claim until the job is finished, so a running job whose lock is free
+    has lost its writer (see fail_abandoned_exports)."""
+    with locks.exclusive(_writer_lock(job_id)) as held:
+        yield held and bool(ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
+            status=ExportJob.Status.RUNNING))  # else delivered twice, or already taken by another worker
+    if held:  # never the file of a lock someone else holds
+        locks.forget(_writer_lock(job_id))
+
+
 def run_export(job_id) -> ExportJob | None:
-    """Write the file of a queued job. The scope is the requester's as it is now: someone who lost a
+    with claimed_export(job_id) as claimed:
+        return _write_export(job_id) if claimed else None
+
+
+def _write_export(job_id) -> ExportJob:
+    """Write the file of a claimed job. The scope is the requester's as it is now: someone who lost a
     role since asking gets only what they may still read."""
-    if not ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
-            status=ExportJob.Status.RUNNING):
-        return None  # delivered twice, or already taken by another worker
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     report = exports.REPORTS[job.report]
     path = export_dir() / f"{job.pk}.{job.file_format}"
@@ -82,6 +103,23 @@ def run_export(job_id) -> ExportJob | None:
         status=ExportJob.Status.DONE, done_rows=count, total_rows=count, stored_path=str(path),
         file_name=file_name(report, job.file_format), finished_at=timezone.now())
     return ExportJob.objects.get(pk=job.pk)
+
+
+def fail_abandoned_exports(now=None) -> int:
+    """A worker killed or restarted while writing leaves its job "writing" for good: mark such jobs
+    failed (the page then offers to ask again) and remove what was written. A job whose writer
+    lives keeps its lock, so it is never taken for abandoned."""
+    failed = 0
+    for job in ExportJob.objects.filter(status=ExportJob.Status.RUNNING):
+        with locks.exclusive(_writer_lock(job.pk)) as held:
+            if held and ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
+                    status=ExportJob.Status.FAILED, finished_at=now or timezone.now(),
+                    error="the worker stopped while writing"):
+                (export_dir() / f"{job.pk}.{job.file_format}").unlink(missing_ok=True)
+                failed += 1
+        if held:
+            locks.forget(_writer_lock(job.pk))
+    return failed
 
 
 def delete_expired_exports(now=None) -> int:

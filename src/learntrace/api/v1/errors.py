@@ -2,7 +2,7 @@
 
     {"error": {"code": "invalid", "message": "…", "fields": {"employees[2].email": "…"}}}
 
-in the caller's language, for 400, 401, 403, 404, 409 and 429 alike."""
+in the caller's language, for 400, 401, 403, 404, 409, 429 and 503 alike."""
 
 import logging
 
@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+
+from learntrace.core import unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -99,5 +101,8 @@ def install(api) -> None:
 
     @api.exception_handler(Exception)
     def unexpected(request, exc):
+        if unavailable.is_database_unavailable(exc):
+            logger.warning("API call refused with 503: the database cannot be reached")
+            return unavailable.api_unavailable_response()
         logger.exception("API error in %s", request.resolver_match.route if request.resolver_match else "?")
         return respond(request, ApiError(500, "server_error", _("Something went wrong on the server.")))
