@@ -179,7 +179,8 @@ class FakeDirectory:
             if everything:
                 waiting = list(found)
                 while waiting:
-                    below = [i for i in self.departments if self.departments[i]["parent"] == waiting.pop(0)]
+                    above = waiting.pop(0)
+                    below = [i for i in self.departments if self.departments[i]["parent"] == above]
                     found += below
                     waiting += below
             return self._feishu_page(q, [{"department_id": i, "name": self.departments[i]["name"],
