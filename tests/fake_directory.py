@@ -273,3 +273,84 @@ def running(settings):
         yield directory
     finally:
         directory.stop()
+
+
+class PlatformEvents:
+    """The platforms' side of change events, written from their documents (not with the app's code):
+    DingTalk's and WeCom's SHA-1 signature and AES frame, Feishu's SHA-256 signature and AES."""
+
+    def __init__(self):
+        import base64
+        import os
+
+        self.token = "event-token-" + secrets.token_hex(4)
+        self.aes_key = base64.b64encode(os.urandom(32)).decode().rstrip("=")  # 43 characters
+        self.feishu_key = "feishu-encrypt-" + secrets.token_hex(4)
+
+    def configure(self, settings):
+        settings.DINGTALK_EVENT_TOKEN, settings.DINGTALK_EVENT_AES_KEY = self.token, self.aes_key
+        settings.WECOM_CONTACT_EVENT_TOKEN, settings.WECOM_CONTACT_EVENT_AES_KEY = self.token, self.aes_key
+        settings.FEISHU_EVENT_VERIFICATION_TOKEN, settings.FEISHU_EVENT_ENCRYPT_KEY = self.token, self.feishu_key
+
+    # -- DingTalk and WeCom --
+    def _key(self):
+        import base64
+
+        return base64.b64decode(self.aes_key + "=")
+
+    def seal(self, message: bytes, receiver: str) -> str:
+        import base64
+        import os
+        import struct
+
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        plain = os.urandom(16) + struct.pack(">I", len(message)) + message + receiver.encode()
+        pad = 32 - len(plain) % 32
+        plain += bytes([pad]) * pad
+        key = self._key()
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+        return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode()
+
+    def open(self, sealed: str, receiver: str) -> bytes:
+        import base64
+        import struct
+
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        key = self._key()
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+        plain = decryptor.update(base64.b64decode(sealed)) + decryptor.finalize()
+        plain = plain[:-plain[-1]]
+        (length,) = struct.unpack(">I", plain[16:20])
+        assert plain[20 + length:] == receiver.encode()
+        return plain[20:20 + length]
+
+    def sign(self, timestamp: str, nonce: str, sealed: str, token: str | None = None) -> str:
+        import hashlib
+
+        return hashlib.sha1("".join(sorted([token or self.token, timestamp, nonce, sealed])).encode()).hexdigest()
+
+    # -- Feishu --
+    def feishu_seal(self, event: dict, key: str | None = None) -> str:
+        import base64
+        import hashlib
+        import os
+
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        plain = json.dumps(event).encode()
+        pad = 16 - len(plain) % 16
+        plain += bytes([pad]) * pad
+        iv = os.urandom(16)
+        aes = hashlib.sha256((key or self.feishu_key).encode()).digest()
+        encryptor = Cipher(algorithms.AES(aes), modes.CBC(iv)).encryptor()
+        return base64.b64encode(iv + encryptor.update(plain) + encryptor.finalize()).decode()
+
+    def feishu_headers(self, body: bytes, key: str | None = None) -> dict:
+        import hashlib
+
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
+        signature = hashlib.sha256((timestamp + nonce + (key or self.feishu_key)).encode() + body).hexdigest()
+        return {"HTTP_X_LARK_REQUEST_TIMESTAMP": timestamp, "HTTP_X_LARK_REQUEST_NONCE": nonce,
+                "HTTP_X_LARK_SIGNATURE": signature}
