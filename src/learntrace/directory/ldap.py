@@ -16,9 +16,10 @@ PERSON_ATTRIBUTES = ["uid", "employeeNumber", "cn", "displayName", "title", "mai
 
 
 def _dn_parts(dn: str) -> list[str]:
-    from ldap3.utils.dn import to_dn
+    """A DN's components as "attribute=value", lowercase, so two spellings of one DN compare equal."""
+    from ldap3.utils.dn import parse_dn
 
-    return [part.lower() for part in to_dn(dn, escape=False, strip=True)]
+    return [f"{attribute.strip()}={value.strip()}".lower() for attribute, value, _separator in parse_dn(dn)]
 
 
 def _parent(dn: str) -> str:
