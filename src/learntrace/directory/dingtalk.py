@@ -47,9 +47,7 @@ class DingTalkContacts(Source):
             raise self.failed(error) from None
 
     def department(self, department_id: str) -> DirectoryDepartment | None:
-        if not str(department_id).isdigit():  # DingTalk's department ids are numbers
-            return None
-        answer = self._post("department", "/topapi/v2/department/get", {"dept_id": int(department_id)},
+        answer = self._post("department", "/topapi/v2/department/get", {"dept_id": _id(department_id)},
                             missing_ok=True)
         return None if answer is None else _department(part(answer, "result"))
 
@@ -61,24 +59,20 @@ class DingTalkContacts(Source):
         waiting = [ROOT]
         while waiting:
             parent = waiting.pop(0)
-            answer = self._post("departments", "/topapi/v2/department/listsub", {"dept_id": int(parent)})
+            answer = self._post("departments", "/topapi/v2/department/listsub", {"dept_id": _id(parent)})
             for item in answer.get("result") or []:
                 department = _department(item) if isinstance(item, dict) else None
                 if department is not None:
                     yield department
                     waiting.append(department.id)
 
-    def department_ids(self) -> Iterator[str]:
-        for department in self.departments():
-            yield department.id
-
-    def people(self) -> Iterator[dict]:
+    def people(self, departments: list[DirectoryDepartment]) -> Iterator[dict]:
         seen: set[str] = set()  # a person in several departments is listed in each
-        for department_id in self.department_ids():
+        for department_id in (d.id for d in departments):
             cursor = 0
             while True:
                 answer = self._post("people", "/topapi/v2/user/list",
-                                    {"dept_id": int(department_id), "cursor": cursor, "size": PAGE_SIZE})
+                                    {"dept_id": _id(department_id), "cursor": cursor, "size": PAGE_SIZE})
                 result = part(answer, "result")
                 for user in result.get("list") or []:
                     user_id = text(user.get("userid"), longest=128) if isinstance(user, dict) else ""
@@ -107,6 +101,12 @@ class DingTalkContacts(Source):
             "dingtalk_user_id": user_id,
             "active": "1",  # everyone DingTalk lists belongs to the organisation
         })
+
+
+def _id(department_id: str) -> int | str:
+    # DingTalk's department ids are numbers; a DingTalk-like server (the demo's) may use the codes as ids.
+    department_id = str(department_id)
+    return int(department_id) if department_id.isdigit() else department_id
 
 
 def _department(item: dict) -> DirectoryDepartment | None:

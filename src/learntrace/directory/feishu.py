@@ -100,9 +100,9 @@ class FeishuContacts(Source):
                          missing_ok=True)
         return None if data is None else _department(part(data, "department"))
 
-    def people(self) -> Iterator[dict]:
+    def people(self, departments: list[DirectoryDepartment]) -> Iterator[dict]:
         seen: set[str] = set()
-        for department in self.departments():
+        for department in departments:
             for user in self._pages("people", "/open-apis/contact/v3/users/find_by_department",
                                     {"department_id": department.id}):
                 user_id = text(user.get("user_id"), longest=128)

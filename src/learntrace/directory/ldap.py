@@ -87,8 +87,8 @@ class LdapDirectory(Source):
     def department(self, department_id: str) -> DirectoryDepartment | None:
         return next((d for d in self._units().values() if d.id == department_id), None)
 
-    def people(self) -> Iterator[dict]:
-        units = self._units()
+    def people(self, departments: list[DirectoryDepartment]) -> Iterator[dict]:
+        units = self._units()  # by DN, which the departments do not keep
         for entry in self._search(settings.DIRECTORY_LDAP_USER_FILTER, PERSON_ATTRIBUTES):
             yield self._row(entry, units)
 

@@ -68,8 +68,9 @@ def sync_run(batch: ImportBatch, *, apply: bool, user_ids=(), department_ids=())
                     org_tasks.finish(batch, ImportBatch.Status.APPLIED, ImportResult())
                     return batch
             else:
-                departments = (source.department_row(d) for d in source.departments())
-                people = source.people()
+                found = list(source.departments())  # a few thousand at most; read once
+                departments = (source.department_row(d) for d in found)
+                people = source.people(found)
             columns = {"departments": source.department_columns, "employees": source.employee_columns}
             path, sha256 = write_snapshot(sheet=str(source.label), columns=columns, departments=departments,
                                           employees=people)

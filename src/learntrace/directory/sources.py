@@ -39,8 +39,8 @@ class Source:
         """Every department, parents before children."""
         raise NotImplementedError
 
-    def people(self) -> Iterator[dict]:
-        """Every person once, as an employee row."""
+    def people(self, departments: list[DirectoryDepartment]) -> Iterator[dict]:
+        """Every person once, as an employee row; `departments` is what `departments()` gave."""
         raise NotImplementedError
 
     def person(self, user_id: str) -> dict | None:

@@ -69,9 +69,9 @@ class WeComContacts(Source):
         answer = self._get("department", "/cgi-bin/department/get", {"id": department_id}, missing_ok=True)
         return None if answer is None else _department(part(answer, "department"))
 
-    def people(self) -> Iterator[dict]:
+    def people(self, departments: list[DirectoryDepartment]) -> Iterator[dict]:
         seen: set[str] = set()
-        for department in self.departments():
+        for department in departments:
             answer = self._get("people", "/cgi-bin/user/list", {"department_id": department.id, "fetch_child": 0})
             for user in answer.get("userlist") or []:
                 user_id = text(user.get("userid"), longest=128) if isinstance(user, dict) else ""
