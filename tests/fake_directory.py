@@ -33,6 +33,7 @@ class FakeDirectory:
         self.tokens = {}  # token -> (platform, expires)
         self.calls = Counter()
         self.page_sizes = []  # page sizes asked for (DingTalk and Feishu)
+        self.odd = {}  # path -> a function that turns the real answer into an odd one
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -242,6 +243,8 @@ class FakeDirectory:
                         answer = directory.wecom(parts.path, query)
                     else:
                         answer = directory.dingtalk(parts.path, query, body)
+                    if parts.path in directory.odd and answer is not None:
+                        answer = directory.odd[parts.path](answer)
                 status = 200 if answer is not None else 404
                 data = json.dumps(answer if answer is not None else {"errcode": 404}, ensure_ascii=False).encode()
                 self.send_response(status)

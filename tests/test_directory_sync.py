@@ -182,7 +182,7 @@ def test_an_expired_token_is_fetched_again(directory):
 def test_a_refused_secret_fails_the_batch_with_a_reason(directory, settings, platform, setting):
     hospital(directory, platform)
     setattr(settings, setting, "wrong")
-    with pytest.raises(CommandError, match="did not answer the directory sync"):
+    with pytest.raises(CommandError, match="未能响应通讯录同步"):  # in the deployment's language
         call_command("sync_directory", platform, verbosity=0)
     batch = ImportBatch.objects.get()
     assert batch.status == ImportBatch.Status.FAILED and batch.stored_path == ""
@@ -247,3 +247,63 @@ def test_the_scheduled_sync_runs_once_per_interval_and_is_off_unless_configured(
     cache.delete(tasks.SCHEDULE_KEY)  # the interval has passed
     assert tasks.run_scheduled_sync().status == ImportBatch.Status.APPLIED
     assert ImportBatch.objects.count() == 2
+
+
+def stuck_cursor(answer):
+    if answer.get("result", {}).get("has_more"):
+        answer["result"]["next_cursor"] = 0
+    return answer
+
+
+def looping_departments(answer):
+    return {**answer, "result": answer["result"] + [{"dept_id": 1, "name": "人民医院", "parent_id": 3}]}
+
+
+def repeated_page_token(answer):
+    if answer.get("data", {}).get("has_more"):
+        answer["data"]["page_token"] = "50"  # the second page's token, again and again
+    return answer
+
+
+@pytest.mark.parametrize("platform, path, odd", [
+    ("dingtalk", "/topapi/v2/user/list", stuck_cursor),
+    ("dingtalk", "/topapi/v2/department/listsub", looping_departments),
+    ("feishu", "/open-apis/contact/v3/users/find_by_department", repeated_page_token),
+])
+def test_pages_that_never_end_stop_the_sync_with_a_reason(directory, platform, path, odd):
+    hospital(directory, platform)
+    for number in range(120):
+        directory.add_person(f"P{number:03}", f"护士{number}", "3", number=f"P{number:03}")
+    directory.odd[path] = odd
+    with pytest.raises(CommandError, match="没有尽头"):
+        call_command("sync_directory", platform, verbosity=0)
+    assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
+    assert not Employee.objects.exists() and not Department.objects.exists()
+
+
+def odd_people(answer):
+    people = answer["result"]["list"]
+    if not people:
+        return answer
+    people[0].update({"hired_date": 10 ** 20, "title": ["not", "text"]})
+    return {**answer, "result": {**answer["result"], "list": [*people, "not a person", None]}}
+
+
+def test_odd_values_from_the_platform_are_left_out_instead_of_failing(directory):
+    hospital(directory, "dingtalk")
+    directory.odd["/topapi/v2/user/list"] = odd_people
+    directory.odd["/topapi/v2/department/listsub"] = lambda answer: {
+        **answer, "result": [*answer["result"], "not a department", {"name": "no id"}]}
+    call_command("sync_directory", "dingtalk", verbosity=0)
+    assert set(Employee.objects.values_list("employee_no", "position", "email", "hire_date")) == {
+        ("N100", "", "zhang@example.com", None), ("N101", "", "", None)}
+
+
+def test_the_system_check_names_a_wrong_directory_setting(settings):
+    from django.core import checks
+
+    settings.DIRECTORY_SYNC_SOURCE, settings.DIRECTORY_EMPLOYEE_NO = "teams", "number"
+    assert [m.id for m in checks.run_checks()] == ["learntrace.directory.E001"]
+    settings.DIRECTORY_SYNC_SOURCE, settings.DIRECTORY_LDAP_URL = "ldap", ""
+    settings.DIRECTORY_EMPLOYEE_NO = "mail"
+    assert sorted(m.id for m in checks.run_checks()) == ["learntrace.directory.E002", "learntrace.directory.W001"]

@@ -6,3 +6,6 @@ class DirectoryConfig(AppConfig):
     name = "learntrace.directory"
     label = "directory"
     verbose_name = _("Directory sync")
+
+    def ready(self):
+        from learntrace.directory import checks  # noqa: F401  (registers the configuration check)

@@ -56,13 +56,16 @@ class DingTalkContacts(Source):
         if root is None:
             return
         yield DirectoryDepartment(ROOT, root.name, "")
-        waiting = [ROOT]
+        waiting, seen = [ROOT], {ROOT}
         while waiting:
             parent = waiting.pop(0)
             answer = self._post("departments", "/topapi/v2/department/listsub", {"dept_id": _id(parent)})
             for item in answer.get("result") or []:
                 department = _department(item) if isinstance(item, dict) else None
                 if department is not None:
+                    if department.id in seen:  # a tree that loops would be walked forever
+                        raise self.endless()
+                    seen.add(department.id)
                     yield department
                     waiting.append(department.id)
 
@@ -81,7 +84,10 @@ class DingTalkContacts(Source):
                         yield self._row(user)
                 if not result.get("has_more"):
                     break
-                cursor = result.get("next_cursor")
+                following = result.get("next_cursor")
+                if isinstance(following, bool) or not isinstance(following, int) or following <= cursor:
+                    raise self.endless()
+                cursor = following
 
     def person(self, user_id: str) -> dict | None:
         answer = self._post("person", "/topapi/v2/user/get", {"userid": user_id}, missing_ok=True)
@@ -121,5 +127,8 @@ def _date(milliseconds) -> str:
     # DingTalk gives the hire date as a moment in milliseconds; the day is the one in China.
     if isinstance(milliseconds, bool) or not isinstance(milliseconds, int):
         return ""
-    moment = dt.datetime.fromtimestamp(milliseconds / 1000, tz=dt.timezone(dt.timedelta(hours=8)))
+    try:
+        moment = dt.datetime.fromtimestamp(milliseconds / 1000, tz=dt.timezone(dt.timedelta(hours=8)))
+    except (OverflowError, OSError, ValueError):
+        return ""  # not a moment: the hire date is kept as it is
     return moment.date().isoformat()

@@ -61,7 +61,7 @@ class FeishuContacts(Source):
         return token, seconds(answer.get("expire"))
 
     def _pages(self, step: str, path: str, params: dict) -> Iterator[dict]:
-        page_token = ""
+        page_token, seen = "", set()
         while True:
             data = self._get(step, path, {**params, **IDS, "page_size": PAGE_SIZE,
                                           **({"page_token": page_token} if page_token else {})})
@@ -71,6 +71,9 @@ class FeishuContacts(Source):
             page_token = text(data.get("page_token"))
             if not data.get("has_more") or not page_token:
                 return
+            if page_token in seen:
+                raise self.endless()
+            seen.add(page_token)
 
     def _root(self) -> DirectoryDepartment:
         # Named only when it is new: an admin's name for it is kept.

@@ -71,6 +71,11 @@ class Source:
         return DirectoryError(_("%(source)s did not answer the directory sync: %(detail)s")
                               % {"source": self.label, "detail": error.detail or error.reason})
 
+    def endless(self) -> DirectoryError:
+        return DirectoryError(_("%(source)s answered pages that never end (the same page again, or a department "
+                                "inside itself); the sync stopped and nothing was changed.")
+                              % {"source": self.label})
+
     @staticmethod
     def use_user_id_as_number() -> bool:
         return settings.DIRECTORY_EMPLOYEE_NO == "userid"
