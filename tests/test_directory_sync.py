@@ -212,6 +212,8 @@ def test_the_import_page_button_checks_the_directory_and_the_admin_confirms(dire
     assert (batch.status, batch.source, batch.created_by_id) == (ImportBatch.Status.VALIDATED, "dingtalk",
                                                                   org.admin.user_id)
     assert not Employee.objects.filter(employee_no__startswith="N").exists()
+    checked = client.get(reverse("org:import_batch", args=[batch.pk])).content.decode()
+    assert "What the directory answered has no errors. Nothing has been written yet." in checked
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("org:import_confirm", args=[batch.pk]))
     batch.refresh_from_db()
@@ -219,10 +221,29 @@ def test_the_import_page_button_checks_the_directory_and_the_admin_confirms(dire
     assert Employee.objects.filter(employee_no__startswith="N").count() == 2
 
 
-def test_only_admins_may_start_a_sync_and_a_get_is_not_allowed(directory, settings, client_for, org):
+@pytest.mark.parametrize("who", ["learner", "head", "auditor"])
+def test_only_admins_may_start_a_sync(directory, settings, client_for, org, who):
     settings.DIRECTORY_SYNC_SOURCE = "dingtalk"
-    assert client_for(org.learner).post(reverse("directory:sync")).status_code in (302, 403, 404)
+    assert client_for(getattr(org, who)).post(reverse("directory:sync")).status_code == 403
+    assert "directory-sync" not in client_for(getattr(org, who)).get(reverse("org:import")).content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_a_sync_needs_a_logged_in_admin_and_a_post(directory, settings, client, client_for, org):
+    settings.DIRECTORY_SYNC_SOURCE = "dingtalk"
+    response = client.post(reverse("directory:sync"))
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/directory/sync/")
     assert client_for(org.admin).get(reverse("directory:sync")).status_code == 405
+    assert not ImportBatch.objects.exists()
+
+
+def test_the_sync_form_needs_the_csrf_token(directory, settings, org):
+    from django.test import Client
+
+    settings.DIRECTORY_SYNC_SOURCE = "dingtalk"
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org.admin.user)
+    assert client.post(reverse("directory:sync")).status_code == 403
     assert not ImportBatch.objects.exists()
 
 
