@@ -7,14 +7,20 @@ An organisation is described once (`departments`, `people`) and each platform an
 shape. `DirectoryEvents` signs and encrypts change events as each platform does, for the tests to post.
 """
 
+import base64
+import hashlib
 import json
+import os
 import secrets
+import struct
 import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from fake_signin_platforms import DINGTALK_KEY, DINGTALK_SECRET, FEISHU_APP, FEISHU_SECRET, WECOM_CORP
 
@@ -283,9 +289,6 @@ class PlatformEvents:
     DingTalk's and WeCom's SHA-1 signature and AES frame, Feishu's SHA-256 signature and AES."""
 
     def __init__(self):
-        import base64
-        import os
-
         self.token = "event-token-" + secrets.token_hex(4)
         self.aes_key = base64.b64encode(os.urandom(32)).decode().rstrip("=")  # 43 characters
         self.feishu_key = "feishu-encrypt-" + secrets.token_hex(4)
@@ -297,17 +300,9 @@ class PlatformEvents:
 
     # -- DingTalk and WeCom --
     def _key(self):
-        import base64
-
         return base64.b64decode(self.aes_key + "=")
 
     def seal(self, message: bytes, receiver: str) -> str:
-        import base64
-        import os
-        import struct
-
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
         plain = os.urandom(16) + struct.pack(">I", len(message)) + message + receiver.encode()
         pad = 32 - len(plain) % 32
         plain += bytes([pad]) * pad
@@ -316,11 +311,6 @@ class PlatformEvents:
         return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode()
 
     def open(self, sealed: str, receiver: str) -> bytes:
-        import base64
-        import struct
-
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
         key = self._key()
         decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
         plain = decryptor.update(base64.b64decode(sealed)) + decryptor.finalize()
@@ -330,18 +320,10 @@ class PlatformEvents:
         return plain[20:20 + length]
 
     def sign(self, timestamp: str, nonce: str, sealed: str, token: str | None = None) -> str:
-        import hashlib
-
         return hashlib.sha1("".join(sorted([token or self.token, timestamp, nonce, sealed])).encode()).hexdigest()
 
     # -- Feishu --
     def feishu_seal(self, event: dict, key: str | None = None) -> str:
-        import base64
-        import hashlib
-        import os
-
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
         plain = json.dumps(event).encode()
         pad = 16 - len(plain) % 16
         plain += bytes([pad]) * pad
@@ -351,8 +333,6 @@ class PlatformEvents:
         return base64.b64encode(iv + encryptor.update(plain) + encryptor.finalize()).decode()
 
     def feishu_headers(self, body: bytes, key: str | None = None) -> dict:
-        import hashlib
-
         timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
         signature = hashlib.sha256((timestamp + nonce + (key or self.feishu_key)).encode() + body).hexdigest()
         return {"HTTP_X_LARK_REQUEST_TIMESTAMP": timestamp, "HTTP_X_LARK_REQUEST_NONCE": nonce,
