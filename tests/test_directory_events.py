@@ -297,3 +297,19 @@ def test_an_unencrypted_feishu_event_is_refused(client, world):
     response = client.post(reverse("directory:feishu_events"), body, content_type="application/json",
                            **platform.feishu_headers(body))
     assert response.status_code == 403
+
+
+def test_dingtalk_parameters_are_read_under_both_of_their_names_and_the_owner_key_can_be_the_corp(
+        client, world, settings):
+    server, platform = world
+    settings.DINGTALK_EVENT_OWNER_KEY = "dingcorp01"
+    sealed = platform.seal(json.dumps({"EventType": "check_url"}).encode(), "dingcorp01")
+    timestamp, nonce = "1767225600000", "n0nce"
+    query = f"?msg_signature={platform.sign(timestamp, nonce, sealed)}&timeStamp={timestamp}&nonce={nonce}"
+    response = client.post(reverse("directory:dingtalk_events") + query, json.dumps({"encrypt": sealed}),
+                           content_type="application/json")
+    assert response.status_code == 200
+    assert platform.open(response.json()["encrypt"], "dingcorp01") == b"success"
+    assert response.json()["timeStamp"] == timestamp
+    # Sealed for the app's key, it is no longer accepted.
+    assert dingtalk_post(client, platform, {"EventType": "check_url"}).status_code == 403

@@ -77,17 +77,23 @@ DINGTALK_DEPARTMENT_EVENTS = {"org_dept_create", "org_dept_modify", "org_dept_re
 @csrf_exempt
 @require_POST
 def dingtalk_events(request):
-    token, key, app_key = settings.DINGTALK_EVENT_TOKEN, settings.DINGTALK_EVENT_AES_KEY, settings.DINGTALK_APP_KEY
+    token, key = settings.DINGTALK_EVENT_TOKEN, settings.DINGTALK_EVENT_AES_KEY
+    # Whose messages these are: the app's key for an app's subscription, the corp id for the older
+    # organisation-wide callbacks.
+    app_key = settings.DINGTALK_EVENT_OWNER_KEY or settings.DINGTALK_APP_KEY
     if not (token and key and app_key):
         return _refused("dingtalk", "the event keys are not configured")
     if len(request.body) > MAX_EVENT_BYTES:
         return _refused("dingtalk", "too large")
-    timestamp, nonce = request.GET.get("timestamp", ""), request.GET.get("nonce", "")
+    # DingTalk has named these parameters both ways.
+    query = request.GET
+    timestamp = query.get("timestamp") or query.get("timeStamp") or ""
+    nonce, signature = query.get("nonce", ""), query.get("msg_signature") or query.get("signature") or ""
     try:
         encrypted = json.loads(request.body).get("encrypt")
         if not isinstance(encrypted, str):
             raise events.BadMessage("no encrypt")
-        events.check_msg_signature(token, timestamp, nonce, encrypted, request.GET.get("signature", ""))
+        events.check_msg_signature(token, timestamp, nonce, encrypted, signature)
         event = json.loads(events.msg_decrypt(key, encrypted, app_key))
         if not isinstance(event, dict):
             raise events.BadMessage("not an object")
