@@ -313,3 +313,28 @@ def test_dingtalk_parameters_are_read_under_both_of_their_names_and_the_owner_ke
     assert response.json()["timeStamp"] == timestamp
     # Sealed for the app's key, it is no longer accepted.
     assert dingtalk_post(client, platform, {"EventType": "check_url"}).status_code == 403
+
+
+def test_a_wecom_member_deleted_is_deactivated_when_the_deployment_deactivates_leavers(
+        client, world, settings, django_capture_on_commit_callbacks):
+    server, platform = world
+    synced("wecom", server)
+    settings.DIRECTORY_SYNC_DEACTIVATE_MISSING = True
+    del server.people["N100"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert wecom_post(client, platform, change_contact("delete_user", UserID="N100")).status_code == 200
+    assert dict(Employee.objects.values_list("employee_no", "is_active")) == {"N100": False, "N101": True}
+    assert dict(Employee.objects.values_list("employee_no", "position")) == {"N100": "护士", "N101": "护士"}
+
+
+def test_a_wecom_member_created_in_a_new_department_brings_the_department(client, world,
+                                                                          django_capture_on_commit_callbacks):
+    server, platform = world
+    synced("wecom", server)
+    server.add_department("4", "手术室", "2")
+    server.add_person("N200", "王五", "4", title="器械护士")
+    with django_capture_on_commit_callbacks(execute=True):
+        wecom_post(client, platform, change_contact("create_user", UserID="N200"))
+    wang = Employee.objects.select_related("department__parent").get(employee_no="N200")
+    assert (wang.name, wang.position, wang.wecom_user_id, wang.department.code, wang.department.parent.code) == (
+        "王五", "器械护士", "N200", "wecom-4", "wecom-2")
