@@ -4,12 +4,13 @@ import os
 import platform
 import subprocess
 
-from bench import checkin_burst, evidence, heartbeat, org_import, reminders, reports
+from bench import checkin_burst, directory_sync, evidence, heartbeat, org_import, reminders, reports
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 BENCHMARKS = {
     "org_import": org_import.run,
+    "directory_sync": directory_sync.run,
     "heartbeat": lambda rows: heartbeat.run(POSTGRES),
     "checkin_burst": lambda rows: checkin_burst.run(POSTGRES),
     "evidence": lambda rows: evidence.run(POSTGRES),

@@ -89,3 +89,44 @@ class LdapServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- for the directory sync's tests
+
+SYNC_BASE = f"ou=sync,{SUFFIX}"  # the sync tests' own subtree: the sign-in tests' people are left alone
+
+
+def admin_connection(server: LdapServer):
+    import ldap
+
+    connection = ldap.initialize(server.uri)
+    connection.simple_bind_s(ADMIN_DN, ADMIN_PASSWORD)
+    return connection
+
+
+def add(server: LdapServer, dn: str, classes: list[str], attributes: dict) -> None:
+    import ldap.modlist
+
+    entry = {"objectClass": [c.encode() for c in classes],
+             **{name: [str(value).encode()] for name, value in attributes.items()}}
+    connection = admin_connection(server)
+    try:
+        connection.add_s(dn, ldap.modlist.addModlist(entry))
+    finally:
+        connection.unbind_s()
+
+
+def delete_tree(server: LdapServer, base: str) -> None:
+    """Remove `base` and everything below it, deepest entries first; nothing there is fine."""
+    import ldap
+
+    connection = admin_connection(server)
+    try:
+        try:
+            found = connection.search_s(base, ldap.SCOPE_SUBTREE, "(objectClass=*)", ["1.1"])
+        except ldap.NO_SUCH_OBJECT:
+            return
+        for dn, _attributes in sorted(found, key=lambda entry: -entry[0].count(",")):
+            connection.delete_s(dn)
+    finally:
+        connection.unbind_s()

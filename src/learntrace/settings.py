@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "learntrace.reports",
     "learntrace.api",
     "learntrace.platforms",
+    "learntrace.directory",
 ]
 
 MIDDLEWARE = [
@@ -300,3 +301,34 @@ FEISHU_APP_SECRET = env("FEISHU_APP_SECRET") or ""
 FEISHU_API_URL = (env("FEISHU_API_URL") or "https://open.feishu.cn").rstrip("/")
 FEISHU_LOGIN_URL = (env("FEISHU_LOGIN_URL") or "https://accounts.feishu.cn").rstrip("/")
 LOGGING["loggers"]["httpcore"] = {"level": "WARNING"}  # its debug lines carry the platforms' answers, codes included
+
+
+# Directory sync (README, "Signing in" → "Keeping the organisation in sync"): departments and people
+# pulled from DingTalk, WeCom or Feishu contacts (with the sign-in apps' settings above) or from LDAP,
+# through the organisation import. Off unless DIRECTORY_SYNC_SOURCE names one of them.
+DIRECTORY_SYNC_SOURCE = (env("DIRECTORY_SYNC_SOURCE") or "").strip().lower()
+DIRECTORY_SYNC_INTERVAL_MINUTES = envint("DIRECTORY_SYNC_INTERVAL_MINUTES", 0)  # 0: no scheduled sync
+# Scheduled syncs and "left the organisation" events deactivate people only when this is on.
+DIRECTORY_SYNC_DEACTIVATE_MISSING = envbool("DIRECTORY_SYNC_DEACTIVATE_MISSING", False)
+# A department's code is this prefix and the directory's department id; unset, the source's name and "-".
+DIRECTORY_DEPARTMENT_PREFIX = env("DIRECTORY_DEPARTMENT_PREFIX")
+# The employee number: the directory's own number field ("number": DingTalk job_number, Feishu employee_no,
+# LDAP employeeNumber) or the platform's user id ("userid"). WeCom has no number field and uses its userid.
+DIRECTORY_EMPLOYEE_NO = (env("DIRECTORY_EMPLOYEE_NO") or "number").strip().lower()
+# WeCom reads its contacts with the contact-sync secret (通讯录同步) when given, else the app's secret.
+WECOM_CONTACT_SECRET = env("WECOM_CONTACT_SECRET") or ""
+# Change events pushed by the platforms; each endpoint refuses everything until its keys are set.
+DINGTALK_EVENT_TOKEN = env("DINGTALK_EVENT_TOKEN") or ""
+DINGTALK_EVENT_AES_KEY = env("DINGTALK_EVENT_AES_KEY") or ""
+DINGTALK_EVENT_OWNER_KEY = env("DINGTALK_EVENT_OWNER_KEY") or ""  # unset: DINGTALK_APP_KEY
+WECOM_CONTACT_EVENT_TOKEN = env("WECOM_CONTACT_EVENT_TOKEN") or ""
+WECOM_CONTACT_EVENT_AES_KEY = env("WECOM_CONTACT_EVENT_AES_KEY") or ""
+FEISHU_EVENT_VERIFICATION_TOKEN = env("FEISHU_EVENT_VERIFICATION_TOKEN") or ""
+FEISHU_EVENT_ENCRYPT_KEY = env("FEISHU_EVENT_ENCRYPT_KEY") or ""
+# LDAP / Active Directory: where people and departments (organizational units) are read.
+DIRECTORY_LDAP_URL = env("DIRECTORY_LDAP_URL") or ""  # ldap://host:389 or ldaps://host:636
+DIRECTORY_LDAP_BIND_DN = env("DIRECTORY_LDAP_BIND_DN") or ""
+DIRECTORY_LDAP_BIND_PASSWORD = env("DIRECTORY_LDAP_BIND_PASSWORD") or ""
+DIRECTORY_LDAP_BASE_DN = env("DIRECTORY_LDAP_BASE_DN") or ""
+DIRECTORY_LDAP_USER_FILTER = env("DIRECTORY_LDAP_USER_FILTER") or "(objectClass=inetOrgPerson)"
+DIRECTORY_LDAP_DEPARTMENT_FILTER = env("DIRECTORY_LDAP_DEPARTMENT_FILTER") or "(objectClass=organizationalUnit)"

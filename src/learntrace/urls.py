@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("learntrace.accounts.urls")),
     path("accounts/platforms/", include("learntrace.platforms.urls")),
     path("org/", include("learntrace.org.urls")),
+    path("directory/", include("learntrace.directory.urls")),
     path("catalog/", include("learntrace.catalog.urls")),
     path("plans/", include("learntrace.plans.urls")),
     path("tracking/", include("learntrace.tracking.urls")),

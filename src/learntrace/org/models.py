@@ -149,7 +149,16 @@ class ImportBatch(models.Model):
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Expired: upload the file again")
 
+    class Source(models.TextChoices):
+        FILE = "file", _("File")
+        DINGTALK = "dingtalk", _("DingTalk contacts")
+        WECOM = "wecom", _("WeCom contacts")
+        FEISHU = "feishu", _("Feishu contacts")
+        LDAP = "ldap", _("LDAP directory")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # A directory sync is a batch like an uploaded file: its stored file is what the directory answered.
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.FILE)
     file_name = models.CharField(_("file"), max_length=255)
     stored_path = models.CharField(max_length=500)
     sha256 = models.CharField(max_length=64)

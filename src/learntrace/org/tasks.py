@@ -15,6 +15,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from learntrace.core.logs import log_failure
 from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError, OrgImport
 from learntrace.org.models import ImportBatch
+from learntrace.org.snapshots import DirectoryImport
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,13 @@ def _progress_writer(batch_id):
     return write
 
 
-def _finish(batch: ImportBatch, status: str, result=None, file_error: str = "") -> None:
+def remove_stored_file(batch: ImportBatch) -> None:
+    # A directory sync that failed before the directory answered has no file.
+    if batch.stored_path:
+        Path(batch.stored_path).unlink(missing_ok=True)
+
+
+def finish(batch: ImportBatch, status: str, result=None, file_error: str = "") -> None:
     batch.status = status
     batch.finished_at = timezone.now()
     if result is not None:
@@ -54,7 +61,7 @@ def _finish(batch: ImportBatch, status: str, result=None, file_error: str = "") 
     cache.delete(progress_key(batch.pk))
     if status != ImportBatch.Status.VALIDATED:
         # Only a checked file waiting for confirmation is read again.
-        Path(batch.stored_path).unlink(missing_ok=True)
+        remove_stored_file(batch)
 
 
 def _claim(batch_id, from_status: str, to_status: str, **fields) -> ImportBatch | None:
@@ -71,13 +78,35 @@ def _run(batch: ImportBatch, step, done_status: str) -> None:
         try:
             result = step()
         except ImportFileError as exc:
-            _finish(batch, ImportBatch.Status.FAILED, file_error=str(exc))
+            finish(batch, ImportBatch.Status.FAILED, file_error=str(exc))
             return
         except Exception as exc:
             log_failure(log, f"organisation import {batch.pk} failed", exc)
-            _finish(batch, ImportBatch.Status.FAILED, file_error=str(UNEXPECTED_ERROR))
+            finish(batch, ImportBatch.Status.FAILED, file_error=str(UNEXPECTED_ERROR))
             return
-        _finish(batch, done_status if result.ok else ImportBatch.Status.INVALID, result)
+        finish(batch, done_status if result.ok else ImportBatch.Status.INVALID, result)
+
+
+def importer_for(batch: ImportBatch) -> OrgImport:
+    """The import that reads this batch's stored file: an uploaded file, or a directory's snapshot."""
+    kind = OrgImport if batch.source == ImportBatch.Source.FILE else DirectoryImport
+    return kind(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
+                progress=_progress_writer(batch.pk))
+
+
+def check_batch(batch: ImportBatch) -> None:
+    """The dry run of a batch that is being checked; ends it validated, invalid or failed."""
+    _run(batch, importer_for(batch).dry_run, ImportBatch.Status.VALIDATED)
+
+
+def apply_batch(batch_id, actor) -> None:
+    """Apply a validated batch once (claimed), all or nothing."""
+    batch = _claim(batch_id, ImportBatch.Status.VALIDATED, ImportBatch.Status.APPLYING,
+                   applying_since=timezone.now())
+    if batch is None:
+        return
+    run = importer_for(batch)
+    _run(batch, lambda: run.apply(actor=actor), ImportBatch.Status.APPLIED)
 
 
 @db_task()
@@ -85,23 +114,14 @@ def validate_import(batch_id) -> None:
     batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.VALIDATING).first()
     if batch is None:
         return
-    run = OrgImport(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
-                    progress=_progress_writer(batch.pk))
-    _run(batch, run.dry_run, ImportBatch.Status.VALIDATED)
+    check_batch(batch)
 
 
 @db_task()
 def apply_import(batch_id, actor_id) -> None:
-    batch = _claim(batch_id, ImportBatch.Status.VALIDATED, ImportBatch.Status.APPLYING,
-                   applying_since=timezone.now())
-    if batch is None:
-        return
     from django.contrib.auth import get_user_model
 
-    actor = get_user_model().objects.filter(pk=actor_id).first()
-    run = OrgImport(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
-                    progress=_progress_writer(batch.pk))
-    _run(batch, lambda: run.apply(actor=actor), ImportBatch.Status.APPLIED)
+    apply_batch(batch_id, get_user_model().objects.filter(pk=actor_id).first())
 
 
 UNCONFIRMED_UPLOAD_LIFETIME = timedelta(days=1)
@@ -114,7 +134,7 @@ def expire_unconfirmed_imports(now=None) -> int:
     for batch in ImportBatch.objects.filter(status=ImportBatch.Status.VALIDATED, created_at__lt=cutoff):
         if ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.VALIDATED).update(
                 status=ImportBatch.Status.EXPIRED):
-            Path(batch.stored_path).unlink(missing_ok=True)
+            remove_stored_file(batch)
             expired += 1
     return expired
 
@@ -136,7 +156,7 @@ def fail_stalled_imports(now=None) -> int:
             error = [{"row": 0, "column": "", "message": str(STALLED_ERROR), "sheet": ""}]
         if ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
                 status=ImportBatch.Status.FAILED, errors=error, error_count=1, finished_at=timezone.now()):
-            Path(batch.stored_path).unlink(missing_ok=True)
+            remove_stored_file(batch)
             cache.delete(progress_key(batch.pk))
             failed += 1
     return failed

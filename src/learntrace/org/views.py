@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.cache import cache
@@ -179,7 +180,11 @@ def import_upload(request):
             transaction.on_commit(lambda: tasks.validate_import(batch.pk))
         return redirect("org:import_batch", batch_id=batch.pk)
     batches = ImportBatch.objects.select_related("created_by")[:20]
-    return render(request, "org/import_upload.html", {"form": form, "batches": batches})
+    # The directory sync's button (directory app) is offered when a directory is configured.
+    source = settings.DIRECTORY_SYNC_SOURCE
+    directory = ImportBatch.Source(source).label if source in ImportBatch.Source.values and \
+        source != ImportBatch.Source.FILE else None
+    return render(request, "org/import_upload.html", {"form": form, "batches": batches, "directory": directory})
 
 
 def _batch_context(batch):
