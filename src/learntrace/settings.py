@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "learntrace.reports",
     "learntrace.api",
     "learntrace.platforms",
+    "learntrace.sso",
 ]
 
 MIDDLEWARE = [
@@ -247,3 +248,21 @@ FEISHU_APP_SECRET = env("FEISHU_APP_SECRET") or ""
 FEISHU_API_URL = (env("FEISHU_API_URL") or "https://open.feishu.cn").rstrip("/")
 FEISHU_LOGIN_URL = (env("FEISHU_LOGIN_URL") or "https://accounts.feishu.cn").rstrip("/")
 LOGGING["loggers"]["httpcore"] = {"level": "WARNING"}  # its debug lines carry the platforms' answers, codes included
+
+
+# Sign-in with OpenID Connect and CAS (README, "Signing in", "OpenID Connect and CAS"). Each is offered
+# when its name is in SIGNIN_METHODS and its server is configured; the first sign-in of a person matches
+# a claim (OIDC) or the CAS user or attribute to an employee field (employee_no or email).
+OIDC_ISSUER = (env("OIDC_ISSUER") or "").rstrip("/")  # discovery at OIDC_ISSUER/.well-known/openid-configuration
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID") or ""
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET") or ""
+OIDC_SCOPES = env("OIDC_SCOPES") or "openid email profile"
+OIDC_EMPLOYEE_CLAIM = env("OIDC_EMPLOYEE_CLAIM") or "preferred_username"
+OIDC_EMPLOYEE_FIELD = env("OIDC_EMPLOYEE_FIELD") or "employee_no"
+OIDC_LABEL = env("OIDC_LABEL") or ""  # the button says "Sign in with <label>"; empty: "OpenID Connect"
+CAS_SERVER_URL = (env("CAS_SERVER_URL") or "").rstrip("/")  # e.g. https://portal.example.org/cas
+CAS_VERSION = env("CAS_VERSION") or "3"  # 2: /serviceValidate, 3: /p3/serviceValidate (with attributes)
+CAS_EMPLOYEE_ATTRIBUTE = env("CAS_EMPLOYEE_ATTRIBUTE") or ""  # empty: the CAS user name itself
+CAS_EMPLOYEE_FIELD = env("CAS_EMPLOYEE_FIELD") or "employee_no"
+CAS_LABEL = env("CAS_LABEL") or ""  # the button says "Sign in with <label>"; empty: "CAS"
+LOGGING["loggers"]["urllib3"] = {"level": "WARNING"}  # its debug lines carry CAS service tickets
