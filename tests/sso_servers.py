@@ -42,6 +42,14 @@ PORTAL_PEOPLE = {
     "nameless": {"sub": "portal-0003", "name": "No employee number at the portal"},
 }
 
+# CAS user -> password and attributes: each person under their portal login, and those with an employee
+# number under it too (most hospital portals name people by their employee number).
+CAS_PEOPLE = {
+    **{claims["employee_no"]: {"password": PORTAL_PASSWORD, "attributes": claims}
+       for claims in PORTAL_PEOPLE.values() if "employee_no" in claims},
+    **{login: {"password": PORTAL_PASSWORD, "attributes": claims} for login, claims in PORTAL_PEOPLE.items()},
+}
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -109,8 +117,7 @@ def cas_server(live_server):
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "cas_server_project.settings",
                    "PYTHONPATH": str(HERE / "cas_server"), "CAS_TEST_DATA": str(folder),
                    "CAS_TEST_SERVICES": json.dumps([live_server.url, "http://testserver"]),
-                   "CAS_TEST_PEOPLE": json.dumps({login: {"password": PORTAL_PASSWORD, "attributes": claims}
-                                                  for login, claims in PORTAL_PEOPLE.items()})}
+                   "CAS_TEST_PEOPLE": json.dumps(CAS_PEOPLE)}
     for name in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         environment.pop(name, None)
     subprocess.run([sys.executable, "-m", "cas_server_project.prepare"], env=environment, check=True,

@@ -13,6 +13,7 @@ issued for a sign-in started in another browser therefore fails here. Nothing he
 
 import logging
 from urllib.parse import urlencode
+from xml.etree.ElementTree import ParseError
 
 import requests
 from cas import CASClient
@@ -73,7 +74,7 @@ def identify(*, callback: str, state: str, ticket: str, next_url: str) -> Identi
     except requests.RequestException as error:
         log.warning("CAS sign-in: the ticket validation did not answer: %s", type(error).__name__)
         raise Refusal("unreachable") from None
-    except (LxmlError, ValueError, KeyError, AttributeError) as error:
+    except (ParseError, LxmlError, ValueError, KeyError, AttributeError) as error:
         log.warning("CAS sign-in: the ticket validation answer is not CAS XML: %s", type(error).__name__)
         raise Refusal("provider") from None
     subject = text(user)
