@@ -207,3 +207,36 @@ def test_no_ticket_reaches_the_log(client, cas, caplog):
     client.get(callback)
     assert ticket not in caplog.text
     assert PORTAL_PASSWORD not in caplog.text
+
+
+LOGOUT_REQUEST = """<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="id-1" Version="2.0"
+ IssueInstant="2026-11-27T08:00:00Z"><saml:NameID xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"></saml:NameID>
+<samlp:SessionIndex>{ticket}</samlp:SessionIndex></samlp:LogoutRequest>"""
+
+
+def test_the_servers_single_sign_out_ends_the_session_that_ticket_opened(client, cas, org):
+    from django.test import Client
+
+    callback = log_in_at_cas(start(client), "E001")
+    ticket = parse_qs(urlsplit(callback).query)["ticket"][0]
+    client.get(callback)
+    bystander = Client()
+    bystander.force_login(org.outsider.user)
+    server = Client()  # the CAS server posts without a CSRF token or a session
+    unknown = server.post(callback, {"logoutRequest": LOGOUT_REQUEST.format(ticket="ST-not-issued-here")})
+    assert unknown.status_code == 204
+    assert signed_in(client) == str(org.learner.user_id)
+    assert server.post(callback, {"logoutRequest": LOGOUT_REQUEST.format(ticket=ticket)}).status_code == 204
+    assert signed_in(client) is None
+    assert client.get("/plans/my/").status_code == 302
+    assert bystander.session.get("_auth_user_id") == str(org.outsider.user_id)
+
+
+def test_a_logout_request_for_a_method_that_is_off_changes_nothing(client, cas, org, settings):
+    callback = log_in_at_cas(start(client), "E001")
+    ticket = parse_qs(urlsplit(callback).query)["ticket"][0]
+    client.get(callback)
+    settings.SIGNIN_METHODS = ["password"]
+    response = client.post(callback, {"logoutRequest": LOGOUT_REQUEST.format(ticket=ticket)})
+    assert response.status_code == 204
+    assert signed_in(client) == str(org.learner.user_id)

@@ -148,3 +148,13 @@ def test_cas_a_person_unknown_to_the_organisation_is_refused(live_server, cas, n
     expect(page.get_by_role("alert")).to_have_text(UNKNOWN["zh-hans"])
     assert list(SignInEvent.objects.values_list("method", "outcome", "reason", "identifier")) == [
         ("cas", "refused", "unknown", "X999")]
+
+
+def test_cas_single_sign_out_at_the_server_signs_the_person_out_here(live_server, cas, org, new_page):
+    page = open_login_page(live_server, new_page, "en")
+    page.get_by_role("link", name=BUTTON["en"]).click()
+    at_the_cas_server(page, cas, "E001")
+    expect(page.get_by_role("button", name=LOGOUT)).to_be_visible()
+    page.goto(f"{cas.url}/logout")  # the CAS server tells every service the person used
+    page.goto(f"{live_server.url}/plans/my/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))

@@ -9,15 +9,23 @@ creates anyone (accounts.signin).
 CAS has no state parameter of its own: the state travels inside the service address (our callback),
 which the server sends back with the ticket and against which the ticket is validated. A ticket
 issued for a sign-in started in another browser therefore fails here. Nothing here logs a ticket.
+
+Single sign-out: when the person logs out at the CAS server, it posts a SAML logout request naming
+the ticket to the service address; the session that ticket opened is then ended. Which session that
+is stays in the cache (under the ticket's hash) for as long as a session lives.
 """
 
+import hashlib
 import logging
+import re
+from importlib import import_module
 from urllib.parse import urlencode
 from xml.etree.ElementTree import ParseError
 
 import requests
 from cas import CASClient
 from django.conf import settings
+from django.core.cache import cache
 from lxml.etree import LxmlError
 
 from learntrace.accounts import methods
@@ -30,6 +38,9 @@ log = logging.getLogger(__name__)
 FIELDS = ("employee_no", "email")  # the Employee fields the CAS user or attribute may be matched against
 VERSIONS = ("2", "3")
 TIMEOUT_SECONDS = 10  # someone is waiting on the sign-in page
+# The ticket in a logout request. Read with a pattern rather than an XML parser: anyone can post one,
+# and all that is needed is the ticket, which then has to match a session opened here.
+SESSION_INDEX = re.compile(r"<(?:[\w-]+:)?SessionIndex>\s*([\w.-]{1,256})\s*</(?:[\w-]+:)?SessionIndex>")
 
 
 class _Session(requests.Session):
@@ -85,3 +96,24 @@ def identify(*, callback: str, state: str, ticket: str, next_url: str) -> Identi
     attribute = settings.CAS_EMPLOYEE_ATTRIBUTE
     value = text(attributes.get(attribute)) if attribute else subject
     return Identity(subject=subject, value=value, field=settings.CAS_EMPLOYEE_FIELD, next_url=next_url)
+
+
+def _sign_out_key(ticket: str) -> str:
+    return "sso:cas-session:" + hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def remember_session(ticket: str, session_key: str) -> None:
+    """The session this ticket opened, for the server's single sign-out."""
+    cache.set(_sign_out_key(ticket), session_key, settings.SESSION_COOKIE_AGE)
+
+
+def sign_out(logout_request: str) -> bool:
+    """End the session opened with the ticket a CAS logout request names; False if there is none."""
+    found = SESSION_INDEX.search(logout_request[:10_000])
+    session_key = cache.get(_sign_out_key(found.group(1))) if found else None
+    if not session_key:
+        return False
+    cache.delete(_sign_out_key(found.group(1)))
+    import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).delete()
+    log.info("CAS sign-in: the server's single sign-out ended a session")
+    return True

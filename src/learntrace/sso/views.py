@@ -6,7 +6,8 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
 from learntrace.accounts import signin
 from learntrace.accounts.models import Method
@@ -33,16 +34,25 @@ def cas_start(request):
         callback=callback, state=signin.open_state(request, Method.CAS, next_url)))
 
 
-@require_GET
+@csrf_exempt  # the CAS server's single sign-out posts here; a GET signs in, and carries no form
+@require_http_methods(["GET", "POST"])
 def cas_callback(request):
+    if request.method == "POST":
+        if cas.available():
+            cas.sign_out(request.POST.get("logoutRequest", ""))
+        return HttpResponse(status=204)
     callback = request.build_absolute_uri(reverse("sso:cas_callback"))
     state = request.GET.get("state", "")
+    ticket = request.GET.get("ticket", "")
 
     def identify():
         next_url = signin.take_state(request, Method.CAS, state)
-        return cas.identify(callback=callback, state=state, ticket=request.GET.get("ticket", ""), next_url=next_url)
+        return cas.identify(callback=callback, state=state, ticket=ticket, next_url=next_url)
 
-    return _finish(request, Method.CAS, cas.available, identify)
+    response = _finish(request, Method.CAS, cas.available, identify)
+    if response.status_code == 302 and request.user.is_authenticated and request.session.session_key:
+        cas.remember_session(ticket, request.session.session_key)
+    return response
 
 
 def _start(request, method: str, available: Callable[[], bool], provider_url: Callable[[str], str]) -> HttpResponse:
