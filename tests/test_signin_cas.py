@@ -240,3 +240,14 @@ def test_a_logout_request_for_a_method_that_is_off_changes_nothing(client, cas, 
     response = client.post(callback, {"logoutRequest": LOGOUT_REQUEST.format(ticket=ticket)})
     assert response.status_code == 204
     assert signed_in(client) == str(org.learner.user_id)
+
+
+def test_a_sign_in_older_than_ten_minutes_is_refused(client, cas):
+    import time
+
+    import time_machine
+
+    with time_machine.travel(time.time(), tick=False) as traveller:
+        callback = log_in_at_cas(start(client), "E001")
+        traveller.shift(10 * 60)
+        assert_refused(client, client.get(callback), "expired")

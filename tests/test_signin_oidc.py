@@ -269,3 +269,14 @@ def test_no_token_code_or_secret_reaches_the_log(client, oidc, caplog, settings)
         assert secret not in caplog.text
     for identifier in SignInEvent.objects.values_list("identifier", flat=True):
         assert identifier in ("E001", "")
+
+
+def test_a_sign_in_older_than_ten_minutes_is_refused(client, oidc):
+    import time
+
+    import time_machine
+
+    with time_machine.travel(time.time(), tick=False) as traveller:
+        callback = log_in_at_provider(start(client), "learner")
+        traveller.shift(10 * 60)
+        assert_refused(client, client.get(callback), "expired")

@@ -9,6 +9,7 @@ a code or the client secret.
 """
 
 import logging
+import time
 from contextlib import contextmanager
 
 import requests
@@ -62,7 +63,7 @@ def authorize_url(request, *, redirect_uri: str, next_url: str) -> str:
     with _provider_errors("discovery"):
         _metadata(app)
         found = app.create_authorization_url(redirect_uri, ui_locales=_ui_locale())
-    app.save_authorize_data(request, redirect_uri=redirect_uri, next=next_url, **found)
+    app.save_authorize_data(request, redirect_uri=redirect_uri, next=next_url, at=time.time(), **found)
     return found["url"]
 
 
@@ -72,7 +73,10 @@ def identify(request) -> Identity:
     state = request.GET.get("state", "")
     started = app.framework.get_state_data(request.session, state) if state else None
     if not started:
-        raise Refusal("expired")  # unknown, used, expired, or started in another browser
+        raise Refusal("expired")  # unknown, used, or started in another browser
+    if not time.time() - started.get("at", 0) < STATE_LIFETIME_SECONDS:
+        app.framework.clear_state_data(request.session, state)  # (Authlib reads expired states all the same)
+        raise Refusal("expired")
     if request.GET.get("error") or not request.GET.get("code"):
         app.framework.clear_state_data(request.session, state)
         log.info("OIDC sign-in: the provider answered %s", text(request.GET.get("error"))[:64] or "without a code")
