@@ -280,3 +280,28 @@ def test_a_sign_in_older_than_ten_minutes_is_refused(client, oidc):
         callback = log_in_at_provider(start(client), "learner")
         traveller.shift(10 * 60)
         assert_refused(client, client.get(callback), "expired")
+
+
+def keys_known_here(**parameters):
+    """Replaces the provider keys this site has fetched by one RSA key of the provider's format."""
+    from joserfc.jwk import RSAKey
+
+    from learntrace.sso import oidc as oidc_client
+
+    app = oidc_client.client()
+    app.load_server_metadata()
+    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256", **parameters})
+    app.server_metadata["jwks"] = {"keys": [key.as_dict(private=False)]}
+
+
+def test_an_id_token_whose_signature_does_not_match_the_providers_key_is_refused(client, oidc, caplog):
+    keys_known_here(kid="test-signing-key")  # the provider's key id, another key
+    assert_refused(client, sign_in(client), "provider")
+    assert "OIDC sign-in: token refused: BadSignatureError" in caplog.text
+    assert not LinkedIdentity.objects.exists()
+
+
+def test_a_key_the_site_does_not_know_yet_is_fetched_from_the_provider(client, oidc, org):
+    keys_known_here(kid="a-key-the-provider-retired")
+    sign_in(client)
+    assert signed_in(client) == str(org.learner.user_id)
