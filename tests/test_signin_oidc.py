@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from learntrace.accounts.models import LinkedIdentity, SignInEvent
 from learntrace.org.models import Employee
+from learntrace.sso import oidc as oidc_client
 from sso_servers import OIDC_CLIENT_SECRET, PORTAL_PASSWORD, oidc_provider  # noqa: F401
 
 CALLBACK = "/accounts/sso/oidc/callback/"
@@ -27,6 +28,7 @@ def oidc(settings, oidc_provider, org, client):  # noqa: F811
     settings.OIDC_SCOPES = "openid email profile employee"
     settings.OIDC_EMPLOYEE_CLAIM = "employee_no"
     settings.OIDC_EMPLOYEE_FIELD = "employee_no"
+    oidc_client._clients.clear()  # the provider's keys are fetched afresh (some tests replace them)
     return oidc_provider
 
 
@@ -285,8 +287,6 @@ def test_a_sign_in_older_than_ten_minutes_is_refused(client, oidc):
 def keys_known_here(**parameters):
     """Replaces the provider keys this site has fetched by one RSA key of the provider's format."""
     from joserfc.jwk import RSAKey
-
-    from learntrace.sso import oidc as oidc_client
 
     app = oidc_client.client()
     app.load_server_metadata()

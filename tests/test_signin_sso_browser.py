@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from learntrace.accounts.models import SignInEvent
 from learntrace.org.models import Employee
+from learntrace.sso import oidc as oidc_client
 from sso_servers import PORTAL_PASSWORD, cas_server, oidc_provider  # noqa: F401
 
 LOGOUT = re.compile("退出登录|Log out")
@@ -32,6 +33,7 @@ def oidc(settings, oidc_provider, org):  # noqa: F811
     settings.OIDC_SCOPES = "openid email profile employee"
     settings.OIDC_EMPLOYEE_CLAIM = "employee_no"
     settings.OIDC_EMPLOYEE_FIELD = "employee_no"
+    oidc_client._clients.clear()  # the provider's keys are fetched afresh (some tests replace them)
     settings.OIDC_LABEL = "医院门户"
     return oidc_provider
 
