@@ -29,6 +29,7 @@ STARTUP_SECONDS = 60
 
 OIDC_CLIENT_ID = "learntrace"
 OIDC_CLIENT_SECRET = "learntrace-test-client-secret"
+OIDC_PUBLIC_CLIENT_ID = "learntrace-public"  # no secret: PKCE alone
 PORTAL_PASSWORD = "portal-password-1"
 
 # login -> what the portal says about them; `E001` is the learner of the `org` fixture, `E002` the outsider.
@@ -96,6 +97,11 @@ def oidc_provider(live_server):
             "redirect_uris": [f"{live_server.url}{callback}", f"http://testserver{callback}"],
             "grant_types": ["authorization_code"], "response_types": ["code"],
             "token_endpoint_auth_method": "client_secret_basic",
+        }, {
+            "client_id": OIDC_PUBLIC_CLIENT_ID,
+            "redirect_uris": [f"{live_server.url}{callback}", f"http://testserver{callback}"],
+            "grant_types": ["authorization_code"], "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
         }],
         "accounts": {login: {"password": PORTAL_PASSWORD, "claims": claims} for login, claims in PORTAL_PEOPLE.items()},
     }

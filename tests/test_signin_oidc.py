@@ -12,7 +12,7 @@ from django.urls import reverse
 from learntrace.accounts.models import LinkedIdentity, SignInEvent
 from learntrace.org.models import Employee
 from learntrace.sso import oidc as oidc_client
-from sso_servers import OIDC_CLIENT_SECRET, PORTAL_PASSWORD, oidc_provider  # noqa: F401
+from sso_servers import OIDC_CLIENT_SECRET, OIDC_PUBLIC_CLIENT_ID, PORTAL_PASSWORD, oidc_provider  # noqa: F401
 
 CALLBACK = "/accounts/sso/oidc/callback/"
 STATE_PREFIX = "_state_oidc_"  # where Authlib keeps a sign-in's state, nonce and PKCE verifier
@@ -303,5 +303,18 @@ def test_an_id_token_whose_signature_does_not_match_the_providers_key_is_refused
 
 def test_a_key_the_site_does_not_know_yet_is_fetched_from_the_provider(client, oidc, org):
     keys_known_here(kid="a-key-the-provider-retired")
+    sign_in(client)
+    assert signed_in(client) == str(org.learner.user_id)
+
+
+def test_a_public_client_signs_in_with_pkce_alone(client, oidc, org, settings):
+    settings.OIDC_CLIENT_ID = OIDC_PUBLIC_CLIENT_ID
+    settings.OIDC_CLIENT_SECRET = ""
+    sign_in(client)
+    assert signed_in(client) == str(org.learner.user_id)
+
+
+def test_an_issuer_configured_with_a_trailing_slash_is_the_same_issuer(client, oidc, org, settings):
+    settings.OIDC_ISSUER = oidc.issuer + "/"
     sign_in(client)
     assert signed_in(client) == str(org.learner.user_id)

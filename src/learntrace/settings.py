@@ -253,9 +253,9 @@ LOGGING["loggers"]["httpcore"] = {"level": "WARNING"}  # its debug lines carry t
 # Sign-in with OpenID Connect and CAS (README, "Signing in", "OpenID Connect and CAS"). Each is offered
 # when its name is in SIGNIN_METHODS and its server is configured; the first sign-in of a person matches
 # a claim (OIDC) or the CAS user or attribute to an employee field (employee_no or email).
-OIDC_ISSUER = (env("OIDC_ISSUER") or "").rstrip("/")  # discovery at OIDC_ISSUER/.well-known/openid-configuration
+OIDC_ISSUER = (env("OIDC_ISSUER") or "").strip()  # discovery at OIDC_ISSUER/.well-known/openid-configuration
 OIDC_CLIENT_ID = env("OIDC_CLIENT_ID") or ""
-OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET") or ""
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET") or ""  # empty: a public client (PKCE alone)
 OIDC_SCOPES = env("OIDC_SCOPES") or "openid email profile"
 OIDC_EMPLOYEE_CLAIM = env("OIDC_EMPLOYEE_CLAIM") or "preferred_username"
 OIDC_EMPLOYEE_FIELD = env("OIDC_EMPLOYEE_FIELD") or "employee_no"

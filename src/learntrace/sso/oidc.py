@@ -45,9 +45,10 @@ def client():
     (again after a failure), its keys again when an ID token names a key it does not know (rotation)."""
     key = (settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET, settings.OIDC_SCOPES)
     if key not in _clients:
+        # Without a secret Authlib authenticates as a public client ("none"): PKCE alone proves the client.
         app = OAuth().register(
             "oidc", client_id=settings.OIDC_CLIENT_ID, client_secret=settings.OIDC_CLIENT_SECRET or None,
-            server_metadata_url=f"{settings.OIDC_ISSUER}/.well-known/openid-configuration",
+            server_metadata_url=f"{settings.OIDC_ISSUER.rstrip('/')}/.well-known/openid-configuration",
             client_kwargs={"scope": settings.OIDC_SCOPES, "code_challenge_method": "S256",
                            "default_timeout": TIMEOUT_SECONDS})
         app.framework.expires_in = STATE_LIFETIME_SECONDS
@@ -103,8 +104,10 @@ def identify(request) -> Identity:
 
 def _metadata(app) -> dict:
     metadata = app.load_server_metadata()
-    if metadata.get("issuer") != settings.OIDC_ISSUER:
-        # OpenID Connect Discovery 4.3: the document must name the issuer it was fetched from.
+    issuer = metadata.get("issuer")
+    if not isinstance(issuer, str) or issuer.rstrip("/") != settings.OIDC_ISSUER.rstrip("/"):
+        # OpenID Connect Discovery 4.3: the document must name the issuer it was fetched from (ID tokens
+        # are then checked against the document's spelling, trailing slash or not).
         log.warning("OIDC sign-in: the discovery document names another issuer")
         raise Refusal("provider")
     return metadata
