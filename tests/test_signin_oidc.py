@@ -318,3 +318,16 @@ def test_an_issuer_configured_with_a_trailing_slash_is_the_same_issuer(client, o
     settings.OIDC_ISSUER = oidc.issuer + "/"
     sign_in(client)
     assert signed_in(client) == str(org.learner.user_id)
+
+
+def test_a_provider_that_stops_answering_before_the_code_exchange_is_refused_as_unreachable(client, oidc):
+    import socket
+
+    callback = log_in_at_provider(start(client), "learner")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    app = oidc_client.client()
+    app.server_metadata["token_endpoint"] = f"http://127.0.0.1:{closed}/token"  # as if the provider went down
+    assert_refused(client, client.get(callback), "unreachable")
+    assert not LinkedIdentity.objects.exists()
