@@ -331,3 +331,19 @@ def test_a_provider_that_stops_answering_before_the_code_exchange_is_refused_as_
     app.server_metadata["token_endpoint"] = f"http://127.0.0.1:{closed}/token"  # as if the provider went down
     assert_refused(client, client.get(callback), "unreachable")
     assert not LinkedIdentity.objects.exists()
+
+
+def test_a_browser_keeps_its_five_newest_sign_ins_open(client, oidc, org):
+    import time
+
+    import time_machine
+
+    with time_machine.travel(time.time(), tick=False) as traveller:
+        started = []
+        for _ in range(6):
+            started.append(start(client))
+            traveller.shift(1)
+        assert len([key for key in client.session.keys() if key.startswith(STATE_PREFIX)]) == 5
+        assert_refused(client, client.get(log_in_at_provider(started[0], "learner")), "expired")
+        client.get(log_in_at_provider(started[1], "learner"))
+    assert signed_in(client) == str(org.learner.user_id)

@@ -21,7 +21,7 @@ from joserfc.errors import JoseError
 
 from learntrace.accounts import methods
 from learntrace.accounts.models import Method
-from learntrace.accounts.signin import STATE_LIFETIME_SECONDS, Refusal
+from learntrace.accounts.signin import MAX_OPEN_STATES, STATE_LIFETIME_SECONDS, Refusal
 from learntrace.sso.identity import Identity, text
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,18 @@ def authorize_url(request, *, redirect_uri: str, next_url: str) -> str:
         _metadata(app)
         found = app.create_authorization_url(redirect_uri, ui_locales=_ui_locale())
     app.save_authorize_data(request, redirect_uri=redirect_uri, next=next_url, at=time.time(), **found)
+    _keep_newest_states(request.session, app.name)
     return found["url"]
+
+
+def _keep_newest_states(session, name: str) -> None:
+    """At most MAX_OPEN_STATES sign-ins open per browser, as for the platforms (Authlib keeps every
+    one started, under `_state_<name>_<state>`, until one is finished)."""
+    prefix = f"_state_{name}_"
+    started = sorted((key for key in session.keys() if key.startswith(prefix)),
+                     key=lambda key: session[key].get("exp", 0))
+    for key in started[:-MAX_OPEN_STATES]:
+        del session[key]
 
 
 def identify(request) -> Identity:
