@@ -26,7 +26,11 @@ run: install
 	$(BIN)/learntrace demo --if-empty
 	$(BIN)/learntrace serve
 
-test: install-dev
+# The real OpenID Connect provider of the sign-in tests (npm oidc-provider, pinned by its lock file).
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --silent
+
+test: install-dev tests/oidc/node_modules/.package-lock.json
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: install-dev

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "learntrace.api",
     "learntrace.platforms",
     "learntrace.directory",
+    "learntrace.sso",
 ]
 
 MIDDLEWARE = [
@@ -332,3 +333,19 @@ DIRECTORY_LDAP_BIND_PASSWORD = env("DIRECTORY_LDAP_BIND_PASSWORD") or ""
 DIRECTORY_LDAP_BASE_DN = env("DIRECTORY_LDAP_BASE_DN") or ""
 DIRECTORY_LDAP_USER_FILTER = env("DIRECTORY_LDAP_USER_FILTER") or "(objectClass=inetOrgPerson)"
 DIRECTORY_LDAP_DEPARTMENT_FILTER = env("DIRECTORY_LDAP_DEPARTMENT_FILTER") or "(objectClass=organizationalUnit)"
+# Sign-in with OpenID Connect and CAS (README, "Signing in", "OpenID Connect and CAS"). Each is offered
+# when its name is in SIGNIN_METHODS and its server is configured; the first sign-in of a person matches
+# a claim (OIDC) or the CAS user or attribute to an employee field (employee_no or email).
+OIDC_ISSUER = (env("OIDC_ISSUER") or "").strip()  # discovery at OIDC_ISSUER/.well-known/openid-configuration
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID") or ""
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET") or ""  # empty: a public client (PKCE alone)
+OIDC_SCOPES = env("OIDC_SCOPES") or "openid email profile"
+OIDC_EMPLOYEE_CLAIM = env("OIDC_EMPLOYEE_CLAIM") or "preferred_username"
+OIDC_EMPLOYEE_FIELD = env("OIDC_EMPLOYEE_FIELD") or "employee_no"
+OIDC_LABEL = env("OIDC_LABEL") or ""  # the button says "Sign in with <label>"; empty: "OpenID Connect"
+CAS_SERVER_URL = (env("CAS_SERVER_URL") or "").rstrip("/")  # e.g. https://portal.example.org/cas
+CAS_VERSION = env("CAS_VERSION") or "3"  # 2: /serviceValidate, 3: /p3/serviceValidate (with attributes)
+CAS_EMPLOYEE_ATTRIBUTE = env("CAS_EMPLOYEE_ATTRIBUTE") or ""  # empty: the CAS user name itself
+CAS_EMPLOYEE_FIELD = env("CAS_EMPLOYEE_FIELD") or "employee_no"
+CAS_LABEL = env("CAS_LABEL") or ""  # the button says "Sign in with <label>"; empty: "CAS"
+LOGGING["loggers"]["urllib3"] = {"level": "WARNING"}  # its debug lines carry CAS service tickets

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("learntrace.core.urls")),
     path("accounts/", include("learntrace.accounts.urls")),
     path("accounts/platforms/", include("learntrace.platforms.urls")),
+    path("accounts/sso/", include("learntrace.sso.urls")),
     path("org/", include("learntrace.org.urls")),
     path("directory/", include("learntrace.directory.urls")),
     path("catalog/", include("learntrace.catalog.urls")),

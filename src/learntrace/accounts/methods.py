@@ -5,6 +5,7 @@ only those, in that order. Password sign-in covers LDAP too: both use the userna
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -15,6 +16,8 @@ from learntrace.accounts.models import Method
 
 # Methods with a page of their own to start from (redirect flows); the others use the login form.
 START_URL_NAMES: dict[str, str] = {}
+# A button text a deployment configured for a method (e.g. the company portal's name); "" keeps the method's name.
+START_LABELS: dict[str, Callable[[], str]] = {}
 
 FORM_METHODS = {Method.PASSWORD, Method.LDAP}
 
@@ -49,7 +52,8 @@ def offers(next_url: str = "") -> list[Offer]:
             url = reverse(url_name)
             if next_url:
                 url = f"{url}?{urlencode({'next': next_url})}"
-            result.append(Offer(method=method, label=str(Method(method).label), url=url))
+            label = START_LABELS[method]() if method in START_LABELS else ""
+            result.append(Offer(method=method, label=label or str(Method(method).label), url=url))
     return result
 
 

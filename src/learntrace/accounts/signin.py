@@ -6,6 +6,8 @@ are never created, deactivated employees never get in, the session key is cycled
 on this site, and refused attempts from one address are throttled like wrong passwords.
 """
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.db import transaction
@@ -35,6 +37,11 @@ REASONS = {
     "unreachable": gettext_lazy("The sign-in service could not be reached. Please try again in a few minutes."),
     "throttled": gettext_lazy("Too many refused sign-ins from this address. Please try again later."),
 }
+
+
+STATES_KEY = "platform_signin_states"  # (its name predates the other redirect methods; kept for open sessions)
+STATE_LIFETIME_SECONDS = 10 * 60  # time enough to find the phone and scan; codes themselves live 5 minutes
+MAX_OPEN_STATES = 5  # sign-ins started in other tabs; the oldest is dropped beyond this
 
 
 class Refusal(Exception):
@@ -84,6 +91,31 @@ def match_employee(method: str, subject: str, *, field: str, value: str) -> Empl
     employee = active[0]
     LinkedIdentity.objects.get_or_create(method=method, subject=subject, defaults={"employee": employee})
     return employee
+
+
+def open_state(request, method: str, next_url: str) -> str:
+    """A new state of a redirect sign-in, kept in this browser's session: letters and digits only,
+    as WeCom requires."""
+    now = timezone.now().timestamp()
+    states = {key: entry for key, entry in request.session.get(STATES_KEY, {}).items()
+              if now - entry["at"] < STATE_LIFETIME_SECONDS}
+    for key in sorted(states, key=lambda key: states[key]["at"])[:-(MAX_OPEN_STATES - 1)]:
+        del states[key]
+    state = secrets.token_hex(16)
+    states[state] = {"method": method, "next": next_url, "at": now}
+    request.session[STATES_KEY] = states
+    return state
+
+
+def take_state(request, method: str, state: str) -> str:
+    """The `next` of the sign-in this state started; the state cannot be used again."""
+    states = request.session.get(STATES_KEY, {})
+    entry = states.pop(state, None) if state else None
+    request.session[STATES_KEY] = states
+    if entry is None or entry["method"] != method \
+            or timezone.now().timestamp() - entry["at"] >= STATE_LIFETIME_SECONDS:
+        raise Refusal("expired")
+    return entry["next"]
 
 
 def account_of(employee: Employee):

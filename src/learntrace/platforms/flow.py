@@ -3,20 +3,14 @@ exchanged for the platform's user id, that id matched to one active employee, an
 logged. A refusal inside the app is remembered in the session, so the login page is then shown
 instead of the silent sign-in being tried again."""
 
-import secrets
 from collections.abc import Callable
 
 from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 
 from learntrace.accounts import methods, signin
 from learntrace.accounts.signin import Refusal
 from learntrace.platforms.base import Platform, PlatformError
-
-STATES_KEY = "platform_signin_states"
-STATE_LIFETIME_SECONDS = 10 * 60  # time enough to find the phone and scan; codes themselves live 5 minutes
-MAX_OPEN_STATES = 5  # sign-ins started in other tabs; the oldest is dropped beyond this
 
 
 def callback_uri(request, platform: Platform) -> str:
@@ -24,27 +18,11 @@ def callback_uri(request, platform: Platform) -> str:
 
 
 def begin(request, platform: Platform, next_url: str) -> str:
-    """A new state for this browser's session: letters and digits only, as WeCom requires."""
-    now = timezone.now().timestamp()
-    states = {key: entry for key, entry in request.session.get(STATES_KEY, {}).items()
-              if now - entry["at"] < STATE_LIFETIME_SECONDS}
-    for key in sorted(states, key=lambda key: states[key]["at"])[:-(MAX_OPEN_STATES - 1)]:
-        del states[key]
-    state = secrets.token_hex(16)
-    states[state] = {"method": platform.method, "next": next_url, "at": now}
-    request.session[STATES_KEY] = states
-    return state
+    return signin.open_state(request, platform.method, next_url)
 
 
 def take_state(request, platform: Platform, state: str) -> str:
-    """The `next` of the sign-in this state started; the state cannot be used again."""
-    states = request.session.get(STATES_KEY, {})
-    entry = states.pop(state, None) if state else None
-    request.session[STATES_KEY] = states
-    if entry is None or entry["method"] != platform.method \
-            or timezone.now().timestamp() - entry["at"] >= STATE_LIFETIME_SECONDS:
-        raise Refusal("expired")
-    return entry["next"]
+    return signin.take_state(request, platform.method, state)
 
 
 def finish(request, platform: Platform, *, state: str, code: str,
