@@ -23,7 +23,8 @@ from learntrace.org.models import Department, Employee
 from learntrace.org.services import department_path
 from learntrace.plans import services as plan_services
 from learntrace.plans.models import LearningPlan, PlanDepartment
-from learntrace.plans.selectors import current_assignments_of, progress_for
+from learntrace.plans.progress import progress_for
+from learntrace.plans.selectors import current_assignments_of
 from learntrace.records.models import CreditedTime
 N = {n}
 zone = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,7 @@ from learntrace.catalog.models import CourseKind
 from learntrace.notify.markup import literal, one_line
 from learntrace.plans.models import PeriodType
 from learntrace.plans.periods import local_zone
-from learntrace.plans.selectors import COMPLETED
+from learntrace.plans.progress import COMPLETED
 
 DIGEST_NAMES = 30  # a digest lists this many people, then says how many more
 

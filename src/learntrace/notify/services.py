@@ -40,7 +40,8 @@ from learntrace.notify.models import (
 from learntrace.org.models import Employee, Role, RoleGrant
 from learntrace.plans.models import LearningPlan, PlanPeriod
 from learntrace.plans.periods import local_zone, start_of_day
-from learntrace.plans.selectors import current_assignments_of, progress_for
+from learntrace.plans.progress import progress_for
+from learntrace.plans.selectors import current_assignments_of
 
 logger = logging.getLogger("learntrace.notify")
 

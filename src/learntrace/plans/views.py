@@ -30,6 +30,7 @@ from learntrace.plans.access import access_assignment
 from learntrace.plans.audience import audience
 from learntrace.plans.forms import CreditTargetFormSet, PlanForm, ReflectionForm, ReviewForm
 from learntrace.plans.models import LearningPlan, Reflection
+from learntrace.plans.progress import progress_for
 
 
 @reader_required
@@ -96,7 +97,7 @@ def plan_archive(request, plan_id):
 
 
 def _learning_page(request, employee, *, own: bool):
-    progress = selectors.progress_for(selectors.current_assignments(employee))
+    progress = progress_for(selectors.current_assignments(employee))
     return render(request, "plans/my_learning.html", {
         "person": employee, "own": own, "progress": progress,
         "credits": selectors.credits_this_year(employee), "now": timezone.now(),
@@ -126,7 +127,7 @@ def history(request, employee_id=None):
         employee_id = roles.employee_id
     employee = access_employee(request.user, employee_id)
     page = Paginator(selectors.past_assignments(employee), 24).get_page(request.GET.get("page"))
-    progress = selectors.progress_for(page.object_list)
+    progress = progress_for(page.object_list)
     # The judged outcome of each period, with its consequences, where compliance has judged it.
     standings = {s.assignment_id: s for s in Standing.objects.filter(assignment__in=page.object_list)}
     for p in progress:
@@ -138,7 +139,7 @@ def history(request, employee_id=None):
 def assignment_detail(request, assignment_id):
     assignment = access_assignment(request.user, assignment_id)
     own = assignment.employee_id == roles_of(request.user).employee_id
-    progress = selectors.progress_for([assignment])[0]
+    progress = progress_for([assignment])[0]
     reflection = Reflection.objects.filter(assignment=assignment).first()
     form = ReflectionForm(initial={"text": reflection.text if reflection else ""})
     return render(request, "plans/assignment_detail.html", {
@@ -181,7 +182,7 @@ def team(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "plans/team.html", {
-        "page": page, "progress": selectors.progress_for(page.object_list), "plans": plans,
+        "page": page, "progress": progress_for(page.object_list), "plans": plans,
         "departments": departments, "plan_id": plan_id, "department_id": department_id, "query": query.urlencode(),
     })
 

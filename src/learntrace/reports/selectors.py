@@ -24,7 +24,7 @@ from learntrace.org.access import roles_of
 from learntrace.org.models import Department
 from learntrace.plans.models import PlanItem, PlanPeriod
 from learntrace.plans.periods import local_zone, start_of_day
-from learntrace.records.models import CourseProgress
+from learntrace.records import effective
 
 COMPLETE, INCOMPLETE, COMPLIANT, NON_COMPLIANT = "complete", "incomplete", "compliant", "non_compliant"
 RETENTION_STEPS = 100  # the curve has one point per 1 % of the media
@@ -418,7 +418,7 @@ TRACKED_KINDS = [CourseKind.VIDEO, CourseKind.DOCUMENT]
 
 def course_progress(scope: Scope, filters: Filters):
     """Per-person course state of the reader's people, under the filters."""
-    rows = CourseProgress.objects.filter(scope.q("employee__department__path"), course__kind__in=TRACKED_KINDS)
+    rows = effective.course_states().filter(scope.q("employee__department__path"), course__kind__in=TRACKED_KINDS)
     if filters.department is not None:
         rows = rows.filter(employee__department__path__startswith=filters.department.path)
     if filters.level:
@@ -431,9 +431,9 @@ def course_progress(scope: Scope, filters: Filters):
         starts, ends = month_bounds(filters.month)
         rows = rows.filter(first_started_at__gte=starts, first_started_at__lt=ends)
     if filters.status in {COMPLETE, COMPLIANT}:
-        rows = rows.filter(completed_at__isnull=False)
+        rows = rows.filter(effective.completed_states())
     elif filters.status in {INCOMPLETE, NON_COMPLIANT}:
-        rows = rows.filter(completed_at__isnull=True)
+        rows = rows.exclude(effective.completed_states())
     return rows
 
 
@@ -443,10 +443,10 @@ def course_analytics(scope: Scope, filters: Filters) -> list[CourseFigures]:
     threshold = settings.REPORTS_LOW_WATCH_SHARE
     grouped = course_progress(scope, filters).values("course_id").annotate(
         viewers=Count("id"),
-        completed=Count("id", filter=Q(completed_at__isnull=False)),
+        completed=Count("id", filter=effective.completed_states()),
         repeat_viewers=Count("id", filter=Q(played_ms__gte=F("covered_ms") + F("course__duration_seconds") * 100,
                                             course__duration_seconds__gt=0)),
-        avg_credited_ms=Avg("credited_ms"), avg_covered_ms=Avg("covered_ms"),
+        avg_credited_ms=Avg("effective_credited_ms"), avg_covered_ms=Avg("covered_ms"),
     ).order_by()
     figures = {row["course_id"]: row for row in grouped}
     courses = Course.objects.filter(pk__in=list(figures)).select_related("category").order_by("title")
