@@ -10,13 +10,11 @@ from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import Least
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learntrace.compliance.models import (
-    HISTOGRAM_HOURS,
     Consequence,
     DepartmentOutcome,
     PeriodFigures,
@@ -25,6 +23,7 @@ from learntrace.compliance.models import (
     Standing,
     Watermark,
 )
+from learntrace.compliance.rollup import SUMS, sum_standings
 from learntrace.core.audit import record_change
 from learntrace.plans.models import Assignment, PlanPeriod, ReflectionEvent
 from learntrace.plans.periods import local_zone, start_of_day
@@ -213,34 +212,15 @@ def reopen_period(period: PlanPeriod, *, actor, reason: str, now: dt.datetime | 
     return state
 
 
-def hour_buckets() -> dict:
-    """Standings counted per whole hour credited ("h0": under one hour … "h12": twelve and more),
-    as aggregates that ride along with other figures in one grouped query."""
-    counts = {}
-    for hour in range(HISTOGRAM_HOURS + 1):
-        condition = Q(total_seconds__gte=hour * 3600)
-        if hour < HISTOGRAM_HOURS:
-            condition &= Q(total_seconds__lt=(hour + 1) * 3600)
-        counts[f"h{hour}"] = Count("pk", filter=condition)
-    return counts
-
-
 def roll_up(period_ids) -> None:
     """Sum each period's standings per department into `PeriodFigures` (one grouped query)."""
-    buckets = hour_buckets()
     for period in PlanPeriod.objects.filter(pk__in=list(period_ids)):
-        rows = (Standing.objects.filter(period=period, removed_at__isnull=True).values("department_id")
-                .annotate(path=Max("department_path"), n_people=Count("pk"),
-                          n_complete=Count("pk", filter=Q(complete=True)),
-                          n_compliant=Count("pk", filter=Q(compliant=True)),
-                          n_evaluated=Count("pk", filter=Q(compliant__isnull=False)),
-                          sum_done=Sum(Least("total_seconds", "target_seconds")), sum_target=Sum("target_seconds"),
-                          sum_owed=Sum("owed_seconds"), **buckets).order_by())
-        figures = [PeriodFigures(
-            period=period, plan_id=period.plan_id, department_id=row["department_id"], department_path=row["path"],
-            people=row["n_people"], complete=row["n_complete"], compliant=row["n_compliant"],
-            evaluated=row["n_evaluated"], done_seconds=row["sum_done"] or 0, target_seconds=row["sum_target"] or 0,
-            owed_seconds=row["sum_owed"] or 0, **{name: row[name] for name in buckets}) for row in rows]
+        # One row per department, even if it moved (its path changed) during the period.
+        groups = sum_standings(Standing.objects.filter(period=period, removed_at__isnull=True), "department_id",
+                               path=Max("department_path"))
+        figures = [PeriodFigures(period=period, plan_id=period.plan_id, department_id=group["department_id"],
+                                 department_path=group["path"], **{name: group[name] for name in SUMS})
+                   for group in groups]
         with transaction.atomic():
             PeriodFigures.objects.filter(period=period).delete()
             PeriodFigures.objects.bulk_create(figures)
