@@ -176,3 +176,21 @@ def test_one_off_plan_in_the_team_view(org, client_for, catalog):
                             audience_levels=[Level.MANAGER])
     text = client_for(org.admin).get(reverse("plans:team")).text
     assert org.learner.name in text and "2026-03-01 – 2026-03-31" in text
+
+
+def test_the_team_page_reads_the_stored_figures(org, client_for, catalog):
+    from learntrace.compliance.services import refresh_changed
+
+    published_hospital_plan(org, catalog, audience_levels=[])
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=5 * HOUR, occurred_at=at(2026, 3, 2))
+    admin = client_for(org.admin)
+
+    def learner_row():
+        text = admin.get(reverse("plans:team")).text
+        return text[text.index('data-employee="E001"'):].split("</tr>")[0]
+
+    assert "Not counted yet: the figures appear within a minute." in learner_row()
+    refresh_changed()
+    row = learner_row()
+    assert "<td>5.0 / 8.0</td>" in row and "<td>3.0 <span class=\"badge\">Offline meetings 4.0</span></td>" in row
+    assert '<span class="badge bad">incomplete</span>' in row

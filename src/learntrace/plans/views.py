@@ -178,11 +178,12 @@ def team(request):
         department_number := whole_number(department_id)) is not None else None
     if department is not None:
         assignments = assignments.filter(employee__department__path__startswith=department.path)
-    page = Paginator(assignments, 50).get_page(request.GET.get("page"))
+    # A list reads the stored figures; an assignment the worker has not counted yet has no standing.
+    page = Paginator(assignments.select_related("standing"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "plans/team.html", {
-        "page": page, "progress": progress_for(page.object_list), "plans": plans,
+        "page": page, "plans": plans,
         "departments": departments, "plan_id": plan_id, "department_id": department_id, "query": query.urlencode(),
     })
 
