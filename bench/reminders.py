@@ -84,6 +84,6 @@ def run(admin_url: str) -> dict:
     print(f"reminders, {N} people on PostgreSQL ({result['deliveries']} behind): expand "
           f"{result['expand_s']:.2f} s in {result['expand_queries']} queries, again {result['again_s']:.3f} s, "
           f"send {result['sent']} in-app deliveries {result['send_s']:.1f} s "
-          f"({result['sent'] / result['send_s']:.0f}/s) | baseline, progress + bare insert: "
+          f"({result['sent'] / result['send_s']:.0f}/s) | baseline, standings + bare insert: "
           f"{result['baseline_s']:.2f} s | expand / baseline {result['expand_s'] / result['baseline_s']:.2f}×")
     return result
