@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from learntrace.compliance.models import Standing
 from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
 from learntrace.org.access import (
@@ -126,13 +125,10 @@ def history(request, employee_id=None):
             return render(request, "plans/no_learning.html")
         employee_id = roles.employee_id
     employee = access_employee(request.user, employee_id)
-    page = Paginator(selectors.past_assignments(employee), 24).get_page(request.GET.get("page"))
-    progress = progress_for(page.object_list)
-    # The judged outcome of each period, with its consequences, where compliance has judged it.
-    standings = {s.assignment_id: s for s in Standing.objects.filter(assignment__in=page.object_list)}
-    for p in progress:
-        p.standing = standings.get(p.assignment.pk)
-    return render(request, "plans/history.html", {"person": employee, "page": page, "progress": progress})
+    # Past periods as they were counted and judged (frozen at close): the stored standings.
+    page = Paginator(selectors.past_assignments(employee).select_related("standing"), 24).get_page(
+        request.GET.get("page"))
+    return render(request, "plans/history.html", {"person": employee, "page": page})
 
 
 @login_required
