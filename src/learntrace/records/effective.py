@@ -29,9 +29,14 @@ from django.db.models.functions import Coalesce, ExtractYear, Greatest
 from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime
 
 
+def voids() -> QuerySet:
+    """The corrections that void a completion (`corrects_id` names it)."""
+    return Correction.objects.filter(corrects=Correction.Target.COMPLETION, voids=True)
+
+
 def voided_completions() -> QuerySet:
     """Ids of completions an admin has voided (a subquery)."""
-    return Correction.objects.filter(corrects=Correction.Target.COMPLETION, voids=True).values("corrects_id")
+    return voids().values("corrects_id")
 
 
 def completions() -> QuerySet:
@@ -82,8 +87,7 @@ def course_states(rows: QuerySet | None = None) -> QuerySet:
     """People's course states (`CourseProgress`) with what counts of them: `effective_completed_at`
     (None once the completion is voided) and `effective_credited_ms` (corrections of time added)."""
     rows = CourseProgress.objects.all() if rows is None else rows
-    voided = Exists(Correction.objects.filter(employee_id=OuterRef("employee_id"), course_id=OuterRef("course_id"),
-                                              corrects=Correction.Target.COMPLETION, voids=True))
+    voided = Exists(voids().filter(employee_id=OuterRef("employee_id"), course_id=OuterRef("course_id")))
     delta = (Correction.objects.filter(employee_id=OuterRef("employee_id"), course_id=OuterRef("course_id"))
              .order_by().values("employee_id").annotate(total=Sum("seconds_delta")).values("total"))
     return rows.annotate(

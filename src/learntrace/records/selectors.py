@@ -47,8 +47,7 @@ def training_file(employee) -> TrainingFile:
     result.years = [(year, dict(hours[year]), sum(hours[year].values()), credits[year]) for year in years]
     result.completions = list(Completion.objects.filter(employee=employee)
                               .select_related("course", "credit_class", "category").order_by("-completed_at"))
-    voids = {c.corrects_id: c for c in Correction.objects.filter(
-        employee=employee, corrects=Correction.Target.COMPLETION, voids=True)}
+    voids = {c.corrects_id: c for c in effective.voids().filter(employee=employee)}
     for completion in result.completions:
         completion.voided_by = voids.get(completion.pk)
     result.corrections = list(Correction.objects.filter(employee=employee).select_related("course", "actor")
