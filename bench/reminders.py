@@ -1,8 +1,8 @@
 """A reminder moment for N people (default 2 000) on PostgreSQL: expanding it into deliveries
-(progress of everyone, one message each in their language, the unique keys), running it again
+(the stored standings of everyone, one message each in their language, the unique keys), running it again
 (skipped), and sending every in-app delivery with claim-then-send.
 
-Baseline in the same run: the same progress read plus a bare bulk insert of one in-app
+Baseline in the same run: the same standings read plus a bare bulk insert of one in-app
 notification per person behind — what reminders would cost with no delivery guarantees."""
 
 import os
@@ -23,7 +23,9 @@ from learntrace.org.models import Department, Employee
 from learntrace.org.services import department_path
 from learntrace.plans import services as plan_services
 from learntrace.plans.models import LearningPlan, PlanDepartment
-from learntrace.plans.selectors import current_assignments_of, progress_for
+from learntrace.compliance.models import Standing
+from learntrace.compliance.services import refresh_changed
+from learntrace.plans.selectors import current_assignments_of
 from learntrace.records.models import CreditedTime
 N = {n}
 zone = ZoneInfo("Asia/Shanghai")
@@ -42,14 +44,16 @@ CreditedTime.objects.bulk_create([CreditedTime(employee_id=pk, course=course, ki
                                                seconds=4 * 3600, occurred_at=now - dt.timedelta(days=3),
                                                source="tracking") for pk in people[::2]], batch_size=5000)
 period = plan.periods.get()
+refresh_changed(now=now)  # the worker keeps the standings
 inapp = Channel.objects.get(kind="inapp")
 out = {{"people": N}}
 
 started = time.perf_counter()
-progress = progress_for(current_assignments_of(Employee.objects.filter(is_active=True), now=now).filter(period=period))
-behind = [p for p in progress if not p.complete]
-Notification.objects.bulk_create([Notification(employee=p.assignment.employee, subject="s", text="t", link="/")
-                                  for p in behind], batch_size=500)
+assignments = current_assignments_of(Employee.objects.filter(is_active=True), now=now).filter(period=period)
+behind = [s for s in Standing.objects.filter(assignment__in=assignments.values("pk")).select_related("employee")
+          if not s.complete]
+Notification.objects.bulk_create([Notification(employee=s.employee, subject="s", text="t", link="/")
+                                  for s in behind], batch_size=500)
 out["baseline_s"] = time.perf_counter() - started
 Notification.objects.all().delete()
 
@@ -80,6 +84,6 @@ def run(admin_url: str) -> dict:
     print(f"reminders, {N} people on PostgreSQL ({result['deliveries']} behind): expand "
           f"{result['expand_s']:.2f} s in {result['expand_queries']} queries, again {result['again_s']:.3f} s, "
           f"send {result['sent']} in-app deliveries {result['send_s']:.1f} s "
-          f"({result['sent'] / result['send_s']:.0f}/s) | baseline, progress + bare insert: "
+          f"({result['sent'] / result['send_s']:.0f}/s) | baseline, standings + bare insert: "
           f"{result['baseline_s']:.2f} s | expand / baseline {result['expand_s'] / result['baseline_s']:.2f}×")
     return result

@@ -237,3 +237,11 @@ def test_refreshing_costs_the_same_queries_for_ten_or_forty_people(org, catalog,
     with django_assert_max_num_queries(len(few.captured_queries)):
         refresh_all()
     assert Standing.objects.filter(period=march).count() == 40
+
+
+def test_the_declared_sums_are_the_columns_of_the_per_department_figures():
+    from learntrace.compliance.models import PeriodFigures
+    from learntrace.compliance.rollup import SUMS
+
+    where = {"id", "period", "plan", "department", "department_path"}
+    assert tuple(f.name for f in PeriodFigures._meta.get_fields() if f.concrete and f.name not in where) == SUMS

@@ -11,7 +11,7 @@ from learntrace.core.models import AuditEntry
 from learntrace.evidence import services as evidence
 from learntrace.plans import services as plan_services
 from learntrace.plans.models import Assignment
-from learntrace.plans.selectors import COMPLETED, progress_for
+from learntrace.plans.progress import COMPLETED, progress_for
 from learntrace.records.models import Completion, Correction, CreditedTime
 from learntrace.records.services import correct_time, record_credited_time, void_completion
 from test_plans import HOUR, hospital_plan

@@ -101,7 +101,7 @@ def test_the_demo_has_the_articles_plans_with_history(db):
     from django.utils import timezone
 
     from learntrace.plans.models import Assignment, LearningPlan, Reflection
-    from learntrace.plans.selectors import progress_for
+    from learntrace.plans.progress import progress_for
     from learntrace.records.models import CourseProgress
 
     call_command("demo", verbosity=0)

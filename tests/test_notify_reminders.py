@@ -8,6 +8,7 @@ import time_machine
 from django.core import mail
 
 from learntrace.checkin.models import Meeting
+from learntrace.compliance.services import refresh_changed
 from learntrace.notify import services
 from learntrace.notify.models import ChannelKind, Delivery, Notification, ReminderRun, ReminderSchedule
 from learntrace.plans.models import PlanPeriod
@@ -44,7 +45,9 @@ def test_reminder_days_are_the_days_of_the_month_and_before_the_due_day(plan):
 
 def test_nothing_is_due_before_the_time_of_day_or_on_another_day(plan):
     schedule_for(plan)
+    refresh_changed(now=at(2026, 3, 15, 8, 55))  # the worker keeps the standings
     assert services.run_reminders(now=at(2026, 3, 15, 8, 55)) == 0
+    refresh_changed(now=at(2026, 3, 16, 9, 5))  # the worker keeps the standings
     assert services.run_reminders(now=at(2026, 3, 16, 9, 5)) == 0
     assert not Delivery.objects.exists()
 
@@ -58,6 +61,7 @@ def test_each_person_behind_gets_one_message_in_their_language(plan, org, catalo
     schedule_for(plan, channel(ChannelKind.INAPP), channel(ChannelKind.EMAIL))
 
     with django_capture_on_commit_callbacks(execute=True):  # the sends are enqueued after commit
+        refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
         assert services.run_reminders(now=REMINDER_DAY) == 4
     zh = Notification.objects.get(employee=org.learner)
     assert zh.subject == f"学习提醒:{plan.name}"
@@ -72,10 +76,13 @@ def test_each_person_behind_gets_one_message_in_their_language(plan, org, catalo
         "the person has no e-mail address"
 
     # The same moment again, or later the same day: nothing new.
+    refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     assert services.run_reminders(now=REMINDER_DAY) == 0
+    refresh_changed(now=at(2026, 3, 15, 18))  # the worker keeps the standings
     assert services.run_reminders(now=at(2026, 3, 15, 18)) == 0
     assert Delivery.objects.count() == 4 and ReminderRun.objects.count() == 1
     # The next reminder day is a new moment.
+    refresh_changed(now=at(2026, 3, 25, 9, 1))  # the worker keeps the standings
     assert services.run_reminders(now=at(2026, 3, 25, 9, 1)) == 4
 
 
@@ -83,6 +90,7 @@ def test_the_threshold_leaves_out_those_far_enough_along(plan, org, catalog):
     record_credited_time(employee=org.learner, course=catalog.video, seconds=4 * HOUR, occurred_at=at(2026, 3, 2))
     record_credited_time(employee=org.learner, course=catalog.meeting, seconds=2 * HOUR, occurred_at=at(2026, 3, 3))
     schedule_for(plan, below_percent=50)  # the learner has 75 %, the head 0 %
+    refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     services.run_reminders(now=REMINDER_DAY)
     assert list(Delivery.objects.values_list("recipient__employee_no", flat=True)) == ["H001"]
 
@@ -91,12 +99,14 @@ def test_those_who_have_completed_are_not_reminded(plan, org, catalog):
     record_credited_time(employee=org.learner, course=catalog.video, seconds=4 * HOUR, occurred_at=at(2026, 3, 2))
     record_credited_time(employee=org.learner, course=catalog.meeting, seconds=4 * HOUR, occurred_at=at(2026, 3, 3))
     schedule_for(plan)
+    refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     services.run_reminders(now=REMINDER_DAY)
     assert list(Delivery.objects.values_list("recipient__employee_no", flat=True)) == ["H001"]
 
 
 def test_a_department_head_gets_a_digest_of_their_people(plan, org):
     schedule_for(plan, head_digest=True)
+    refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     services.run_reminders(now=REMINDER_DAY)
     digest = Delivery.objects.get(purpose="digest")
     assert digest.recipient == org.head and digest.subject == f"Your people's learning: {plan.name}"
@@ -114,11 +124,13 @@ def test_meeting_reminders_go_to_the_people_invited_days_before(plan, org, catal
                            ends_at=at(2026, 3, 19, 16), roster=Meeting.Roster.PEOPLE)
     plan.items.create(course=catalog.meeting)
     schedule_for(plan, days_of_month=[], meeting_days_before=3)
+    refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     services.run_reminders(now=REMINDER_DAY)
     deliveries = Delivery.objects.filter(purpose="meeting").order_by("recipient__employee_no")
     assert [d.recipient.employee_no for d in deliveries] == ["E001", "E002"]
     assert "您受邀参加「月度管理例会」,时间 2026-03-18 14:00" in deliveries[0].text
     assert "行政楼 3 楼" in deliveries[0].text
+    refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     services.run_reminders(now=REMINDER_DAY)
     assert Delivery.objects.filter(purpose="meeting").count() == 2
 
@@ -127,6 +139,7 @@ def test_switched_off_schedules_and_channels_send_nothing(plan):
     schedule_for(plan, is_active=False)
     off = channel(ChannelKind.INAPP, is_active=False)
     schedule_for(plan, off)
+    refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     services.run_reminders(now=REMINDER_DAY)
     assert not Delivery.objects.exists()
     # Switched on later the same day: the moment still reminds.
@@ -145,6 +158,7 @@ def test_expanding_a_moment_takes_the_same_queries_for_more_people(plan, org):
 
     channels = channel(ChannelKind.INAPP), channel(ChannelKind.EMAIL)
     first = schedule_for(plan, *channels, head_digest=True)
+    refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     with CaptureQueriesContext(connection) as few:
         services.run_reminders(now=REMINDER_DAY)
     with time_machine.travel(REMINDER_DAY, tick=False):
@@ -153,6 +167,7 @@ def test_expanding_a_moment_takes_the_same_queries_for_more_people(plan, org):
             plan_services.sync_employee(person)
     ReminderSchedule.objects.filter(pk=first.pk).update(is_active=False)
     second = schedule_for(plan, *channels, head_digest=True)
+    refresh_changed(now=REMINDER_DAY)
     with CaptureQueriesContext(connection) as more:
         services.run_reminders(now=REMINDER_DAY)
     assert Delivery.objects.filter(schedule=second, purpose="reminder").count() == 8 * 2
@@ -163,6 +178,33 @@ def test_the_worker_task_runs_the_scheduler(plan, org):
     from learntrace.notify.tasks import send_reminders
 
     schedule_for(plan)
+    refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     with time_machine.travel(REMINDER_DAY, tick=False):
         send_reminders.call_local()
     assert Delivery.objects.filter(recipient=org.learner).count() == 1
+
+
+def test_a_reminder_lists_what_the_standing_says_is_missing_voids_included(org, catalog):
+    from learntrace.org.models import Level
+    from learntrace.plans import services as plan_services
+    from learntrace.plans.models import PlanItem
+    from learntrace.records.models import Completion
+    from learntrace.records.services import void_completion
+    from test_plans import hospital_plan
+
+    plan = hospital_plan(org, catalog, starts_on=dt.date(2026, 3, 1), audience_levels=[Level.MANAGER],
+                         requires_reflection=True)
+    PlanItem.objects.create(plan=plan, course=catalog.clinical_video)
+    plan_services.publish_plan(actor=None, plan=plan, now=at(2026, 3, 1, 8))
+    record_credited_time(employee=org.learner, course=catalog.clinical_video, seconds=HOUR, occurred_at=at(2026, 3, 2))
+    void_completion(actor=org.admin.user, completion=Completion.objects.get(employee=org.learner),
+                    reason="Watched by a colleague")
+    schedule_for(plan)
+    refresh_changed(now=REMINDER_DAY)
+    services.run_reminders(now=REMINDER_DAY)
+    text = Delivery.objects.get(recipient=org.learner).text
+    assert text.split("\n\n")[1:6] == [
+        "您本月已完成0小时学习,还需完成8小时。", "- 视频:还需4小时", "- 线下会议:还需4小时",
+        "- 尚未完成的必修课程:Sepsis update", "- 学习心得尚未提交。"]
+    # Yearly credits are owed only in the period that ends the year.
+    assert text.split("\n\n")[6] == "请于2026-03-25前完成。"

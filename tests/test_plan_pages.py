@@ -176,3 +176,37 @@ def test_one_off_plan_in_the_team_view(org, client_for, catalog):
                             audience_levels=[Level.MANAGER])
     text = client_for(org.admin).get(reverse("plans:team")).text
     assert org.learner.name in text and "2026-03-01 – 2026-03-31" in text
+
+
+def test_the_team_page_reads_the_stored_figures(org, client_for, catalog):
+    from learntrace.compliance.services import refresh_changed
+
+    published_hospital_plan(org, catalog, audience_levels=[])
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=5 * HOUR, occurred_at=at(2026, 3, 2))
+    admin = client_for(org.admin)
+
+    def learner_row():
+        text = admin.get(reverse("plans:team")).text
+        return text[text.index('data-employee="E001"'):].split("</tr>")[0]
+
+    assert "Not counted yet: the figures appear within a minute." in learner_row()
+    refresh_changed()
+    row = learner_row()
+    assert "<td>5.0 / 8.0</td>" in row and "<td>3.0 <span class=\"badge\">Offline meetings 4.0</span></td>" in row
+    assert '<span class="badge bad">incomplete</span>' in row
+
+
+def test_history_shows_periods_as_they_were_counted_and_judged_at_close(org, client_for, catalog):
+    from learntrace.compliance.services import process_periods
+    from learntrace.plans import services
+
+    with time_machine.travel(at(2026, 2, 10), tick=False):
+        plan = hospital_plan(org, catalog, starts_on=dt.date(2026, 2, 1))
+        services.publish_plan(actor=None, plan=plan)
+    record_credited_time(employee=org.head, course=catalog.video, seconds=3 * HOUR, occurred_at=at(2026, 2, 3))
+    process_periods(now=at(2026, 3, 2))  # February is judged and frozen with 3 h
+    # Time recorded later for February (an import, a late beat) does not rewrite a frozen period.
+    record_credited_time(employee=org.head, course=catalog.video, seconds=HOUR, occurred_at=at(2026, 2, 4))
+    text = client_for(org.head).get(reverse("plans:history")).text
+    row = text[text.index("2026-02"):].split("</tr>")[0]
+    assert "<td>3.0 / 8.0</td>" in row and "incomplete" in row and "non-compliant" in row

@@ -21,7 +21,8 @@ from learntrace.plans.models import (
     PlanPeriod,
     Reflection,
 )
-from learntrace.plans.selectors import COMPLETED, IN_PROGRESS, NOT_STARTED, current_assignments, progress_for
+from learntrace.plans.progress import COMPLETED, IN_PROGRESS, NOT_STARTED, progress_for
+from learntrace.plans.selectors import current_assignments
 from learntrace.records.services import record_completion, record_credited_time, submit_quiz
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

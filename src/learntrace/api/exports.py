@@ -15,8 +15,8 @@ from learntrace.core.audit import record_change
 from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, xlsx_bytes
 from learntrace.org.access import roles_of
 from learntrace.plans.periods import local_zone, start_of_day
+from learntrace.records import effective
 from learntrace.records.models import Completion
-from learntrace.records.services import voided_completions
 
 COLUMNS = {
     "national_id": gettext_lazy("ID number"),
@@ -34,8 +34,7 @@ FORMATS = ("xlsx", "csv")
 
 def completions_of_year(year: int, *, only_new: bool):
     start, end = start_of_day(dt.date(year, 1, 1)), start_of_day(dt.date(year + 1, 1, 1))
-    found = (Completion.objects.filter(completed_at__gte=start, completed_at__lt=end, credits__gt=0)
-             .exclude(pk__in=voided_completions())
+    found = (effective.completions().filter(completed_at__gte=start, completed_at__lt=end, credits__gt=0)
              .select_related("employee", "course", "credit_class").order_by("employee__employee_no", "completed_at"))
     if only_new:
         found = found.exclude(pk__in=ExportedCompletion.objects.values("completion_id"))

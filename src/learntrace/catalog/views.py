@@ -19,7 +19,8 @@ from learntrace.core.csp import allow_framing_by_this_site
 from learntrace.core.numbers import whole_number
 from learntrace.org.access import admin_required, login_required, roles_of
 from learntrace.org.models import Employee
-from learntrace.records.models import CourseProgress, QuizAttempt
+from learntrace.records import effective
+from learntrace.records.models import QuizAttempt
 from learntrace.records.services import QuizClosed, submit_quiz
 
 
@@ -56,7 +57,7 @@ def course_edit(request, course_id=None):
 def course_detail(request, course_id):
     course = access_course(request.user, course_id)
     employee_id = roles_of(request.user).employee_id
-    progress = CourseProgress.objects.filter(employee_id=employee_id, course=course).first() \
+    progress = effective.course_states().filter(employee_id=employee_id, course=course).first() \
         if employee_id else None
     quiz = Quiz.objects.filter(course=course).first()
     attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id)) if quiz and employee_id else []

@@ -10,13 +10,11 @@ from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import Least
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learntrace.compliance.models import (
-    HISTOGRAM_HOURS,
     Consequence,
     DepartmentOutcome,
     PeriodFigures,
@@ -25,20 +23,17 @@ from learntrace.compliance.models import (
     Standing,
     Watermark,
 )
+from learntrace.compliance.rollup import SUMS, sum_standings
 from learntrace.core.audit import record_change
-from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, ReflectionEvent
+from learntrace.plans.models import Assignment, PlanPeriod, ReflectionEvent
 from learntrace.plans.periods import local_zone, start_of_day
-from learntrace.plans.selectors import COMPLETED, progress_for, year_bounds
+from learntrace.plans.progress import FIGURE_NAMES, progress_for
 from learntrace.records.models import Completion, Correction, CreditedTime, QuizAttempt
-from learntrace.records.services import voided_completions
 
 # Assignments refreshed per batch: bounded memory, and below SQLite's limit on query parameters.
 BATCH = 1000
-KINDS = ("video", "document", "offline", "live")
-FIGURES = [f"{kind}_seconds" for kind in KINDS] + [
-    "department", "department_path", "joined_at", "removed_at", "total_seconds", "target_seconds",
-    "owed_seconds", "required_total", "required_done", "credits", "credits_year", "reflection_status",
-    "complete", "completed_at", "quizzes_required", "quizzes_passed", "missing", "refreshed_at"]
+# What a refresh writes: the figures, and where the person stood in the organisation and the audience.
+REFRESHED = [*FIGURE_NAMES, "department", "department_path", "joined_at", "removed_at", "refreshed_at"]
 OUTCOME = ["compliant", "consequences", "score", "recognitions", "evaluated_at"]
 
 
@@ -76,98 +71,35 @@ def _refresh(assignment_ids, now: dt.datetime) -> dict:
                 (updated if standing.pk else created).append(standing)
         with transaction.atomic():
             Standing.objects.bulk_create(created)
-            Standing.objects.bulk_update(updated, FIGURES)
+            Standing.objects.bulk_update(updated, REFRESHED)
         for period_id, period_assignments in by_period.items():
             refreshed[period_id] += len(period_assignments)
     return refreshed
 
 
 def _figures(assignments: list[Assignment], existing: dict, now: dt.datetime) -> list[Standing]:
+    """The standings of one period's assignments, holding the figures of `plans.progress`."""
     period = assignments[0].period
-    employee_ids = [a.employee_id for a in assignments]
-    in_period = Q(completed_at__gte=period.starts_at, completed_at__lt=period.ends_at)
-    completions = Completion.objects.filter(employee_id__in=employee_ids).exclude(pk__in=voided_completions())
-    credits = dict(completions.filter(in_period).values("employee_id").annotate(total=Sum("credits"))
-                   .values_list("employee_id", "total"))
-    year_start, year_end = year_bounds(period.starts_at)
-    credits_year = dict(completions.filter(completed_at__gte=year_start, completed_at__lt=min(year_end, period.ends_at))
-                        .values("employee_id").annotate(total=Sum("credits")).values_list("employee_id", "total"))
-    last_fact = dict(CreditedTime.objects.filter(
-        employee_id__in=employee_ids, occurred_at__gte=period.starts_at, occurred_at__lt=period.ends_at)
-        .values("employee_id").annotate(last=Max("occurred_at")).values_list("employee_id", "last"))
-    quiz_courses = set(period.plan.items.filter(course__quiz__isnull=False).values_list("course_id", flat=True)) \
-        & set(period.targets.get("course_ids", []))
-    passed = defaultdict(set)
-    if quiz_courses:
-        window = Q(submitted_at__lt=period.ends_at)
-        if period.plan.period_type != PeriodType.ONE_OFF:
-            window &= Q(submitted_at__gte=period.starts_at)
-        for employee_id, course_id in QuizAttempt.objects.filter(
-                window, employee_id__in=employee_ids, passed=True, quiz__course_id__in=quiz_courses
-        ).values_list("employee_id", "quiz__course_id"):
-            passed[employee_id].add(course_id)
-
     standings = []
-    for progress in progress_for(assignments):
+    for progress in progress_for(assignments, now=now):
         assignment = progress.assignment
         employee = assignment.employee
         standing = existing.get(assignment.pk) or Standing(
             assignment=assignment, plan_id=period.plan_id, period=period, employee=employee,
             period_starts_at=period.starts_at)
-        was_complete = standing.pk is not None and standing.complete
-        done = {kind: 0 for kind in KINDS}
-        done.update(progress.seconds_by_kind)
-        for kind in KINDS:
-            setattr(standing, f"{kind}_seconds", done[kind])
+        # Once complete, a standing keeps the moment it became so, whatever time is added later.
+        kept_completed_at = standing.completed_at if standing.pk is not None and standing.complete else None
+        for name in FIGURE_NAMES:
+            setattr(standing, name, getattr(progress.figures, name))
+        if standing.complete and kept_completed_at is not None:
+            standing.completed_at = kept_completed_at
         standing.department_id = employee.department_id
         standing.department_path = employee.department.path
         standing.joined_at = assignment.joined_at
         standing.removed_at = assignment.removed_at
-        standing.total_seconds = progress.total.done
-        standing.target_seconds = progress.total.target
-        standing.owed_seconds = max([progress.total.owed] + [h.owed for h in progress.by_kind.values()])
-        standing.required_total = len(progress.items)
-        standing.required_done = progress.items_done
-        standing.credits = credits.get(employee.pk) or Decimal("0")
-        standing.credits_year = credits_year.get(employee.pk) or Decimal("0")
-        standing.reflection_status = (progress.reflection.status if progress.reflection else "none") \
-            if progress.requires_reflection else ""
-        standing.quizzes_required = len(quiz_courses)
-        standing.quizzes_passed = len(passed[employee.pk])
-        standing.missing = _missing(progress)
-        standing.complete = progress.complete
-        if not standing.complete:
-            standing.completed_at = None
-        elif not was_complete or standing.completed_at is None:
-            # The moment the last missing piece arrived: the latest fact that counted.
-            moments = [last_fact.get(employee.pk)] + [i.completed_at for i in progress.items]
-            if progress.reflection is not None:
-                moments.append(progress.reflection.submitted_at)
-            standing.completed_at = min(max((m for m in moments if m), default=now), now)
         standing.refreshed_at = now
         standings.append(standing)
     return standings
-
-
-def _missing(progress) -> list[dict]:
-    missing = []
-    if not progress.total.met:
-        missing.append({"what": "hours", "kind": "total", "owed": progress.total.owed})
-    for kind, hours in progress.by_kind.items():
-        if not hours.met:
-            missing.append({"what": "hours", "kind": kind, "owed": hours.owed})
-    for item in progress.items:
-        if item.state != COMPLETED:
-            missing.append({"what": "course", "course_id": item.course.pk, "title": item.course.title})
-    if progress.credits_due:
-        for state in progress.credits:
-            if not state.met:
-                missing.append({"what": "credits", "owed": str(state.owed),
-                                "credit_class": str(state.target.credit_class or ""),
-                                "category": str(state.target.category or "")})
-    if not progress.reflection_met:
-        missing.append({"what": "reflection"})
-    return missing
 
 
 def refresh_changed(*, now: dt.datetime | None = None) -> int:
@@ -280,34 +212,15 @@ def reopen_period(period: PlanPeriod, *, actor, reason: str, now: dt.datetime | 
     return state
 
 
-def hour_buckets() -> dict:
-    """Standings counted per whole hour credited ("h0": under one hour … "h12": twelve and more),
-    as aggregates that ride along with other figures in one grouped query."""
-    counts = {}
-    for hour in range(HISTOGRAM_HOURS + 1):
-        condition = Q(total_seconds__gte=hour * 3600)
-        if hour < HISTOGRAM_HOURS:
-            condition &= Q(total_seconds__lt=(hour + 1) * 3600)
-        counts[f"h{hour}"] = Count("pk", filter=condition)
-    return counts
-
-
 def roll_up(period_ids) -> None:
     """Sum each period's standings per department into `PeriodFigures` (one grouped query)."""
-    buckets = hour_buckets()
     for period in PlanPeriod.objects.filter(pk__in=list(period_ids)):
-        rows = (Standing.objects.filter(period=period, removed_at__isnull=True).values("department_id")
-                .annotate(path=Max("department_path"), n_people=Count("pk"),
-                          n_complete=Count("pk", filter=Q(complete=True)),
-                          n_compliant=Count("pk", filter=Q(compliant=True)),
-                          n_evaluated=Count("pk", filter=Q(compliant__isnull=False)),
-                          sum_done=Sum(Least("total_seconds", "target_seconds")), sum_target=Sum("target_seconds"),
-                          sum_owed=Sum("owed_seconds"), **buckets).order_by())
-        figures = [PeriodFigures(
-            period=period, plan_id=period.plan_id, department_id=row["department_id"], department_path=row["path"],
-            people=row["n_people"], complete=row["n_complete"], compliant=row["n_compliant"],
-            evaluated=row["n_evaluated"], done_seconds=row["sum_done"] or 0, target_seconds=row["sum_target"] or 0,
-            owed_seconds=row["sum_owed"] or 0, **{name: row[name] for name in buckets}) for row in rows]
+        # One row per department, even if it moved (its path changed) during the period.
+        groups = sum_standings(Standing.objects.filter(period=period, removed_at__isnull=True), "department_id",
+                               path=Max("department_path"))
+        figures = [PeriodFigures(period=period, plan_id=period.plan_id, department_id=group["department_id"],
+                                 department_path=group["path"], **{name: group[name] for name in SUMS})
+                   for group in groups]
         with transaction.atomic():
             PeriodFigures.objects.filter(period=period).delete()
             PeriodFigures.objects.bulk_create(figures)

@@ -4,6 +4,7 @@ Every value that comes from data goes through `literal()` (in the text) or `one_
 the subject): a name is shown as written and never becomes a link, a mention or formatting."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.urls import reverse
@@ -14,7 +15,6 @@ from learntrace.catalog.models import CourseKind
 from learntrace.notify.markup import literal, one_line
 from learntrace.plans.models import PeriodType
 from learntrace.plans.periods import local_zone
-from learntrace.plans.selectors import COMPLETED
 
 DIGEST_NAMES = 30  # a digest lists this many people, then says how many more
 
@@ -40,8 +40,12 @@ def _due_date(period) -> dt.date:
     return (timezone.localtime(period.due_at, local_zone()) - dt.timedelta(days=1)).date()
 
 
-def _hours_sentence(progress) -> str:
-    values = {"done": _hours(progress.total.done), "owed": _hours(progress.total.owed)}
+def _owed(standing) -> int:
+    return max(standing.target_seconds - standing.total_seconds, 0)
+
+
+def _hours_sentence(standing) -> str:
+    values = {"done": _hours(standing.total_seconds), "owed": _hours(_owed(standing))}
     sentences = {
         PeriodType.MONTHLY: _("This month you have completed %(done)s hours of learning and still need "
                               "%(owed)s hours."),
@@ -51,41 +55,46 @@ def _hours_sentence(progress) -> str:
                              "%(owed)s hours."),
         PeriodType.ONE_OFF: _("You have completed %(done)s hours of learning and still need %(owed)s hours."),
     }
-    return sentences[progress.plan.period_type] % values
+    return sentences[standing.period.plan.period_type] % values
 
 
-def reminder(progress) -> tuple[str, str, str]:
-    """(subject, text, link) of one person's reminder for one plan period."""
-    employee = progress.assignment.employee
+def _credits(owed: str) -> str:
+    """"20.00" reads "20", "2.50" reads "2.5"."""
+    return f"{Decimal(owed):.2f}".rstrip("0").rstrip(".")
+
+
+def reminder(standing) -> tuple[str, str, str]:
+    """(subject, text, link) of one person's reminder for one plan period, from their stored figures
+    (`compliance.Standing`, with employee and period plan selected)."""
+    employee = standing.employee
     link = my_learning_link()
     with translation.override(language_of(employee)):
-        subject = _("Learning reminder: %(plan)s") % {"plan": one_line(progress.plan.name)}
+        subject = _("Learning reminder: %(plan)s") % {"plan": one_line(standing.period.plan.name)}
         lines = [_("Hello %(name)s,") % {"name": literal(employee.name)}]
-        if progress.total.target:
-            lines.append(_hours_sentence(progress))
+        if standing.target_seconds:
+            lines.append(_hours_sentence(standing))
         kinds = dict(CourseKind.choices)
-        for kind, hours in progress.by_kind.items():
-            if not hours.met:
+        missing = [entry for entry in standing.missing if isinstance(entry, dict)]
+        for entry in missing:
+            if entry.get("what") == "hours" and entry.get("kind") != "total":
                 lines.append(_("- %(kind)s: %(owed)s hours still to do") % {
-                    "kind": kinds.get(kind, kind), "owed": _hours(hours.owed)})
-        open_items = [literal(item.course.title) for item in progress.items if item.state != COMPLETED]
+                    "kind": kinds.get(entry["kind"], entry["kind"]), "owed": _hours(int(entry.get("owed") or 0))})
+        open_items = [literal(entry.get("title", "")) for entry in missing if entry.get("what") == "course"]
         if open_items:
             lines.append(_("- Required courses not completed yet: %(titles)s") % {"titles": ", ".join(open_items)})
-        if progress.credits_due:
-            for credit in progress.credits:
-                if not credit.met:
-                    owed = f"{credit.owed:.2f}".rstrip("0").rstrip(".")
-                    lines.append(_("- Credits still to earn this year: %(owed)s") % {"owed": owed})
-        if not progress.reflection_met:
+        for entry in missing:
+            if entry.get("what") == "credits":
+                lines.append(_("- Credits still to earn this year: %(owed)s") % {"owed": _credits(entry["owed"])})
+        if any(entry.get("what") == "reflection" for entry in missing):
             lines.append(_("- Your reflection is still to be submitted."))
-        lines.append(_("Please complete it by %(date)s.") % {"date": _due_date(progress.period).isoformat()})
+        lines.append(_("Please complete it by %(date)s.") % {"date": _due_date(standing.period).isoformat()})
         label = _("Open my learning")
         lines.append(f"[{label}]({link})")
     return subject, "\n\n".join(lines), link
 
 
 def digest(head, plan, period, behind: list) -> tuple[str, str, str]:
-    """(subject, text, link) of a department head's list of their people who are behind."""
+    """(subject, text, link) of a department head's list of their people who are behind (standings)."""
     link = absolute(f"{reverse('plans:team')}?plan={plan.pk}")
     with translation.override(language_of(head)):
         subject = _("Your people's learning: %(plan)s") % {"plan": one_line(plan.name)}
@@ -93,11 +102,11 @@ def digest(head, plan, period, behind: list) -> tuple[str, str, str]:
                  _("%(count)d of your people have not yet completed %(plan)s, due %(date)s:") % {
                      "count": len(behind), "plan": literal(plan.name), "date": _due_date(period).isoformat()}]
         people = []
-        for progress in behind[:DIGEST_NAMES]:
-            person = progress.assignment.employee
+        for standing in behind[:DIGEST_NAMES]:
+            person = standing.employee
             people.append(_("- %(name)s (%(department)s): %(done)s hours done, %(owed)s hours to go") % {
                 "name": literal(person.name), "department": literal(person.department.name),
-                "done": _hours(progress.total.done), "owed": _hours(progress.total.owed)})
+                "done": _hours(standing.total_seconds), "owed": _hours(_owed(standing))})
         lines.append("\n".join(people))
         if len(behind) > DIGEST_NAMES:
             lines.append(_("… and %(count)d more.") % {"count": len(behind) - DIGEST_NAMES})

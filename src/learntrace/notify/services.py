@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from learntrace.checkin.models import Meeting
 from learntrace.checkin.services import roster
+from learntrace.compliance.models import Standing
 from learntrace.core.audit import field_changes, record_change
 from learntrace.notify import messages
 from learntrace.notify.channels import Message, adapter_for
@@ -40,7 +41,7 @@ from learntrace.notify.models import (
 from learntrace.org.models import Employee, Role, RoleGrant
 from learntrace.plans.models import LearningPlan, PlanPeriod
 from learntrace.plans.periods import local_zone, start_of_day
-from learntrace.plans.selectors import current_assignments_of, progress_for
+from learntrace.plans.selectors import current_assignments_of
 
 logger = logging.getLogger("learntrace.notify")
 
@@ -96,12 +97,12 @@ def due_moments(now: dt.datetime):
                 yield schedule, meeting, today
 
 
-def is_behind(progress, below_percent: int | None) -> bool:
-    if progress.complete:
+def is_behind(standing, below_percent: int | None) -> bool:
+    if standing.complete:
         return False
-    if below_percent is None or not progress.total.target:
+    if below_percent is None or not standing.target_seconds:
         return True
-    return progress.total.done * 100 < progress.total.target * below_percent
+    return standing.total_seconds * 100 < standing.target_seconds * below_percent
 
 
 # --- turning a moment into deliveries ----------------------------------------------------
@@ -126,21 +127,24 @@ def _heads_of(people_paths: set[str]):
 
 
 def _period_deliveries(schedule, period, day, channels, now) -> list[Delivery]:
+    # The stored figures (kept by the worker every minute) of those still owing the period.
     assignments = current_assignments_of(Employee.objects.filter(is_active=True), now=now).filter(period=period)
-    behind = [p for p in progress_for(assignments) if is_behind(p, schedule.below_percent)]
+    standings = (Standing.objects.filter(assignment__in=assignments.values("pk"))
+                 .select_related("employee__department", "period__plan")
+                 .order_by("employee__department__path", "employee__employee_no"))
+    behind = [s for s in standings if is_behind(s, schedule.below_percent)]
     rows = []
-    for progress in behind:
-        person = progress.assignment.employee
-        content = messages.reminder(progress)
+    for standing in behind:
+        person = standing.employee
+        content = messages.reminder(standing)
         for channel in channels:
             rows.append(_delivery(
                 f"reminder:{schedule.pk}:{period.pk}:{day:%Y%m%d}:{person.pk}:{channel.pk}",
                 purpose=Delivery.Purpose.REMINDER, schedule=schedule, period=period, recipient=person,
                 channel=channel, day=day, content=content, now=now))
     if schedule.head_digest and behind:
-        for head, paths in _heads_of({p.assignment.employee.department.path for p in behind}).items():
-            theirs = [p for p in behind if any(p.assignment.employee.department.path.startswith(path)
-                                               for path in paths)]
+        for head, paths in _heads_of({s.employee.department.path for s in behind}).items():
+            theirs = [s for s in behind if any(s.employee.department.path.startswith(path) for path in paths)]
             if not theirs:
                 continue
             content = messages.digest(head, schedule.plan, period, theirs)

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from learntrace.compliance.models import Standing
 from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
 from learntrace.org.access import (
@@ -30,6 +29,7 @@ from learntrace.plans.access import access_assignment
 from learntrace.plans.audience import audience
 from learntrace.plans.forms import CreditTargetFormSet, PlanForm, ReflectionForm, ReviewForm
 from learntrace.plans.models import LearningPlan, Reflection
+from learntrace.plans.progress import progress_for
 
 
 @reader_required
@@ -96,7 +96,7 @@ def plan_archive(request, plan_id):
 
 
 def _learning_page(request, employee, *, own: bool):
-    progress = selectors.progress_for(selectors.current_assignments(employee))
+    progress = progress_for(selectors.current_assignments(employee))
     return render(request, "plans/my_learning.html", {
         "person": employee, "own": own, "progress": progress,
         "credits": selectors.credits_this_year(employee), "now": timezone.now(),
@@ -125,20 +125,17 @@ def history(request, employee_id=None):
             return render(request, "plans/no_learning.html")
         employee_id = roles.employee_id
     employee = access_employee(request.user, employee_id)
-    page = Paginator(selectors.past_assignments(employee), 24).get_page(request.GET.get("page"))
-    progress = selectors.progress_for(page.object_list)
-    # The judged outcome of each period, with its consequences, where compliance has judged it.
-    standings = {s.assignment_id: s for s in Standing.objects.filter(assignment__in=page.object_list)}
-    for p in progress:
-        p.standing = standings.get(p.assignment.pk)
-    return render(request, "plans/history.html", {"person": employee, "page": page, "progress": progress})
+    # Past periods as they were counted and judged (frozen at close): the stored standings.
+    page = Paginator(selectors.past_assignments(employee).select_related("standing"), 24).get_page(
+        request.GET.get("page"))
+    return render(request, "plans/history.html", {"person": employee, "page": page})
 
 
 @login_required
 def assignment_detail(request, assignment_id):
     assignment = access_assignment(request.user, assignment_id)
     own = assignment.employee_id == roles_of(request.user).employee_id
-    progress = selectors.progress_for([assignment])[0]
+    progress = progress_for([assignment])[0]
     reflection = Reflection.objects.filter(assignment=assignment).first()
     form = ReflectionForm(initial={"text": reflection.text if reflection else ""})
     return render(request, "plans/assignment_detail.html", {
@@ -177,11 +174,12 @@ def team(request):
         department_number := whole_number(department_id)) is not None else None
     if department is not None:
         assignments = assignments.filter(employee__department__path__startswith=department.path)
-    page = Paginator(assignments, 50).get_page(request.GET.get("page"))
+    # A list reads the stored figures; an assignment the worker has not counted yet has no standing.
+    page = Paginator(assignments.select_related("standing"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "plans/team.html", {
-        "page": page, "progress": selectors.progress_for(page.object_list), "plans": plans,
+        "page": page, "plans": plans,
         "departments": departments, "plan_id": plan_id, "department_id": department_id, "query": query.urlencode(),
     })
 

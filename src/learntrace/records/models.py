@@ -134,9 +134,9 @@ class CourseProgress(models.Model):
 
     @property
     def percent(self) -> int:
+        """How far the credited time is towards the course's threshold, below 100: whether the course
+        counts as completed is the completion's to say (a voided one no longer does)."""
         required = self.course.required_seconds
-        if self.completed_at:
-            return 100
         return min(99, self.credited_seconds * 100 // required) if required else 0
 
 

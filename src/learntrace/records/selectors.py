@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from django.db.models import Max, Sum
 from django.db.models.functions import ExtractYear
 
+from learntrace.records import effective
 from learntrace.records.models import Completion, Correction, CreditedTime
-from learntrace.records.services import voided_completions
 
 
 @dataclass
@@ -29,18 +29,15 @@ def training_file(employee) -> TrainingFile:
     from learntrace.evidence.models import Seal
     from learntrace.plans.models import Assignment, Reflection
     from learntrace.plans.periods import local_zone
-    from learntrace.plans.selectors import progress_for
+    from learntrace.plans.progress import progress_for
 
     zone = local_zone()
-    hours = defaultdict(lambda: defaultdict(int))
-    for row in (CreditedTime.objects.filter(employee=employee).annotate(year=ExtractYear("occurred_at", tzinfo=zone))
-                .values("year", "kind").annotate(seconds=Sum("seconds"))):
-        hours[row["year"]][row["kind"]] += row["seconds"]
-    for row in (Correction.objects.filter(employee=employee).annotate(year=ExtractYear("occurred_at", tzinfo=zone))
-                .values("year", "course__kind").annotate(seconds=Sum("seconds_delta"))):
-        hours[row["year"]][row["course__kind"]] = max(hours[row["year"]][row["course__kind"]] + row["seconds"], 0)
+    hours = defaultdict(dict)
+    time = effective.credited_time(employee_ids=[employee.pk], zone=zone)
+    for (_employee_id, year, kind), kind_seconds in time.seconds.items():
+        hours[year][kind] = kind_seconds
     credits = defaultdict(list)
-    for row in (Completion.objects.filter(employee=employee).exclude(pk__in=voided_completions())
+    for row in (effective.completions().filter(employee=employee)
                 .annotate(year=ExtractYear("completed_at", tzinfo=zone))
                 .values("year", "credit_class__name", "credit_class__name_en", "category__name", "category__name_en")
                 .annotate(total=Sum("credits")).order_by("credit_class__name", "category__name")):
@@ -50,8 +47,7 @@ def training_file(employee) -> TrainingFile:
     result.years = [(year, dict(hours[year]), sum(hours[year].values()), credits[year]) for year in years]
     result.completions = list(Completion.objects.filter(employee=employee)
                               .select_related("course", "credit_class", "category").order_by("-completed_at"))
-    voids = {c.corrects_id: c for c in Correction.objects.filter(
-        employee=employee, corrects=Correction.Target.COMPLETION, voids=True)}
+    voids = {c.corrects_id: c for c in effective.voids().filter(employee=employee)}
     for completion in result.completions:
         completion.voided_by = voids.get(completion.pk)
     result.corrections = list(Correction.objects.filter(employee=employee).select_related("course", "actor")

@@ -152,11 +152,6 @@ def submit_quiz(*, employee: Employee, quiz: Quiz, answers: dict[int, set[int]],
     return attempt
 
 
-def voided_completions():
-    """Ids of completions an admin has voided (a subquery)."""
-    return Correction.objects.filter(corrects=Correction.Target.COMPLETION, voids=True).values("corrects_id")
-
-
 @transaction.atomic
 def void_completion(*, actor, completion: Completion, reason: str) -> Correction:
     if not reason.strip():

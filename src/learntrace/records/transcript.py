@@ -79,6 +79,8 @@ def _build(file, font: str) -> bytes:
     story.append(Paragraph(text(_("Completed courses")), heading))
     rows = [[_("date"), _("course"), _("category"), _("credits"), _("source")]]
     for completion in file.completions:
+        if completion.voided_by:
+            continue  # the transcript certifies what counts
         rows.append([timezone.localtime(completion.completed_at).strftime("%Y-%m-%d"),
                      Paragraph(text(completion.course.title), body), str(completion.category),
                      f"{completion.credits:.2f} {completion.credit_class or ''}".strip(),

@@ -10,8 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, Sum
-from django.db.models.functions import Least
+from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
 
 from learntrace.catalog.models import Course, CourseKind
@@ -19,12 +18,12 @@ from learntrace.checkin import selectors as checkin_selectors
 from learntrace.checkin.models import Meeting
 from learntrace.checkin.services import roster
 from learntrace.compliance.models import HISTOGRAM_HOURS, PeriodFigures, Standing
-from learntrace.compliance.services import hour_buckets
+from learntrace.compliance.rollup import HOUR_BUCKETS, SUMS, sum_period_figures, sum_standings
 from learntrace.org.access import roles_of
 from learntrace.org.models import Department
 from learntrace.plans.models import PlanItem, PlanPeriod
 from learntrace.plans.periods import local_zone, start_of_day
-from learntrace.records.models import CourseProgress
+from learntrace.records import effective
 
 COMPLETE, INCOMPLETE, COMPLIANT, NON_COMPLIANT = "complete", "incomplete", "compliant", "non_compliant"
 RETENTION_STEPS = 100  # the curve has one point per 1 % of the media
@@ -109,21 +108,6 @@ def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
     return rows
 
 
-def _figures(**extra):
-    # Named apart from the columns they count (an aggregate may not share a field's name).
-    return dict(
-        n_people=Count("id"),
-        n_complete=Count("id", filter=Q(complete=True)),
-        n_compliant=Count("id", filter=Q(compliant=True)),
-        n_evaluated=Count("id", filter=Q(compliant__isnull=False)),
-        # Hours count towards the target only up to it: one person's surplus does not hide another's gap.
-        sum_done=Sum(Least("total_seconds", "target_seconds")),
-        sum_target=Sum("target_seconds"),
-        sum_owed=Sum("owed_seconds"),
-        **extra,
-    )
-
-
 @dataclass
 class Rate:
     label: str
@@ -149,14 +133,11 @@ class Rate:
         return round(100 * self.done_seconds / self.target_seconds, 1) if self.target_seconds else None
 
 
+RATE_SUMS = ("people", "complete", "compliant", "evaluated", "done_seconds", "target_seconds", "owed_seconds")
+
+
 def _rate(label, row: dict, key=None) -> Rate:
-    return Rate(label=label, key=key, people=row["n_people"], complete=row["n_complete"],
-                compliant=row["n_compliant"], evaluated=row["n_evaluated"], done_seconds=row["sum_done"] or 0,
-                target_seconds=row["sum_target"] or 0, owed_seconds=row["sum_owed"] or 0)
-
-
-FIGURE_NAMES = tuple(_figures())
-BUCKET_NAMES = tuple(f"h{hour}" for hour in range(HISTOGRAM_HOURS + 1))
+    return Rate(label=label, key=key, **{name: row[name] for name in RATE_SUMS})
 
 
 def _rolled_up(filters: Filters) -> bool:
@@ -178,35 +159,22 @@ def period_figures(scope: Scope, filters: Filters, *, with_month: bool = True):
     return rows
 
 
-# The sums' names are those of the standings' figures, so both sources give the same groups.
-_SUMS = {"n_people": "people", "n_complete": "complete", "n_compliant": "compliant", "n_evaluated": "evaluated",
-         "sum_done": "done_seconds", "sum_target": "target_seconds", "sum_owed": "owed_seconds",
-         **{f"s{hour}": f"h{hour}" for hour in range(HISTOGRAM_HOURS + 1)}}
-
-
-def _summed(rows, *keys) -> list[dict]:
-    groups = list(rows.values(*keys).annotate(**{name: Sum(column) for name, column in _SUMS.items()}).order_by())
-    for group in groups:
-        for hour in range(HISTOGRAM_HOURS + 1):
-            group[f"h{hour}"] = group.pop(f"s{hour}")
-    return groups
-
-
 class Completion:
     """The figures grouped by plan and department in one query: the summary, the plans, the
     departments and the hours distribution of a report are sums of these groups, so the data is
     read once — the per-department sums where they answer the filters, else the standings."""
 
+    KEYS = ("plan_id", "plan__name", "department_path")
+
     def __init__(self, rows):
-        self.groups = list(rows.values("plan_id", "plan__name", "department_path")
-                           .annotate(**_figures(), **hour_buckets()).order_by())
+        self.groups = sum_standings(rows, *self.KEYS)
 
     @classmethod
     def of(cls, scope: Scope, filters: Filters) -> "Completion":
         if not _rolled_up(filters):
             return cls(standings(scope, filters))
         completion = cls.__new__(cls)
-        completion.groups = _summed(period_figures(scope, filters), "plan_id", "plan__name", "department_path")
+        completion.groups = sum_period_figures(period_figures(scope, filters), *cls.KEYS)
         return completion
 
 
@@ -214,11 +182,11 @@ def _groups(rows) -> list[dict]:
     return rows.groups if isinstance(rows, Completion) else Completion(rows).groups
 
 
-def _add(groups, names=FIGURE_NAMES) -> dict:
+def _add(groups, names=SUMS) -> dict:
     total = {name: 0 for name in names}
     for group in groups:
         for name in names:
-            total[name] += group[name] or 0
+            total[name] += group[name]
     return total
 
 
@@ -240,14 +208,14 @@ def by_plan(rows) -> list[Rate]:
 def trend(scope: Scope, filters: Filters) -> list[Rate]:
     """`by_month` of everything the filters allow but the month."""
     if _rolled_up(filters):
-        return by_month(_summed(period_figures(scope, filters, with_month=False), "period_id"))
+        return by_month(sum_period_figures(period_figures(scope, filters, with_month=False), "period_id"))
     return by_month(standings(scope, filters, with_month=False))
 
 
 def by_month(rows) -> list[Rate]:
     """The trend: figures per month in which periods start. Grouped by period (an integer key, no
     time-zone arithmetic per row), then periods starting in the same month are added up."""
-    grouped = rows if isinstance(rows, list) else rows.values("period_id").annotate(**_figures()).order_by()
+    grouped = rows if isinstance(rows, list) else sum_standings(rows, "period_id")
     groups = {row["period_id"]: row for row in grouped}
     zone = local_zone()
     months: dict[dt.date, list] = {}
@@ -281,9 +249,9 @@ def by_department(rows, focus: list[Department]) -> list[Rate]:
             if rest:
                 key = f"{owner.path}{rest.split('/')[0]}/"
         keys[key] = True
-        total = totals.setdefault(key, {name: 0 for name in FIGURE_NAMES})
+        total = totals.setdefault(key, {name: 0 for name in SUMS})
         for name in total:
-            total[name] += row[name] or 0
+            total[name] += row[name]
     names = {d.path: d.name for d in Department.objects.filter(path__in=list(keys))}
     result = [_rate(names.get(path, path), total, path) for path, total in totals.items()]
     return sorted(result, key=lambda rate: (rate.percent, rate.label))
@@ -304,7 +272,7 @@ class Bucket:
 
 def hours_histogram(rows) -> list[Bucket]:
     """People by credited hours in the period, one bar per hour."""
-    total = _add(_groups(rows), names=BUCKET_NAMES)
+    total = _add(_groups(rows), names=HOUR_BUCKETS)
     return [Bucket(h, h + 1 if h < HISTOGRAM_HOURS else None, total[f"h{h}"]) for h in range(HISTOGRAM_HOURS + 1)]
 
 
@@ -418,7 +386,7 @@ TRACKED_KINDS = [CourseKind.VIDEO, CourseKind.DOCUMENT]
 
 def course_progress(scope: Scope, filters: Filters):
     """Per-person course state of the reader's people, under the filters."""
-    rows = CourseProgress.objects.filter(scope.q("employee__department__path"), course__kind__in=TRACKED_KINDS)
+    rows = effective.course_states().filter(scope.q("employee__department__path"), course__kind__in=TRACKED_KINDS)
     if filters.department is not None:
         rows = rows.filter(employee__department__path__startswith=filters.department.path)
     if filters.level:
@@ -431,9 +399,9 @@ def course_progress(scope: Scope, filters: Filters):
         starts, ends = month_bounds(filters.month)
         rows = rows.filter(first_started_at__gte=starts, first_started_at__lt=ends)
     if filters.status in {COMPLETE, COMPLIANT}:
-        rows = rows.filter(completed_at__isnull=False)
+        rows = rows.filter(effective.completed_states())
     elif filters.status in {INCOMPLETE, NON_COMPLIANT}:
-        rows = rows.filter(completed_at__isnull=True)
+        rows = rows.exclude(effective.completed_states())
     return rows
 
 
@@ -443,10 +411,10 @@ def course_analytics(scope: Scope, filters: Filters) -> list[CourseFigures]:
     threshold = settings.REPORTS_LOW_WATCH_SHARE
     grouped = course_progress(scope, filters).values("course_id").annotate(
         viewers=Count("id"),
-        completed=Count("id", filter=Q(completed_at__isnull=False)),
+        completed=Count("id", filter=effective.completed_states()),
         repeat_viewers=Count("id", filter=Q(played_ms__gte=F("covered_ms") + F("course__duration_seconds") * 100,
                                             course__duration_seconds__gt=0)),
-        avg_credited_ms=Avg("credited_ms"), avg_covered_ms=Avg("covered_ms"),
+        avg_credited_ms=Avg("effective_credited_ms"), avg_covered_ms=Avg("covered_ms"),
     ).order_by()
     figures = {row["course_id"]: row for row in grouped}
     courses = Course.objects.filter(pk__in=list(figures)).select_related("category").order_by("title")

@@ -17,7 +17,8 @@ from learntrace.org.access import (
     visible_employees,
 )
 from learntrace.org.models import Employee
-from learntrace.records.models import CourseProgress, CreditedTime
+from learntrace.records import effective
+from learntrace.records.models import CreditedTime
 from learntrace.tracking import services
 from learntrace.tracking.intervals import contiguous_from_zero
 from learntrace.tracking.models import FLAG_LABELS, Attempt
@@ -67,7 +68,7 @@ def beat(request):
 def course_learners(request, course_id):
     course = access_course(request.user, course_id)
     people = visible_employees(request.user)
-    states = CourseProgress.objects.filter(course=course, employee__in=people).select_related(
+    states = effective.course_states().filter(course=course, employee__in=people).select_related(
         "employee__department", "employee__user").order_by("employee__department__path", "employee__employee_no")
     page = Paginator(states, 50).get_page(request.GET.get("page"))
     employee_ids = [p.employee_id for p in page.object_list]
@@ -86,7 +87,7 @@ def course_learners(request, course_id):
 def learner_detail(request, course_id, employee_id):
     course = access_course(request.user, course_id)
     employee = access_employee(request.user, employee_id)
-    state = CourseProgress.objects.filter(course=course, employee=employee).first()
+    state = effective.course_states().filter(course=course, employee=employee).first()
     attempts = list(Attempt.objects.filter(course=course, employee=employee).order_by("-started_at")[:100])
     totals = {a.pk: {"played_ms": 0, "credited_ms": 0, "cut_ms": 0, "flags": set(), "last": None} for a in attempts}
     for attempt_id, details, recorded_at in CreditedTime.objects.filter(

@@ -11,7 +11,8 @@ from learntrace.api.v1.errors import ERROR_STATUSES, ErrorOut
 from learntrace.api.v1.types import Id, Key
 from learntrace.org.access import visible_employees
 from learntrace.plans.models import Assignment, LearningPlan
-from learntrace.plans.selectors import current_assignments, progress_for
+from learntrace.plans.progress import progress_for
+from learntrace.plans.selectors import current_assignments
 
 router = Router(tags=["plans"])
 

@@ -12,7 +12,8 @@ from learntrace.api.v1.pagination import PageParams, paginate
 from learntrace.api.v1.types import Id, Key
 from learntrace.checkin.models import Attendance, CheckInEvent
 from learntrace.org.access import visible_employees
-from learntrace.records.models import Completion, Correction
+from learntrace.records import effective
+from learntrace.records.models import Completion
 
 router = Router(tags=["records"])
 
@@ -78,8 +79,7 @@ def completions(request, page: Query[PageParams], employee_no: Key | None = None
     need(request, "records:read")
     found = (Completion.objects.filter(employee__in=visible_employees(request.user))
              .select_related("employee", "course", "credit_class", "category")
-             .annotate(voided=Exists(Correction.objects.filter(
-                 corrects=Correction.Target.COMPLETION, corrects_id=OuterRef("pk"), voids=True))))
+             .annotate(voided=Exists(effective.voids().filter(corrects_id=OuterRef("pk")))))
     if employee_no:
         found = found.filter(employee__employee_no=employee_no)
     items, next_cursor = paginate(found, "recorded_at", page)
