@@ -130,4 +130,12 @@ def new_page(browser):
 
     yield make
     for context in contexts:
+        # Leave each page first, so that its last requests (the player's final beat, a projector's
+        # poll) reach the live server before the test database is flushed under them.
+        for page in context.pages:
+            try:
+                page.goto("about:blank", wait_until="load")
+                page.wait_for_load_state("networkidle")
+            except Exception:  # noqa: BLE001 - a page that already crashed or closed has nothing in flight
+                pass
         context.close()
