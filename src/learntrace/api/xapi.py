@@ -25,8 +25,8 @@ from django.utils import timezone
 from learntrace.api.models import RecordStore, Statement
 from learntrace.catalog.models import Course, CourseKind
 from learntrace.checkin.models import Meeting
+from learntrace.core.months import local_zone, start_of_day
 from learntrace.org.models import Employee
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records.models import Completion, CreditedTime, Source
 
 VERSION = "1.0.3"

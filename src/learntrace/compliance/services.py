@@ -26,8 +26,8 @@ from learntrace.compliance.models import (
     Watermark,
 )
 from learntrace.core.audit import record_change
+from learntrace.core.months import local_zone, start_of_day
 from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, ReflectionEvent
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.plans.selectors import COMPLETED, progress_for, year_bounds
 from learntrace.records.models import Completion, Correction, CreditedTime, QuizAttempt
 from learntrace.records.services import voided_completions

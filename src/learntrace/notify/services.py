@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from learntrace.checkin.models import Meeting
 from learntrace.checkin.services import roster
 from learntrace.core.audit import field_changes, record_change
+from learntrace.core.months import local_zone, start_of_day
 from learntrace.notify import messages
 from learntrace.notify.channels import Message, adapter_for
 from learntrace.notify.channels.base import FAILED, OK, RETRY, UNKNOWN, Outcome
@@ -39,7 +40,6 @@ from learntrace.notify.models import (
 )
 from learntrace.org.models import Employee, Role, RoleGrant
 from learntrace.plans.models import LearningPlan, PlanPeriod
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.plans.selectors import current_assignments_of, progress_for
 
 logger = logging.getLogger("learntrace.notify")

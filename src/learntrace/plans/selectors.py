@@ -12,8 +12,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from learntrace.catalog.models import Category, Course, CreditClass
+from learntrace.core.months import local_zone, start_of_day
 from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, Reflection
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime
 from learntrace.records.services import voided_completions
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learntrace.core.audit import record_change
+from learntrace.core.months import local_zone
 from learntrace.plans.audience import audience, audience_condition
 from learntrace.plans.models import (
     Assignment,
@@ -21,7 +22,7 @@ from learntrace.plans.models import (
     Reflection,
     ReflectionEvent,
 )
-from learntrace.plans.periods import local_zone, period_bounds
+from learntrace.plans.periods import period_bounds
 
 # A plan published with a start long ago gets at most this many periods of history.
 MAX_BACKFILLED_PERIODS = 36

@@ -26,9 +26,9 @@ class TrainingFile:
 
 def training_file(employee) -> TrainingFile:
     from learntrace.checkin.models import Attendance
+    from learntrace.core.months import local_zone
     from learntrace.evidence.models import Seal
     from learntrace.plans.models import Assignment, Reflection
-    from learntrace.plans.periods import local_zone
     from learntrace.plans.selectors import progress_for
 
     zone = local_zone()

@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST
 from learntrace.core.feedback import show_errors
 from learntrace.core.files import FileMissing, attachment
 from learntrace.core.logs import log_failure
+from learntrace.core.months import local_zone
 from learntrace.evidence.bundle import bundle_name, make_bundle
 from learntrace.evidence.keys import SigningKeyUnavailable, missing_key_message
 from learntrace.org.access import access_employee, admin_required, login_required, roles_of
 from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError
 from learntrace.org.uploads import store_upload
-from learntrace.plans.periods import local_zone
 from learntrace.records import services
 from learntrace.records.forms import HistoryUploadForm
 from learntrace.records.history import HistoryImport

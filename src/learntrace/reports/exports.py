@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 
 from learntrace.catalog.models import CourseKind
 from learntrace.compliance.selectors import MissingWords
+from learntrace.core.months import local_zone
 from learntrace.core.templatetags.learntrace import clock
 from learntrace.plans.models import PeriodType, PlanPeriod
-from learntrace.plans.periods import local_zone
 from learntrace.records.models import CourseProgress
 from learntrace.reports import selectors
 from learntrace.reports.selectors import Filters, Scope

@@ -20,10 +20,10 @@ from learntrace.checkin.models import Meeting
 from learntrace.checkin.services import roster
 from learntrace.compliance.models import HISTOGRAM_HOURS, PeriodFigures, Standing
 from learntrace.compliance.services import hour_buckets
+from learntrace.core.months import local_zone, month_bounds, start_of_day
 from learntrace.org.access import roles_of
 from learntrace.org.models import Department
 from learntrace.plans.models import PlanItem, PlanPeriod
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records.models import CourseProgress
 
 COMPLETE, INCOMPLETE, COMPLIANT, NON_COMPLIANT = "complete", "incomplete", "compliant", "non_compliant"
@@ -61,11 +61,6 @@ class Filters:
     level: str = ""
     course: Course | None = None
     status: str = ""
-
-
-def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return start_of_day(month), start_of_day(following)
 
 
 def report_months() -> list[dt.date]:

@@ -15,7 +15,7 @@ from learntrace.api.v1.plans import PeriodOut, period_out, visible_plans
 from learntrace.api.v1.types import Id
 from learntrace.compliance.models import PeriodState
 from learntrace.compliance.selectors import department_outcomes_for, standings_for
-from learntrace.plans.periods import start_of_day
+from learntrace.core.months import start_of_day
 
 router = Router(tags=["compliance"])
 
