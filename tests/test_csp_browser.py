@@ -209,7 +209,7 @@ def test_the_main_pages_and_swagger_ui_show_no_violation(live_server, org, catal
         reverse("catalog:course", args=[catalog.video.pk]), reverse("plans:team"), reverse("compliance:outcomes"),
         reverse("reports:dashboard") + "?period=all", reverse("reports:courses"),
         reverse("reports:course", args=[catalog.video.pk]), reverse("plans:plans"), reverse("checkin:meetings"),
-        reverse("records:my_file"), reverse("org:me"), reverse("org:departments"), reverse("org:employees"),
+        reverse("trainingfile:my_file"), reverse("org:me"), reverse("org:departments"), reverse("org:employees"),
         reverse("org:import"), reverse("core:audit"), reverse("evidence:overview"), reverse("api:tokens"),
         reverse("notify:deliveries"), reverse("core:system"), reverse("api:credit_export"),
         reverse("tracking:course_learners", args=[catalog.video.pk]),

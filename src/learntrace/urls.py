@@ -14,6 +14,7 @@ urlpatterns = [
     path("checkin/", include("learntrace.checkin.urls")),
     path("evidence/", include("learntrace.evidence.urls")),
     path("records/", include("learntrace.records.urls")),
+    path("records/", include("learntrace.trainingfile.urls")),
     path("compliance/", include("learntrace.compliance.urls")),
     path("notify/", include("learntrace.notify.urls")),
     path("reports/", include("learntrace.reports.urls")),

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from django.db.models import Max, Sum
 from django.db.models.functions import ExtractYear
 
+from learntrace.checkin.models import Attendance
+from learntrace.core.months import local_zone
+from learntrace.evidence.models import Seal
+from learntrace.plans.models import Assignment, Reflection
+from learntrace.plans.selectors import progress_for
 from learntrace.records.models import Completion, Correction, CreditedTime
 from learntrace.records.services import voided_completions
 
@@ -25,12 +30,6 @@ class TrainingFile:
 
 
 def training_file(employee) -> TrainingFile:
-    from learntrace.checkin.models import Attendance
-    from learntrace.core.months import local_zone
-    from learntrace.evidence.models import Seal
-    from learntrace.plans.models import Assignment, Reflection
-    from learntrace.plans.selectors import progress_for
-
     zone = local_zone()
     hours = defaultdict(lambda: defaultdict(int))
     for row in (CreditedTime.objects.filter(employee=employee).annotate(year=ExtractYear("occurred_at", tzinfo=zone))
