@@ -120,14 +120,14 @@ def test_the_bell_counts_unread_notifications_and_opening_one_marks_it_read(org,
     services.send_delivery(delivery(inapp, org.learner, key="a").pk)
     services.send_delivery(delivery(inapp, org.learner, key="b").pk)
     learner = client_for(org.learner)
-    assert 'id="bell-count">2<' in learner.get(reverse("core:home")).text
+    assert 'id="bell-count">2<' in learner.get(reverse("home:home")).text
     notification = Notification.objects.filter(employee=org.learner).first()
     response = learner.post(reverse("notify:open", args=[notification.pk]))
     assert response.status_code == 302 and response["Location"] == "/plans/my/"
-    assert 'id="bell-count">1<' in learner.get(reverse("core:home")).text
+    assert 'id="bell-count">1<' in learner.get(reverse("home:home")).text
     # Someone else's notification is not found; the outsider's bell is empty.
     assert client_for(org.outsider).post(reverse("notify:open", args=[notification.pk])).status_code == 404
-    assert "bell-count" not in client_for(org.outsider).get(reverse("core:home")).text
+    assert "bell-count" not in client_for(org.outsider).get(reverse("home:home")).text
     client_for(org.learner).post(reverse("notify:read_all"))
     assert Notification.objects.filter(read_at__isnull=True).count() == 0
 

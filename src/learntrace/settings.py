@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "learntrace.reports",
     "learntrace.api",
     "learntrace.platforms",
+    "learntrace.demo",  # the `demo` command; no models
 ]
 
 MIDDLEWARE = [
@@ -115,7 +116,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in methods offered on the login page, in this order (README, "Signing in").
 SIGNIN_METHODS = envlist("SIGNIN_METHODS", "password")
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Login throttling: after AXES_FAILURE_LIMIT wrong passwords for one account,

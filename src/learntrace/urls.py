@@ -4,7 +4,7 @@ from django.urls import include, path
 from learntrace.api.v1 import api as api_v1
 
 urlpatterns = [
-    path("", include("learntrace.core.urls")),
+    path("", include("learntrace.home.urls")),
     path("accounts/", include("learntrace.accounts.urls")),
     path("accounts/platforms/", include("learntrace.platforms.urls")),
     path("org/", include("learntrace.org.urls")),
