@@ -158,12 +158,12 @@ def test_a_learner_takes_a_quiz_within_the_attempts_allowed(org, client_for, doc
     question = quiz.questions.get()
     right = question.choices.get(is_correct=True)
     learner = client_for(org.learner)
-    unanswered = learner.post(reverse("catalog:quiz", args=[document.pk]), {})
+    unanswered = learner.post(reverse("records:quiz", args=[document.pk]), {})
     assert "Answer every question" in unanswered.text
-    learner.post(reverse("catalog:quiz", args=[document.pk]), {f"q{question.pk}": [str(right.pk), "999999"]})
+    learner.post(reverse("records:quiz", args=[document.pk]), {f"q{question.pk}": [str(right.pk), "999999"]})
     attempt = QuizAttempt.objects.get()
     assert attempt.passed and attempt.score == 100
-    learner.post(reverse("catalog:quiz", args=[document.pk]), {f"q{question.pk}": str(right.pk)})
+    learner.post(reverse("records:quiz", args=[document.pk]), {f"q{question.pk}": str(right.pk)})
     assert QuizAttempt.objects.count() == 1  # no attempts left
     delete = client_for(org.admin).post(reverse("catalog:question_delete", args=[document.pk, question.pk]))
     assert delete.status_code == 302 and Question.objects.exists()  # answered: kept

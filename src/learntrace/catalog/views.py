@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,9 +17,6 @@ from learntrace.core.audit import record_change
 from learntrace.core.csp import allow_framing_by_this_site
 from learntrace.core.numbers import whole_number
 from learntrace.org.access import admin_required, login_required, roles_of
-from learntrace.org.models import Employee
-from learntrace.records.models import CourseProgress, QuizAttempt
-from learntrace.records.services import QuizClosed, submit_quiz
 
 
 @login_required
@@ -54,27 +50,16 @@ def course_edit(request, course_id=None):
 
 @login_required
 def course_detail(request, course_id):
+    """The course; the person's own progress and the course's meetings are added by the records and
+    checkin template tags, since both apps sit above the catalogue."""
     course = access_course(request.user, course_id)
     employee_id = roles_of(request.user).employee_id
-    progress = CourseProgress.objects.filter(employee_id=employee_id, course=course).first() \
-        if employee_id else None
-    quiz = Quiz.objects.filter(course=course).first()
-    attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id)) if quiz and employee_id else []
     # Only employees' own viewing is tracked, and only media that plays on this page.
-    meetings = []
-    if course.kind in (CourseKind.OFFLINE, CourseKind.LIVE):
-        from learntrace.checkin.models import Attendance, Meeting  # the meetings of an offline course
-
-        meetings = list(Meeting.objects.filter(course=course).order_by("starts_at")[:50])
-        mine = {a.meeting_id: a for a in Attendance.objects.filter(meeting__in=meetings, employee_id=employee_id)}
-        for meeting in meetings:
-            meeting.my_attendance = mine.get(meeting.pk)
     playable = (course.kind == CourseKind.VIDEO and course.video_file) or \
         (course.kind == CourseKind.DOCUMENT and course.document_file)
     return render(request, "catalog/course_detail.html", {
-        "course": course, "progress": progress, "quiz": quiz, "attempts": attempts,
+        "course": course, "quiz": Quiz.objects.filter(course=course).first(),
         "tracked": bool(employee_id and course.is_published and playable), "beat_ms": settings.TRACKER_BEAT_MS,
-        "meetings": meetings,
     })
 
 
@@ -88,42 +73,6 @@ def course_media(request, course_id, which):
         "The file of this course is missing on this server. Please tell the training admin."))
     # The course page shows its PDF in a frame; every other response refuses to be framed.
     return allow_framing_by_this_site(response) if which == "document" else response
-
-
-@login_required
-def quiz_take(request, course_id):
-    course = access_course(request.user, course_id)
-    quiz = get_object_or_404(Quiz.objects.prefetch_related("questions__choices"), course=course)
-    employee_id = roles_of(request.user).employee_id
-    if employee_id is None:
-        raise Http404
-    attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id))
-    error = ""
-    if request.method == "POST":
-        answers = {}
-        for question in quiz.questions.all():
-            valid = {c.pk for c in question.choices.all()}
-            picked = {whole_number(v) for v in request.POST.getlist(f"q{question.pk}")} - {None}
-            answers[question.pk] = picked & valid
-        if any(not picked for picked in answers.values()):
-            error = _("Answer every question.")
-        else:
-            try:
-                attempt = submit_quiz(employee=Employee.objects.get(pk=employee_id), quiz=quiz, answers=answers,
-                                      at=timezone.now())
-            except QuizClosed:
-                messages.error(request, _("This quiz takes no more attempts."))
-            else:
-                if attempt.passed:
-                    messages.success(request, _("Passed with %(score)d%%.") % {"score": attempt.score})
-                else:
-                    messages.warning(request, _("%(score)d%%: below the pass mark of %(mark)d%%.")
-                                     % {"score": attempt.score, "mark": quiz.pass_mark})
-            return redirect("catalog:course", course_id=course.pk)
-    closed = any(a.passed for a in attempts) or len(attempts) >= quiz.attempts_allowed
-    return render(request, "catalog/quiz_take.html", {
-        "course": course, "quiz": quiz, "attempts": attempts, "closed": closed, "error": error,
-    })
 
 
 @admin_required

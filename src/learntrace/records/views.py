@@ -1,4 +1,4 @@
-"""Corrections of a person's facts and the import of past training records."""
+"""Taking a course's quiz, corrections of a person's facts and the import of past training records."""
 
 import logging
 from decimal import Decimal, InvalidOperation
@@ -7,19 +7,26 @@ from pathlib import Path
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.catalog.access import access_course
+from learntrace.catalog.models import Quiz
 from learntrace.core.feedback import show_errors
 from learntrace.core.logs import log_failure
-from learntrace.org.access import access_employee, admin_required
+from learntrace.core.numbers import whole_number
+from learntrace.org.access import access_employee, admin_required, login_required, roles_of
 from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError
+from learntrace.org.models import Employee
 from learntrace.org.uploads import store_upload
 from learntrace.records import services
 from learntrace.records.forms import HistoryUploadForm
 from learntrace.records.history import HistoryImport
-from learntrace.records.models import Completion, CreditedTime
+from learntrace.records.models import Completion, CreditedTime, QuizAttempt
+from learntrace.records.services import QuizClosed, submit_quiz
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +103,39 @@ def correct(request, employee_id):
     else:
         messages.success(request, _("Correction recorded."))
     return redirect("trainingfile:file", employee_id=employee.pk)
+
+
+@login_required
+def quiz_take(request, course_id):
+    course = access_course(request.user, course_id)
+    quiz = get_object_or_404(Quiz.objects.prefetch_related("questions__choices"), course=course)
+    employee_id = roles_of(request.user).employee_id
+    if employee_id is None:
+        raise Http404
+    attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id))
+    error = ""
+    if request.method == "POST":
+        answers = {}
+        for question in quiz.questions.all():
+            valid = {c.pk for c in question.choices.all()}
+            picked = {whole_number(v) for v in request.POST.getlist(f"q{question.pk}")} - {None}
+            answers[question.pk] = picked & valid
+        if any(not picked for picked in answers.values()):
+            error = _("Answer every question.")
+        else:
+            try:
+                attempt = submit_quiz(employee=Employee.objects.get(pk=employee_id), quiz=quiz, answers=answers,
+                                      at=timezone.now())
+            except QuizClosed:
+                messages.error(request, _("This quiz takes no more attempts."))
+            else:
+                if attempt.passed:
+                    messages.success(request, _("Passed with %(score)d%%.") % {"score": attempt.score})
+                else:
+                    messages.warning(request, _("%(score)d%%: below the pass mark of %(mark)d%%.")
+                                     % {"score": attempt.score, "mark": quiz.pass_mark})
+            return redirect("catalog:course", course_id=course.pk)
+    closed = any(a.passed for a in attempts) or len(attempts) >= quiz.attempts_allowed
+    return render(request, "records/quiz_take.html", {
+        "course": course, "quiz": quiz, "attempts": attempts, "closed": closed, "error": error,
+    })
