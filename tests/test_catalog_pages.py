@@ -173,3 +173,31 @@ def test_course_credits_are_decimal(org, client_for, management, cme1):
     client_for(org.admin).post(reverse("catalog:course_new"), course_form(
         management, kind="offline", credits="1.5", credit_class=cme1.pk, location="Room 3"))
     assert Course.objects.get().credits == Decimal("1.5")
+
+
+def test_the_course_page_shows_the_persons_progress_quiz_attempts_and_meetings(org, client_for, catalog):
+    import datetime as dt
+
+    from learntrace.checkin.models import Attendance, Meeting
+    from learntrace.records.models import CourseProgress
+
+    start = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+    meeting = Meeting.objects.create(course=catalog.meeting, title="March meeting", starts_at=start,
+                                     ends_at=start + dt.timedelta(hours=2))
+    Attendance.objects.create(meeting=meeting, employee=org.learner, status=Attendance.Status.LATE,
+                              checked_in_at=start, method=Attendance.Method.MANUAL)
+    page = client_for(org.learner).get(reverse("catalog:course", args=[catalog.meeting.pk])).text
+    assert "March meeting" in page and '<span class="badge good">Late</span>' in page
+    assert client_for(org.head).get(reverse("catalog:course", args=[catalog.meeting.pk])).text.count(
+        '<span class="badge good">') == 0  # the head has no attendance of their own
+
+    quiz = Quiz.objects.create(course=catalog.video, pass_mark=80, attempts_allowed=3)
+    QuizAttempt.objects.create(quiz=quiz, employee=org.learner, number=1, score=60, passed=False, answers={},
+                               submitted_at=start)
+    CourseProgress.objects.create(employee=org.learner, course=catalog.video, first_started_at=start,
+                                  last_activity_at=start, completed_at=start)
+    page = client_for(org.learner).get(reverse("catalog:course", args=[catalog.video.pk])).text
+    assert '<span class="badge good">completed</span> 2026-03-10' in page
+    assert "1 of 3 attempts used" in page and '<span class="badge bad">60 %</span>' in page
+    assert reverse("records:quiz", args=[catalog.video.pk]) in page
+    assert "Not started." in client_for(org.head).get(reverse("catalog:course", args=[catalog.video.pk])).text
