@@ -62,8 +62,8 @@ def test_the_file_follows_the_role_boundaries(org, client_for, catalog):
 
 
 @pytest.fixture
-def key_in_a_missing_folder(tmp_path, monkeypatch):
-    monkeypatch.setenv("EVIDENCE_SIGNING_KEY_FILE", str(tmp_path / "not-mounted" / "evidence-signing.pem"))
+def key_in_a_missing_folder(tmp_path, settings):
+    settings.EVIDENCE_SIGNING_KEY_FILE = tmp_path / "not-mounted" / "evidence-signing.pem"
     keys._private_key_for.cache_clear()
     yield
     keys._private_key_for.cache_clear()
