@@ -134,3 +134,16 @@ def test_a_deactivated_employee_is_not_a_learner_anymore(org):
     org.learner.is_active = False
     org.learner.save()
     assert roles_of(org.learner.user).names == []
+
+
+def test_reports_read_the_departments_the_pages_show(org):
+    from learntrace.org.access import visible_departments
+    from learntrace.org.models import Employee
+    from learntrace.reports.selectors import Scope
+
+    expected = {org.admin: 5, org.auditor: 5, org.head: 2, org.learner: 0}
+    for person, count in expected.items():
+        user = person.user
+        in_reports = set(Employee.objects.filter(Scope.of(user).q("department__path")).values_list("pk", flat=True))
+        on_pages = set(Employee.objects.filter(department__in=visible_departments(user)).values_list("pk", flat=True))
+        assert in_reports == on_pages and len(in_reports) == count

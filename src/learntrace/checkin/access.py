@@ -15,13 +15,16 @@ def can_organise(user, meeting: Meeting) -> bool:
 
 
 def access_meeting(user, meeting_id, *, organise: bool = False) -> Meeting:
+    """A meeting the user may see; 404 otherwise, like every access helper, so that a meeting's
+    existence is not revealed. With organise=True, 403 for those who see it but may not run it
+    (auditors)."""
     try:
-        meeting = Meeting.objects.select_related("course").get(pk=meeting_id)
+        meeting = visible_meetings(user).get(pk=meeting_id)
     except (Meeting.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if can_organise(user, meeting) or (not organise and roles_of(user).can_read_all):
-        return meeting
-    raise PermissionDenied
+    if organise and not can_organise(user, meeting):
+        raise PermissionDenied
+    return meeting
 
 
 def visible_meetings(user):

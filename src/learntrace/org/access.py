@@ -75,10 +75,11 @@ def roles_of(user) -> Roles:
     return roles
 
 
-def _subtree_q(paths, prefix: str) -> Q:
+def subtree_q(paths, path_field: str) -> Q:
+    """Rows whose department path (`path_field`) lies under one of `paths`; none for no paths."""
     condition = Q(pk__in=[])
     for path in paths:
-        condition |= Q(**{f"{prefix}path__startswith": path})
+        condition |= Q(**{f"{path_field}__startswith": path})
     return condition
 
 
@@ -88,7 +89,7 @@ def visible_employees(user):
     employees = Employee.objects.select_related("department")
     if roles.can_read_all:
         return employees
-    condition = _subtree_q(roles.head_paths, "department__")
+    condition = subtree_q(roles.head_paths, "department__path")
     if roles.employee_id is not None:
         condition |= Q(pk=roles.employee_id)
     return employees.filter(condition)
@@ -99,7 +100,7 @@ def visible_departments(user):
     if roles.can_read_all:
         return Department.objects.all()
     if roles.is_head:
-        return Department.objects.filter(_subtree_q(roles.head_paths, ""))
+        return Department.objects.filter(subtree_q(roles.head_paths, "path"))
     return Department.objects.none()
 
 

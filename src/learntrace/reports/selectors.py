@@ -21,7 +21,7 @@ from learntrace.checkin.services import roster
 from learntrace.compliance.models import HISTOGRAM_HOURS, PeriodFigures, Standing
 from learntrace.compliance.services import hour_buckets
 from learntrace.core.months import local_zone, month_bounds, start_of_day
-from learntrace.org.access import roles_of
+from learntrace.org.access import roles_of, subtree_q
 from learntrace.org.models import Department
 from learntrace.plans.models import PlanItem, PlanPeriod
 from learntrace.records.models import CourseProgress
@@ -32,7 +32,9 @@ RETENTION_STEPS = 100  # the curve has one point per 1 % of the media
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose figures a reader may see: everyone, or the people of some department subtrees."""
+    """Whose figures a reader may see: everyone, or the people of some department subtrees — the
+    reader's roles as org.access reads them, kept as plain values so that the worker can write a
+    report for someone without a request."""
 
     everyone: bool
     paths: tuple[str, ...] = ()
@@ -43,12 +45,7 @@ class Scope:
         return cls(everyone=roles.can_read_all, paths=roles.head_paths)
 
     def q(self, path_field: str) -> Q:
-        if self.everyone:
-            return Q()
-        condition = Q(pk__in=[])
-        for path in self.paths:
-            condition |= Q(**{f"{path_field}__startswith": path})
-        return condition
+        return Q() if self.everyone else subtree_q(self.paths, path_field)
 
 
 @dataclass
@@ -187,7 +184,7 @@ def _summed(rows, *keys) -> list[dict]:
     return groups
 
 
-class Completion:
+class FigureGroups:
     """The figures grouped by plan and department in one query: the summary, the plans, the
     departments and the hours distribution of a report are sums of these groups, so the data is
     read once — the per-department sums where they answer the filters, else the standings."""
@@ -197,7 +194,7 @@ class Completion:
                            .annotate(**_figures(), **hour_buckets()).order_by())
 
     @classmethod
-    def of(cls, scope: Scope, filters: Filters) -> "Completion":
+    def of(cls, scope: Scope, filters: Filters) -> "FigureGroups":
         if not _rolled_up(filters):
             return cls(standings(scope, filters))
         completion = cls.__new__(cls)
@@ -206,7 +203,7 @@ class Completion:
 
 
 def _groups(rows) -> list[dict]:
-    return rows.groups if isinstance(rows, Completion) else Completion(rows).groups
+    return rows.groups if isinstance(rows, FigureGroups) else FigureGroups(rows).groups
 
 
 def _add(groups, names=FIGURE_NAMES) -> dict:
@@ -218,7 +215,7 @@ def _add(groups, names=FIGURE_NAMES) -> dict:
 
 
 def summary(rows) -> Rate:
-    """Everyone under the filters; `rows` is a queryset of standings or its `Completion`."""
+    """Everyone under the filters; `rows` is a queryset of standings or its `FigureGroups`."""
     return _rate("", _add(_groups(rows)))
 
 
