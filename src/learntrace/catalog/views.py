@@ -2,19 +2,21 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.catalog import services
 from learntrace.catalog.access import access_course, visible_courses
 from learntrace.catalog.forms import CategoryForm, CourseForm, CreditClassForm, QuestionForm, QuizForm
 from learntrace.catalog.media import ranged_file_response
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Question, Quiz
-from learntrace.core.audit import record_change
+from learntrace.core.audit import save_with_audit
 from learntrace.core.csp import allow_framing_by_this_site
+from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
 from learntrace.org.access import admin_required, login_required, roles_of
 
@@ -39,10 +41,7 @@ def course_edit(request, course_id=None):
     course = get_object_or_404(Course, pk=course_id) if course_id else Course(created_by=request.user)
     form = CourseForm(request.POST or None, request.FILES or None, instance=course)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            record_change(actor=request.user, action="update" if course_id else "create", obj=saved,
-                          summary=saved.title)
+        saved = save_with_audit(actor=request.user, form=form, summary=lambda course: course.title)
         messages.success(request, _("Course saved."))
         return redirect("catalog:course", course_id=saved.pk)
     return render(request, "catalog/course_form.html", {"form": form, "course": course})
@@ -83,14 +82,11 @@ def quiz_edit(request, course_id):
     question_form = QuestionForm(request.POST if "add_question" in request.POST else None)
     if request.method == "POST":
         if "save_quiz" in request.POST and quiz_form.is_valid():
-            quiz_form.save()
+            save_with_audit(actor=request.user, form=quiz_form, summary=lambda quiz: course.title)
             messages.success(request, _("Quiz saved."))
             return redirect("catalog:quiz_edit", course_id=course.pk)
         if "add_question" in request.POST and question_form.is_valid():
-            with transaction.atomic():
-                if quiz.pk is None:
-                    quiz.save()
-                question_form.save(quiz)
+            services.add_question(actor=request.user, quiz=quiz, form=question_form)
             messages.success(request, _("Question added."))
             return redirect("catalog:quiz_edit", course_id=course.pk)
     questions = quiz.questions.prefetch_related("choices") if quiz.pk else []
@@ -104,10 +100,11 @@ def quiz_edit(request, course_id):
 @admin_required
 def question_delete(request, course_id, question_id):
     question = get_object_or_404(Question, pk=question_id, quiz__course_id=course_id)
-    if question.quiz.attempts.exists():
-        messages.error(request, _("People have already answered this quiz; its questions can no longer change."))
+    try:
+        services.remove_question(actor=request.user, question=question)
+    except ValidationError as exc:
+        show_errors(request, exc)
     else:
-        question.delete()
         messages.success(request, _("Question removed."))
     return redirect("catalog:quiz_edit", course_id=course_id)
 
@@ -116,8 +113,7 @@ def _named_list(request, model, form_class, template, list_url, object_id=None):
     instance = get_object_or_404(model, pk=object_id) if object_id else model()
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        record_change(actor=request.user, action="update" if object_id else "create", obj=saved, summary=saved.name)
+        save_with_audit(actor=request.user, form=form, summary=lambda saved: saved.name)
         messages.success(request, _("Saved."))
         return redirect(list_url)
     return render(request, template, {"form": form, "items": model.objects.all(), "editing": instance})

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting, ScanTicket
+from learntrace.core.audit import record_change
 from learntrace.plans.audience import audience
 from learntrace.records.models import Source
 from learntrace.records.services import record_credited_time
@@ -396,6 +397,15 @@ def _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, lon
            **context)
     _credit(attendance, meeting, _seconds_to_credit(meeting, attendance))
     return attendance
+
+
+@transaction.atomic
+def set_checkout(*, actor, meeting: Meeting, checkout_open: bool) -> None:
+    """An organiser opens or closes check-out at the meeting (the projector then shows its code)."""
+    Meeting.objects.filter(pk=meeting.pk).update(checkout_open=checkout_open)
+    meeting.checkout_open = checkout_open
+    record_change(actor=actor, action="open_checkout" if checkout_open else "close_checkout", obj=meeting,
+                  summary=meeting.title)
 
 
 @transaction.atomic

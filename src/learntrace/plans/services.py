@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learntrace.core.audit import record_change
+from learntrace.core.audit import record_change, save_with_audit
 from learntrace.core.months import local_zone
 from learntrace.plans.audience import audience, audience_condition
 from learntrace.plans.models import (
@@ -40,6 +40,17 @@ def check_publishable(plan: LearningPlan) -> None:
         errors.append(_("A one-off plan needs an end date."))
     if errors:
         raise ValidationError(errors)
+
+
+@transaction.atomic
+def save_plan(*, actor, form, credit_targets) -> LearningPlan:
+    """Save a validated plan form with its credit targets, then its audience and courses, each
+    with its audit entry; all or nothing."""
+    plan = save_with_audit(actor=actor, form=form, summary=lambda saved: saved.name)
+    credit_targets.instance = plan
+    credit_targets.save()
+    plan_configure(actor=actor, plan=plan, courses=form.cleaned_data["required_courses"], **form.audience())
+    return plan
 
 
 @transaction.atomic
