@@ -170,7 +170,7 @@ def scan(request, meeting_id, token):
     try:
         mode, previous_code = services.judge_scan(meeting, token, now, detail=True)
     except services.CheckInRefused as refused:
-        services.refuse(meeting, employee, refused.reason, now=now, scanned_at=now,
+        services.refuse(meeting=meeting, employee=employee, reason=refused.reason, now=now, scanned_at=now,
                         ip=request.META.get("REMOTE_ADDR"))
         return _refused(request, meeting, refused)
     return _to_ticket(request, meeting, mode, now, "scan", previous_code)
@@ -214,8 +214,8 @@ def ticket(request, ticket):
             scanned = services.open_ticket(key=ticket, browser_secret=browser_secret)
         except services.CheckInRefused as refused:
             if refused.reason == "other_browser":  # a forwarded link is worth the admin's attention
-                services.refuse(refused.meeting, employee, refused.reason, scanned_at=refused.scanned_at,
-                                ip=request.META.get("REMOTE_ADDR"))
+                services.refuse(meeting=refused.meeting, employee=employee, reason=refused.reason,
+                                scanned_at=refused.scanned_at, ip=request.META.get("REMOTE_ADDR"))
             return _refused(request, refused.meeting, refused)
         return render(request, "checkin/confirm.html", {"meeting": scanned.meeting, "scanned": scanned,
                                                         "needs_location": bool(scanned.meeting.radius_m)})

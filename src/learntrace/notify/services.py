@@ -252,7 +252,7 @@ def take_permit(channel: Channel, now: dt.datetime) -> float:
     return max((recent[0] + RATE_WINDOW - now).total_seconds(), 1.0)
 
 
-def send_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> str | None:
+def send_delivery(*, delivery_id: int, now: dt.datetime | None = None) -> str | None:
     """Sends one delivery if it is queued and due, and this worker wins the claim. Returns the
     new status, "waiting" when the channel's rate limit postponed it, or None when not claimed."""
     now = now or timezone.now()

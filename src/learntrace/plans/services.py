@@ -28,7 +28,7 @@ from learntrace.plans.periods import period_bounds
 MAX_BACKFILLED_PERIODS = 36
 
 
-def check_publishable(plan: LearningPlan) -> None:
+def check_publishable(*, plan: LearningPlan) -> None:
     errors = []
     if audience_condition(plan) is None:
         errors.append(_("The plan has no audience: choose departments, levels, positions, tags or people."))
@@ -69,22 +69,22 @@ def plan_configure(*, actor, plan: LearningPlan, departments, levels, positions,
     PlanItem.objects.bulk_create([PlanItem(plan=plan, course=course, position=i) for i, course in enumerate(courses)])
     record_change(actor=actor, action="configure", obj=plan, summary=plan.name)
     if plan.status == LearningPlan.Status.PUBLISHED:
-        check_publishable(plan)
+        check_publishable(plan=plan)
         # Open periods take the new targets; past periods keep what they asked.
         PlanPeriod.objects.filter(plan=plan, ends_at__gt=now or timezone.now()).update(
             targets=plan.targets_snapshot())
-        ensure_periods(plan, now=now)
+        ensure_periods(plan=plan, now=now)
     return plan
 
 
 @transaction.atomic
 def publish_plan(*, actor, plan: LearningPlan, now: dt.datetime | None = None) -> LearningPlan:
-    check_publishable(plan)
+    check_publishable(plan=plan)
     plan.status = LearningPlan.Status.PUBLISHED
     plan.published_at = now or timezone.now()
     plan.save(update_fields=["status", "published_at", "updated_at"])
     record_change(actor=actor, action="publish", obj=plan, summary=plan.name)
-    ensure_periods(plan, now=now)
+    ensure_periods(plan=plan, now=now)
     return plan
 
 
@@ -109,7 +109,7 @@ def _bounds_until(plan: LearningPlan, day: dt.date) -> list:
     return bounds[::-1]
 
 
-def ensure_periods(plan: LearningPlan, *, now: dt.datetime | None = None) -> list[PlanPeriod]:
+def ensure_periods(*, plan: LearningPlan, now: dt.datetime | None = None) -> list[PlanPeriod]:
     """Create every period of a published plan from its start up to today's, and bring the
     assignments of the open ones up to date. Idempotent: running it twice changes nothing."""
     if plan.status != LearningPlan.Status.PUBLISHED:
@@ -122,13 +122,13 @@ def ensure_periods(plan: LearningPlan, *, now: dt.datetime | None = None) -> lis
             defaults={"ends_at": ends_at, "due_at": due_at, "targets": plan.targets_snapshot()},
         )
         if created or period.ends_at > now:
-            sync_assignments(period, now=now)
+            sync_assignments(period=period, now=now)
         periods.append(period)
     return periods
 
 
 @transaction.atomic
-def sync_assignments(period: PlanPeriod, *, now: dt.datetime | None = None) -> dict:
+def sync_assignments(*, period: PlanPeriod, now: dt.datetime | None = None) -> dict:
     """Add people who joined the audience, mark those who left it; never delete history."""
     now = now or timezone.now()
     wanted = set(audience(period.plan).values_list("pk", flat=True))
@@ -149,11 +149,11 @@ def roll_over(*, now: dt.datetime | None = None) -> int:
     """Open the current period of every published plan and resync open periods (the periodic task)."""
     count = 0
     for plan in LearningPlan.objects.filter(status=LearningPlan.Status.PUBLISHED):
-        count += len(ensure_periods(plan, now=now))
+        count += len(ensure_periods(plan=plan, now=now))
     return count
 
 
-def sync_employee(employee, *, now: dt.datetime | None = None) -> None:
+def sync_employee(*, employee, now: dt.datetime | None = None) -> None:
     """After one person changed (hired, promoted, moved, left): update their open assignments only."""
     now = now or timezone.now()
     open_periods = PlanPeriod.objects.filter(plan__status=LearningPlan.Status.PUBLISHED, ends_at__gt=now) \

@@ -36,7 +36,7 @@ def request_export(*, user, report: str, file_format: str, query: dict, language
 
     job = ExportJob.objects.create(requested_by=user, report=report, file_format=file_format, query=query,
                                    language=language, total_rows=total_rows)
-    transaction.on_commit(lambda: run_export(str(job.pk)))
+    transaction.on_commit(lambda: run_export(job_id=str(job.pk)))
     return job
 
 
@@ -47,7 +47,7 @@ def _query_dict(query: dict) -> QueryDict:
     return data
 
 
-def run_export(job_id) -> ExportJob | None:
+def run_export(*, job_id) -> ExportJob | None:
     """Write the file of a queued job. The scope is the requester's as it is now: someone who lost a
     role since asking gets only what they may still read."""
     if not ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
@@ -84,7 +84,7 @@ def run_export(job_id) -> ExportJob | None:
     return ExportJob.objects.get(pk=job.pk)
 
 
-def delete_expired_exports(now=None) -> int:
+def delete_expired_exports(*, now=None) -> int:
     """Export files hold personal data: they and their jobs go a day after they were asked for."""
     cutoff = (now or timezone.now()) - settings.REPORTS_EXPORT_LIFETIME
     deleted = 0
