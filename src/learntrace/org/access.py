@@ -142,9 +142,22 @@ def require(check):
     return decorator
 
 
-admin_required = require(lambda roles: roles.is_admin)
-reader_required = require(lambda roles: roles.can_read_all)
-people_reader_required = require(lambda roles: roles.can_see_people)
+def may_change(roles: Roles) -> bool:
+    return roles.is_admin
+
+
+def may_read_all(roles: Roles) -> bool:
+    return roles.can_read_all
+
+
+def may_see_people(roles: Roles) -> bool:
+    return roles.can_see_people
+
+
+# The same checks guard the pages (these decorators) and the API (api.v1.auth.need_*).
+admin_required = require(may_change)
+reader_required = require(may_read_all)
+people_reader_required = require(may_see_people)
 def login_required(view):
     """Any logged-in user (the role check, and its queries, are left to the view)."""
 
