@@ -31,6 +31,7 @@ test: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/python -m bench

@@ -7,6 +7,7 @@ data folder, so no secret is ever a literal in the code.
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -52,7 +53,7 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def generated_secret(name: str, path: Path, make=lambda: secrets.token_urlsafe(50)) -> str:
+def generated_secret(name: str, path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(50)) -> str:
     """Return the secret from the environment, or from `path`, creating it on first run."""
     value = env(name)
     if value:

@@ -1,6 +1,7 @@
 """Writing the audit trail of admin changes."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -8,6 +9,13 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 
 from learntrace.core.models import AuditEntry
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    # Who made a change: a user, or nobody (the worker, a command).
+    Actor = AbstractBaseUser | AnonymousUser | None
 
 # Values of these fields never enter the audit trail; only the fact that they changed.
 SENSITIVE_FIELDS = {"national_id", "password"}

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    return ZoneInfo(str(settings.TIME_ZONE))
 
 
 def start_of_day(day: dt.date) -> dt.datetime:

@@ -7,15 +7,25 @@ these helpers, so that no page can skip the check.
 - learner: themselves only.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from learntrace.org.models import Department, Employee, Role, RoleGrant
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    # The person asking: a request's user, signed in or not.
+    User = AbstractBaseUser | AnonymousUser
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ class Roles:
 NOBODY = Roles()
 
 
-def roles_of(user) -> Roles:
+def roles_of(user: User | None) -> Roles:
     """The roles of a user, computed once per request and cached on the user object."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NOBODY
@@ -83,7 +93,7 @@ def subtree_q(paths, path_field: str) -> Q:
     return condition
 
 
-def visible_employees(user):
+def visible_employees(user: User) -> QuerySet[Employee]:
     """Employees the user may read."""
     roles = roles_of(user)
     employees = Employee.objects.select_related("department")
@@ -95,7 +105,7 @@ def visible_employees(user):
     return employees.filter(condition)
 
 
-def visible_departments(user):
+def visible_departments(user: User) -> QuerySet[Department]:
     roles = roles_of(user)
     if roles.can_read_all:
         return Department.objects.all()

@@ -1,14 +1,21 @@
 """Who may see whose learning: the person, their department heads, training admins
 and auditors (see org.access); only the person writes their own reflection."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from learntrace.org.access import roles_of, visible_employees
 from learntrace.plans.models import Assignment
 
+if TYPE_CHECKING:
+    from learntrace.org.access import User
 
-def access_assignment(user, assignment_id, *, own: bool = False) -> Assignment:
+
+def access_assignment(user: User, assignment_id: int | str, *, own: bool = False) -> Assignment:
     """An assignment the user may read; with own=True, only the user's own (to write)."""
     try:
         assignment = Assignment.objects.select_related("period__plan", "employee__department").get(pk=assignment_id)
