@@ -77,15 +77,7 @@ def current_month(months: list[dt.date]) -> dt.date | None:
 
 def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
     """The standings the reader may see under the filters (people still in the audience)."""
-    rows = Standing.objects.filter(scope.q("department_path"), removed_at__isnull=True)
-    if filters.plan is not None:
-        rows = rows.filter(plan=filters.plan)
-    if with_month and filters.month is not None:
-        starts, ends = month_bounds(filters.month)
-        # Through the periods table, so the (period, department_path) index serves the filter.
-        rows = rows.filter(period__in=PlanPeriod.objects.filter(starts_at__gte=starts, starts_at__lt=ends))
-    if filters.department is not None:
-        rows = rows.filter(department_path__startswith=filters.department.path)
+    rows = _narrowed(Standing.objects.filter(removed_at__isnull=True), scope, filters, with_month=with_month)
     if filters.level:
         rows = rows.filter(employee__level=filters.level)
     if filters.course is not None:
@@ -159,11 +151,18 @@ def _rolled_up(filters: Filters) -> bool:
 
 def period_figures(scope: Scope, filters: Filters, *, with_month: bool = True):
     """The per-period, per-department sums the reader may see under the plan, month and department."""
-    rows = PeriodFigures.objects.filter(scope.q("department_path"))
+    return _narrowed(PeriodFigures.objects.all(), scope, filters, with_month=with_month)
+
+
+def _narrowed(rows, scope: Scope, filters: Filters, *, with_month: bool):
+    """Standings or their per-department sums, narrowed to the reader's scope, the plan, the month
+    periods start in and the department (the filters both tables answer)."""
+    rows = rows.filter(scope.q("department_path"))
     if filters.plan is not None:
         rows = rows.filter(plan=filters.plan)
     if with_month and filters.month is not None:
         starts, ends = month_bounds(filters.month)
+        # Through the periods table, so the (period, department_path) index serves the filter.
         rows = rows.filter(period__in=PlanPeriod.objects.filter(starts_at__gte=starts, starts_at__lt=ends))
     if filters.department is not None:
         rows = rows.filter(department_path__startswith=filters.department.path)
