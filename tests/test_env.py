@@ -52,3 +52,24 @@ def test_the_server_refuses_to_start_with_a_misspelt_boolean(tmp_path):
     assert started.stderr.strip().splitlines()[-1] == (
         "django.core.exceptions.ImproperlyConfigured: SECURE_COOKIES='ture' is not understood: "
         "use one of 1, true, yes, on or 0, false, no, off.")
+
+
+def test_no_module_reads_a_setting_from_os_environ_directly():
+    """Settings are read in settings.py through env.py's helpers (with their checks and `_FILE`
+    variants); only the entry points name the settings module, and the test settings their folder."""
+    import ast
+    from pathlib import Path
+
+    import learntrace
+
+    package = Path(learntrace.__file__).parent
+    allowed = {"env.py", "settings_test.py", "cli.py", "wsgi.py"}
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).as_posix() in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os" \
+                    and node.attr in ("environ", "getenv", "environb"):
+                found.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert found == []
