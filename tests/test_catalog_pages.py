@@ -201,3 +201,25 @@ def test_the_course_page_shows_the_persons_progress_quiz_attempts_and_meetings(o
     assert "1 of 3 attempts used" in page and '<span class="badge bad">60 %</span>' in page
     assert reverse("records:quiz", args=[catalog.video.pk]) in page
     assert "Not started." in client_for(org.head).get(reverse("catalog:course", args=[catalog.video.pk])).text
+
+
+@pytest.mark.parametrize("meetings", [1, 4])
+def test_the_course_page_costs_the_same_queries_for_one_or_four_meetings(org, client_for, catalog, meetings,
+                                                                          django_assert_num_queries):
+    import datetime as dt
+
+    from learntrace.checkin.models import Attendance, Meeting
+
+    start = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+    for number in range(meetings):
+        meeting = Meeting.objects.create(course=catalog.meeting, title=f"Meeting {number}",
+                                         starts_at=start + dt.timedelta(days=number),
+                                         ends_at=start + dt.timedelta(days=number, hours=2))
+        Attendance.objects.create(meeting=meeting, employee=org.learner, status=Attendance.Status.ON_TIME,
+                                  checked_in_at=start, method=Attendance.Method.MANUAL)
+    client = client_for(org.learner)
+    client.get(reverse("catalog:course", args=[catalog.meeting.pk]))  # the session is warm
+    # session, user, roles (grants, employee), course, quiz, bell count, meetings, their attendance, progress
+    with django_assert_num_queries(10):
+        page = client.get(reverse("catalog:course", args=[catalog.meeting.pk])).text
+    assert page.count('<span class="badge good">On time</span>') == meetings
