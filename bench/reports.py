@@ -94,7 +94,7 @@ def inner_queries(ids: dict) -> dict:
 
     def report():
         rows = selectors.standings(everyone, Filters(month=month))
-        completion = selectors.Completion(rows)
+        completion = selectors.FigureGroups(rows)
         return {"summary": selectors.summary(completion), "plans": selectors.by_plan(completion),
                 "departments": selectors.by_department(completion,
                                                        selectors.department_focus(everyone, Filters())),
