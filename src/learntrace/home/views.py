@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_POST
 
-from learntrace.accounts.middleware import chosen_language
 from learntrace.core import tasks, unavailable
+from learntrace.core.languages import chosen_language
 from learntrace.core.models import AuditEntry, WorkerHeartbeat
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of
 from learntrace.org.models import Department, Employee
