@@ -35,6 +35,7 @@ test: install-dev tests/oidc/node_modules/.package-lock.json
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/python -m bench

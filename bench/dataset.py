@@ -20,7 +20,7 @@ import time
 
 from django.db import connection
 
-from learntrace.plans.periods import start_of_day
+from learntrace.core.months import start_of_day
 
 YEAR = 2025
 TARGET_SECONDS = 8 * 3600

@@ -71,7 +71,7 @@ services.run_reminders(now=now)
 out["again_s"] = time.perf_counter() - started
 started = time.perf_counter()
 for pk in Delivery.objects.values_list("pk", flat=True):
-    services.send_delivery(pk)
+    services.send_delivery(delivery_id=pk)
 out["send_s"] = time.perf_counter() - started
 out["sent"] = Delivery.objects.filter(status="sent").count()
 print(json.dumps(out))

@@ -94,7 +94,7 @@ def inner_queries(ids: dict) -> dict:
 
     def report():
         rows = selectors.standings(everyone, Filters(month=month))
-        completion = selectors.Completion(rows)
+        completion = selectors.FigureGroups(rows)
         return {"summary": selectors.summary(completion), "plans": selectors.by_plan(completion),
                 "departments": selectors.by_department(completion,
                                                        selectors.department_focus(everyone, Filters())),
@@ -181,7 +181,7 @@ def inner_export(ids: dict) -> dict:
                                    query={"period": MONTH}, language="zh-hans")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    job = services.run_export(job.pk)
+    job = services.run_export(job_id=job.pk)
     elapsed = time.perf_counter() - started
     assert job.status == "done", job.error
     size = os.path.getsize(job.stored_path)

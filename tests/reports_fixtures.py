@@ -50,7 +50,7 @@ def hospital_month(org, catalog) -> SimpleNamespace:
     Consequence.objects.create(rule=rule, applies_to="non_compliant", kind="score", name="Performance", value=-5)
 
     newcomer = make_employee("E003", "Newcomer in surgery", org.b)
-    plan_services.sync_employee(newcomer, now=at(2026, 3, 15, 9))
+    plan_services.sync_employee(employee=newcomer, now=at(2026, 3, 15, 9))
 
     watch(org.head, catalog.video, 0.5, at(2026, 3, 5, 10))
     watch(org.learner, catalog.video, 1.5, at(2026, 3, 3, 10))

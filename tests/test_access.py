@@ -11,7 +11,7 @@ ADMIN_PAGES = [
     ("org:employee_new", {}),
     ("org:import", {}),
     ("org:import_template_xlsx", {}),
-    ("core:system", {}),
+    ("home:system", {}),
 ]
 
 
@@ -79,7 +79,7 @@ def test_a_learner_cannot_list_employees_or_departments(org, client_for):
     client = client_for(org.learner)
     assert client.get(reverse("org:employees")).status_code == 403
     assert client.get(reverse("org:departments")).status_code == 403
-    assert client.get(reverse("core:audit")).status_code == 403
+    assert client.get(reverse("home:audit")).status_code == 403
 
 
 def test_a_department_head_lists_only_their_people(org, client_for):
@@ -106,7 +106,7 @@ def test_an_auditor_reads_everything_and_changes_nothing(org, client_for):
     client = client_for(org.auditor)
     assert org.outsider.name in client.get(reverse("org:employees")).text
     assert client.get(reverse("org:employee", args=[org.outsider.pk])).status_code == 200
-    assert client.get(reverse("core:audit")).status_code == 200
+    assert client.get(reverse("home:audit")).status_code == 200
     before = Employee.objects.get(pk=org.outsider.pk).name
     writes = [
         (reverse("org:employee_edit", args=[org.outsider.pk]), {"name": "x"}),
@@ -114,7 +114,7 @@ def test_an_auditor_reads_everything_and_changes_nothing(org, client_for):
         (reverse("org:employee_roles", args=[org.auditor.pk]), {"role": "training_admin"}),
         (reverse("org:employee_password", args=[org.outsider.pk]), {"new_password1": "a", "new_password2": "a"}),
         (reverse("org:import"), {}),
-        (reverse("core:ping_worker"), {}),
+        (reverse("home:ping_worker"), {}),
     ]
     for url, data in writes:
         assert client.post(url, data).status_code == 403, url
@@ -134,3 +134,16 @@ def test_a_deactivated_employee_is_not_a_learner_anymore(org):
     org.learner.is_active = False
     org.learner.save()
     assert roles_of(org.learner.user).names == []
+
+
+def test_reports_read_the_departments_the_pages_show(org):
+    from learntrace.org.access import visible_departments
+    from learntrace.org.models import Employee
+    from learntrace.reports.selectors import Scope
+
+    expected = {org.admin: 5, org.auditor: 5, org.head: 2, org.learner: 0}
+    for person, count in expected.items():
+        user = person.user
+        in_reports = set(Employee.objects.filter(Scope.of(user).q("department__path")).values_list("pk", flat=True))
+        on_pages = set(Employee.objects.filter(department__in=visible_departments(user)).values_list("pk", flat=True))
+        assert in_reports == on_pages and len(in_reports) == count

@@ -158,12 +158,12 @@ def test_a_learner_takes_a_quiz_within_the_attempts_allowed(org, client_for, doc
     question = quiz.questions.get()
     right = question.choices.get(is_correct=True)
     learner = client_for(org.learner)
-    unanswered = learner.post(reverse("catalog:quiz", args=[document.pk]), {})
+    unanswered = learner.post(reverse("records:quiz", args=[document.pk]), {})
     assert "Answer every question" in unanswered.text
-    learner.post(reverse("catalog:quiz", args=[document.pk]), {f"q{question.pk}": [str(right.pk), "999999"]})
+    learner.post(reverse("records:quiz", args=[document.pk]), {f"q{question.pk}": [str(right.pk), "999999"]})
     attempt = QuizAttempt.objects.get()
     assert attempt.passed and attempt.score == 100
-    learner.post(reverse("catalog:quiz", args=[document.pk]), {f"q{question.pk}": str(right.pk)})
+    learner.post(reverse("records:quiz", args=[document.pk]), {f"q{question.pk}": str(right.pk)})
     assert QuizAttempt.objects.count() == 1  # no attempts left
     delete = client_for(org.admin).post(reverse("catalog:question_delete", args=[document.pk, question.pk]))
     assert delete.status_code == 302 and Question.objects.exists()  # answered: kept
@@ -173,3 +173,53 @@ def test_course_credits_are_decimal(org, client_for, management, cme1):
     client_for(org.admin).post(reverse("catalog:course_new"), course_form(
         management, kind="offline", credits="1.5", credit_class=cme1.pk, location="Room 3"))
     assert Course.objects.get().credits == Decimal("1.5")
+
+
+def test_the_course_page_shows_the_persons_progress_quiz_attempts_and_meetings(org, client_for, catalog):
+    import datetime as dt
+
+    from learntrace.checkin.models import Attendance, Meeting
+    from learntrace.records.models import CourseProgress
+
+    start = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+    meeting = Meeting.objects.create(course=catalog.meeting, title="March meeting", starts_at=start,
+                                     ends_at=start + dt.timedelta(hours=2))
+    Attendance.objects.create(meeting=meeting, employee=org.learner, status=Attendance.Status.LATE,
+                              checked_in_at=start, method=Attendance.Method.MANUAL)
+    page = client_for(org.learner).get(reverse("catalog:course", args=[catalog.meeting.pk])).text
+    assert "March meeting" in page and '<span class="badge good">Late</span>' in page
+    assert client_for(org.head).get(reverse("catalog:course", args=[catalog.meeting.pk])).text.count(
+        '<span class="badge good">') == 0  # the head has no attendance of their own
+
+    quiz = Quiz.objects.create(course=catalog.video, pass_mark=80, attempts_allowed=3)
+    QuizAttempt.objects.create(quiz=quiz, employee=org.learner, number=1, score=60, passed=False, answers={},
+                               submitted_at=start)
+    CourseProgress.objects.create(employee=org.learner, course=catalog.video, first_started_at=start,
+                                  last_activity_at=start, completed_at=start)
+    page = client_for(org.learner).get(reverse("catalog:course", args=[catalog.video.pk])).text
+    assert '<span class="badge good">completed</span> 2026-03-10' in page
+    assert "1 of 3 attempts used" in page and '<span class="badge bad">60 %</span>' in page
+    assert reverse("records:quiz", args=[catalog.video.pk]) in page
+    assert "Not started." in client_for(org.head).get(reverse("catalog:course", args=[catalog.video.pk])).text
+
+
+@pytest.mark.parametrize("meetings", [1, 4])
+def test_the_course_page_costs_the_same_queries_for_one_or_four_meetings(org, client_for, catalog, meetings,
+                                                                          django_assert_num_queries):
+    import datetime as dt
+
+    from learntrace.checkin.models import Attendance, Meeting
+
+    start = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+    for number in range(meetings):
+        meeting = Meeting.objects.create(course=catalog.meeting, title=f"Meeting {number}",
+                                         starts_at=start + dt.timedelta(days=number),
+                                         ends_at=start + dt.timedelta(days=number, hours=2))
+        Attendance.objects.create(meeting=meeting, employee=org.learner, status=Attendance.Status.ON_TIME,
+                                  checked_in_at=start, method=Attendance.Method.MANUAL)
+    client = client_for(org.learner)
+    client.get(reverse("catalog:course", args=[catalog.meeting.pk]))  # the session is warm
+    # session, user, roles (grants, employee), course, quiz, bell count, meetings, their attendance, progress
+    with django_assert_num_queries(10):
+        page = client.get(reverse("catalog:course", args=[catalog.meeting.pk])).text
+    assert page.count('<span class="badge good">On time</span>') == meetings

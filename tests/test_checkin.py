@@ -345,15 +345,25 @@ def test_typing_the_code(org, client_for, meeting):
 
 
 def test_the_projector_is_for_organisers_only(org, client_for, meeting):
-    assert client_for(org.learner).get(reverse("checkin:projector", args=[meeting.pk])).status_code == 403
+    assert client_for(org.learner).get(reverse("checkin:projector", args=[meeting.pk])).status_code == 404
     assert client_for(org.auditor).get(reverse("checkin:projector", args=[meeting.pk])).status_code == 403
     page = client_for(org.head).get(reverse("checkin:projector", args=[meeting.pk]))  # a named organiser
     assert page.status_code == 200 and "<svg" in page.text and meeting.secret not in page.text
     assert client_for(org.admin).get(reverse("checkin:projector_state", args=[meeting.pk])).status_code == 200
-    assert client_for(org.learner).get(reverse("checkin:meeting", args=[meeting.pk])).status_code == 403
+    assert client_for(org.learner).get(reverse("checkin:meeting", args=[meeting.pk])).status_code == 404
     assert client_for(org.auditor).get(reverse("checkin:meeting", args=[meeting.pk])).status_code == 200
     assert client_for(org.auditor).post(reverse("checkin:manual", args=[meeting.pk]),
                                         {"employee_no": "E001", "kind": "manual_in", "reason": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize(("method", "name"), [("get", "meeting"), ("get", "projector"), ("get", "projector_state"),
+                                              ("get", "export"), ("post", "manual"), ("post", "toggle_checkout")])
+def test_a_meeting_one_may_not_see_answers_like_one_that_does_not_exist(org, client_for, meeting, method, name):
+    for person in (org.learner, org.outsider):  # on the roster, and not
+        client = client_for(person)
+        assert getattr(client, method)(reverse(f"checkin:{name}", args=[meeting.pk])).status_code == 404
+        assert getattr(client, method)(reverse(f"checkin:{name}", args=[meeting.pk + 1000])).status_code == 404
+    assert Meeting.objects.get(pk=meeting.pk).checkout_open is False
 
 
 def test_the_manual_form_requires_a_reason(org, client_for, meeting):

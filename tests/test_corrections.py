@@ -71,6 +71,6 @@ def test_corrections_through_the_training_file(org, client_for, catalog):
     assert not Correction.objects.exists()
     client.post(url, {"kind": "time", "fact": fact.pk, "minutes": "-30", "reason": "Arrived 30 minutes late"})
     assert Correction.objects.get().seconds_delta == -1800
-    page = client.get(reverse("records:file", args=[org.learner.pk])).text
+    page = client.get(reverse("trainingfile:file", args=[org.learner.pk])).text
     assert "Arrived 30 minutes late" in page and "-30 minutes" in page
     assert client.post(url, {"kind": "time", "fact": 999999, "minutes": "5", "reason": "x"}).status_code == 404

@@ -32,7 +32,7 @@ def directives(response) -> dict:
 
 
 def test_pages_get_the_strict_policy(org, client_for):
-    for response in (Client().get(reverse("accounts:login")), client_for(org.admin).get(reverse("core:home")),
+    for response in (Client().get(reverse("accounts:login")), client_for(org.admin).get(reverse("home:home")),
                      client_for(org.admin).get("/api/v1/docs"), Client().get("/no-such-page/")):
         policy = directives(response)
         assert policy["default-src"] == ["'self'"] and policy["script-src"] == ["'self'"]

@@ -205,13 +205,13 @@ def test_the_main_pages_and_swagger_ui_show_no_violation(live_server, org, catal
     page = watched(new_page())
     log_in(page, live_server.url, "admin", "en")
     pages = [
-        reverse("core:home"), reverse("plans:my"), reverse("catalog:courses"),
+        reverse("home:home"), reverse("plans:my"), reverse("catalog:courses"),
         reverse("catalog:course", args=[catalog.video.pk]), reverse("plans:team"), reverse("compliance:outcomes"),
         reverse("reports:dashboard") + "?period=all", reverse("reports:courses"),
         reverse("reports:course", args=[catalog.video.pk]), reverse("plans:plans"), reverse("checkin:meetings"),
-        reverse("records:my_file"), reverse("org:me"), reverse("org:departments"), reverse("org:employees"),
-        reverse("org:import"), reverse("core:audit"), reverse("evidence:overview"), reverse("api:tokens"),
-        reverse("notify:deliveries"), reverse("core:system"), reverse("api:credit_export"),
+        reverse("trainingfile:my_file"), reverse("org:me"), reverse("org:departments"), reverse("org:employees"),
+        reverse("org:import"), reverse("home:audit"), reverse("evidence:overview"), reverse("api:tokens"),
+        reverse("notify:deliveries"), reverse("home:system"), reverse("api:credit_export"),
         reverse("tracking:course_learners", args=[catalog.video.pk]),
         reverse("tracking:learner_detail", args=[catalog.video.pk, org.learner.pk]),
     ]

@@ -99,7 +99,7 @@ def pdf_text(content: bytes) -> str:
 
 def test_a_voided_completion_leaves_the_transcript_and_the_credits_export(org, catalog, client_for):
     _fact, completion = watched_and_voided(org, catalog)
-    transcript = reverse("records:transcript", args=[org.learner.pk])
+    transcript = reverse("trainingfile:transcript", args=[org.learner.pk])
     admin = client_for(org.admin)
     assert "Sepsis update" in pdf_text(admin.get(transcript, {"lang": "en"}).content)
     assert list(completions_of_year(2026, only_new=False)) == [completion]
@@ -107,7 +107,7 @@ def test_a_voided_completion_leaves_the_transcript_and_the_credits_export(org, c
     assert "Sepsis update" not in pdf_text(admin.get(transcript, {"lang": "en"}).content)
     assert list(completions_of_year(2026, only_new=False)) == []
     # The training file page still lists it, struck through with the reason.
-    assert "<s>Sepsis update</s>" in admin.get(reverse("records:file", args=[org.learner.pk])).text
+    assert "<s>Sepsis update</s>" in admin.get(reverse("trainingfile:file", args=[org.learner.pk])).text
 
 
 def test_the_standing_holds_exactly_the_calculators_figures_after_a_void(org, catalog):
@@ -144,7 +144,7 @@ def test_corrected_time_counts_in_the_training_file_year(org, catalog, client_fo
     fact = record_credited_time(employee=org.learner, course=catalog.meeting, seconds=2 * HOUR,
                                 occurred_at=at(2026, 3, 2), source="checkin")
     correct_time(actor=org.admin.user, fact=fact, seconds_delta=-HOUR, reason="Left after one hour")
-    from learntrace.records.selectors import training_file
+    from learntrace.trainingfile.selectors import training_file
 
     [(year, kinds, total, _credits)] = training_file(org.learner).years
     assert (year, kinds, total) == (2026, {"offline": HOUR}, HOUR)

@@ -174,7 +174,7 @@ def test_the_evidence_bundle_verifies_offline_and_fails_on_one_changed_byte(org,
     from learntrace.evidence.offline import verify_bundle
 
     services.seal_pending(batch_size=3)
-    response = client_for(org.learner).get(reverse("records:my_bundle"))
+    response = client_for(org.learner).get(reverse("trainingfile:my_bundle"))
     bundle = json.loads(response.content)
     assert len(bundle["facts"]) == CreditedTime.objects.filter(employee=org.learner).count()
     assert verify_bundle(bundle, keys.public_pem()) == []
@@ -198,9 +198,9 @@ def test_the_evidence_bundle_verifies_offline_and_fails_on_one_changed_byte(org,
 
 
 def test_the_bundle_follows_the_role_boundaries_and_checks_dates(org, client_for, facts):
-    assert client_for(org.outsider).get(reverse("records:bundle", args=[org.learner.pk])).status_code == 404
-    assert client_for(org.head).get(reverse("records:bundle", args=[org.learner.pk])).status_code == 200
-    bad = client_for(org.learner).get(reverse("records:my_bundle"), {"from": "yesterday"})
+    assert client_for(org.outsider).get(reverse("trainingfile:bundle", args=[org.learner.pk])).status_code == 404
+    assert client_for(org.head).get(reverse("trainingfile:bundle", args=[org.learner.pk])).status_code == 200
+    bad = client_for(org.learner).get(reverse("trainingfile:my_bundle"), {"from": "yesterday"})
     assert bad.status_code == 400 and "error" in bad.json()
 
 
@@ -429,7 +429,7 @@ def test_the_unsealed_tail_reports_facts_recorded_before_a_seal_that_took_all(fa
 def bundle_file(org, client_for, facts, tmp_path):
     services.seal_pending()
     path = tmp_path / "bundle.json"
-    path.write_bytes(client_for(org.learner).get(reverse("records:my_bundle")).content)
+    path.write_bytes(client_for(org.learner).get(reverse("trainingfile:my_bundle")).content)
     return path
 
 
@@ -471,7 +471,7 @@ def test_the_offline_verifier_says_what_the_bundle_left_unsealed(org, client_for
     services.seal_pending()
     record_credited_time(employee=org.learner, course=facts[0].course, seconds=60, occurred_at=T0)
     path, key = tmp_path / "bundle.json", tmp_path / "key.pem"
-    path.write_bytes(client_for(org.learner).get(reverse("records:my_bundle")).content)
+    path.write_bytes(client_for(org.learner).get(reverse("trainingfile:my_bundle")).content)
     key.write_bytes(keys.public_pem())
     assert offline.main([str(path), "--public-key", str(key)]) == 0
     sealed = CreditedTime.objects.filter(employee=org.learner, seal__isnull=False).count()

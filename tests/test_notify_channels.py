@@ -36,7 +36,7 @@ def test_dingtalk_robot_signs_and_mentions_by_mobile(platforms, learner):
     platforms.dingtalk_robots["robot-token"] = "SECabc"
     robot = channel(token="robot-token", secret="SECabc", rate_per_minute=20)
     sent = delivery(robot, learner)
-    assert services.send_delivery(sent.pk) == Delivery.Status.SENT
+    assert services.send_delivery(delivery_id=sent.pk) == Delivery.Status.SENT
     [body] = platforms.accepted("dingtalk_robot")
     assert body["at"] == {"atMobiles": ["13800000001"], "isAtAll": False}
     assert body["markdown"]["title"] == "学习提醒" and "@13800000001" in body["markdown"]["text"]
@@ -48,7 +48,7 @@ def test_a_wrong_robot_secret_fails_with_the_platforms_answer_and_is_not_retried
     platforms.dingtalk_robots["robot-token"] = "SECright"
     robot = channel(token="robot-token", secret="SECwrong")
     sent = delivery(robot, learner)
-    assert services.send_delivery(sent.pk) == Delivery.Status.FAILED
+    assert services.send_delivery(delivery_id=sent.pk) == Delivery.Status.FAILED
     sent.refresh_from_db()
     assert sent.last_error == "errcode 310000" and sent.attempts == 1
     assert "sign not match" in sent.attempt_log.get().answer
@@ -69,20 +69,21 @@ def test_the_shared_limiter_keeps_a_robot_under_its_rate(platforms, learner):
     robot = channel(token="robot-token", rate_per_minute=2)
     now = timezone.now()
     sent = [delivery(robot, learner, key=f"k{i}", next_attempt_at=now) for i in range(3)]
-    assert [services.send_delivery(d.pk, now=now) for d in sent] == ["sent", "sent", "waiting"]
+    assert [services.send_delivery(delivery_id=d.pk, now=now) for d in sent] == ["sent", "sent", "waiting"]
     waiting = Delivery.objects.get(pk=sent[2].pk)
     assert waiting.status == "queued" and waiting.attempts == 0 and waiting.next_attempt_at >= now + dt.timedelta(
         seconds=59)
     assert len(platforms.accepted("dingtalk_robot")) == 2
     later = now + dt.timedelta(seconds=61)
-    assert services.send_delivery(waiting.pk, now=later) == "sent"
+    assert services.send_delivery(delivery_id=waiting.pk, now=later) == "sent"
 
 
 def test_dingtalk_work_notification_fetches_the_token_once_and_caches_it(platforms, learner, org):
     platforms.corp_apps["dingappkey"] = "appsecret"
     work = channel(ChannelKind.DINGTALK_WORK, app_key="dingappkey", secret="appsecret", agent_id="123456")
     first, second = delivery(work, learner, key="a"), delivery(work, learner, key="b")
-    assert services.send_delivery(first.pk) == "sent" and services.send_delivery(second.pk) == "sent"
+    assert services.send_delivery(delivery_id=first.pk) == "sent"
+    assert services.send_delivery(delivery_id=second.pk) == "sent"
     assert platforms.gettoken_calls == 1
     bodies = platforms.accepted("dingtalk_work")
     assert [b["userid_list"] for b in bodies] == ["manager7", "manager7"] and bodies[0]["agent_id"] == 123456
@@ -91,7 +92,7 @@ def test_dingtalk_work_notification_fetches_the_token_once_and_caches_it(platfor
     # Expired: a new token is fetched.
     work.cached_access_token_expires_at = timezone.now() + dt.timedelta(minutes=1)
     work.save()
-    assert services.send_delivery(delivery(work, learner, key="c").pk) == "sent"
+    assert services.send_delivery(delivery_id=delivery(work, learner, key="c").pk) == "sent"
     assert platforms.gettoken_calls == 2
 
 
@@ -100,11 +101,11 @@ def test_dingtalk_work_forgets_a_revoked_token_and_refuses_people_without_a_user
     work = channel(ChannelKind.DINGTALK_WORK, app_key="dingappkey", secret="appsecret", agent_id="1",
                    cached_access_token="revoked", cached_access_token_expires_at=timezone.now() + dt.timedelta(hours=1))
     revoked = delivery(work, learner)
-    assert services.send_delivery(revoked.pk) == "queued"  # retried later with a fresh token
+    assert services.send_delivery(delivery_id=revoked.pk) == "queued"  # retried later with a fresh token
     work.refresh_from_db()
     assert work.cached_access_token == ""
     nobody = delivery(work, org.outsider, key="outsider")
-    assert services.send_delivery(nobody.pk) == "failed"
+    assert services.send_delivery(delivery_id=nobody.pk) == "failed"
     assert Delivery.objects.get(pk=nobody.pk).last_error == "the person has no DingTalk user id"
 
 
@@ -112,7 +113,7 @@ def test_dingtalk_work_with_a_wrong_app_secret_fails(platforms, learner):
     platforms.corp_apps["dingappkey"] = "appsecret"
     work = channel(ChannelKind.DINGTALK_WORK, app_key="dingappkey", secret="wrong", agent_id="1")
     sent = delivery(work, learner)
-    assert services.send_delivery(sent.pk) == "failed"
+    assert services.send_delivery(delivery_id=sent.pk) == "failed"
     assert Delivery.objects.get(pk=sent.pk).last_error == "gettoken: errcode 40089"
 
 
@@ -120,28 +121,28 @@ def test_wecom_robot_mentions_by_user_id_in_markdown_or_by_mobile_in_text(platfo
     platforms.wecom_keys.add("wecom-key")
     robot = channel(ChannelKind.WECOM_ROBOT, token="wecom-key")
     sent = delivery(robot, learner, text="您本月已完成4小时学习\n\n[打开“我的学习”](https://learn.example.com/plans/my/)")
-    assert services.send_delivery(sent.pk) == "sent"  # known only by mobile: a text message
+    assert services.send_delivery(delivery_id=sent.pk) == "sent"  # known only by mobile: a text message
     org.head.wecom_user_id, org.head.mobile = "wangjg", "13900000002"
     org.head.save()
-    assert services.send_delivery(delivery(robot, org.head, key="k2").pk) == "sent"
+    assert services.send_delivery(delivery_id=delivery(robot, org.head, key="k2").pk) == "sent"
     by_mobile, by_id = platforms.accepted("wecom_robot")
     assert by_mobile["msgtype"] == "text" and by_mobile["text"]["mentioned_mobile_list"] == ["13800000001"]
     assert "打开“我的学习”: https://learn.example.com/plans/my/" in by_mobile["text"]["content"]
     assert by_id["msgtype"] == "markdown" and by_id["markdown"]["content"].startswith("**学习提醒**")
     assert by_id["markdown"]["content"].endswith("<@wangjg>")
     wrong = channel(ChannelKind.WECOM_ROBOT, token="not-a-key")
-    assert services.send_delivery(delivery(wrong, learner, key="k3").pk) == "failed"
+    assert services.send_delivery(delivery_id=delivery(wrong, learner, key="k3").pk) == "failed"
 
 
 def test_feishu_bot_signs_with_the_timestamp_and_secret_as_key(platforms, learner):
     platforms.feishu_hooks["hook-1"] = "feishu-secret"
     bot = channel(ChannelKind.FEISHU_BOT, token="hook-1", secret="feishu-secret")
-    assert services.send_delivery(delivery(bot, learner).pk) == "sent"
+    assert services.send_delivery(delivery_id=delivery(bot, learner).pk) == "sent"
     [body] = platforms.accepted("feishu_bot")
     assert body["card"]["elements"][0]["content"].endswith("<at id=ou_7></at>")
     wrong = channel(ChannelKind.FEISHU_BOT, token="hook-1", secret="other")
     failed = delivery(wrong, learner, key="k2")
-    assert services.send_delivery(failed.pk) == "failed"
+    assert services.send_delivery(delivery_id=failed.pk) == "failed"
     assert Delivery.objects.get(pk=failed.pk).last_error == "code 19021"
 
 
@@ -149,27 +150,27 @@ def test_the_webhook_is_signed_and_keyed(platforms, learner):
     platforms.webhook_secret = "shared"
     hook = channel(ChannelKind.WEBHOOK, token=f"{platforms.url}/receiver", secret="shared")
     sent = delivery(hook, learner, key="reminder:1:2:20260315:3:4")
-    assert services.send_delivery(sent.pk) == "sent"
+    assert services.send_delivery(delivery_id=sent.pk) == "sent"
     [body] = platforms.accepted("webhook")
     assert body["key"] == "reminder:1:2:20260315:3:4" and body["recipient"]["employee_no"] == "E001"
     wrong = channel(ChannelKind.WEBHOOK, token=f"{platforms.url}/receiver", secret="not shared")
-    assert services.send_delivery(delivery(wrong, learner, key="k2").pk) == "failed"
+    assert services.send_delivery(delivery_id=delivery(wrong, learner, key="k2").pk) == "failed"
 
 
 def test_email_goes_through_djangos_mail_backend(settings, learner, org):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     email = channel(ChannelKind.EMAIL)
-    assert services.send_delivery(delivery(email, learner).pk) == "sent"
+    assert services.send_delivery(delivery_id=delivery(email, learner).pk) == "sent"
     [sent] = mail.outbox
     assert sent.to == ["li@example.com"] and sent.subject == "学习提醒" and "还需完成4小时" in sent.body
     no_address = delivery(email, org.outsider, key="k2")
-    assert services.send_delivery(no_address.pk) == "failed"
+    assert services.send_delivery(delivery_id=no_address.pk) == "failed"
 
 
 def test_in_app_notification_is_stored_once(learner):
     inapp = channel(ChannelKind.INAPP)
     sent = delivery(inapp, learner)
-    assert services.send_delivery(sent.pk) == "sent"
-    assert services.send_delivery(sent.pk) is None  # already sent: not claimed again
+    assert services.send_delivery(delivery_id=sent.pk) == "sent"
+    assert services.send_delivery(delivery_id=sent.pk) is None  # already sent: not claimed again
     notification = Notification.objects.get()
     assert notification.employee == learner and notification.link == "/plans/my/" and notification.read_at is None

@@ -35,14 +35,14 @@ def test_a_5xx_is_retried_with_backoff_until_it_goes_through(platforms, robot, o
     platforms.next_statuses.extend([502, 503])
     sent = delivery(robot, org.learner)
     start = timezone.now()
-    assert services.send_delivery(sent.pk, now=start) == "queued"
+    assert services.send_delivery(delivery_id=sent.pk, now=start) == "queued"
     sent.refresh_from_db()
     assert sent.attempts == 1 and sent.last_error == "HTTP 502"
     first_wait = sent.next_attempt_at - start
     assert dt.timedelta(seconds=settings.NOTIFY_RETRY_SECONDS) <= first_wait
-    assert services.send_delivery(sent.pk, now=start) is None  # not due yet: nobody sends it early
+    assert services.send_delivery(delivery_id=sent.pk, now=start) is None  # not due yet: nobody sends it early
     second = sent.next_attempt_at
-    assert services.send_delivery(sent.pk, now=second) == "queued"
+    assert services.send_delivery(delivery_id=sent.pk, now=second) == "queued"
     sent.refresh_from_db()
     assert sent.next_attempt_at - second >= dt.timedelta(seconds=2 * settings.NOTIFY_RETRY_SECONDS)  # doubled
     # The sweeper picks it up once it is due (its scheduled task may have been lost).
@@ -59,9 +59,9 @@ def test_retries_stop_after_the_last_attempt(platforms, robot, org, settings):
     settings.NOTIFY_MAX_ATTEMPTS = 2
     platforms.next_statuses.extend([500, 500, 500])
     sent = delivery(robot, org.learner)
-    assert services.send_delivery(sent.pk) == "queued"
+    assert services.send_delivery(delivery_id=sent.pk) == "queued"
     sent.refresh_from_db()
-    assert services.send_delivery(sent.pk, now=sent.next_attempt_at) == "failed"
+    assert services.send_delivery(delivery_id=sent.pk, now=sent.next_attempt_at) == "failed"
     assert Delivery.objects.get(pk=sent.pk).last_error == "gave up after 2 attempts: HTTP 500"
 
 
@@ -69,18 +69,18 @@ def test_a_timeout_after_the_request_left_is_unknown_and_not_sent_again(platform
     settings.NOTIFY_HTTP_TIMEOUT_SECONDS = 0.5
     platforms.sleep_next = 1.5
     sent = delivery(robot, org.learner)
-    assert services.send_delivery(sent.pk) == "unknown"
+    assert services.send_delivery(delivery_id=sent.pk) == "unknown"
     sent.refresh_from_db()
     assert sent.status == "unknown" and "ReadTimeout" in sent.last_error
     services.sweep(now=timezone.now() + dt.timedelta(hours=2))
-    assert services.send_delivery(sent.pk) is None
+    assert services.send_delivery(delivery_id=sent.pk) is None
     assert Delivery.objects.get(pk=sent.pk).attempts == 1
 
 
 def test_a_connection_refused_is_retried(settings, org):
     settings.NOTIFY_DINGTALK_ROBOT_URL = "http://127.0.0.1:9/robot/send"  # nothing listens there
     sent = delivery(channel(token="t"), org.learner)
-    assert services.send_delivery(sent.pk) == "queued"
+    assert services.send_delivery(delivery_id=sent.pk) == "queued"
     assert "could not be reached" in Delivery.objects.get(pk=sent.pk).last_error
 
 
@@ -162,7 +162,7 @@ def test_two_workers_running_the_scheduler_and_sender_at_once_send_each_message_
 
     def sender():
         for item in again:
-            services.send_delivery(item.pk)
+            services.send_delivery(delivery_id=item.pk)
 
     _at_once(sender, sender)
     assert len(platforms.accepted("webhook")) == 2 + 3

@@ -56,7 +56,7 @@ def attacked(org, catalog, platforms, settings):
     refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     services.run_reminders(now=REMINDER_DAY)
     for sent in Delivery.objects.filter(recipient=person, purpose="reminder"):
-        services.send_delivery(sent.pk)
+        services.send_delivery(delivery_id=sent.pk)
     return plan
 
 
@@ -100,7 +100,7 @@ def test_every_channel_shows_data_as_written_and_links_only_to_learntrace(attack
 
 def test_a_digest_shows_names_and_departments_as_written(attacked, platforms, org):
     digest = Delivery.objects.get(purpose="digest", channel__kind=ChannelKind.FEISHU_BOT)
-    assert services.send_delivery(digest.pk) == "sent"
+    assert services.send_delivery(delivery_id=digest.pk) == "sent"
     [_reminder, feishu] = platforms.accepted("feishu_bot")
     assert feishu["card"]["elements"][0]["content"] == (
         "Hello Head of medicine,\n\n2 of your people have not yet completed Monthly ｀plan｀ ＿now＿ ＼［x＼］, "
@@ -171,7 +171,7 @@ def test_the_bell_shows_the_name_as_text_in_the_browser(live_server, org, catalo
     schedule.channels.set([channel(ChannelKind.INAPP)])
     refresh_changed(now=REMINDER_DAY)  # the worker keeps the standings
     services.run_reminders(now=REMINDER_DAY)
-    services.send_delivery(Delivery.objects.get(recipient=org.learner).pk)
+    services.send_delivery(delivery_id=Delivery.objects.get(recipient=org.learner).pk)
     page = new_page()
     log_in(page, live_server.url, "learner", "en")
     page.goto(f"{live_server.url}{reverse('notify:inbox')}")

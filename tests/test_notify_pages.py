@@ -106,7 +106,7 @@ def test_the_admin_sets_reminders_on_a_plan(org, client_for, plan):
 def test_the_delivery_log_filters_and_shows_attempts(org, client_for):
     inapp = channel(ChannelKind.INAPP)
     sent = delivery(inapp, org.learner, key="a")
-    services.send_delivery(sent.pk)
+    services.send_delivery(delivery_id=sent.pk)
     delivery(inapp, org.head, key="b")
     admin = client_for(org.admin)
     page = admin.get(reverse("notify:deliveries"), {"status": "sent"}).text
@@ -118,17 +118,17 @@ def test_the_delivery_log_filters_and_shows_attempts(org, client_for):
 
 def test_the_bell_counts_unread_notifications_and_opening_one_marks_it_read(org, client_for):
     inapp = channel(ChannelKind.INAPP)
-    services.send_delivery(delivery(inapp, org.learner, key="a").pk)
-    services.send_delivery(delivery(inapp, org.learner, key="b").pk)
+    services.send_delivery(delivery_id=delivery(inapp, org.learner, key="a").pk)
+    services.send_delivery(delivery_id=delivery(inapp, org.learner, key="b").pk)
     learner = client_for(org.learner)
-    assert 'id="bell-count">2<' in learner.get(reverse("core:home")).text
+    assert 'id="bell-count">2<' in learner.get(reverse("home:home")).text
     notification = Notification.objects.filter(employee=org.learner).first()
     response = learner.post(reverse("notify:open", args=[notification.pk]))
     assert response.status_code == 302 and response["Location"] == "/plans/my/"
-    assert 'id="bell-count">1<' in learner.get(reverse("core:home")).text
+    assert 'id="bell-count">1<' in learner.get(reverse("home:home")).text
     # Someone else's notification is not found; the outsider's bell is empty.
     assert client_for(org.outsider).post(reverse("notify:open", args=[notification.pk])).status_code == 404
-    assert "bell-count" not in client_for(org.outsider).get(reverse("core:home")).text
+    assert "bell-count" not in client_for(org.outsider).get(reverse("home:home")).text
     client_for(org.learner).post(reverse("notify:read_all"))
     assert Notification.objects.filter(read_at__isnull=True).count() == 0
 

@@ -164,7 +164,7 @@ def test_expanding_a_moment_takes_the_same_queries_for_more_people(plan, org):
     with time_machine.travel(REMINDER_DAY, tick=False):
         for number in range(6):
             person = make_employee(f"M{number}", f"Manager {number}", org.a1, level=Level.MANAGER)
-            plan_services.sync_employee(person)
+            plan_services.sync_employee(employee=person)
     ReminderSchedule.objects.filter(pk=first.pk).update(is_active=False)
     second = schedule_for(plan, *channels, head_digest=True)
     refresh_changed(now=REMINDER_DAY)

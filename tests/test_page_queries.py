@@ -46,7 +46,7 @@ PAGES = {
     "assignment": lambda org, plan: reverse("plans:assignment",
                                             args=[org.head.assignments.order_by("-period__starts_at")[0].pk]),
     "team": lambda org, plan: reverse("plans:team"),
-    "file": lambda org, plan: reverse("records:file", args=[org.head.pk]),
+    "file": lambda org, plan: reverse("trainingfile:file", args=[org.head.pk]),
     "dashboard": lambda org, plan: reverse("reports:dashboard"),
     "courses": lambda org, plan: reverse("reports:courses"),
 }

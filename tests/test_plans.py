@@ -87,7 +87,7 @@ def test_a_promotion_a_new_hire_and_a_departure_follow_the_audience(org, catalog
         services.publish_plan(actor=None, plan=plan)
         org.learner.level = Level.DEPARTMENT_HEAD
         org.learner.save()
-        services.sync_employee(org.learner)
+        services.sync_employee(employee=org.learner)
         from conftest import make_employee
 
         newcomer = make_employee("N900", "New head", org.b, level=Level.DEPARTMENT_HEAD)

@@ -301,12 +301,12 @@ def test_the_per_department_sums_give_the_figures_of_the_standings(org, month):
     head = Scope(everyone=False, paths=(org.a.path,))
     for scope in (EVERYONE, head):
         for filters in (march(), Filters(month=dt.date(2026, 2, 1)), march(department=org.a1), Filters()):
-            summed = selectors.Completion.of(scope, filters).groups
-            counted = selectors.Completion(selectors.standings(scope, filters)).groups
+            summed = selectors.FigureGroups.of(scope, filters).groups
+            counted = selectors.FigureGroups(selectors.standings(scope, filters)).groups
             key = lambda group: (group["plan_id"], group["department_path"])  # noqa: E731
             assert sorted(summed, key=key) == sorted(counted, key=key)
         assert [vars(r) for r in selectors.trend(scope, Filters())] == \
             [vars(r) for r in selectors.by_month(selectors.standings(scope, Filters(), with_month=False))]
     # A level narrows to people: the standings answer.
-    assert selectors.summary(selectors.Completion.of(EVERYONE, march(level="manager"))).people == \
+    assert selectors.summary(selectors.FigureGroups.of(EVERYONE, march(level="manager"))).people == \
         selectors.standings(EVERYONE, march(level="manager")).count()

@@ -79,8 +79,8 @@ def test_the_log_is_paginated(org, client_for):
 
 def test_the_log_is_in_the_navigation_of_admins_and_auditors_only(org, client_for):
     link = reverse("accounts:signin_log").encode()
-    assert link in client_for(org.auditor).get(reverse("core:home")).content
-    assert link not in client_for(org.learner).get(reverse("core:home")).content
+    assert link in client_for(org.auditor).get(reverse("home:home")).content
+    assert link not in client_for(org.learner).get(reverse("home:home")).content
 
 
 def test_the_employee_page_lists_linked_accounts_and_the_admin_unlinks_one(org, client_for):

@@ -171,7 +171,7 @@ def test_refusals_throttle_the_method_from_that_address(client, cas, settings):
 
 def test_next_stays_on_this_site(client, cas):
     response = sign_in(client, next_url="https://evil.example/")
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("home:home")
 
 
 def test_a_method_that_is_off_or_unconfigured_is_refused(client, cas, settings):

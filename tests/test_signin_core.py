@@ -61,13 +61,13 @@ def test_complete_logs_in_with_a_new_session_and_stays_on_this_site(org):
     old_key = request.session.session_key
     response = signin.complete(request, org.learner, method=Method.DINGTALK, identifier="ding-1",
                                next_url="https://evil.example/")
-    assert response.status_code == 302 and response["Location"] == reverse("core:home")
+    assert response.status_code == 302 and response["Location"] == reverse("home:home")
     assert request.session.session_key != old_key
     assert request.session["_auth_user_id"] == str(org.learner.user_id)
     event = SignInEvent.objects.get()
     assert (event.method, event.outcome, event.employee_id, event.ip_address) == (
         "dingtalk", "success", org.learner.pk, "10.0.0.5")
-    assert signin.safe_next(request, "//evil.example/x") == reverse("core:home")
+    assert signin.safe_next(request, "//evil.example/x") == reverse("home:home")
     assert signin.safe_next(request, "/plans/my/") == "/plans/my/"
 
 

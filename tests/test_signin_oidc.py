@@ -223,7 +223,7 @@ def test_refusals_throttle_the_method_from_that_address(client, oidc, settings):
 
 def test_next_stays_on_this_site(client, oidc):
     response = sign_in(client, next_url="https://evil.example/")
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("home:home")
 
 
 def test_a_signed_in_person_is_sent_on(client, oidc, org):

@@ -406,7 +406,7 @@ def test_refusals_throttle_every_platform_from_that_address(client, fake, settin
 
 def test_next_stays_on_this_site(client, fake):
     response = sign_in(client, fake, "feishu", next_url="https://evil.example/")
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("home:home")
 
 
 def test_feishu_checks_the_code_against_its_redirect_uri(client, fake):

@@ -133,7 +133,7 @@ def test_an_export_whose_writer_was_killed_is_failed_and_a_live_one_is_not(org, 
         job.refresh_from_db()
         assert job.status == ExportJob.Status.RUNNING
         assert reports.fail_abandoned_exports() == 0  # its writer lives
-        assert reports.run_export(job.pk) is None  # and nobody else writes it
+        assert reports.run_export(job_id=job.pk) is None  # and nobody else writes it
         job.refresh_from_db()
         assert job.status == ExportJob.Status.RUNNING
     finally:

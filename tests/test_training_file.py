@@ -29,10 +29,10 @@ def history(org, catalog):
 
 def test_the_file_lists_years_hours_credits_and_the_seal(org, client_for, catalog):
     history(org, catalog)
-    page = client_for(org.learner).get(reverse("records:my_file")).text
+    page = client_for(org.learner).get(reverse("trainingfile:my_file")).text
     assert "No record of this person has been sealed yet." in page
     seal = evidence.seal_pending()[-1]
-    page = client_for(org.learner).get(reverse("records:my_file")).text
+    page = client_for(org.learner).get(reverse("trainingfile:my_file")).text
     assert f"Sealed up to seal {seal.number}" in page
     years = page.split('class="years"')[1].split("</table>")[0]
     assert "2026" in years and "2025" in years and "3.0" in years  # 2 h video + 1 h meeting in 2026
@@ -44,26 +44,26 @@ def test_the_transcript_pdf_in_both_languages(org, client_for, catalog):
     evidence.seal_pending()
     client = client_for(org.learner)
     for language in ("zh-hans", "en"):
-        response = client.get(reverse("records:my_transcript"), {"lang": language})
+        response = client.get(reverse("trainingfile:my_transcript"), {"lang": language})
         assert response["Content-Type"] == "application/pdf"
         assert response.content.startswith(b"%PDF") and len(response.content) > 1500
         assert f"transcript-{org.learner.employee_no}-{language}.pdf" in response["Content-Disposition"]
-    chinese = client.get(reverse("records:my_transcript"), {"lang": "zh-hans"}).content
+    chinese = client.get(reverse("trainingfile:my_transcript"), {"lang": "zh-hans"}).content
     assert b"STSong-Light" in chinese  # the Chinese CID font is used
-    assert client.get(reverse("records:my_transcript"), {"lang": "xx"}).status_code == 200
+    assert client.get(reverse("trainingfile:my_transcript"), {"lang": "xx"}).status_code == 200
 
 
 def test_the_file_follows_the_role_boundaries(org, client_for, catalog):
     history(org, catalog)
-    assert client_for(org.head).get(reverse("records:file", args=[org.learner.pk])).status_code == 200
-    assert client_for(org.outsider).get(reverse("records:file", args=[org.learner.pk])).status_code == 404
-    assert client_for(org.head).get(reverse("records:transcript", args=[org.outsider.pk])).status_code == 404
-    assert client_for(org.auditor).get(reverse("records:transcript", args=[org.learner.pk])).status_code == 200
+    assert client_for(org.head).get(reverse("trainingfile:file", args=[org.learner.pk])).status_code == 200
+    assert client_for(org.outsider).get(reverse("trainingfile:file", args=[org.learner.pk])).status_code == 404
+    assert client_for(org.head).get(reverse("trainingfile:transcript", args=[org.outsider.pk])).status_code == 404
+    assert client_for(org.auditor).get(reverse("trainingfile:transcript", args=[org.learner.pk])).status_code == 200
 
 
 @pytest.fixture
-def key_in_a_missing_folder(tmp_path, monkeypatch):
-    monkeypatch.setenv("EVIDENCE_SIGNING_KEY_FILE", str(tmp_path / "not-mounted" / "evidence-signing.pem"))
+def key_in_a_missing_folder(tmp_path, settings):
+    settings.EVIDENCE_SIGNING_KEY_FILE = tmp_path / "not-mounted" / "evidence-signing.pem"
     keys._private_key_for.cache_clear()
     yield
     keys._private_key_for.cache_clear()
@@ -72,7 +72,7 @@ def key_in_a_missing_folder(tmp_path, monkeypatch):
 def test_a_signing_key_missing_on_this_server_answers_404_with_the_reason(org, client_for, catalog,
                                                                           key_in_a_missing_folder):
     reason = "The evidence signing key cannot be read on this server. Please tell the administrator."
-    response = client_for(org.learner).get(reverse("records:my_bundle"))
+    response = client_for(org.learner).get(reverse("trainingfile:my_bundle"))
     assert response.status_code == 404 and reason in response.text
     response = client_for(org.auditor).get(reverse("evidence:public_key"))
     assert response.status_code == 404 and reason in response.text
@@ -81,7 +81,7 @@ def test_a_signing_key_missing_on_this_server_answers_404_with_the_reason(org, c
 
 
 def test_a_bundle_for_dates_beyond_the_calendar_is_refused(org, client_for):
-    response = client_for(org.learner).get(reverse("records:my_bundle"), {"to": "9999-12-31"})
+    response = client_for(org.learner).get(reverse("trainingfile:my_bundle"), {"to": "9999-12-31"})
     assert response.status_code == 400 and response.json() == {"error": "Give the dates as 2026-01-31."}
 
 
@@ -148,7 +148,7 @@ def test_the_transcript_shows_markup_in_data_as_text_and_fetches_nothing(org, cl
     history(org, catalog)
     for employee, client in ((org.learner, client_for(org.learner)), (org.learner, client_for(org.head))):
         for language in ("en", "zh-hans"):
-            url = reverse("records:transcript", args=[employee.pk])
+            url = reverse("trainingfile:transcript", args=[employee.pk])
             response = client.get(url, {"lang": language})
             assert response.status_code == 200, language
             assert b"/URI" not in response.content and b"/Annots" not in response.content  # no live link
@@ -164,14 +164,14 @@ def test_an_employee_number_with_quotes_or_line_breaks_names_downloads_safely(or
     org.learner.employee_no = 'E"1; x\r\nSet-Cookie: a=b'
     org.learner.save()
     client = client_for(org.learner)
-    transcript = client.get(reverse("records:my_transcript"), {"lang": "en"})
+    transcript = client.get(reverse("trainingfile:my_transcript"), {"lang": "en"})
     assert transcript.status_code == 200
     assert transcript["Content-Disposition"] == 'attachment; filename="transcript-E_1_x_Set-Cookie_a_b-en.pdf"'
     assert not transcript.has_header("Set-Cookie") or "a=b" not in transcript["Set-Cookie"]
-    bundle = client.get(reverse("records:my_bundle"))
+    bundle = client.get(reverse("trainingfile:my_bundle"))
     assert bundle.status_code == 200
     assert bundle["Content-Disposition"] == 'attachment; filename="evidence-E_1_x_Set-Cookie_a_b.json"'
     org.learner.employee_no = "工号7"
     org.learner.save()
-    assert client.get(reverse("records:my_bundle"))["Content-Disposition"] == \
+    assert client.get(reverse("trainingfile:my_bundle"))["Content-Disposition"] == \
         "attachment; filename*=utf-8''evidence-%E5%B7%A5%E5%8F%B77.json"

@@ -30,9 +30,9 @@ def test_the_heartbeat_counts_runs(db):
 
 def test_the_system_page_tells_whether_the_worker_runs(org, client_for):
     client = client_for(org.admin)
-    assert "not seen recently" in client.get(reverse("core:system")).text
-    client.post(reverse("core:ping_worker"))  # immediate mode in tests: runs at once
-    assert "running" in client.get(reverse("core:system")).text
+    assert "not seen recently" in client.get(reverse("home:system")).text
+    client.post(reverse("home:ping_worker"))  # immediate mode in tests: runs at once
+    assert "running" in client.get(reverse("home:system")).text
 
 
 def database_url() -> str:

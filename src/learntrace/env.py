@@ -7,7 +7,13 @@ data folder, so no secret is ever a literal in the code.
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -18,15 +24,28 @@ def env(name: str, default: str | None = None) -> str | None:
 
 
 def envbool(name: str, default: bool = False) -> bool:
+    """A yes/no setting. A word it does not know stops the start-up: `SECURE_COOKIES=ture` read
+    as "off" would silently weaken the deployment."""
     value = env(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={value.strip()!r} is not understood: use one of "
+                               f"{', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)}.")
 
 
 def envint(name: str, default: int) -> int:
     value = env(name)
-    return int(value) if value not in (None, "") else default
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value.strip()!r} is not a whole number.") from None
 
 
 def envlist(name: str, default: str = "") -> list[str]:
@@ -34,7 +53,7 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def generated_secret(name: str, path: Path, make=lambda: secrets.token_urlsafe(50)) -> str:
+def generated_secret(name: str, path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(50)) -> str:
     """Return the secret from the environment, or from `path`, creating it on first run."""
     value = env(name)
     if value:

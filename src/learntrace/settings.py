@@ -15,6 +15,8 @@ DATA_DIR = Path(env("DATA_DIR") or Path.cwd() / "data").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = generated_secret("SECRET_KEY", DATA_DIR / "secret.key")
+# The Ed25519 key that signs seals (evidence/keys.py): a path, generated there on first use.
+EVIDENCE_SIGNING_KEY_FILE = Path(env("EVIDENCE_SIGNING_KEY_FILE") or DATA_DIR / "evidence-signing.pem")
 # Comma-separated Fernet keys; the first encrypts, all decrypt (key rotation).
 FIELD_ENCRYPTION_KEYS = [
     key.strip()
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "learntrace.platforms",
     "learntrace.directory",
     "learntrace.sso",
+    "learntrace.demo",  # the `demo` command; no models
 ]
 
 MIDDLEWARE = [
@@ -122,7 +125,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in methods offered on the login page, in this order (README, "Signing in").
 SIGNIN_METHODS = envlist("SIGNIN_METHODS", "password")
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Login throttling: after AXES_FAILURE_LIMIT wrong passwords for one account,

@@ -4,7 +4,7 @@ from django.urls import include, path
 from learntrace.api.v1 import api as api_v1
 
 urlpatterns = [
-    path("", include("learntrace.core.urls")),
+    path("", include("learntrace.home.urls")),
     path("accounts/", include("learntrace.accounts.urls")),
     path("accounts/platforms/", include("learntrace.platforms.urls")),
     path("accounts/sso/", include("learntrace.sso.urls")),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("checkin/", include("learntrace.checkin.urls")),
     path("evidence/", include("learntrace.evidence.urls")),
     path("records/", include("learntrace.records.urls")),
+    path("records/", include("learntrace.trainingfile.urls")),
     path("compliance/", include("learntrace.compliance.urls")),
     path("notify/", include("learntrace.notify.urls")),
     path("reports/", include("learntrace.reports.urls")),
@@ -25,4 +26,4 @@ urlpatterns = [
 ]
 
 handler404 = "learntrace.core.files.not_found"  # says why when a file is missing on this server
-handler500 = "learntrace.core.views.server_error"  # a database outage answers 503, see core/unavailable.py
+handler500 = "learntrace.home.views.server_error"  # a database outage answers 503, see core/unavailable.py

@@ -1,14 +1,7 @@
-from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
-from django.utils.translation import check_for_language
 
-
-def chosen_language(request) -> str:
-    language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    if language not in dict(settings.LANGUAGES) or not check_for_language(language):
-        language = settings.LANGUAGE_CODE
-    return language
+from learntrace.core.languages import chosen_language
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):

@@ -2,7 +2,6 @@
 columns and headers the admin maps (the national platforms' import formats are not public).
 Each export remembers the completions it held, so the next one can leave them out."""
 
-import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,9 +11,9 @@ from django.utils.translation import gettext_lazy
 
 from learntrace.api.models import CreditExport, ExportedCompletion
 from learntrace.core.audit import record_change
+from learntrace.core.months import local_zone, year_bounds
 from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, xlsx_bytes
 from learntrace.org.access import roles_of
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records import effective
 from learntrace.records.models import Completion
 
@@ -33,7 +32,7 @@ FORMATS = ("xlsx", "csv")
 
 
 def completions_of_year(year: int, *, only_new: bool):
-    start, end = start_of_day(dt.date(year, 1, 1)), start_of_day(dt.date(year + 1, 1, 1))
+    start, end = year_bounds(year)
     found = (effective.completions().filter(completed_at__gte=start, completed_at__lt=end, credits__gt=0)
              .select_related("employee", "course", "credit_class").order_by("employee__employee_no", "completed_at"))
     if only_new:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from learntrace.api import exports, tasks, tokens, xapi
 from learntrace.api.forms import StoreForm, TokenForm
 from learntrace.api.models import ApiToken, CreditExport, RecordStore, Scope, Statement
-from learntrace.core.audit import record_change
+from learntrace.core.audit import save_with_audit
 from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
 from learntrace.org.access import admin_required
@@ -75,10 +75,7 @@ def store_edit(request, store_id=None):
     store = get_object_or_404(RecordStore, pk=store_id) if store_id else RecordStore()
     form = StoreForm(request.POST or None, instance=store)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            record_change(actor=request.user, action="update" if store_id else "create", obj=saved,
-                          summary=saved.name, changes={"password": ("", "")} if "password" in form.changed_data else {})
+        saved = save_with_audit(actor=request.user, form=form, summary=lambda store: store.name)
         messages.success(request, _("Learning record store saved."))
         return redirect("api:store", store_id=saved.pk)
     return render(request, "api/store_form.html", {"form": form, "store": store})

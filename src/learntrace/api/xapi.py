@@ -25,8 +25,9 @@ from django.utils import timezone
 from learntrace.api.models import RecordStore, Statement
 from learntrace.catalog.models import Course, CourseKind
 from learntrace.checkin.models import Meeting
+from learntrace.core.backoff import backoff_seconds
+from learntrace.core.months import local_zone, start_of_day
 from learntrace.org.models import Employee
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records.models import Completion, CreditedTime, Source
 
 VERSION = "1.0.3"
@@ -40,7 +41,6 @@ COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
 MEETING_TYPE = "http://adlnet.gov/expapi/activities/meeting"
 VIDEO_TYPE = "https://w3id.org/xapi/video/activity-type/video"
 FACTS_PER_RUN = 2000  # facts queued per store and kind in one run of the periodic task
-MAX_BACKOFF = dt.timedelta(hours=6)
 VIDEO_DAY_GRACE = dt.timedelta(hours=1)  # a day's video time is sent once late beats have arrived
 # A fact is committed within this long of its recorded_at (as sealing assumes): the search for
 # facts not queued yet starts from the ids below which every fact older than that is queued.
@@ -230,10 +230,6 @@ def _queue_video_days(store: RecordStore, now: dt.datetime) -> int:
     return _enqueue(store, items, now) if items else 0
 
 
-def _backoff(attempts: int) -> dt.timedelta:
-    return min(dt.timedelta(seconds=30 * 2 ** min(attempts, 20)), MAX_BACKOFF)
-
-
 def _client(store: RecordStore) -> httpx.Client:
     auth = httpx.BasicAuth(store.username, store.password) if store.username else None
     return httpx.Client(auth=auth, timeout=httpx.Timeout(20.0, connect=5.0), headers={
@@ -273,7 +269,8 @@ def _mark_failed(claim: uuid.UUID, rows: list[Statement], error: str, now: dt.da
         attempts = row.attempts + 1
         failed = attempts >= settings.XAPI_MAX_ATTEMPTS
         Statement.objects.filter(pk=row.pk, claim=claim).update(
-            attempts=attempts, last_error=error[:500], next_attempt_at=now + _backoff(attempts),
+            attempts=attempts, last_error=error[:500],
+            next_attempt_at=now + dt.timedelta(seconds=backoff_seconds(attempts, first_seconds=60)),
             status=Statement.Status.FAILED if failed else row.status, claim=None, claimed_until=None)
 
 

@@ -10,7 +10,6 @@ urlpatterns = [
     path("courses/<int:course_id>/edit/", views.course_edit, name="course_edit"),
     path("courses/<int:course_id>/video", views.course_media, {"which": "video"}, name="course_video"),
     path("courses/<int:course_id>/document.pdf", views.course_media, {"which": "document"}, name="course_document"),
-    path("courses/<int:course_id>/quiz/", views.quiz_take, name="quiz"),
     path("courses/<int:course_id>/quiz/edit/", views.quiz_edit, name="quiz_edit"),
     path("courses/<int:course_id>/quiz/questions/<int:question_id>/delete/", views.question_delete,
          name="question_delete"),

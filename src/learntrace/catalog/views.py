@@ -2,26 +2,23 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.catalog import services
 from learntrace.catalog.access import access_course, visible_courses
 from learntrace.catalog.forms import CategoryForm, CourseForm, CreditClassForm, QuestionForm, QuizForm
 from learntrace.catalog.media import ranged_file_response
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Question, Quiz
-from learntrace.core.audit import record_change
+from learntrace.core.audit import save_with_audit
 from learntrace.core.csp import allow_framing_by_this_site
+from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
 from learntrace.org.access import admin_required, login_required, roles_of
-from learntrace.org.models import Employee
-from learntrace.records import effective
-from learntrace.records.models import QuizAttempt
-from learntrace.records.services import QuizClosed, submit_quiz
 
 
 @login_required
@@ -44,10 +41,7 @@ def course_edit(request, course_id=None):
     course = get_object_or_404(Course, pk=course_id) if course_id else Course(created_by=request.user)
     form = CourseForm(request.POST or None, request.FILES or None, instance=course)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            record_change(actor=request.user, action="update" if course_id else "create", obj=saved,
-                          summary=saved.title)
+        saved = save_with_audit(actor=request.user, form=form, summary=lambda course: course.title)
         messages.success(request, _("Course saved."))
         return redirect("catalog:course", course_id=saved.pk)
     return render(request, "catalog/course_form.html", {"form": form, "course": course})
@@ -55,27 +49,16 @@ def course_edit(request, course_id=None):
 
 @login_required
 def course_detail(request, course_id):
+    """The course; the person's own progress and the course's meetings are added by the records and
+    checkin template tags, since both apps sit above the catalogue."""
     course = access_course(request.user, course_id)
     employee_id = roles_of(request.user).employee_id
-    progress = effective.course_states().filter(employee_id=employee_id, course=course).first() \
-        if employee_id else None
-    quiz = Quiz.objects.filter(course=course).first()
-    attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id)) if quiz and employee_id else []
     # Only employees' own viewing is tracked, and only media that plays on this page.
-    meetings = []
-    if course.kind in (CourseKind.OFFLINE, CourseKind.LIVE):
-        from learntrace.checkin.models import Attendance, Meeting  # the meetings of an offline course
-
-        meetings = list(Meeting.objects.filter(course=course).order_by("starts_at")[:50])
-        mine = {a.meeting_id: a for a in Attendance.objects.filter(meeting__in=meetings, employee_id=employee_id)}
-        for meeting in meetings:
-            meeting.my_attendance = mine.get(meeting.pk)
     playable = (course.kind == CourseKind.VIDEO and course.video_file) or \
         (course.kind == CourseKind.DOCUMENT and course.document_file)
     return render(request, "catalog/course_detail.html", {
-        "course": course, "progress": progress, "quiz": quiz, "attempts": attempts,
+        "course": course, "quiz": Quiz.objects.filter(course=course).first(),
         "tracked": bool(employee_id and course.is_published and playable), "beat_ms": settings.TRACKER_BEAT_MS,
-        "meetings": meetings,
     })
 
 
@@ -91,42 +74,6 @@ def course_media(request, course_id, which):
     return allow_framing_by_this_site(response) if which == "document" else response
 
 
-@login_required
-def quiz_take(request, course_id):
-    course = access_course(request.user, course_id)
-    quiz = get_object_or_404(Quiz.objects.prefetch_related("questions__choices"), course=course)
-    employee_id = roles_of(request.user).employee_id
-    if employee_id is None:
-        raise Http404
-    attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id))
-    error = ""
-    if request.method == "POST":
-        answers = {}
-        for question in quiz.questions.all():
-            valid = {c.pk for c in question.choices.all()}
-            picked = {whole_number(v) for v in request.POST.getlist(f"q{question.pk}")} - {None}
-            answers[question.pk] = picked & valid
-        if any(not picked for picked in answers.values()):
-            error = _("Answer every question.")
-        else:
-            try:
-                attempt = submit_quiz(employee=Employee.objects.get(pk=employee_id), quiz=quiz, answers=answers,
-                                      at=timezone.now())
-            except QuizClosed:
-                messages.error(request, _("This quiz takes no more attempts."))
-            else:
-                if attempt.passed:
-                    messages.success(request, _("Passed with %(score)d%%.") % {"score": attempt.score})
-                else:
-                    messages.warning(request, _("%(score)d%%: below the pass mark of %(mark)d%%.")
-                                     % {"score": attempt.score, "mark": quiz.pass_mark})
-            return redirect("catalog:course", course_id=course.pk)
-    closed = any(a.passed for a in attempts) or len(attempts) >= quiz.attempts_allowed
-    return render(request, "catalog/quiz_take.html", {
-        "course": course, "quiz": quiz, "attempts": attempts, "closed": closed, "error": error,
-    })
-
-
 @admin_required
 def quiz_edit(request, course_id):
     course = get_object_or_404(Course, pk=course_id)
@@ -135,14 +82,11 @@ def quiz_edit(request, course_id):
     question_form = QuestionForm(request.POST if "add_question" in request.POST else None)
     if request.method == "POST":
         if "save_quiz" in request.POST and quiz_form.is_valid():
-            quiz_form.save()
+            save_with_audit(actor=request.user, form=quiz_form, summary=lambda quiz: course.title)
             messages.success(request, _("Quiz saved."))
             return redirect("catalog:quiz_edit", course_id=course.pk)
         if "add_question" in request.POST and question_form.is_valid():
-            with transaction.atomic():
-                if quiz.pk is None:
-                    quiz.save()
-                question_form.save(quiz)
+            services.add_question(actor=request.user, quiz=quiz, form=question_form)
             messages.success(request, _("Question added."))
             return redirect("catalog:quiz_edit", course_id=course.pk)
     questions = quiz.questions.prefetch_related("choices") if quiz.pk else []
@@ -156,10 +100,11 @@ def quiz_edit(request, course_id):
 @admin_required
 def question_delete(request, course_id, question_id):
     question = get_object_or_404(Question, pk=question_id, quiz__course_id=course_id)
-    if question.quiz.attempts.exists():
-        messages.error(request, _("People have already answered this quiz; its questions can no longer change."))
+    try:
+        services.remove_question(actor=request.user, question=question)
+    except ValidationError as exc:
+        show_errors(request, exc)
     else:
-        question.delete()
         messages.success(request, _("Question removed."))
     return redirect("catalog:quiz_edit", course_id=course_id)
 
@@ -168,8 +113,7 @@ def _named_list(request, model, form_class, template, list_url, object_id=None):
     instance = get_object_or_404(model, pk=object_id) if object_id else model()
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        record_change(actor=request.user, action="update" if object_id else "create", obj=saved, summary=saved.name)
+        save_with_audit(actor=request.user, form=form, summary=lambda saved: saved.name)
         messages.success(request, _("Saved."))
         return redirect(list_url)
     return render(request, template, {"form": form, "items": model.objects.all(), "editing": instance})

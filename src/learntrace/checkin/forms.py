@@ -41,6 +41,13 @@ class MeetingForm(forms.ModelForm):
                                         % {"numbers": ", ".join(unknown)})
         return people
 
+    def _save_m2m(self):
+        # The roster and the organisers are typed as employee numbers, not picked: saved here,
+        # with the form's other relations, so that saving the form saves all of it.
+        super()._save_m2m()
+        self.instance.roster_people.set(self.cleaned_data["people"])
+        self.instance.organisers.set(self.cleaned_data["organiser_numbers"])
+
     def clean_people(self):
         return self._people("people")
 

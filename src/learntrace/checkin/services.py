@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting, ScanTicket
+from learntrace.core.audit import record_change
 from learntrace.plans.audience import audience
 from learntrace.records.models import Source
 from learntrace.records.services import record_credited_time
@@ -204,8 +205,8 @@ def confirm_ticket(*, key: str, browser_secret: str | None, employee, device_id:
     except CheckInRefused as refused:
         if refused.meeting is None:
             raise
-        raise refuse(refused.meeting, employee, refused.reason, now=now, scanned_at=refused.scanned_at,
-                     device_id=device_id, ip=ip) from None
+        raise refuse(meeting=refused.meeting, employee=employee, reason=refused.reason, now=now,
+                     scanned_at=refused.scanned_at, device_id=device_id, ip=ip) from None
     context = {"scanned_at": ticket.scanned_at, "device_id": device_id, "ip": ip, "latitude": latitude,
                "longitude": longitude}
     try:
@@ -218,7 +219,7 @@ def confirm_ticket(*, key: str, browser_secret: str | None, employee, device_id:
             attendance = _scan(ticket.meeting, employee, ticket.mode, ticket.scanned_at, ticket.via, device_id,
                                ip, latitude, longitude, signature, now, ticket.previous_code)
     except CheckInRefused as refused:
-        raise refuse(ticket.meeting, employee, refused.reason, now=now, **context) from None
+        raise refuse(meeting=ticket.meeting, employee=employee, reason=refused.reason, now=now, **context) from None
     return ticket, attendance
 
 
@@ -335,7 +336,7 @@ def _event(meeting, employee, kind, *, at, scanned_at=None, reason="", note="", 
         device_id=device_id[:64], ip=ip or None, latitude=latitude, longitude=longitude, actor=actor)
 
 
-def refuse(meeting: Meeting, employee, reason: str, *, now=None, until=None, **context) -> CheckInRefused:
+def refuse(*, meeting: Meeting, employee, reason: str, now=None, until=None, **context) -> CheckInRefused:
     """Log a refusal (for the admin's list of suspicious attempts) and return the exception to raise."""
     _event(meeting, employee, CheckInEvent.Kind.REFUSED, at=now or timezone.now(), reason=reason, **context)
     return CheckInRefused(reason, meeting=meeting, scanned_at=context.get("scanned_at"), until=until)
@@ -356,7 +357,7 @@ def scan(*, meeting: Meeting, employee, mode: str, scanned_at: dt.datetime, via:
             return _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, longitude, signature,
                          now, previous_code)
     except CheckInRefused as refused:
-        raise refuse(meeting, employee, refused.reason, now=now, **context) from None
+        raise refuse(meeting=meeting, employee=employee, reason=refused.reason, now=now, **context) from None
 
 
 def _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, longitude, signature, now,
@@ -396,6 +397,15 @@ def _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, lon
            **context)
     _credit(attendance, meeting, _seconds_to_credit(meeting, attendance))
     return attendance
+
+
+@transaction.atomic
+def set_checkout(*, actor, meeting: Meeting, checkout_open: bool) -> None:
+    """An organiser opens or closes check-out at the meeting (the projector then shows its code)."""
+    Meeting.objects.filter(pk=meeting.pk).update(checkout_open=checkout_open)
+    meeting.checkout_open = checkout_open
+    record_change(actor=actor, action="open_checkout" if checkout_open else "close_checkout", obj=meeting,
+                  summary=meeting.title)
 
 
 @transaction.atomic

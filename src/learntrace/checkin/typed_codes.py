@@ -111,12 +111,13 @@ def judge_typed_code(*, meeting: Meeting, employee, ip: str | None, code: str,
         if until is not None:
             _give_back(counted)
             reason = "meeting_code_locked" if counter.scope == CodeGuesses.Scope.MEETING else "code_locked"
-            raise refuse(meeting, employee, reason, now=now, until=until, scanned_at=now, ip=ip)
+            raise refuse(meeting=meeting, employee=employee, reason=reason, now=now, until=until, scanned_at=now, ip=ip)
         counted.append(counter)
     try:
         found = judge_scan(meeting, code, now, typed=True, detail=True)
     except CheckInRefused as refused:
         _record_wrong(counted, now)
-        raise refuse(meeting, employee, refused.reason, now=now, scanned_at=now, ip=ip) from None
+        raise refuse(meeting=meeting, employee=employee, reason=refused.reason, now=now, scanned_at=now,
+                     ip=ip) from None
     _give_back(counted)
     return found

@@ -6,7 +6,6 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +17,7 @@ from learntrace.checkin import selectors, services, typed_codes
 from learntrace.checkin.access import access_meeting, can_organise, visible_meetings
 from learntrace.checkin.forms import CodeForm, ManualForm, MeetingForm
 from learntrace.checkin.models import Meeting
-from learntrace.core.audit import record_change
+from learntrace.core.audit import save_with_audit
 from learntrace.core.feedback import show_errors
 from learntrace.core.spreadsheets import XLSX_TYPE, xlsx_bytes
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of
@@ -43,12 +42,7 @@ def meeting_edit(request, meeting_id=None):
     meeting = get_object_or_404(Meeting, pk=meeting_id) if meeting_id else Meeting(created_by=request.user)
     form = MeetingForm(request.POST or None, instance=meeting)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            saved.roster_people.set(form.cleaned_data["people"])
-            saved.organisers.set(form.cleaned_data["organiser_numbers"])
-            record_change(actor=request.user, action="update" if meeting_id else "create", obj=saved,
-                          summary=saved.title)
+        saved = save_with_audit(actor=request.user, form=form, summary=lambda meeting: meeting.title)
         messages.success(request, _("Meeting saved."))
         return redirect("checkin:meeting", meeting_id=saved.pk)
     return render(request, "checkin/meeting_form.html", {"form": form, "meeting": meeting})
@@ -94,7 +88,7 @@ def _projector_state(request, meeting: Meeting) -> dict:
 @login_required
 def toggle_checkout(request, meeting_id):
     meeting = access_meeting(request.user, meeting_id, organise=True)
-    Meeting.objects.filter(pk=meeting.pk).update(checkout_open=not meeting.checkout_open)
+    services.set_checkout(actor=request.user, meeting=meeting, checkout_open=not meeting.checkout_open)
     return redirect("checkin:projector", meeting_id=meeting.pk)
 
 
@@ -176,7 +170,7 @@ def scan(request, meeting_id, token):
     try:
         mode, previous_code = services.judge_scan(meeting, token, now, detail=True)
     except services.CheckInRefused as refused:
-        services.refuse(meeting, employee, refused.reason, now=now, scanned_at=now,
+        services.refuse(meeting=meeting, employee=employee, reason=refused.reason, now=now, scanned_at=now,
                         ip=request.META.get("REMOTE_ADDR"))
         return _refused(request, meeting, refused)
     return _to_ticket(request, meeting, mode, now, "scan", previous_code)
@@ -220,8 +214,8 @@ def ticket(request, ticket):
             scanned = services.open_ticket(key=ticket, browser_secret=browser_secret)
         except services.CheckInRefused as refused:
             if refused.reason == "other_browser":  # a forwarded link is worth the admin's attention
-                services.refuse(refused.meeting, employee, refused.reason, scanned_at=refused.scanned_at,
-                                ip=request.META.get("REMOTE_ADDR"))
+                services.refuse(meeting=refused.meeting, employee=employee, reason=refused.reason,
+                                scanned_at=refused.scanned_at, ip=request.META.get("REMOTE_ADDR"))
             return _refused(request, refused.meeting, refused)
         return render(request, "checkin/confirm.html", {"meeting": scanned.meeting, "scanned": scanned,
                                                         "needs_location": bool(scanned.meeting.radius_m)})

@@ -25,8 +25,8 @@ from learntrace.compliance.models import (
 )
 from learntrace.compliance.rollup import SUMS, sum_standings
 from learntrace.core.audit import record_change
+from learntrace.core.months import local_zone, start_of_day
 from learntrace.plans.models import Assignment, PlanPeriod, ReflectionEvent
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.plans.progress import FIGURE_NAMES, progress_for
 from learntrace.records.models import Completion, Correction, CreditedTime, QuizAttempt
 

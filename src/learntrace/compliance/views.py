@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from learntrace.compliance import selectors, services
 from learntrace.compliance.forms import ConsequenceForm, ReopenForm, RuleForm
 from learntrace.compliance.models import Consequence, PeriodState, Rule
-from learntrace.core.audit import record_change
+from learntrace.core.audit import delete_with_audit, save_with_audit
 from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
 from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, xlsx_bytes
@@ -37,8 +37,7 @@ def rule_edit(request, plan_id, rule_id=None):
     rule = get_object_or_404(Rule, pk=rule_id, plan=plan) if rule_id else Rule(plan=plan)
     form = RuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        record_change(actor=request.user, action="save", obj=saved, summary=f"{plan}: {saved}")
+        save_with_audit(actor=request.user, form=form, summary=lambda saved: f"{plan}: {saved}")
         messages.success(request, _("Rule saved."))
         return redirect("compliance:rules", plan_id=plan.pk)
     return render(request, "compliance/rule_form.html", {"form": form, "plan": plan, "rule": rule})
@@ -48,8 +47,7 @@ def rule_edit(request, plan_id, rule_id=None):
 @admin_required
 def rule_delete(request, rule_id):
     rule = get_object_or_404(Rule, pk=rule_id)
-    record_change(actor=request.user, action="delete", obj=rule, summary=f"{rule.plan}: {rule}")
-    rule.delete()
+    delete_with_audit(actor=request.user, obj=rule, summary=f"{rule.plan}: {rule}")
     messages.success(request, _("Rule deleted."))
     return redirect("compliance:rules", plan_id=rule.plan_id)
 
@@ -60,8 +58,7 @@ def consequence_add(request, rule_id):
     rule = get_object_or_404(Rule, pk=rule_id)
     form = ConsequenceForm(request.POST, instance=Consequence(rule=rule), prefix=f"rule{rule.pk}")
     if form.is_valid():
-        saved = form.save()
-        record_change(actor=request.user, action="save", obj=saved, summary=f"{rule}: {saved}")
+        save_with_audit(actor=request.user, form=form, summary=lambda saved: f"{rule}: {saved}")
         messages.success(request, _("Consequence added."))
     else:
         for field, errors in form.errors.items():
@@ -75,8 +72,7 @@ def consequence_add(request, rule_id):
 @admin_required
 def consequence_delete(request, consequence_id):
     consequence = get_object_or_404(Consequence.objects.select_related("rule"), pk=consequence_id)
-    record_change(actor=request.user, action="delete", obj=consequence, summary=f"{consequence.rule}: {consequence}")
-    consequence.delete()
+    delete_with_audit(actor=request.user, obj=consequence, summary=f"{consequence.rule}: {consequence}")
     return redirect("compliance:rules", plan_id=consequence.rule.plan_id)
 
 

@@ -21,10 +21,10 @@ from django.utils import timezone
 from learntrace.catalog.models import Category, Choice, Course, CourseKind, CreditClass, Question, Quiz
 from learntrace.checkin import services as checkin_services
 from learntrace.checkin.models import Meeting
+from learntrace.core.months import add_months, local_date, local_zone
 from learntrace.org.models import Department, Employee, Level
 from learntrace.plans import services as plan_services
 from learntrace.plans.models import Assignment, LearningPlan, PeriodType, PlanCreditTarget, PlanDepartment, PlanItem
-from learntrace.plans.periods import local_zone
 from learntrace.records.models import CourseProgress, Source
 from learntrace.records.services import record_credited_time, submit_quiz
 
@@ -58,11 +58,8 @@ def _stored(name: str, folder: str) -> str:
 
 
 def _month_starts(now: dt.datetime, count: int) -> list[dt.date]:
-    first = timezone.localtime(now, local_zone()).date().replace(day=1)
-    months = [first]
-    for _ in range(count - 1):
-        months.insert(0, (months[0] - dt.timedelta(days=1)).replace(day=1))
-    return months
+    this_month = local_date(now)
+    return [add_months(this_month, -back) for back in range(count - 1, -1, -1)]
 
 
 def _moment(rng: random.Random, month: dt.date, now: dt.datetime, last_day: int = 24) -> dt.datetime | None:

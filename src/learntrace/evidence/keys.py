@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 
 def key_path() -> Path:
-    return Path(os.environ.get("EVIDENCE_SIGNING_KEY_FILE") or Path(settings.DATA_DIR) / "evidence-signing.pem")
+    return Path(settings.EVIDENCE_SIGNING_KEY_FILE)
 
 
 class SigningKeyUnavailable(OSError):

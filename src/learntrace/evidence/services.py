@@ -434,7 +434,7 @@ def verify_fact(code: int, fact_id: int) -> bool:
     return leaf.hex() == proof["leaf"] and merkle.verify_inclusion(leaf, steps, bytes.fromhex(proof["root"]))
 
 
-def record_verification(report: Report, started_at: dt.datetime) -> Verification:
+def record_verification(*, report: Report, started_at: dt.datetime) -> Verification:
     return Verification.objects.create(started_at=started_at, finished_at=timezone.now(), ok=report.ok,
                                        seals=report.seals, facts=report.facts, unsealed=report.unsealed,
                                        problems=[str(p) for p in report.problems[:1000]])

@@ -15,4 +15,4 @@ def seal_new_facts() -> None:
 @db_task()
 def verify_now() -> None:
     started = timezone.now()
-    services.record_verification(services.verify(), started)
+    services.record_verification(report=services.verify(), started_at=started)

@@ -12,9 +12,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import CourseKind
+from learntrace.core.months import local_zone
 from learntrace.notify.markup import literal, one_line
 from learntrace.plans.models import PeriodType
-from learntrace.plans.periods import local_zone
 
 DIGEST_NAMES = 30  # a digest lists this many people, then says how many more
 

@@ -26,6 +26,8 @@ from learntrace.checkin.models import Meeting
 from learntrace.checkin.services import roster
 from learntrace.compliance.models import Standing
 from learntrace.core.audit import field_changes, record_change
+from learntrace.core.backoff import backoff_seconds
+from learntrace.core.months import local_zone, start_of_day
 from learntrace.notify import messages
 from learntrace.notify.channels import Message, adapter_for
 from learntrace.notify.channels.base import FAILED, OK, RETRY, UNKNOWN, Outcome
@@ -40,7 +42,6 @@ from learntrace.notify.models import (
 )
 from learntrace.org.models import Employee, Role, RoleGrant
 from learntrace.plans.models import LearningPlan, PlanPeriod
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.plans.selectors import current_assignments_of
 
 logger = logging.getLogger("learntrace.notify")
@@ -255,11 +256,7 @@ def take_permit(channel: Channel, now: dt.datetime) -> float:
     return max((recent[0] + RATE_WINDOW - now).total_seconds(), 1.0)
 
 
-def backoff_seconds(attempt: int) -> int:
-    return settings.NOTIFY_RETRY_SECONDS * 2 ** (attempt - 1)
-
-
-def send_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> str | None:
+def send_delivery(*, delivery_id: int, now: dt.datetime | None = None) -> str | None:
     """Sends one delivery if it is queued and due, and this worker wins the claim. Returns the
     new status, "waiting" when the channel's rate limit postponed it, or None when not claimed."""
     now = now or timezone.now()
@@ -307,7 +304,7 @@ def _settle(delivery, attempt, outcome, now) -> str:
     if outcome.result == OK:
         return _finish(delivery, attempt, Delivery.Status.SENT, "")
     if outcome.result == RETRY and delivery.attempts < settings.NOTIFY_MAX_ATTEMPTS:
-        delay = backoff_seconds(delivery.attempts)
+        delay = backoff_seconds(delivery.attempts, first_seconds=settings.NOTIFY_RETRY_SECONDS)
         Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
             status=Delivery.Status.QUEUED, sending_since=None, last_error=outcome.error[:300],
             next_attempt_at=max(now, attempt.finished_at) + dt.timedelta(seconds=delay))

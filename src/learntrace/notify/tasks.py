@@ -13,4 +13,4 @@ def send_reminders() -> None:
 
 @db_task()
 def send_delivery_task(delivery_id: int) -> None:
-    services.send_delivery(delivery_id)
+    services.send_delivery(delivery_id=delivery_id)

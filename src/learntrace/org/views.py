@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from learntrace.compliance.selectors import recognitions_of
 from learntrace.org import services, tasks
 from learntrace.org.access import (
     access_department,
@@ -103,7 +102,7 @@ def _employee_page(request, employee_id):
     employee = access_employee(request.user, employee_id)
     grants = RoleGrant.objects.filter(user_id=employee.user_id).select_related("department") \
         if employee.user_id else RoleGrant.objects.none()
-    context = {"employee": employee, "grants": grants, "recognitions": recognitions_of(employee)}
+    context = {"employee": employee, "grants": grants}
     if roles_of(request.user).can_read_all:
         # Sign-in facts for admins and auditors: the outside accounts linked, the last activation sent.
         context["identities"] = list(employee.identities.all())

@@ -2,34 +2,19 @@
 
 import calendar
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-
+from learntrace.core.months import add_months, quarter_start, start_of_day
 from learntrace.plans.models import PeriodType
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def start_of_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=local_zone())
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month_index = day.month - 1 + months
-    return dt.date(day.year + month_index // 12, month_index % 12 + 1, 1)
 
 
 def period_dates(period_type: str, day: dt.date) -> tuple[dt.date, dt.date]:
     """The [first day, day after the last) of the recurring period that contains `day`."""
     if period_type == PeriodType.MONTHLY:
         first = day.replace(day=1)
-        return first, _add_months(first, 1)
+        return first, add_months(first, 1)
     if period_type == PeriodType.QUARTERLY:
-        first = dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-        return first, _add_months(first, 3)
+        first = quarter_start(day)
+        return first, add_months(first, 3)
     if period_type == PeriodType.YEARLY:
         return dt.date(day.year, 1, 1), dt.date(day.year + 1, 1, 1)
     raise ValueError(f"not a recurring period: {period_type}")
@@ -56,9 +41,3 @@ def period_bounds(plan, day: dt.date) -> tuple[dt.datetime, dt.datetime, dt.date
     last = after - dt.timedelta(days=1)
     due = due_date(last, plan.due_day) if plan.period_type != PeriodType.ONE_OFF else last
     return start_of_day(first), start_of_day(after), start_of_day(due + dt.timedelta(days=1))
-
-
-def today() -> dt.date:
-    from django.utils import timezone
-
-    return timezone.localdate(timezone=local_zone())

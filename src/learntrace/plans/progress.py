@@ -15,8 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
+from learntrace.core import months
+from learntrace.core.months import local_date, local_zone
 from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, Reflection
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records import effective
 from learntrace.records.models import CourseProgress
 
@@ -152,8 +153,8 @@ class Progress:
 
 
 def year_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    year = timezone.localtime(moment, local_zone()).year
-    return start_of_day(dt.date(year, 1, 1)), start_of_day(dt.date(year + 1, 1, 1))
+    """[start, end) of the calendar year that contains `moment`."""
+    return months.year_bounds(local_date(moment).year)
 
 
 def progress_for(assignments, *, now: dt.datetime | None = None) -> list[Progress]:

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learntrace.core.audit import record_change
+from learntrace.core.audit import record_change, save_with_audit
+from learntrace.core.months import local_zone
 from learntrace.plans.audience import audience, audience_condition
 from learntrace.plans.models import (
     Assignment,
@@ -21,13 +22,13 @@ from learntrace.plans.models import (
     Reflection,
     ReflectionEvent,
 )
-from learntrace.plans.periods import local_zone, period_bounds
+from learntrace.plans.periods import period_bounds
 
 # A plan published with a start long ago gets at most this many periods of history.
 MAX_BACKFILLED_PERIODS = 36
 
 
-def check_publishable(plan: LearningPlan) -> None:
+def check_publishable(*, plan: LearningPlan) -> None:
     errors = []
     if audience_condition(plan) is None:
         errors.append(_("The plan has no audience: choose departments, levels, positions, tags or people."))
@@ -39,6 +40,17 @@ def check_publishable(plan: LearningPlan) -> None:
         errors.append(_("A one-off plan needs an end date."))
     if errors:
         raise ValidationError(errors)
+
+
+@transaction.atomic
+def save_plan(*, actor, form, credit_targets) -> LearningPlan:
+    """Save a validated plan form with its credit targets, then its audience and courses, each
+    with its audit entry; all or nothing."""
+    plan = save_with_audit(actor=actor, form=form, summary=lambda saved: saved.name)
+    credit_targets.instance = plan
+    credit_targets.save()
+    plan_configure(actor=actor, plan=plan, courses=form.cleaned_data["required_courses"], **form.audience())
+    return plan
 
 
 @transaction.atomic
@@ -57,22 +69,22 @@ def plan_configure(*, actor, plan: LearningPlan, departments, levels, positions,
     PlanItem.objects.bulk_create([PlanItem(plan=plan, course=course, position=i) for i, course in enumerate(courses)])
     record_change(actor=actor, action="configure", obj=plan, summary=plan.name)
     if plan.status == LearningPlan.Status.PUBLISHED:
-        check_publishable(plan)
+        check_publishable(plan=plan)
         # Open periods take the new targets; past periods keep what they asked.
         PlanPeriod.objects.filter(plan=plan, ends_at__gt=now or timezone.now()).update(
             targets=plan.targets_snapshot())
-        ensure_periods(plan, now=now)
+        ensure_periods(plan=plan, now=now)
     return plan
 
 
 @transaction.atomic
 def publish_plan(*, actor, plan: LearningPlan, now: dt.datetime | None = None) -> LearningPlan:
-    check_publishable(plan)
+    check_publishable(plan=plan)
     plan.status = LearningPlan.Status.PUBLISHED
     plan.published_at = now or timezone.now()
     plan.save(update_fields=["status", "published_at", "updated_at"])
     record_change(actor=actor, action="publish", obj=plan, summary=plan.name)
-    ensure_periods(plan, now=now)
+    ensure_periods(plan=plan, now=now)
     return plan
 
 
@@ -97,7 +109,7 @@ def _bounds_until(plan: LearningPlan, day: dt.date) -> list:
     return bounds[::-1]
 
 
-def ensure_periods(plan: LearningPlan, *, now: dt.datetime | None = None) -> list[PlanPeriod]:
+def ensure_periods(*, plan: LearningPlan, now: dt.datetime | None = None) -> list[PlanPeriod]:
     """Create every period of a published plan from its start up to today's, and bring the
     assignments of the open ones up to date. Idempotent: running it twice changes nothing."""
     if plan.status != LearningPlan.Status.PUBLISHED:
@@ -110,13 +122,13 @@ def ensure_periods(plan: LearningPlan, *, now: dt.datetime | None = None) -> lis
             defaults={"ends_at": ends_at, "due_at": due_at, "targets": plan.targets_snapshot()},
         )
         if created or period.ends_at > now:
-            sync_assignments(period, now=now)
+            sync_assignments(period=period, now=now)
         periods.append(period)
     return periods
 
 
 @transaction.atomic
-def sync_assignments(period: PlanPeriod, *, now: dt.datetime | None = None) -> dict:
+def sync_assignments(*, period: PlanPeriod, now: dt.datetime | None = None) -> dict:
     """Add people who joined the audience, mark those who left it; never delete history."""
     now = now or timezone.now()
     wanted = set(audience(period.plan).values_list("pk", flat=True))
@@ -137,11 +149,11 @@ def roll_over(*, now: dt.datetime | None = None) -> int:
     """Open the current period of every published plan and resync open periods (the periodic task)."""
     count = 0
     for plan in LearningPlan.objects.filter(status=LearningPlan.Status.PUBLISHED):
-        count += len(ensure_periods(plan, now=now))
+        count += len(ensure_periods(plan=plan, now=now))
     return count
 
 
-def sync_employee(employee, *, now: dt.datetime | None = None) -> None:
+def sync_employee(*, employee, now: dt.datetime | None = None) -> None:
     """After one person changed (hired, promoted, moved, left): update their open assignments only."""
     now = now or timezone.now()
     open_periods = PlanPeriod.objects.filter(plan__status=LearningPlan.Status.PUBLISHED, ends_at__gt=now) \

@@ -20,7 +20,7 @@ def sync_people(employee_ids) -> None:
         services.roll_over()
         return
     for employee in Employee.objects.filter(pk__in=employee_ids):
-        services.sync_employee(employee)
+        services.sync_employee(employee=employee)
 
 
 def on_employees_changed(sender, employee_ids=None, **kwargs) -> None:

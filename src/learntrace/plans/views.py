@@ -4,7 +4,6 @@ and reflections."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -45,12 +44,7 @@ def plan_edit(request, plan_id=None):
     credit_targets = CreditTargetFormSet(request.POST or None, instance=plan, prefix="credits")
     if request.method == "POST" and form.is_valid() and credit_targets.is_valid():
         try:
-            with transaction.atomic():
-                saved = form.save()
-                credit_targets.instance = saved
-                credit_targets.save()
-                services.plan_configure(actor=request.user, plan=saved, courses=form.cleaned_data["required_courses"],
-                                        **form.audience())
+            saved = services.save_plan(actor=request.user, form=form, credit_targets=credit_targets)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy
 
 from learntrace.catalog.models import Category, Course, CreditClass
 from learntrace.core.audit import record_change
+from learntrace.core.months import local_zone
 from learntrace.core.numbers import whole_number
 from learntrace.org.importing import FALSE_WORDS, TRUE_WORDS, ImportFileError, RowError, parse_date, read_tables
 from learntrace.org.models import Employee
-from learntrace.plans.periods import local_zone
 from learntrace.records.models import Completion, CreditedTime, Source
 
 HISTORY_COLUMNS = {

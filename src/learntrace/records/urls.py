@@ -5,11 +5,6 @@ from learntrace.records import views
 app_name = "records"
 urlpatterns = [
     path("import/", views.import_history, name="import_history"),
-    path("me/", views.file_page, name="my_file"),
-    path("me/transcript.pdf", views.transcript, name="my_transcript"),
-    path("me/evidence.json", views.bundle, name="my_bundle"),
-    path("people/<int:employee_id>/", views.file_page, name="file"),
-    path("people/<int:employee_id>/evidence.json", views.bundle, name="bundle"),
     path("people/<int:employee_id>/corrections/", views.correct, name="correct"),
-    path("people/<int:employee_id>/transcript.pdf", views.transcript, name="transcript"),
+    path("courses/<int:course_id>/quiz/", views.quiz_take, name="quiz"),
 ]

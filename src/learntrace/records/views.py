@@ -1,7 +1,5 @@
-"""The training file (培训档案) of a person, its transcript PDF and evidence bundle, corrections,
-and the import of past training records."""
+"""Taking a course's quiz, corrections of a person's facts and the import of past training records."""
 
-import datetime as dt
 import logging
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -9,76 +7,28 @@ from pathlib import Path
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.catalog.access import access_course
+from learntrace.catalog.models import Quiz
 from learntrace.core.feedback import show_errors
-from learntrace.core.files import FileMissing, attachment
 from learntrace.core.logs import log_failure
-from learntrace.evidence.bundle import bundle_name, make_bundle
-from learntrace.evidence.keys import SigningKeyUnavailable, missing_key_message
+from learntrace.core.numbers import whole_number
 from learntrace.org.access import access_employee, admin_required, login_required, roles_of
 from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError
+from learntrace.org.models import Employee
 from learntrace.org.uploads import store_upload
-from learntrace.plans.periods import local_zone
 from learntrace.records import services
 from learntrace.records.forms import HistoryUploadForm
 from learntrace.records.history import HistoryImport
-from learntrace.records.models import Completion, CreditedTime
-from learntrace.records.selectors import training_file
-from learntrace.records.transcript import transcript_pdf
+from learntrace.records.models import Completion, CreditedTime, QuizAttempt
+from learntrace.records.services import QuizClosed, submit_quiz
 
 log = logging.getLogger(__name__)
-
-
-def _person(request, employee_id):
-    if employee_id is None:
-        employee_id = roles_of(request.user).employee_id
-        if employee_id is None:
-            raise Http404
-    return access_employee(request.user, employee_id)
-
-
-@login_required
-def file_page(request, employee_id=None):
-    employee = _person(request, employee_id)
-    return render(request, "records/training_file.html", {"file": training_file(employee),
-                                                          "own": employee.pk == roles_of(request.user).employee_id})
-
-
-@login_required
-def bundle(request, employee_id=None):
-    """The person's evidence bundle for a date range (default: everything), to verify offline."""
-    employee = _person(request, employee_id)
-    zone = local_zone()
-    try:
-        start = dt.date.fromisoformat(request.GET.get("from") or "2000-01-01")
-        end = dt.date.fromisoformat(request.GET.get("to") or "2100-01-01") + dt.timedelta(days=1)
-    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
-        return JsonResponse({"error": _("Give the dates as 2026-01-31.")}, status=400)
-    try:
-        data = make_bundle(employee, start=dt.datetime.combine(start, dt.time.min, tzinfo=zone),
-                           end=dt.datetime.combine(end, dt.time.min, tzinfo=zone))
-    except SigningKeyUnavailable as exc:
-        raise FileMissing(missing_key_message()) from exc
-    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
-    response["Content-Disposition"] = attachment(bundle_name(employee))
-    return response
-
-
-@login_required
-def transcript(request, employee_id=None):
-    employee = _person(request, employee_id)
-    language = request.GET.get("lang") or translation.get_language()
-    if language not in ("zh-hans", "en"):
-        language = "zh-hans"
-    response = HttpResponse(transcript_pdf(training_file(employee), language=language),
-                            content_type="application/pdf")
-    response["Content-Disposition"] = attachment(f"transcript-{employee.employee_no}-{language}.pdf")
-    return response
 
 
 HISTORY_SALT = "learntrace.records.history"
@@ -152,4 +102,40 @@ def correct(request, employee_id):
         show_errors(request, exc)
     else:
         messages.success(request, _("Correction recorded."))
-    return redirect("records:file", employee_id=employee.pk)
+    return redirect("trainingfile:file", employee_id=employee.pk)
+
+
+@login_required
+def quiz_take(request, course_id):
+    course = access_course(request.user, course_id)
+    quiz = get_object_or_404(Quiz.objects.prefetch_related("questions__choices"), course=course)
+    employee_id = roles_of(request.user).employee_id
+    if employee_id is None:
+        raise Http404
+    attempts = list(QuizAttempt.objects.filter(quiz=quiz, employee_id=employee_id))
+    error = ""
+    if request.method == "POST":
+        answers = {}
+        for question in quiz.questions.all():
+            valid = {c.pk for c in question.choices.all()}
+            picked = {whole_number(v) for v in request.POST.getlist(f"q{question.pk}")} - {None}
+            answers[question.pk] = picked & valid
+        if any(not picked for picked in answers.values()):
+            error = _("Answer every question.")
+        else:
+            try:
+                attempt = submit_quiz(employee=Employee.objects.get(pk=employee_id), quiz=quiz, answers=answers,
+                                      at=timezone.now())
+            except QuizClosed:
+                messages.error(request, _("This quiz takes no more attempts."))
+            else:
+                if attempt.passed:
+                    messages.success(request, _("Passed with %(score)d%%.") % {"score": attempt.score})
+                else:
+                    messages.warning(request, _("%(score)d%%: below the pass mark of %(mark)d%%.")
+                                     % {"score": attempt.score, "mark": quiz.pass_mark})
+            return redirect("catalog:course", course_id=course.pk)
+    closed = any(a.passed for a in attempts) or len(attempts) >= quiz.attempts_allowed
+    return render(request, "records/quiz_take.html", {
+        "course": course, "quiz": quiz, "attempts": attempts, "closed": closed, "error": error,
+    })

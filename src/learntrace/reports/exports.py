@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 
 from learntrace.catalog.models import CourseKind
 from learntrace.compliance.selectors import MissingWords
+from learntrace.core.months import local_zone
 from learntrace.core.templatetags.learntrace import clock
 from learntrace.plans.models import PeriodType, PlanPeriod
-from learntrace.plans.periods import local_zone
 from learntrace.records.models import CourseProgress
 from learntrace.reports import selectors
 from learntrace.reports.selectors import Filters, Scope
@@ -159,12 +159,12 @@ def rate_row(rate: selectors.Rate) -> list:
 
 
 def plan_rows(scope, filters):
-    return [rate_row(r) for r in selectors.by_plan(selectors.Completion.of(scope, filters))]
+    return [rate_row(r) for r in selectors.by_plan(selectors.FigureGroups.of(scope, filters))]
 
 
 def department_rows(scope, filters):
     focus = selectors.department_focus(scope, filters)
-    return [rate_row(r) for r in selectors.by_department(selectors.Completion.of(scope, filters), focus)]
+    return [rate_row(r) for r in selectors.by_department(selectors.FigureGroups.of(scope, filters), focus)]
 
 
 def month_rows(scope, filters):
@@ -172,7 +172,7 @@ def month_rows(scope, filters):
 
 
 def histogram_rows(scope, filters):
-    histogram = selectors.hours_histogram(selectors.Completion.of(scope, filters))
+    histogram = selectors.hours_histogram(selectors.FigureGroups.of(scope, filters))
     return [[bucket.label, bucket.people] for bucket in histogram]
 
 

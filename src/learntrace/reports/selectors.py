@@ -19,10 +19,10 @@ from learntrace.checkin.models import Meeting
 from learntrace.checkin.services import roster
 from learntrace.compliance.models import HISTOGRAM_HOURS, PeriodFigures, Standing
 from learntrace.compliance.rollup import HOUR_BUCKETS, SUMS, sum_period_figures, sum_standings
-from learntrace.org.access import roles_of
+from learntrace.core.months import local_zone, month_bounds, start_of_day
+from learntrace.org.access import roles_of, subtree_q
 from learntrace.org.models import Department
 from learntrace.plans.models import PlanItem, PlanPeriod
-from learntrace.plans.periods import local_zone, start_of_day
 from learntrace.records import effective
 
 COMPLETE, INCOMPLETE, COMPLIANT, NON_COMPLIANT = "complete", "incomplete", "compliant", "non_compliant"
@@ -31,7 +31,9 @@ RETENTION_STEPS = 100  # the curve has one point per 1 % of the media
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose figures a reader may see: everyone, or the people of some department subtrees."""
+    """Whose figures a reader may see: everyone, or the people of some department subtrees — the
+    reader's roles as org.access reads them, kept as plain values so that the worker can write a
+    report for someone without a request."""
 
     everyone: bool
     paths: tuple[str, ...] = ()
@@ -42,12 +44,7 @@ class Scope:
         return cls(everyone=roles.can_read_all, paths=roles.head_paths)
 
     def q(self, path_field: str) -> Q:
-        if self.everyone:
-            return Q()
-        condition = Q(pk__in=[])
-        for path in self.paths:
-            condition |= Q(**{f"{path_field}__startswith": path})
-        return condition
+        return Q() if self.everyone else subtree_q(self.paths, path_field)
 
 
 @dataclass
@@ -60,11 +57,6 @@ class Filters:
     level: str = ""
     course: Course | None = None
     status: str = ""
-
-
-def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return start_of_day(month), start_of_day(following)
 
 
 def report_months() -> list[dt.date]:
@@ -84,15 +76,7 @@ def current_month(months: list[dt.date]) -> dt.date | None:
 
 def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
     """The standings the reader may see under the filters (people still in the audience)."""
-    rows = Standing.objects.filter(scope.q("department_path"), removed_at__isnull=True)
-    if filters.plan is not None:
-        rows = rows.filter(plan=filters.plan)
-    if with_month and filters.month is not None:
-        starts, ends = month_bounds(filters.month)
-        # Through the periods table, so the (period, department_path) index serves the filter.
-        rows = rows.filter(period__in=PlanPeriod.objects.filter(starts_at__gte=starts, starts_at__lt=ends))
-    if filters.department is not None:
-        rows = rows.filter(department_path__startswith=filters.department.path)
+    rows = _narrowed(Standing.objects.filter(removed_at__isnull=True), scope, filters, with_month=with_month)
     if filters.level:
         rows = rows.filter(employee__level=filters.level)
     if filters.course is not None:
@@ -148,18 +132,25 @@ def _rolled_up(filters: Filters) -> bool:
 
 def period_figures(scope: Scope, filters: Filters, *, with_month: bool = True):
     """The per-period, per-department sums the reader may see under the plan, month and department."""
-    rows = PeriodFigures.objects.filter(scope.q("department_path"))
+    return _narrowed(PeriodFigures.objects.all(), scope, filters, with_month=with_month)
+
+
+def _narrowed(rows, scope: Scope, filters: Filters, *, with_month: bool):
+    """Standings or their per-department sums, narrowed to the reader's scope, the plan, the month
+    periods start in and the department (the filters both tables answer)."""
+    rows = rows.filter(scope.q("department_path"))
     if filters.plan is not None:
         rows = rows.filter(plan=filters.plan)
     if with_month and filters.month is not None:
         starts, ends = month_bounds(filters.month)
+        # Through the periods table, so the (period, department_path) index serves the filter.
         rows = rows.filter(period__in=PlanPeriod.objects.filter(starts_at__gte=starts, starts_at__lt=ends))
     if filters.department is not None:
         rows = rows.filter(department_path__startswith=filters.department.path)
     return rows
 
 
-class Completion:
+class FigureGroups:
     """The figures grouped by plan and department in one query: the summary, the plans, the
     departments and the hours distribution of a report are sums of these groups, so the data is
     read once — the per-department sums where they answer the filters, else the standings."""
@@ -170,7 +161,7 @@ class Completion:
         self.groups = sum_standings(rows, *self.KEYS)
 
     @classmethod
-    def of(cls, scope: Scope, filters: Filters) -> "Completion":
+    def of(cls, scope: Scope, filters: Filters) -> "FigureGroups":
         if not _rolled_up(filters):
             return cls(standings(scope, filters))
         completion = cls.__new__(cls)
@@ -179,7 +170,7 @@ class Completion:
 
 
 def _groups(rows) -> list[dict]:
-    return rows.groups if isinstance(rows, Completion) else Completion(rows).groups
+    return rows.groups if isinstance(rows, FigureGroups) else FigureGroups(rows).groups
 
 
 def _add(groups, names=SUMS) -> dict:
@@ -191,7 +182,7 @@ def _add(groups, names=SUMS) -> dict:
 
 
 def summary(rows) -> Rate:
-    """Everyone under the filters; `rows` is a queryset of standings or its `Completion`."""
+    """Everyone under the filters; `rows` is a queryset of standings or its `FigureGroups`."""
     return _rate("", _add(_groups(rows)))
 
 

@@ -39,7 +39,7 @@ def request_export(*, user, report: str, file_format: str, query: dict, language
 
     job = ExportJob.objects.create(requested_by=user, report=report, file_format=file_format, query=query,
                                    language=language, total_rows=total_rows)
-    transaction.on_commit(lambda: run_export(str(job.pk)))
+    transaction.on_commit(lambda: run_export(job_id=str(job.pk)))
     return job
 
 
@@ -66,7 +66,7 @@ def claimed_export(job_id) -> Iterator[bool]:
         locks.forget(_writer_lock(job_id))
 
 
-def run_export(job_id) -> ExportJob | None:
+def run_export(*, job_id) -> ExportJob | None:
     with claimed_export(job_id) as claimed:
         return _write_export(job_id) if claimed else None
 
@@ -105,7 +105,7 @@ def _write_export(job_id) -> ExportJob:
     return ExportJob.objects.get(pk=job.pk)
 
 
-def fail_abandoned_exports(now=None) -> int:
+def fail_abandoned_exports(*, now=None) -> int:
     """A worker killed or restarted while writing leaves its job "writing" for good: mark such jobs
     failed (the page then offers to ask again) and remove what was written. A job whose writer
     lives keeps its lock, so it is never taken for abandoned."""
@@ -122,7 +122,7 @@ def fail_abandoned_exports(now=None) -> int:
     return failed
 
 
-def delete_expired_exports(now=None) -> int:
+def delete_expired_exports(*, now=None) -> int:
     """Export files hold personal data: they and their jobs go a day after they were asked for."""
     cutoff = (now or timezone.now()) - settings.REPORTS_EXPORT_LIFETIME
     deleted = 0

@@ -9,7 +9,7 @@ from learntrace.reports import services
 
 @db_task()
 def run_export(job_id) -> None:
-    services.run_export(job_id)
+    services.run_export(job_id=job_id)
 
 
 @db_periodic_task(crontab(minute="*"))

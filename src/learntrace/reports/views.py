@@ -42,7 +42,7 @@ def dashboard(request):
     if filters is None:
         return _invalid(request, form)
     scope = Scope.of(request.user)
-    completion = selectors.Completion.of(scope, filters)
+    completion = selectors.FigureGroups.of(scope, filters)
     target = settings.REPORTS_COMPLETION_TARGET
     plans = selectors.by_plan(completion)
     departments = selectors.by_department(completion, selectors.department_focus(scope, filters))

@@ -8,7 +8,7 @@ from ninja.security import HttpBearer, SessionAuth
 from learntrace.api import tokens
 from learntrace.api.models import ApiToken
 from learntrace.api.v1.errors import ApiError
-from learntrace.org.access import roles_of
+from learntrace.org.access import may_change, roles_of
 
 
 class BearerToken(HttpBearer):
@@ -49,15 +49,8 @@ def need(request, *scopes: str):
     return roles_of(request.user)
 
 
-def need_reader(request, *scopes: str):
-    roles = need(request, *scopes)
-    if not roles.can_read_all:
-        raise ApiError(403, "forbidden", _("Only training admins and auditors may read this."))
-    return roles
-
-
 def need_admin(request, *scopes: str):
     roles = need(request, *scopes)
-    if not roles.is_admin:
+    if not may_change(roles):
         raise ApiError(403, "forbidden", _("Only training admins may change this."))
     return roles

@@ -11,11 +11,12 @@ from ninja import Query, Router, Schema
 from learntrace.api.v1.auth import need
 from learntrace.api.v1.errors import ERROR_STATUSES, ErrorOut, invalid
 from learntrace.api.v1.pagination import PageParams, paginate
-from learntrace.api.v1.plans import PeriodOut, period_out, visible_plans
+from learntrace.api.v1.plans import PeriodOut, period_out
 from learntrace.api.v1.types import Id
 from learntrace.compliance.models import PeriodState
 from learntrace.compliance.selectors import department_outcomes_for, standings_for
-from learntrace.plans.periods import start_of_day
+from learntrace.core.months import start_of_day
+from learntrace.plans.access import visible_plans
 
 router = Router(tags=["compliance"])
 
@@ -82,8 +83,8 @@ def standing_out(standing) -> dict:
 @router.get("/compliance/plans/{plan_id}/standings", response={200: StandingPage, ERROR_STATUSES: ErrorOut},
             summary="Outcomes and consequences of the plan's period that contains a day (today by default)")
 def standings(request, plan_id: Id, page: Query[PageParams], on: dt.date | None = None):
-    roles = need(request, "compliance:read")
-    plan = get_object_or_404(visible_plans(request.user, roles), pk=plan_id)
+    need(request, "compliance:read")
+    plan = get_object_or_404(visible_plans(request.user), pk=plan_id)
     try:
         moment = start_of_day(on) if on else timezone.now()
     except (OverflowError, ValueError):

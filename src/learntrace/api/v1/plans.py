@@ -10,7 +10,7 @@ from learntrace.api.v1.catalog import named_out
 from learntrace.api.v1.errors import ERROR_STATUSES, ErrorOut
 from learntrace.api.v1.types import Id, Key
 from learntrace.org.access import visible_employees
-from learntrace.plans.models import Assignment, LearningPlan
+from learntrace.plans.access import visible_plans
 from learntrace.plans.progress import progress_for
 from learntrace.plans.selectors import current_assignments
 
@@ -100,26 +100,18 @@ def progress_out(progress) -> dict:
     }
 
 
-def visible_plans(user, roles):
-    plans = LearningPlan.objects.order_by("name", "pk")
-    if roles.can_read_all:
-        return plans
-    assigned = Assignment.objects.filter(employee__in=visible_employees(user)).values("period__plan_id")
-    return plans.filter(pk__in=assigned)
-
-
 @router.get("/plans", response={200: list[PlanOut], ERROR_STATUSES: ErrorOut},
             summary="Plans (all for admins and auditors; otherwise the plans of the people the caller sees)")
 def plans(request):
-    roles = need(request, "plans:read")
-    return [plan_out(p) for p in visible_plans(request.user, roles)]
+    need(request, "plans:read")
+    return [plan_out(p) for p in visible_plans(request.user)]
 
 
 @router.get("/plans/{plan_id}/periods", response={200: list[PeriodOut], ERROR_STATUSES: ErrorOut},
             summary="The periods of a plan, newest first")
 def periods(request, plan_id: Id):
-    roles = need(request, "plans:read")
-    plan = get_object_or_404(visible_plans(request.user, roles), pk=plan_id)
+    need(request, "plans:read")
+    plan = get_object_or_404(visible_plans(request.user), pk=plan_id)
     return [period_out(p) for p in plan.periods.order_by("-starts_at")]
 
 

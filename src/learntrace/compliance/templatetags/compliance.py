@@ -5,6 +5,12 @@ from learntrace.compliance import selectors
 register = template.Library()
 
 
+@register.simple_tag
+def recognitions_of(employee) -> list[dict]:
+    """The titles a person earned, for the profile in org (which sits below compliance)."""
+    return selectors.recognitions_of(employee)
+
+
 @register.filter
 def consequence_text(entry: dict) -> str:
     return selectors.describe_consequence(entry)

@@ -1,4 +1,4 @@
-"""The app access token of a corp channel (WeCom, Feishu), kept on the channel row until shortly
+"""The app access token of a corp channel (DingTalk, WeCom, Feishu), kept on the channel row until shortly
 before it expires so that every worker process shares it."""
 
 import datetime as dt

@@ -6,8 +6,8 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from learntrace.core.months import local_zone
 from learntrace.plans.models import PeriodType
-from learntrace.plans.periods import local_zone
 
 register = template.Library()
 

@@ -4,7 +4,6 @@ Ctrl-C or SIGTERM stops both; if either one dies, the other is stopped too, so
 that a half-running learntrace is never left behind.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,14 +11,14 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from learntrace.env import envint
+from learntrace.env import env, envint
 
 
 class Command(BaseCommand):
     help = "Run the web server and the background worker."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--host", default=env("HOST") or "127.0.0.1")
         parser.add_argument("--port", type=int, default=envint("PORT", 8000))
         parser.add_argument("--web-workers", type=int, default=envint("WEB_CONCURRENCY", 2))
         parser.add_argument("--no-worker", action="store_true", help="Serve pages only (workers run elsewhere).")

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             return
         started = timezone.now()
         report = services.verify(workers=max(workers, 1))
-        services.record_verification(report, started)
+        services.record_verification(report=report, started_at=started)
         for problem in report.problems:
             self.stdout.write(str(problem))
         self.stdout.write(f"{report.seals} seals, {report.facts} facts: "

@@ -1,4 +1,4 @@
-"""The start page, the system status page and the answer to an unexpected error."""
+"""The start page, the system status page, the audit trail and the answer to an unexpected error."""
 
 import sys
 
@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_POST
 
-from learntrace.accounts.middleware import chosen_language
 from learntrace.core import tasks, unavailable
+from learntrace.core.languages import chosen_language
 from learntrace.core.models import AuditEntry, WorkerHeartbeat
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of
 from learntrace.org.models import Department, Employee
@@ -29,14 +29,14 @@ def home(request):
             "employees": Employee.objects.filter(is_active=True).count(),
             "departments": Department.objects.filter(is_active=True).count(),
         }
-    return render(request, "core/home.html", context)
+    return render(request, "home/home.html", context)
 
 
 @admin_required
 def system(request):
     heartbeat = WorkerHeartbeat.objects.filter(name="worker").first()
     worker_ok = heartbeat is not None and timezone.now() - heartbeat.last_seen < settings.WORKER_HEARTBEAT_STALE
-    return render(request, "core/system.html", {
+    return render(request, "home/system.html", {
         "heartbeat": heartbeat,
         "worker_ok": worker_ok,
         "database": connection.vendor,
@@ -49,13 +49,13 @@ def system(request):
 def ping_worker(request):
     tasks.worker_ping()
     messages.info(request, _("A test task was queued; reload this page in a few seconds."))
-    return redirect("core:system")
+    return redirect("home:system")
 
 
 @reader_required
 def audit_trail(request):
     page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit.html", {"page": page})
+    return render(request, "home/audit.html", {"page": page})
 
 
 def server_error(request):

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from django.db.models import Max, Sum
 from django.db.models.functions import ExtractYear
 
+from learntrace.checkin.models import Attendance
+from learntrace.core.months import local_zone
+from learntrace.evidence.models import Seal
+from learntrace.plans.models import Assignment, Reflection
+from learntrace.plans.progress import progress_for
 from learntrace.records import effective
 from learntrace.records.models import Completion, Correction, CreditedTime
 
@@ -19,18 +24,12 @@ class TrainingFile:
     reflections: list = field(default_factory=list)
     corrections: list = field(default_factory=list)
     correctable: list = field(default_factory=list)
-    assignments: list = field(default_factory=list)  # plans.selectors.Progress of every period
+    assignments: list = field(default_factory=list)  # plans.progress.Progress of every period
     seal: object = None  # the newest seal covering this person's facts
     unsealed: int = 0
 
 
 def training_file(employee) -> TrainingFile:
-    from learntrace.checkin.models import Attendance
-    from learntrace.evidence.models import Seal
-    from learntrace.plans.models import Assignment, Reflection
-    from learntrace.plans.periods import local_zone
-    from learntrace.plans.progress import progress_for
-
     zone = local_zone()
     hours = defaultdict(dict)
     time = effective.credited_time(employee_ids=[employee.pk], zone=zone)

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from learntrace.core import views
+from learntrace.home import views
 
-app_name = "core"
+app_name = "home"
 urlpatterns = [
     path("", views.home, name="home"),
     path("system/", views.system, name="system"),
