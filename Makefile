@@ -6,7 +6,14 @@ PYTEST_ARGS ?=
 
 .PHONY: run install install-dev test lint bench messages clean
 
+# python-ldap (LDAP sign-in, directory sync) compiles against OpenLDAP's and SASL's headers:
+# installed here when missing on a Debian machine run as root, otherwise named.
 $(BIN)/.installed: pyproject.toml requirements.lock
+	@test -f /usr/include/ldap.h -a -f /usr/include/sasl/sasl.h || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing libldap2-dev libsasl2-dev (for python-ldap)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libldap2-dev libsasl2-dev >/dev/null; \
+	  else echo "python-ldap needs OpenLDAP's and SASL's headers: apt-get install libldap2-dev libsasl2-dev" >&2; exit 1; fi; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
