@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run install install-dev test lint bench messages clean
+.PHONY: run install install-dev test lint bench mutate messages clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# Mutation testing of the core modules, one mutant at a time (docs/testing.md): MODULE=checkin for one.
+mutate: install-dev
+	$(BIN)/python scripts/mutate.py $(MODULE)
 
 # Needs GNU gettext (Debian: gettext). The compiled catalogue is committed.
 messages: install
