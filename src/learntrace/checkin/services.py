@@ -408,14 +408,16 @@ def manual(*, meeting: Meeting, employee, actor, reason: str, kind: str, at: dt.
         raise ValidationError(_("Say why: a manual entry needs a reason."))
     attendance = Attendance.objects.select_for_update().filter(meeting=meeting, employee=employee).first()
     if kind == CheckInEvent.Kind.MANUAL_IN:
+        # Late or on time by the moment given, also for someone excused before (a scan keeps its own).
+        late = at > meeting.starts_at + dt.timedelta(minutes=meeting.late_after_minutes)
+        status = Attendance.Status.LATE if late else Attendance.Status.ON_TIME
         if attendance is None:
-            late = at > meeting.starts_at + dt.timedelta(minutes=meeting.late_after_minutes)
             attendance = Attendance.objects.create(
                 meeting=meeting, employee=employee, checked_in_at=at, method="manual", note=reason[:300],
-                status=Attendance.Status.LATE if late else Attendance.Status.ON_TIME)
+                status=status)
         elif attendance.checked_in_at is None:
             attendance.checked_in_at, attendance.method, attendance.note = at, "manual", reason[:300]
-            attendance.status = Attendance.Status.ON_TIME
+            attendance.status = status
             attendance.save()
     elif kind == CheckInEvent.Kind.MANUAL_OUT:
         if attendance is None or attendance.checked_in_at is None:
