@@ -22,8 +22,8 @@ PYTEST = f"{BIN / 'python'} -m pytest -p no:xdist -p no:cacheprovider -x -q"
 # module name: (source file, the tests that own it, seconds a mutant may run before it counts as caught)
 MODULES = {
     "intervals": ("tracking/intervals.py", ["tests/test_intervals.py"], 60),
-    "tracking": ("tracking/services.py", ["tests/test_tracking.py", "tests/test_tracking_exact.py"], 180),
-    "checkin": ("checkin/services.py", ["tests/test_checkin.py", "tests/test_checkin_exact.py"], 180),
+    "tracking": ("tracking/services.py", ["tests/test_tracking_exact.py", "tests/test_tracking.py"], 180),
+    "checkin": ("checkin/services.py", ["tests/test_checkin_exact.py", "tests/test_checkin.py"], 180),
     "typed_codes": ("checkin/typed_codes.py", ["tests/test_checkin.py"], 180),
     "merkle": ("evidence/merkle.py", ["tests/test_canonical.py"], 60),
     "canonical": ("evidence/canonical.py", ["tests/test_canonical.py"], 60),
