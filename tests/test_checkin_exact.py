@@ -4,8 +4,11 @@ closing minute, the late minute, the geofence radius, the largest signature)."""
 
 import base64
 import datetime as dt
+import hashlib
+import hmac
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from learntrace.checkin import services
@@ -300,3 +303,111 @@ def test_a_signature_must_be_base64_of_a_png(org, meeting):
 def test_no_signature_is_kept_when_none_is_required(org, meeting):
     png = services.SIGNATURE_PREFIX + base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
     assert scan(meeting, org.head, at(0), signature=png).signature == ""
+
+
+# ---------------------------------------------------------------- the code, the ticket, the roster
+
+
+def test_the_screen_shows_the_code_of_its_mode_and_the_seconds_it_has_left(meeting):
+    def reference(step, mode):
+        digest = hmac.new(meeting.secret.encode(), f"{meeting.pk}:{mode}:{step}".encode(), hashlib.sha256).digest()
+        return base64.b32encode(digest[:10]).decode().lower(), f"{int.from_bytes(digest[10:14], 'big') % 1_000_000:06d}"
+
+    moment = START + dt.timedelta(seconds=3.7)  # START is on a step boundary of 10 s
+    step = int(START.timestamp()) // 10
+    assert services.step_at(meeting, moment) == step
+    token, code = reference(step, "in")
+    assert services.current_codes(meeting, moment) == {"mode": IN, "token": token, "code": code, "seconds_left": 7}
+    configure(meeting, checkout_open=True, rotation_seconds=30)
+    step = int(START.timestamp()) // 30
+    token, code = reference(step, "out")
+    assert services.current_codes(meeting, moment) == {"mode": OUT, "token": token, "code": code, "seconds_left": 27}
+
+
+def test_codes_of_the_last_hour_are_expired_and_older_ones_invalid(meeting):
+    step = services.step_at(meeting, START)
+    judged = {}
+    for offset in (-1, -2, -361, -362, 1):
+        for typed, make in ((False, services.token), (True, services.short_code)):
+            for mode in (IN, OUT):
+                try:
+                    judged[offset, typed, mode] = services.judge_scan(meeting, make(meeting, step + offset, mode),
+                                                                      START, typed=typed, detail=True)
+                except CheckInRefused as refused:
+                    judged[offset, typed, mode] = refused.reason
+    assert judged == {
+        **{(-1, typed, mode): (mode, True) for typed in (False, True) for mode in (IN, OUT)},
+        **{(offset, typed, mode): "expired" for offset in (-2, -361) for typed in (False, True) for mode in (IN, OUT)},
+        **{(offset, typed, mode): "invalid" for offset in (-362, 1) for typed in (False, True) for mode in (IN, OUT)},
+    }
+    assert services.judge_scan(meeting, services.token(meeting, step).upper() + " ", START, detail=True) == (IN, False)
+
+
+def test_a_scan_can_be_confirmed_for_exactly_ten_minutes(meeting):
+    secret = services.new_browser_secret()
+    key = services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(0), via="scan", browser_secret=secret)
+    assert services.open_ticket(key=key, browser_secret=secret, now=at(10)).scanned_at == at(0)
+    assert refusal(lambda: services.open_ticket(key=key, browser_secret=secret, now=at(10) + MICROSECOND)) == (
+        "stale_scan")
+    assert refusal(lambda: services.open_ticket(key=key[:-1], browser_secret=secret, now=at(1))) == "invalid"
+    assert refusal(lambda: services.open_ticket(key=key, browser_secret=secret[:-1], now=at(1))) == "other_browser"
+    assert refusal(lambda: services.open_ticket(key=key, browser_secret=None, now=at(1))) == "other_browser"
+    assert services.valid_browser_secret(secret) and not services.valid_browser_secret(secret + "A")
+
+
+def test_tickets_are_forgotten_a_day_after_their_scan_and_not_before(meeting):
+    for minutes in (0, 0.5):
+        services.issue_ticket(meeting=meeting, mode=IN, scanned_at=at(minutes), via="scan",
+                              browser_secret=services.new_browser_secret())
+    assert services.forget_old_tickets(now=at(24 * 60)) == 0
+    assert services.forget_old_tickets(now=at(24 * 60) + MICROSECOND) == 1
+    assert services.forget_old_tickets(now=at(24 * 60 + 0.5) + MICROSECOND) == 1
+
+
+def test_long_reasons_and_device_ids_are_kept_to_their_columns(org, meeting):
+    reason = "r" * 299 + "学" + "x" * 100
+    attendance = manual(meeting, org.head, MANUAL_IN, at(0), org.admin.user, reason=reason)
+    assert attendance.note == reason[:300]
+    assert CheckInEvent.objects.get(kind=MANUAL_IN).note == reason[:300]
+    assert refusal(lambda: scan(meeting, org.outsider, at(0), device_id="d" * 63 + "e" * 20)) == "not_on_roster"
+    assert CheckInEvent.objects.get(kind=CheckInEvent.Kind.REFUSED).device_id == "d" * 63 + "e"
+
+
+def test_inactive_people_and_a_plan_roster_without_a_plan_check_no_one_in(org, meeting):
+    org.learner.is_active = False
+    org.learner.save()
+    assert refusal(lambda: scan(meeting, org.learner, at(0))) == "not_on_roster"
+    assert list(services.roster(meeting)) == [org.head]
+    configure(meeting, roster=Meeting.Roster.OPEN)
+    assert refusal(lambda: scan(meeting, org.learner, at(0))) == "not_on_roster"
+    assert list(services.roster(meeting)) == []
+    configure(meeting, roster=Meeting.Roster.PLAN, roster_plan=None)
+    assert refusal(lambda: scan(meeting, org.head, at(0))) == "not_on_roster"
+    assert list(services.roster(meeting)) == []
+
+
+def test_phones_without_an_id_are_not_counted_as_one_phone(org, meeting):
+    assert scan(meeting, org.head, at(0), device_id="").device_id == ""
+    assert scan(meeting, org.learner, at(0), device_id="").device_id == ""
+
+
+def test_a_check_in_with_the_code_that_had_just_changed_is_noted(org, meeting):
+    scan(meeting, org.head, at(0), previous_code=True)
+    scan(meeting, org.learner, at(0))
+    assert dict(CheckInEvent.objects.values_list("employee_id", "note")) == {org.head.pk: "previous_code",
+                                                                             org.learner.pk: ""}
+
+
+def test_a_lockout_says_how_many_whole_minutes_are_left(meeting):
+    with time_machine.travel(START, tick=False):
+        def message(seconds):
+            return CheckInRefused("code_locked", until=START + dt.timedelta(seconds=seconds)).message
+
+        assert message(90).startswith("Too many wrong codes: you can type a code again in 2 minutes.")
+        assert message(120).startswith("Too many wrong codes: you can type a code again in 2 minutes.")
+        assert message(121).startswith("Too many wrong codes: you can type a code again in 3 minutes.")
+        assert message(10).startswith("Too many wrong codes: you can type a code again in 1 minute.")
+        assert message(-30).startswith("Too many wrong codes: you can type a code again in 1 minute.")
+        assert CheckInRefused("code_locked").message == (
+            "Too many wrong codes typed: typing a code was locked for a while.")
+        assert CheckInRefused("closed", until=START).message == "Check-in for this meeting has closed."
