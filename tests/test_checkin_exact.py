@@ -411,3 +411,15 @@ def test_a_lockout_says_how_many_whole_minutes_are_left(meeting):
         assert CheckInRefused("code_locked").message == (
             "Too many wrong codes typed: typing a code was locked for a while.")
         assert CheckInRefused("closed", until=START).message == "Check-in for this meeting has closed."
+
+
+def test_someone_excused_who_comes_after_all_is_checked_in_by_their_scan(org, meeting):
+    manual(meeting, org.head, EXCUSED, at(-30), org.admin.user, reason="Night shift")
+    attendance = scan(meeting, org.head, at(8), device_id="phone-7")
+    assert (attendance.status, attendance.checked_in_at, attendance.method, attendance.device_id, attendance.note) == (
+        Attendance.Status.LATE, at(8), "scan", "phone-7", "Night shift")
+    assert attendance.credited_seconds == 7200 and credited(org.head) == (1, 7200)
+    assert list(CheckInEvent.objects.filter(employee=org.head).order_by("pk").values_list("kind", flat=True)) == [
+        EXCUSED, CheckInEvent.Kind.CHECK_IN]
+    assert scan(meeting, org.head, at(9), device_id="phone-7").checked_in_at == at(8)
+    assert credited(org.head) == (1, 7200)

@@ -385,13 +385,19 @@ def _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, lon
         raise CheckInRefused("device_used")
     signature = _signature(meeting, signature)
     late = scanned_at > meeting.starts_at + dt.timedelta(minutes=meeting.late_after_minutes)
-    try:
-        with transaction.atomic():
-            attendance = Attendance.objects.create(
-                meeting=meeting, employee=employee, checked_in_at=scanned_at, method=via, device_id=device_id,
-                signature=signature, status=Attendance.Status.LATE if late else Attendance.Status.ON_TIME)
-    except IntegrityError:  # the same person's second tab, at the same moment
-        return Attendance.objects.get(meeting=meeting, employee=employee)
+    arrival = {"checked_in_at": scanned_at, "method": via, "device_id": device_id, "signature": signature,
+               "status": Attendance.Status.LATE if late else Attendance.Status.ON_TIME}
+    if existing is not None:
+        # Excused beforehand, and came after all: the scan checks them in (the excuse's note stays).
+        if not Attendance.objects.filter(pk=existing.pk, checked_in_at__isnull=True).update(**arrival):
+            return Attendance.objects.get(pk=existing.pk)  # the same person's second tab was first
+        attendance = Attendance.objects.get(pk=existing.pk)
+    else:
+        try:
+            with transaction.atomic():
+                attendance = Attendance.objects.create(meeting=meeting, employee=employee, **arrival)
+        except IntegrityError:  # the same person's second tab, at the same moment
+            return Attendance.objects.get(meeting=meeting, employee=employee)
     _event(meeting, employee, CheckInEvent.Kind.CHECK_IN, at=now, note=PREVIOUS_CODE if previous_code else "",
            **context)
     _credit(attendance, meeting, _seconds_to_credit(meeting, attendance))
