@@ -151,3 +151,20 @@ def test_inclusion_proofs_name_each_sibling_and_its_side():
     assert not merkle.verify_inclusion(LEAVES[3], merkle.inclusion_proof(LEAVES, 2), root)
     swapped = [("L" if side == "R" else "R", sibling) for side, sibling in merkle.inclusion_proof(LEAVES, 2)]
     assert not merkle.verify_inclusion(LEAVES[2], swapped, root)
+
+
+def test_small_trees_have_the_shortest_proofs():
+    first, second = LEAVES[0], LEAVES[1]
+    assert merkle.inclusion_proof(LEAVES[:2], 0) == [("R", second)]
+    assert merkle.inclusion_proof(LEAVES[:2], 1) == [("L", first)]
+    assert merkle.inclusion_proof(LEAVES[:4], 3) == [("L", LEAVES[2]), ("L", merkle.node_hash(first, second))]
+
+
+@pytest.mark.parametrize("count", range(1, 10))
+def test_every_leaf_of_a_tree_proves_its_inclusion_and_no_other_leaf_does(count):
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(count)]
+    root = merkle.root(leaves)
+    for index in range(count):
+        proof = merkle.inclusion_proof(leaves, index)
+        assert merkle.verify_inclusion(leaves[index], proof, root)
+        assert not merkle.verify_inclusion(merkle.leaf_hash(b"slipped in"), proof, root)
