@@ -29,7 +29,8 @@ MODULES = {
     "typed_codes": ("checkin/typed_codes.py", ["tests/test_checkin.py"], 180),
     "merkle": ("evidence/merkle.py", [PLAIN, "tests/test_canonical.py"], 60),
     "canonical": ("evidence/canonical.py", [PLAIN, "tests/test_canonical.py"], 60),
-    "records": ("records/services.py", ["tests/test_records.py", "tests/test_corrections.py"], 180),
+    "records": ("records/services.py", ["tests/test_corrections.py", "tests/test_tracking_exact.py",
+                                        "tests/test_checkin_exact.py", "tests/test_plans.py"], 300),
     "compliance": ("compliance/services.py", ["tests/test_compliance.py"], 240),
 }
 
