@@ -369,6 +369,9 @@ def test_long_reasons_and_device_ids_are_kept_to_their_columns(org, meeting):
     attendance = manual(meeting, org.head, MANUAL_IN, at(0), org.admin.user, reason=reason)
     assert attendance.note == reason[:300]
     assert CheckInEvent.objects.get(kind=MANUAL_IN).note == reason[:300]
+    assert manual(meeting, org.learner, EXCUSED, at(-20), org.admin.user, reason=reason).note == reason[:300]
+    arrived = manual(meeting, org.learner, MANUAL_IN, at(1), org.admin.user, reason="x" * 299 + "yz")
+    assert Attendance.objects.get(pk=arrived.pk).note == "x" * 299 + "y"
     assert refusal(lambda: scan(meeting, org.outsider, at(0), device_id="d" * 63 + "e" * 20)) == "not_on_roster"
     assert CheckInEvent.objects.get(kind=CheckInEvent.Kind.REFUSED).device_id == "d" * 63 + "e"
 
