@@ -426,3 +426,11 @@ def test_someone_excused_who_comes_after_all_is_checked_in_by_their_scan(org, me
         EXCUSED, CheckInEvent.Kind.CHECK_IN]
     assert scan(meeting, org.head, at(9), device_id="phone-7").checked_in_at == at(8)
     assert credited(org.head) == (1, 7200)
+
+
+def test_events_are_dated_when_they_are_recorded_and_keep_the_moment_of_the_scan(org, meeting):
+    scan(meeting, org.head, at(0))  # recorded at the moment of the scan
+    services.scan(meeting=meeting, employee=org.learner, mode=IN, scanned_at=at(1), via="scan", device_id="p2",
+                  now=at(4))
+    assert list(CheckInEvent.objects.order_by("pk").values_list("at", "scanned_at")) == [(at(0), at(0)),
+                                                                                         (at(4), at(1))]
