@@ -434,3 +434,17 @@ def test_events_are_dated_when_they_are_recorded_and_keep_the_moment_of_the_scan
                   now=at(4))
     assert list(CheckInEvent.objects.order_by("pk").values_list("at", "scanned_at")) == [(at(0), at(0)),
                                                                                          (at(4), at(1))]
+
+
+def test_a_plans_roster_is_its_audience(org, meeting):
+    from learntrace.org.models import Level
+    from learntrace.plans.models import LearningPlan, PeriodType, PlanDepartment
+
+    plan = LearningPlan.objects.create(name="Heads' briefings", period_type=PeriodType.MONTHLY,
+                                       starts_on=dt.date(2026, 1, 1), due_day=25,
+                                       audience_levels=[Level.DEPARTMENT_HEAD], min_total_seconds=3600)
+    PlanDepartment.objects.create(plan=plan, department=org.root, include_subtree=True)
+    configure(meeting, roster=Meeting.Roster.PLAN, roster_plan=plan)
+    assert list(services.roster(meeting)) == [org.head]
+    assert refusal(lambda: scan(meeting, org.learner, at(0))) == "not_on_roster"
+    assert scan(meeting, org.head, at(0)).checked_in_at == at(0)
