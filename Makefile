@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run install install-dev test lint bench messages clean
+.PHONY: run install install-dev test lint bench mutate messages clean
 
 # python-ldap (LDAP sign-in, directory sync) compiles against OpenLDAP's and SASL's headers:
 # installed here when missing on a Debian machine run as root, otherwise named.
@@ -46,6 +46,10 @@ lint: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# Mutation testing of the core modules, one mutant at a time (docs/testing.md): MODULE=checkin for one.
+mutate: install-dev
+	$(BIN)/python scripts/mutate.py $(MODULE)
 
 # Needs GNU gettext (Debian: gettext). The compiled catalogue is committed. DATA_DIR keeps the
 # keys that loading the settings generates in the ignored data/, not in the package.

@@ -386,13 +386,19 @@ def _scan(meeting, employee, mode, scanned_at, via, device_id, ip, latitude, lon
         raise CheckInRefused("device_used")
     signature = _signature(meeting, signature)
     late = scanned_at > meeting.starts_at + dt.timedelta(minutes=meeting.late_after_minutes)
-    try:
-        with transaction.atomic():
-            attendance = Attendance.objects.create(
-                meeting=meeting, employee=employee, checked_in_at=scanned_at, method=via, device_id=device_id,
-                signature=signature, status=Attendance.Status.LATE if late else Attendance.Status.ON_TIME)
-    except IntegrityError:  # the same person's second tab, at the same moment
-        return Attendance.objects.get(meeting=meeting, employee=employee)
+    arrival = {"checked_in_at": scanned_at, "method": via, "device_id": device_id, "signature": signature,
+               "status": Attendance.Status.LATE if late else Attendance.Status.ON_TIME}
+    if existing is not None:
+        # Excused beforehand, and came after all: the scan checks them in (the excuse's note stays).
+        if not Attendance.objects.filter(pk=existing.pk, checked_in_at__isnull=True).update(**arrival):
+            return Attendance.objects.get(pk=existing.pk)  # the same person's second tab was first
+        attendance = Attendance.objects.get(pk=existing.pk)
+    else:
+        try:
+            with transaction.atomic():
+                attendance = Attendance.objects.create(meeting=meeting, employee=employee, **arrival)
+        except IntegrityError:  # the same person's second tab, at the same moment
+            return Attendance.objects.get(meeting=meeting, employee=employee)
     _event(meeting, employee, CheckInEvent.Kind.CHECK_IN, at=now, note=PREVIOUS_CODE if previous_code else "",
            **context)
     _credit(attendance, meeting, _seconds_to_credit(meeting, attendance))
@@ -418,14 +424,16 @@ def manual(*, meeting: Meeting, employee, actor, reason: str, kind: str, at: dt.
         raise ValidationError(_("Say why: a manual entry needs a reason."))
     attendance = Attendance.objects.select_for_update().filter(meeting=meeting, employee=employee).first()
     if kind == CheckInEvent.Kind.MANUAL_IN:
+        # Late or on time by the moment given, also for someone excused before (a scan keeps its own).
+        late = at > meeting.starts_at + dt.timedelta(minutes=meeting.late_after_minutes)
+        status = Attendance.Status.LATE if late else Attendance.Status.ON_TIME
         if attendance is None:
-            late = at > meeting.starts_at + dt.timedelta(minutes=meeting.late_after_minutes)
             attendance = Attendance.objects.create(
                 meeting=meeting, employee=employee, checked_in_at=at, method="manual", note=reason[:300],
-                status=Attendance.Status.LATE if late else Attendance.Status.ON_TIME)
+                status=status)
         elif attendance.checked_in_at is None:
             attendance.checked_in_at, attendance.method, attendance.note = at, "manual", reason[:300]
-            attendance.status = Attendance.Status.ON_TIME
+            attendance.status = status
             attendance.save()
     elif kind == CheckInEvent.Kind.MANUAL_OUT:
         if attendance is None or attendance.checked_in_at is None:
