@@ -4,6 +4,7 @@ organisation import's tables; a row holds only the fields the directory gave a v
 import keeps whatever the directory does not provide.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ class DirectoryDepartment:
     parent_id: str  # "" at the top of the tree
 
 
-class Source:
+class Source(ABC):
     name: str  # ImportBatch.Source
     label: str  # the platform's name, as the batch list shows it
     user_field: str = ""  # the Employee field holding this directory's user id
@@ -32,23 +33,25 @@ class Source:
     department_columns = {"code": "dept_id", "name": "name", "parent_code": "parent_id"}
     employee_columns: dict = {}
 
+    @abstractmethod
     def configured(self) -> bool:
-        raise NotImplementedError
+        """Whether the settings this source needs are all given."""
 
+    @abstractmethod
     def departments(self) -> Iterator[DirectoryDepartment]:
         """Every department, parents before children."""
-        raise NotImplementedError
 
+    @abstractmethod
     def people(self, departments: list[DirectoryDepartment]) -> Iterator[dict]:
         """Every person once, as an employee row; `departments` is what `departments()` gave."""
-        raise NotImplementedError
 
+    @abstractmethod
     def person(self, user_id: str) -> dict | None:
         """One person as an employee row; None when the directory no longer has them."""
-        raise NotImplementedError
 
+    @abstractmethod
     def department(self, department_id: str) -> DirectoryDepartment | None:
-        raise NotImplementedError
+        """One department; None when the directory no longer has it."""
 
     # -- shared --
     def prefix(self) -> str:

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -38,7 +39,7 @@ class StaleToken(Exception):
     """The platform no longer accepts the cached app token (revoked, or expired early)."""
 
 
-class Platform:
+class Platform(ABC):
     """One platform's sign-in: where its authorisation page is and how a code becomes its user id."""
 
     method: str  # accounts.models.Method
@@ -47,15 +48,17 @@ class Platform:
     code_parameter = "code"  # the query parameter that carries the code back to the callback
     in_app_url_name: str  # where a visitor inside the app starts
 
+    @abstractmethod
     def configured(self) -> bool:
-        raise NotImplementedError
+        """Whether the settings this source needs are all given."""
 
+    @abstractmethod
     def authorize_url(self, *, state: str, redirect_uri: str, in_app: bool) -> str:
-        raise NotImplementedError
+        """The platform's page that asks the person (or the app, silently) to authorise this site."""
 
+    @abstractmethod
     def user_id(self, *, code: str, redirect_uri: str) -> str:
         """The platform's user id of whoever the code was issued to; raises PlatformError or Refusal."""
-        raise NotImplementedError
 
     def available(self) -> bool:
         return methods.enabled(self.method) and self.configured()
