@@ -4,29 +4,20 @@ The app's access token is fetched with AppKey and AppSecret and kept on the chan
 until shortly before it expires, so every worker process shares it; the message itself is
 sent asynchronously by DingTalk (the answer carries a task id)."""
 
-import json
 from urllib.parse import quote
 
 from django.conf import settings
 
 from learntrace.notify.channels.base import FAILED, Message, Outcome, json_answer, request
-from learntrace.notify.channels.tokens import cached_token, forget_token
+from learntrace.notify.channels.tokens import cached_token, fetch_gettoken, forget_token
 from learntrace.notify.markup import mentionable, one_line, platform_markdown
 
 INVALID_TOKEN = (40014, 88)  # the cached token was revoked or expired early
 
 
 def _fetch_token(channel):
-    response, failure = request("GET", f"{settings.NOTIFY_DINGTALK_API_URL}/gettoken",
-                                params={"appkey": channel.app_key, "appsecret": channel.secret})
-    if failure:
-        return None, 0, failure
-    outcome = json_answer(response, "errcode")
-    if outcome.result != "ok":
-        outcome.error = f"gettoken: {outcome.error}"
-        return None, 0, outcome
-    answer = json.loads(response.text)
-    return answer.get("access_token", ""), int(answer.get("expires_in", 7200)), response
+    return fetch_gettoken(f"{settings.NOTIFY_DINGTALK_API_URL}/gettoken",
+                          {"appkey": channel.app_key, "appsecret": channel.secret})
 
 
 def send(channel, message: Message) -> Outcome:

@@ -6,9 +6,22 @@ import json
 
 from django.utils import timezone
 
-from learntrace.notify.channels.base import FAILED, Outcome, excerpt
+from learntrace.notify.channels.base import FAILED, Outcome, excerpt, json_answer, request
 
 EXPIRY_MARGIN = dt.timedelta(minutes=5)
+
+
+def fetch_gettoken(url: str, params: dict):
+    """DingTalk's and WeCom's `gettoken`: (token, lifetime in seconds, response) or (None, 0, failure outcome)."""
+    response, failure = request("GET", url, params=params)
+    if failure:
+        return None, 0, failure
+    outcome = json_answer(response, "errcode")
+    if outcome.result != "ok":
+        outcome.error = f"gettoken: {outcome.error}"
+        return None, 0, outcome
+    answer = json.loads(response.text)
+    return answer.get("access_token", ""), int(answer.get("expires_in", 7200)), response
 
 
 def cached_token(channel, fetch) -> tuple[str | None, Outcome | None]:

@@ -4,29 +4,20 @@ The corp access token is fetched with the CorpID and the app's Secret and kept o
 until shortly before it expires, shared by every worker. WeCom answers errcode 0 even when the
 person is outside the app's visible range; it names them in `invaliduser`, which is a failure here."""
 
-import json
 from urllib.parse import quote
 
 from django.conf import settings
 
 from learntrace.notify.channels.base import FAILED, Message, Outcome, json_answer, request
-from learntrace.notify.channels.tokens import answer_code, send_with_token
+from learntrace.notify.channels.tokens import answer_code, fetch_gettoken, send_with_token
 from learntrace.notify.markup import platform_literal, platform_markdown
 
 INVALID_TOKEN = (40014, 42001)  # invalid or expired access_token
 
 
 def _fetch_token(channel):
-    response, failure = request("GET", f"{settings.NOTIFY_WECOM_API_URL}/cgi-bin/gettoken",
-                                params={"corpid": channel.app_key, "corpsecret": channel.secret})
-    if failure:
-        return None, 0, failure
-    outcome = json_answer(response, "errcode")
-    if outcome.result != "ok":
-        outcome.error = f"gettoken: {outcome.error}"
-        return None, 0, outcome
-    answer = json.loads(response.text)
-    return answer.get("access_token", ""), int(answer.get("expires_in", 7200)), response
+    return fetch_gettoken(f"{settings.NOTIFY_WECOM_API_URL}/cgi-bin/gettoken",
+                          {"corpid": channel.app_key, "corpsecret": channel.secret})
 
 
 def send(channel, message: Message) -> Outcome:
