@@ -57,10 +57,12 @@ INSTALLED_APPS = [
     "learntrace.platforms",
     "learntrace.directory",
     "learntrace.sso",
+    "learntrace.health",  # liveness, readiness and Prometheus metrics; no models
     "learntrace.demo",  # the `demo` command; no models
 ]
 
 MIDDLEWARE = [
+    "learntrace.health.middleware.HealthMiddleware",  # first: probes and scrapes need no host, session or page
     "learntrace.api.middleware.ApiMiddleware",  # outermost: every failure under /api/v1/ answers JSON
     "django.middleware.security.SecurityMiddleware",
     "learntrace.core.csp.ContentSecurityPolicyMiddleware",
@@ -260,12 +262,22 @@ REPORTS_EXPORT_LIFETIME = timedelta(days=1)
 
 # A file cache shared by the web server and the worker on one machine: it carries
 # progress of long jobs, which runs inside transactions that others cannot see.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(DATA_DIR / "cache"),
+# Several nodes (README, "Running several nodes") share one cache: Redis when CACHE_URL names one.
+# Without CACHE_URL, a Redis task queue (HUEY_URL) serves as the cache too.
+CACHE_URL = env("CACHE_URL") or (HUEY_URL if HUEY_URL.startswith("redis") else "")
+if CACHE_URL.startswith("redis"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": env("HUEY_NAME") or "learntrace"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
     }
-}
+
+# Prometheus metrics at /metrics, for a scraper that sends this bearer token (unset: no metrics).
+METRICS_TOKEN = env("METRICS_TOKEN") or ""
 
 LOGGING = {
     "version": 1,
