@@ -95,4 +95,5 @@ def node_fingerprint() -> str:
     try:
         return key_id(public_key())
     except SigningKeyUnavailable as exc:
-        raise KeyProblem(f"EVIDENCE_SIGNING_KEY_FILE: the key at {path} cannot be read or made ({exc.__cause__}).") from exc
+        raise KeyProblem(f"EVIDENCE_SIGNING_KEY_FILE: the key at {path} cannot be read or made "
+                         f"({exc.__cause__}).") from exc
