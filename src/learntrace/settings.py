@@ -150,7 +150,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise expects it, even before collectstatic
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-MEDIA_ROOT = DATA_DIR / "media"
+# What one node writes and another reads (course media, uploaded import files, finished exports) lives
+# under SHARED_DIR: the data folder on one machine, a folder every node mounts when there are several.
+SHARED_DIR = Path(env("SHARED_DIR") or DATA_DIR).resolve()
+MEDIA_ROOT = SHARED_DIR / "media"
+# With a web server in front that serves SHARED_DIR at this internal location (nginx: X-Accel-Redirect),
+# learntrace checks who may read a file and leaves sending it, ranges included, to that server.
+FILES_ACCEL_REDIRECT = (env("FILES_ACCEL_REDIRECT") or "").rstrip("/")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
