@@ -112,6 +112,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DATABASE_CONNECT_TIMEOUT = envint("DATABASE_CONNECT_TIMEOUT", 10)
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+# When DATABASE_URL goes through PgBouncer in transaction mode: the PostgreSQL server itself, for the
+# jobs' session-level locks (core/locks.py), which a pooler would hand to other clients; and cursors
+# stay on the client, as a pooled server connection cannot keep one between transactions.
+DATABASE_DIRECT_URL = env("DATABASE_DIRECT_URL") or ""
+if DATABASE_DIRECT_URL:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
