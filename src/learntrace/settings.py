@@ -15,6 +15,8 @@ DATA_DIR = Path(env("DATA_DIR") or Path.cwd() / "data").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = generated_secret("SECRET_KEY", DATA_DIR / "secret.key")
+# Older keys still accepted while every node moves to a new SECRET_KEY (docs/operations.md).
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS")
 # The Ed25519 key that signs seals (evidence/keys.py): a path, generated there on first use.
 EVIDENCE_SIGNING_KEY_FILE = Path(env("EVIDENCE_SIGNING_KEY_FILE") or DATA_DIR / "evidence-signing.pem")
 # Comma-separated Fernet keys; the first encrypts, all decrypt (key rotation).
