@@ -15,6 +15,8 @@ DATA_DIR = Path(env("DATA_DIR") or Path.cwd() / "data").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = generated_secret("SECRET_KEY", DATA_DIR / "secret.key")
+# Older keys still accepted while every node moves to a new SECRET_KEY (docs/operations.md).
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS")
 # The Ed25519 key that signs seals (evidence/keys.py): a path, generated there on first use.
 EVIDENCE_SIGNING_KEY_FILE = Path(env("EVIDENCE_SIGNING_KEY_FILE") or DATA_DIR / "evidence-signing.pem")
 # Comma-separated Fernet keys; the first encrypts, all decrypt (key rotation).
@@ -57,10 +59,12 @@ INSTALLED_APPS = [
     "learntrace.platforms",
     "learntrace.directory",
     "learntrace.sso",
+    "learntrace.health",  # liveness, readiness and Prometheus metrics; no models
     "learntrace.demo",  # the `demo` command; no models
 ]
 
 MIDDLEWARE = [
+    "learntrace.health.middleware.HealthMiddleware",  # first: probes and scrapes need no host, session or page
     "learntrace.api.middleware.ApiMiddleware",  # outermost: every failure under /api/v1/ answers JSON
     "django.middleware.security.SecurityMiddleware",
     "learntrace.core.csp.ContentSecurityPolicyMiddleware",
@@ -110,6 +114,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DATABASE_CONNECT_TIMEOUT = envint("DATABASE_CONNECT_TIMEOUT", 10)
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+# When DATABASE_URL goes through PgBouncer in transaction mode: the PostgreSQL server itself, for the
+# jobs' session-level locks (core/locks.py), which a pooler would hand to other clients; and cursors
+# stay on the client, as a pooled server connection cannot keep one between transactions.
+DATABASE_DIRECT_URL = env("DATABASE_DIRECT_URL") or ""
+if DATABASE_DIRECT_URL:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -148,7 +158,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise expects it, even before collectstatic
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-MEDIA_ROOT = DATA_DIR / "media"
+# What one node writes and another reads (course media, uploaded import files, finished exports) lives
+# under SHARED_DIR: the data folder on one machine, a folder every node mounts when there are several.
+SHARED_DIR = Path(env("SHARED_DIR") or DATA_DIR).resolve()
+MEDIA_ROOT = SHARED_DIR / "media"
+# With a web server in front that serves SHARED_DIR at this internal location (nginx: X-Accel-Redirect),
+# learntrace checks who may read a file and leaves sending it, ranges included, to that server.
+FILES_ACCEL_REDIRECT = (env("FILES_ACCEL_REDIRECT") or "").rstrip("/")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -260,12 +276,22 @@ REPORTS_EXPORT_LIFETIME = timedelta(days=1)
 
 # A file cache shared by the web server and the worker on one machine: it carries
 # progress of long jobs, which runs inside transactions that others cannot see.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(DATA_DIR / "cache"),
+# Several nodes (README, "Running several nodes") share one cache: Redis when CACHE_URL names one.
+# Without CACHE_URL, a Redis task queue (HUEY_URL) serves as the cache too.
+CACHE_URL = env("CACHE_URL") or (HUEY_URL if HUEY_URL.startswith("redis") else "")
+if CACHE_URL.startswith("redis"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": env("HUEY_NAME") or "learntrace"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
     }
-}
+
+# Prometheus metrics at /metrics, for a scraper that sends this bearer token (unset: no metrics).
+METRICS_TOKEN = env("METRICS_TOKEN") or ""
 
 LOGGING = {
     "version": 1,

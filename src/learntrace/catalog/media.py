@@ -6,7 +6,7 @@ import re
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
-from learntrace.core.files import open_served
+from learntrace.core.files import handed_to_web_server, open_served
 
 # ASCII digits only (`\d` takes any Unicode digit), and few enough that int() cannot refuse them.
 RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
@@ -27,6 +27,9 @@ def _read(handle, start: int, length: int):
 def ranged_file_response(request, path: str, *, missing: str) -> HttpResponse:
     """The file, whole or the asked range; `missing` is the 404's message when this server lacks it.
     The file is opened once, so its size and its bytes come from the same file."""
+    handed = handed_to_web_server(path, missing=missing)
+    if handed is not None:
+        return handed
     handle = open_served(path, missing=missing)
     size = os.fstat(handle.fileno()).st_size
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"

@@ -1,11 +1,14 @@
 """Files served from this server's disk (course media, finished exports) and the page that
 says one is missing here: a missing file answers 404 with its reason, never a server error."""
 
+import mimetypes
 import re
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 
-from django.http import Http404
+from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 
@@ -24,6 +27,27 @@ def open_served(path: str | Path, *, missing: str) -> BinaryIO:
         return open(path, "rb")  # noqa: SIM115 - handed to the response, which closes it
     except OSError as exc:
         raise FileMissing(missing) from exc
+
+
+def handed_to_web_server(path: str | Path, *, missing: str, filename: str = "") -> HttpResponse | None:
+    """When a web server in front sends the shared folder's files itself (FILES_ACCEL_REDIRECT), the
+    answer that hands this file to it (it then serves ranges too, and no web worker streams video);
+    None when learntrace sends the file. `filename` makes it a download under that name."""
+    prefix = settings.FILES_ACCEL_REDIRECT
+    if not prefix:
+        return None
+    file = Path(path).resolve()
+    try:
+        relative = file.relative_to(settings.SHARED_DIR)
+    except ValueError:
+        return None  # not in the shared folder: the web server cannot see it
+    if not file.is_file():
+        raise FileMissing(missing)
+    response = HttpResponse(content_type=mimetypes.guess_type(file.name)[0] or "application/octet-stream")
+    response["X-Accel-Redirect"] = f"{prefix}/{quote(relative.as_posix())}"
+    if filename:
+        response["Content-Disposition"] = attachment(filename)
+    return response
 
 
 def attachment(filename: str) -> str:

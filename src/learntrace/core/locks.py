@@ -4,7 +4,8 @@ A lock kept in the task queue's storage stays behind when its worker is killed (
 a SIGKILL, a host reboot), and the job then never runs again. Here the lock belongs to
 something the operating system or the database ends together with the process:
 
-- PostgreSQL: a session-level advisory lock on a connection of its own; the server releases
+- PostgreSQL: a session-level advisory lock on a connection of its own (to the server itself
+  when the pages' connections go through PgBouncer: DATABASE_DIRECT_URL); the server releases
   it as soon as that connection ends, cleanly or because the process died.
 - SQLite (one machine by nature): an exclusive flock() on a file in a folder beside the
   database file; the kernel releases it when the file is closed or its process dies.
@@ -24,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+from django.conf import settings
 from django.db import connection
 
 logger = logging.getLogger(__name__)
@@ -51,8 +54,12 @@ def exclusive(name: str) -> Iterator[bool]:
 
 @contextmanager
 def _advisory_lock(name: str) -> Iterator[bool]:
-    # A session of its own: the job's queries may close or reset the job's connection.
-    session = connection.get_new_connection(connection.get_connection_params())
+    # A session of its own: the job's queries may close or reset the job's connection. Through a pooler
+    # in transaction mode a session is not the client's: then it connects to the server directly.
+    if settings.DATABASE_DIRECT_URL:
+        session = psycopg.connect(settings.DATABASE_DIRECT_URL, connect_timeout=settings.DATABASE_CONNECT_TIMEOUT)
+    else:
+        session = connection.get_new_connection(connection.get_connection_params())
     try:
         session.autocommit = True
         with session.cursor() as cursor:

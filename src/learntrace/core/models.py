@@ -36,3 +36,14 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class KeyFingerprint(models.Model):
+    """A fingerprint of a key the installation's data was written with (core/node_keys.py)."""
+
+    setting = models.CharField(max_length=64, primary_key=True)
+    fingerprint = models.CharField(max_length=64)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.setting} {self.fingerprint}"

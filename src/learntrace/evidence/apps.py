@@ -6,3 +6,11 @@ class EvidenceConfig(AppConfig):
     name = "learntrace.evidence"
     label = "evidence"
     verbose_name = _("Evidence")
+
+    def ready(self):
+        from learntrace.core import node_keys
+
+        from . import keys
+
+        node_keys.register(node_keys.NodeKey("EVIDENCE_SIGNING_KEY_FILE", keys.node_fingerprint,
+                                             written_with=keys.last_sealed_with))

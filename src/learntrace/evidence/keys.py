@@ -71,3 +71,29 @@ def public_pem(public: Ed25519PublicKey | None = None) -> bytes:
 
 def load_public_pem(data: bytes) -> Ed25519PublicKey:
     return serialization.load_pem_public_key(data)
+
+
+def last_sealed_with() -> str | None:
+    """The key id of the newest seal: the key this installation's evidence is signed with."""
+    from .models import Seal
+
+    return Seal.objects.order_by("-number").values_list("key_id", flat=True).first()
+
+
+def node_fingerprint() -> str:
+    """This node's signing key id, for the check that every node signs with the same key. A node whose key
+    file is missing while seals exist must not make a new key (its seals would never verify elsewhere)."""
+    from learntrace.core.node_keys import KeyProblem
+
+    path = key_path()
+    if not path.exists():
+        sealed_with = last_sealed_with()
+        if sealed_with is not None:
+            raise KeyProblem(f"EVIDENCE_SIGNING_KEY_FILE: there is no key at {path}, but this database's seals "
+                             f"are signed with key {sealed_with}. Restore that key file (docs/operations.md); "
+                             f"a new key would make every seal this node writes fail verification elsewhere.")
+    try:
+        return key_id(public_key())
+    except SigningKeyUnavailable as exc:
+        raise KeyProblem(f"EVIDENCE_SIGNING_KEY_FILE: the key at {path} cannot be read or made "
+                         f"({exc.__cause__}).") from exc

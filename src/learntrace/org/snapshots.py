@@ -26,7 +26,7 @@ from learntrace.org.importing import ImportFileError, OrgImport, Table
 def write_snapshot(*, sheet: str, columns: dict, departments: Iterable[dict],
                    employees: Iterable[dict]) -> tuple[Path, str]:
     """Write the rows to a new file in the data folder; returns (path, sha256)."""
-    folder = Path(settings.DATA_DIR) / "uploads"
+    folder = Path(settings.SHARED_DIR) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{uuid.uuid4().hex}.directory.jsonl"
     digest = hashlib.sha256()

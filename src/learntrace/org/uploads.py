@@ -1,4 +1,4 @@
-"""Keeping uploaded files in the data folder under a name of our choosing."""
+"""Keeping uploaded files in the shared folder under a name of our choosing."""
 
 import hashlib
 import uuid
@@ -8,7 +8,7 @@ from django.conf import settings
 
 
 def store_upload(upload) -> tuple[Path, str]:
-    folder = Path(settings.DATA_DIR) / "uploads"
+    folder = Path(settings.SHARED_DIR) / "uploads"  # the worker, maybe on another node, reads it
     folder.mkdir(parents=True, exist_ok=True)
     # Never trust the browser's file name for the path: keep only the suffix we allow.
     target = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"

@@ -1,4 +1,4 @@
-"""Export jobs: asked for in a page, written by the worker under DATA_DIR, downloaded by the person
+"""Export jobs: asked for in a page, written by the worker under SHARED_DIR, downloaded by the person
 who asked (and nobody else), deleted after a day."""
 
 import logging
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def export_dir() -> Path:
-    folder = Path(settings.DATA_DIR) / "exports"
+    folder = Path(settings.SHARED_DIR) / "exports"  # written by the worker, downloaded through any web node
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import Course, CourseKind
-from learntrace.core.files import open_served
+from learntrace.core.files import handed_to_web_server, open_served
 from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, write_xlsx
 from learntrace.org.access import people_reader_required
 from learntrace.reports import charts, exports, selectors, services
@@ -187,8 +187,11 @@ def export_download(request, job_id):
     job = _my_job(request, job_id)
     if job.status != ExportJob.Status.DONE or not job.stored_path:
         raise Http404
-    handle = open_served(job.stored_path, missing=_(
-        "This export's file is no longer on this server: it may have expired. Please export again."))
+    missing = _("This export's file is no longer on this server: it may have expired. Please export again.")
+    handed = handed_to_web_server(job.stored_path, missing=missing, filename=job.file_name)
+    if handed is not None:
+        return handed
+    handle = open_served(job.stored_path, missing=missing)
     response = FileResponse(handle, as_attachment=True, filename=job.file_name,
                             content_type=XLSX_TYPE if job.file_format == "xlsx" else "text/csv; charset=utf-8")
     return response

@@ -4,11 +4,14 @@ Ctrl-C or SIGTERM stops both; if either one dies, the other is stopped too, so
 that a half-running learntrace is never left behind.
 """
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from learntrace.env import env, envint
@@ -31,7 +34,7 @@ class Command(BaseCommand):
         ]]
         if not no_worker:
             commands.append([sys.executable, "-m", "learntrace", "run_huey"])
-        processes = [subprocess.Popen(command) for command in commands]
+        processes = [subprocess.Popen(command, env=self.environment()) for command in commands]
         self.stdout.write(self.style.SUCCESS(f"learntrace is serving on http://{host}:{port}/ (Ctrl-C stops it)"))
 
         stopping = False
@@ -62,3 +65,15 @@ class Command(BaseCommand):
                 process.kill()
         if exit_code:
             sys.exit(exit_code)
+
+    @staticmethod
+    def environment() -> dict[str, str]:
+        """The web workers count requests into one folder, so that a scrape of any of them sums them all
+        (health/metrics.py); it is emptied at each start, as the counters start again from zero."""
+        environment = dict(os.environ)
+        if "PROMETHEUS_MULTIPROC_DIR" not in environment:
+            folder = settings.DATA_DIR / "prometheus"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            environment["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+        return environment
