@@ -76,19 +76,19 @@ with locks.exclusive("nightly-report") as held:
 print(len(list(Department.objects.iterator(chunk_size=1))))
 """
 
+SHELL = [sys.executable, "-m", "learntrace", "shell", "--no-imports", "-c", TAKE_AND_LEAVE]
+
 
 @pytest.mark.django_db(transaction=True)
 def test_through_pgbouncer_a_jobs_lock_ends_with_its_process(pgbouncer, org, tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "learntrace.settings", "DATA_DIR": str(tmp_path),
            "HUEY_IMMEDIATE": "1", "DATABASE_URL": pgbouncer, "DATABASE_DIRECT_URL": database_url()}
-    run = subprocess.run([sys.executable, "-m", "learntrace", "shell", "--no-imports", "-c", TAKE_AND_LEAVE], env=env,
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(SHELL, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     # The lock was taken, the rows were read through the pooler (cursors on the client), and the lock is
     # free again: a pooled session would have kept it on a server connection for ever.
     assert run.stdout.split() == ["held", "5"]
     with locks.exclusive("nightly-report") as held:
         assert held
-        run = subprocess.run([sys.executable, "-m", "learntrace", "shell", "--no-imports", "-c", TAKE_AND_LEAVE], env=env,
-                             capture_output=True, text=True, timeout=120)
+        run = subprocess.run(SHELL, env=env, capture_output=True, text=True, timeout=120)
         assert run.stdout.split() == ["busy", "5"], run.stderr
