@@ -69,7 +69,8 @@ def test_a_backup_restores_on_a_new_node_and_verifies(tmp_path, second_database)
     base |= {"DJANGO_SETTINGS_MODULE": "learntrace.settings", "HUEY_IMMEDIATE": "1"}
     old = {**base, "DATA_DIR": str(tmp_path / "old")} | ({"DATABASE_URL": first_url} if first_url else {})
     new = {**base, "DATA_DIR": str(tmp_path / "new")} | ({"DATABASE_URL": second_url} if second_url else {})
-    for step in (("migrate", "--noinput"), ("shell", "--no-imports", "-c", MAKE_DATA), ("backup", str(tmp_path / "backup"))):
+    steps = (("migrate", "--noinput"), ("shell", "--no-imports", "-c", MAKE_DATA), ("backup", str(tmp_path / "backup")))
+    for step in steps:
         run = learntrace(old, *step)
         assert run.returncode == 0, run.stdout + run.stderr
 
