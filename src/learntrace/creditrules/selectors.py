@@ -14,7 +14,8 @@ SOURCE_OF_KIND = {
     CourseKind.VIDEO: CreditSource.SELF_STUDY, CourseKind.DOCUMENT: CreditSource.SELF_STUDY,
     CourseKind.OFFLINE: CreditSource.MEETING, CourseKind.LIVE: CreditSource.MEETING,
     OutsideCredit.Kind.CONFERENCE: CreditSource.MEETING, OutsideCredit.Kind.ONLINE: CreditSource.DISTANCE,
-    OutsideCredit.Kind.FURTHER_STUDY: CreditSource.FURTHER_STUDY, OutsideCredit.Kind.SELF_STUDY: CreditSource.SELF_STUDY,
+    OutsideCredit.Kind.FURTHER_STUDY: CreditSource.FURTHER_STUDY,
+    OutsideCredit.Kind.SELF_STUDY: CreditSource.SELF_STUDY,
 }
 
 
