@@ -97,15 +97,14 @@ class CreditRuleLine(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(credit_class__isnull=False) | models.Q(category__isnull=False),
-                                   name="creditruleline_names_class_or_category"),
+                                   name="creditruleline_names_class_or_category",
+                                   violation_error_message=_("Choose a credit class, a category or both.")),
         ]
 
     def __str__(self):
         return " / ".join(str(part) for part in (self.credit_class, self.category) if part is not None)
 
     def clean(self):
-        if self.credit_class_id is None and self.category_id is None:
-            raise ValidationError(_("Choose a credit class, a category or both."))
         if self.max_credits is not None and self.max_credits < self.min_credits:
             raise ValidationError(_("The credits counted cannot be fewer than the minimum."))
 
