@@ -98,7 +98,8 @@ def test_a_returned_declaration_is_corrected_and_submitted_again(org, catalog):
         services.return_for_changes(user=org.head.user, declaration=declaration, reason="  ")
     services.return_for_changes(user=org.head.user, declaration=declaration, reason="The certificate is cut off.")
     declaration.refresh_from_db()
-    assert declaration.status == Declaration.Status.RETURNED and declaration.return_reason == "The certificate is cut off."
+    assert declaration.status == Declaration.Status.RETURNED
+    assert declaration.return_reason == "The certificate is cut off."
     assert Notification.objects.filter(employee=org.learner, subject="Credits returned for changes").count() == 1
     with pytest.raises(PermissionDenied):
         services.resubmit(user=org.head.user, declaration=declaration, data=data(catalog))

@@ -2,14 +2,13 @@
 photo of the certificate; the department head and then the education office approve them; the
 credits count on the learner's page of the year. Every page passes axe-core's WCAG 2.1 AA checks."""
 
-import datetime as dt
-import io
 
 import pytest
 import segno
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from learntrace.core.months import today
 from learntrace.creditrules.presets import create_from_preset
 from learntrace.declarations.models import Declaration
 from test_browser import log_in
@@ -36,7 +35,7 @@ def photo(path) -> str:
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_a_declaration_with_a_photo_is_approved_in_two_steps(live_server, org, catalog, new_page, tmp_path,
                                                              language):
-    year = dt.date.today().year
+    year = today().year
     create_from_preset(actor=None, code="national_2024", from_year=year)
     words = STATUS[language]
     learner = new_page(phone=True)
