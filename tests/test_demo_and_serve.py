@@ -135,3 +135,23 @@ def test_the_demo_meetings_were_checked_in_by_qr(db):
     assert Attendance.objects.filter(method="scan").count() > 50
     assert CheckInEvent.objects.filter(kind=CheckInEvent.Kind.CHECK_IN).count() == Attendance.objects.count()
     assert CreditedTime.objects.filter(source=Source.CHECKIN).count() == Attendance.objects.count()
+
+
+def test_the_demo_hospital_judges_each_year_by_its_rules_and_has_a_nurses_declaration(db):
+    from learntrace.core.months import today
+    from learntrace.creditrules.selectors import rule_set_for
+    from learntrace.declarations.models import Declaration, DeclarationStep
+    from learntrace.plans.models import LearningPlan
+
+    call_command("demo", verbosity=0)
+    year = today().year
+    assert rule_set_for(year).name == "National rules of October 2024"
+    assert rule_set_for(year - 1).lines.count() == 2 and rule_set_for(year - 2) is None
+    assert LearningPlan.objects.get(name="科室主任月度管理培训").follows_credit_rules
+    declaration = Declaration.objects.get()
+    assert declaration.employee.position == "主管护师" and declaration.certificate_type == "image/png"
+    assert declaration.status == Declaration.Status.APPROVED and declaration.fact.seal is not None
+    assert list(declaration.steps.values_list("kind", flat=True)) == [
+        DeclarationStep.Kind.SUBMITTED, DeclarationStep.Kind.HEAD_APPROVED, DeclarationStep.Kind.APPROVED]
+    assert declaration.head_approved_by.employee.level == "department_head"
+    assert declaration.approved_by.username == "hr"

@@ -18,6 +18,8 @@ urlpatterns = [
     path("records/", include("learntrace.records.urls")),
     path("records/", include("learntrace.trainingfile.urls")),
     path("compliance/", include("learntrace.compliance.urls")),
+    path("credits/", include("learntrace.creditrules.urls")),
+    path("credits/declarations/", include("learntrace.declarations.urls")),
     path("notify/", include("learntrace.notify.urls")),
     path("reports/", include("learntrace.reports.urls")),
     path("api/v1/", api_v1.urls),  # its own namespace, "api-v1"

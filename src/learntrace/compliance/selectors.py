@@ -63,6 +63,8 @@ class MissingWords:
                       "live": _("%(hours)s h of live meetings")}
         self.course, self.reflection = _("course “%(title)s”"), _("reflection")
         self.credits, self.credits_of = _("%(credits)s credits"), _("%(credits)s credits (%(scope)s)")
+        self.credit_hours = _("%(hours)s h of continuing education")
+        self.professional_share = _("professional subjects: at least %(share)s of the hours")
 
     def __call__(self, missing: list) -> str:
         return "; ".join(self.one(entry) for entry in missing)
@@ -76,6 +78,10 @@ class MissingWords:
             return text % {"hours": f"{int(entry.get('owed') or 0) / 3600:.1f}"}
         if what == "course":
             return self.course % {"title": entry.get("title", "")}
+        if what == "credits" and entry.get("rule") == "hours":
+            return self.credit_hours % {"hours": f"{int(entry.get('owed') or 0) / 3600:.1f}"}
+        if what == "credits" and entry.get("rule") == "professional_share":
+            return self.professional_share % {"share": entry.get("share", "")}
         if what == "credits":
             scope = " ".join(part for part in (entry.get("credit_class"), entry.get("category")) if part)
             return (self.credits_of if scope else self.credits) % {"credits": entry.get("owed"), "scope": scope}

@@ -17,6 +17,9 @@ def load_demo(now=None) -> list[tuple[str, str, str]]:
 
     now = now or timezone.now()
     load_learning(now)
+    from learntrace.demo.continuing_education import load_continuing_education
+
+    load_continuing_education(now)
     # Past months are judged and frozen, the current month's figures are ready for the pages.
     compliance.process_periods(now=now)
     compliance.refresh_changed(now=now)

@@ -137,6 +137,7 @@ def load_learning(now: dt.datetime) -> None:
         "每年继续教育 25 学分,其中管理类不少于 5 学分。",
         period_type=PeriodType.MONTHLY, starts_on=months[0], due_day=25, audience_levels=[Level.DEPARTMENT_HEAD],
         min_total_seconds=8 * HOUR, min_video_seconds=4 * HOUR, min_offline_seconds=4 * HOUR,
+        follows_credit_rules=True,
     )
     PlanDepartment.objects.create(plan=hospital_plan, department=hospital, include_subtree=True)
     hospital_plan.counted_categories.add(management)

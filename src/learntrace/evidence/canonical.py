@@ -32,6 +32,9 @@ FIELDS = {
     "reflectionevent": ["reflection_id", "employee_id", "kind", "text_sha256", "comment", "actor_id", "at"],
     "correction": ["employee_id", "course_id", "corrects", "corrects_id", "seconds_delta", "voids", "occurred_at",
                    "reason", "actor_id", "recorded_at"],
+    "outsidecredit": ["employee_id", "kind", "title", "project_number", "started_on", "ended_on", "credited_at",
+                      "credits", "seconds", "credit_class_id", "category_id", "certificate_sha256",
+                      "declaration_id", "actor_id", "recorded_at"],
 }
 
 

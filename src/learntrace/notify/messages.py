@@ -83,7 +83,13 @@ def reminder(standing) -> tuple[str, str, str]:
         if open_items:
             lines.append(_("- Required courses not completed yet: %(titles)s") % {"titles": ", ".join(open_items)})
         for entry in missing:
-            if entry.get("what") == "credits":
+            if entry.get("what") == "credits" and entry.get("rule") == "hours":
+                lines.append(_("- Continuing-education hours still to do this year: %(owed)s") % {
+                    "owed": _hours(int(entry.get("owed") or 0))})
+            elif entry.get("what") == "credits" and entry.get("rule") == "professional_share":
+                lines.append(_("- Professional subjects must make up at least %(share)s of this year's hours.") % {
+                    "share": entry.get("share", "")})
+            elif entry.get("what") == "credits":
                 lines.append(_("- Credits still to earn this year: %(owed)s") % {"owed": _credits(entry["owed"])})
         if any(entry.get("what") == "reflection" for entry in missing):
             lines.append(_("- Your reflection is still to be submitted."))

@@ -51,6 +51,9 @@ class LearningPlan(models.Model):
     min_document_seconds = models.PositiveIntegerField(_("minimum hours of documents"), default=0)
     min_offline_seconds = models.PositiveIntegerField(_("minimum hours of offline meetings"), default=0)
     min_live_seconds = models.PositiveIntegerField(_("minimum hours of live meetings"), default=0)
+    follows_credit_rules = models.BooleanField(
+        _("judged by the year's credit rules"), default=False,
+        help_text=_("A yearly plan's credits are also judged by the credit rule set in force in its year."))
     requires_reflection = models.BooleanField(_("reflection required"), default=False)
     reflection_min_chars = models.PositiveIntegerField(_("minimum reflection length (characters)"), default=0)
     required_courses = models.ManyToManyField(Course, through="PlanItem", verbose_name=_("required courses"),
@@ -88,6 +91,7 @@ class LearningPlan(models.Model):
                 {"credit_class_id": t.credit_class_id, "category_id": t.category_id, "min_credits": str(t.min_credits)}
                 for t in self.credit_targets.all()
             ],
+            "credit_rules": self.follows_credit_rules,
             "requires_reflection": self.requires_reflection,
             "reflection_min_chars": self.reflection_min_chars if self.requires_reflection else 0,
         }

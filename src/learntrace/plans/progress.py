@@ -17,9 +17,11 @@ from django.utils import timezone
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
 from learntrace.core import months
 from learntrace.core.months import local_date, local_zone
+from learntrace.creditrules.judge import Judgement
+from learntrace.creditrules.selectors import judge_year
 from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, Reflection
 from learntrace.records import effective
-from learntrace.records.models import CourseProgress
+from learntrace.records.models import CourseProgress, OutsideCredit
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 ZERO = Decimal("0")
@@ -108,6 +110,7 @@ class Progress:
     credits_in_period: Decimal = ZERO
     credits_in_year: Decimal = ZERO
     last_counted_at: dt.datetime | None = None  # the latest credited time that counted
+    rules: Judgement | None = None  # the year's credits judged by its rule set, when the plan follows one
     figures: Figures = None  # set by `progress_for`
 
     @property
@@ -140,6 +143,7 @@ class Progress:
         return (self.total.met and all(h.met for h in self.by_kind.values())
                 and all(i.state == COMPLETED for i in self.items)
                 and (not self.credits_due or all(c.met for c in self.credits))
+                and (not self.credits_due or self.rules is None or self.rules.met)
                 and self.reflection_met)
 
     @property
@@ -215,6 +219,15 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
             employee_id__in=employee_ids, completed_at__lt=period.ends_at,
     ).values("course_id", "employee_id", "completed_at", "credits", "credit_class_id", "category_id"):
         completions[row["employee_id"]].append(row)
+    # Credits earned elsewhere (approved declarations) count towards the year's credits too.
+    for row in OutsideCredit.objects.filter(
+            employee_id__in=employee_ids, credited_at__gte=min(year_start, period.starts_at),
+            credited_at__lt=period.ends_at,
+    ).values("employee_id", "credited_at", "credits", "credit_class_id", "category_id"):
+        completions[row["employee_id"]].append(
+            {"course_id": None, "employee_id": row["employee_id"], "completed_at": row["credited_at"],
+             "credits": row["credits"], "credit_class_id": row["credit_class_id"], "category_id": row["category_id"]})
+    judgements = judge_year(employee_ids, local_date(period.starts_at).year) if targets.get("credit_rules") else {}
 
     credit_targets = _credit_targets(targets.get("credit_targets", []))
     reflections = {r.assignment_id: r for r in Reflection.objects.filter(assignment__in=assignments)} \
@@ -226,7 +239,7 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
         done = seconds[employee_id]
         rows = completions[employee_id]
         completed = {row["course_id"]: row["completed_at"] for row in rows
-                     if _counts_for_course(period, row["completed_at"])}
+                     if row["course_id"] is not None and _counts_for_course(period, row["completed_at"])}
         year_rows = [row for row in rows if year_start <= row["completed_at"] < year_end]
         items = []
         for course in courses:
@@ -252,6 +265,7 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
             credits_in_period=sum((row["credits"] for row in rows if row["completed_at"] >= period.starts_at), ZERO),
             credits_in_year=sum((row["credits"] for row in year_rows), ZERO),
             last_counted_at=time.last_at.get(employee_id),
+            rules=judgements.get(employee_id),
         ))
     return results
 
@@ -307,6 +321,8 @@ def _missing(progress: Progress) -> list[dict]:
                 missing.append({"what": "credits", "owed": str(state.owed),
                                 "credit_class": str(state.target.credit_class or ""),
                                 "category": str(state.target.category or "")})
+        if progress.rules is not None:
+            missing.extend(progress.rules.missing)
     if not progress.reflection_met:
         missing.append({"what": "reflection"})
     return missing

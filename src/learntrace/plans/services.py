@@ -33,7 +33,7 @@ def check_publishable(*, plan: LearningPlan) -> None:
     if audience_condition(plan) is None:
         errors.append(_("The plan has no audience: choose departments, levels, positions, tags or people."))
     has_target = (plan.min_total_seconds or any(plan.kind_targets().values()) or plan.items.exists()
-                  or plan.credit_targets.exists() or plan.requires_reflection)
+                  or plan.credit_targets.exists() or plan.follows_credit_rules or plan.requires_reflection)
     if not has_target:
         errors.append(_("The plan asks for nothing: set hours, required courses, credits or a reflection."))
     if plan.period_type == PeriodType.ONE_OFF and plan.ends_on is None:

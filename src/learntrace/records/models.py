@@ -170,3 +170,42 @@ class Correction(models.Model):
 
     def __str__(self):
         return f"{self.employee} {self.corrects} #{self.corrects_id}: {self.reason[:40]}"
+
+
+class OutsideCredit(models.Model):
+    """Credits earned elsewhere (a conference, an online programme, further study), approved by the
+    person's department head and the education office: a fact like a completion, with the digest of
+    the certificate scan it was approved on (the scan itself stays with the declaration)."""
+
+    class Kind(models.TextChoices):
+        CONFERENCE = "conference", _("Conference or meeting")
+        ONLINE = "online", _("Online programme (e.g. provincial)")
+        FURTHER_STUDY = "further_study", _("Further study (进修)")
+        SELF_STUDY = "self_study", _("Self-study")
+
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="outside_credits")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    project_number = models.CharField(max_length=100, blank=True)
+    started_on = models.DateField()
+    ended_on = models.DateField()
+    credited_at = models.DateTimeField()  # the start of its last day: the year it counts in
+    credits = models.DecimalField(max_digits=6, decimal_places=2)
+    seconds = models.PositiveIntegerField(default=0)  # the hours it lasted
+    credit_class = models.ForeignKey(CreditClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    certificate_sha256 = models.CharField(max_length=64)
+    declaration_id = models.BigIntegerField(null=True, blank=True)  # declarations.Declaration
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="outsidecredit_unsealed"),
+            models.Index(fields=["employee", "credited_at"]),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(credits__gte=0), name="outside_credits_not_negative")]
+
+    def __str__(self):
+        return f"{self.employee} {self.title}: {self.credits}"

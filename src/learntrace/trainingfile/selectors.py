@@ -12,7 +12,7 @@ from learntrace.evidence.models import Seal
 from learntrace.plans.models import Assignment, Reflection
 from learntrace.plans.progress import progress_for
 from learntrace.records import effective
-from learntrace.records.models import Completion, Correction, CreditedTime
+from learntrace.records.models import Completion, Correction, CreditedTime, OutsideCredit
 
 
 @dataclass
@@ -20,6 +20,7 @@ class TrainingFile:
     employee: object
     years: list = field(default_factory=list)  # [(year, {kind: seconds}, total seconds, [credit rows])]
     completions: list = field(default_factory=list)
+    outside: list = field(default_factory=list)  # credits earned elsewhere (approved declarations)
     meetings: list = field(default_factory=list)
     reflections: list = field(default_factory=list)
     corrections: list = field(default_factory=list)
@@ -41,11 +42,18 @@ def training_file(employee) -> TrainingFile:
                 .values("year", "credit_class__name", "credit_class__name_en", "category__name", "category__name_en")
                 .annotate(total=Sum("credits")).order_by("credit_class__name", "category__name")):
         credits[row["year"]].append(row)
+    for row in (OutsideCredit.objects.filter(employee=employee)
+                .annotate(year=ExtractYear("credited_at", tzinfo=zone))
+                .values("year", "credit_class__name", "credit_class__name_en", "category__name", "category__name_en")
+                .annotate(total=Sum("credits")).order_by("credit_class__name", "category__name")):
+        credits[row["year"]].append(row | {"outside": True})
     years = sorted(set(hours) | set(credits), reverse=True)
     result = TrainingFile(employee=employee)
     result.years = [(year, dict(hours[year]), sum(hours[year].values()), credits[year]) for year in years]
     result.completions = list(Completion.objects.filter(employee=employee)
                               .select_related("course", "credit_class", "category").order_by("-completed_at"))
+    result.outside = list(OutsideCredit.objects.filter(employee=employee)
+                          .select_related("credit_class", "category").order_by("-credited_at"))
     voids = {c.corrects_id: c for c in effective.voids().filter(employee=employee)}
     for completion in result.completions:
         completion.voided_by = voids.get(completion.pk)
@@ -63,8 +71,10 @@ def training_file(employee) -> TrainingFile:
     newest = max(filter(None, [
         CreditedTime.objects.filter(employee=employee).aggregate(m=Max("seal__number"))["m"],
         Completion.objects.filter(employee=employee).aggregate(m=Max("seal__number"))["m"],
+        OutsideCredit.objects.filter(employee=employee).aggregate(m=Max("seal__number"))["m"],
     ]), default=None)
     result.seal = Seal.objects.filter(number=newest).first() if newest else None
     result.unsealed = (CreditedTime.objects.filter(employee=employee, seal__isnull=True).count()
-                       + Completion.objects.filter(employee=employee, seal__isnull=True).count())
+                       + Completion.objects.filter(employee=employee, seal__isnull=True).count()
+                       + OutsideCredit.objects.filter(employee=employee, seal__isnull=True).count())
     return result
