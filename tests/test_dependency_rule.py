@@ -22,7 +22,9 @@ LAYERS = [
     {"notify", "reports", "api", "trainingfile", "home"},  # what reads everything below
     {"accounts"},  # sign-in; activation links go out through notify's channels
     {"platforms", "sso"},  # sign-in with DingTalk, WeCom and Feishu; with OpenID Connect and CAS; on top of accounts
-    {"directory"},  # the organisation synced from a platform's contacts (through its HTTP client) or LDAP
+    # the organisation synced from a platform's contacts (through its HTTP client) or LDAP; online meetings'
+    # attendance from the platforms' participant lists and APIs (through the same client), credited by check-in
+    {"directory", "onlineattendance"},
     {"demo"},  # builds a whole demo organisation through every app
 ]
 # The project's own modules wire everything together: they may import any app and each other,

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "learntrace.api",
     "learntrace.platforms",
     "learntrace.directory",
+    "learntrace.onlineattendance",
     "learntrace.sso",
     "learntrace.demo",  # the `demo` command; no models
 ]
