@@ -29,7 +29,7 @@ class OnlineMeeting(models.Model):
         _("meeting number on the platform"), max_length=64, blank=True,
         help_text=_("Needed to fetch the participants through the platform's API (Feishu: the 9-digit number)."))
     presence_percent = models.PositiveSmallIntegerField(
-        _("credited when present at least (% of the scheduled time)"), default=85,
+        _("credited when present at least (percent of the scheduled time)"), default=85,
         validators=[MinValueValidator(1), MaxValueValidator(100)])
 
     class Meta:
