@@ -62,5 +62,6 @@ def zoom(joins: list[tuple], *, chinese: bool = False) -> bytes:
               ["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)", "Guest"])
     rows = [summary, ["98765432100", "Nursing quality", "11/20/2026 09:58:00 AM", "11/20/2026 11:02:00 AM",
                       "host@example.org", "64", str(len(joins))], [], header]
-    rows += [[name, email, f"11/20/2026 {joined}", f"11/20/2026 {left}", "", "No"] for name, email, joined, left in joins]
+    rows += [[name, email, f"11/20/2026 {joined}", f"11/20/2026 {left}", "", "No"]
+             for name, email, joined, left in joins]
     return ("\ufeff" + csv_text(rows)).encode("utf-8")

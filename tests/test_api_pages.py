@@ -178,7 +178,7 @@ def test_xlsx_dates_are_real_dates(org, catalog, credits_2026):
     content, _type, _name = exports.render(export)
     sheet = load_workbook(io.BytesIO(content)).active
     cell = sheet["A2"]
-    assert (cell.value, cell.number_format) == (dt.datetime(2026, 5, 10), "yyyy-mm-dd")
+    assert (cell.value.date(), cell.is_date, cell.number_format) == (dt.date(2026, 5, 10), True, "yyyy-mm-dd")
 
 
 def test_admins_save_and_reuse_export_templates(org, catalog, credits_2026, client_for):
@@ -186,8 +186,8 @@ def test_admins_save_and_reuse_export_templates(org, catalog, credits_2026, clie
 
     shipped = ExportTemplate.objects.get(name="省级继教平台 · 学分导入（CSV）")
     assert (shipped.file_format, shipped.shipped, [c["header"] for c in shipped.columns]) == (
-        "csv", True, ["身份证号", "姓名", "单位", "科室", "项目编号", "项目名称", "学分类别", "学分", "学时", "获得日期",
-                      "证书编号"])
+        "csv", True, ["身份证号", "姓名", "单位", "科室", "项目编号", "项目名称", "学分类别", "学分", "学时",
+                      "获得日期", "证书编号"])
     client = client_for(org.admin)
     form = {"action": "save_template", "template_name": "Our province", "file_format": "csv",
             "include_name": "on", "order_name": "2", "header_name": "姓名",

@@ -126,7 +126,7 @@ def parse_time(value, zone: dt.tzinfo) -> dt.datetime | None:
         text = suffix["time"]
     for time_format in TIME_FORMATS:
         try:
-            moment = dt.datetime.strptime(text, time_format)
+            moment = dt.datetime.strptime(text, time_format)  # noqa: DTZ007 - the zone is added below
         except ValueError:
             continue
         return moment if moment.tzinfo else moment.replace(tzinfo=tz)
@@ -158,8 +158,9 @@ def read_rows(rows: list[list], zone: dt.tzinfo, first_row_number: int = 1) -> P
         join.left = parse_time(cells.get("leave"), zone)
         for key, moment in (("join", join.joined), ("leave", join.left)):
             if moment is None:
-                parsed.error(number, key, _("“%(value)s” is not a date and time.") % {"value": _cell(cells.get(key))[:40]}
-                             if _cell(cells.get(key)) else _("This time is missing."))
+                given = _cell(cells.get(key))[:40]
+                parsed.error(number, key, _("“%(value)s” is not a date and time.") % {"value": given}
+                             if given else _("This time is missing."))
         if join.joined and join.left and join.left < join.joined:
             parsed.error(number, "leave", _("The leave time is before the join time."))
         parsed.joins.append(join)
