@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from learntrace.api import exports
 from learntrace.api.models import ApiToken, CreditExport, ExportedCompletion, RecordStore, Statement
+from learntrace.records.models import Completion
 from learntrace.records.services import record_completion, void_completion
 
 PAGES = ["api:tokens", "api:stores", "api:store_new", "api:credit_export"]
@@ -141,3 +142,63 @@ def test_the_credit_export_refuses_bad_mappings(org, credits_2026):
         exports.create_export(actor=org.auditor.user, year=2026, file_format="csv",
                               columns=[{"key": "national_id", "header": "ID"}])
     assert not CreditExport.objects.exists() and Decimal("0") == Decimal(ExportedCompletion.objects.count())
+
+
+def test_the_csv_keeps_id_numbers_as_text_and_has_the_cme_columns(org, catalog, credits_2026):
+    org.root.employer = "City Hospital"
+    org.root.save()
+    org.a.employer = "City Hospital, Internal Medicine Campus"
+    org.a.save()
+    catalog.video.project_number, catalog.video.credit_hours = "2026-03-01-012(国)", Decimal("6.0")
+    catalog.video.save()
+    org.head.national_id = "110105194912310021"
+    org.head.save()
+    columns = [{"key": key, "header": header} for key, header in (
+        ("national_id", "身份证号"), ("employer", "单位"), ("department", "科室"), ("project_number", "项目编号"),
+        ("course", "项目名称"), ("hours", "学时"), ("date", "获得日期"), ("certificate_no", "证书编号"))]
+    export = exports.create_export(actor=org.admin.user, year=2026, file_format="csv", columns=columns)
+    content, _type, _name = exports.render(export)
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    completion = {c.employee_id: c for c in Completion.objects.filter(completed_at__year=2026)}
+    assert rows == [
+        ["身份证号", "单位", "科室", "项目编号", "项目名称", "学时", "获得日期", "证书编号"],
+        ['="11010519491231002X"', "City Hospital, Internal Medicine Campus", "Cardiology", "2026-03-01-012(国)",
+         "Leading a ward", "6.0", "2026-05-10", f"LT2026{completion[org.learner.pk].pk:08d}"],
+        ['="110105194912310021"', "City Hospital, Internal Medicine Campus", "Internal medicine", "", "Sepsis update",
+         "", "2026-05-10", f"LT2026{completion[org.head.pk].pk:08d}"]]
+    org.a.employer = ""
+    org.a.save()
+    content, _type, _name = exports.render(export)
+    assert list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))[1][1] == "City Hospital"  # the root's
+
+
+def test_xlsx_dates_are_real_dates(org, catalog, credits_2026):
+    export = exports.create_export(actor=org.admin.user, year=2026, file_format="xlsx",
+                                   columns=[{"key": "date", "header": "日期"}])
+    content, _type, _name = exports.render(export)
+    sheet = load_workbook(io.BytesIO(content)).active
+    cell = sheet["A2"]
+    assert (cell.value.date(), cell.is_date, cell.number_format) == (dt.date(2026, 5, 10), True, "yyyy-mm-dd")
+
+
+def test_admins_save_and_reuse_export_templates(org, catalog, credits_2026, client_for):
+    from learntrace.api.models import ExportTemplate
+
+    shipped = ExportTemplate.objects.get(name="省级继教平台 · 学分导入（CSV）")
+    assert (shipped.file_format, shipped.shipped, [c["header"] for c in shipped.columns]) == (
+        "csv", True, ["身份证号", "姓名", "单位", "科室", "项目编号", "项目名称", "学分类别", "学分", "学时",
+                      "获得日期", "证书编号"])
+    client = client_for(org.admin)
+    form = {"action": "save_template", "template_name": "Our province", "file_format": "csv",
+            "include_name": "on", "order_name": "2", "header_name": "姓名",
+            "include_certificate_no": "on", "order_certificate_no": "1", "header_certificate_no": "证书号"}
+    response = client.post(reverse("api:credit_export"), form)
+    saved = ExportTemplate.objects.get(name="Our province")
+    assert response.status_code == 302 and response["Location"].endswith(f"?template={saved.pk}")
+    assert (saved.file_format, saved.columns) == ("csv", [{"key": "certificate_no", "header": "证书号"},
+                                                          {"key": "name", "header": "姓名"}])
+    page = client.get(reverse("api:credit_export"), {"template": saved.pk}).content.decode()
+    assert 'value="证书号"' in page and CreditExport.objects.count() == 0
+    refused = client.post(reverse("api:credit_export"), {**form, "template_name": shipped.name}, follow=True)
+    assert "A shipped template keeps its name" in refused.content.decode()
+    assert ExportTemplate.objects.get(pk=shipped.pk).columns == shipped.columns

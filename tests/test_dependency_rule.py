@@ -24,7 +24,9 @@ LAYERS = [
     {"health"},  # probes and metrics: figures read from the apps below
     {"accounts", "declarations"},  # sign-in; credits earned elsewhere, approved in two steps (both notify)
     {"platforms", "sso"},  # sign-in with DingTalk, WeCom and Feishu; with OpenID Connect and CAS; on top of accounts
-    {"directory"},  # the organisation synced from a platform's contacts (through its HTTP client) or LDAP
+    # the organisation synced from a platform's contacts (through its HTTP client) or LDAP; online meetings'
+    # attendance from the platforms' participant lists and APIs (through the same client), credited by check-in
+    {"directory", "onlineattendance"},
     {"demo"},  # builds a whole demo organisation through every app
 ]
 # The project's own modules wire everything together: they may import any app and each other,

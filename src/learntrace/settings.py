@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "learntrace.api",
     "learntrace.platforms",
     "learntrace.directory",
+    "learntrace.onlineattendance",
     "learntrace.sso",
     "learntrace.health",  # liveness, readiness and Prometheus metrics; no models
     "learntrace.demo",  # the `demo` command; no models

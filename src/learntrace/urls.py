@@ -14,6 +14,7 @@ urlpatterns = [
     path("plans/", include("learntrace.plans.urls")),
     path("tracking/", include("learntrace.tracking.urls")),
     path("checkin/", include("learntrace.checkin.urls")),
+    path("checkin/online/", include("learntrace.onlineattendance.urls")),
     path("evidence/", include("learntrace.evidence.urls")),
     path("records/", include("learntrace.records.urls")),
     path("records/", include("learntrace.trainingfile.urls")),

@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from learntrace.api.models import CreditExport, ExportedCompletion
+from learntrace.api.models import CreditExport, ExportedCompletion, ExportTemplate
 from learntrace.core.audit import record_change
 from learntrace.core.months import local_zone, year_bounds
-from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, xlsx_bytes
+from learntrace.core.spreadsheets import XLSX_TYPE, KeepAsText, csv_lines, xlsx_bytes
 from learntrace.org.access import roles_of
+from learntrace.org.models import Department
 from learntrace.records import effective
 from learntrace.records.models import Completion
 
@@ -21,11 +22,16 @@ COLUMNS = {
     "national_id": gettext_lazy("ID number"),
     "name": gettext_lazy("name"),
     "employee_no": gettext_lazy("employee number"),
+    "employer": gettext_lazy("employer"),
+    "department": gettext_lazy("department"),
     "course": gettext_lazy("course"),
+    "project_number": gettext_lazy("CME project number"),
+    "hours": gettext_lazy("hours"),
     "credit_class": gettext_lazy("credit class"),
     "credits": gettext_lazy("credits"),
     "date": gettext_lazy("date"),
     "provider": gettext_lazy("provider"),
+    "certificate_no": gettext_lazy("certificate number"),
 }
 DEFAULT_COLUMNS = ["national_id", "name", "course", "credit_class", "credits", "date", "provider"]
 FORMATS = ("xlsx", "csv")
@@ -75,9 +81,33 @@ def create_export(*, actor, year: int, file_format: str, columns: list[dict], pr
     return export
 
 
-def _value(key: str, completion: Completion, provider: str):
+def certificate_number(completion: Completion) -> str:
+    """The number of the credit's certificate (证书编号): the year and the completion, unique and stable."""
+    return f"LT{completion.completed_at.year}{completion.pk:08d}"
+
+
+def employer_of(department, employers: dict) -> str:
+    """The department's employer, or the nearest parent's (departments' pks along its path)."""
+    for pk in reversed([int(p) for p in department.path.strip("/").split("/") if p]):
+        if employers.get(pk):
+            return employers[pk]
+    return ""
+
+
+def _value(key: str, completion: Completion, provider: str, *, csv: bool = False, employers: dict | None = None):
     if key == "national_id":
-        return completion.employee.national_id
+        return KeepAsText(completion.employee.national_id)
+    if key == "employer":
+        return employer_of(completion.employee.department, employers or {})
+    if key == "department":
+        return completion.employee.department.name
+    if key == "project_number":
+        return completion.course.project_number
+    if key == "hours":
+        hours = completion.course.credit_hours
+        return float(hours) if hours is not None else ""
+    if key == "certificate_no":
+        return certificate_number(completion)
     if key == "name":
         return completion.employee.name
     if key == "employee_no":
@@ -89,18 +119,38 @@ def _value(key: str, completion: Completion, provider: str):
     if key == "credits":
         return float(completion.credits)
     if key == "date":
-        return timezone.localtime(completion.completed_at, local_zone()).date().isoformat()
+        day = timezone.localtime(completion.completed_at, local_zone()).date()
+        return day.isoformat() if csv else day  # a real date in XLSX
     return provider
 
 
 def render(export: CreditExport) -> tuple[bytes, str, str]:
     """The export's file (bytes, content type, file name), rebuilt from the completions it holds."""
     completions = (Completion.objects.filter(exports__export=export)
-                   .select_related("employee", "course", "credit_class")
+                   .select_related("employee__department", "course", "credit_class")
                    .order_by("employee__employee_no", "completed_at"))
     headers = [c["header"] for c in export.columns]
-    rows = ([_value(c["key"], completion, export.provider) for c in export.columns] for completion in completions)
+    employers = dict(Department.objects.exclude(employer="").values_list("pk", "employer"))
+    csv = export.file_format == "csv"
+    rows = ([_value(c["key"], completion, export.provider, csv=csv, employers=employers) for c in export.columns]
+            for completion in completions)
     name = f"credits-{export.year}-{export.pk}.{export.file_format}"
-    if export.file_format == "csv":
+    if csv:
         return "".join(csv_lines(headers, rows)).encode("utf-8"), "text/csv; charset=utf-8", name
-    return xlsx_bytes(headers, rows, sheet_name=str(export.year)), XLSX_TYPE, name
+    return xlsx_bytes(headers, rows, sheet_name=str(export.year), date_format="yyyy-mm-dd"), XLSX_TYPE, name
+
+
+@transaction.atomic
+def save_template(*, actor, name: str, file_format: str, columns: list[dict]) -> ExportTemplate:
+    """Save (or replace) an admin's template; the shipped ones stay as shipped."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError(_("Give the template a name of at most 100 characters."))
+    _check(actor=actor, year=2000, file_format=file_format, columns=columns)
+    template = ExportTemplate.objects.filter(name=name).first() or ExportTemplate(name=name, created_by=actor)
+    if template.shipped:
+        raise ValidationError(_("A shipped template keeps its name; save yours under another name."))
+    template.file_format, template.columns = file_format, columns
+    template.save()
+    record_change(actor=actor, action="save_export_template", obj=template, summary=name)
+    return template

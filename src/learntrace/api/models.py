@@ -171,6 +171,26 @@ class CreditExport(models.Model):
         return f"{self.year} {self.file_format} {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class ExportTemplate(models.Model):
+    """Columns, their order and headers, and the format that one continuing-education platform
+    imports, saved by an admin (or shipped) to be chosen again for the next export."""
+
+    name = models.CharField(_("template name"), max_length=100, unique=True)
+    file_format = models.CharField(_("format"), max_length=8, default="xlsx")
+    columns = models.JSONField(default=list)  # as CreditExport.columns
+    shipped = models.BooleanField(default=False)  # one of learntrace's own; kept as shipped
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-shipped", "name"]
+        verbose_name = _("export template")
+
+    def __str__(self):
+        return self.name
+
+
 class ExportedCompletion(models.Model):
     export = models.ForeignKey(CreditExport, on_delete=models.CASCADE)
     completion = models.ForeignKey(Completion, on_delete=models.PROTECT, related_name="exports")

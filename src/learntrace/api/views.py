@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from learntrace.api import exports, tasks, tokens, xapi
 from learntrace.api.forms import StoreForm, TokenForm
-from learntrace.api.models import ApiToken, CreditExport, RecordStore, Scope, Statement
+from learntrace.api.models import ApiToken, CreditExport, ExportTemplate, RecordStore, Scope, Statement
 from learntrace.core.audit import save_with_audit
 from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
@@ -129,7 +129,7 @@ def _export_columns(post) -> tuple[list[dict], dict]:
     return [column for _order, _index, column in sorted(chosen, key=lambda c: (c[0], c[1]))], state
 
 
-def _export_form_state(last: CreditExport | None) -> dict:
+def _export_form_state(last: CreditExport | ExportTemplate | None) -> dict:
     state = {}
     mapped = {c["key"]: (position, c["header"]) for position, c in enumerate(last.columns, 1)} if last else {}
     for index, (key, label) in enumerate(exports.COLUMNS.items()):
@@ -144,11 +144,24 @@ def _export_form_state(last: CreditExport | None) -> dict:
 @admin_required
 def credit_export(request):
     last = CreditExport.objects.first()
-    state = _export_form_state(last)
+    template = ExportTemplate.objects.filter(pk=whole_number(request.GET.get("template", "")) or None).first()
+    state = _export_form_state(template or last)
     year = timezone.localdate().year
-    values = {"year": year, "file_format": last.file_format if last else "xlsx",
+    values = {"year": year, "file_format": (template or last).file_format if (template or last) else "xlsx",
               "provider": last.provider if last else "", "only_new": True}
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "save_template":
+        columns, state = _export_columns(request.POST)
+        values = {**values, "file_format": request.POST.get("file_format", ""),
+                  "provider": request.POST.get("provider", ""), "template_name": request.POST.get("template_name", "")}
+        try:
+            saved = exports.save_template(actor=request.user, name=values["template_name"],
+                                          file_format=values["file_format"], columns=columns)
+        except ValidationError as error:
+            show_errors(request, error)
+        else:
+            messages.success(request, _("Template saved."))
+            return redirect(f"{request.path}?template={saved.pk}")
+    elif request.method == "POST":
         columns, state = _export_columns(request.POST)
         year_text = request.POST.get("year", "")
         values = {"year": year_text, "file_format": request.POST.get("file_format", ""),
@@ -167,7 +180,7 @@ def credit_export(request):
     return render(request, "api/credit_export.html", {
         "rows": sorted(rows, key=lambda r: r["order"]), "values": values,
         "exports": CreditExport.objects.select_related("created_by")[:50],
-        "ready": request.GET.get("ready", ""),
+        "ready": request.GET.get("ready", ""), "templates": ExportTemplate.objects.all(), "template": template,
     })
 
 

@@ -34,7 +34,8 @@ class CourseForm(forms.ModelForm):
     class Meta:
         model = Course
         fields = ["title", "description", "kind", "category", "duration_minutes", "completion_threshold",
-                  "no_skipping", "credits", "credit_class", "video_file", "external_url", "document_file",
+                  "no_skipping", "credits", "credit_class", "project_number", "credit_hours", "video_file",
+                  "external_url", "document_file",
                   "location", "is_published"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 

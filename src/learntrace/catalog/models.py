@@ -69,6 +69,11 @@ class Course(models.Model):
                                   validators=[MinValueValidator(Decimal("0"))])
     credit_class = models.ForeignKey(CreditClass, verbose_name=_("credit class"), null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="courses")
+    # What continuing-education platforms identify an accredited project by (项目编号) and the hours
+    # (学时) it was accredited for, written in the credit export.
+    project_number = models.CharField(_("CME project number"), max_length=64, blank=True)
+    credit_hours = models.DecimalField(_("accredited hours"), max_digits=6, decimal_places=1, null=True, blank=True,
+                                       validators=[MinValueValidator(Decimal("0"))])
     video_file = models.FileField(_("video file"), upload_to="courses/videos/", blank=True)
     external_url = models.URLField(_("external video or meeting URL"), blank=True)
     document_file = models.FileField(_("PDF document"), upload_to="courses/documents/", blank=True)

@@ -94,6 +94,7 @@ class Attendance(models.Model):
         SCAN = "scan", _("QR code")
         CODE = "code", _("Typed code")
         MANUAL = "manual", _("By an organiser")
+        ONLINE = "online", _("Meeting platform's participant list")
 
     method = models.CharField(max_length=16, choices=Method.choices)
     device_id = models.CharField(max_length=64, blank=True)
@@ -119,6 +120,7 @@ class CheckInEvent(models.Model):
         MANUAL_OUT = "manual_out", _("Manual check-out")
         EXCUSED = "excused", _("Excused")
         REFUSED = "refused", _("Refused")
+        ONLINE = "online", _("Present online")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="events")
     employee = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -452,3 +452,28 @@ def manual(*, meeting: Meeting, employee, actor, reason: str, kind: str, at: dt.
     if kind != CheckInEvent.Kind.EXCUSED:
         _credit(attendance, meeting, _seconds_to_credit(meeting, attendance))
     return attendance
+
+
+@transaction.atomic
+def record_online_presence(*, meeting: Meeting, employee, first_join: dt.datetime, last_leave: dt.datetime,
+                           seconds: int, actor, note: str, now: dt.datetime | None = None) -> int:
+    """Attendance at a live online meeting, from the platform's participant list: the person is
+    checked in at their first join and out at their last leave, and credited up to `seconds`
+    (never down, so a list imported twice credits once). Returns the seconds newly credited."""
+    now = now or timezone.now()
+    attendance = Attendance.objects.select_for_update().filter(meeting=meeting, employee=employee).first()
+    late = first_join > meeting.starts_at + dt.timedelta(minutes=meeting.late_after_minutes)
+    status = Attendance.Status.LATE if late else Attendance.Status.ON_TIME
+    if attendance is None:
+        attendance = Attendance.objects.create(
+            meeting=meeting, employee=employee, checked_in_at=first_join, checked_out_at=last_leave,
+            method=Attendance.Method.ONLINE, status=status)
+    elif attendance.checked_in_at is None:  # excused beforehand, and joined after all
+        attendance.checked_in_at, attendance.checked_out_at = first_join, last_leave
+        attendance.method, attendance.status = Attendance.Method.ONLINE, status
+        attendance.save()
+    before = attendance.credited_seconds
+    if seconds > before:
+        _event(meeting, employee, CheckInEvent.Kind.ONLINE, at=now, scanned_at=first_join, note=note, actor=actor)
+        _credit(attendance, meeting, seconds)
+    return max(seconds - before, 0)

@@ -6,11 +6,13 @@ Text that a spreadsheet would take for a formula is written as text (a name such
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 import xlsxwriter
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DATE_TIME = "yyyy-mm-dd hh:mm"  # how dates and times show in XLSX cells
 
 
 # What makes Excel or LibreOffice read a CSV cell as a formula (a tab or carriage return first
@@ -18,7 +20,15 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+class KeepAsText(str):
+    """A number Excel must keep as text, such as an 18-digit ID number: bare in a CSV, Excel makes it
+    1.10101E+17 and zeroes its last three digits. Written as ="…" in CSV, which Excel shows as the
+    text itself; only letters, digits and hyphens are written so, which no formula can hide in."""
+
+
 def _csv_value(value):
+    if isinstance(value, KeepAsText) and re.fullmatch(r"[0-9A-Za-z-]+", value):
+        return f'="{value}"'
     if isinstance(value, dt.datetime):
         return f"{value:%Y-%m-%d %H:%M}"
     if value is None:
@@ -53,17 +63,18 @@ def write_csv(path, headers, rows, progress=None) -> int:
     return count
 
 
-def write_xlsx(path, headers, rows, progress=None, sheet_name="") -> int:
+def write_xlsx(path, headers, rows, progress=None, sheet_name="", date_format=DATE_TIME) -> int:
     """XlsxWriter in constant-memory mode (rows must be written in order; each is flushed as it goes)."""
-    return write_xlsx_sheets(path, [(sheet_name or "report", headers, rows)], progress)
+    return write_xlsx_sheets(path, [(sheet_name or "report", headers, rows)], progress, date_format)
 
 
-def write_xlsx_sheets(path, sheets: Iterable[tuple[str, list, Iterable[list]]], progress=None) -> int:
+def write_xlsx_sheets(path, sheets: Iterable[tuple[str, list, Iterable[list]]], progress=None,
+                      date_format=DATE_TIME) -> int:
     """Several sheets, each (name, headers, rows), in one workbook; the number of rows written.
     Strings are always written as strings: never a formula, a number or a link."""
     target = path if hasattr(path, "write") else str(path)  # a file name, or an open file
     workbook = xlsxwriter.Workbook(target, {"constant_memory": True,
-                                               "default_date_format": "yyyy-mm-dd hh:mm",
+                                               "default_date_format": date_format,
                                                "strings_to_numbers": False, "strings_to_formulas": False,
                                                "strings_to_urls": False})
     bold = workbook.add_format({"bold": True})
@@ -81,9 +92,9 @@ def write_xlsx_sheets(path, sheets: Iterable[tuple[str, list, Iterable[list]]], 
     return count
 
 
-def xlsx_bytes(headers, rows, sheet_name="") -> bytes:
+def xlsx_bytes(headers, rows, sheet_name="", date_format=DATE_TIME) -> bytes:
     buffer = io.BytesIO()
-    write_xlsx(buffer, headers, rows, sheet_name=sheet_name)
+    write_xlsx(buffer, headers, rows, sheet_name=sheet_name, date_format=date_format)
     return buffer.getvalue()
 
 

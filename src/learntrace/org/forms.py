@@ -11,7 +11,7 @@ from learntrace.org.models import Department, Employee, Role
 class DepartmentForm(forms.ModelForm):
     class Meta:
         model = Department
-        fields = ["code", "name", "parent", "is_active"]
+        fields = ["code", "name", "parent", "employer", "is_active"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

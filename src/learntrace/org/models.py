@@ -20,6 +20,9 @@ class Department(models.Model):
     # prefix query on SQLite and PostgreSQL alike.
     path = models.CharField(max_length=1000, db_index=True, editable=False, default="")
     is_active = models.BooleanField(_("active"), default=True)
+    # The employer (单位) continuing-education platforms ask for; departments below inherit it.
+    employer = models.CharField(_("employer for credit exports"), max_length=200, blank=True,
+                                help_text=_("Empty: the nearest parent department's employer."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
