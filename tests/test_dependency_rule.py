@@ -16,7 +16,7 @@ LAYERS = [
     {"core"},  # audit trail, encryption, files, spreadsheets, months, CSP: no domain
     {"org"},  # departments, employees, roles, and who may see what (access.py)
     {"catalog", "evidence"},  # courses; seals, which name the fact tables only by label
-    {"records"},  # the learning facts
+    {"records", "exams"},  # the learning facts; exams, their question banks, sittings and results
     {"tracking", "plans"},  # facts from players; plans, periods, assignments and progress
     {"checkin", "compliance"},  # meetings for a plan's audience; standings and consequences per period
     {"notify", "reports", "api", "trainingfile", "home"},  # what reads everything below

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "learntrace.org",
     "learntrace.catalog",
     "learntrace.records",
+    "learntrace.exams",
     "learntrace.plans",
     "learntrace.tracking",
     "learntrace.checkin",

@@ -32,6 +32,8 @@ FIELDS = {
     "reflectionevent": ["reflection_id", "employee_id", "kind", "text_sha256", "comment", "actor_id", "at"],
     "correction": ["employee_id", "course_id", "corrects", "corrects_id", "seconds_delta", "voids", "occurred_at",
                    "reason", "actor_id", "recorded_at"],
+    "examresult": ["sitting_id", "employee_id", "exam_id", "number", "answers", "points", "max_points", "score",
+                   "passed", "ending", "hidden_count", "started_at", "submitted_at", "recorded_at"],
 }
 
 
