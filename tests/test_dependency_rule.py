@@ -20,6 +20,7 @@ LAYERS = [
     {"tracking", "plans"},  # facts from players; plans, periods, assignments and progress
     {"checkin", "compliance"},  # meetings for a plan's audience; standings and consequences per period
     {"notify", "reports", "api", "trainingfile", "home"},  # what reads everything below
+    {"certificates"},  # earned by exams and plans (standings), sealed, reminded of through notify's channels
     {"accounts"},  # sign-in; activation links go out through notify's channels
     {"platforms", "sso"},  # sign-in with DingTalk, WeCom and Feishu; with OpenID Connect and CAS; on top of accounts
     {"directory"},  # the organisation synced from a platform's contacts (through its HTTP client) or LDAP

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "learntrace.evidence",
     "learntrace.compliance",
     "learntrace.notify",
+    "learntrace.certificates",
     "learntrace.reports",
     "learntrace.api",
     "learntrace.platforms",

@@ -14,6 +14,8 @@ urlpatterns = [
     path("plans/", include("learntrace.plans.urls")),
     path("tracking/", include("learntrace.tracking.urls")),
     path("checkin/", include("learntrace.checkin.urls")),
+    path("exams/", include("learntrace.exams.urls")),
+    path("certificates/", include("learntrace.certificates.urls")),
     path("evidence/", include("learntrace.evidence.urls")),
     path("records/", include("learntrace.records.urls")),
     path("records/", include("learntrace.trainingfile.urls")),

@@ -34,6 +34,8 @@ FIELDS = {
                    "reason", "actor_id", "recorded_at"],
     "examresult": ["sitting_id", "employee_id", "exam_id", "number", "answers", "points", "max_points", "score",
                    "passed", "ending", "hidden_count", "started_at", "submitted_at", "recorded_at"],
+    "certificate": ["kind_id", "employee_id", "code", "title", "exam_result_id", "assignment_id", "issued_at",
+                    "expires_at", "recorded_at"],
 }
 
 

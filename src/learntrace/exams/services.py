@@ -24,6 +24,7 @@ from learntrace.core.audit import record_change
 from learntrace.exams.models import (
     BankQuestion, Exam, ExamResult, QuestionKind, ResultAnswer, Sitting,
 )
+from learntrace.exams.signals import result_recorded
 from learntrace.org.models import Employee
 
 if TYPE_CHECKING:
@@ -265,6 +266,7 @@ def end(*, sitting: Sitting, ending: str, at: datetime) -> ExamResult:
     for line in lines:
         line.result = result
     ResultAnswer.objects.bulk_create(lines)
+    transaction.on_commit(lambda: result_recorded.send(sender=ExamResult, result=result))
     return result
 
 
