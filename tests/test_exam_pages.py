@@ -11,12 +11,12 @@ from django.utils import timezone
 from openpyxl import Workbook
 from pypdf import PdfReader
 
+from exam_fixtures import all_right, make_exam_centre
 from learntrace.certificates import reminders
 from learntrace.certificates.models import Certificate, CertificateKind
 from learntrace.core.models import AuditEntry
 from learntrace.exams.models import BankQuestion, Exam, ExamItem, ExamResult, QuestionBank, Sitting
 from learntrace.notify.models import ChannelKind, Delivery, Notification
-from exam_fixtures import all_right, make_exam_centre
 from notify_helpers import channel
 
 
@@ -80,7 +80,8 @@ def test_attacks_through_the_views(client_for, centre, org):
     response = save(client, sitting, {str(other.pk): "true"})
     assert response.status_code == 400 and response.json()["code"] == "not_drawn"
     assert save(client, sitting, "not a dict").json()["code"] == "bad_answer"
-    assert client.post(f"/exams/sittings/{sitting.pk}/answers", b"{", content_type="application/json").status_code == 400
+    broken = client.post(f"/exams/sittings/{sitting.pk}/answers", b"{", content_type="application/json")
+    assert broken.status_code == 400
     # Another person cannot answer in, leave or submit this sitting.
     intruder = client_for(org.outsider)
     assert save(intruder, sitting, {}).status_code == 404
@@ -111,12 +112,13 @@ def test_leaving_the_page_past_the_limit_ends_the_sitting(client_for, centre, or
 
 
 def test_admin_pages_need_the_admin_role(client_for, centre, org):
-    for path in ("/exams/banks/", f"/exams/banks/{centre.bank.pk}/", "/exams/manage/", f"/exams/manage/{centre.exam.pk}/",
-                 "/certificates/"):
+    for path in ("/exams/banks/", f"/exams/banks/{centre.bank.pk}/", "/exams/manage/",
+                 f"/exams/manage/{centre.exam.pk}/", "/certificates/"):
         assert client_for(org.admin).get(path).status_code == 200
         assert client_for(org.auditor).get(path).status_code == 200
         assert client_for(org.learner).get(path).status_code == 403
-    assert client_for(org.auditor).post("/exams/banks/", {"name": "x", "category": centre.bank.category_id}).status_code == 403
+    auditor = client_for(org.auditor)
+    assert auditor.post("/exams/banks/", {"name": "x", "category": centre.bank.category_id}).status_code == 403
     assert client_for(org.auditor).get("/exams/manage/new/").status_code == 403
     assert not QuestionBank.objects.filter(name="x").exists()
 
@@ -171,7 +173,8 @@ def test_the_import_lists_every_error_of_every_row_then_imports_all_or_nothing(c
     errors = [(e["row"], e["column"]) for e in response.context["result"].errors]
     assert errors == [(2, "答案"), (3, "题型"), (3, "题目"), (3, "难度"), (4, "答案")]
     assert centre.bank.questions.count() == before
-    response = client.post(url, {"file": xlsx([HEADER, ["多选", "Which are fruit?", "apple", "stone", "pear", "AC", "易", "x"],
+    response = client.post(url, {"file": xlsx([HEADER,
+                                               ["多选", "Which are fruit?", "apple", "stone", "pear", "AC", "易", "x"],
                                                ["判断", "Water is wet.", "", "", "", "对", "", ""],
                                                ["填空", "2+2=", "", "", "", "4|四", "3", ""]])})
     result = response.context["result"]
@@ -245,3 +248,17 @@ def test_people_and_their_heads_are_reminded_before_a_certificate_expires(org, c
     notes = {n.employee_id: n.text for n in Notification.objects.all()}
     assert "Learner in cardiology" in notes[org.head.pk] and certificate.code not in notes[org.learner.pk]
     assert reminders.send_due(now=now + dt.timedelta(days=1)) == 0  # 29 days before: not a reminder day
+
+
+def test_the_api_lists_exam_results_of_the_people_the_caller_reads(client_for, centre, org):
+    from learntrace.exams import services
+
+    for person in (org.learner, org.outsider):
+        services.submit(sitting=services.start(exam=centre.exam, employee=person), answers=all_right(centre))
+    rows = client_for(org.admin).get("/api/v1/records/exam-results").json()["items"]
+    assert [(r["employee_no"], r["score"], r["passed"], r["ending"], r["sealed"]) for r in rows] == [
+        ("E001", 100, True, "submitted", False), ("E002", 100, True, "submitted", False)]
+    assert "answers" not in rows[0]
+    head = client_for(org.head).get("/api/v1/records/exam-results").json()["items"]
+    assert [r["employee_no"] for r in head] == ["E001"]  # the head sees their department only
+    assert client_for(org.learner).get("/api/v1/records/exam-results?employee_no=E002").json()["items"] == []

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from exam_fixtures import all_right, make_exam_centre
 from learntrace.certificates import services as certificates
 from learntrace.certificates.models import Certificate, CertificateKind
 from learntrace.compliance import services as compliance
@@ -16,7 +17,6 @@ from learntrace.org.models import Level
 from learntrace.plans import services
 from learntrace.plans.models import Assignment, LearningPlan, PeriodType, PlanDepartment, PlanExam
 from learntrace.plans.progress import progress_for
-from exam_fixtures import all_right, make_exam_centre
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -45,8 +45,8 @@ def test_a_required_exam_counts_when_passed_within_the_period(plan_with_exam, or
     assert figures.missing == [{"what": "exam", "exam_id": centre.exam.pk, "title": "Ward safety exam"}]
     assert describe_missing(figures.missing[0]) == "exam “Ward safety exam”"
     # A failed attempt in March, then a pass in February: neither counts for March.
-    exams.submit(sitting=exams.start(exam=centre.exam, employee=org.head, now=at(2026, 2, 20)), answers=all_right(centre),
-                 now=at(2026, 2, 20, 0, 10))
+    exams.submit(sitting=exams.start(exam=centre.exam, employee=org.head, now=at(2026, 2, 20)),
+                 answers=all_right(centre), now=at(2026, 2, 20, 0, 10))
     assert progress_for([march])[0].figures.complete is False
     february = Assignment.objects.get(period__plan=plan, period__starts_at=at(2026, 2, 1), employee=org.head)
     progress = progress_for([february])[0]

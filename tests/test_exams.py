@@ -5,11 +5,11 @@ import datetime as dt
 
 import pytest
 
+from exam_fixtures import all_right, choice_question, make_exam_centre
 from learntrace.evidence import services as evidence
 from learntrace.exams import services
 from learntrace.exams.models import BankQuestion, Exam, ExamResult, ExamRule, QuestionBank, ResultAnswer, Sitting
 from learntrace.exams.services import Refused
-from exam_fixtures import all_right, choice_question, make_exam_centre
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 

@@ -141,6 +141,9 @@ class ExamItem(models.Model):
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["exam", "question"], name="one_item_per_question")]
 
+    def __str__(self):
+        return f"{self.exam}: {self.question}"
+
 
 class ExamRule(models.Model):
     """Part of a random paper: `count` questions of a category (and difficulty, or any) per person."""
@@ -156,6 +159,9 @@ class ExamRule(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.exam}: {self.count} × {self.category}"
 
 
 class Sitting(models.Model):
@@ -233,3 +239,6 @@ class ResultAnswer(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["question", "correct"])]
+
+    def __str__(self):
+        return f"{self.result_id} {self.question_id}: {'right' if self.correct else 'wrong'}"

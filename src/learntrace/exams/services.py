@@ -22,7 +22,12 @@ from django.utils.translation import gettext_lazy
 from learntrace.catalog import grading
 from learntrace.core.audit import record_change
 from learntrace.exams.models import (
-    BankQuestion, Exam, ExamResult, QuestionKind, ResultAnswer, Sitting,
+    BankQuestion,
+    Exam,
+    ExamResult,
+    QuestionKind,
+    ResultAnswer,
+    Sitting,
 )
 from learntrace.exams.signals import result_recorded
 from learntrace.org.models import Employee
