@@ -113,7 +113,7 @@ def draw_paper(exam: Exam) -> list[dict]:
 
 def questions_of(sitting: Sitting) -> list[tuple[dict, BankQuestion, list]]:
     """(paper entry, question, choices in the order shown) for each question of a sitting."""
-    questions = BankQuestion.objects.in_bulk([entry["q"] for entry in sitting.paper])
+    questions = BankQuestion.objects.prefetch_related("choices").in_bulk([entry["q"] for entry in sitting.paper])
     choices = {}
     for question in questions.values():
         for choice in question.choices.all():
@@ -334,8 +334,8 @@ def save_question(*, actor: Actor, question: BankQuestion, choices: list[tuple[s
     if not created and ResultAnswer.objects.filter(question=question).exists():
         raise ValidationError(_("People have already answered this question; add a new one instead."))
     question.save()
+    question.choices.all().delete()  # a question turned into a true/false one keeps no options
     if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
-        question.choices.all().delete()
         question.choices.bulk_create([
             question.choices.model(question=question, position=position, text=text, is_correct=correct)
             for position, (text, correct) in enumerate(choices)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from learntrace.exams import services
 from learntrace.exams.access import access_result, learner, own_sitting
-from learntrace.exams.models import Exam, ExamResult, QuestionKind, Sitting
+from learntrace.exams.models import BankQuestion, Exam, ExamResult, QuestionKind, Sitting
 from learntrace.exams.services import Refused
 from learntrace.org.access import login_required, roles_of
 
@@ -71,7 +71,7 @@ def sitting_page(request, sitting_id):
 def _answers_from_form(request, sitting: Sitting) -> dict:
     """{question id: value} from the exam form: lists for choice questions, a text otherwise;
     fields of questions that are not on the paper are passed on for the service to refuse."""
-    kinds = {entry["q"]: question.kind for entry, question, _choices in services.questions_of(sitting)}
+    kinds = dict(BankQuestion.objects.filter(pk__in=[entry["q"] for entry in sitting.paper]).values_list("pk", "kind"))
     answers: dict = {}
     for name in request.POST:
         if not (name.startswith("q") and name[1:].isdigit()):
