@@ -4,7 +4,7 @@ import os
 import platform
 import subprocess
 
-from bench import checkin_burst, directory_sync, evidence, heartbeat, org_import, reminders, reports
+from bench import checkin_burst, directory_sync, evidence, exam_burst, heartbeat, org_import, reminders, reports
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "directory_sync": directory_sync.run,
     "heartbeat": lambda rows: heartbeat.run(POSTGRES),
     "checkin_burst": lambda rows: checkin_burst.run(POSTGRES),
+    "exam_burst": lambda rows: exam_burst.run(POSTGRES),
     "evidence": lambda rows: evidence.run(POSTGRES),
     "reminders": lambda rows: reminders.run(POSTGRES),
     "reports": lambda rows: reports.run(POSTGRES),

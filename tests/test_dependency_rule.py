@@ -16,12 +16,12 @@ LAYERS = [
     {"core"},  # audit trail, encryption, files, spreadsheets, months, CSP: no domain
     {"org"},  # departments, employees, roles, and who may see what (access.py)
     {"catalog", "evidence"},  # courses; seals, which name the fact tables only by label
-    {"records"},  # the learning facts
+    {"records", "exams"},  # the learning facts; exams, their question banks, sittings and results
     {"creditrules"},  # yearly credit rule sets, judging a year's credits from the facts
     {"tracking", "plans"},  # facts from players; plans, periods, assignments and progress
     {"checkin", "compliance"},  # meetings for a plan's audience; standings and consequences per period
     {"notify", "reports", "api", "trainingfile", "home"},  # what reads everything below
-    {"health"},  # probes and metrics: figures read from the apps below
+    {"health", "certificates"},  # probes and metrics; certificates earned by exams and plans (reminded via notify)
     {"accounts", "declarations"},  # sign-in; credits earned elsewhere, approved in two steps (both notify)
     {"platforms", "sso"},  # sign-in with DingTalk, WeCom and Feishu; with OpenID Connect and CAS; on top of accounts
     # the organisation synced from a platform's contacts (through its HTTP client) or LDAP; online meetings'

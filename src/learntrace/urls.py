@@ -15,6 +15,8 @@ urlpatterns = [
     path("tracking/", include("learntrace.tracking.urls")),
     path("checkin/", include("learntrace.checkin.urls")),
     path("checkin/online/", include("learntrace.onlineattendance.urls")),
+    path("exams/", include("learntrace.exams.urls")),
+    path("certificates/", include("learntrace.certificates.urls")),
     path("evidence/", include("learntrace.evidence.urls")),
     path("records/", include("learntrace.records.urls")),
     path("records/", include("learntrace.trainingfile.urls")),

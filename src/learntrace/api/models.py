@@ -15,7 +15,7 @@ class Scope(models.TextChoices):
     ORG_WRITE = "org:write", _("Create and update departments and employees")
     CATALOG_READ = "catalog:read", _("Read courses and credit classes")
     PLANS_READ = "plans:read", _("Read plans and each person's progress")
-    RECORDS_READ = "records:read", _("Read completions and attendance")
+    RECORDS_READ = "records:read", _("Read completions, attendance and exam results")
     COMPLIANCE_READ = "compliance:read", _("Read compliance outcomes and consequences")
     CHECKIN_WRITE = "checkin:write", _("Check people in at meetings (kiosks, badge readers)")
 

@@ -62,6 +62,7 @@ class MissingWords:
                       "document": _("%(hours)s h of documents"), "offline": _("%(hours)s h of offline meetings"),
                       "live": _("%(hours)s h of live meetings")}
         self.course, self.reflection = _("course “%(title)s”"), _("reflection")
+        self.exam = _("exam “%(title)s”")
         self.credits, self.credits_of = _("%(credits)s credits"), _("%(credits)s credits (%(scope)s)")
         self.credit_hours = _("%(hours)s h of continuing education")
         self.professional_share = _("professional subjects: at least %(share)s of the hours")
@@ -82,6 +83,8 @@ class MissingWords:
             return self.credit_hours % {"hours": f"{int(entry.get('owed') or 0) / 3600:.1f}"}
         if what == "credits" and entry.get("rule") == "professional_share":
             return self.professional_share % {"share": entry.get("share", "")}
+        if what == "exam":
+            return self.exam % {"title": entry.get("title", "")}
         if what == "credits":
             scope = " ".join(part for part in (entry.get("credit_class"), entry.get("category")) if part)
             return (self.credits_of if scope else self.credits) % {"credits": entry.get("owed"), "scope": scope}

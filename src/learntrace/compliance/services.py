@@ -26,6 +26,7 @@ from learntrace.compliance.models import (
 from learntrace.compliance.rollup import SUMS, sum_standings
 from learntrace.core.audit import record_change
 from learntrace.core.months import local_zone, start_of_day
+from learntrace.exams.models import ExamResult
 from learntrace.plans.models import Assignment, PlanPeriod, ReflectionEvent
 from learntrace.plans.progress import FIGURE_NAMES, progress_for
 from learntrace.records.models import Completion, Correction, CreditedTime, QuizAttempt
@@ -108,7 +109,8 @@ def refresh_changed(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     employee_ids, marks = set(), {}
     for source, model in (("credited_time", CreditedTime), ("completion", Completion), ("correction", Correction),
-                          ("quiz_attempt", QuizAttempt), ("reflection_event", ReflectionEvent)):
+                          ("quiz_attempt", QuizAttempt), ("reflection_event", ReflectionEvent),
+                          ("exam_result", ExamResult)):
         mark, _created = Watermark.objects.get_or_create(source=source)
         top = model.objects.aggregate(top=Max("pk"))["top"] or 0
         if top > mark.last_id:

@@ -35,6 +35,10 @@ FIELDS = {
     "outsidecredit": ["employee_id", "kind", "title", "project_number", "started_on", "ended_on", "credited_at",
                       "credits", "seconds", "credit_class_id", "category_id", "certificate_sha256",
                       "declaration_id", "actor_id", "recorded_at"],
+    "examresult": ["sitting_id", "employee_id", "exam_id", "number", "answers", "points", "max_points", "score",
+                   "passed", "ending", "hidden_count", "started_at", "submitted_at", "recorded_at"],
+    "certificate": ["kind_id", "employee_id", "code", "title", "exam_result_id", "assignment_id", "issued_at",
+                    "expires_at", "recorded_at"],
 }
 
 

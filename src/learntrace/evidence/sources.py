@@ -16,13 +16,14 @@ from learntrace.evidence.canonical import FIELDS, fact_bytes, fact_texts_bytes, 
 
 # source code (1 byte in a seal) -> (model label, fields in the digest)
 _LABELS = {1: "records.CreditedTime", 2: "records.Completion", 3: "records.QuizAttempt", 4: "checkin.CheckInEvent",
-           5: "plans.ReflectionEvent", 6: "records.Correction", 7: "records.OutsideCredit"}
+           5: "plans.ReflectionEvent", 6: "records.Correction", 7: "records.OutsideCredit", 8: "exams.ExamResult",
+           9: "certificates.Certificate"}
 NAMES = {code: label.split(".")[1].lower() for code, label in _LABELS.items()}
 SOURCES = {code: (label, FIELDS[NAMES[code]]) for code, label in _LABELS.items()}
 # When each source's fact was written (set by the server at insert, not by the caller): the
 # check of the unsealed tail compares it with the seals' times. Sources without one are
 # checked by their ids only.
-RECORDED = {1: "recorded_at", 2: "recorded_at", 6: "recorded_at", 7: "recorded_at"}
+RECORDED = {1: "recorded_at", 2: "recorded_at", 6: "recorded_at", 7: "recorded_at", 8: "recorded_at", 9: "recorded_at"}
 
 
 def model(code: int):

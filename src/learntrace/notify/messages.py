@@ -82,6 +82,9 @@ def reminder(standing) -> tuple[str, str, str]:
         open_items = [literal(entry.get("title", "")) for entry in missing if entry.get("what") == "course"]
         if open_items:
             lines.append(_("- Required courses not completed yet: %(titles)s") % {"titles": ", ".join(open_items)})
+        open_exams = [literal(entry.get("title", "")) for entry in missing if entry.get("what") == "exam"]
+        if open_exams:
+            lines.append(_("- Required exams not passed yet: %(titles)s") % {"titles": ", ".join(open_exams)})
         for entry in missing:
             if entry.get("what") == "credits" and entry.get("rule") == "hours":
                 lines.append(_("- Continuing-education hours still to do this year: %(owed)s") % {

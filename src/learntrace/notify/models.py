@@ -134,6 +134,7 @@ class Delivery(models.Model):
         REMINDER = "reminder", _("Reminder")
         DIGEST = "digest", _("Department digest")
         MEETING = "meeting", _("Meeting reminder")
+        CERTIFICATE = "certificate", _("Certificate expiry reminder")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -196,6 +196,21 @@ def expand_moment(schedule: ReminderSchedule, subject, day: dt.date, *, now: dt.
     return ids
 
 
+def queue_deliveries(rows: list[Delivery]) -> list[int]:
+    """Store deliveries made by another app (certificate expiry reminders) and send them once
+    committed; rows whose key exists already are kept as they are, so a second call sends nothing."""
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        ids = list(Delivery.objects.filter(key__in=[row.key for row in rows], status=Delivery.Status.QUEUED,
+                                           attempts=0).values_list("pk", flat=True))
+        transaction.on_commit(lambda: _enqueue(ids))
+    return ids
+
+
+def heads_of(people_paths: set[str]):
+    return _heads_of(people_paths)
+
+
 def run_reminders(*, now: dt.datetime | None = None) -> int:
     """The scheduler's pass: expands every due moment, then tidies up deliveries left behind.
     Safe to run twice, or on two workers at once. Returns the number of deliveries created."""

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Category, Course, CreditClass
+from learntrace.exams.models import Exam
 from learntrace.org.models import Department, Employee, Level
 from learntrace.plans.models import LearningPlan, PeriodType, PlanCreditTarget
 
@@ -45,6 +46,11 @@ class PlanForm(forms.ModelForm):
         label=_("required courses"), queryset=Course.objects.none(), required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
+    required_exams = forms.ModelMultipleChoiceField(
+        label=_("required exams"), queryset=Exam.objects.none(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        help_text=_("Passed within the period (for a one-off plan: before its end)."),
+    )
     min_total_hours = forms.DecimalField(label=_("minimum hours in total"), **HOURS)
     min_video_hours = forms.DecimalField(label=_("minimum hours of video"), **HOURS)
     min_document_hours = forms.DecimalField(label=_("minimum hours of documents"), **HOURS)
@@ -69,6 +75,7 @@ class PlanForm(forms.ModelForm):
             self.fields[name].queryset = departments
             self.fields[name].label_from_instance = _department_label
         self.fields["required_courses"].queryset = Course.objects.filter(is_published=True)
+        self.fields["required_exams"].queryset = Exam.objects.filter(is_published=True)
         self.fields["counted_categories"].queryset = Category.objects.filter(is_active=True)
         plan = self.instance
         for seconds_field in HOUR_FIELDS:
@@ -83,6 +90,7 @@ class PlanForm(forms.ModelForm):
             self.initial["tags"] = ", ".join(plan.audience_tags)
             self.initial["named_people"] = ", ".join(plan.audience_employees.values_list("employee_no", flat=True))
             self.initial["required_courses"] = [item.course_id for item in plan.items.all()]
+            self.initial["required_exams"] = [item.exam_id for item in plan.exam_items.all()]
 
     def clean_named_people(self):
         numbers = _split(self.cleaned_data["named_people"])

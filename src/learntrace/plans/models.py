@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
+from learntrace.exams.models import Exam
 from learntrace.org.models import Department, Employee
 
 
@@ -86,6 +87,7 @@ class LearningPlan(models.Model):
             "min_total_seconds": self.min_total_seconds,
             "min_seconds_by_kind": {kind: seconds for kind, seconds in self.kind_targets().items() if seconds},
             "course_ids": list(self.items.values_list("course_id", flat=True)),
+            "exam_ids": list(self.exam_items.values_list("exam_id", flat=True)),
             "counted_category_ids": sorted(self.counted_categories.values_list("pk", flat=True)),
             "credit_targets": [
                 {"credit_class_id": t.credit_class_id, "category_id": t.category_id, "min_credits": str(t.min_credits)}
@@ -120,6 +122,21 @@ class PlanItem(models.Model):
 
     def __str__(self):
         return f"{self.plan}: {self.course}"
+
+
+class PlanExam(models.Model):
+    """An exam the plan requires: passed within the period (or, for a one-off plan, before its end)."""
+
+    plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="exam_items")
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "exam"], name="unique_plan_exam")]
+
+    def __str__(self):
+        return f"{self.plan}: {self.exam}"
 
 
 class PlanCreditTarget(models.Model):

@@ -19,6 +19,7 @@ from learntrace.core import months
 from learntrace.core.months import local_date, local_zone
 from learntrace.creditrules.judge import Judgement
 from learntrace.creditrules.selectors import judge_year
+from learntrace.exams.models import Exam, ExamResult
 from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, Reflection
 from learntrace.records import effective
 from learntrace.records.models import CourseProgress, OutsideCredit
@@ -39,7 +40,7 @@ class Figures:
     total_seconds: int
     target_seconds: int
     owed_seconds: int  # the largest gap: in total or in one kind
-    required_total: int
+    required_total: int  # required courses and exams
     required_done: int
     credits: Decimal  # completed within the period
     credits_year: Decimal  # calendar year up to the period's end
@@ -78,6 +79,16 @@ class ItemState:
 
 
 @dataclass
+class ExamState:
+    exam: Exam
+    passed_at: dt.datetime | None = None  # the first pass that counts in the period
+
+    @property
+    def passed(self) -> bool:
+        return self.passed_at is not None
+
+
+@dataclass
 class CreditTarget:
     credit_class: CreditClass | None
     category: Category | None
@@ -104,6 +115,7 @@ class Progress:
     total: Hours
     by_kind: dict = field(default_factory=dict)  # kind -> Hours, only kinds with a target
     items: list = field(default_factory=list)
+    exams: list = field(default_factory=list)  # ExamState of each required exam
     credits: list = field(default_factory=list)
     reflection: Reflection | None = None
     seconds_by_kind: dict = field(default_factory=dict)  # kind -> credited seconds, every kind with time
@@ -142,6 +154,7 @@ class Progress:
     def complete(self) -> bool:
         return (self.total.met and all(h.met for h in self.by_kind.values())
                 and all(i.state == COMPLETED for i in self.items)
+                and all(e.passed for e in self.exams)
                 and (not self.credits_due or all(c.met for c in self.credits))
                 and (not self.credits_due or self.rules is None or self.rules.met)
                 and self.reflection_met)
@@ -149,6 +162,10 @@ class Progress:
     @property
     def items_done(self) -> int:
         return sum(1 for i in self.items if i.state == COMPLETED)
+
+    @property
+    def exams_passed(self) -> int:
+        return sum(1 for e in self.exams if e.passed)
 
     def days_left(self, now: dt.datetime | None = None) -> int:
         now = now or timezone.now()
@@ -229,6 +246,17 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
              "credits": row["credits"], "credit_class_id": row["credit_class_id"], "category_id": row["category_id"]})
     judgements = judge_year(employee_ids, local_date(period.starts_at).year) if targets.get("credit_rules") else {}
 
+    exam_ids = targets.get("exam_ids", [])
+    exams_by_id = Exam.objects.in_bulk(exam_ids) if exam_ids else {}
+    exams = [exams_by_id[pk] for pk in exam_ids if pk in exams_by_id]
+    passes = defaultdict(dict)  # employee -> exam -> first pass that counts
+    if exams:
+        for row in ExamResult.objects.filter(employee_id__in=employee_ids, exam_id__in=exam_ids, passed=True,
+                                             submitted_at__lt=period.ends_at).order_by("submitted_at") \
+                .values("employee_id", "exam_id", "submitted_at"):
+            if _counts_for_course(period, row["submitted_at"]):
+                passes[row["employee_id"]].setdefault(row["exam_id"], row["submitted_at"])
+
     credit_targets = _credit_targets(targets.get("credit_targets", []))
     reflections = {r.assignment_id: r for r in Reflection.objects.filter(assignment__in=assignments)} \
         if targets.get("requires_reflection") else {}
@@ -258,6 +286,7 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
             total=Hours(sum(done.values()), max(targets.get("min_total_seconds", 0), sum(kind_targets.values()))),
             by_kind={kind: Hours(done.get(kind, 0), target) for kind, target in kind_targets.items()},
             items=items,
+            exams=[ExamState(exam, passes[employee_id].get(exam.pk)) for exam in exams],
             credits=[CreditState(target, sum((row["credits"] for row in year_rows if _credits_towards(target, row)),
                                              ZERO)) for target in credit_targets],
             reflection=reflections.get(assignment.pk),
@@ -282,7 +311,8 @@ def _figures(progress: Progress, now: dt.datetime) -> Figures:
     completed_at = None
     if complete:
         # The moment the last missing piece arrived: the latest fact that counted.
-        moments = [progress.last_counted_at] + [item.completed_at for item in progress.items]
+        moments = [progress.last_counted_at] + [item.completed_at for item in progress.items] \
+            + [exam.passed_at for exam in progress.exams]
         if progress.reflection is not None:
             moments.append(progress.reflection.submitted_at)
         completed_at = min(max((m for m in moments if m), default=now), now)
@@ -291,8 +321,8 @@ def _figures(progress: Progress, now: dt.datetime) -> Figures:
         total_seconds=progress.total.done,
         target_seconds=progress.total.target,
         owed_seconds=max([progress.total.owed] + [hours.owed for hours in progress.by_kind.values()]),
-        required_total=len(progress.items),
-        required_done=progress.items_done,
+        required_total=len(progress.items) + len(progress.exams),
+        required_done=progress.items_done + progress.exams_passed,
         credits=progress.credits_in_period,
         credits_year=progress.credits_in_year,
         reflection_status=(progress.reflection.status if progress.reflection else "none")
@@ -315,6 +345,9 @@ def _missing(progress: Progress) -> list[dict]:
     for item in progress.items:
         if item.state != COMPLETED:
             missing.append({"what": "course", "course_id": item.course.pk, "title": item.course.title})
+    for state in progress.exams:
+        if not state.passed:
+            missing.append({"what": "exam", "exam_id": state.exam.pk, "title": state.exam.title})
     if progress.credits_due:
         for state in progress.credits:
             if not state.met:

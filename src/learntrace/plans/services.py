@@ -17,6 +17,7 @@ from learntrace.plans.models import (
     LearningPlan,
     PeriodType,
     PlanDepartment,
+    PlanExam,
     PlanItem,
     PlanPeriod,
     Reflection,
@@ -33,9 +34,10 @@ def check_publishable(*, plan: LearningPlan) -> None:
     if audience_condition(plan) is None:
         errors.append(_("The plan has no audience: choose departments, levels, positions, tags or people."))
     has_target = (plan.min_total_seconds or any(plan.kind_targets().values()) or plan.items.exists()
-                  or plan.credit_targets.exists() or plan.follows_credit_rules or plan.requires_reflection)
+                  or plan.exam_items.exists() or plan.credit_targets.exists() or plan.follows_credit_rules
+                  or plan.requires_reflection)
     if not has_target:
-        errors.append(_("The plan asks for nothing: set hours, required courses, credits or a reflection."))
+        errors.append(_("The plan asks for nothing: set hours, required courses or exams, credits or a reflection."))
     if plan.period_type == PeriodType.ONE_OFF and plan.ends_on is None:
         errors.append(_("A one-off plan needs an end date."))
     if errors:
@@ -49,14 +51,15 @@ def save_plan(*, actor, form, credit_targets) -> LearningPlan:
     plan = save_with_audit(actor=actor, form=form, summary=lambda saved: saved.name)
     credit_targets.instance = plan
     credit_targets.save()
-    plan_configure(actor=actor, plan=plan, courses=form.cleaned_data["required_courses"], **form.audience())
+    plan_configure(actor=actor, plan=plan, courses=form.cleaned_data["required_courses"],
+                   exams=form.cleaned_data.get("required_exams") or [], **form.audience())
     return plan
 
 
 @transaction.atomic
 def plan_configure(*, actor, plan: LearningPlan, departments, levels, positions, tags, people, courses,
-                   now: dt.datetime | None = None) -> LearningPlan:
-    """Set a saved plan's audience and required courses; a published plan's open periods follow at once."""
+                   exams=(), now: dt.datetime | None = None) -> LearningPlan:
+    """Set a saved plan's audience, required courses and exams; a published plan's open periods follow at once."""
     plan.audience_levels, plan.audience_positions, plan.audience_tags = levels, positions, tags
     plan.save(update_fields=["audience_levels", "audience_positions", "audience_tags", "updated_at"])
     plan.audience_departments.all().delete()
@@ -67,6 +70,8 @@ def plan_configure(*, actor, plan: LearningPlan, departments, levels, positions,
     plan.audience_employees.set(people)
     plan.items.all().delete()
     PlanItem.objects.bulk_create([PlanItem(plan=plan, course=course, position=i) for i, course in enumerate(courses)])
+    plan.exam_items.all().delete()
+    PlanExam.objects.bulk_create([PlanExam(plan=plan, exam=exam, position=i) for i, exam in enumerate(exams)])
     record_change(actor=actor, action="configure", obj=plan, summary=plan.name)
     if plan.status == LearningPlan.Status.PUBLISHED:
         check_publishable(plan=plan)

@@ -11,6 +11,7 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from learntrace.catalog import grading
 from learntrace.catalog.models import Course, Quiz
 from learntrace.core.audit import record_change
 from learntrace.core.hotpath import insert_row, update_columns
@@ -120,13 +121,11 @@ def record_completion(*, employee: Employee, course: Course, completed_at: datet
 def grade(quiz: Quiz, answers: dict[int, set[int]]) -> int:
     """Percentage of questions answered exactly right (every correct choice, no wrong one)."""
     questions = list(quiz.questions.prefetch_related("choices"))
-    if not questions:
-        return 0
     right = sum(
         1 for q in questions
-        if answers.get(q.pk, set()) == {c.pk for c in q.choices.all() if c.is_correct}
+        if grading.choices_right(answers.get(q.pk, set()), {c.pk for c in q.choices.all() if c.is_correct})
     )
-    return right * 100 // len(questions)
+    return grading.percent(right, len(questions))
 
 
 class QuizClosed(Exception):

@@ -1,4 +1,4 @@
-"""Learning records: completions and meeting attendance, by cursor, with `updated_since`."""
+"""Learning records: completions, meeting attendance and exam results, by cursor, with `updated_since`."""
 
 import datetime as dt
 
@@ -11,6 +11,7 @@ from learntrace.api.v1.errors import ERROR_STATUSES, ErrorOut
 from learntrace.api.v1.pagination import PageParams, paginate
 from learntrace.api.v1.types import Id, Key
 from learntrace.checkin.models import Attendance, CheckInEvent
+from learntrace.exams.models import ExamResult
 from learntrace.org.access import visible_employees
 from learntrace.records import effective
 from learntrace.records.models import Completion
@@ -34,6 +35,29 @@ class CompletionOut(Schema):
 
 class CompletionPage(Schema):
     items: list[CompletionOut]
+    next_cursor: str | None
+
+
+class ExamResultOut(Schema):
+    id: int
+    employee_no: str
+    exam_id: int
+    exam_title: str
+    attempt: int
+    score: int
+    points: int
+    max_points: int
+    passed: bool
+    ending: str
+    times_page_left: int
+    started_at: dt.datetime
+    submitted_at: dt.datetime
+    sealed: bool
+    recorded_at: dt.datetime
+
+
+class ExamResultPage(Schema):
+    items: list[ExamResultOut]
     next_cursor: str | None
 
 
@@ -103,3 +127,22 @@ def attendance(request, page: Query[PageParams], meeting_id: Id | None = None, e
         found = found.filter(employee__employee_no=employee_no)
     items, next_cursor = paginate(found, "updated_at", page)
     return {"items": [attendance_out(a) for a in items], "next_cursor": next_cursor}
+
+
+@router.get("/records/exam-results", response={200: ExamResultPage, ERROR_STATUSES: ErrorOut},
+            summary="Exam results of the people the caller may read, in the order they were recorded "
+                    "(scores only: the answers stay in the exam centre)")
+def exam_results(request, page: Query[PageParams], exam_id: Id | None = None, employee_no: Key | None = None):
+    need(request, "records:read")
+    found = ExamResult.objects.filter(employee__in=visible_employees(request.user)).select_related("employee", "exam")
+    if exam_id is not None:
+        found = found.filter(exam_id=exam_id)
+    if employee_no:
+        found = found.filter(employee__employee_no=employee_no)
+    items, next_cursor = paginate(found, "recorded_at", page)
+    return {"items": [{
+        "id": r.pk, "employee_no": r.employee.employee_no, "exam_id": r.exam_id, "exam_title": r.exam.title,
+        "attempt": r.number, "score": r.score, "points": r.points, "max_points": r.max_points, "passed": r.passed,
+        "ending": r.ending, "times_page_left": r.hidden_count, "started_at": r.started_at,
+        "submitted_at": r.submitted_at, "sealed": r.seal_id is not None, "recorded_at": r.recorded_at,
+    } for r in items], "next_cursor": next_cursor}

@@ -1,0 +1,112 @@
+"""Certificates: a person's own, one certificate (page and PDF), the public verification page,
+and the admin's list of issued certificates and of the kinds that issue them."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from learntrace.certificates import services
+from learntrace.certificates.forms import CertificateKindForm
+from learntrace.certificates.models import Certificate, CertificateKind
+from learntrace.certificates.pdf import certificate_pdf
+from learntrace.core.audit import save_with_audit
+from learntrace.evidence import services as evidence
+from learntrace.notify.messages import absolute
+from learntrace.org.access import admin_required, login_required, reader_required, roles_of, visible_employees
+
+SOURCE = 8  # the certificate's evidence source (evidence.sources)
+
+
+def _readable(user, certificate_id) -> Certificate:
+    certificate = Certificate.objects.select_related("employee__department", "seal", "kind").filter(
+        pk=certificate_id).first()
+    if certificate is None or not visible_employees(user).filter(pk=certificate.employee_id).exists():
+        raise Http404
+    return certificate
+
+
+def _verify_url(certificate) -> str:
+    return absolute(reverse("certificates:verify", args=[certificate.code]))
+
+
+def _seal_line(certificate) -> str:
+    if certificate.seal is None:
+        return _("Not yet sealed: the evidence seals new facts within minutes.")
+    return _("Anchored to evidence seal %(number)d of %(date)s.") % {
+        "number": certificate.seal.number, "date": timezone.localtime(certificate.seal.created_at).strftime("%Y-%m-%d")}
+
+
+@login_required
+def mine(request):
+    employee_id = roles_of(request.user).employee_id
+    if employee_id is None:
+        raise Http404
+    now = timezone.now()
+    certificates = list(Certificate.objects.filter(employee_id=employee_id).select_related("seal"))
+    for certificate in certificates:
+        certificate.status = services.status(certificate, now)
+    return render(request, "certificates/mine.html", {"certificates": certificates})
+
+
+@login_required
+def certificate(request, certificate_id):
+    certificate = _readable(request.user, certificate_id)
+    return render(request, "certificates/detail.html", {
+        "certificate": certificate, "status": services.status(certificate), "verify_url": _verify_url(certificate),
+        "seal_line": _seal_line(certificate),
+    })
+
+
+@login_required
+def certificate_download(request, certificate_id):
+    certificate = _readable(request.user, certificate_id)
+    pdf = certificate_pdf(certificate, verify_url=_verify_url(certificate), seal_line=_seal_line(certificate),
+                          language=translation.get_language() or "zh-hans")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.code}.pdf"'
+    return response
+
+
+def verify(request, code):
+    """Public: anyone with the link (or the QR code on the PDF) sees whether the certificate is valid."""
+    certificate = Certificate.objects.select_related("employee__department", "seal").filter(code=code).first()
+    if certificate is None:
+        return render(request, "certificates/verify.html", {"certificate": None}, status=404)
+    sealed_ok = evidence.verify_fact(SOURCE, certificate.pk) if certificate.seal_id else None
+    return render(request, "certificates/verify.html", {
+        "certificate": certificate, "status": services.status(certificate), "sealed_ok": sealed_ok,
+        "seal_line": _seal_line(certificate),
+    })
+
+
+@reader_required
+def certificate_list(request):
+    certificates = Certificate.objects.select_related("employee__department", "kind")
+    show = request.GET.get("show", "")
+    now = timezone.now()
+    if show == "expiring":
+        certificates = certificates.filter(expires_at__gt=now, expires_at__lte=now + dt.timedelta(days=90))
+    elif show == "expired":
+        certificates = certificates.filter(expires_at__lte=now)
+    page = Paginator(certificates, 50).get_page(request.GET.get("page"))
+    for row in page:
+        row.status = services.status(row, now)
+    return render(request, "certificates/list.html", {
+        "page": page, "show": show, "kinds": CertificateKind.objects.select_related("exam", "plan")})
+
+
+@admin_required
+def kind_edit(request, kind_id=None):
+    kind = get_object_or_404(CertificateKind, pk=kind_id) if kind_id else CertificateKind()
+    form = CertificateKindForm(request.POST or None, instance=kind)
+    if request.method == "POST" and form.is_valid():
+        save_with_audit(actor=request.user, form=form, summary=lambda kind: kind.title)
+        messages.success(request, _("Saved."))
+        return redirect("certificates:list")
+    return render(request, "certificates/kind_form.html", {"form": form, "kind": kind})
