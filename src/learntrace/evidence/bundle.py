@@ -13,8 +13,8 @@ from learntrace.evidence.sources import NAMES, SOURCES, body, model, rows
 
 FORMAT = "learntrace-evidence-bundle/2"
 # The field that dates each kind of fact, for the date range.
-WHEN = {1: "occurred_at", 2: "completed_at", 3: "submitted_at", 4: "at", 5: "at", 6: "occurred_at", 7: "submitted_at",
-        8: "issued_at"}
+WHEN = {1: "occurred_at", 2: "completed_at", 3: "submitted_at", 4: "at", 5: "at", 6: "occurred_at", 7: "credited_at",
+        8: "submitted_at", 9: "issued_at"}
 
 
 def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
