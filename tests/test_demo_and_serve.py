@@ -77,7 +77,7 @@ def test_serve_runs_the_web_server_and_the_worker_and_stops_both(tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         body = None
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine takes its time to start gunicorn
         while time.monotonic() < deadline and body is None:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as response:
