@@ -13,7 +13,7 @@ from learntrace.evidence.sources import NAMES, SOURCES, body, model, rows
 
 FORMAT = "learntrace-evidence-bundle/2"
 # The field that dates each kind of fact, for the date range.
-WHEN = {1: "occurred_at", 2: "completed_at", 3: "submitted_at", 4: "at", 5: "at", 6: "occurred_at"}
+WHEN = {1: "occurred_at", 2: "completed_at", 3: "submitted_at", 4: "at", 5: "at", 6: "occurred_at", 7: "credited_at"}
 
 
 def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
