@@ -68,7 +68,8 @@ def test_rule_sets_are_edited_by_admins_read_by_auditors_and_hidden_from_others(
     admin.post(f"/credits/rules/{rules_2027.pk}/", rule_set_form(min_credits="30", **{
         "caps-TOTAL_FORMS": "2", "caps-INITIAL_FORMS": "1", "caps-0-id": str(cap.pk), "caps-0-rule_set":
         str(rules_2027.pk), "caps-1-source": "", "caps-1-max_credits": ""}))
-    assert list(AuditEntry.objects.filter(object_type="creditruleset").order_by("pk").values_list("action", "changes")) == [
+    audit = AuditEntry.objects.filter(object_type="creditruleset").order_by("pk")
+    assert list(audit.values_list("action", "changes")) == [
         ("create", {}), ("create", {"from_year": [None, 2027], "name": [None, "Hospital rules 2027"],
                                     "min_credits": [None, "25"]}),
         ("update", {"caps": ["", "Self-study ≤ 8.00"]}), ("update", {"min_credits": ["25.00", "30"]})]
