@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from learntrace.core.models import AuditEntry
 from learntrace.creditrules.models import CreditRuleCap, CreditRuleSet, CreditSource
 from learntrace.creditrules.presets import create_from_preset
 from learntrace.declarations import services
@@ -61,6 +62,17 @@ def test_rule_sets_are_edited_by_admins_read_by_auditors_and_hidden_from_others(
     assert "Choose a credit class, a category or both." in page
     rules_2027.refresh_from_db()
     assert rules_2027.professional_min_share == ""
+    twice = admin.post(f"/credits/rules/{rules_2027.pk}/", rule_set_form(min_credits="30"))
+    assert twice.status_code == 200 and "Give each source one cap only." in twice.content.decode()
+    cap = rules_2027.caps.get()
+    admin.post(f"/credits/rules/{rules_2027.pk}/", rule_set_form(min_credits="30", **{
+        "caps-TOTAL_FORMS": "2", "caps-INITIAL_FORMS": "1", "caps-0-id": str(cap.pk), "caps-0-rule_set":
+        str(rules_2027.pk), "caps-1-source": "", "caps-1-max_credits": ""}))
+    audit = AuditEntry.objects.filter(object_type="creditruleset").order_by("pk")
+    assert list(audit.values_list("action", "changes")) == [
+        ("create", {}), ("create", {"from_year": [None, 2027], "name": [None, "Hospital rules 2027"],
+                                    "min_credits": [None, "25"]}),
+        ("update", {"caps": ["", "Self-study ≤ 8.00"]}), ("update", {"min_credits": ["25.00", "30"]})]
     page = auditor.get("/credits/rules/").content.decode()
     assert "2026 to 2026: National rules of October 2024" in page and "from 2027: Hospital rules 2027" in page
 

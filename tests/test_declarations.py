@@ -41,13 +41,13 @@ def test_a_declaration_is_approved_by_the_head_then_the_office_and_becomes_a_sea
     assert declaration.certificate_sha256 == hashlib.sha256(PNG).hexdigest()
     assert declaration.certificate.name.startswith("declarations/") and declaration.certificate.name.endswith(".png")
     assert "photo" not in declaration.certificate.name
-    assert list(Notification.objects.values_list("employee_id", "subject")) == [(org.head.pk, "Credits to approve")]
+    assert list(Notification.objects.values_list("employee_id", "subject")) == [(org.head.pk, "待审核学分")]
 
     services.approve(user=org.head.user, declaration=declaration)
     declaration.refresh_from_db()
     assert declaration.status == Declaration.Status.AWAITING_OFFICE and declaration.head_approved_by == org.head.user
     assert OutsideCredit.objects.count() == 0
-    assert Notification.objects.filter(employee=org.admin, subject="Credits to approve").count() == 1
+    assert Notification.objects.filter(employee=org.admin, subject="待审核学分").count() == 1
 
     services.approve(user=org.admin.user, declaration=declaration)
     declaration.refresh_from_db()
@@ -60,7 +60,7 @@ def test_a_declaration_is_approved_by_the_head_then_the_office_and_becomes_a_sea
     assert list(declaration.steps.values_list("kind", flat=True)) == [
         DeclarationStep.Kind.SUBMITTED, DeclarationStep.Kind.HEAD_APPROVED, DeclarationStep.Kind.APPROVED]
     assert AuditEntry.objects.filter(object_type="declaration", action="approve").count() == 2
-    assert Notification.objects.filter(employee=org.learner, subject="Credits approved").count() == 1
+    assert Notification.objects.filter(employee=org.learner, subject="学分已审核通过").count() == 1
     seal_pending(via="test")
     fact.refresh_from_db()
     assert fact.seal is not None and verify().ok
@@ -100,7 +100,7 @@ def test_a_returned_declaration_is_corrected_and_submitted_again(org, catalog):
     declaration.refresh_from_db()
     assert declaration.status == Declaration.Status.RETURNED
     assert declaration.return_reason == "The certificate is cut off."
-    assert Notification.objects.filter(employee=org.learner, subject="Credits returned for changes").count() == 1
+    assert Notification.objects.filter(employee=org.learner, subject="学分申报被退回修改").count() == 1
     with pytest.raises(PermissionDenied):
         services.resubmit(user=org.head.user, declaration=declaration, data=data(catalog))
     services.resubmit(user=org.learner.user, declaration=declaration, data=data(catalog, credits=Decimal("5")),

@@ -14,7 +14,7 @@ from learntrace.checkin import services as checkin
 from learntrace.checkin.models import Meeting
 from learntrace.evidence import services
 from learntrace.evidence.models import Seal
-from learntrace.records.models import Completion, CreditedTime
+from learntrace.records.models import Completion, CreditedTime, OutsideCredit
 from learntrace.records.services import record_completion, record_credited_time
 
 T0 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
@@ -284,6 +284,12 @@ def awkward_facts(org, catalog):
     Correction.objects.create(employee=org.learner, course=catalog.video, corrects="creditedtime",
                               corrects_id=video_fact.pk, seconds_delta=-2147483648, voids=True, occurred_at=moment,
                               reason=AWKWARD[1], actor=org.admin.user)
+    for index, (credits, seconds) in enumerate([(Decimal("0.05"), 0), (Decimal("1234.50"), 2147483647)]):
+        OutsideCredit.objects.create(
+            employee=org.learner, kind="conference", title=AWKWARD[index], project_number=AWKWARD[-index - 1],
+            started_on=dt.date(1999, 12, 31), ended_on=dt.date(2026, 1, 1), credited_at=moment, credits=credits,
+            seconds=seconds, credit_class=catalog.cme1 if index else None, category=catalog.clinical,
+            certificate_sha256="f" * 64, declaration_id=index or None, actor=org.admin.user if index else None)
 
 
 def test_postgresql_builds_each_fact_byte_for_byte_as_python_does(awkward_facts):

@@ -53,7 +53,7 @@ PAGES = {
 
 
 # Statements per page, whatever the number of people (before progress had one home: 16, 25, 15, 17, 44, 21, 11).
-STATEMENTS = {"my": 15, "history": 8, "assignment": 14, "team": 9, "file": 41, "dashboard": 21, "courses": 11}
+STATEMENTS = {"my": 16, "history": 8, "assignment": 15, "team": 9, "file": 48, "dashboard": 21, "courses": 11}
 
 
 @pytest.mark.parametrize("people", [2, 8])

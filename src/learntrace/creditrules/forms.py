@@ -32,8 +32,24 @@ class LineForm(forms.ModelForm):
 
 
 LineFormSet = forms.inlineformset_factory(CreditRuleSet, CreditRuleLine, form=LineForm, extra=2, can_delete=True)
-CapFormSet = forms.inlineformset_factory(CreditRuleSet, CreditRuleCap, fields=["source", "max_credits"], extra=1,
-                                         can_delete=True)
+class BaseCapFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """One cap per source, counting the caps already saved that this form does not show."""
+        super().clean()
+        shown = {form.instance.pk for form in self.forms if form.instance.pk}
+        sources = []
+        if self.instance.pk:
+            sources += list(self.instance.caps.exclude(pk__in=shown).values_list("source", flat=True))
+        for form in self.forms:
+            if form.has_changed() or form.instance.pk:
+                if not self._should_delete_form(form) and form.cleaned_data.get("source"):
+                    sources.append(form.cleaned_data["source"])
+        if len(sources) != len(set(sources)):
+            raise forms.ValidationError(_("Give each source one cap only."))
+
+
+CapFormSet = forms.inlineformset_factory(CreditRuleSet, CreditRuleCap, formset=BaseCapFormSet,
+                                         fields=["source", "max_credits"], extra=1, can_delete=True)
 
 
 class PresetForm(forms.Form):
