@@ -14,7 +14,7 @@ from learntrace.core.audit import record_change
 from learntrace.core.months import local_zone, year_bounds
 from learntrace.core.spreadsheets import XLSX_TYPE, KeepAsText, csv_lines, xlsx_bytes
 from learntrace.org.access import roles_of
-from learntrace.org.models import Department
+from learntrace.org.models import employers, inherited_employer
 from learntrace.records import effective
 from learntrace.records.models import Completion
 
@@ -81,24 +81,11 @@ def create_export(*, actor, year: int, file_format: str, columns: list[dict], pr
     return export
 
 
-def certificate_number(completion: Completion) -> str:
-    """The number of the credit's certificate (证书编号): the year and the completion, unique and stable."""
-    return f"LT{completion.completed_at.year}{completion.pk:08d}"
-
-
-def employer_of(department, employers: dict) -> str:
-    """The department's employer, or the nearest parent's (departments' pks along its path)."""
-    for pk in reversed([int(p) for p in department.path.strip("/").split("/") if p]):
-        if employers.get(pk):
-            return employers[pk]
-    return ""
-
-
-def _value(key: str, completion: Completion, provider: str, *, csv: bool = False, employers: dict | None = None):
+def _value(key: str, completion: Completion, provider: str, *, csv: bool = False, named: dict | None = None):
     if key == "national_id":
         return KeepAsText(completion.employee.national_id)
     if key == "employer":
-        return employer_of(completion.employee.department, employers or {})
+        return inherited_employer(completion.employee.department, named or {})
     if key == "department":
         return completion.employee.department.name
     if key == "project_number":
@@ -107,7 +94,7 @@ def _value(key: str, completion: Completion, provider: str, *, csv: bool = False
         hours = completion.course.credit_hours
         return float(hours) if hours is not None else ""
     if key == "certificate_no":
-        return certificate_number(completion)
+        return completion.certificate_number
     if key == "name":
         return completion.employee.name
     if key == "employee_no":
@@ -130,9 +117,9 @@ def render(export: CreditExport) -> tuple[bytes, str, str]:
                    .select_related("employee__department", "course", "credit_class")
                    .order_by("employee__employee_no", "completed_at"))
     headers = [c["header"] for c in export.columns]
-    employers = dict(Department.objects.exclude(employer="").values_list("pk", "employer"))
+    named = employers()
     csv = export.file_format == "csv"
-    rows = ([_value(c["key"], completion, export.provider, csv=csv, employers=employers) for c in export.columns]
+    rows = ([_value(c["key"], completion, export.provider, csv=csv, named=named) for c in export.columns]
             for completion in completions)
     name = f"credits-{export.year}-{export.pk}.{export.file_format}"
     if csv:

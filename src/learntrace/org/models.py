@@ -42,6 +42,19 @@ class Department(models.Model):
         return Department.objects.filter(path__startswith=self.path)
 
 
+def inherited_employer(department: Department, employers: dict[int, str]) -> str:
+    """The department's employer (单位), or its nearest parent's; `employers` maps the pks of
+    departments that name one to it."""
+    for pk in reversed([int(part) for part in department.path.strip("/").split("/") if part]):
+        if employers.get(pk):
+            return employers[pk]
+    return ""
+
+
+def employers() -> dict[int, str]:
+    return dict(Department.objects.exclude(employer="").values_list("pk", "employer"))
+
+
 class Level(models.TextChoices):
     STAFF = "staff", _("Staff")
     MANAGER = "manager", _("Manager")

@@ -83,6 +83,12 @@ class Completion(models.Model):
     def __str__(self):
         return f"{self.employee} {self.course}: completed {self.completed_at:%Y-%m-%d}"
 
+    @property
+    def certificate_number(self) -> str:
+        """The credit's certificate number (证书编号) in exports and the credit certificate: the year
+        and the completion's number, unique and the same every time."""
+        return f"LT{self.completed_at.year}{self.pk:08d}"
+
 
 class QuizAttempt(models.Model):
     employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="quiz_attempts")

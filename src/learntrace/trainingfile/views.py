@@ -12,6 +12,7 @@ from learntrace.core.months import local_zone
 from learntrace.evidence.bundle import bundle_name, make_bundle
 from learntrace.evidence.keys import SigningKeyUnavailable, missing_key_message
 from learntrace.org.access import access_employee, login_required, roles_of
+from learntrace.trainingfile.certificate import certificate_pdf
 from learntrace.trainingfile.selectors import training_file
 from learntrace.trainingfile.transcript import transcript_pdf
 
@@ -60,4 +61,18 @@ def transcript(request, employee_id=None):
     response = HttpResponse(transcript_pdf(training_file(employee), language=language),
                             content_type="application/pdf")
     response["Content-Disposition"] = attachment(f"transcript-{employee.employee_no}-{language}.pdf")
+    return response
+
+
+@login_required
+def certificate(request, year, employee_id=None):
+    """The person's credit certificate (学分证明) of a year, for upload where no import exists."""
+    employee = _person(request, employee_id)
+    if not 2000 <= year <= 2100:
+        raise Http404
+    language = request.GET.get("lang") or translation.get_language()
+    if language not in ("zh-hans", "en"):
+        language = "zh-hans"
+    response = HttpResponse(certificate_pdf(employee, year, language=language), content_type="application/pdf")
+    response["Content-Disposition"] = attachment(f"credits-{year}-{employee.employee_no}-{language}.pdf")
     return response
