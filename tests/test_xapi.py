@@ -555,9 +555,9 @@ def test_a_conflicting_statement_in_the_store_is_a_conflict_not_a_delivery(org, 
     assert xapi.send_due(again) == 0 and len(lrs.posted) == 4 + 4 + 4  # a conflict is not retried by itself
     # The course's title changed too: an activity definition is not part of the statement.
     client.force_login(org.admin.user)
-    page = client.get(f"/api/stores/{again.pk}/?status=conflict").content.decode()
+    page = client.get(f"/api/stores/{again.pk}/?status=conflict", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert page.count("The store holds a different statement under this id; it differs in: result") == 1
-    listing = client.get("/api/stores/").content.decode()
+    listing = client.get("/api/stores/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<td>3</td><td>0</td><td>1</td>" in listing.replace("\n", "").replace("    ", "")
 
 

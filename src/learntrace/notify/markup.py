@@ -84,3 +84,36 @@ def mentionable(user_id: str) -> bool:
 
 def is_mobile(number: str) -> bool:
     return bool(MOBILE.match(number or ""))
+
+
+def utf8_prefix(text: str, limit: int) -> str:
+    """The longest start of `text` whose UTF-8 takes at most `limit` bytes (never half a character)."""
+    return text.encode()[:max(limit, 0)].decode(errors="ignore")
+
+
+def fit(markdown: str, limit: int, body, left_out) -> str:
+    """The reminder's Markdown, shortened so that `body(markdown)` (what the platform counts, as
+    UTF-8) takes at most `limit` bytes: never refused for its size, never dropped.
+
+    Lines are left out from the end of the text but the last line (the link to learntrace, which
+    has the rest), and `left_out(n)` says how many; a first line that alone is too long is cut."""
+    if len(body(markdown).encode()) <= limit:
+        return markdown
+    lines = markdown.split("\n")
+    head, tail = lines[:-1], lines[-1:]
+    while head:
+        head.pop()
+        while head and not head[-1].strip():
+            head.pop()
+        dropped = sum(1 for line in lines[len(head):-1] if line.strip())
+        candidate = "\n".join(head + ["", left_out(dropped), ""] + tail)
+        if head and len(body(candidate).encode()) <= limit:
+            return candidate
+    # Not even the first line and the link fit: the first line is cut to what does.
+    first = lines[0]
+    while first:
+        first = first[:len(first) * 3 // 4]
+        candidate = "\n".join([first + "…", ""] + tail)
+        if len(body(candidate).encode()) <= limit:
+            return candidate
+    return "\n".join(tail)
