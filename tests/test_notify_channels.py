@@ -259,3 +259,65 @@ def test_the_fake_feishu_bot_refuses_a_sixth_message_within_a_second(platforms, 
     bot = channel(ChannelKind.FEISHU_BOT, token="hook-1")
     outcomes = [adapter_for(ChannelKind.FEISHU_BOT).send(bot, message(learner)).result for _ in range(6)]
     assert outcomes[:5] == ["ok"] * 5 and outcomes[5] == "retry"  # our pacing bypassed: the platform refuses
+
+
+# -- e-mail against a real SMTP server ---------------------------------------------------------------
+
+
+@pytest.fixture(params=[True, False], ids=["8bitmime", "7bit-only"])
+def smtp(request, settings):
+    from smtp_server import SmtpServer
+
+    server = SmtpServer(eight_bit=request.param).start()
+    settings.EMAIL_BACKEND = "learntrace.core.mail.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.DEFAULT_FROM_EMAIL, settings.EMAIL_FROM_NAME = "training@hospital.example", "医院培训中心"
+    settings.SITE_URL = "https://learn.hospital.example"
+    settings.TIME_ZONE = "Asia/Shanghai"
+    yield server
+    server.stop()
+
+
+def test_an_e_mail_is_multipart_with_the_headers_mail_systems_expect(smtp, learner):
+    import email
+    from email import policy
+    from email.utils import parseaddr, parsedate_to_datetime
+
+    learner.name = "李<b>明</b>"
+    mail_channel = channel(ChannelKind.EMAIL)
+    text = "您好，李\\<b\\>明\\</b\\>：\n\n- 本月还需学习 4 小时\n\n[打开我的学习](https://learn.hospital.example/plans/my/)"
+    note = Message(subject="学习提醒", text=text, link="https://learn.hospital.example/plans/my/", recipient=learner,
+                   key="reminder:1")
+    assert adapter_for(ChannelKind.EMAIL).send(mail_channel, note).result == "ok"
+    assert smtp.refused == []
+    [(options, raw)] = smtp.messages
+    declared = [option for option in options if not option.startswith("SIZE=")]  # smtplib adds SIZE itself
+    if smtp.eight_bit:
+        assert declared == ["BODY=8BITMIME"] and "学习提醒".encode() not in raw  # the subject is encoded anyway
+        assert "本月还需学习 4 小时".encode() in raw  # the body goes as it is: 8-bit
+    else:
+        assert declared == [] and all(byte < 128 for byte in raw)
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert parseaddr(parsed["From"]) == ("医院培训中心", "training@hospital.example")
+    assert parsed["Auto-Submitted"] == "auto-generated" and parsed["X-Learntrace-Key"] == "reminder:1"
+    assert parsed["Message-ID"].endswith("@learn.hospital.example>")
+    assert parsed["Date"].endswith("+0800") and parsedate_to_datetime(parsed["Date"]).utcoffset() == dt.timedelta(
+        hours=8)
+    assert str(parsed["Subject"]) == "学习提醒"
+    plain = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    assert "李<b>明</b>" in plain and "打开我的学习: https://learn.hospital.example/plans/my/" in plain
+    assert "李&lt;b&gt;明&lt;/b&gt;" in html and "<b>" not in html
+    assert '<a href="https://learn.hospital.example/plans/my/">打开我的学习</a>' in html
+
+
+def test_the_server_itself_refuses_undeclared_8_bit_data(smtp):
+    import smtplib
+
+    with smtplib.SMTP("127.0.0.1", smtp.port) as client:
+        client.ehlo()
+        assert client.has_extn("8bitmime") is smtp.eight_bit
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            client.sendmail("a@example.com", ["b@example.com"], "Subject: x\r\n\r\n学习\r\n".encode())
+    assert refused.value.smtp_code == 554

@@ -12,6 +12,7 @@ literal by `literal()` with backslash escapes. Each channel then renders it:
   or formatting.
 """
 
+import html
 import re
 
 # Characters that start or close markup in CommonMark or in a platform's dialect: links and
@@ -52,6 +53,26 @@ def platform_text(markdown: str) -> str:
     those that would open a tag, which become their full-width twins; a link reads "label: URL"."""
     return _render(markdown, char=lambda c: _full_width(c) if c in "<>" else c,
                    link=lambda label, url: f"{label}: {url}")
+
+
+def html_body(markdown: str) -> str:
+    """For e-mail's HTML part: every character escaped, the message's own links as links, blank
+    lines between paragraphs and line breaks kept. Data cannot add markup: it is escaped twice
+    over (backslash in the Markdown, then HTML)."""
+    def inline(text: str) -> str:
+        out, position = [], 0
+        for match in TOKEN.finditer(text):
+            out.append(html.escape(text[position:match.start()]))
+            if match.group(1) is not None:
+                out.append(html.escape(match.group(1)))
+            else:
+                out.append(f'<a href="{html.escape(match.group(3))}">{html.escape(match.group(2))}</a>')
+            position = match.end()
+        out.append(html.escape(text[position:]))
+        return "".join(out)
+
+    paragraphs = [block for block in re.split(r"\n\s*\n", markdown) if block.strip()]
+    return "\n".join(f"<p>{'<br>'.join(inline(line) for line in block.split(chr(10)))}</p>" for block in paragraphs)
 
 
 def link_labels(markdown: str) -> str:
