@@ -1,7 +1,6 @@
 """Learning records: completions and meeting attendance, by cursor, with `updated_since`."""
 
 import datetime as dt
-
 from typing import Literal
 
 from django.db.models import Case, DateTimeField, F, IntegerField, Max, OuterRef, Subquery, Sum, Value, When

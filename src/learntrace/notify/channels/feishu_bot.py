@@ -2,12 +2,11 @@
 is mentioned (`<at id=all>` would call the whole group); data in the Markdown is rendered so
 that it cannot add links, tags or mentions."""
 
+import json
 import time
 from urllib.parse import quote
 
 from django.conf import settings
-
-import json
 
 from learntrace.notify.channels.base import Message, Outcome, json_answer, left_out_line, request
 from learntrace.notify.channels.signing import feishu_sign
