@@ -1,7 +1,9 @@
 """A local HTTP server that answers like DingTalk, WeCom, Feishu and a webhook receiver,
 checking each request the way the platform does: the signature recomputed from the
 platforms' documented formulas, the timestamp within an hour, the body's shape and headers,
-and a per-robot rate limit of 20 messages a minute."""
+per-robot rate limits (DingTalk and WeCom robots 20 messages a minute; Feishu bots 100 a
+minute and 5 a second), DingTalk's "system busy" (errcode -1) when told, and expired access
+tokens (errcode 42001) when told."""
 
 import base64
 import hashlib
@@ -30,6 +32,8 @@ class Platforms:
         self.next_statuses = deque()  # HTTP statuses to answer next instead of handling
         self.sleep_next = 0.0  # seconds to sleep before answering the next request
         self.robot_sends = defaultdict(deque)  # robot -> times of recent messages
+        self.busy_next = 0  # how many of the next DingTalk calls answer errcode -1 (system busy)
+        self.expired_tokens = set()  # issued DingTalk tokens that now answer 42001
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -49,14 +53,21 @@ class Platforms:
         return [body for name, body in self.requests if name == platform]
 
     # -- rate limit shared by all robots of one platform's rules --
-    def _too_fast(self, robot, limit=20) -> bool:
+    def _too_fast(self, robot, limit=20, per_second=None) -> bool:
         now = time.time()
         sends = self.robot_sends[robot]
         while sends and sends[0] <= now - 60:
             sends.popleft()
-        if len(sends) >= limit:
+        if len(sends) >= limit or (per_second and sum(1 for at in sends if at > now - 1) >= per_second):
             return True
         sends.append(now)
+        return False
+
+    def _busy(self) -> bool:
+        with self.lock:
+            if self.busy_next:
+                self.busy_next -= 1
+                return True
         return False
 
     def _handler(self):
@@ -125,6 +136,8 @@ class Platforms:
                 self._answer("unknown", {"error": "not found"}, 404)
 
             def dingtalk_robot(self, query, body):
+                if platforms._busy():
+                    return self._answer("dingtalk_robot", {"errcode": -1, "errmsg": "系统繁忙"})
                 token = query.get("access_token")
                 if token not in platforms.dingtalk_robots:
                     return self._answer("dingtalk_robot", {"errcode": 300001, "errmsg": "token is not exist"})
@@ -151,6 +164,10 @@ class Platforms:
                 self._answer("dingtalk_robot", {"errcode": 0, "errmsg": "ok"})
 
             def dingtalk_work(self, query, body):
+                if platforms._busy():
+                    return self._answer("dingtalk_work", {"errcode": -1, "errmsg": "系统繁忙"})
+                if query.get("access_token") in platforms.expired_tokens:
+                    return self._answer("dingtalk_work", {"errcode": 42001, "errmsg": "access_token超时"})
                 if query.get("access_token") not in platforms.issued_tokens:
                     return self._answer("dingtalk_work", {"errcode": 40014, "errmsg": "不合法的access_token"})
                 if body is None or not isinstance(body.get("agent_id"), int) or not body.get("userid_list") \
@@ -195,7 +212,7 @@ class Platforms:
                 if body.get("msg_type") != "interactive" or not card.get("elements"):
                     return self._answer("feishu_bot", {"code": 9499, "data": {}, "msg": "Bad Request"}, 400)
                 with platforms.lock:
-                    if platforms._too_fast(("feishu", hook), limit=100):
+                    if platforms._too_fast(("feishu", hook), limit=100, per_second=5):
                         return self._answer("feishu_bot", {"code": 11232, "data": {}, "msg": "frequency limited"})
                     platforms.requests.append(("feishu_bot", body))
                 self._answer("feishu_bot", {"StatusCode": 0, "StatusMessage": "success", "code": 0, "data": {},

@@ -394,6 +394,44 @@ def test_attendance_by_cursor_follows_its_latest_change(org, meeting, token_for)
     assert call("get", "/records/attendance", token_for(org.outsider))[1]["items"] == []
 
 
+def test_a_void_moves_the_completion_into_the_next_incremental_read(org, catalog, token_for):
+    first = record_completion(employee=org.learner, course=catalog.video, completed_at=timezone.now(),
+                              source="manual")
+    record_completion(employee=org.head, course=catalog.video, completed_at=timezone.now(), source="manual")
+    admin = token_for(org.admin, ["records:read"])
+    since = timezone.now() + dt.timedelta(seconds=1)
+    assert call("get", "/records/completions", admin, updated_since=since.isoformat())[1]["items"] == []
+    with time_machine.travel(since + dt.timedelta(minutes=5)):
+        void = void_completion(actor=org.admin.user, completion=first, reason="entered for the wrong person")
+    changed = call("get", "/records/completions", admin, updated_since=since.isoformat())[1]["items"]
+    assert [(c["employee_no"], c["voided"], c["change"]) for c in changed] == [("E001", True, "voided")]
+    moment = dt.datetime.fromisoformat
+    assert moment(changed[0]["voided_at"]) == moment(changed[0]["updated_at"])
+    assert abs(moment(changed[0]["voided_at"]) - void.recorded_at) < dt.timedelta(milliseconds=1)
+    assert abs(moment(changed[0]["recorded_at"]) - first.recorded_at) < dt.timedelta(milliseconds=1)
+    everything = call("get", "/records/completions", admin)[1]["items"]
+    assert [(c["employee_no"], c["change"], c["voided_at"]) for c in everything] == [
+        ("H001", "recorded", None), ("E001", "voided", changed[0]["voided_at"])]  # in the order of their change
+
+
+def test_a_time_correction_moves_the_attendance_into_the_next_incremental_read(org, meeting, token_for):
+    from learntrace.records.services import correct_time
+
+    kiosk = token_for(org.head, ["checkin:write", "records:read"])
+    call("post", f"/meetings/{meeting.pk}/checkins", kiosk, {"employee_no": "E001"})
+    call("post", f"/meetings/{meeting.pk}/checkins", kiosk, {"employee_no": "H001"})
+    since = timezone.now() + dt.timedelta(seconds=1)
+    with time_machine.travel(since + dt.timedelta(minutes=5)):
+        correct_time(actor=org.admin.user, fact=CreditedTime.objects.get(employee=org.learner), seconds_delta=-1800,
+                     reason="left half an hour early")
+    changed = call("get", "/records/attendance", kiosk, updated_since=since.isoformat())[1]["items"]
+    assert [(a["employee_no"], a["credited_seconds"], a["change"]) for a in changed] == [("E001", 5400, "corrected")]
+    assert changed[0]["corrected_at"] == changed[0]["updated_at"]
+    rows = {a["employee_no"]: a for a in call("get", "/records/attendance", kiosk)[1]["items"]}
+    assert (rows["H001"]["credited_seconds"], rows["H001"]["change"], rows["H001"]["corrected_at"]) == (
+        7200, "attendance", None)
+
+
 # ---------------------------------------------------------------- the browser's beat
 
 

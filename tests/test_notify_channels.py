@@ -101,9 +101,10 @@ def test_dingtalk_work_forgets_a_revoked_token_and_refuses_people_without_a_user
     work = channel(ChannelKind.DINGTALK_WORK, app_key="dingappkey", secret="appsecret", agent_id="1",
                    cached_access_token="revoked", cached_access_token_expires_at=timezone.now() + dt.timedelta(hours=1))
     revoked = delivery(work, learner)
-    assert services.send_delivery(delivery_id=revoked.pk) == "queued"  # retried later with a fresh token
+    assert services.send_delivery(delivery_id=revoked.pk) == "sent"  # sent again at once with a fresh token
     work.refresh_from_db()
-    assert work.cached_access_token == ""
+    assert work.cached_access_token == "token-1" and platforms.gettoken_calls == 1
+    assert len(platforms.accepted("dingtalk_work")) == 1
     nobody = delivery(work, org.outsider, key="outsider")
     assert services.send_delivery(delivery_id=nobody.pk) == "failed"
     assert Delivery.objects.get(pk=nobody.pk).last_error == "the person has no DingTalk user id"
@@ -174,3 +175,149 @@ def test_in_app_notification_is_stored_once(learner):
     assert services.send_delivery(delivery_id=sent.pk) is None  # already sent: not claimed again
     notification = Notification.objects.get()
     assert notification.employee == learner and notification.link == "/plans/my/" and notification.read_at is None
+
+
+# -- what the platforms document: retries, token refresh, sizes and rates ---------------------------
+
+
+def test_dingtalk_system_busy_is_retried_and_an_expired_token_is_refreshed_once(platforms, learner):
+    platforms.corp_apps["dingappkey"] = "appsecret"
+    work = channel(ChannelKind.DINGTALK_WORK, app_key="dingappkey", secret="appsecret", agent_id="1")
+    busy = delivery(work, learner, key="busy")
+    platforms.busy_next = 1
+    assert services.send_delivery(delivery_id=busy.pk) == "queued"
+    assert Delivery.objects.get(pk=busy.pk).last_error == "errcode -1"
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert services.send_delivery(delivery_id=busy.pk, now=later) == "sent"
+    # The cached token expired early (42001): dropped, a fresh one fetched, the message sent once more.
+    work.refresh_from_db()
+    platforms.expired_tokens.add(work.cached_access_token)
+    expired = delivery(work, learner, key="expired", next_attempt_at=later)
+    assert services.send_delivery(delivery_id=expired.pk, now=later) == "sent"
+    work.refresh_from_db()
+    assert work.cached_access_token == "token-2" and platforms.gettoken_calls == 2
+    assert [a["errcode"] for name, a in platforms.answers if name == "dingtalk_work"] == [-1, 0, 42001, 0]
+    # The robot's "system busy" is retried as well.
+    platforms.dingtalk_robots["robot-token"] = ""
+    robot = channel(token="robot-token")
+    platforms.busy_next = 1
+    assert adapter_for(ChannelKind.DINGTALK_ROBOT).send(robot, message(learner)).result == "retry"
+
+
+def long_digest(person, names=31):
+    lines = [f"- 住院部第{n}病区护士长{n}号（心内科）：已完成 3.5 小时，还需 4.5 小时" for n in range(names)]
+    return Message(subject="您部门人员的学习情况：2026 年护理继续教育",
+                   text="您好，\n\n" + "\n".join(lines) + "\n\n[查看团队进度](https://learn.example.com/plans/team/)",
+                   link="https://learn.example.com/plans/team/", recipient=person)
+
+
+def test_a_long_digest_is_shortened_to_the_robots_documented_size_never_refused(platforms, learner):
+    platforms.wecom_keys.add("wecom-key")
+    learner.mobile = ""
+    learner.wecom_user_id = "li.ming"
+    robot = channel(ChannelKind.WECOM_ROBOT, token="wecom-key")
+    text_robot_person = message(learner)
+    digest = long_digest(learner, names=80)
+    assert len(digest.text.encode()) > 4096
+    assert adapter_for(ChannelKind.WECOM_ROBOT).send(robot, digest).result == "ok"
+    [body] = platforms.accepted("wecom_robot")
+    content = body["markdown"]["content"]
+    assert 3900 < len(content.encode()) <= 4096
+    assert content.endswith("[查看团队进度](https://learn.example.com/plans/team/)\n<@li.ming>")
+    kept = content.count("护士长")
+    assert f"… 还有 {80 - kept} 行，请打开 learntrace 查看全部。" in content
+    # By mobile, as a text message: 2048 bytes.
+    learner.wecom_user_id, learner.mobile = "", "13800000001"
+    assert adapter_for(ChannelKind.WECOM_ROBOT).send(robot, long_digest(learner)).result == "ok"
+    text = platforms.accepted("wecom_robot")[-1]["text"]["content"]
+    assert len(text.encode()) <= 2048 and text.endswith("查看团队进度: https://learn.example.com/plans/team/")
+    assert text_robot_person.text == "您本月已完成4小时学习,还需完成4小时"  # short messages go out unchanged
+
+
+def test_a_feishu_bot_is_paced_to_five_messages_a_second_across_workers(platforms, learner):
+    platforms.feishu_hooks["hook-1"] = ""
+    bot = channel(ChannelKind.FEISHU_BOT, token="hook-1")
+    now = timezone.now()
+    burst = [delivery(bot, learner, key=f"b{i}", next_attempt_at=now) for i in range(7)]
+    assert [services.send_delivery(delivery_id=d.pk, now=now) for d in burst] == ["sent"] * 5 + ["waiting"] * 2
+    assert Delivery.objects.get(pk=burst[5].pk).next_attempt_at == now + dt.timedelta(seconds=1)
+    assert not [a for name, a in platforms.answers if a.get("code") == 11232]
+    second = now + dt.timedelta(seconds=1)
+    platforms.robot_sends.clear()  # the platform's clock is the real one: its second has passed too
+    assert [services.send_delivery(delivery_id=d.pk, now=second) for d in burst[5:]] == ["sent", "sent"]
+    assert len(platforms.accepted("feishu_bot")) == 7
+    # The minute's 100 hold as well, whatever the channel's own setting says.
+    assert services.rates_of(bot) == (5, 100)
+    bot.rate_per_minute = 500
+    assert services.rates_of(bot) == (5, 100)
+    bot.rate_per_minute = 30
+    assert services.rates_of(bot) == (5, 30)
+
+
+def test_the_fake_feishu_bot_refuses_a_sixth_message_within_a_second(platforms, learner):
+    platforms.feishu_hooks["hook-1"] = ""
+    bot = channel(ChannelKind.FEISHU_BOT, token="hook-1")
+    outcomes = [adapter_for(ChannelKind.FEISHU_BOT).send(bot, message(learner)).result for _ in range(6)]
+    assert outcomes[:5] == ["ok"] * 5 and outcomes[5] == "retry"  # our pacing bypassed: the platform refuses
+
+
+# -- e-mail against a real SMTP server ---------------------------------------------------------------
+
+
+@pytest.fixture(params=[True, False], ids=["8bitmime", "7bit-only"])
+def smtp(request, settings):
+    from smtp_server import SmtpServer
+
+    server = SmtpServer(eight_bit=request.param).start()
+    settings.EMAIL_BACKEND = "learntrace.core.mail.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.DEFAULT_FROM_EMAIL, settings.EMAIL_FROM_NAME = "training@hospital.example", "医院培训中心"
+    settings.SITE_URL = "https://learn.hospital.example"
+    settings.TIME_ZONE = "Asia/Shanghai"
+    yield server
+    server.stop()
+
+
+def test_an_e_mail_is_multipart_with_the_headers_mail_systems_expect(smtp, learner):
+    import email
+    from email import policy
+    from email.utils import parseaddr, parsedate_to_datetime
+
+    learner.name = "李<b>明</b>"
+    mail_channel = channel(ChannelKind.EMAIL)
+    text = "您好，李\\<b\\>明\\</b\\>：\n\n- 本月还需学习 4 小时\n\n[打开我的学习](https://learn.hospital.example/plans/my/)"
+    note = Message(subject="学习提醒", text=text, link="https://learn.hospital.example/plans/my/", recipient=learner,
+                   key="reminder:1")
+    assert adapter_for(ChannelKind.EMAIL).send(mail_channel, note).result == "ok"
+    assert smtp.refused == []
+    [(options, raw)] = smtp.messages
+    declared = [option for option in options if not option.startswith("SIZE=")]  # smtplib adds SIZE itself
+    if smtp.eight_bit:
+        assert declared == ["BODY=8BITMIME"] and "学习提醒".encode() not in raw  # the subject is encoded anyway
+        assert "本月还需学习 4 小时".encode() in raw  # the body goes as it is: 8-bit
+    else:
+        assert declared == [] and all(byte < 128 for byte in raw)
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert parseaddr(parsed["From"]) == ("医院培训中心", "training@hospital.example")
+    assert parsed["Auto-Submitted"] == "auto-generated" and parsed["X-Learntrace-Key"] == "reminder:1"
+    assert parsed["Message-ID"].endswith("@learn.hospital.example>")
+    assert parsed["Date"].endswith("+0800") and parsedate_to_datetime(parsed["Date"]).utcoffset() == dt.timedelta(
+        hours=8)
+    assert str(parsed["Subject"]) == "学习提醒"
+    plain = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    assert "李<b>明</b>" in plain and "打开我的学习: https://learn.hospital.example/plans/my/" in plain
+    assert "李&lt;b&gt;明&lt;/b&gt;" in html and "<b>" not in html
+    assert '<a href="https://learn.hospital.example/plans/my/">打开我的学习</a>' in html
+
+
+def test_the_server_itself_refuses_undeclared_8_bit_data(smtp):
+    import smtplib
+
+    with smtplib.SMTP("127.0.0.1", smtp.port) as client:
+        client.ehlo()
+        assert client.has_extn("8bitmime") is smtp.eight_bit
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            client.sendmail("a@example.com", ["b@example.com"], "Subject: x\r\n\r\n学习\r\n".encode())
+    assert refused.value.smtp_code == 554

@@ -83,6 +83,20 @@ def test_wecom_app_message_reaches_the_person_by_user_id_and_refetches_a_revoked
     assert [(b["touser"], b["agentid"], b["msgtype"]) for b in bodies] == [("li.ming", 1000002, "markdown")] * 2
 
 
+def test_a_long_wecom_app_message_is_shortened_to_2048_bytes_not_refused(apps, org):
+    apps.wecom_users.add("li.ming")
+    org.learner.wecom_user_id = "li.ming"
+    channel = wecom_channel(apps)
+    names = "\n".join(f"- 住院部第{n}病区护士长（心内科）：已完成 3.5 小时，还需 4.5 小时" for n in range(31))
+    message = Message(subject="您部门人员的学习情况", text=f"您好，\n\n{names}\n\n[查看团队进度](https://learn.example.com/t)",
+                      link="https://learn.example.com/t", recipient=org.learner)
+    assert adapter_for("wecom_app").send(channel, message).result == "ok"
+    [body] = apps.accepted("wecom")
+    content = body["markdown"]["content"]
+    assert len(content.encode()) <= 2048 and content.endswith("[查看团队进度](https://learn.example.com/t)")
+    assert f"… 还有 {31 - content.count('护士长')} 行，请打开 learntrace 查看全部。" in content
+
+
 def test_wecom_refuses_people_outside_the_apps_range_and_a_wrong_secret(apps, org):
     org.learner.wecom_user_id = "stranger"
     channel = wecom_channel(apps)

@@ -200,10 +200,12 @@ for _origin in CSP_FORM_ACTION_ORIGINS:
 if envbool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# SMTP that sends 8-bit bodies only to a server offering 8BITMIME (core/mail.py).
+EMAIL_BACKEND = env("EMAIL_BACKEND", "learntrace.core.mail.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "learntrace@localhost")
+EMAIL_FROM_NAME = env("EMAIL_FROM_NAME", "learntrace")  # the display name in From, unless DEFAULT_FROM_EMAIL has one
 
 # Background work. The storage follows the database by default: a SQLite file
 # beside the database (no extra server) or the same PostgreSQL; HUEY_URL may

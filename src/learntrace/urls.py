@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from learntrace.api import views as api_views
 from learntrace.api.v1 import api as api_v1
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("reports/", include("learntrace.reports.urls")),
     path("api/v1/", api_v1.urls),  # its own namespace, "api-v1"
     path("api/", include("learntrace.api.urls")),
+    path("xapi/extensions/<slug:name>", api_views.extension, name="xapi_extension"),  # our extension IRIs
     path("admin/", admin.site.urls),
 ]
 

@@ -85,6 +85,18 @@ class RateWindow(models.Model):
         return f"{self.token_id} @{self.minute}: {self.requests}"
 
 
+class Installation(models.Model):
+    """This installation's identity, generated once and kept in the database: statement ids are
+    derived from it, so that a reinstall that hands out the same primary keys under the same
+    SITE_URL does not send a different fact under an id a store already holds."""
+
+    uuid = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return str(self.uuid)
+
+
 class RecordStore(models.Model):
     """A learning record store that receives xAPI statements. Each fact is queued for it once,
     as a statement row that names the fact; the floors only bound the search for facts not
@@ -101,6 +113,8 @@ class RecordStore(models.Model):
     completion_floor = models.BigIntegerField(default=0)
     attendance_floor = models.BigIntegerField(default=0)
     video_day_mark = models.DateField(null=True, blank=True)  # last local day of video time queued
+    # Every correction with an id up to the floor has been brought to this store (see xapi._queue_corrections).
+    correction_floor = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]
@@ -122,12 +136,17 @@ class Statement(models.Model):
         PENDING = "pending", _("Waiting")
         SENT = "sent", _("Delivered")
         FAILED = "failed", _("Failed")
+        # The store holds a different statement under this id (409, and its copy differs).
+        CONFLICT = "conflict", _("Conflict")
 
     store = models.ForeignKey(RecordStore, on_delete=models.CASCADE, related_name="statements")
     statement_id = models.UUIDField()
     verb = models.CharField(max_length=200)
-    fact_kind = models.CharField(max_length=16, blank=True)  # completion, attended, video-day
+    fact_kind = models.CharField(max_length=16, blank=True)  # completion, attended, video-day, correction
     fact_id = models.BigIntegerField(null=True, blank=True)
+    fact_key = models.CharField(max_length=64, blank=True)  # a day's video time: "employee:course:day"
+    # A voiding statement names the statement it withdraws (the newer version of a corrected fact follows it).
+    voids = models.UUIDField(null=True, blank=True)
     body = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -142,7 +161,8 @@ class Statement(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["store", "statement_id"], name="one_statement_per_store")]
         indexes = [models.Index(fields=["store", "status", "next_attempt_at"]),
-                   models.Index(fields=["store", "fact_kind", "fact_id"], name="statement_fact")]
+                   models.Index(fields=["store", "fact_kind", "fact_id"], name="statement_fact"),
+                   models.Index(fields=["store", "fact_kind", "fact_key"], name="statement_fact_key")]
 
     def __str__(self):
         return f"{self.store} {self.statement_id} {self.status}"

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -191,3 +191,13 @@ def credit_export_download(request, export_id):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def extension(request, name):
+    """What one of our xAPI extension IRIs means: the IRI answers with its description (public:
+    a record store's users follow it, and it tells nothing about anyone)."""
+    if name not in xapi.EXTENSIONS:
+        raise Http404
+    return render(request, "api/extension.html", {
+        "name": name, "iri": xapi.extension(name), "description": xapi.EXTENSIONS[name],
+        "extensions": [(other, xapi.extension(other)) for other in xapi.EXTENSIONS]})

@@ -12,6 +12,7 @@ literal by `literal()` with backslash escapes. Each channel then renders it:
   or formatting.
 """
 
+import html
 import re
 
 # Characters that start or close markup in CommonMark or in a platform's dialect: links and
@@ -54,6 +55,26 @@ def platform_text(markdown: str) -> str:
                    link=lambda label, url: f"{label}: {url}")
 
 
+def html_body(markdown: str) -> str:
+    """For e-mail's HTML part: every character escaped, the message's own links as links, blank
+    lines between paragraphs and line breaks kept. Data cannot add markup: it is escaped twice
+    over (backslash in the Markdown, then HTML)."""
+    def inline(text: str) -> str:
+        out, position = [], 0
+        for match in TOKEN.finditer(text):
+            out.append(html.escape(text[position:match.start()]))
+            if match.group(1) is not None:
+                out.append(html.escape(match.group(1)))
+            else:
+                out.append(f'<a href="{html.escape(match.group(3))}">{html.escape(match.group(2))}</a>')
+            position = match.end()
+        out.append(html.escape(text[position:]))
+        return "".join(out)
+
+    paragraphs = [block for block in re.split(r"\n\s*\n", markdown) if block.strip()]
+    return "\n".join(f"<p>{'<br>'.join(inline(line) for line in block.split(chr(10)))}</p>" for block in paragraphs)
+
+
 def link_labels(markdown: str) -> str:
     """For a page that shows its own button: characters as written, a link reads as its label."""
     return _render(markdown, char=lambda c: c, link=lambda label, url: label)
@@ -84,3 +105,36 @@ def mentionable(user_id: str) -> bool:
 
 def is_mobile(number: str) -> bool:
     return bool(MOBILE.match(number or ""))
+
+
+def utf8_prefix(text: str, limit: int) -> str:
+    """The longest start of `text` whose UTF-8 takes at most `limit` bytes (never half a character)."""
+    return text.encode()[:max(limit, 0)].decode(errors="ignore")
+
+
+def fit(markdown: str, limit: int, body, left_out) -> str:
+    """The reminder's Markdown, shortened so that `body(markdown)` (what the platform counts, as
+    UTF-8) takes at most `limit` bytes: never refused for its size, never dropped.
+
+    Lines are left out from the end of the text but the last line (the link to learntrace, which
+    has the rest), and `left_out(n)` says how many; a first line that alone is too long is cut."""
+    if len(body(markdown).encode()) <= limit:
+        return markdown
+    lines = markdown.split("\n")
+    head, tail = lines[:-1], lines[-1:]
+    while head:
+        head.pop()
+        while head and not head[-1].strip():
+            head.pop()
+        dropped = sum(1 for line in lines[len(head):-1] if line.strip())
+        candidate = "\n".join(head + ["", left_out(dropped), ""] + tail)
+        if head and len(body(candidate).encode()) <= limit:
+            return candidate
+    # Not even the first line and the link fit: the first line is cut to what does.
+    first = lines[0]
+    while first:
+        first = first[:len(first) * 3 // 4]
+        candidate = "\n".join([first + "…", ""] + tail)
+        if len(body(candidate).encode()) <= limit:
+            return candidate
+    return "\n".join(tail)

@@ -33,6 +33,7 @@ from learntrace.notify.channels import Message, adapter_for
 from learntrace.notify.channels.base import FAILED, OK, RETRY, UNKNOWN, Outcome
 from learntrace.notify.models import (
     Channel,
+    ChannelKind,
     Delivery,
     DeliveryAttempt,
     Notification,
@@ -253,22 +254,46 @@ def sweep(*, now: dt.datetime | None = None) -> None:
 
 # --- sending one delivery ------------------------------------------------------------------
 
+# The platforms' documented limits per robot: (messages a second, messages a minute). A
+# channel's own `rate_per_minute` may only be lower.
+DOCUMENTED_RATES = {
+    ChannelKind.DINGTALK_ROBOT: (None, 20),
+    ChannelKind.WECOM_ROBOT: (None, 20),
+    ChannelKind.FEISHU_BOT: (5, 100),
+}
+SECOND = dt.timedelta(seconds=1)
+
+
+def rates_of(channel: Channel) -> tuple[int | None, int | None]:
+    per_second, per_minute = DOCUMENTED_RATES.get(channel.kind, (None, None))
+    if channel.rate_per_minute:
+        per_minute = min(per_minute or channel.rate_per_minute, channel.rate_per_minute)
+    return per_second, per_minute
+
+
 def take_permit(channel: Channel, now: dt.datetime) -> float:
     """0 when the channel may send now (the send is counted), otherwise the seconds to wait.
-    The window is the last minute's permits, counted under a lock on the channel row (on
-    SQLite, the immediate transaction already serialises writers), so workers share it."""
-    limit = channel.rate_per_minute
-    if not limit:
+    The windows are the last second's and the last minute's permits, counted under a lock on the
+    channel row (on SQLite, the immediate transaction already serialises writers), so every
+    worker shares them."""
+    per_second, per_minute = rates_of(channel)
+    if not per_second and not per_minute:
         return 0
     with transaction.atomic():
         Channel.objects.select_for_update().filter(pk=channel.pk).values_list("pk", flat=True).first()
         SendPermit.objects.filter(channel=channel, at__lte=now - 2 * RATE_WINDOW).delete()
-        recent = list(SendPermit.objects.filter(channel=channel, at__gt=now - RATE_WINDOW)
-                      .order_by("at").values_list("at", flat=True)[:limit])
-        if len(recent) < limit:
+        waits = []
+        for limit, window in ((per_second, SECOND), (per_minute, RATE_WINDOW)):
+            if not limit:
+                continue
+            recent = list(SendPermit.objects.filter(channel=channel, at__gt=now - window, at__lte=now)
+                          .order_by("-at").values_list("at", flat=True)[:limit])
+            if len(recent) >= limit:  # room again once the oldest of the last `limit` leaves the window
+                waits.append((recent[-1] + window - now).total_seconds())
+        if not waits:
             SendPermit.objects.create(channel=channel, at=now)
             return 0
-    return max((recent[0] + RATE_WINDOW - now).total_seconds(), 1.0)
+    return max(max(waits), 0.2)
 
 
 def send_delivery(*, delivery_id: int, now: dt.datetime | None = None) -> str | None:

@@ -1,9 +1,10 @@
 """Learning records: completions, meeting attendance and exam results, by cursor, with `updated_since`."""
 
 import datetime as dt
+from typing import Literal
 
-from django.db.models import DateTimeField, Exists, F, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DateTimeField, F, IntegerField, Max, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from ninja import Query, Router, Schema
 
 from learntrace.api.v1.auth import need
@@ -14,7 +15,7 @@ from learntrace.checkin.models import Attendance, CheckInEvent
 from learntrace.exams.models import ExamResult
 from learntrace.org.access import visible_employees
 from learntrace.records import effective
-from learntrace.records.models import Completion
+from learntrace.records.models import Completion, Correction
 
 router = Router(tags=["records"])
 
@@ -30,7 +31,10 @@ class CompletionOut(Schema):
     category: str
     source: str
     voided: bool
+    voided_at: dt.datetime | None
     recorded_at: dt.datetime
+    updated_at: dt.datetime
+    change: Literal["recorded", "voided"]
 
 
 class CompletionPage(Schema):
@@ -72,7 +76,9 @@ class AttendanceOut(Schema):
     checked_in_at: dt.datetime | None
     checked_out_at: dt.datetime | None
     credited_seconds: int
+    corrected_at: dt.datetime | None
     updated_at: dt.datetime
+    change: Literal["attendance", "corrected"]
 
 
 class AttendancePage(Schema):
@@ -84,34 +90,53 @@ def attendance_out(attendance) -> dict:
     return {"id": attendance.pk, "meeting_id": attendance.meeting_id, "meeting_title": attendance.meeting.title,
             "course_id": attendance.meeting.course_id, "employee_no": attendance.employee.employee_no,
             "status": attendance.status, "method": attendance.method, "checked_in_at": attendance.checked_in_at,
-            "checked_out_at": attendance.checked_out_at, "credited_seconds": attendance.credited_seconds,
-            "updated_at": attendance.updated_at}
+            "checked_out_at": attendance.checked_out_at,
+            "credited_seconds": max(attendance.credited_seconds + attendance.seconds_corrected, 0),
+            "corrected_at": attendance.corrected_at, "updated_at": attendance.updated_at,
+            "change": "corrected" if attendance.corrected_at == attendance.updated_at else "attendance"}
 
 
 def attendance_with_update_time():
-    """Attendance changes only through check-in events, so the latest event is its update time."""
+    """Attendance changes through check-in events and through an admin's corrections of the time
+    it credited (check-in credits the meeting's course at the meeting's start): the latest of
+    those is its update time, and the credited seconds are as corrected."""
     latest = (CheckInEvent.objects.filter(meeting=OuterRef("meeting"), employee=OuterRef("employee"))
               .values("meeting").annotate(last=Max("at")).values("last"))
-    return Attendance.objects.annotate(updated_at=Coalesce(
-        Subquery(latest, output_field=DateTimeField()), F("checked_in_at"), F("meeting__starts_at"),
-        output_field=DateTimeField()))
+    fixes = Correction.objects.filter(corrects=Correction.Target.CREDITED_TIME, employee=OuterRef("employee"),
+                                      course=OuterRef("meeting__course"), occurred_at=OuterRef("meeting__starts_at"),
+                                      ).order_by().values("employee")
+    attended = Coalesce(Subquery(latest, output_field=DateTimeField()), F("checked_in_at"), F("meeting__starts_at"),
+                        output_field=DateTimeField())
+    return Attendance.objects.annotate(
+        corrected_at=Subquery(fixes.annotate(last=Max("recorded_at")).values("last"), output_field=DateTimeField()),
+        seconds_corrected=Coalesce(Subquery(fixes.annotate(total=Sum("seconds_delta")).values("total"),
+                                            output_field=IntegerField()), Value(0)),
+        # Greatest is NULL on SQLite when either is: a row never corrected keeps its attendance time.
+        updated_at=Case(When(corrected_at__isnull=True, then=attended),
+                        default=Greatest(attended, F("corrected_at")), output_field=DateTimeField()))
 
 
 @router.get("/records/completions", response={200: CompletionPage, ERROR_STATUSES: ErrorOut},
-            summary="Completions of the people the caller may read, in the order they were recorded")
+            summary="Completions of the people the caller may read, in the order they were recorded or voided")
 def completions(request, page: Query[PageParams], employee_no: Key | None = None):
     need(request, "records:read")
+    voided_at = effective.voids().filter(corrects_id=OuterRef("pk")).order_by().values("corrects_id").annotate(
+        first=Max("recorded_at")).values("first")
     found = (Completion.objects.filter(employee__in=visible_employees(request.user))
              .select_related("employee", "course", "credit_class", "category")
-             .annotate(voided=Exists(effective.voids().filter(corrects_id=OuterRef("pk")))))
+             .annotate(voided_at=Subquery(voided_at, output_field=DateTimeField()))
+             # A void moves the row into the next incremental read.
+             .annotate(updated_at=Coalesce(F("voided_at"), F("recorded_at"), output_field=DateTimeField())))
     if employee_no:
         found = found.filter(employee__employee_no=employee_no)
-    items, next_cursor = paginate(found, "recorded_at", page)
+    items, next_cursor = paginate(found, "updated_at", page)
     return {"items": [{
         "id": c.pk, "employee_no": c.employee.employee_no, "course_id": c.course_id, "course_title": c.course.title,
         "completed_at": c.completed_at, "credits": float(c.credits),
         "credit_class": c.credit_class.code if c.credit_class_id else None, "category": c.category.code,
-        "source": c.source, "voided": c.voided, "recorded_at": c.recorded_at,
+        "source": c.source, "voided": c.voided_at is not None, "voided_at": c.voided_at,
+        "recorded_at": c.recorded_at, "updated_at": c.updated_at,
+        "change": "voided" if c.voided_at is not None else "recorded",
     } for c in items], "next_cursor": next_cursor}
 
 

@@ -11,11 +11,16 @@ from functools import cache
 
 import httpx
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import ngettext
+
+from learntrace.notify.messages import language_of
 
 logger = logging.getLogger("learntrace.notify")
 
 OK, RETRY, FAILED, UNKNOWN = "ok", "retry", "failed", "unknown"
 ANSWER_CHARS = 500
+SYSTEM_BUSY = -1  # DingTalk and WeCom: "系统繁忙", documented as "try again later"
 
 
 @dataclass
@@ -40,6 +45,15 @@ class Outcome:
 def _client() -> httpx.Client:
     """One client per process (thread-safe): its TLS context and connections are reused."""
     return httpx.Client(follow_redirects=False)
+
+
+def left_out_line(message: Message):
+    """`left_out(n)` for markup.fit: the line that says n lines were left out, in the person's language."""
+    def left_out(count: int) -> str:
+        with translation.override(language_of(message.recipient)):
+            return ngettext("… %(count)d more line: open learntrace for all of it.",
+                            "… %(count)d more lines: open learntrace for all of them.", count) % {"count": count}
+    return left_out
 
 
 def excerpt(response: httpx.Response) -> str:

@@ -8,11 +8,12 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from learntrace.notify.channels.base import Message, Outcome, json_answer, request
+from learntrace.notify.channels.base import SYSTEM_BUSY, Message, Outcome, json_answer, left_out_line, request
 from learntrace.notify.channels.signing import dingtalk_sign
-from learntrace.notify.markup import is_mobile, one_line, platform_markdown
+from learntrace.notify.markup import fit, is_mobile, one_line, platform_markdown
 
 SEND_TOO_FAST = 130101  # more than 20 messages a minute
+MARKDOWN_BYTES = 4096  # no documented byte limit: kept as small as WeCom's robot Markdown
 
 
 def send(channel, message: Message) -> Outcome:
@@ -21,7 +22,7 @@ def send(channel, message: Message) -> Outcome:
         timestamp = int(time.time() * 1000)
         url += f"&timestamp={timestamp}&sign={dingtalk_sign(timestamp, channel.secret)}"
     mobile = message.recipient.mobile if is_mobile(message.recipient.mobile) else ""
-    text = platform_markdown(message.text)
+    text = platform_markdown(fit(message.text, MARKDOWN_BYTES, platform_markdown, left_out_line(message)))
     if mobile:
         text += f"\n\n@{mobile}"
     body = {
@@ -30,4 +31,4 @@ def send(channel, message: Message) -> Outcome:
         "at": {"atMobiles": [mobile] if mobile else [], "isAtAll": False},
     }
     response, failure = request("POST", url, json=body)
-    return failure or json_answer(response, "errcode", retry_codes=(SEND_TOO_FAST,))
+    return failure or json_answer(response, "errcode", retry_codes=(SEND_TOO_FAST, SYSTEM_BUSY))

@@ -8,11 +8,20 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from learntrace.notify.channels.base import FAILED, Message, Outcome, json_answer, request
+from learntrace.notify.channels.base import (
+    FAILED,
+    SYSTEM_BUSY,
+    Message,
+    Outcome,
+    json_answer,
+    left_out_line,
+    request,
+)
 from learntrace.notify.channels.tokens import answer_code, fetch_gettoken, send_with_token
-from learntrace.notify.markup import platform_literal, platform_markdown
+from learntrace.notify.markup import fit, platform_literal, platform_markdown
 
-INVALID_TOKEN = (40014, 42001)  # invalid or expired access_token
+INVALID_TOKEN = (40014, 42001, 40001)  # invalid or expired access_token, invalid credential
+MARKDOWN_BYTES = 2048  # documented: an app message's Markdown content, at most 2048 bytes (UTF-8)
 
 
 def _fetch_token(channel):
@@ -24,8 +33,13 @@ def send(channel, message: Message) -> Outcome:
     user_id = message.recipient.wecom_user_id
     if not user_id:
         return Outcome(FAILED, error="the person has no WeCom user id")
+
+    def markdown(source):
+        return f"**{platform_literal(message.subject)}**\n{platform_markdown(source)}"
+
+    content = markdown(fit(message.text, MARKDOWN_BYTES, markdown, left_out_line(message)))
     body = {"touser": user_id, "msgtype": "markdown", "agentid": int(channel.agent_id),
-            "markdown": {"content": f"**{platform_literal(message.subject)}**\n{platform_markdown(message.text)}"}}
+            "markdown": {"content": content}}
 
     def post(token):
         url = f"{settings.NOTIFY_WECOM_API_URL}/cgi-bin/message/send?access_token={quote(token, safe='')}"
@@ -35,7 +49,7 @@ def send(channel, message: Message) -> Outcome:
                                         invalid_token_codes=INVALID_TOKEN)
     if failure:
         return failure
-    outcome = json_answer(response, "errcode", token_codes=INVALID_TOKEN)
+    outcome = json_answer(response, "errcode", retry_codes=(SYSTEM_BUSY,), token_codes=INVALID_TOKEN)
     if outcome.result == "ok" and answer_code(response, "invaliduser"):
         return Outcome(FAILED, response.status_code, outcome.answer, "the person is outside the app's range")
     return outcome

@@ -8,10 +8,20 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from learntrace.notify.channels.base import Message, Outcome, json_answer, request
-from learntrace.notify.markup import is_mobile, mentionable, one_line, plain_text, platform_literal, platform_markdown
+from learntrace.notify.channels.base import SYSTEM_BUSY, Message, Outcome, json_answer, left_out_line, request
+from learntrace.notify.markup import (
+    fit,
+    is_mobile,
+    mentionable,
+    one_line,
+    plain_text,
+    platform_literal,
+    platform_markdown,
+)
 
 FREQUENCY_LIMIT = 45009
+# Documented: text content at most 2048 bytes, Markdown content at most 4096 bytes (UTF-8).
+TEXT_BYTES, MARKDOWN_BYTES = 2048, 4096
 
 
 def send(channel, message: Message) -> Outcome:
@@ -19,12 +29,20 @@ def send(channel, message: Message) -> Outcome:
     person = message.recipient
     user_id = person.wecom_user_id if mentionable(person.wecom_user_id) else ""
     mobile = person.mobile if is_mobile(person.mobile) else ""
+    left_out = left_out_line(message)
     if mobile and not user_id:
-        body = {"msgtype": "text", "text": {"content": f"{one_line(message.subject)}\n{plain_text(message.text)}",
+        def text(markdown):
+            return f"{one_line(message.subject)}\n{plain_text(markdown)}"
+
+        body = {"msgtype": "text", "text": {"content": text(fit(message.text, TEXT_BYTES, text, left_out)),
                                             "mentioned_mobile_list": [mobile]}}
     else:
         mention = f"\n<@{user_id}>" if user_id else ""
-        content = f"**{platform_literal(message.subject)}**\n{platform_markdown(message.text)}{mention}"
-        body = {"msgtype": "markdown", "markdown": {"content": content}}
+
+        def markdown(source):
+            return f"**{platform_literal(message.subject)}**\n{platform_markdown(source)}{mention}"
+
+        body = {"msgtype": "markdown", "markdown": {"content": markdown(fit(message.text, MARKDOWN_BYTES, markdown,
+                                                                            left_out))}}
     response, failure = request("POST", url, json=body)
-    return failure or json_answer(response, "errcode", retry_codes=(FREQUENCY_LIMIT,))
+    return failure or json_answer(response, "errcode", retry_codes=(FREQUENCY_LIMIT, SYSTEM_BUSY))
