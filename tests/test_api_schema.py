@@ -125,7 +125,8 @@ def test_every_read_of_demo_like_data_keeps_its_schema(org, catalog, demo_like, 
     plans = (demo_like.one_off, demo_like.yearly, demo_like.monthly)
     calls = [("/departments", {}, {}), ("/employees", {}, {}), ("/courses", {}, {}), ("/categories", {}, {}),
              ("/credit-classes", {}, {}), ("/plans", {}, {}), ("/records/completions", {}, {}),
-             ("/records/attendance", {}, {}), ("/meetings", {}, {"since": "2000-01-01"})]
+             ("/records/attendance", {}, {}), ("/records/exam-results", {}, {}),
+             ("/meetings", {}, {"since": "2000-01-01"})]
     calls += [("/plans/{plan_id}/periods", {"plan_id": plan.pk}, {}) for plan in plans]
     calls += [("/compliance/plans/{plan_id}/standings", {"plan_id": plan.pk}, {}) for plan in plans]
     calls += [(path, {"employee_no": person.employee_no}, {}) for person in (org.learner, org.head, org.outsider)

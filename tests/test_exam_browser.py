@@ -32,6 +32,7 @@ def test_a_timed_exam_on_a_phone(live_server, org, catalog, new_page, language):
     centre = make_exam_centre(catalog.management)
     words = TEXT[language]
     page = new_page(phone=True)
+    page.goto(f"{live_server.url}/accounts/login/", timeout=60_000)  # a cold server's first page may be slow
     log_in(page, live_server.url, "learner", language)
     page.goto(f"{live_server.url}/exams/")
     assert_accessible(page)
