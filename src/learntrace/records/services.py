@@ -122,11 +122,13 @@ def grade(quiz: Quiz, answers: dict[int, set[int]]) -> int:
     questions = list(quiz.questions.prefetch_related("choices"))
     if not questions:
         return 0
-    right = sum(
-        1 for q in questions
-        if answers.get(q.pk, set()) == {c.pk for c in q.choices.all() if c.is_correct}
-    )
+    right = sum(1 for q in questions if answered_right(q, answers.get(q.pk, set())))
     return right * 100 // len(questions)
+
+
+def answered_right(question, chosen: set[int]) -> bool:
+    """Every correct choice and no wrong one (also the rule for questions asked during a video)."""
+    return chosen == {c.pk for c in question.choices.all() if c.is_correct}
 
 
 class QuizClosed(Exception):

@@ -6,6 +6,7 @@ app_name = "tracking"
 urlpatterns = [
     path("courses/<int:course_id>/attempts/", views.attempt_start, name="attempt_start"),
     path("beat/", views.beat, name="beat"),
+    path("attention/", views.attention_answer, name="attention"),
     path("courses/<int:course_id>/learners/", views.course_learners, name="course_learners"),
     path("courses/<int:course_id>/learners/<int:employee_id>/", views.learner_detail, name="learner_detail"),
 ]

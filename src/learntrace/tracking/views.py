@@ -1,5 +1,6 @@
 """The tracker's endpoints (JSON), and what HR sees of viewing per course and learner."""
 
+import json
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Min
@@ -45,7 +46,30 @@ def attempt_start(request, course_id):
     except services.BeatRejected as exc:
         return _error(exc.message, exc.status)
     return JsonResponse({"attempt": str(attempt.pk), "started_at": attempt.started_at.isoformat(),
-                         **services.coverage_state(attempt.employee, course)})
+                         **services.coverage_state(attempt.employee, course), **services.attention_state(attempt)})
+
+
+@require_POST
+@login_required
+def attention_answer(request):
+    """The player's side of an attention check, as a JSON body with the X-CSRFToken header:
+    {"attempt": …, "idle": true} opens an idle prompt; {"attempt": …, "check": n, "choices": […]}
+    answers a prompt or a question."""
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _error(_("The request is not valid JSON."))
+    if not isinstance(body, dict):
+        return _error(_("The request is not valid JSON."))
+    try:
+        if body.get("idle") is True:
+            return JsonResponse({"prompt": services.open_idle_prompt(attempt_id=body.get("attempt"),
+                                                                     user_id=request.user.pk)})
+        outcome = services.answer_check(attempt_id=body.get("attempt"), user_id=request.user.pk,
+                                        check_id=body.get("check"), choices=body.get("choices"))
+    except services.BeatRejected as exc:
+        return _error(exc.message, exc.status)
+    return JsonResponse(outcome.as_dict())
 
 
 @require_POST
