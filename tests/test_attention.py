@@ -4,6 +4,7 @@ question)."""
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.db import transaction
@@ -12,11 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from learntrace.catalog.models import Choice, Course, CourseKind, Question, Quiz
+from learntrace.core.models import AuditEntry
 from learntrace.plans.models import LearningPlan, PlanItem
 from learntrace.plans.services import publish_plan
 from learntrace.records.models import CourseProgress, CreditedTime
 from learntrace.tracking import services
-from learntrace.tracking.models import AttentionCheck, AttentionRule, Attempt, OnWrong, PlacedQuestion
+from learntrace.tracking.models import Attempt, AttentionCheck, AttentionRule, OnWrong, PlacedQuestion
 from learntrace.tracking.services import BeatInput, BeatRejected, start_attempt
 
 T0 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
@@ -215,7 +217,8 @@ def test_answers_are_checked_and_bad_ones_refused_without_a_change(org, video, q
     check = AttentionCheck.objects.get(attempt=attempt)
     with pytest.raises(BeatRejected) as not_due:  # answering before the question is shown
         answer(attempt, check.pk, right(hand), when=at(5))
-    assert (not_due.value.status, not_due.value.message) == (409, "This prompt or question is not waiting for an answer.")
+    assert not_due.value.status == 409
+    assert not_due.value.message == "This prompt or question is not waiting for an answer."
     play(attempt, 0, 61)
     for bad, message in [("x", "“choices” must be a list of choice numbers."),
                          ([True], "“choices” must be a list of choice numbers."),
@@ -375,3 +378,85 @@ def check_any_script(org, video, questions, script, on_wrong):
     attempt.refresh_from_db()
     held = sum(end - start for start, end in attempt.held)
     assert held <= 120_000 and all(end <= 120_000 for _start, end in attempt.held)
+
+
+# ---------------------------------------------------------------- the admin's settings and HR's view
+
+
+def test_an_admin_sets_the_checks_of_a_course_and_places_questions(org, client_for, video, questions):
+    hand, _signs = questions
+    url = reverse("tracking:course_attention", args=[video.pk])
+    assert client_for(org.learner).get(url).status_code == 403
+    assert client_for(org.head).get(url).status_code == 403
+    client = client_for(org.admin)
+    page = client.get(url).text
+    assert "Questions at moments of the video" in page and "How long do you wash your hands?" in page
+    saved = client.post(url, {"save_rule": "1", "idle_minutes": "10", "random_questions": "2",
+                              "on_wrong": "not_credited"})
+    assert saved.status_code == 302
+    rule = AttentionRule.objects.get(course=video)
+    assert (rule.idle_minutes, rule.random_questions, rule.on_wrong) == (10, 2, "not_credited")
+    assert AuditEntry.objects.filter(object_type="attentionrule", object_id=str(rule.pk), action="create").exists()
+    assert client.post(url, {"place": "1", "question": hand.pk, "moment": "2:30"}).status_code == 302
+    placed_question = PlacedQuestion.objects.get(course=video)
+    assert (placed_question.question, placed_question.at_seconds) == (hand, 150)
+    assert AuditEntry.objects.filter(object_type="placedquestion", action="create").count() == 1
+    assert "2:30" in client.get(url).text
+    for moment, error in [("2:30", "A question is already placed at this moment."),
+                          ("10:00", "The moment must be within the video."),
+                          ("1:75", "Write the moment as minutes:seconds, for example 12:30."),
+                          ("soon", "Write the moment as minutes:seconds, for example 12:30.")]:
+        refused = client.post(url, {"place": "1", "question": hand.pk, "moment": moment})
+        assert refused.status_code == 200 and error in refused.text
+    no_answer = Question.objects.create(quiz=hand.quiz, text="Open question")
+    refused = client.post(url, {"place": "1", "question": no_answer.pk, "moment": "3:00"})
+    assert "This question has no correct answer to check." in refused.text
+    assert client.post(url, {"save_rule": "1", "idle_minutes": "-1", "random_questions": "0",
+                             "on_wrong": "rewind"}).status_code == 200
+    assert AttentionRule.objects.get(course=video).idle_minutes == 10  # nothing half-written
+    remove = reverse("tracking:placed_question_delete", args=[video.pk, placed_question.pk])
+    assert client_for(org.learner).post(remove).status_code == 403
+    assert client_for(org.admin).post(remove).status_code == 302
+    assert not PlacedQuestion.objects.exists()
+    assert AuditEntry.objects.filter(object_type="placedquestion", action="delete").count() == 1
+
+
+def test_the_settings_pages_speak_chinese(org, client_for, video, questions):
+    page = client_for(org.admin, "zh-hans").get(reverse("tracking:course_attention", args=[video.pk])).text
+    assert "专注度检查" in page and "视频中的弹题" in page
+    assert "无操作" in page
+
+
+def test_an_admin_sets_the_idle_check_of_a_plan(org, client_for, catalog):
+    plan = LearningPlan.objects.create(name="Ward safety", starts_on=dt.date(2026, 1, 1), min_total_seconds=3600)
+    url = reverse("tracking:plan_attention", args=[plan.pk])
+    assert client_for(org.head).get(url).status_code == 403
+    client = client_for(org.admin)
+    assert "Attention checks" in client.get(reverse("plans:plan", args=[plan.pk])).text
+    assert client.post(url, {"idle_minutes": "8"}).status_code == 302
+    assert AttentionRule.objects.get(plan=plan).idle_minutes == 8
+    assert client.post(url, {"idle_minutes": "999"}).status_code == 200
+    assert AttentionRule.objects.get(plan=plan).idle_minutes == 8
+
+
+def test_hr_sees_prompts_and_questions_shown_answered_missed_and_the_time_lost(org, client_for, video, questions):
+    hand, _signs = questions
+    placed(video, hand, 60, on_wrong=OnWrong.REWIND, idle_minutes=1)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    play(attempt, 0, 45, step=15)  # active never: the idle deadline is at 60 s
+    shown = watch(attempt, 3, 45, 65, when=at(65))  # 15 s held, 5 s past the question
+    assert shown.prompt is not None and shown.question is not None
+    answer(attempt, shown.question["check"], wrong(hand), when=at(70))  # 60 s lost
+    answer(attempt, shown.prompt["check"], when=at(200))  # too late: missed
+    page = client_for(org.admin).get(reverse("tracking:learner_detail", args=[video.pk, org.learner.pk])).text
+    facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", page))
+    assert facts["idle prompts shown"] == "1" and facts["idle prompts not answered in time"] == "1"
+    assert facts["idle prompts answered in time"] == "0"
+    assert (facts["questions shown"], facts["answered right"], facts["answered wrongly"]) == ("1", "0", "1")
+    assert facts["time not credited because of them"] == "1:05"  # 60 s lost and 5 s past the question
+    assert "played past a question not yet answered" in page
+    chinese = client_for(org.admin, "zh-hans").get(
+        reverse("tracking:learner_detail", args=[video.pk, org.learner.pk])).text
+    assert "专注度检查" in chinese and "因此未计入的时间" in chinese
+    plain = client_for(org.admin).get(reverse("tracking:learner_detail", args=[video.pk, org.outsider.pk])).text
+    assert 'id="attention"' not in plain

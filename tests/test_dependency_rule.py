@@ -17,7 +17,8 @@ LAYERS = [
     {"org"},  # departments, employees, roles, and who may see what (access.py)
     {"catalog", "evidence"},  # courses; seals, which name the fact tables only by label
     {"records"},  # the learning facts
-    {"tracking", "plans"},  # facts from players; plans, periods, assignments and progress
+    {"plans"},  # plans, periods, assignments and progress
+    {"tracking"},  # facts from players, with the attention checks a course or a plan sets
     {"checkin", "compliance"},  # meetings for a plan's audience; standings and consequences per period
     {"notify", "reports", "api", "trainingfile", "home"},  # what reads everything below
     {"accounts"},  # sign-in; activation links go out through notify's channels

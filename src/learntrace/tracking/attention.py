@@ -9,7 +9,7 @@ import random
 from django.db.models import Q
 
 from learntrace.catalog.models import Course, CourseKind, Question
-from learntrace.tracking.models import AttentionCheck, AttentionRule, Attempt, OnWrong, PlacedQuestion
+from learntrace.tracking.models import Attempt, AttentionCheck, AttentionRule, OnWrong, PlacedQuestion
 
 ANSWER_SECONDS = 60  # the countdown of a question and of an idle prompt
 ANSWER_SLACK_SECONDS = 10  # network and a slow phone: an answer this late is still in time

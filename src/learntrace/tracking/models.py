@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Course, Question
 from learntrace.org.models import Employee
+from learntrace.plans.models import LearningPlan
 from learntrace.records.models import CourseProgress
 
 
@@ -77,9 +78,8 @@ class AttentionRule(models.Model):
     a course or plan without a rule has no idle check and no questions."""
 
     course = models.OneToOneField(Course, null=True, blank=True, on_delete=models.CASCADE, related_name="attention")
-    # A plan sets only the idle check: questions belong to a video's moments. Named by label: the
-    # plans app is of the same layer.
-    plan = models.OneToOneField("plans.LearningPlan", null=True, blank=True, on_delete=models.CASCADE,
+    # A plan sets only the idle check: questions belong to a video's moments.
+    plan = models.OneToOneField(LearningPlan, null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="attention")
     idle_minutes = models.PositiveSmallIntegerField(
         _("idle check after (minutes without interaction)"), default=0,

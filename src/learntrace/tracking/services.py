@@ -25,13 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import Course, CourseKind
+from learntrace.core.audit import delete_with_audit, record_change, save_with_audit
 from learntrace.core.hotpath import column_list, load, update_columns
 from learntrace.records.models import CourseProgress, CreditedTime
-from learntrace.records.services import record_tracked_beat
-from learntrace.records.services import answered_right
+from learntrace.records.services import answered_right, record_tracked_beat
 from learntrace.tracking import attention
 from learntrace.tracking import intervals as iv
-from learntrace.tracking.models import AttentionCheck, Attempt, LearnerClock, OnWrong
+from learntrace.tracking.models import Attempt, AttentionCheck, LearnerClock, OnWrong, PlacedQuestion
 
 MAX_RATE = 2.0
 SLACK_MS = 5_000
@@ -495,7 +495,8 @@ def answer_check(*, attempt_id, user_id, check_id, choices=None, now: dt.datetim
             raise BeatRejected(_("These choices are not those of the question."))
         check.chosen = sorted(chosen)
         right = in_time and (check.question is None or answered_right(check.question, chosen))
-        return _answer_question(attempt, check, right, in_time, now)
+        # No choice at all (the countdown ran out in the player) is a missing answer, not a wrong one.
+        return _answer_question(attempt, check, right, in_time and bool(chosen), now)
 
 
 def _answer_prompt(attempt: Attempt, check: AttentionCheck, in_time: bool, now: dt.datetime) -> AnswerOutcome:
@@ -556,3 +557,25 @@ def _answer_question(attempt: Attempt, check: AttentionCheck, right: bool, in_ti
     result.total_credited_ms, result.covered_ms = progress.credited_ms, progress.covered_ms
     result.completed = progress.completed_at is not None
     return result
+
+
+# ---------------------------------------------------------------- the admin's settings
+
+
+@transaction.atomic
+def save_attention_rule(*, actor, form) -> None:
+    """The attention settings of a course or plan (a validated form of its AttentionRule), audited."""
+    save_with_audit(actor=actor, form=form, summary=lambda rule: str(rule.course or rule.plan))
+
+
+@transaction.atomic
+def place_question(*, actor, course: Course, question, at_seconds: int) -> PlacedQuestion:
+    placed = PlacedQuestion.objects.create(course=course, question=question, at_seconds=at_seconds)
+    record_change(actor=actor, action="create", obj=placed,
+                  summary=f"{course.title} @{at_seconds // 60}:{at_seconds % 60:02d}: {question.text}")
+    return placed
+
+
+@transaction.atomic
+def remove_placed_question(*, actor, placed: PlacedQuestion) -> None:
+    delete_with_audit(actor=actor, obj=placed, summary=f"{placed.course.title} @{placed.at_seconds} s")
