@@ -261,7 +261,7 @@
     });
     video.addEventListener("play", function () {
       if (state.check) { video.pause(); return; }  // not while a question or prompt waits
-      say("");
+      if (notice && notice.textContent === text("elsewhere")) { say(""); }
       announce();
     });
     ["pause", "ended"].forEach(function (name) { video.addEventListener(name, function () { closeSegment(); state.lastTime = video.currentTime; }); });
@@ -276,7 +276,11 @@
       flush();
     } else {
       if (video) { state.lastTime = video.currentTime; }
-      if (kind === "document") { state.readingSince = performance.now(); announce(); say(""); }
+      if (kind === "document") {
+        state.readingSince = performance.now();
+        announce();
+        if (notice && notice.textContent === text("elsewhere")) { say(""); }
+      }
     }
   });
 
