@@ -29,7 +29,7 @@ def no_violations(page):
 def test_a_question_and_an_idle_prompt_pause_the_video_and_are_answered(live_server, org, new_page,
                                                                         tracked_video, language):  # noqa: F811
     from learntrace.catalog.models import Choice, Question, Quiz
-    from learntrace.tracking.models import AttentionCheck, AttentionRule, Attempt, PlacedQuestion
+    from learntrace.tracking.models import Attempt, AttentionCheck, AttentionRule, PlacedQuestion
 
     quiz = Quiz.objects.create(course=tracked_video)
     question = Question.objects.create(quiz=quiz, text="How long do you wash your hands?")
