@@ -460,3 +460,33 @@ def test_hr_sees_prompts_and_questions_shown_answered_missed_and_the_time_lost(o
     assert "专注度检查" in chinese and "因此未计入的时间" in chinese
     plain = client_for(org.admin).get(reverse("tracking:learner_detail", args=[video.pk, org.outsider.pk])).text
     assert 'id="attention"' not in plain
+
+
+# ---------------------------------------------------------------- one place at a time
+
+
+def test_with_last_sign_in_wins_a_new_sign_in_ends_the_older_session(org, settings):
+    from django.test import Client
+
+    settings.LAST_SIGNIN_WINS = True
+    phone, laptop = Client(), Client()
+    phone.force_login(org.learner.user)
+    assert phone.get(reverse("plans:my")).status_code == 200
+    laptop.force_login(org.learner.user)
+    ended = phone.get(reverse("plans:my"), headers={"Accept-Language": "en"})
+    assert ended.status_code == 302 and ended.url.startswith("/accounts/login/")
+    assert laptop.get(reverse("plans:my")).status_code == 200
+    other = Client()
+    other.force_login(org.head.user)  # someone else's sign-in ends nothing
+    assert laptop.get(reverse("plans:my")).status_code == 200
+
+
+def test_without_the_rule_sessions_stay_side_by_side(org, settings):
+    from django.test import Client
+
+    settings.LAST_SIGNIN_WINS = False
+    phone, laptop = Client(), Client()
+    phone.force_login(org.learner.user)
+    laptop.force_login(org.learner.user)
+    assert phone.get(reverse("plans:my")).status_code == 200
+    assert laptop.get(reverse("plans:my")).status_code == 200
