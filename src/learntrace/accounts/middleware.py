@@ -8,7 +8,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from learntrace.accounts.models import LatestSession
-
 from learntrace.core.languages import chosen_language
 
 
