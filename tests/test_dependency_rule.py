@@ -18,7 +18,8 @@ LAYERS = [
     {"catalog", "evidence"},  # courses; seals, which name the fact tables only by label
     {"records", "exams"},  # the learning facts; exams, their question banks, sittings and results
     {"creditrules"},  # yearly credit rule sets, judging a year's credits from the facts
-    {"tracking", "plans"},  # facts from players; plans, periods, assignments and progress
+    {"plans"},  # plans, periods, assignments and progress
+    {"tracking"},  # facts from players, with the attention checks a course or a plan sets
     {"checkin", "compliance"},  # meetings for a plan's audience; standings and consequences per period
     {"notify", "reports", "api", "trainingfile", "home"},  # what reads everything below
     {"health", "certificates"},  # probes and metrics; certificates earned by exams and plans (reminded via notify)

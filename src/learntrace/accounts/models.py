@@ -155,3 +155,16 @@ class ResetRequest(models.Model):
 
     def __str__(self):
         return f"{self.at} {self.ip_address}"
+
+
+class LatestSession(models.Model):
+    """The session of a person's latest sign-in. With LAST_SIGNIN_WINS on, every other session of
+    theirs ends at its next request: one person, one place where they learn."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="+")
+    session_key = models.CharField(max_length=40)
+    signed_in_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user_id} {self.signed_in_at:%Y-%m-%d %H:%M}"

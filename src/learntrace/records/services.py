@@ -121,11 +121,13 @@ def record_completion(*, employee: Employee, course: Course, completed_at: datet
 def grade(quiz: Quiz, answers: dict[int, set[int]]) -> int:
     """Percentage of questions answered exactly right (every correct choice, no wrong one)."""
     questions = list(quiz.questions.prefetch_related("choices"))
-    right = sum(
-        1 for q in questions
-        if grading.choices_right(answers.get(q.pk, set()), {c.pk for c in q.choices.all() if c.is_correct})
-    )
+    right = sum(1 for q in questions if answered_right(q, answers.get(q.pk, set())))
     return grading.percent(right, len(questions))
+
+
+def answered_right(question, chosen: set[int]) -> bool:
+    """Every correct choice and no wrong one (also the rule for questions asked during a video)."""
+    return grading.choices_right(chosen, {c.pk for c in question.choices.all() if c.is_correct})
 
 
 class QuizClosed(Exception):

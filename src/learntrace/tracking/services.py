@@ -25,11 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import Course, CourseKind
+from learntrace.core.audit import delete_with_audit, record_change, save_with_audit
 from learntrace.core.hotpath import column_list, load, update_columns
 from learntrace.records.models import CourseProgress, CreditedTime
-from learntrace.records.services import record_tracked_beat
+from learntrace.records.services import answered_right, record_tracked_beat
+from learntrace.tracking import attention
 from learntrace.tracking import intervals as iv
-from learntrace.tracking.models import Attempt, LearnerClock
+from learntrace.tracking.models import Attempt, AttentionCheck, LearnerClock, OnWrong, PlacedQuestion
 
 MAX_RATE = 2.0
 SLACK_MS = 5_000
@@ -69,6 +71,7 @@ class BeatInput:
     rate: float = 1.0
     hidden: bool = False
     client_elapsed_ms: int = 0
+    active: bool = False  # the learner interacted with the page since the last beat (the idle check)
 
 
 @dataclass
@@ -81,12 +84,16 @@ class BeatOutcome:
     covered_ms: int
     duration_ms: int
     completed_at: dt.datetime | None
+    held_ms: int = 0  # of this beat: watched, waiting for the answer to the next question
+    question: dict | None = None  # a question that is due and not answered yet
+    prompt: dict | None = None  # an idle prompt waiting for its answer
 
     def as_dict(self) -> dict:
         return {
             "duplicate": self.duplicate, "credited_ms": self.credited_ms, "cut_ms": self.cut_ms,
             "flags": self.flags, "total_credited_ms": self.total_credited_ms, "covered_ms": self.covered_ms,
             "duration_ms": self.duration_ms, "completed": self.completed_at is not None,
+            "held_ms": self.held_ms, "question": self.question, "prompt": self.prompt,
         }
 
 
@@ -124,6 +131,10 @@ def parse_beat(data, course: Course) -> BeatInput:
     if not isinstance(hidden, bool):
         raise BeatRejected(_("“hidden” must be true or false."))
     beat.hidden = hidden
+    active = data.get("active", False)
+    if not isinstance(active, bool):
+        raise BeatRejected(_("“active” must be true or false."))
+    beat.active = active
     segments = data.get("segments", [])
     if not isinstance(segments, list) or len(segments) > MAX_SEGMENTS:
         raise BeatRejected(_("“segments” must be a list of at most %(n)d [start, end] pairs.") % {"n": MAX_SEGMENTS})
@@ -154,8 +165,19 @@ def start_attempt(*, employee, course: Course, now: dt.datetime | None = None, u
     progress, _created = CourseProgress.objects.get_or_create(
         employee=employee, course=course, defaults={"first_started_at": now, "last_activity_at": now})
     clock, _created = LearnerClock.objects.get_or_create(employee=employee, defaults={"busy_until": now})
-    return Attempt.objects.create(employee=employee, user_id=employee.user_id, course=course, progress=progress,
-                                  clock=clock, started_at=now, user_agent=user_agent[:200])
+    idle_minutes, random_questions, on_wrong = attention.rule_for(employee, course, now)
+    attempt = Attempt.objects.create(employee=employee, user_id=employee.user_id, course=course, progress=progress,
+                                     clock=clock, started_at=now, user_agent=user_agent[:200],
+                                     idle_ms=idle_minutes * 60_000, presence_at=now, on_wrong=on_wrong)
+    attention.schedule_questions(attempt, course, random_questions)
+    return attempt
+
+
+def attention_state(attempt: Attempt) -> dict:
+    """What the player needs to know of the attempt's attention checks when it opens: whether
+    there are any (never when or which)."""
+    return {"idle_ms": attempt.idle_ms, "questions": attempt.next_question_ms is not None,
+            "answer_seconds": attention.ANSWER_SECONDS}
 
 
 def coverage_state(employee, course: Course) -> dict:
@@ -176,11 +198,13 @@ def _outcome(fact: CreditedTime, progress: CourseProgress, course: Course, dupli
     return BeatOutcome(duplicate=duplicate, credited_ms=fact.details.get("credited_ms", 0),
                        cut_ms=fact.details.get("cut_ms", 0), flags=fact.details.get("flags", []),
                        total_credited_ms=progress.credited_ms, covered_ms=progress.covered_ms,
-                       duration_ms=course.duration_seconds * 1000, completed_at=progress.completed_at)
+                       duration_ms=course.duration_seconds * 1000, completed_at=progress.completed_at,
+                       held_ms=fact.details.get("held_ms", 0))
 
 
 # What a beat reads, and no more: this query runs for every beat of every viewer.
-_ATTEMPT = ("id", "employee", "user", "course", "progress", "clock", "started_at")
+_ATTEMPT = ("id", "employee", "user", "course", "progress", "clock", "started_at", "idle_ms", "presence_at",
+            "prompt_open_at", "next_question_ms", "segment_from_ms", "on_wrong", "held", "forfeited")
 _COURSE = ("id", "kind", "duration_seconds", "completion_threshold", "category", "no_skipping")
 _PROGRESS = ("id", "employee", "course", "credited_ms", "intervals", "covered_ms", "played_ms", "last_position_ms",
              "first_started_at", "last_activity_at", "completed_at")
@@ -273,42 +297,92 @@ def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime, *, look_up: bool
         if beat.rate > MAX_RATE:
             flags.append("rate_above_2x")
     current = [tuple(i) for i in progress.intervals]
+    held = [tuple(i) for i in attempt.held]
+    next_question = attempt.next_question_ms
+    attempt_before = (attempt.presence_at, attempt.prompt_open_at, held)
+    past_question_ms = 0  # watched beyond a question not answered yet: cut
+    question_reached = False
     if course.kind == CourseKind.VIDEO:
         played_ms = iv.length(beat.segments)
-        pieces = iv.new_pieces(beat.segments, current)
+        # Pieces held for a question are not new either: watching them again earns nothing twice.
+        # Nor are the segments this attempt lost to a wrong answer.
+        pieces = iv.new_pieces(beat.segments, iv.union(iv.union(current, held), [tuple(i) for i in attempt.forfeited]))
+        if next_question is not None:
+            question_reached = any(end >= next_question for _start, end in beat.segments)
+            past = iv.new_pieces([(max(start, next_question), end) for start, end in pieces], [])
+            past_question_ms = iv.length(past)
+            pieces = [(start, min(end, next_question)) for start, end in pieces if start < next_question]
+            if past_question_ms:
+                flags.append("question_pending")
         new_ms = iv.length(pieces)
     else:
         played_ms = beat.reading_ms
         pieces = []
         new_ms = max(min(beat.reading_ms, duration_ms - progress.covered_ms), 0)
 
+    # The idle check: credit stops `idle_ms` after the last sign of presence, or when a prompt opened,
+    # until the prompt is answered. A beat reporting interaction is a sign of presence, unless a
+    # prompt is waiting: then only its answer is.
+    idle_deadline = None
+    if attempt.idle_ms:
+        if beat.active and attempt.prompt_open_at is None:
+            attempt.presence_at = now
+        idle_deadline = attempt.prompt_open_at or (
+            (attempt.presence_at or attempt.started_at) + dt.timedelta(milliseconds=attempt.idle_ms))
+        if attempt.prompt_open_at is None and now > idle_deadline:
+            attempt.prompt_open_at = idle_deadline
+
     credit_ms = 0
+    idle_cut_ms = 0
     busy_until = clock.busy_until
+    start = max(clock.busy_until, attempt.started_at)
     if beat.hidden:
         if new_ms:
             flags.append("hidden")
     elif new_ms:
         cost_ms = math.ceil(new_ms / effective_rate)
-        start = max(clock.busy_until, attempt.started_at)
         allowed_ms = max(int((now - start).total_seconds() * 1000) + SLACK_MS, 0)
         if cost_ms > BEAT_MAX_WALL_MS:
             flags.append("beat_too_long")
         allowed_ms = min(allowed_ms, BEAT_MAX_WALL_MS)
         if cost_ms > allowed_ms and "beat_too_long" not in flags:
             flags.append("over_wall_clock")
+            if clock.last_attempt_id not in (None, attempt.pk) and clock.busy_until > attempt.started_at:
+                flags.append("another_window")  # the person's clock was spent by another attempt meanwhile
         credit_ms = min(new_ms, int(min(cost_ms, allowed_ms) * effective_rate))
+        if idle_deadline is not None:
+            idle_allowed_ms = max(int((idle_deadline - start).total_seconds() * 1000), 0)
+            if cost_ms > idle_allowed_ms and idle_allowed_ms < allowed_ms:
+                flags.append("idle")
+                idle_credit_ms = min(new_ms, int(idle_allowed_ms * effective_rate))
+                idle_cut_ms = credit_ms - min(credit_ms, idle_credit_ms)
+                credit_ms -= idle_cut_ms
         if credit_ms:
             busy_until = start + dt.timedelta(milliseconds=math.ceil(credit_ms / effective_rate))
     update_columns(LearnerClock, clock.pk, {"busy_until": busy_until, "last_attempt_id": attempt.pk,
                                             "last_seq": highest_seq})
-    cut_ms = new_ms - credit_ms
+    cut_ms = new_ms + past_question_ms - credit_ms
 
+    # Before the next question, what was watched since the previous one is held until it is answered.
+    held_ms = 0
     if course.kind == CourseKind.VIDEO and credit_ms:
-        current = iv.union(current, iv.take(pieces, credit_ms))
+        taken = iv.take(pieces, credit_ms)
+        if next_question is not None:
+            confirmed = attempt.segment_from_ms
+            newly_held = [(max(a, confirmed), b) for a, b in taken if b > confirmed]
+            taken = [(a, min(b, confirmed)) for a, b in taken if a < confirmed]
+            held_ms = iv.length(newly_held)
+            held = iv.union(held, newly_held)
+            credit_ms -= held_ms
+        current = iv.union(current, taken)
         progress.intervals = [list(i) for i in current]
         progress.covered_ms = iv.length(current)
     elif credit_ms:
         progress.covered_ms += credit_ms
+    if (attempt.presence_at, attempt.prompt_open_at, held) != attempt_before:
+        update_columns(Attempt, attempt.pk, {"presence_at": attempt.presence_at,
+                                             "prompt_open_at": attempt.prompt_open_at,
+                                             "held": [list(i) for i in held]})
     credited_before = progress.credited_ms
     progress.credited_ms += credit_ms
     progress.played_ms += played_ms
@@ -318,12 +392,190 @@ def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime, *, look_up: bool
     # Whole seconds go to the learning record, attributed to when they were watched: a beat
     # queued offline across midnight at the month's end still counts in the month it was played.
     watched_at = attempt.started_at + dt.timedelta(milliseconds=beat.client_elapsed_ms)
+    details = {"segments": [list(s) for s in beat.segments], "reading_ms": beat.reading_ms, "rate": beat.rate,
+               "hidden": beat.hidden, "elapsed_ms": beat.client_elapsed_ms, "received_at": now.isoformat(),
+               "played_ms": played_ms, "credited_ms": credit_ms, "cut_ms": cut_ms, "flags": flags}
+    if attempt.idle_ms or next_question is not None:
+        details |= {"active": beat.active, "held_ms": held_ms, "attention_cut_ms": idle_cut_ms + past_question_ms}
     fact = record_tracked_beat(
         progress=progress, course=course, attempt_id=attempt.pk, seq=beat.seq,
         seconds=progress.credited_ms // 1000 - credited_before // 1000,
-        occurred_at=min(max(watched_at, attempt.started_at), now),
-        details={"segments": [list(s) for s in beat.segments], "reading_ms": beat.reading_ms, "rate": beat.rate,
-                 "hidden": beat.hidden, "elapsed_ms": beat.client_elapsed_ms, "received_at": now.isoformat(),
-                 "played_ms": played_ms, "credited_ms": credit_ms, "cut_ms": cut_ms, "flags": flags},
+        occurred_at=min(max(watched_at, attempt.started_at), now), details=details,
     )
-    return _outcome(fact, progress, course, duplicate=False)
+    outcome = _outcome(fact, progress, course, duplicate=False)
+    if question_reached:
+        outcome.question = _reveal_question(attempt, next_question, now)
+    if attempt.prompt_open_at is not None:
+        outcome.prompt = _open_prompt(attempt, attempt.prompt_open_at)
+    return outcome
+
+
+def _reveal_question(attempt: Attempt, due_ms: int, now: dt.datetime) -> dict | None:
+    """The question due at `due_ms`, shown from now on (its countdown starts when first shown)."""
+    check = (AttentionCheck.objects.select_related("question").prefetch_related("question__choices")
+             .filter(attempt_id=attempt.pk, kind=AttentionCheck.Kind.QUESTION, due_ms=due_ms,
+                     outcome__in=[AttentionCheck.Outcome.SCHEDULED, AttentionCheck.Outcome.SHOWN])
+             .order_by("number").first())
+    if check is None:
+        return None
+    if check.outcome == AttentionCheck.Outcome.SCHEDULED:
+        check.outcome, check.shown_at = AttentionCheck.Outcome.SHOWN, now
+        check.save(update_fields=["outcome", "shown_at"])
+    return attention.question_payload(check)
+
+
+def _open_prompt(attempt: Attempt, shown_at: dt.datetime) -> dict:
+    """The attempt's open idle prompt, created when it first opens."""
+    check = AttentionCheck.objects.filter(attempt_id=attempt.pk, kind=AttentionCheck.Kind.IDLE,
+                                          outcome=AttentionCheck.Outcome.SHOWN).first()
+    if check is None:
+        check = AttentionCheck.objects.create(attempt_id=attempt.pk, kind=AttentionCheck.Kind.IDLE,
+                                              number=attention.next_check_number(attempt.pk), shown_at=shown_at,
+                                              outcome=AttentionCheck.Outcome.SHOWN)
+    return attention.prompt_payload(check)
+
+
+@dataclass
+class AnswerOutcome:
+    outcome: str
+    credited_ms: int = 0  # the held segment, credited by a right answer
+    uncredited_ms: int = 0  # the held segment, lost by a wrong or missing answer
+    rewind_to_ms: int | None = None
+    total_credited_ms: int = 0
+    covered_ms: int = 0
+    completed: bool = False
+
+    def as_dict(self) -> dict:
+        return {"outcome": self.outcome, "credited_ms": self.credited_ms, "uncredited_ms": self.uncredited_ms,
+                "rewind_to_ms": self.rewind_to_ms, "total_credited_ms": self.total_credited_ms,
+                "covered_ms": self.covered_ms, "completed": self.completed}
+
+
+def _choice_ids(value) -> set[int]:
+    if not isinstance(value, list) or len(value) > 50 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
+        raise BeatRejected(_("“choices” must be a list of choice numbers."))
+    return set(value)
+
+
+def open_idle_prompt(*, attempt_id, user_id, now: dt.datetime | None = None) -> dict:
+    """The player saw no interaction for the idle time: credit stops from now until the answer."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt_id, user_id)
+        if not attempt.idle_ms:
+            raise BeatRejected(_("This course has no idle check."))
+        if attempt.prompt_open_at is None:
+            attempt.prompt_open_at = now
+            update_columns(Attempt, attempt.pk, {"prompt_open_at": now})
+        return _open_prompt(attempt, attempt.prompt_open_at)
+
+
+def answer_check(*, attempt_id, user_id, check_id, choices=None, now: dt.datetime | None = None) -> AnswerOutcome:
+    """The learner's answer to an idle prompt or a question shown to them. The server grades it;
+    the answer says right or wrong, never which choice was right."""
+    now = now or timezone.now()
+    if not isinstance(check_id, int) or isinstance(check_id, bool) or not 0 < check_id < 2**31:
+        raise BeatRejected(_("“check” must be the number of a prompt or question."))
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt_id, user_id)
+        check = (AttentionCheck.objects.select_related("question").prefetch_related("question__choices")
+                 .filter(attempt_id=attempt.pk, pk=check_id).first())
+        if check is None:
+            raise BeatRejected(_("No such prompt or question in this viewing session."), status=404)
+        if check.outcome != AttentionCheck.Outcome.SHOWN:
+            raise BeatRejected(_("This prompt or question is not waiting for an answer."), status=409)
+        in_time = now <= check.shown_at + dt.timedelta(
+            seconds=attention.ANSWER_SECONDS + attention.ANSWER_SLACK_SECONDS)
+        check.answered_at = now
+        if check.kind == AttentionCheck.Kind.IDLE:
+            return _answer_prompt(attempt, check, in_time, now)
+        chosen = _choice_ids(choices if choices is not None else [])
+        if check.question is not None and not chosen <= {c.pk for c in check.question.choices.all()}:
+            raise BeatRejected(_("These choices are not those of the question."))
+        check.chosen = sorted(chosen)
+        right = in_time and (check.question is None or answered_right(check.question, chosen))
+        # No choice at all (the countdown ran out in the player) is a missing answer, not a wrong one.
+        return _answer_question(attempt, check, right, in_time and bool(chosen), now)
+
+
+def _answer_prompt(attempt: Attempt, check: AttentionCheck, in_time: bool, now: dt.datetime) -> AnswerOutcome:
+    # The time between the prompt and the answer is spent: no beat may claim it afterwards.
+    check.outcome = AttentionCheck.Outcome.ANSWERED if in_time else AttentionCheck.Outcome.MISSED
+    check.save(update_fields=["answered_at", "outcome"])
+    update_columns(Attempt, attempt.pk, {"prompt_open_at": None, "presence_at": now})
+    update_columns(LearnerClock, attempt.clock.pk, {"busy_until": max(attempt.clock.busy_until, now)})
+    progress = attempt.progress
+    return AnswerOutcome(outcome=check.outcome, total_credited_ms=progress.credited_ms,
+                         covered_ms=progress.covered_ms, completed=progress.completed_at is not None)
+
+
+def _answer_question(attempt: Attempt, check: AttentionCheck, right: bool, in_time: bool,
+                     now: dt.datetime) -> AnswerOutcome:
+    course, progress = attempt.course, attempt.progress
+    held = [tuple(i) for i in attempt.held]
+    result = AnswerOutcome(outcome="")
+    following = AttentionCheck.objects.filter(attempt_id=attempt.pk, kind=AttentionCheck.Kind.QUESTION,
+                                              outcome=AttentionCheck.Outcome.SCHEDULED, due_ms__gt=check.due_ms)
+    next_question = following.order_by("due_ms", "number").values_list("due_ms", flat=True).first()
+    segment_from = check.due_ms
+    if right:
+        check.outcome = AttentionCheck.Outcome.RIGHT
+        current = [tuple(i) for i in progress.intervals]
+        pieces = iv.new_pieces(held, current)  # another tab may have covered some of it meanwhile
+        result.credited_ms = iv.length(pieces)
+        current = iv.union(current, pieces)
+        credited_before = progress.credited_ms
+        progress.intervals = [list(i) for i in current]
+        progress.covered_ms = iv.length(current)
+        progress.credited_ms += result.credited_ms
+        record_tracked_beat(
+            progress=progress, course=course, attempt_id=attempt.pk,
+            seq=attention.SERVER_SEQ_BASE + check.number,
+            seconds=progress.credited_ms // 1000 - credited_before // 1000, occurred_at=now,
+            details={"segments": [], "reading_ms": 0, "rate": 1.0, "hidden": False, "elapsed_ms": 0,
+                     "received_at": now.isoformat(), "played_ms": 0, "credited_ms": result.credited_ms,
+                     "cut_ms": 0, "flags": [], "check": check.pk})
+    else:
+        check.outcome = AttentionCheck.Outcome.WRONG if in_time else AttentionCheck.Outcome.MISSED
+        check.uncredited_ms = result.uncredited_ms = iv.length(held)
+        if attempt.on_wrong == OnWrong.REWIND:
+            # Watch the segment again, and answer a question again at the same moment.
+            AttentionCheck.objects.create(
+                attempt_id=attempt.pk, number=attention.next_check_number(attempt.pk),
+                kind=AttentionCheck.Kind.QUESTION, due_ms=check.due_ms,
+                question_id=attention.another_question(course, check.question_id))
+            next_question, segment_from = check.due_ms, attempt.segment_from_ms
+            result.rewind_to_ms = segment_from
+        else:
+            forfeited = iv.union([tuple(i) for i in attempt.forfeited], held)
+            update_columns(Attempt, attempt.pk, {"forfeited": [list(i) for i in forfeited]})
+    check.save(update_fields=["answered_at", "outcome", "chosen", "uncredited_ms"])
+    result.outcome = check.outcome
+    update_columns(Attempt, attempt.pk, {"held": [], "next_question_ms": next_question,
+                                         "segment_from_ms": segment_from})
+    result.total_credited_ms, result.covered_ms = progress.credited_ms, progress.covered_ms
+    result.completed = progress.completed_at is not None
+    return result
+
+
+# ---------------------------------------------------------------- the admin's settings
+
+
+@transaction.atomic
+def save_attention_rule(*, actor, form) -> None:
+    """The attention settings of a course or plan (a validated form of its AttentionRule), audited."""
+    save_with_audit(actor=actor, form=form, summary=lambda rule: str(rule.course or rule.plan))
+
+
+@transaction.atomic
+def place_question(*, actor, course: Course, question, at_seconds: int) -> PlacedQuestion:
+    placed = PlacedQuestion.objects.create(course=course, question=question, at_seconds=at_seconds)
+    record_change(actor=actor, action="create", obj=placed,
+                  summary=f"{course.title} @{at_seconds // 60}:{at_seconds % 60:02d}: {question.text}")
+    return placed
+
+
+@transaction.atomic
+def remove_placed_question(*, actor, placed: PlacedQuestion) -> None:
+    delete_with_audit(actor=actor, obj=placed, summary=f"{placed.course.title} @{placed.at_seconds} s")

@@ -24,9 +24,34 @@ BEAT_SCHEMA = {
             "reading_ms": {"type": "integer", "description": "Visible reading time since the last beat."},
             "rate": {"type": "number", "minimum": 0.0625, "maximum": 16},
             "hidden": {"type": "boolean", "description": "Played while the page was hidden."},
-            "elapsed_ms": {"type": "integer", "description": "Since the attempt started, on the client's clock."}}},
+            "elapsed_ms": {"type": "integer", "description": "Since the attempt started, on the client's clock."},
+            "active": {"type": "boolean",
+                       "description": "The learner interacted with the page since the last beat (idle check)."}}},
     },
 }
+
+
+class ChoiceOut(Schema):
+    id: int
+    text: str
+
+
+class QuestionOut(Schema):
+    """A question due at a moment of the video; which choices are right is never sent."""
+
+    check: int
+    due_ms: int
+    seconds: int
+    text: str
+    multiple: bool
+    choices: list[ChoiceOut]
+
+
+class PromptOut(Schema):
+    """An idle prompt ("still learning?") waiting for its answer."""
+
+    check: int
+    seconds: int
 
 
 class BeatOut(Schema):
@@ -38,6 +63,9 @@ class BeatOut(Schema):
     covered_ms: int
     duration_ms: int
     completed: bool
+    held_ms: int
+    question: QuestionOut | None
+    prompt: PromptOut | None
 
 
 @router.post("/tracking/beat", auth=[session], url_name="tracking_beat",
