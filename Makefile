@@ -37,7 +37,11 @@ run: install
 tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund --silent
 
-test: install-dev tests/oidc/node_modules/.package-lock.json
+# axe-core, the accessibility checks run in the browser tests' pages (pinned by its lock file).
+tests/axe/node_modules/.package-lock.json: tests/axe/package.json tests/axe/package-lock.json
+	cd tests/axe && npm ci --no-audit --no-fund --silent
+
+test: install-dev tests/oidc/node_modules/.package-lock.json tests/axe/node_modules/.package-lock.json
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: install-dev

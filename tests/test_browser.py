@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from accessibility import axe_violations
 from conftest import PASSWORD
 
 ROLE_TEXT = {
@@ -43,6 +44,7 @@ def test_each_role_logs_in_and_sees_its_own_menu(live_server, org, new_page, who
     employees_link = nav.locator("a[href='/org/employees/']")
     expect(import_link).to_have_count(1 if who == "admin" else 0)
     expect(employees_link).to_have_count(0 if who == "learner" else 1)
+    assert axe_violations(page) == []  # each role's home page, the learner's on a phone
     page.get_by_role("button", name=text["logout"]).click()
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
 
