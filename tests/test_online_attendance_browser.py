@@ -7,16 +7,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 import online_participants as lists
+from accessibility import axe_violations
 from conftest import PASSWORD
 from learntrace.catalog.models import Course, CourseKind
 from learntrace.checkin.models import Attendance, Meeting
 from learntrace.onlineattendance.models import OnlineMeeting
 
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 TEXT = {
     "en": {"login": "Log in", "online": "Online attendance", "check": "Check the file", "save": "Save my choices",
            "credit": "Credit the attendance", "open": "1 participant still needs a decision.", "status": "Credited"},
@@ -26,8 +25,7 @@ TEXT = {
 
 
 def accessibility_problems(page) -> list[str]:
-    results = Axe().run(page, options=WCAG_AA)
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in results.response["violations"]]
+    return axe_violations(page)
 
 
 @pytest.mark.parametrize(("language", "phone"), [("en", False), ("zh-hans", True)])
