@@ -2,6 +2,7 @@
 second, quiz grades and attempts, and the limits of corrections."""
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -10,13 +11,14 @@ from django.db import transaction
 
 from learntrace.catalog.models import Choice, Question, Quiz
 from learntrace.core.models import AuditEntry
-from learntrace.records.models import Completion, Correction, CourseProgress, Source
+from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime, Source
 from learntrace.records.services import (
     QuizClosed,
     correct_time,
     grade,
     record_completion,
     record_credited_time,
+    record_tracked_beat,
     submit_quiz,
     void_completion,
 )
@@ -156,3 +158,35 @@ def test_a_correction_whose_audit_entry_fails_is_not_kept(org, catalog, monkeypa
     with pytest.raises(RuntimeError):
         correct(fact, completion, org.admin.user)
     assert not Correction.objects.exists()
+
+
+def beat(employee, course, credited_ms: int, seconds: int, when) -> CourseProgress:
+    """A player's beat that brings the person's credited time to `credited_ms` and adds `seconds`."""
+    row, _ = CourseProgress.objects.get_or_create(employee=employee, course=course,
+                                                  defaults={"first_started_at": at(0), "last_activity_at": at(0)})
+    row.credited_ms = credited_ms
+    record_tracked_beat(progress=row, course=course, attempt_id=uuid.uuid4(), seq=1, seconds=seconds,
+                        occurred_at=when, details={})
+    return row
+
+
+def test_a_beat_that_reaches_the_threshold_completes_the_course_and_says_so(org, catalog, quiz):
+    video = catalog.video
+    reached = beat(org.learner, video, video.required_seconds * 1000, 5, at(40))
+    assert reached.completed_at == at(40) and Completion.objects.get().completed_at == at(40)
+    assert (progress(org.learner, video).first_started_at, progress(org.learner, video).last_activity_at) == \
+        (at(0), at(40))
+    # A course with a quiz still to pass is not completed by its time alone.
+    with_quiz = catalog.clinical_video
+    waiting = beat(org.learner, with_quiz, with_quiz.required_seconds * 1000, 5, at(50))
+    assert waiting.completed_at is None and Completion.objects.count() == 1
+
+
+def test_time_added_to_a_beat_that_credited_nothing_can_be_taken_back_exactly(org, catalog):
+    beat(org.learner, catalog.video, 0, 0, at(5))
+    fact = CreditedTime.objects.get(seconds=0)
+    admin = org.admin.user
+    correct_time(actor=admin, fact=fact, seconds_delta=60, reason="Watched on a borrowed laptop")
+    assert correct_time(actor=admin, fact=fact, seconds_delta=-60, reason="It was a colleague").seconds_delta == -60
+    with pytest.raises(ValidationError, match="more time than was ever credited"):
+        correct_time(actor=admin, fact=fact, seconds_delta=-1, reason="Below zero")
