@@ -176,10 +176,16 @@ def test_a_beat_that_reaches_the_threshold_completes_the_course_and_says_so(org,
     assert reached.completed_at == at(40) and Completion.objects.get().completed_at == at(40)
     assert (progress(org.learner, video).first_started_at, progress(org.learner, video).last_activity_at) == \
         (at(0), at(40))
+    # A course whose threshold was lowered below someone's time completes at their next beat that
+    # credits time, not at one that credits nothing.
+    document = catalog.meeting
+    assert beat(org.head, document, document.required_seconds * 1000, 0, at(41)).completed_at is None
+    assert not Completion.objects.filter(employee=org.head).exists()
+    assert beat(org.head, document, document.required_seconds * 1000, 1, at(42)).completed_at == at(42)
     # A course with a quiz still to pass is not completed by its time alone.
     with_quiz = catalog.clinical_video
     waiting = beat(org.learner, with_quiz, with_quiz.required_seconds * 1000, 5, at(50))
-    assert waiting.completed_at is None and Completion.objects.count() == 1
+    assert waiting.completed_at is None and Completion.objects.count() == 2
 
 
 def test_time_added_to_a_beat_that_credited_nothing_can_be_taken_back_exactly(org, catalog):
