@@ -84,6 +84,15 @@ def test_credited_time_counts_where_it_happened_by_person_kind_and_year(org, cat
     assert effective.credited_time(employee_ids=[org.head.pk]).seconds == {}
 
 
+def test_a_period_whose_corrections_exceed_its_time_counts_zero(org, catalog):
+    january = record_credited_time(employee=org.head, course=catalog.video, seconds=60, occurred_at=at(2026, 1, 5))
+    record_credited_time(employee=org.head, course=catalog.video, seconds=600, occurred_at=at(2026, 2, 5))
+    correct_time(actor=org.admin.user, fact=january, seconds_delta=-300, reason="Counted twice")
+    totals = effective.credited_time(employee_ids=[org.head.pk], starts_at=at(2026, 1, 1), ends_at=at(2026, 2, 1))
+    assert totals.seconds == {(org.head.pk, "video"): 0}
+    assert effective.credited_time(employee_ids=[org.head.pk]).seconds == {(org.head.pk, "video"): 360}
+
+
 def test_a_voided_completion_disappears_from_course_analytics(org, catalog):
     _fact, completion = watched_and_voided(org, catalog)
     [before] = reports.course_analytics(EVERYONE, reports.Filters())

@@ -196,3 +196,11 @@ def test_time_added_to_a_beat_that_credited_nothing_can_be_taken_back_exactly(or
     assert correct_time(actor=admin, fact=fact, seconds_delta=-60, reason="It was a colleague").seconds_delta == -60
     with pytest.raises(ValidationError, match="more time than was ever credited"):
         correct_time(actor=admin, fact=fact, seconds_delta=-1, reason="Below zero")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_quiz_is_submitted_in_its_own_transaction(org, catalog, quiz):
+    # Outside any caller's transaction (a worker, a shell): the lock on the person's progress needs one.
+    attempt = submit_quiz(employee=org.learner, quiz=quiz, answers=answers(quiz, 3), at=at(5))
+    assert (attempt.number, attempt.score, attempt.passed) == (1, 100, True)
+    assert progress(org.learner, quiz.course).quiz_passed_at == at(5)
