@@ -18,7 +18,7 @@ from learntrace.plans import services as plan_services
 from learntrace.plans.models import Assignment, PlanItem
 from learntrace.plans.progress import FIGURE_NAMES, progress_for
 from learntrace.records import effective
-from learntrace.records.models import Completion
+from learntrace.records.models import Completion, CreditedTime
 from learntrace.records.services import correct_time, record_credited_time, void_completion
 from learntrace.reports import selectors as reports
 from test_plans import HOUR, at, hospital_plan
@@ -82,6 +82,16 @@ def test_credited_time_counts_where_it_happened_by_person_kind_and_year(org, cat
     assert (clinical.seconds, clinical.last_at) == ({(org.learner.pk, "video"): 30},
                                                     {org.learner.pk: at(2026, 3, 31, 23, 59)})
     assert effective.credited_time(employee_ids=[org.head.pk]).seconds == {}
+
+
+def test_the_last_credited_time_is_the_latest_fact_that_credited_a_second_or_more(org, catalog):
+    video = catalog.video
+    record_credited_time(employee=org.head, course=video, seconds=600, occurred_at=at(2026, 1, 5))
+    record_credited_time(employee=org.head, course=video, seconds=1, occurred_at=at(2026, 1, 6))
+    CreditedTime.objects.create(employee=org.head, course=video, kind=video.kind, category=video.category, seconds=0,
+                                occurred_at=at(2026, 1, 7))  # a beat that replayed what was already watched
+    totals = effective.credited_time(employee_ids=[org.head.pk])
+    assert (totals.seconds, totals.last_at) == ({(org.head.pk, "video"): 601}, {org.head.pk: at(2026, 1, 6)})
 
 
 def test_a_period_whose_corrections_exceed_its_time_counts_zero(org, catalog):

@@ -198,6 +198,16 @@ def test_time_added_to_a_beat_that_credited_nothing_can_be_taken_back_exactly(or
         correct_time(actor=admin, fact=fact, seconds_delta=-1, reason="Below zero")
 
 
+def test_a_completion_whose_progress_cannot_be_stamped_is_not_kept(org, catalog, monkeypatch):
+    def progress_down(*args):
+        raise RuntimeError("progress unavailable")
+
+    monkeypatch.setattr("learntrace.records.services._progress", progress_down)
+    with pytest.raises(RuntimeError):
+        record_completion(employee=org.learner, course=catalog.video, completed_at=at(5), source=Source.IMPORTED)
+    assert not Completion.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_quiz_is_submitted_in_its_own_transaction(org, catalog, quiz):
     # Outside any caller's transaction (a worker, a shell): the lock on the person's progress needs one.
