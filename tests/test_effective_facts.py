@@ -57,6 +57,9 @@ def test_course_states_are_the_credited_time_exactly_when_nothing_was_corrected(
     assert (corrected.effective_credited_ms, corrected.effective_completed_at) == (3_540_000, None)
     assert list(effective.completions()) == [] and effective.course_states().filter(
         effective.completed_states()).count() == 0
+    meeting = record_credited_time(employee=org.head, course=catalog.meeting, seconds=60, occurred_at=at(2026, 3, 4))
+    correct_time(actor=org.admin.user, fact=meeting, seconds_delta=-60, reason="Not there")
+    assert effective.course_states().get(employee=org.head).effective_credited_ms == 0
 
 
 def test_credited_time_counts_where_it_happened_by_person_kind_and_year(org, catalog):
