@@ -49,7 +49,7 @@ MODULES = {
                                            "tests/test_plans.py"], 240),
     "progress": ("plans/progress.py", [LEAN, "tests/test_plans.py", "tests/test_effective_facts.py",
                                        "tests/test_corrections.py"], 240),
-    "rollup": ("compliance/rollup.py", [LEAN, "tests/test_compliance.py"], 240),
+    "rollup": ("compliance/rollup.py", [LEAN, "tests/test_rollup.py", "tests/test_compliance.py"], 240),
     "compliance": ("compliance/services.py", [LEAN, "tests/test_compliance.py"], 240),
 }
 
