@@ -214,3 +214,22 @@ def test_a_quiz_is_submitted_in_its_own_transaction(org, catalog, quiz):
     attempt = submit_quiz(employee=org.learner, quiz=quiz, answers=answers(quiz, 3), at=at(5))
     assert (attempt.number, attempt.score, attempt.passed) == (1, 100, True)
     assert progress(org.learner, quiz.course).quiz_passed_at == at(5)
+
+
+def test_all_of_a_facts_time_can_be_taken_back_at_once_and_the_audit_keeps_200_characters(org, catalog):
+    fact = record_credited_time(employee=org.learner, course=catalog.meeting, seconds=600, occurred_at=at(0))
+    reason = "Signed in by a colleague while on leave; confirmed by the ward's rota. " * 4
+    assert correct_time(actor=org.admin.user, fact=fact, seconds_delta=-600, reason=reason).seconds_delta == -600
+    summary = AuditEntry.objects.get(action="correct_time").summary
+    assert (summary, len(summary)) == (reason[:200], 200)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_credited_time_whose_completion_fails_is_not_kept(org, catalog, monkeypatch):
+    def completion_down(**kwargs):
+        raise RuntimeError("completion unavailable")
+
+    monkeypatch.setattr("learntrace.records.services.complete_if_done", completion_down)
+    with pytest.raises(RuntimeError):
+        record_credited_time(employee=org.learner, course=catalog.video, seconds=60, occurred_at=at(0))
+    assert not CreditedTime.objects.exists() and not CourseProgress.objects.exists()
