@@ -181,11 +181,15 @@ def test_a_beat_that_reaches_the_threshold_completes_the_course_and_says_so(org,
     document = catalog.meeting
     assert beat(org.head, document, document.required_seconds * 1000, 0, at(41)).completed_at is None
     assert not Completion.objects.filter(employee=org.head).exists()
+    assert progress(org.head, document).last_activity_at == at(0)  # nor does it count as activity
     assert beat(org.head, document, document.required_seconds * 1000, 1, at(42)).completed_at == at(42)
     # A course with a quiz still to pass is not completed by its time alone.
     with_quiz = catalog.clinical_video
     waiting = beat(org.learner, with_quiz, with_quiz.required_seconds * 1000, 5, at(50))
     assert waiting.completed_at is None and Completion.objects.count() == 2
+    assert (waiting.first_started_at, waiting.last_activity_at) == (at(0), at(50))
+    assert (progress(org.learner, with_quiz).first_started_at, progress(org.learner, with_quiz).last_activity_at) == \
+        (at(0), at(50))
 
 
 def test_time_added_to_a_beat_that_credited_nothing_can_be_taken_back_exactly(org, catalog):
