@@ -6,10 +6,13 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import threading
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.db.models import QuerySet
 
 from learntrace.checkin import services
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
@@ -448,3 +451,42 @@ def test_a_plans_roster_is_its_audience(org, meeting):
     assert list(services.roster(meeting)) == [org.head]
     assert refusal(lambda: scan(meeting, org.learner, at(0))) == "not_on_roster"
     assert scan(meeting, org.head, at(0)).checked_in_at == at(0)
+
+
+# ---------------------------------------------------------------- two tabs of one person at once
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer in at a time: no race to lose")
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_scanning_at_the_same_moment_check_the_person_in_once(org, meeting, monkeypatch):
+    """Both tabs find no attendance, then both insert one: the second waits for the first's commit,
+    runs into the unique (meeting, person) and returns the first's attendance."""
+    both_looked, real_create = threading.Barrier(2, timeout=60), QuerySet.create
+
+    def create(queryset, **fields):
+        if queryset.model is Attendance:
+            both_looked.wait()
+        return real_create(queryset, **fields)
+
+    monkeypatch.setattr(QuerySet, "create", create)
+    results, errors = [], []
+
+    def tab():
+        try:
+            results.append(scan(meeting, org.head, at(-5)).pk)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    tabs = [threading.Thread(target=tab) for _ in range(2)]
+    for thread in tabs:
+        thread.start()
+    for thread in tabs:
+        thread.join()
+    assert errors == []
+    attendance = Attendance.objects.get()
+    assert results == [attendance.pk, attendance.pk]
+    assert attendance.checked_in_at == at(-5) and attendance.credited_seconds == 7200
+    assert CheckInEvent.objects.filter(kind=CheckInEvent.Kind.CHECK_IN).count() == 1
+    assert credited(org.head) == (1, 7200)

@@ -245,3 +245,4 @@ def test_the_declared_sums_are_the_columns_of_the_per_department_figures():
 
     where = {"id", "period", "plan", "department", "department_path"}
     assert tuple(f.name for f in PeriodFigures._meta.get_fields() if f.concrete and f.name not in where) == SUMS
+

@@ -4,6 +4,7 @@ count nowhere, whichever page, report or file reads them."""
 import datetime as dt
 import io
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -16,7 +17,8 @@ from learntrace.compliance.models import Standing
 from learntrace.plans import services as plan_services
 from learntrace.plans.models import Assignment, PlanItem
 from learntrace.plans.progress import FIGURE_NAMES, progress_for
-from learntrace.records.models import Completion
+from learntrace.records import effective
+from learntrace.records.models import Completion, CreditedTime
 from learntrace.records.services import correct_time, record_credited_time, void_completion
 from learntrace.reports import selectors as reports
 from test_plans import HOUR, at, hospital_plan
@@ -40,6 +42,68 @@ def watched_and_voided(org, catalog):
 
 def void(org, completion):
     void_completion(actor=org.admin.user, completion=completion, reason="Watched by a colleague")
+
+
+def test_course_states_are_the_credited_time_exactly_when_nothing_was_corrected(org, catalog):
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=1000, occurred_at=at(2026, 3, 2))
+    fact, completion = watched_and_voided(org, catalog)
+    correct_time(actor=org.admin.user, fact=fact, seconds_delta=-60, reason="Left the room")
+    states = {row.course_id: row for row in effective.course_states()}
+    untouched, corrected = states[catalog.video.pk], states[catalog.clinical_video.pk]
+    assert (untouched.effective_credited_ms, untouched.effective_completed_at) == (1_000_000, None)
+    assert (corrected.effective_credited_ms, corrected.effective_completed_at) == (3_540_000, at(2026, 3, 3, 10))
+    void(org, completion)
+    corrected = effective.course_states().get(course=catalog.clinical_video)
+    assert (corrected.effective_credited_ms, corrected.effective_completed_at) == (3_540_000, None)
+    assert list(effective.completions()) == [] and effective.course_states().filter(
+        effective.completed_states()).count() == 0
+    meeting = record_credited_time(employee=org.head, course=catalog.meeting, seconds=60, occurred_at=at(2026, 3, 4))
+    correct_time(actor=org.admin.user, fact=meeting, seconds_delta=-60, reason="Not there")
+    assert effective.course_states().get(employee=org.head).effective_credited_ms == 0
+
+
+def test_credited_time_counts_where_it_happened_by_person_kind_and_year(org, catalog):
+    zone = ZoneInfo("Asia/Shanghai")
+    times = [(catalog.video, 600, at(2026, 1, 1, 0)), (catalog.video, 60, at(2025, 12, 31, 23, 59)),
+             (catalog.meeting, 7200, at(2026, 3, 1, 9)), (catalog.clinical_video, 30, at(2026, 3, 31, 23, 59))]
+    facts = [record_credited_time(employee=org.learner, course=course, seconds=seconds, occurred_at=when)
+             for course, seconds, when in times]
+    correct_time(actor=org.admin.user, fact=facts[2], seconds_delta=-7200, reason="Not there")
+    correct_time(actor=org.admin.user, fact=facts[0], seconds_delta=-600, reason="Not watched")
+    correct_time(actor=org.admin.user, fact=facts[0], seconds_delta=120, reason="Watched half of it on paper")
+    everything = effective.credited_time(employee_ids=[org.learner.pk, org.head.pk])
+    assert everything.seconds == {(org.learner.pk, "video"): 210, (org.learner.pk, "offline"): 0}
+    assert everything.last_at == {org.learner.pk: at(2026, 3, 31, 23, 59)}
+    by_year = effective.credited_time(employee_ids=[org.learner.pk], zone=zone)
+    assert by_year.seconds == {(org.learner.pk, 2025, "video"): 60, (org.learner.pk, 2026, "video"): 150,
+                               (org.learner.pk, 2026, "offline"): 0}
+    # A period takes its first moment and not its end; a category narrows facts and corrections alike.
+    january = effective.credited_time(employee_ids=[org.learner.pk], starts_at=at(2026, 1, 1),
+                                      ends_at=at(2026, 3, 1, 9))
+    assert (january.seconds, january.last_at) == ({(org.learner.pk, "video"): 120}, {org.learner.pk: at(2026, 1, 1)})
+    clinical = effective.credited_time(employee_ids=[org.learner.pk], category_ids=[catalog.clinical.pk])
+    assert (clinical.seconds, clinical.last_at) == ({(org.learner.pk, "video"): 30},
+                                                    {org.learner.pk: at(2026, 3, 31, 23, 59)})
+    assert effective.credited_time(employee_ids=[org.head.pk]).seconds == {}
+
+
+def test_the_last_credited_time_is_the_latest_fact_that_credited_a_second_or_more(org, catalog):
+    video = catalog.video
+    record_credited_time(employee=org.head, course=video, seconds=600, occurred_at=at(2026, 1, 5))
+    record_credited_time(employee=org.head, course=video, seconds=1, occurred_at=at(2026, 1, 6))
+    CreditedTime.objects.create(employee=org.head, course=video, kind=video.kind, category=video.category, seconds=0,
+                                occurred_at=at(2026, 1, 7))  # a beat that replayed what was already watched
+    totals = effective.credited_time(employee_ids=[org.head.pk])
+    assert (totals.seconds, totals.last_at) == ({(org.head.pk, "video"): 601}, {org.head.pk: at(2026, 1, 6)})
+
+
+def test_a_period_whose_corrections_exceed_its_time_counts_zero(org, catalog):
+    january = record_credited_time(employee=org.head, course=catalog.video, seconds=60, occurred_at=at(2026, 1, 5))
+    record_credited_time(employee=org.head, course=catalog.video, seconds=600, occurred_at=at(2026, 2, 5))
+    correct_time(actor=org.admin.user, fact=january, seconds_delta=-300, reason="Counted twice")
+    totals = effective.credited_time(employee_ids=[org.head.pk], starts_at=at(2026, 1, 1), ends_at=at(2026, 2, 1))
+    assert totals.seconds == {(org.head.pk, "video"): 0}
+    assert effective.credited_time(employee_ids=[org.head.pk]).seconds == {(org.head.pk, "video"): 360}
 
 
 def test_a_voided_completion_disappears_from_course_analytics(org, catalog):
