@@ -179,3 +179,19 @@ def test_the_english_transcript_shows_chinese_names(org, client_for):
     shown = pdf_text(response.content)
     assert "王建国" in shown and "内科主任" in shown and "心内科" in shown
     assert "Training transcript" in shown
+
+
+def test_every_xlsx_has_widths_a_frozen_filterable_header_and_real_dates():
+    from openpyxl import load_workbook
+
+    from learntrace.core.spreadsheets import xlsx_bytes
+
+    checked_in = dt.datetime(2026, 3, 10, 9, 1, 2, 345678)
+    content = xlsx_bytes(["工号", "姓名", "check-in", "hours"], [["E001", "王建国", checked_in, 1.6],
+                                                               ["E002", "李明", None, 0.0]], sheet_name="签到")
+    sheet = load_workbook(io.BytesIO(content))["签到"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:D3"
+    assert sheet["C2"].value == dt.datetime(2026, 3, 10, 9, 1, 2) and sheet["C2"].is_date
+    assert sheet["D2"].value == 1.6 and isinstance(sheet["D2"].value, float)
+    # xlsxwriter adds 0.71 of padding: 10 characters for short columns, 18 for a date and time
+    assert [sheet.column_dimensions[c].width for c in "AC"] == pytest.approx([10.71, 18.71], abs=0.01)
