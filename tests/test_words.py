@@ -186,12 +186,13 @@ def test_every_xlsx_has_widths_a_frozen_filterable_header_and_real_dates():
 
     from learntrace.core.spreadsheets import xlsx_bytes
 
-    checked_in = dt.datetime(2026, 3, 10, 9, 1, 2, 345678)
+    # local times without a zone, as the exports hand them to the spreadsheet
+    checked_in = dt.datetime(2026, 3, 10, 9, 1, 2, 345678, tzinfo=dt.UTC).replace(tzinfo=None)
     content = xlsx_bytes(["工号", "姓名", "check-in", "hours"], [["E001", "王建国", checked_in, 1.6],
                                                                ["E002", "李明", None, 0.0]], sheet_name="签到")
     sheet = load_workbook(io.BytesIO(content))["签到"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:D3"
-    assert sheet["C2"].value == dt.datetime(2026, 3, 10, 9, 1, 2) and sheet["C2"].is_date
+    assert sheet["C2"].value == checked_in.replace(microsecond=0) and sheet["C2"].is_date
     assert sheet["D2"].value == 1.6 and isinstance(sheet["D2"].value, float)
     # xlsxwriter adds 0.71 of padding: 10 characters for short columns, 18 for a date and time
     assert [sheet.column_dimensions[c].width for c in "AC"] == pytest.approx([10.71, 18.71], abs=0.01)
