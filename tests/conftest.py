@@ -99,6 +99,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync", "--disable-quic"]
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Browser tests skipped for want of Chromium are named in the summary, with how to install it:
+    a run that looks green but tested no page in a browser must say so."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple) and CHROMIUM in str(report.longrepr[2])]
+    if skipped:
+        terminalreporter.write_sep("-", "browser tests skipped", yellow=True)
+        terminalreporter.write_line(f"{len(skipped)} browser tests were skipped: {CHROMIUM} is not installed. "
+                                    "Install it with `apt-get install chromium` (README, Tests) and run them again.")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright. Without it the browser tests skip, unless

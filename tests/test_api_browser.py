@@ -14,6 +14,7 @@ from test_browser import log_in
 def test_the_admin_creates_a_token_sees_it_once_and_revokes_it(live_server, org, new_page):
     page = new_page()
     log_in(page, live_server.url, "admin", "zh-hans")
+    page.locator("header summary", has_text="系统").click()  # the menu's group of system links
     page.get_by_role("link", name="系统对接").click()
     page.fill("#id_name", "薪酬系统")
     page.fill("#id_username", "head")

@@ -19,13 +19,15 @@ MO = PO.with_suffix(".mo")
 
 
 def read_po(path: Path) -> dict:
-    """{msgid: [msgstr, ...]} of a .po file, with fuzzy entries marked by a leading None."""
+    """{msgid: [msgstr, ...]} of a .po file, with fuzzy entries marked by a leading None. A msgid with a
+    context (pgettext) is keyed as gettext compiles it: "context\x04msgid"."""
     entries, current, key, fuzzy = {}, {}, None, False
 
     def flush():
         if "msgid" in current and current["msgid"]:
             strings = [v for k, v in sorted(current.items()) if k.startswith("msgstr")]
-            entries[current["msgid"]] = ([None] if fuzzy else []) + strings
+            key = f"{current['msgctxt']}\x04{current['msgid']}" if "msgctxt" in current else current["msgid"]
+            entries[key] = ([None] if fuzzy else []) + strings
 
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if not line.strip():

@@ -307,8 +307,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"no_link_tokens": {"()": "learntrace.accounts.log_filters.RedactLinkTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_link_tokens"]}},
+    "filters": {"no_link_tokens": {"()": "learntrace.accounts.log_filters.RedactLinkTokens"},
+                "one_line_refusals": {"()": "learntrace.core.logs.OneLineRefusals"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["no_link_tokens", "one_line_refusals"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},

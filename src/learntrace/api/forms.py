@@ -3,13 +3,14 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from learntrace.api.models import RecordStore, Scope
 from learntrace.api.tokens import MAX_EXPIRY_DAYS
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=100,
+    name = forms.CharField(label=pgettext_lazy("thing", "name"), max_length=100,
                            help_text=_("What will use it, e.g. “payroll” or “badge reader, hall 2”."))
     username = forms.CharField(label=_("acts as (user name)"), max_length=150,
                                help_text=_("The token sees and may do what this user may."))

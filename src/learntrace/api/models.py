@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from learntrace.core.crypto import EncryptedTextField
 from learntrace.records.models import Completion
@@ -24,7 +25,7 @@ class ApiToken(models.Model):
     """A bearer token that acts as its owner, limited to its scopes. Only a hash of the secret
     is kept: the token is shown once, when it is created."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("acts as"), on_delete=models.CASCADE,
                              related_name="api_tokens")
     # The public part of the token ("lt_<prefix>_<secret>"), to find the row without the secret.
@@ -102,12 +103,12 @@ class RecordStore(models.Model):
     as a statement row that names the fact; the floors only bound the search for facts not
     queued yet (see xapi.queue_new_facts)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     endpoint = models.URLField(_("endpoint"), help_text=_("The LRS's xAPI base URL; statements are sent to "
                                                          "<endpoint>/statements."))
     username = models.CharField(_("user name (Basic auth)"), max_length=200, blank=True)
     password = EncryptedTextField(_("password (Basic auth)"), blank=True, default="")
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("switched on", "active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Every completion (meeting CreditedTime) with an id up to the floor is queued.
     completion_floor = models.BigIntegerField(default=0)

@@ -5,26 +5,26 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from learntrace.core.languages import local_name
 
 
 class NamedInTwoLanguages(models.Model):
     """Admin-defined names: the Chinese name, and optionally an English one."""
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("switched on", "active"), default=True)
 
     class Meta:
         abstract = True
         ordering = ["name"]
 
     def __str__(self):
-        if self.name_en and translation.get_language() == "en":
-            return self.name_en
-        return self.name
+        return local_name(self.name, self.name_en)
 
 
 class Category(NamedInTwoLanguages):

@@ -3,6 +3,7 @@
 `CheckInEvent` rows are the append-only facts (every scan, refusal and manual
 correction); `Attendance` is the materialised state of one person at one meeting."""
 
+import datetime as dt
 import secrets
 
 from django.conf import settings
@@ -77,6 +78,10 @@ class Meeting(models.Model):
     @property
     def duration_seconds(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds())
+
+    @property
+    def checkin_closes_at(self):
+        return self.starts_at + dt.timedelta(minutes=self.closes_minutes_after)
 
 
 class Attendance(models.Model):

@@ -22,11 +22,13 @@ DEVICE_PEOPLE = 3
 class Row:
     employee: object
     attendance: Attendance | None
+    checkin_closed: bool = True
 
     @property
     def status(self) -> str:
+        """Someone not checked in is "not arrived" while they still can, "absent" only once check-in closed."""
         if self.attendance is None:
-            return "absent"
+            return "absent" if self.checkin_closed else "not_arrived"
         return self.attendance.status
 
     @property
@@ -37,12 +39,13 @@ class Row:
         return int((a.checked_out_at - a.checked_in_at).total_seconds())
 
 
-def attendance_rows(meeting: Meeting) -> list[Row]:
+def attendance_rows(meeting: Meeting, *, now: dt.datetime | None = None) -> list[Row]:
     """Everyone expected or present, present first, then by department and number."""
+    closed = (now or timezone.now()) >= meeting.checkin_closes_at
     attendances = {a.employee_id: a for a in meeting.attendances.select_related("employee__department")}
     expected = {e.pk: e for e in roster(meeting).select_related("department")}
     people = {**expected, **{pk: a.employee for pk, a in attendances.items()}}
-    rows = [Row(employee, attendances.get(pk)) for pk, employee in people.items()]
+    rows = [Row(employee, attendances.get(pk), closed) for pk, employee in people.items()]
     return sorted(rows, key=lambda r: (r.attendance is None, r.employee.department.path, r.employee.employee_no))
 
 
@@ -59,7 +62,7 @@ def export_rows(meeting: Meeting) -> Iterator[list]:
     def local(moment):
         return timezone.localtime(moment).replace(tzinfo=None) if moment else None
 
-    labels = {"absent": _("Absent"), **dict(Attendance.Status.choices)}
+    labels = {"absent": _("Absent"), "not_arrived": _("Not yet arrived"), **dict(Attendance.Status.choices)}
     for row in attendance_rows(meeting):
         a = row.attendance
         yield [

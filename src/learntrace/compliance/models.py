@@ -6,6 +6,7 @@ reports, exports and the API read, so none of them aggregates raw facts."""
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from learntrace.org.models import Department, Employee
 from learntrace.plans.models import Assignment, LearningPlan, PlanPeriod
@@ -90,7 +91,7 @@ class Rule(models.Model):
     """What compliance means for a plan, and what follows from it."""
 
     plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="compliance_rules")
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=200)
     window = models.CharField(_("evaluated per"), max_length=16, choices=Window.choices, default=Window.PERIOD,
                               help_text=_("A quarterly or yearly rule is missed when any period in it is missed."))
     counts_hours = models.BooleanField(_("hours (in total and by kind)"), default=True)
@@ -101,7 +102,7 @@ class Rule(models.Model):
         _("reflection must be accepted"), default=False,
         help_text=_("Otherwise a submitted reflection is enough."))
     counts_quizzes = models.BooleanField(_("quizzes of the required courses passed"), default=False)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("switched on", "active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -133,7 +134,7 @@ class Consequence(models.Model):
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="consequences")
     applies_to = models.CharField(_("applies to"), max_length=16, choices=AppliesTo.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    name = models.CharField(_("name"), max_length=100,
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100,
                             help_text=_("e.g. management allowance, department bonus, 培训之星"))
     value = models.DecimalField(_("value"), max_digits=6, decimal_places=2, default=0,
                                 help_text=_("Percent or points, negative for a cut; "

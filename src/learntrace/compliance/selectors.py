@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learntrace.compliance.models import Consequence, DepartmentOutcome, Standing
+from learntrace.core.numbers import hours, hours_text
 from learntrace.org.access import visible_departments, visible_employees
 
 STATUSES = ("compliant", "non_compliant", "pending")
@@ -76,7 +77,7 @@ class MissingWords:
         what = entry.get("what")
         if what == "hours":
             text = self.hours.get(entry.get("kind"), self.hours["total"])
-            return text % {"hours": f"{int(entry.get('owed') or 0) / 3600:.1f}"}
+            return text % {"hours": hours_text(entry.get("owed"))}
         if what == "course":
             return self.course % {"title": entry.get("title", "")}
         if what == "credits" and entry.get("rule") == "hours":
@@ -117,8 +118,8 @@ def export_rows(standings, period_label: str):
         completed = timezone.localtime(standing.completed_at).strftime("%Y-%m-%d %H:%M") \
             if standing.completed_at else ""
         yield [employee.employee_no, employee.name, standing.department.name, employee.position,
-               standing.plan.name, period_label, round(standing.total_seconds / 3600, 2),
-               round(standing.target_seconds / 3600, 2), round(standing.owed_seconds / 3600, 2),
+               standing.plan.name, period_label, float(hours(standing.total_seconds)),
+               float(hours(standing.target_seconds)), float(hours(standing.owed_seconds)),
                _("yes") if standing.complete else _("no"), completed, verdict(standing),
                missing_words(standing.missing),
                "; ".join(describe_consequence(c) for c in standing.consequences),

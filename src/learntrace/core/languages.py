@@ -4,7 +4,7 @@ Read by the locale middleware (accounts) and by the error pages (home), which si
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import check_for_language
+from django.utils.translation import check_for_language, get_language
 
 
 def chosen_language(request: HttpRequest) -> str:
@@ -12,3 +12,11 @@ def chosen_language(request: HttpRequest) -> str:
     if language not in dict(settings.LANGUAGES) or not check_for_language(language):
         language = str(settings.LANGUAGE_CODE)
     return language
+
+
+def local_name(name: str, name_en: str) -> str:
+    """An admin-defined name in the page's language: the English name on English pages, the
+    Chinese one on Chinese pages, each falling back to the other only when it is empty. Never both."""
+    if get_language() == "en":
+        return name_en or name
+    return name or name_en

@@ -11,3 +11,14 @@ def log_failure(log: logging.Logger, what: str, exc: BaseException) -> None:
     frames = "\n".join(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}'
                        for frame in traceback.extract_tb(exc.__traceback__))
     log.error("%s: %s\n%s", what, type(exc).__qualname__, frames)
+
+
+class OneLineRefusals(logging.Filter):
+    """A refusal (403) is an answer, not a crash: Django logs it with the PermissionDenied's
+    traceback, which reads as if the server failed. Keep its one line, drop the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True

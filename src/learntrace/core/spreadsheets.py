@@ -6,7 +6,9 @@ Text that a spreadsheet would take for a formula is written as text (a name such
 import csv
 import datetime as dt
 import io
+import itertools
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 
 import xlsxwriter
@@ -81,15 +83,47 @@ def write_xlsx_sheets(path, sheets: Iterable[tuple[str, list, Iterable[list]]], 
     count = 0
     for sheet_name, headers, rows in sheets:
         sheet = workbook.add_worksheet(str(sheet_name)[:31])
+        rows = iter(rows)
+        first = next(rows, None)
+        # Columns as wide as their header or first value, the header row frozen and filterable.
+        for column, width in enumerate(_widths(headers, first)):
+            sheet.set_column(column, column, width)
+        sheet.freeze_panes(1, 0)
         sheet.write_row(0, 0, headers, bold)
         write_row = sheet.write_row
-        for line, row in enumerate(rows, start=1):
-            write_row(line, 0, row)
+        line = 0
+        for line, row in enumerate(itertools.chain([first] if first is not None else [], rows), start=1):
+            write_row(line, 0, [_xlsx_value(value) for value in row])
             count += 1
             if progress and count % 2000 == 0:
                 progress(count)
+        if headers:
+            sheet.autofilter(0, 0, line, len(headers) - 1)
     workbook.close()
     return count
+
+
+def _xlsx_value(value):
+    """Times to the second: Excel shows a date, not a fraction of a second nobody asked for."""
+    if isinstance(value, dt.datetime) and value.microsecond:
+        return value.replace(microsecond=0)
+    return value
+
+
+def _shown_width(value) -> int:
+    """Characters a value takes in a cell; a Chinese character takes two."""
+    if isinstance(value, dt.datetime):
+        return 16
+    if isinstance(value, dt.date):
+        return 10
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _widths(headers: list, first: list | None) -> list[int]:
+    values = list(first or [])
+    return [min(max(_shown_width(header), _shown_width(values[column]) if column < len(values) else 0, 8) + 2, 50)
+            for column, header in enumerate(headers)]
 
 
 def xlsx_bytes(headers, rows, sheet_name="", date_format=DATE_TIME) -> bytes:

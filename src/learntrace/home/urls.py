@@ -8,4 +8,5 @@ urlpatterns = [
     path("system/", views.system, name="system"),
     path("system/ping/", views.ping_worker, name="ping_worker"),
     path("audit/", views.audit_trail, name="audit"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

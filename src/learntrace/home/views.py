@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 from learntrace.core import tasks, unavailable
 from learntrace.core.languages import chosen_language
 from learntrace.core.models import AuditEntry, WorkerHeartbeat
+from learntrace.home import audit_labels
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of
 from learntrace.org.models import Department, Employee
 
@@ -52,10 +54,15 @@ def ping_worker(request):
     return redirect("home:system")
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: answer with the icon, not a 404 in the log."""
+    return redirect(static("learntrace/favicon.svg"), permanent=True)
+
+
 @reader_required
 def audit_trail(request):
     page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
-    return render(request, "home/audit.html", {"page": page})
+    return render(request, "home/audit.html", {"page": page, "rows": [audit_labels.describe(e) for e in page]})
 
 
 def server_error(request):

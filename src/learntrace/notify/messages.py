@@ -10,9 +10,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from learntrace.catalog.models import CourseKind
 from learntrace.core.months import local_zone
+from learntrace.core.numbers import hours_text
 from learntrace.notify.markup import literal, one_line
 from learntrace.plans.models import PeriodType
 
@@ -32,8 +34,8 @@ def my_learning_link() -> str:
 
 
 def _hours(seconds: int) -> str:
-    """4 h reads "4", 3.5 h reads "3.5"."""
-    return f"{seconds / 3600:.1f}".removesuffix(".0")
+    """4 h reads "4", 3.5 h reads "3.5" (rounded as everywhere: core.numbers.hours)."""
+    return hours_text(seconds).removesuffix(".0")
 
 
 def _due_date(period) -> dt.date:
@@ -46,6 +48,15 @@ def _owed(standing) -> int:
 
 def _hours_sentence(standing) -> str:
     values = {"done": _hours(standing.total_seconds), "owed": _hours(_owed(standing))}
+    if not _owed(standing):  # the hours are met: the rest of the reminder says what is missing
+        met = {
+            PeriodType.MONTHLY: _("This month you have completed %(done)s hours of learning: the hours are met."),
+            PeriodType.QUARTERLY: _("This quarter you have completed %(done)s hours of learning: "
+                                    "the hours are met."),
+            PeriodType.YEARLY: _("This year you have completed %(done)s hours of learning: the hours are met."),
+            PeriodType.ONE_OFF: _("You have completed %(done)s hours of learning: the hours are met."),
+        }
+        return met[standing.period.plan.period_type] % values
     sentences = {
         PeriodType.MONTHLY: _("This month you have completed %(done)s hours of learning and still need "
                               "%(owed)s hours."),
@@ -102,6 +113,27 @@ def reminder(standing) -> tuple[str, str, str]:
     return subject, "\n\n".join(lines), link
 
 
+def _what_is_missing(standing) -> str:
+    """One person's line in a digest: the hours still owed, else the other things they miss."""
+    if _owed(standing):
+        return _("%(done)s hours done, %(owed)s hours to go") % {
+            "done": _hours(standing.total_seconds), "owed": _hours(_owed(standing))}
+    missing = [entry for entry in standing.missing if isinstance(entry, dict)]
+    parts = []
+    courses = sum(1 for entry in missing if entry.get("what") == "course")
+    if courses:
+        parts.append(ngettext("%(count)d required course not completed", "%(count)d required courses not completed",
+                              courses) % {"count": courses})
+    parts += [_("%(kind)s: %(owed)s hours to go") % {"kind": dict(CourseKind.choices).get(entry["kind"], entry["kind"]),
+                                                      "owed": _hours(int(entry.get("owed") or 0))}
+              for entry in missing if entry.get("what") == "hours" and entry.get("kind") != "total"]
+    parts += [_("%(owed)s credits to earn") % {"owed": _credits(entry["owed"])}
+              for entry in missing if entry.get("what") == "credits"]
+    if any(entry.get("what") == "reflection" for entry in missing):
+        parts.append(_("reflection not submitted"))
+    return _("; ").join(parts) if parts else _("hours met")
+
+
 def digest(head, plan, period, behind: list) -> tuple[str, str, str]:
     """(subject, text, link) of a department head's list of their people who are behind (standings)."""
     link = absolute(f"{reverse('plans:team')}?plan={plan.pk}")
@@ -113,9 +145,9 @@ def digest(head, plan, period, behind: list) -> tuple[str, str, str]:
         people = []
         for standing in behind[:DIGEST_NAMES]:
             person = standing.employee
-            people.append(_("- %(name)s (%(department)s): %(done)s hours done, %(owed)s hours to go") % {
+            people.append(_("- %(name)s (%(department)s): %(missing)s") % {
                 "name": literal(person.name), "department": literal(person.department.name),
-                "done": _hours(standing.total_seconds), "owed": _hours(_owed(standing))})
+                "missing": _what_is_missing(standing)})
         lines.append("\n".join(people))
         if len(behind) > DIGEST_NAMES:
             lines.append(_("… and %(count)d more.") % {"count": len(behind) - DIGEST_NAMES})

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from learntrace.checkin.models import Meeting
 from learntrace.core.crypto import EncryptedTextField, mask
@@ -40,7 +41,7 @@ PERSONAL_KINDS = {
 class Channel(models.Model):
     """One way of reaching people, with its credentials (encrypted at rest, never shown back)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=32, choices=ChannelKind.choices)
     # The robot's access token (DingTalk), key (WeCom) or hook id (Feishu), or the webhook's URL.
     token = EncryptedTextField(_("token or URL"), blank=True, default="")
@@ -53,7 +54,7 @@ class Channel(models.Model):
     rate_per_minute = models.PositiveSmallIntegerField(
         _("messages per minute"), default=0, validators=[MaxValueValidator(10_000)],
         help_text=_("The platform's limit; 0: no limit. DingTalk and WeCom robots accept 20 a minute."))
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("switched on", "active"), default=True)
     # Corp apps (DingTalk, WeCom, Feishu): the access token, shared by every worker until it expires.
     cached_access_token = EncryptedTextField(blank=True, default="")
     cached_access_token_expires_at = models.DateTimeField(null=True, blank=True)
@@ -94,7 +95,7 @@ class ReminderSchedule(models.Model):
     meeting_days_before = models.PositiveSmallIntegerField(
         _("days before a meeting"), null=True, blank=True, validators=[MaxValueValidator(60)],
         help_text=_("Reminds everyone invited to the plan's meetings this many days before; empty: no reminder."))
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("switched on", "active"), default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,13 +5,14 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from learntrace.core.crypto import EncryptedTextField, mask
 
 
 class Department(models.Model):
     code = models.CharField(_("code"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=200)
     parent = models.ForeignKey(
         "self", verbose_name=_("parent department"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="children",
@@ -19,7 +20,7 @@ class Department(models.Model):
     # Materialised path of primary keys ("/1/7/12/"): a subtree is one indexed
     # prefix query on SQLite and PostgreSQL alike.
     path = models.CharField(max_length=1000, db_index=True, editable=False, default="")
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("switched on", "active"), default=True)
     # The employer (单位) continuing-education platforms ask for; departments below inherit it.
     employer = models.CharField(_("employer for credit exports"), max_length=200, blank=True,
                                 help_text=_("Empty: the nearest parent department's employer."))

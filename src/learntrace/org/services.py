@@ -109,7 +109,7 @@ def role_grant(*, actor, user, role: str, department: Department | None = None) 
         user=user, role=role, department=department, defaults={"granted_by": actor}
     )
     if created:
-        record_change(actor=actor, action="grant_role", obj=grant, summary=f"{user.username} {role}",
+        record_change(actor=actor, action="grant_role", obj=grant, summary=user.username,
                       changes={"role": (None, role), "department": (None, department and department.code)})
     return grant
 
@@ -117,6 +117,6 @@ def role_grant(*, actor, user, role: str, department: Department | None = None) 
 @transaction.atomic
 def role_revoke(*, actor, grant: RoleGrant) -> None:
     record_change(actor=actor, action="revoke_role", obj=grant,
-                  summary=f"{grant.user.username} {grant.role}",
+                  summary=grant.user.username,  # the role is in the changes, shown by its label
                   changes={"role": (grant.role, None)})
     grant.delete()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from learntrace.catalog.models import CourseKind
 from learntrace.compliance.selectors import MissingWords
 from learntrace.core.months import local_zone
+from learntrace.core.numbers import hours as rounded_hours
 from learntrace.core.templatetags.learntrace import clock
 from learntrace.plans.models import PeriodType, PlanPeriod
 from learntrace.records.models import CourseProgress
@@ -36,7 +37,8 @@ class Report:
 
 
 def hours(seconds) -> float:
-    return round((seconds or 0) / 3600, 2)
+    """Hours as a number a spreadsheet sums, rounded as on every page (core.numbers.hours)."""
+    return float(rounded_hours(seconds))
 
 
 def local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -127,8 +129,8 @@ def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
                 period = periods[period_id] = period_text(found.plan.period_type, found.starts_at, found.ends_at)
             yield [number, name, department, position, plan, period,
                    completed.astimezone(zone).replace(tzinfo=None) if completed else None,
-                   round((video + document + live) / 3600, 2), round(played_ms / 3_600_000, 2),
-                   round(offline / 3600, 2), round(owed / 3600, 2), float(credits), answers[compliant],
+                   hours(video + document + live), hours(played_ms // 1000),
+                   hours(offline), hours(owed), float(credits), answers[compliant],
                    "; ".join(c.get("name", "") for c in loads(consequences)) if consequences != EMPTY_LIST else "",
                    owed_text(loads(missing)) if missing != EMPTY_LIST else ""]
 

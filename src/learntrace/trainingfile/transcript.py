@@ -17,8 +17,12 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from learntrace.core.languages import local_name
+from learntrace.core.numbers import hours_text
+
 # A CID font is named, not embedded: every PDF reader with Asian fonts shows it, and no
-# font file has to ship with learntrace.
+# font file has to ship with learntrace. It has Latin letters too, so a transcript in either
+# language uses it: Chinese names, departments and courses show in the English one as well.
 CHINESE_FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(CHINESE_FONT))
 
@@ -26,7 +30,7 @@ KIND_LABELS = {"video": "Video", "document": "Documents", "offline": "Offline me
 
 
 def _hours(seconds: int) -> str:
-    return f"{seconds / 3600:.1f}"
+    return hours_text(seconds)
 
 
 def text(value) -> str:
@@ -41,7 +45,7 @@ def lines(values) -> str:
 
 def transcript_pdf(file, *, language: str) -> bytes:
     with translation.override(language):
-        return _build(file, CHINESE_FONT if language.startswith("zh") else "Helvetica")
+        return _build(file, CHINESE_FONT)
 
 
 def _build(file, font: str) -> bytes:
@@ -71,7 +75,8 @@ def _build(file, font: str) -> bytes:
         rows.append([
             str(year), _hours(total),
             Paragraph(lines(f"{_(KIND_LABELS.get(k, k))}: {_hours(s)}" for k, s in sorted(kinds.items())), body),
-            Paragraph(lines(f"{c['credit_class__name'] or '-'} | {c['category__name']}: {c['total']:.2f}"
+            Paragraph(lines(f"{local_name(c['credit_class__name'] or '', c['credit_class__name_en'] or '') or '-'} | "
+                            f"{local_name(c['category__name'], c['category__name_en'])}: {c['total']:.2f}"
                             for c in credits) or "-", body),
         ])
     story.append(table(rows, [18 * mm, 18 * mm, 55 * mm, 80 * mm]) if len(rows) > 1 else Paragraph("—", body))

@@ -2,14 +2,16 @@
 
 from django import template
 
+from learntrace.core import languages, numbers
+
 register = template.Library()
 
 
 @register.filter
 def hours(seconds) -> str:
-    """3600 -> "1.0", 5400 -> "1.5": hours with one decimal, as people count training time."""
+    """3600 -> "1.0", 5580 -> "1.6": hours with one decimal, as people count training time."""
     try:
-        return f"{int(seconds) / 3600:.1f}"
+        return numbers.hours_text(int(seconds))
     except (TypeError, ValueError):
         return ""
 
@@ -41,3 +43,10 @@ def divide_by_60(seconds) -> str:
         return f"{int(seconds) / 60:+g}"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def local_name(row, prefix: str) -> str:
+    """A category's or credit class's name from a values() row ("credit_class" reads
+    credit_class__name and credit_class__name_en) in the page's language."""
+    return languages.local_name(row.get(f"{prefix}__name") or "", row.get(f"{prefix}__name_en") or "")

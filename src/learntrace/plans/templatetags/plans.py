@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learntrace.core.months import local_zone
+from learntrace.core.numbers import hours_text
+from learntrace.org.models import Level
 from learntrace.plans.models import PeriodType
 
 register = template.Library()
@@ -38,7 +40,7 @@ def due_day(period) -> dt.date:
 @register.simple_tag
 def hours_sentence(progress) -> str:
     """"本月已完成 4.0 小时,还需 4.0 小时" — what the article's reminder says, for the plan's period."""
-    values = {"done": f"{progress.total.done / 3600:.1f}", "owed": f"{progress.total.owed / 3600:.1f}"}
+    values = {"done": hours_text(progress.total.done), "owed": hours_text(progress.total.owed)}
     kind = progress.plan.period_type
     if progress.total.met:
         sentences = {
@@ -63,3 +65,9 @@ def percent_of(done, target) -> int:
         return min(100, int(done) * 100 // int(target)) if int(target) else 100
     except (TypeError, ValueError):
         return 0
+
+
+@register.filter
+def level_label(level: str) -> str:
+    """A plan audience's level as its label ("department_head" -> 科室主任)."""
+    return str(dict(Level.choices).get(level, level))

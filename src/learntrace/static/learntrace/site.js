@@ -13,3 +13,44 @@
     field.form.submit();
   });
 })();
+
+// The menu: on a phone it starts closed (it is open in the HTML, so it works without JavaScript);
+// opening one group of links closes the others, and a click elsewhere closes them all.
+(function () {
+  "use strict";
+  var menu = document.querySelector("header.site details.menu");
+  var narrow = window.matchMedia("(max-width: 40rem)");
+  if (menu && narrow.matches) { menu.open = false; }
+  var groups = Array.prototype.slice.call(document.querySelectorAll("header.site details.group"));
+  groups.forEach(function (group) {
+    group.addEventListener("toggle", function () {
+      if (!group.open || narrow.matches) { return; }
+      groups.forEach(function (other) { if (other !== group) { other.open = false; } });
+    });
+  });
+  document.addEventListener("click", function (event) {
+    if (narrow.matches) { return; }
+    groups.forEach(function (group) { if (!group.contains(event.target)) { group.open = false; } });
+  });
+})();
+
+// Tables become cards on a narrow screen: each cell is labelled with its column's header.
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll(".table-wrap > table"), function (table) {
+    var headers = table.tHead ? Array.prototype.map.call(table.tHead.rows[0].cells, function (cell) {
+      return cell.textContent.trim();
+    }) : [];
+    if (!headers.length) { return; }
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          if (headers[column] && cell.colSpan === 1) { cell.setAttribute("data-label", headers[column]); }
+          column += cell.colSpan;
+        });
+      });
+    });
+    table.classList.add("cards");
+  });
+})();
