@@ -205,17 +205,25 @@ def _follow(changes: dict, now: dt.datetime) -> None:
         later = _live_periods(PlanPeriod.objects.filter(
             plan_id=period.plan_id, starts_at__gt=period.starts_at, due_at__lte=now,
             plan__compliance_rules__is_active=True).exclude(plan__compliance_rules__window="period").distinct())
-        employees = None
+        employees: list = []
         for other in later:
-            if employees is None:
-                employees = list(Assignment.objects.filter(pk__in=changes[period.pk].assignments)
-                                 .values_list("employee_id", flat=True))
-            change = Changes(set(Assignment.objects.filter(period=other, employee_id__in=employees)
-                                 .values_list("pk", flat=True)), set())
+            if not employees:
+                for batch in _batches(sorted(changes[period.pk].assignments)):
+                    employees += Assignment.objects.filter(pk__in=batch).values_list("employee_id", flat=True)
+            change = Changes()
+            for batch in _batches(sorted(employees)):
+                change.assignments.update(Assignment.objects.filter(period=other, employee_id__in=batch)
+                                          .values_list("pk", flat=True))
             changes.setdefault(other.pk, Changes()).add(change)
             judging[other.pk] = other
+    # A period past its due day and not judged yet gets its due-day judgement, once, whole.
+    due = PlanPeriod.objects.filter(pk__in=list(changes), due_at__lte=now).exclude(
+        state__evaluated_at__isnull=False).exclude(state__frozen_at__isnull=False)
+    whole = {period.pk: period for period in due}
     for period_id, change in changes.items():
-        if period_id in judging:
+        if period_id in whole:
+            evaluate_period(whole[period_id], now=now)
+        elif period_id in judging:
             judge_people(judging[period_id], change.assignments, departments=change.departments, now=now)
         else:
             roll_up([period_id], departments=change.departments)

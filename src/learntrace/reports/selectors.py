@@ -314,23 +314,14 @@ def meetings_this_week(scope: Scope, now: dt.datetime | None = None, limit: int 
 
 
 def anomalies(scope: Scope, since: dt.datetime | None = None) -> dict:
-    """The check-in app's proxy suspicions, narrowed to the reader's people."""
-    found = checkin_selectors.suspicious(since=since)
+    """The check-in app's proxy suspicions, narrowed to the reader's people by the database."""
     if scope.everyone:
-        return found
-
+        return checkin_selectors.suspicious(since=since)
+    found = checkin_selectors.suspicious(since=since, people=scope.q("employee__department__path"))
     departments = set(Department.objects.filter(scope.q("path")).values_list("pk", flat=True))
-
-    def mine(employee) -> bool:
-        return employee is not None and employee.department_id in departments
-
-    return {
-        "refusals": [e for e in found["refusals"] if mine(e.employee)],
-        "late_codes": [e for e in found["late_codes"] if mine(e.employee)],
-        "bursts": [{**b, "people": [p for p in b["people"] if mine(p)]} for b in found["bursts"]
-                   if any(mine(p) for p in b["people"])],
-        "devices": [],  # a device's list names people of any department
-    }
+    # A burst from one address may hold people of other departments: only the reader's are named.
+    bursts = [{**b, "people": [p for p in b["people"] if p.department_id in departments]} for b in found["bursts"]]
+    return {**found, "bursts": [b for b in bursts if b["people"]]}
 
 
 def anomaly_count(found: dict) -> int:

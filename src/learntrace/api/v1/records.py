@@ -68,7 +68,7 @@ def attendance_with_update_time():
     """Attendance changes only through check-in events, so the latest event is its update time."""
     latest = (CheckInEvent.objects.filter(meeting=OuterRef("meeting"), employee=OuterRef("employee"))
               .values("meeting").annotate(last=Max("at")).values("last"))
-    return Attendance.objects.annotate(updated_at=Coalesce(
+    return Attendance.objects.defer("signature").annotate(updated_at=Coalesce(
         Subquery(latest, output_field=DateTimeField()), F("checked_in_at"), F("meeting__starts_at"),
         output_field=DateTimeField()))
 
