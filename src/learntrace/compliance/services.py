@@ -35,8 +35,8 @@ from learntrace.records.models import Completion, Correction, CreditedTime, Quiz
 # Assignments refreshed per batch: bounded memory, and below SQLite's limit on query parameters.
 BATCH = 1000
 # What a refresh writes: the figures, and where the person stood in the organisation and the audience.
-REFRESHED = [*FIGURE_NAMES, "department", "department_path", "joined_at", "removed_at", "refreshed_at"]
-OUTCOME = ["compliant", "consequences", "score", "recognitions", "evaluated_at"]
+REFRESHED = [*FIGURE_NAMES, "department", "department_path", "joined_at", "removed_at", "refreshed_at", "changed_at"]
+OUTCOME = ["compliant", "consequences", "score", "recognitions", "evaluated_at", "changed_at"]
 
 
 def _batches(ids, size=BATCH):
@@ -88,7 +88,8 @@ def refresh_assignments(assignment_ids, *, now: dt.datetime | None = None) -> in
 
 
 # What tells whether a refresh changed a standing (the department by id: no query for it).
-COMPARED = [{"department": "department_id"}.get(name, name) for name in REFRESHED if name != "refreshed_at"]
+COMPARED = [{"department": "department_id"}.get(name, name) for name in REFRESHED
+            if name not in ("refreshed_at", "changed_at")]
 
 
 def _written(standing: Standing) -> tuple:
@@ -156,7 +157,7 @@ def _figures(assignments: list[Assignment], existing: dict, now: dt.datetime) ->
         standing.department_path = employee.department.path
         standing.joined_at = assignment.joined_at
         standing.removed_at = assignment.removed_at
-        standing.refreshed_at = now
+        standing.refreshed_at = standing.changed_at = now
         standings.append(standing)
     return standings
 
@@ -282,7 +283,7 @@ def freeze_period(period: PlanPeriod, *, actor=None, now: dt.datetime | None = N
         raise ValidationError(_("This period is already frozen."))
     refresh_period(period, now=now)
     evaluate_period(period, now=now)
-    Standing.objects.filter(period=period).update(frozen_at=now)
+    Standing.objects.filter(period=period).update(frozen_at=now, changed_at=now)
     state.frozen_at = now
     state.save(update_fields=["frozen_at"])
     if actor is not None:
@@ -304,7 +305,7 @@ def reopen_period(period: PlanPeriod, *, actor, reason: str, now: dt.datetime | 
     state.reopened_by = actor
     state.reopen_reason = reason[:1000]
     state.save(update_fields=["frozen_at", "reopened_at", "reopened_by", "reopen_reason"])
-    Standing.objects.filter(period=period).update(frozen_at=None)
+    Standing.objects.filter(period=period).update(frozen_at=None, changed_at=now)
     record_change(actor=actor, action="reopen", obj=period, summary=f"{period}: {reason}"[:300])
     refresh_period(period, now=now)
     evaluate_period(period, now=now)
@@ -424,7 +425,7 @@ def _judge(period: PlanPeriod, now: dt.datetime, *, assignments: set | None, dep
         standing.compliant = None if standing.removed_at else (
             all(rule_met(rule, standing) for rule in rules) if rules else standing.complete)
         standing.consequences, standing.recognitions, standing.score = [], [], Decimal("0")
-        standing.evaluated_at = now
+        standing.evaluated_at = standing.changed_at = now
     outcomes: dict = {}
     members = _department_members(period, rules, standings, departments)
     for rule in rules:
