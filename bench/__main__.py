@@ -4,7 +4,7 @@ import os
 import platform
 import subprocess
 
-from bench import checkin_burst, directory_sync, evidence, exam_burst, heartbeat, org_import, reminders, reports
+from bench import checkin_burst, directory_sync, evidence, exam_burst, heartbeat, org_import, reminders, reports, scale
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "evidence": lambda rows: evidence.run(POSTGRES),
     "reminders": lambda rows: reminders.run(POSTGRES),
     "reports": lambda rows: reports.run(POSTGRES),
+    "scale": lambda rows: scale.run(POSTGRES),
 }
 
 

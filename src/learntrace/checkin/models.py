@@ -111,6 +111,8 @@ class Attendance(models.Model):
         constraints = [models.UniqueConstraint(fields=["meeting", "employee"], name="one_attendance_per_meeting")]
         indexes = [
             models.Index(fields=["meeting", "device_id"]),
+            # The projector's latest arrivals, read every second.
+            models.Index(fields=["meeting", "checked_in_at"]),
         ]
 
     def __str__(self):

@@ -6,7 +6,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Min, OuterRef, Q, Window
+from django.db.models.functions import Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from learntrace.checkin.services import PREVIOUS_CODE, REASONS, roster
 BURST_WINDOW = dt.timedelta(seconds=30)
 BURST_SIZE = 5
 DEVICE_PEOPLE = 3
+MAX_BURSTS = 100  # listed per page; the rest are the same pattern
 
 
 @dataclass
@@ -40,13 +42,30 @@ class Row:
 
 
 def attendance_rows(meeting: Meeting, *, now: dt.datetime | None = None) -> list[Row]:
-    """Everyone expected or present, present first, then by department and number."""
+    """Everyone expected or present, present first, then by department and number. The drawn
+    signatures are not read (up to 300 KB each): `has_signature` says whether there is one."""
     closed = (now or timezone.now()) >= meeting.checkin_closes_at
-    attendances = {a.employee_id: a for a in meeting.attendances.select_related("employee__department")}
+    attendances = {a.employee_id: a for a in without_signatures(meeting.attendances.select_related(
+        "employee__department"))}
     expected = {e.pk: e for e in roster(meeting).select_related("department")}
     people = {**expected, **{pk: a.employee for pk, a in attendances.items()}}
     rows = [Row(employee, attendances.get(pk), closed) for pk, employee in people.items()]
     return sorted(rows, key=lambda r: (r.attendance is None, r.employee.department.path, r.employee.employee_no))
+
+
+def without_signatures(attendances):
+    return attendances.defer("signature").annotate(
+        has_signature=ExpressionWrapper(~Q(signature=""), output_field=BooleanField()))
+
+
+def projector_lists(meeting: Meeting, limit: int = 200) -> dict:
+    """What the projector shows every second: the latest arrivals and who is still missing, read
+    a page at a time by index whatever the size of the meeting."""
+    present = (meeting.attendances.filter(checked_in_at__isnull=False).select_related("employee")
+               .only("meeting_id", "status", "employee__name").order_by("-checked_in_at", "-pk")[:limit])
+    missing = (roster(meeting).exclude(pk__in=meeting.attendances.values("employee_id"))
+               .only("name").order_by("department__path", "employee_no")[:limit])
+    return {"present": [Row(a.employee, a) for a in present], "missing": [Row(e, None) for e in missing]}
 
 
 def export_headers() -> list[str]:
@@ -83,61 +102,92 @@ def code_guesses(meeting: Meeting) -> list[CodeGuesses]:
 
 
 def live_counts(meeting: Meeting) -> dict:
-    present = meeting.attendances.filter(checked_in_at__isnull=False).count()
-    out = meeting.attendances.filter(checked_out_at__isnull=False).count()
+    counted = meeting.attendances.aggregate(present=Count("pk", filter=Q(checked_in_at__isnull=False)),
+                                            out=Count("pk", filter=Q(checked_out_at__isnull=False)))
     expected = roster(meeting).count()
-    return {"present": present, "checked_out": out, "expected": expected,
+    return {"present": counted["present"], "checked_out": counted["out"], "expected": expected,
             "missing": max(expected - meeting.attendances.filter(
                 checked_in_at__isnull=False, employee__in=roster(meeting)).count(), 0) if expected else 0}
 
 
-def suspicious(*, since: dt.datetime | None = None, meetings=None) -> dict:
+def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | None = None) -> dict:
+    """Patterns that look like proxy sign-in, found by the database. `people` (a condition on
+    check-in events, e.g. a head's department subtrees) narrows them before anything is read:
+    a burst is shown when one of those people is in it."""
     since = since or timezone.now() - dt.timedelta(days=30)
     events = CheckInEvent.objects.filter(at__gte=since)
     if meetings is not None:
         events = events.filter(meeting__in=meetings)
-    refusals = list(events.filter(kind=CheckInEvent.Kind.REFUSED).select_related("meeting", "employee")[:300])
+    mine = events if people is None else events.filter(people)
+    refusals = list(mine.filter(kind=CheckInEvent.Kind.REFUSED).select_related("meeting", "employee")[:300])
     for refusal in refusals:
         refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
+    check_ins = events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)
+    return {"refusals": refusals, "bursts": _bursts(check_ins, mine if people is not None else None),
+            "late_codes": _late_codes(check_ins, mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)),
+            "devices": _devices() if people is None else []}  # a device's list names people of any department
 
-    # Many check-ins from one address within seconds: one phone, or one person, signing for many.
+
+def _bursts(check_ins, mine) -> list[dict]:
+    """Many check-ins from one address at one meeting within seconds: one phone, or one person,
+    signing for many. Each check-in is compared with the one BURST_SIZE - 1 before it from the same
+    address; the first that is close enough ends the burst."""
+    if mine is not None:  # only the addresses some of the reader's people checked in from
+        check_ins = check_ins.filter(Exists(mine.filter(meeting_id=OuterRef("meeting_id"), ip=OuterRef("ip"))))
+    ranked = check_ins.annotate(window_start=Window(
+        Lag("at", BURST_SIZE - 1), partition_by=[F("meeting_id"), F("ip")], order_by=[F("at").asc(), F("pk").asc()]))
+    first = {}
+    for meeting_id, ip, at, start in ranked.filter(window_start__gte=F("at") - BURST_WINDOW).values_list(
+            "meeting_id", "ip", "at", "window_start").order_by():
+        if (meeting_id, ip) not in first or at < first[(meeting_id, ip)][0]:
+            first[(meeting_id, ip)] = (at, start)
+    chosen = sorted(first.items(), key=lambda item: (item[0][1], item[1][0]))[:MAX_BURSTS]
+    if not chosen:
+        return []
+    inside = Q()
+    for (meeting_id, ip), (at, start) in chosen:
+        inside |= Q(meeting_id=meeting_id, ip=ip, at__gte=start, at__lte=at)
+    people = defaultdict(list)
+    for event in check_ins.filter(inside).select_related("employee").only(
+            "meeting_id", "ip", "at", "employee__name", "employee__department_id").order_by("at", "pk"):
+        people[(event.meeting_id, event.ip)].append(event)
+    meetings = Meeting.objects.in_bulk({meeting_id for (meeting_id, _ip), _times in chosen})
     bursts = []
-    by_ip = defaultdict(list)
-    for event in events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False).select_related(
-            "meeting", "employee").order_by("ip", "at")[:20_000]:
-        by_ip[(event.meeting_id, event.ip)].append(event)
-    for (_meeting_id, ip), items in by_ip.items():
-        start = 0
-        for end in range(len(items)):
-            while items[end].at - items[start].at > BURST_WINDOW:
-                start += 1
-            if end - start + 1 >= BURST_SIZE:
-                window = items[start:end + 1]
-                bursts.append({"ip": ip, "meeting": window[0].meeting, "count": len(window),
-                               "first": window[0].at, "people": [e.employee for e in window]})
-                break
+    for (meeting_id, ip), (at, start) in chosen:
+        window = [e for e in people[(meeting_id, ip)] if start <= e.at <= at][-BURST_SIZE:]
+        bursts.append({"ip": ip, "meeting": meetings[meeting_id], "count": len(window), "first": window[0].at,
+                       "people": [e.employee for e in window]})
+    return bursts
 
-    # The code had just changed on the screen, and the scan came from another network than the
-    # room's: what a photo of the projector sent to someone elsewhere looks like.
-    late_codes = []
-    check_ins = list(events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)
-                     .select_related("meeting", "employee").order_by("meeting_id", "at")[:20_000])
-    by_meeting = defaultdict(list)
-    for event in check_ins:
-        by_meeting[event.meeting_id].append(event)
-    for items in by_meeting.values():
-        networks = Counter(_network(e.ip) for e in items)
-        room = networks.most_common(1)[0][0]
-        late_codes += [e for e in items if e.note == PREVIOUS_CODE and _network(e.ip) != room]
 
-    # A device that has checked in several different people, across meetings.
+def _late_codes(check_ins, mine) -> list:
+    """The code had just changed on the screen, and the scan came from another network than the
+    room's (the network most check-ins of the meeting came from): what a photo of the projector
+    sent to someone elsewhere looks like."""
+    candidates = list(mine.filter(note=PREVIOUS_CODE).select_related("meeting", "employee")
+                      .order_by("meeting_id", "at"))
+    if not candidates:
+        return []
+    rooms = {}
+    addresses = (check_ins.filter(meeting_id__in={e.meeting_id for e in candidates}).values("meeting_id", "ip")
+                 .annotate(n=Count("pk"), first=Min("at")).order_by("meeting_id", "first"))
+    counted: dict = defaultdict(Counter)
+    for row in addresses:
+        counted[row["meeting_id"]][_network(row["ip"])] += row["n"]
+    for meeting_id, networks in counted.items():
+        rooms[meeting_id] = networks.most_common(1)[0][0]
+    return [e for e in candidates if _network(e.ip) != rooms[e.meeting_id]][:300]
+
+
+def _devices() -> list[dict]:
+    """A device that has checked in several different people, across meetings."""
     devices = list(Attendance.objects.exclude(device_id="").values("device_id")
                    .annotate(people=Count("employee", distinct=True)).filter(people__gte=DEVICE_PEOPLE)
                    .order_by("-people")[:100])
     for device in devices:
         device["names"] = list(Attendance.objects.filter(device_id=device["device_id"])
                                .values_list("employee__name", flat=True).distinct()[:10])
-    return {"refusals": refusals, "bursts": bursts, "devices": devices, "late_codes": late_codes[:300]}
+    return devices
 
 
 def _network(ip: str) -> str:

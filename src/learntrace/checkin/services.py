@@ -296,15 +296,20 @@ def _place(meeting: Meeting, ip: str | None, latitude, longitude) -> None:
 def _signature(meeting: Meeting, signature: str) -> str:
     if not meeting.signature_required:
         return ""
-    if not signature.startswith(SIGNATURE_PREFIX) or len(signature) > MAX_SIGNATURE_BYTES:
+    if len(signature) > MAX_SIGNATURE_BYTES or signature_png(signature) is None:
         raise CheckInRefused("signature_needed")
+    return signature
+
+
+def signature_png(signature: str) -> bytes | None:
+    """The PNG image of a drawn signature (a data URL), or None when it is not one."""
+    if not signature.startswith(SIGNATURE_PREFIX):
+        return None
     try:
         png = base64.b64decode(signature[len(SIGNATURE_PREFIX):], validate=True)
     except ValueError:
-        raise CheckInRefused("signature_needed") from None
-    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise CheckInRefused("signature_needed")
-    return signature
+        return None
+    return png if png.startswith(b"\x89PNG\r\n\x1a\n") else None
 
 
 def _credit(attendance: Attendance, meeting: Meeting, seconds: int) -> None:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/projector/state/", views.projector_state, name="projector_state"),
     path("meetings/<int:meeting_id>/checkout/", views.toggle_checkout, name="toggle_checkout"),
     path("meetings/<int:meeting_id>/manual/", views.manual_entry, name="manual"),
+    path("meetings/<int:meeting_id>/signatures/<int:attendance_id>.png", views.signature, name="signature"),
     path("meetings/<int:meeting_id>/attendance.xlsx", views.export, name="export"),
     path("suspicious/", views.suspicious, name="suspicious"),
     path("s/<int:meeting_id>/<str:token>/", views.scan, name="scan"),

@@ -74,14 +74,24 @@ def projector_state(request, meeting_id):
 def _projector_state(request, meeting: Meeting) -> dict:
     codes = services.current_codes(meeting, timezone.now())
     url = request.build_absolute_uri(reverse("checkin:scan", args=[meeting.pk, codes["token"]]))
-    rows = selectors.attendance_rows(meeting)
     return {
         "codes": codes, "scan_url": url,
         "qr": segno.make_qr(url, error="m").svg_inline(scale=10, border=2, omitsize=True),
-        "counts": selectors.live_counts(meeting),
-        "present": [r for r in rows if r.attendance and r.attendance.checked_in_at][:200],
-        "missing": [r for r in rows if r.attendance is None][:200],
+        "counts": selectors.live_counts(meeting), **selectors.projector_lists(meeting),
     }
+
+
+@login_required
+def signature(request, meeting_id, attendance_id):
+    """One drawn signature as an image: lists link to it instead of carrying every signature."""
+    meeting = access_meeting(request.user, meeting_id)
+    attendance = get_object_or_404(meeting.attendances.exclude(signature="").only("signature"), pk=attendance_id)
+    png = services.signature_png(attendance.signature)
+    if png is None:
+        raise Http404
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @require_POST

@@ -54,9 +54,13 @@ class Standing(models.Model):
     evaluated_at = models.DateTimeField(null=True, blank=True)
     frozen_at = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField()
+    # The latest of refreshed_at, evaluated_at and frozen_at, stored so that the API's cursor
+    # pages through a period by index.
+    changed_at = models.DateTimeField()
 
     class Meta:
         indexes = [
+            models.Index(fields=["period", "changed_at", "id"]),
             models.Index(fields=["period", "department_path"]),
             models.Index(fields=["plan", "period_starts_at"]),
             models.Index(fields=["employee", "period_starts_at"]),

@@ -5,12 +5,14 @@ frozen: later facts no longer change it, unless an admin reopens it with a reaso
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,8 +36,8 @@ from learntrace.records.models import Completion, Correction, CreditedTime, Quiz
 # Assignments refreshed per batch: bounded memory, and below SQLite's limit on query parameters.
 BATCH = 1000
 # What a refresh writes: the figures, and where the person stood in the organisation and the audience.
-REFRESHED = [*FIGURE_NAMES, "department", "department_path", "joined_at", "removed_at", "refreshed_at"]
-OUTCOME = ["compliant", "consequences", "score", "recognitions", "evaluated_at"]
+REFRESHED = [*FIGURE_NAMES, "department", "department_path", "joined_at", "removed_at", "refreshed_at", "changed_at"]
+OUTCOME = ["compliant", "consequences", "score", "recognitions", "evaluated_at", "changed_at"]
 
 
 def _batches(ids, size=BATCH):
@@ -44,18 +46,62 @@ def _batches(ids, size=BATCH):
         yield batch
 
 
+# --- locking ---------------------------------------------------------------------------------
+# Everything that writes standings takes its locks in one order, so two writers (the worker's
+# refresh, its judging, an admin freezing) wait for each other but can never deadlock: first the
+# periods' `PeriodState` rows by ascending period id, then the standings by ascending id, then the
+# periods' department outcomes and figures. The state row is the period's write lock.
+
+def _lock_periods(period_ids) -> set:
+    """Lock the periods' state rows (made when missing); answers the ids of those now frozen."""
+    period_ids = sorted(set(period_ids))
+    PeriodState.objects.bulk_create([PeriodState(period_id=pk) for pk in period_ids], ignore_conflicts=True)
+    states = PeriodState.objects.select_for_update().filter(period_id__in=period_ids).order_by("period_id")
+    return {period_id for period_id, frozen_at in states.values_list("period_id", "frozen_at") if frozen_at}
+
+
+def _lock_standings(standing_ids) -> None:
+    list(Standing.objects.select_for_update().filter(pk__in=sorted(standing_ids)).order_by("pk")
+         .values_list("pk", flat=True))
+
+
 # --- refreshing ------------------------------------------------------------------------------
+
+@dataclass
+class Changes:
+    """What a refresh changed in one period: whose standing, and which departments it touched
+    (before and after a move)."""
+
+    assignments: set = field(default_factory=set)
+    departments: set = field(default_factory=set)
+
+    def add(self, other: "Changes") -> None:
+        self.assignments |= other.assignments
+        self.departments |= other.departments
+
 
 def refresh_assignments(assignment_ids, *, now: dt.datetime | None = None) -> int:
     """Recompute the figures of these assignments; frozen standings are left as they are."""
-    refreshed = _refresh(assignment_ids, now or timezone.now())
-    roll_up(refreshed)
-    return sum(refreshed.values())
+    changes, refreshed = _refresh(assignment_ids, now or timezone.now())
+    for period_id, change in changes.items():
+        roll_up([period_id], departments=change.departments)
+    return refreshed
 
 
-def _refresh(assignment_ids, now: dt.datetime) -> dict:
-    """Refreshes in batches; answers how many standings of each period were refreshed."""
-    refreshed = defaultdict(int)
+# What tells whether a refresh changed a standing (the department by id: no query for it).
+COMPARED = [{"department": "department_id"}.get(name, name) for name in REFRESHED
+            if name not in ("refreshed_at", "changed_at")]
+
+
+def _written(standing: Standing) -> tuple:
+    return tuple(getattr(standing, name) for name in COMPARED)
+
+
+def _refresh(assignment_ids, now: dt.datetime) -> tuple[dict, int]:
+    """Refreshes in batches and writes only the standings whose figures changed; answers those
+    changes per period, and how many standings were refreshed."""
+    changes: dict = defaultdict(Changes)
+    refreshed = 0
     for batch in _batches(sorted(set(assignment_ids))):
         assignments = list(Assignment.objects.filter(pk__in=batch)
                            .exclude(standing__frozen_at__isnull=False)
@@ -63,19 +109,33 @@ def _refresh(assignment_ids, now: dt.datetime) -> dict:
         if not assignments:
             continue
         existing = {s.assignment_id: s for s in Standing.objects.filter(assignment__in=assignments)}
+        before = {pk: (_written(s), s.department_id) for pk, s in existing.items()}
         by_period = defaultdict(list)
         for assignment in assignments:
             by_period[assignment.period_id].append(assignment)
         created, updated = [], []
         for period_assignments in by_period.values():
             for standing in _figures(period_assignments, existing, now):
-                (updated if standing.pk else created).append(standing)
+                if standing.pk is None:
+                    created.append(standing)
+                elif _written(standing) != before[standing.assignment_id][0]:
+                    updated.append(standing)
         with transaction.atomic():
-            Standing.objects.bulk_create(created)
+            frozen = _lock_periods(by_period)
+            created = [s for s in created if s.period_id not in frozen]
+            updated = sorted((s for s in updated if s.period_id not in frozen), key=lambda s: s.pk)
+            _lock_standings(s.pk for s in updated)
+            # A standing another writer created meanwhile is left to it: it was counted from the same facts.
+            Standing.objects.bulk_create(created, ignore_conflicts=True)
             Standing.objects.bulk_update(updated, REFRESHED)
-        for period_id, period_assignments in by_period.items():
-            refreshed[period_id] += len(period_assignments)
-    return refreshed
+        for standing in created + updated:
+            change = changes[standing.period_id]
+            change.assignments.add(standing.assignment_id)
+            change.departments.add(standing.department_id)
+            if standing.assignment_id in before:
+                change.departments.add(before[standing.assignment_id][1])
+        refreshed += sum(len(group) for period_id, group in by_period.items() if period_id not in frozen)
+    return changes, refreshed
 
 
 def _figures(assignments: list[Assignment], existing: dict, now: dt.datetime) -> list[Standing]:
@@ -98,7 +158,7 @@ def _figures(assignments: list[Assignment], existing: dict, now: dt.datetime) ->
         standing.department_path = employee.department.path
         standing.joined_at = assignment.joined_at
         standing.removed_at = assignment.removed_at
-        standing.refreshed_at = now
+        standing.refreshed_at = standing.changed_at = now
         standings.append(standing)
     return standings
 
@@ -122,20 +182,59 @@ def refresh_changed(*, now: dt.datetime | None = None) -> int:
     ids = set()
     for batch in _batches(sorted(employee_ids)):
         ids.update(open_assignments.filter(employee_id__in=batch).values_list("pk", flat=True))
+    # Nothing is added to a frozen period, or it would be retried every minute.
     ids.update(Assignment.objects.filter(standing__isnull=True, period__plan__status="published",
-                                         period__starts_at__lte=now).values_list("pk", flat=True)[:BATCH * 10])
-    refreshed = _refresh(ids, now)
-    # Periods past their due day show their verdicts live until they close.
-    judged = set()
-    for period in PlanPeriod.objects.filter(pk__in=list(refreshed), due_at__lte=now):
-        if not is_frozen(period):
-            evaluate_period(period, now=now)
-            judged.add(period.pk)
-    roll_up(set(refreshed) - judged)
+                                         period__starts_at__lte=now).exclude(period__state__frozen_at__isnull=False)
+               .values_list("pk", flat=True)[:BATCH * 10])
+    changes, refreshed = _refresh(ids, now)
+    _follow(changes, now)
     # Moved on only once the standings are written: a failed run is retried from the same place.
     for pk, top in marks.items():
         Watermark.objects.filter(pk=pk).update(last_id=top)
-    return sum(refreshed.values())
+    return refreshed
+
+
+def _follow(changes: dict, now: dt.datetime) -> None:
+    """After a refresh: judge again the people whose standing changed in periods judged at their
+    due day and not yet frozen (their verdicts are live until the close), and sum again the
+    departments they touched. A whole period is judged only at its due day and at close."""
+    if not changes:
+        return
+    judging = {period.pk: period for period in _live_periods(
+        PlanPeriod.objects.filter(pk__in=list(changes), due_at__lte=now))}
+    # A quarter's or a year's verdict reads the earlier periods in it: a change there is judged
+    # again in the later live periods of the plan too.
+    for period in PlanPeriod.objects.filter(pk__in=list(changes)).only("plan_id", "starts_at"):
+        later = _live_periods(PlanPeriod.objects.filter(
+            plan_id=period.plan_id, starts_at__gt=period.starts_at, due_at__lte=now,
+            plan__compliance_rules__is_active=True).exclude(plan__compliance_rules__window="period").distinct())
+        employees: list = []
+        for other in later:
+            if not employees:
+                for batch in _batches(sorted(changes[period.pk].assignments)):
+                    employees += Assignment.objects.filter(pk__in=batch).values_list("employee_id", flat=True)
+            change = Changes()
+            for batch in _batches(sorted(employees)):
+                change.assignments.update(Assignment.objects.filter(period=other, employee_id__in=batch)
+                                          .values_list("pk", flat=True))
+            changes.setdefault(other.pk, Changes()).add(change)
+            judging[other.pk] = other
+    # A period past its due day and not judged yet gets its due-day judgement, once, whole.
+    due = PlanPeriod.objects.filter(pk__in=list(changes), due_at__lte=now).exclude(
+        state__evaluated_at__isnull=False).exclude(state__frozen_at__isnull=False)
+    whole = {period.pk: period for period in due}
+    for period_id, change in changes.items():
+        if period_id in whole:
+            evaluate_period(whole[period_id], now=now)
+        elif period_id in judging:
+            judge_people(judging[period_id], change.assignments, departments=change.departments, now=now)
+        else:
+            roll_up([period_id], departments=change.departments)
+
+
+def _live_periods(periods):
+    """Periods judged at their due day and not frozen since."""
+    return periods.filter(state__evaluated_at__isnull=False, state__frozen_at__isnull=True)
 
 
 def refresh_period(period: PlanPeriod, *, now: dt.datetime | None = None) -> int:
@@ -143,14 +242,15 @@ def refresh_period(period: PlanPeriod, *, now: dt.datetime | None = None) -> int
 
 
 def refresh_open(*, now: dt.datetime | None = None) -> int:
-    """Everything still open: catches department moves and audience changes no fact reports."""
+    """Everything still open: catches department moves and audience changes no fact reports.
+    Only who changed is judged again."""
     now = now or timezone.now()
     count = 0
     for period in PlanPeriod.objects.filter(plan__status="published", starts_at__lte=now).exclude(
-            state__frozen_at__isnull=False).select_related("plan"):
-        count += refresh_period(period, now=now)
-        if period.due_at <= now:
-            evaluate_period(period, now=now)
+            state__frozen_at__isnull=False):
+        changes, refreshed = _refresh(period.assignments.values_list("pk", flat=True), now)
+        _follow(changes, now)
+        count += refreshed
     return count
 
 
@@ -185,7 +285,7 @@ def freeze_period(period: PlanPeriod, *, actor=None, now: dt.datetime | None = N
         raise ValidationError(_("This period is already frozen."))
     refresh_period(period, now=now)
     evaluate_period(period, now=now)
-    Standing.objects.filter(period=period).update(frozen_at=now)
+    Standing.objects.filter(period=period).update(frozen_at=now, changed_at=now)
     state.frozen_at = now
     state.save(update_fields=["frozen_at"])
     if actor is not None:
@@ -207,24 +307,32 @@ def reopen_period(period: PlanPeriod, *, actor, reason: str, now: dt.datetime | 
     state.reopened_by = actor
     state.reopen_reason = reason[:1000]
     state.save(update_fields=["frozen_at", "reopened_at", "reopened_by", "reopen_reason"])
-    Standing.objects.filter(period=period).update(frozen_at=None)
+    Standing.objects.filter(period=period).update(frozen_at=None, changed_at=now)
     record_change(actor=actor, action="reopen", obj=period, summary=f"{period}: {reason}"[:300])
     refresh_period(period, now=now)
     evaluate_period(period, now=now)
     return state
 
 
-def roll_up(period_ids) -> None:
-    """Sum each period's standings per department into `PeriodFigures` (one grouped query)."""
+def roll_up(period_ids, *, departments=None) -> None:
+    """Sum each period's standings per department into `PeriodFigures` (one grouped query): every
+    department, or only `departments` (those a change touched)."""
     for period in PlanPeriod.objects.filter(pk__in=list(period_ids)):
+        standings = Standing.objects.filter(period=period, removed_at__isnull=True)
+        stale = PeriodFigures.objects.filter(period=period)
+        if departments is not None:
+            if not departments:
+                continue
+            standings = standings.filter(department_id__in=sorted(departments))
+            stale = stale.filter(department_id__in=sorted(departments))
         # One row per department, even if it moved (its path changed) during the period.
-        groups = sum_standings(Standing.objects.filter(period=period, removed_at__isnull=True), "department_id",
-                               path=Max("department_path"))
+        groups = sum_standings(standings, "department_id", path=Max("department_path"))
         figures = [PeriodFigures(period=period, plan_id=period.plan_id, department_id=group["department_id"],
                                  department_path=group["path"], **{name: group[name] for name in SUMS})
                    for group in groups]
         with transaction.atomic():
-            PeriodFigures.objects.filter(period=period).delete()
+            _lock_periods([period.pk])
+            stale.delete()
             PeriodFigures.objects.bulk_create(figures)
 
 
@@ -283,47 +391,144 @@ def _entry(consequence: Consequence, label: str, **extra) -> dict:
     return entry
 
 
+# Only what judging reads: a period may hold a hundred thousand people.
+JUDGED = ("assignment_id", "employee_id", "department_id", "removed_at", "missing", "required_total",
+          "required_done", "reflection_status", "quizzes_required", "quizzes_passed", "total_seconds",
+          "target_seconds", "complete")
+
+
 def evaluate_period(period: PlanPeriod, *, now: dt.datetime | None = None) -> int:
-    """Set every standing's verdict and consequences, and the departments' outcomes."""
-    now = now or timezone.now()
+    """Judge everyone of the period: at its due day, at close, and when an admin asks."""
+    return _judge(period, now or timezone.now(), assignments=None, departments=None)
+
+
+def judge_people(period: PlanPeriod, assignment_ids, *, departments=(), now: dt.datetime | None = None) -> int:
+    """Judge again only these people (and whoever enters or leaves a top N with them), and the
+    outcomes and figures of their departments: the same verdicts a whole judgement would give."""
+    return _judge(period, now or timezone.now(), assignments=set(assignment_ids), departments=set(departments))
+
+
+def _judge(period: PlanPeriod, now: dt.datetime, *, assignments: set | None, departments: set | None) -> int:
     rules = list(Rule.objects.filter(plan_id=period.plan_id, is_active=True).prefetch_related("consequences"))
-    # Only what judging reads: a period may hold a hundred thousand people.
-    standings = list(Standing.objects.filter(period=period, frozen_at__isnull=True).only(
-        "employee_id", "department_id", "removed_at", "missing", "required_total", "required_done",
-        "reflection_status", "quizzes_required", "quizzes_passed", "total_seconds", "target_seconds", "complete"))
+    open_standings = Standing.objects.filter(period=period, frozen_at__isnull=True)
+    windows = {rule.pk: bounds for rule in rules if (bounds := window_bounds(rule.window, period)) is not None}
+    tops = {consequence.pk: _top(rule, consequence, period, windows[rule.pk])
+            for rule in rules if rule.pk in windows for consequence in rule.consequences.all()
+            if consequence.level == Consequence.Level.PERSON and consequence.applies_to == Consequence.AppliesTo.TOP}
+    if assignments is None:
+        standings = list(open_standings.only(*JUDGED))
+    else:
+        # Who leaves a top N is judged again as well as who enters it.
+        employees = set().union(*tops.values(), *(_top_holders(period, rules, pk) for pk in tops))
+        standings = _standings_of(open_standings, assignments, employees)
+        departments |= {s.department_id for s in standings}
     counted = [s for s in standings if s.removed_at is None]
     for standing in standings:
         standing.compliant = None if standing.removed_at else (
             all(rule_met(rule, standing) for rule in rules) if rules else standing.complete)
         standing.consequences, standing.recognitions, standing.score = [], [], Decimal("0")
-        standing.evaluated_at = now
-    departments = {}
+        standing.evaluated_at = standing.changed_at = now
+    outcomes: dict = {}
+    members = _department_members(period, rules, standings, departments)
     for rule in rules:
-        bounds = window_bounds(rule.window, period)
-        if bounds is None:
+        if rule.pk not in windows:
             continue
+        bounds = windows[rule.pk]
         label = window_label(rule.window, bounds)
-        met, hours = _window_verdicts(rule, period, bounds, counted)
+        met, hours = _window_verdicts(rule, period, bounds, counted, everyone=assignments is None)
+        in_departments, department_met = counted, met
+        if members is not None:
+            in_departments, department_met = members, _window_verdicts(rule, period, bounds, members)[0]
         for consequence in rule.consequences.all():
             if consequence.level == Consequence.Level.DEPARTMENT:
-                _department_consequence(consequence, label, counted, met, departments)
+                _department_consequence(consequence, label, in_departments, department_met, outcomes)
             else:
-                _person_consequence(consequence, label, counted, met, hours)
+                _person_consequence(consequence, label, counted, met, hours, tops.get(consequence.pk, set()))
+    standings.sort(key=lambda s: s.pk)
     with transaction.atomic():
+        if period.pk in _lock_periods([period.pk]):
+            return 0  # frozen meanwhile: its outcome is settled
+        _lock_standings(s.pk for s in standings)
         Standing.objects.bulk_update(standings, OUTCOME, batch_size=BATCH)
-        DepartmentOutcome.objects.filter(period=period).delete()
+        stale = DepartmentOutcome.objects.filter(period=period)
+        if departments is not None:
+            stale = stale.filter(department_id__in=departments)
+        stale.delete()
         DepartmentOutcome.objects.bulk_create([
             DepartmentOutcome(period=period, department_id=department_id, members=figures["members"],
                               non_compliant=figures["non_compliant"], consequences=figures["consequences"],
                               evaluated_at=now)
-            for department_id, figures in departments.items()])
-        PeriodState.objects.update_or_create(period=period, defaults={"evaluated_at": now})
-    roll_up([period.pk])
+            for department_id, figures in outcomes.items()])
+        if assignments is None:
+            PeriodState.objects.filter(period=period).update(evaluated_at=now)
+        roll_up([period.pk], departments=departments)
     return len(standings)
 
 
-def _window_verdicts(rule: Rule, period: PlanPeriod, bounds, counted: list[Standing]):
-    """Whether each person met the rule in every period of the window, and their hours in it."""
+def _standings_of(open_standings, assignments: set, employees: set) -> list[Standing]:
+    found: dict = {}
+    for batch in _batches(sorted(assignments)):
+        found.update((s.pk, s) for s in open_standings.filter(assignment_id__in=batch).only(*JUDGED))
+    for batch in _batches(sorted(employees)):
+        found.update((s.pk, s) for s in open_standings.filter(employee_id__in=batch).only(*JUDGED))
+    return list(found.values())
+
+
+def _department_members(period: PlanPeriod, rules: list, standings: list, departments: set | None):
+    """The counted standings of the departments to judge when some rule judges departments; None
+    when judging the whole period (all of them are loaded already)."""
+    if departments is None or not any(c.level == Consequence.Level.DEPARTMENT
+                                      for rule in rules for c in rule.consequences.all()):
+        return None
+    members = []
+    for batch in _batches(sorted(departments)):
+        members.extend(Standing.objects.filter(period=period, frozen_at__isnull=True, removed_at__isnull=True,
+                                               department_id__in=batch).only(*JUDGED))
+    return members
+
+
+def _top(rule: Rule, consequence: Consequence, period: PlanPeriod, bounds) -> set:
+    """The employees of the top N by hours among those who met the rule, read from the top of an
+    index down until N are found: (-hours, employee id) orders them."""
+    wanted = consequence.top_n or 0
+    ranked = Standing.objects.filter(period=period, frozen_at__isnull=True, removed_at__isnull=True)
+    if rule.window == "period":
+        ranked = ranked.annotate(hours=F("total_seconds"))
+    else:
+        # The hours of the whole window, as `_window_verdicts` counts them.
+        in_window = Standing.objects.filter(
+            plan_id=period.plan_id, employee_id=OuterRef("employee_id"), removed_at__isnull=True,
+            period_starts_at__gte=bounds[0], period_starts_at__lt=period.starts_at).order_by().values(
+            "employee_id").annotate(hours=Sum("total_seconds")).values("hours")
+        ranked = ranked.annotate(hours=F("total_seconds") + Coalesce(Subquery(in_window), 0))
+    ranked = ranked.order_by("-hours", "employee_id").only(*JUDGED)
+    chosen: set = set()
+    start = 0
+    while len(chosen) < wanted:
+        chunk = list(ranked[start:start + max(wanted * 2, 100)])
+        if not chunk:
+            break
+        met = _window_verdicts(rule, period, bounds, chunk)[0]
+        for standing in chunk:
+            if met[standing.employee_id] and len(chosen) < wanted:
+                chosen.add(standing.employee_id)
+        start += len(chunk)
+    return chosen
+
+
+def _top_holders(period: PlanPeriod, rules: list, consequence_pk: int) -> set:
+    """The employees who hold a top N consequence as last judged."""
+    consequence = next(c for rule in rules for c in rule.consequences.all() if c.pk == consequence_pk)
+    holding = Standing.objects.filter(period=period, frozen_at__isnull=True,
+                                      consequences__icontains='"applies_to": "top"')
+    return {employee_id for employee_id, entries in holding.values_list("employee_id", "consequences")
+            if any(entry.get("rule") == consequence.rule_id and entry.get("name") == consequence.name
+                   and entry.get("applies_to") == Consequence.AppliesTo.TOP for entry in entries)}
+
+
+def _window_verdicts(rule: Rule, period: PlanPeriod, bounds, counted: list[Standing], *, everyone: bool = False):
+    """Whether each person met the rule in every period of the window, and their hours in it
+    (`everyone`: `counted` is the whole period, so the earlier periods are read whole)."""
     met = {s.employee_id: rule_met(rule, s) for s in counted}
     hours = {s.employee_id: s.total_seconds for s in counted}
     if rule.window != "period":
@@ -332,21 +537,21 @@ def _window_verdicts(rule: Rule, period: PlanPeriod, bounds, counted: list[Stand
             period_starts_at__gte=bounds[0], period_starts_at__lt=period.starts_at).only(
             "employee_id", "missing", "required_total", "required_done", "reflection_status", "quizzes_required",
             "quizzes_passed", "total_seconds")
-        for standing in earlier.iterator(chunk_size=BATCH):
-            if standing.employee_id not in met:
-                continue
-            met[standing.employee_id] = met[standing.employee_id] and rule_met(rule, standing)
-            hours[standing.employee_id] += standing.total_seconds
+        parts = [earlier] if everyone else [earlier.filter(employee_id__in=batch) for batch in _batches(sorted(met))]
+        for part in parts:
+            for standing in part.iterator(chunk_size=BATCH):
+                if standing.employee_id not in met:
+                    continue
+                met[standing.employee_id] = met[standing.employee_id] and rule_met(rule, standing)
+                hours[standing.employee_id] += standing.total_seconds
     return met, hours
 
 
 def _person_consequence(consequence: Consequence, label: str, counted: list[Standing], met: dict,
-                        hours: dict) -> None:
+                        hours: dict, top: set) -> None:
     applies = consequence.applies_to
     if applies == Consequence.AppliesTo.TOP:
-        ranked = sorted((s for s in counted if met[s.employee_id]),
-                        key=lambda s: (-hours[s.employee_id], s.employee_id))
-        chosen = {s.employee_id for s in ranked[:consequence.top_n or 0]}
+        chosen = top
     elif applies == Consequence.AppliesTo.ABOVE_TARGET:
         chosen = {s.employee_id for s in counted if met[s.employee_id] and s.total_seconds > s.target_seconds}
     else:

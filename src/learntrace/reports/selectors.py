@@ -6,7 +6,9 @@ kept by the worker) with grouped queries; nothing here aggregates raw learning f
 functions feed the pages, the exports and the API. Every function takes the reader's `Scope`, so a
 department head never reads outside their subtrees whatever the filters say."""
 
+import base64
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -90,6 +92,71 @@ def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
     elif filters.status == NON_COMPLIANT:
         rows = rows.filter(compliant=False)
     return rows
+
+
+# The per-person list's order; each page starts after (or ends before) the key of a row, read by
+# the index on department_path, so page 1 000 costs what page 1 costs.
+PEOPLE_ORDER = ("department_path", "employee__employee_no", "period_starts_at", "plan_id", "pk")
+PEOPLE_PAGE = 50
+
+
+@dataclass
+class KeysetPage:
+    rows: list
+    count: int
+    next_key: str | None  # the cursor of the next page, None on the last
+    previous_key: str | None
+
+
+def people_key(standing) -> str:
+    values = [standing.department_path, standing.employee.employee_no, standing.period_starts_at.isoformat(),
+              standing.plan_id, standing.pk]
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def read_people_key(key: str) -> list | None:
+    """The row key in a page link, or None when it is not one this page gave out."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)).decode())
+        path, number, starts_at, plan_id, pk = values
+        if not (isinstance(path, str) and isinstance(number, str) and isinstance(plan_id, int)
+                and isinstance(pk, int)):
+            return None
+        starts = dt.datetime.fromisoformat(starts_at)
+        return [path, number, starts, plan_id, pk] if starts.tzinfo is not None else None
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+
+
+def _beyond(values: list, direction: str) -> Q:
+    """Rows after ("gt") or before ("lt") the key in PEOPLE_ORDER; the bound on the first column
+    lets the database start from the key in its index."""
+    beyond = Q()
+    for i, name in enumerate(PEOPLE_ORDER):
+        beyond |= Q(**dict(zip(PEOPLE_ORDER[:i], values[:i], strict=True)), **{f"{name}__{direction}": values[i]})
+    return Q(**{f"{PEOPLE_ORDER[0]}__{direction}e": values[0]}) & beyond
+
+
+def people_page(rows, *, after: list | None = None, before: list | None = None) -> KeysetPage:
+    count = rows.count()
+    if before is not None:
+        page = list(rows.filter(_beyond(before, "lt")).order_by(*(f"-{f}" for f in PEOPLE_ORDER))[:PEOPLE_PAGE])
+        page.reverse()
+    else:
+        found = rows.filter(_beyond(after, "gt")) if after is not None else rows
+        page = list(found.order_by(*PEOPLE_ORDER)[:PEOPLE_PAGE])
+    if not page:
+        return KeysetPage(page, count, None, None)
+    first, last = (_key_values(page[0]), _key_values(page[-1]))
+    more_after = rows.filter(_beyond(last, "gt")).exists()
+    more_before = rows.filter(_beyond(first, "lt")).exists()
+    return KeysetPage(page, count, people_key(page[-1]) if more_after else None,
+                      people_key(page[0]) if more_before else None)
+
+
+def _key_values(standing) -> list:
+    return [standing.department_path, standing.employee.employee_no, standing.period_starts_at, standing.plan_id,
+            standing.pk]
 
 
 @dataclass
@@ -314,23 +381,14 @@ def meetings_this_week(scope: Scope, now: dt.datetime | None = None, limit: int 
 
 
 def anomalies(scope: Scope, since: dt.datetime | None = None) -> dict:
-    """The check-in app's proxy suspicions, narrowed to the reader's people."""
-    found = checkin_selectors.suspicious(since=since)
+    """The check-in app's proxy suspicions, narrowed to the reader's people by the database."""
     if scope.everyone:
-        return found
-
+        return checkin_selectors.suspicious(since=since)
+    found = checkin_selectors.suspicious(since=since, people=scope.q("employee__department__path"))
     departments = set(Department.objects.filter(scope.q("path")).values_list("pk", flat=True))
-
-    def mine(employee) -> bool:
-        return employee is not None and employee.department_id in departments
-
-    return {
-        "refusals": [e for e in found["refusals"] if mine(e.employee)],
-        "late_codes": [e for e in found["late_codes"] if mine(e.employee)],
-        "bursts": [{**b, "people": [p for p in b["people"] if mine(p)]} for b in found["bursts"]
-                   if any(mine(p) for p in b["people"])],
-        "devices": [],  # a device's list names people of any department
-    }
+    # A burst from one address may hold people of other departments: only the reader's are named.
+    bursts = [{**b, "people": [p for p in b["people"] if p.department_id in departments]} for b in found["bursts"]]
+    return {**found, "bursts": [b for b in bursts if b["people"]]}
 
 
 def anomaly_count(found: dict) -> int:

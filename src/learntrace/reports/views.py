@@ -6,7 +6,7 @@ import tempfile
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -71,9 +71,13 @@ def people(request):
     if filters is None:
         return _invalid(request, form)
     rows = selectors.standings(Scope.of(request.user), filters).select_related(
-        "employee", "department", "plan", "period__plan").order_by(
-        "department_path", "employee__employee_no", "period_starts_at", "plan_id")
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        "employee", "department", "plan", "period__plan")
+    keys = {name: request.GET.get(name) for name in ("after", "before") if request.GET.get(name)}
+    read = {name: selectors.read_people_key(key) for name, key in keys.items()}
+    if None in read.values():
+        messages.error(request, _("That page link is not valid any more: here is the first page."))
+        read = {}
+    page = selectors.people_page(rows, **read)
     return render(request, "reports/people.html", {"form": form, "query": query, "page": page})
 
 

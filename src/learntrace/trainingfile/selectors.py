@@ -62,7 +62,7 @@ def training_file(employee) -> TrainingFile:
     # What an admin may correct: the person's time, per course, pointing at its newest fact.
     result.correctable = list(CreditedTime.objects.filter(employee=employee).values("course_id", "course__title")
                               .annotate(seconds=Sum("seconds"), newest=Max("id")).order_by("course__title"))
-    result.meetings = list(Attendance.objects.filter(employee=employee).select_related("meeting")
+    result.meetings = list(Attendance.objects.filter(employee=employee).select_related("meeting").defer("signature")
                            .order_by("-meeting__starts_at"))
     result.reflections = list(Reflection.objects.filter(assignment__employee=employee)
                               .select_related("assignment__period__plan").order_by("-updated_at"))

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.db.models.functions import Coalesce, Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -90,9 +89,9 @@ def standings(request, plan_id: Id, page: Query[PageParams], on: dt.date | None 
     except (OverflowError, ValueError):
         raise invalid({"on": _("Not a usable date.")}) from None
     period = get_object_or_404(plan.periods, starts_at__lte=moment, ends_at__gt=moment)
-    # A standing changes when refreshed, judged or frozen: the latest of the three orders the cursor.
-    found = standings_for(request.user, period).annotate(changed_at=Greatest(
-        "refreshed_at", Coalesce("evaluated_at", "refreshed_at"), Coalesce("frozen_at", "refreshed_at")))
+    # A standing changes when refreshed, judged or frozen: the latest of the three (stored and
+    # indexed with the period) orders the cursor.
+    found = standings_for(request.user, period)
     items, next_cursor = paginate(found, "changed_at", page)
     state = PeriodState.objects.filter(period=period).first()
     return {

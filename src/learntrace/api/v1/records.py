@@ -107,7 +107,7 @@ def attendance_with_update_time():
                                       ).order_by().values("employee")
     attended = Coalesce(Subquery(latest, output_field=DateTimeField()), F("checked_in_at"), F("meeting__starts_at"),
                         output_field=DateTimeField())
-    return Attendance.objects.annotate(
+    return Attendance.objects.defer("signature").annotate(
         corrected_at=Subquery(fixes.annotate(last=Max("recorded_at")).values("last"), output_field=DateTimeField()),
         seconds_corrected=Coalesce(Subquery(fixes.annotate(total=Sum("seconds_delta")).values("total"),
                                             output_field=IntegerField()), Value(0)),

@@ -14,7 +14,8 @@ def course_meetings(course, employee_id) -> list:
     if course.kind not in (CourseKind.OFFLINE, CourseKind.LIVE):
         return []
     meetings = list(Meeting.objects.filter(course=course).order_by("starts_at")[:50])
-    mine = {a.meeting_id: a for a in Attendance.objects.filter(meeting__in=meetings, employee_id=employee_id)}
+    mine = {a.meeting_id: a for a in Attendance.objects.filter(meeting__in=meetings, employee_id=employee_id)
+            .defer("signature")}
     for meeting in meetings:
         meeting.my_attendance = mine.get(meeting.pk)
     return meetings

@@ -1,0 +1,274 @@
+"""Keeping up at scale, on PostgreSQL (bench.dataset's organisation: BENCH_SCALE_PEOPLE people, 12
+monthly periods, their facts and standings), each figure next to a baseline measured in the same run:
+
+- worker: one minute's refresh at steady state (50 people learned; December is past its due day,
+  judged and open) against judging the whole period, which the refresh did on every run before;
+- deep pages: the per-person list at page 1 000 against page 1, and the API's standings at a cursor
+  deep in December against its first page;
+- meetings: the projector's one-second poll with 2 000 and 20 000 present (each with a drawn
+  signature of 8 KB) against the poll of an empty meeting; the reports dashboard of an admin and of
+  a department head with 20 000 check-in events in the last 30 days against the same page with none;
+- the beat: the API's endpoint against the page's, in one process, alternating.
+
+Pages are requested through Django's test client in one process (no network, no web server), so the
+figures are the server's own time; medians of REPEAT runs after a warm-up."""
+
+import datetime as dt
+import itertools
+import json
+import os
+import statistics
+import sys
+import time
+
+from bench.common import fresh_database, shell_json
+
+PEOPLE = int(os.environ.get("BENCH_SCALE_PEOPLE", "20000"))
+DATABASE = "lt_scale_bench"
+REPEAT = 7
+SIGNATURE_BYTES = 8 * 1024
+
+
+def timed(function, repeat: int = REPEAT) -> dict:
+    function()
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        runs.append(time.perf_counter() - started)
+    return {"median_ms": statistics.median(runs) * 1000, "best_ms": min(runs) * 1000}
+
+
+def _client(username: str):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def _get(client, url: str) -> None:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+
+
+# ---------------------------------------------------------------- run inside `learntrace shell`
+
+
+def inner_worker(ids: dict) -> dict:
+    from django.db import connection
+    from django.db.models import Max
+    from django.test.utils import CaptureQueriesContext
+
+    from learntrace.catalog.models import Course
+    from learntrace.compliance import services
+    from learntrace.compliance.models import PeriodState, Standing, Watermark
+    from learntrace.org.models import Employee
+    from learntrace.plans.models import PlanPeriod, ReflectionEvent
+    from learntrace.records.models import Completion, Correction, CreditedTime, QuizAttempt
+    from learntrace.records.services import record_credited_time
+
+    periods = list(PlanPeriod.objects.filter(pk__in=ids["periods"]).order_by("starts_at"))
+    december = periods[-1]
+    # The months before December are closed and frozen, as the worker leaves them.
+    for period in periods[:-1]:
+        PeriodState.objects.update_or_create(period=period, defaults={"evaluated_at": period.due_at,
+                                                                      "frozen_at": period.ends_at})
+        Standing.objects.filter(period=period).update(frozen_at=period.ends_at)
+    for source, model in (("credited_time", CreditedTime), ("completion", Completion), ("correction", Correction),
+                          ("quiz_attempt", QuizAttempt), ("reflection_event", ReflectionEvent)):
+        Watermark.objects.update_or_create(source=source, defaults={
+            "last_id": model.objects.aggregate(top=Max("pk"))["top"] or 0})
+    now = december.due_at + dt.timedelta(days=2)
+    judged = timed(lambda: services.evaluate_period(december, now=now), repeat=3)
+    course = Course.objects.get(pk=ids["courses"][0])
+    people = list(Employee.objects.order_by("pk").values_list("pk", flat=True))
+    learners = (people[n * 7919 % len(people)] for n in itertools.count())
+
+    def learn():  # fifty people learned in the last minute
+        for _ in range(50):
+            record_credited_time(employee=Employee(pk=next(learners)), course=course, seconds=15,
+                                 occurred_at=now - dt.timedelta(hours=1))
+
+    learn()
+    services.refresh_changed(now=now)  # warm-up
+    runs = []
+    for _ in range(REPEAT):
+        learn()
+        started = time.perf_counter()
+        services.refresh_changed(now=now)
+        runs.append(time.perf_counter() - started)
+    refresh = {"median_ms": statistics.median(runs) * 1000, "best_ms": min(runs) * 1000}
+    learn()
+    with CaptureQueriesContext(connection) as queries:
+        services.refresh_changed(now=now)
+    return {"people": len(people), "judge_period": judged, "refresh": refresh,
+            "refresh_queries": len(queries.captured_queries)}
+
+
+def inner_pages(ids: dict) -> dict:
+    from learntrace.api.v1.pagination import encode
+    from learntrace.compliance.models import Standing
+    from learntrace.plans.models import PlanPeriod
+    from learntrace.reports.selectors import PEOPLE_ORDER, people_key
+
+    admin = _client("bench-admin")
+    base = "/reports/people/?period=all"
+    rows = Standing.objects.filter(removed_at__isnull=True).select_related("employee").order_by(*PEOPLE_ORDER)
+    deep_row = rows[999 * 50 - 1]  # the last row of page 999: its key opens page 1 000
+    deep = f"{base}&after={people_key(deep_row)}"
+    december = PlanPeriod.objects.filter(pk__in=ids["periods"]).order_by("starts_at").last()
+    api = f"/api/v1/compliance/plans/{ids['plan']}/standings?on={december.starts_at.date() + dt.timedelta(days=9)}"
+    in_december = Standing.objects.filter(period=december).order_by("changed_at", "pk")
+    row = in_december[in_december.count() - 150]
+    return {"rows": Standing.objects.count(), "page_1": timed(lambda: _get(admin, base)),
+            "page_1000": timed(lambda: _get(admin, deep)),
+            "api_first": timed(lambda: _get(admin, f"{api}&limit=100")),
+            "api_deep": timed(lambda: _get(admin, f"{api}&limit=100&cursor={encode(row.changed_at, row.pk)}"))}
+
+
+def inner_meetings(ids: dict) -> dict:
+    import base64
+
+    from django.utils import timezone
+
+    from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+    from learntrace.checkin.services import PREVIOUS_CODE
+    from learntrace.org.models import Employee
+
+    now = timezone.now()
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * (SIGNATURE_BYTES // 256)
+    signature = "data:image/png;base64," + base64.b64encode(png).decode()
+    admin, head = _client("bench-admin"), _client("bench-head")
+
+    def meeting(title):
+        return Meeting.objects.create(course_id=ids["courses"][1], title=title, starts_at=now - dt.timedelta(hours=1),
+                                      ends_at=now + dt.timedelta(hours=1), roster=Meeting.Roster.OPEN)
+
+    def present(item, count):
+        people = Employee.objects.order_by("pk").values_list("pk", flat=True)[:count]
+        Attendance.objects.bulk_create([
+            Attendance(meeting=item, employee_id=pk, status="on_time", method="scan", signature=signature,
+                       checked_in_at=now - dt.timedelta(minutes=30) + dt.timedelta(milliseconds=50 * n),
+                       device_id=f"device-{pk}", credited_seconds=3600)
+            for n, pk in enumerate(people)], batch_size=2000)
+        # A tenth of the people scanned in groups of five from one address within seconds (one shared
+        # phone or Wi-Fi), a few used the previous code from outside the room's network.
+        CheckInEvent.objects.bulk_create([
+            CheckInEvent(meeting=item, employee_id=pk, kind=CheckInEvent.Kind.CHECK_IN,
+                         at=now - dt.timedelta(minutes=30) + dt.timedelta(milliseconds=50 * n),
+                         ip=f"10.8.{n // 250 % 250}.{n % 250 + 1}" if n % 10 else f"10.9.0.{n // 50 % 250 + 1}",
+                         device_id=f"device-{pk}", note=PREVIOUS_CODE if n % 997 == 0 else "")
+            for n, pk in enumerate(people)], batch_size=2000)
+
+    empty = meeting("空会议")
+    poll = "/checkin/meetings/{}/projector/state/"
+    result = {"poll_empty": timed(lambda: _get(admin, poll.format(empty.pk))),
+              "dashboard_admin_none": timed(lambda: _get(admin, "/reports/")),
+              "dashboard_head_none": timed(lambda: _get(head, "/reports/"))}
+    small = meeting("2 000 人会议")
+    present(small, 2000)
+    result["poll_2000"] = timed(lambda: _get(admin, poll.format(small.pk)))
+    large = meeting("20 000 人大会")
+    present(large, 20000)
+    result["poll_20000"] = timed(lambda: _get(admin, poll.format(large.pk)))
+    result["events"] = CheckInEvent.objects.count()
+    result["dashboard_admin"] = timed(lambda: _get(admin, "/reports/"))
+    result["dashboard_head"] = timed(lambda: _get(head, "/reports/"))
+    return result
+
+
+def inner_beats(ids: dict) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.utils import timezone
+
+    from learntrace.catalog.models import Course
+    from learntrace.org.models import Employee
+    from learntrace.tracking.services import start_attempt
+
+    user = get_user_model().objects.create_user(username="bench-learner")
+    employee = Employee.objects.order_by("pk").last()
+    Employee.objects.filter(pk=employee.pk).update(user=user)
+    employee.refresh_from_db()
+    course = Course.objects.get(pk=ids["courses"][2])
+    client = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=True)
+    client.force_login(user)
+    token = "c" * 32
+    client.cookies["csrftoken"] = token
+    attempts = {name: start_attempt(employee=employee, course=course, now=timezone.now() - dt.timedelta(hours=3))
+                for name in ("page", "api")}
+    urls = {"page": "/tracking/beat/", "api": "/api/v1/tracking/beat"}
+    seq = {"page": 0, "api": 0}
+
+    def beats(name, count=25):
+        for _ in range(count):
+            n = seq[name]
+            seq[name] += 1
+            beat = {"seq": n, "segments": [[n * 0.2, n * 0.2 + 0.2]], "rate": 1, "hidden": False}
+            response = client.post(urls[name], {"csrfmiddlewaretoken": token, "attempt": str(attempts[name].pk),
+                                                "beat": json.dumps(beat)})
+            if response.status_code != 200:
+                raise RuntimeError(f"{urls[name]} answered {response.status_code}")
+
+    rounds = {"page": [], "api": []}
+    beats("page"), beats("api")
+    for _ in range(15):
+        for name in ("page", "api"):
+            started = time.perf_counter()
+            beats(name)
+            rounds[name].append((time.perf_counter() - started) / 25 * 1000)
+    return {name: statistics.median(values) for name, values in rounds.items()}
+
+
+# ---------------------------------------------------------------- the harness
+
+
+def _in_shell(database_url: str, function: str, ids: dict) -> dict:
+    return shell_json(database_url, f"import json\nfrom bench.scale import {function}\n"
+                                    f"print(json.dumps({function}({ids!r})))")
+
+
+def run(admin_url: str) -> dict:
+    with fresh_database(admin_url, DATABASE) as database_url:
+        began = time.perf_counter()
+        dataset = shell_json(database_url, "import json\nfrom bench.dataset import generate\n"
+                                           f"print(json.dumps(generate({PEOPLE}, 100)))")
+        print(f"data set: {dataset['counts']} in {time.perf_counter() - began:.0f} s", flush=True)
+        ids = dataset["ids"]
+        result = {name: _in_shell(database_url, f"inner_{name}", ids)
+                  for name in ("worker", "pages", "meetings", "beats")}
+    w, p, m, b = result["worker"], result["pages"], result["meetings"], result["beats"]
+
+    def ms(figure):
+        return f"{figure['median_ms']:.1f} ms"
+
+    lines = [
+        f"worker, one minute's refresh (50 learners) at {w['people']} people: {ms(w['refresh'])} "
+        f"({w['refresh_queries']} queries) | judging the whole period: {ms(w['judge_period'])} | "
+        f"{w['refresh']['median_ms'] / w['judge_period']['median_ms']:.3f}× | "
+        f"{w['refresh']['median_ms'] / 600:.2f} % of a core at one refresh a minute",
+        f"per-person list, {p['rows']} rows: page 1 000 {ms(p['page_1000'])} | page 1 {ms(p['page_1'])} | "
+        f"{p['page_1000']['median_ms'] / p['page_1']['median_ms']:.2f}×",
+        f"API standings: deep cursor {ms(p['api_deep'])} | first page {ms(p['api_first'])} | "
+        f"{p['api_deep']['median_ms'] / p['api_first']['median_ms']:.2f}×",
+        f"projector poll: 2 000 present {ms(m['poll_2000'])}, 20 000 present {ms(m['poll_20000'])} | "
+        f"empty meeting {ms(m['poll_empty'])} | {m['poll_20000']['median_ms'] / m['poll_empty']['median_ms']:.2f}×",
+        f"dashboard with {m['events']} check-in events: admin {ms(m['dashboard_admin'])} (none: "
+        f"{ms(m['dashboard_admin_none'])}, "
+        f"{m['dashboard_admin']['median_ms'] / m['dashboard_admin_none']['median_ms']:.2f}×)"
+        f", head {ms(m['dashboard_head'])} (none: {ms(m['dashboard_head_none'])}, "
+        f"{m['dashboard_head']['median_ms'] / m['dashboard_head_none']['median_ms']:.2f}×)",
+        f"beat, in process: API {b['api']:.2f} ms | page {b['page']:.2f} ms | page / API {b['page'] / b['api']:.2f}",
+    ]
+    print("\n".join(lines))
+    result["lines"] = lines
+    return result
+
+
+if __name__ == "__main__":
+    from bench.__main__ import POSTGRES
+
+    json.dump(run(POSTGRES), sys.stdout, indent=2)

@@ -1,0 +1,144 @@
+"""Meetings with many check-ins: suspicions found by the database and scoped before reading, a
+projector poll and lists whose queries do not grow with who is present, and signatures read only
+one at a time, as an image."""
+
+import base64
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from conftest import make_employee
+from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+from learntrace.checkin.services import PREVIOUS_CODE
+from learntrace.reports.selectors import Scope, anomalies
+from test_checkin import PNG
+
+START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+LATER = START + dt.timedelta(days=1)
+SIGNATURE_COLUMN = re.compile(r'"checkin_attendance"\."signature"\s*(,|FROM)')
+
+
+@pytest.fixture
+def meeting(org, catalog):
+    item = Meeting.objects.create(course=catalog.meeting, title="Quarterly all-hands", starts_at=START,
+                                  ends_at=START + dt.timedelta(hours=2), roster=Meeting.Roster.PEOPLE)
+    item.roster_people.set([org.head, org.learner, org.outsider])
+    item.organisers.set([org.head])
+    return item
+
+
+def arrive(meeting, person, seconds, ip, note=""):
+    when = START + dt.timedelta(seconds=seconds)
+    CheckInEvent.objects.create(meeting=meeting, employee=person, kind=CheckInEvent.Kind.CHECK_IN, at=when, ip=ip,
+                                note=note)
+    return Attendance.objects.create(meeting=meeting, employee=person, status="on_time", checked_in_at=when,
+                                     method="scan", signature=PNG)
+
+
+def crowd(meeting, department, count, first=0, ip_of=lambda n: f"10.9.{n // 200}.{n % 200 + 1}"):
+    people = [make_employee(f"C{first + n:05d}", f"Crowd {first + n}", department) for n in range(count)]
+    for n, person in enumerate(people):
+        arrive(meeting, person, 600 + 7 * (first + n), ip_of(first + n))
+    return people
+
+
+def suspicions(scope):
+    with time_machine.travel(LATER, tick=False):
+        return anomalies(scope)
+
+
+def test_a_burst_is_five_check_ins_from_one_address_within_thirty_seconds(org, meeting):
+    surgeons = [make_employee(f"S{n}", f"Surgeon {n}", org.b) for n in range(6)]
+    for n, person in enumerate(surgeons[:5]):
+        arrive(meeting, person, 6 * n, "10.0.0.7")  # five within 24 s
+    arrive(meeting, surgeons[5], 300, "10.0.0.7")
+    for n, person in enumerate((org.learner, org.head)):
+        arrive(meeting, person, 31 * n, "10.0.0.8")  # two: not a burst
+    [burst] = suspicions(Scope(everyone=True))["bursts"]
+    assert (burst["ip"], burst["meeting"], burst["count"], burst["first"]) == ("10.0.0.7", meeting, 5, START)
+    assert burst["people"] == surgeons[:5]
+
+
+def test_four_within_thirty_seconds_or_five_over_thirty_one_are_no_burst(org, meeting):
+    people = [make_employee(f"S{n}", f"Surgeon {n}", org.b) for n in range(9)]
+    for n, person in enumerate(people[:4]):
+        arrive(meeting, person, n, "10.0.0.7")
+    for n, person in enumerate(people[4:]):
+        arrive(meeting, person, 100 + 7.75 * n, "10.0.0.9")  # the fifth 31 s after the first
+    assert suspicions(Scope(everyone=True))["bursts"] == []
+
+
+def test_a_head_sees_the_bursts_and_late_codes_of_their_people_only(org, meeting):
+    for n, person in enumerate([org.learner] + [make_employee(f"S{n}", f"Surgeon {n}", org.b) for n in range(4)]):
+        arrive(meeting, person, n, "10.0.0.7")  # the learner (cardiology) and four surgeons
+    for n, person in enumerate(make_employee(f"T{n}", f"Theatre {n}", org.b) for n in range(5)):
+        arrive(meeting, person, 200 + n, "10.0.0.8")  # surgeons only
+    for n, person in enumerate(make_employee(f"R{n}", f"Room {n}", org.b) for n in range(3)):
+        arrive(meeting, person, 400 + 60 * n, f"10.1.2.{n + 10}")
+    arrive(meeting, org.head, 700, "183.3.4.5", note=PREVIOUS_CODE)  # a photo of the screen sent home
+    arrive(meeting, org.outsider, 701, "183.3.4.6", note=PREVIOUS_CODE)
+    head = Scope(everyone=False, paths=(org.a.path,))
+    found = suspicions(head)
+    assert [(b["ip"], b["people"]) for b in found["bursts"]] == [("10.0.0.7", [org.learner])]
+    assert [e.employee for e in found["late_codes"]] == [org.head]
+    assert found["devices"] == []
+    everyone = suspicions(Scope(everyone=True))
+    assert [b["ip"] for b in everyone["bursts"]] == ["10.0.0.7", "10.0.0.8"]
+    assert [e.employee for e in everyone["late_codes"]] == [org.head, org.outsider]
+
+
+def test_the_dashboard_costs_the_same_queries_with_ten_times_the_check_ins(org, meeting, client_for):
+    crowd(meeting, org.a1, 12, ip_of=lambda n: "10.0.0.7")
+    head = client_for(org.head)
+    url = reverse("reports:dashboard")
+    with time_machine.travel(LATER, tick=False):
+        with CaptureQueriesContext(connection) as few:
+            assert head.get(url).status_code == 200
+    crowd(meeting, org.a1, 120, first=12, ip_of=lambda n: "10.0.0.7" if n % 2 else f"10.0.1.{n}")
+    with time_machine.travel(LATER, tick=False):
+        with CaptureQueriesContext(connection) as many:
+            page = head.get(url).text
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert "Crowd 0," in page  # the burst, named
+
+
+def test_the_projector_poll_costs_the_same_queries_and_never_reads_signatures(org, meeting, client_for):
+    arrive(meeting, org.learner, 0, "10.0.0.1")
+    organiser = client_for(org.head)
+    url = reverse("checkin:projector_state", args=[meeting.pk])
+    with CaptureQueriesContext(connection) as few:
+        assert organiser.get(url).status_code == 200
+    crowd(meeting, org.a1, 80)
+    with CaptureQueriesContext(connection) as many:
+        page = organiser.get(url).text
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert not any(SIGNATURE_COLUMN.search(query["sql"]) for query in many.captured_queries)
+    present = re.findall(r"<li>([^<]+)</li>", page.split('class="present"')[1].split("</ul>")[0])
+    assert present[:2] == ["Crowd 79", "Crowd 78"]  # the latest arrivals first
+    assert len(present) == 81
+    assert re.findall(r"<li>([^<]+)</li>", page.split('class="missing"')[1].split("</ul>")[0]) == [
+        org.head.name, org.outsider.name]
+    assert '<strong id="live-count">81</strong>' in page
+
+
+def test_the_attendance_list_links_each_signature_instead_of_reading_it(org, meeting, client_for):
+    signed = arrive(meeting, org.learner, 0, "10.0.0.1")
+    unsigned = Attendance.objects.create(meeting=meeting, employee=org.outsider, status="late", method="manual",
+                                         checked_in_at=START)
+    organiser = client_for(org.head)
+    with CaptureQueriesContext(connection) as queries:
+        page = organiser.get(reverse("checkin:meeting", args=[meeting.pk])).text
+    assert not any(SIGNATURE_COLUMN.search(query["sql"]) for query in queries.captured_queries)
+    image = reverse("checkin:signature", args=[meeting.pk, signed.pk])
+    assert page.count('class="signature"') == 1 and f'src="{image}"' in page
+    response = organiser.get(image)
+    assert response["Content-Type"] == "image/png"
+    assert response.content == base64.b64decode(PNG.split(",", 1)[1])
+    assert organiser.get(reverse("checkin:signature", args=[meeting.pk, unsigned.pk])).status_code == 404
+    # Someone who may not see the meeting learns nothing about it.
+    assert client_for(org.learner).get(image).status_code == 404
