@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from django.conf import settings
 import time_machine
+from django.conf import settings
 
 from learntrace.api import tokens
 from learntrace.api.models import RateWindow
