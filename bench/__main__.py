@@ -4,7 +4,18 @@ import os
 import platform
 import subprocess
 
-from bench import checkin_burst, directory_sync, evidence, exam_burst, heartbeat, org_import, reminders, reports, scale
+from bench import (
+    checkin_burst,
+    directory_sync,
+    evidence,
+    exam_burst,
+    heartbeat,
+    memory,
+    org_import,
+    reminders,
+    reports,
+    scale,
+)
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -18,6 +29,7 @@ BENCHMARKS = {
     "reminders": lambda rows: reminders.run(POSTGRES),
     "reports": lambda rows: reports.run(POSTGRES),
     "scale": lambda rows: scale.run(POSTGRES),
+    "memory": memory.run,
 }
 
 

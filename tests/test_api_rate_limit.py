@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import time_machine
+from django.conf import settings
 
 from learntrace.api import tokens
 from learntrace.api.models import RateWindow
@@ -93,7 +94,10 @@ def test_parallel_requests_to_several_hosts_are_served_exactly_up_to_the_limit(o
     limit, total = 40, 120
     _row, secret = make_token(org.admin)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "learntrace.settings", "DATABASE_URL": database_url(),
-           "API_RATE_LIMIT_PER_MINUTE": str(limit), "HUEY_IMMEDIATE": "0"}
+           "API_RATE_LIMIT_PER_MINUTE": str(limit), "HUEY_IMMEDIATE": "0",
+           # Every host of one installation has its keys (docs/deployment.md); its own folder is its own cache.
+           "SECRET_KEY": settings.SECRET_KEY, "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+           "EVIDENCE_SIGNING_KEY_FILE": str(settings.EVIDENCE_SIGNING_KEY_FILE)}
     # One boot first: the task queue creates its tables on PostgreSQL when it is first loaded.
     subprocess.run([sys.executable, "-m", "learntrace", "check"], env={**env, "DATA_DIR": str(tmp_path)},
                    check=True, capture_output=True, timeout=120)

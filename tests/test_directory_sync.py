@@ -320,7 +320,7 @@ def test_odd_values_from_the_platform_are_left_out_instead_of_failing(directory)
         ("N100", "", "zhang@example.com", None), ("N101", "", "", None)}
 
 
-def test_the_system_check_names_a_wrong_directory_setting(settings):
+def test_the_system_check_names_a_wrong_directory_setting(db, settings):  # the checks compare the keys
     from django.core import checks
 
     settings.DIRECTORY_SYNC_SOURCE, settings.DIRECTORY_EMPLOYEE_NO = "teams", "number"

@@ -199,5 +199,5 @@ def test_a_result_is_sealed_in_the_evidence_and_verifies(org, catalog):
     evidence.seal_pending()
     result.refresh_from_db()
     assert result.seal_id is not None
-    assert evidence.verify_fact(7, result.pk) is True
+    assert evidence.verify_fact(8, result.pk) is True
     assert evidence.verify().ok

@@ -101,7 +101,7 @@ def test_the_standings_refresh_skips_while_held_and_runs_after_the_holder_was_ki
         kill(holder, "compliance-refresh")
     tasks.refresh_changed_standings.call_local()
     assert set(Watermark.objects.values_list("source", flat=True)) == {
-        "credited_time", "completion", "correction", "quiz_attempt", "reflection_event"}
+        "credited_time", "completion", "correction", "quiz_attempt", "reflection_event", "exam_result"}
 
 
 def test_the_hourly_refresh_and_the_judging_are_excluded_by_a_live_holder(db, caplog):

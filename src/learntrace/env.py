@@ -53,6 +53,12 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment of a program this one starts (gunicorn, the worker, pg_dump): this process's, plus
+    `extra`."""
+    return {**os.environ, **extra}
+
+
 def generated_secret(name: str, path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(50)) -> str:
     """Return the secret from the environment, or from `path`, creating it on first run."""
     value = env(name)

@@ -302,6 +302,8 @@ else:
 
 # Prometheus metrics at /metrics, for a scraper that sends this bearer token (unset: no metrics).
 METRICS_TOKEN = env("METRICS_TOKEN") or ""
+# Where gunicorn's processes add up their counters (set by `learntrace serve` for its web processes).
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR") or ""
 
 LOGGING = {
     "version": 1,

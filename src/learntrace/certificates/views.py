@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from learntrace.certificates import services
 from learntrace.certificates.forms import CertificateKindForm
 from learntrace.certificates.models import Certificate, CertificateKind
-from learntrace.certificates.pdf import certificate_pdf
 from learntrace.core.audit import save_with_audit
 from learntrace.evidence import services as evidence
 from learntrace.notify.messages import absolute
@@ -66,6 +65,8 @@ def certificate(request, certificate_id):
 @login_required
 def certificate_download(request, certificate_id):
     certificate = _readable(request.user, certificate_id)
+    from learntrace.certificates.pdf import certificate_pdf  # here: reportlab only in processes that print
+
     pdf = certificate_pdf(certificate, verify_url=_verify_url(certificate), seal_line=_seal_line(certificate),
                           language=translation.get_language() or "zh-hans")
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -2,7 +2,6 @@
 
 import secrets
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -71,12 +70,18 @@ def projector_state(request, meeting_id):
     return render(request, "checkin/_projector_state.html", {"meeting": meeting, **_projector_state(request, meeting)})
 
 
+def _qr_svg(url: str) -> str:
+    import segno  # here: only the projector draws codes (memory of every other web process)
+
+    return segno.make_qr(url, error="m").svg_inline(scale=10, border=2, omitsize=True)
+
+
 def _projector_state(request, meeting: Meeting) -> dict:
     codes = services.current_codes(meeting, timezone.now())
     url = request.build_absolute_uri(reverse("checkin:scan", args=[meeting.pk, codes["token"]]))
     return {
         "codes": codes, "scan_url": url,
-        "qr": segno.make_qr(url, error="m").svg_inline(scale=10, border=2, omitsize=True),
+        "qr": _qr_svg(url),
         "counts": selectors.live_counts(meeting), **selectors.projector_lists(meeting),
     }
 

@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
+from learntrace.env import child_environment
+
 MANIFEST = "manifest.json"
 SQLITE_FILE = "database.sqlite3"
 POSTGRES_FILE = "database.pgdump"
@@ -42,7 +44,4 @@ def postgres_dsn(database: dict) -> str:
 
 
 def postgres_environment(database: dict) -> dict[str, str]:
-    environment = dict(os.environ)
-    if database.get("PASSWORD"):
-        environment["PGPASSWORD"] = database["PASSWORD"]
-    return environment
+    return child_environment(**({"PGPASSWORD": database["PASSWORD"]} if database.get("PASSWORD") else {}))

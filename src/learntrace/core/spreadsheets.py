@@ -11,8 +11,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 
-import xlsxwriter
-
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_TIME = "yyyy-mm-dd hh:mm"  # how dates and times show in XLSX cells
 
@@ -74,6 +72,8 @@ def write_xlsx_sheets(path, sheets: Iterable[tuple[str, list, Iterable[list]]], 
                       date_format=DATE_TIME) -> int:
     """Several sheets, each (name, headers, rows), in one workbook; the number of rows written.
     Strings are always written as strings: never a formula, a number or a link."""
+    import xlsxwriter  # here: web processes that never export need not hold it
+
     target = path if hasattr(path, "write") else str(path)  # a file name, or an open file
     workbook = xlsxwriter.Workbook(target, {"constant_memory": True,
                                                "default_date_format": date_format,

@@ -6,9 +6,9 @@ every web process; with several gunicorn workers they share a folder (PROMETHEUS
 oldest unsealed fact, deliveries waiting, the worker's heartbeat) is read from the database when
 scraped, so every node reports the same figures."""
 
-import os
 import time
 
+from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
@@ -73,7 +73,7 @@ class InstallationCollector(Collector):
 
 def exposition() -> bytes:
     """The text a Prometheus scrape receives."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if settings.PROMETHEUS_MULTIPROC_DIR:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
     else:

@@ -23,10 +23,8 @@ from urllib.parse import urlencode
 from xml.etree.ElementTree import ParseError
 
 import requests
-from cas import CASClient
 from django.conf import settings
 from django.core.cache import cache
-from lxml.etree import LxmlError
 
 from learntrace.accounts import methods
 from learntrace.accounts.models import Method
@@ -67,7 +65,9 @@ def service_url(callback: str, state: str) -> str:
     return f"{callback}?{urlencode({'state': state})}"
 
 
-def _client(service: str) -> CASClient:
+def _client(service: str):
+    from cas import CASClient  # here: only a sign-in needs it and the XML parser it loads (memory per process)
+
     return CASClient(version=settings.CAS_VERSION, server_url=f"{settings.CAS_SERVER_URL}/",
                      service_url=service, session=_Session())
 
@@ -80,6 +80,8 @@ def identify(*, callback: str, state: str, ticket: str, next_url: str) -> Identi
     """The person the ticket was issued to, asked of the CAS server for exactly this service address."""
     if not ticket:
         raise Refusal("provider")
+    from lxml.etree import LxmlError  # python-cas's parser, loaded with it: only for a sign-in
+
     try:
         user, attributes, _proxy = _client(service_url(callback, state)).verify_ticket(ticket)
     except requests.RequestException as error:

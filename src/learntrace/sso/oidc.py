@@ -13,11 +13,8 @@ import time
 from contextlib import contextmanager
 
 import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.django_client import OAuth
 from django.conf import settings
 from django.utils.translation import get_language
-from joserfc.errors import JoseError
 
 from learntrace.accounts import methods
 from learntrace.accounts.models import Method
@@ -45,6 +42,8 @@ def client():
     (again after a failure), its keys again when an ID token names a key it does not know (rotation)."""
     key = (settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET, settings.OIDC_SCOPES)
     if key not in _clients:
+        from authlib.integrations.django_client import OAuth  # here: only a sign-in needs it (memory per process)
+
         # Without a secret Authlib authenticates as a public client ("none"): PKCE alone proves the client.
         app = OAuth().register(
             "oidc", client_id=settings.OIDC_CLIENT_ID, client_secret=settings.OIDC_CLIENT_SECRET or None,
@@ -132,6 +131,9 @@ def _ui_locale() -> str:
 def _provider_errors(step: str):
     """Turns the provider's failures into refusals: no answer is `unreachable`, a refused or
     unacceptable answer (a bad code, an ID token that fails a check) is `provider`."""
+    from authlib.common.errors import AuthlibBaseError
+    from joserfc.errors import JoseError
+
     try:
         yield
     except requests.HTTPError as error:

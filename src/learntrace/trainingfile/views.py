@@ -12,9 +12,7 @@ from learntrace.core.months import local_zone
 from learntrace.evidence.bundle import bundle_name, make_bundle
 from learntrace.evidence.keys import SigningKeyUnavailable, missing_key_message
 from learntrace.org.access import access_employee, login_required, roles_of
-from learntrace.trainingfile.certificate import certificate_pdf
 from learntrace.trainingfile.selectors import training_file
-from learntrace.trainingfile.transcript import transcript_pdf
 
 
 def _person(request, employee_id):
@@ -58,6 +56,8 @@ def transcript(request, employee_id=None):
     language = request.GET.get("lang") or translation.get_language()
     if language not in ("zh-hans", "en"):
         language = "zh-hans"
+    from learntrace.trainingfile.transcript import transcript_pdf  # here: reportlab only where PDFs are made
+
     response = HttpResponse(transcript_pdf(training_file(employee), language=language),
                             content_type="application/pdf")
     response["Content-Disposition"] = attachment(f"transcript-{employee.employee_no}-{language}.pdf")
@@ -73,6 +73,8 @@ def certificate(request, year, employee_id=None):
     language = request.GET.get("lang") or translation.get_language()
     if language not in ("zh-hans", "en"):
         language = "zh-hans"
+    from learntrace.trainingfile.certificate import certificate_pdf  # here: reportlab only where PDFs are made
+
     response = HttpResponse(certificate_pdf(employee, year, language=language), content_type="application/pdf")
     response["Content-Disposition"] = attachment(f"credits-{year}-{employee.employee_no}-{language}.pdf")
     return response

@@ -5,7 +5,6 @@ the backup's keys where this node reads them (a key given in the environment mus
 copies the media. Then `learntrace migrate` and `learntrace verify` (docs/operations.md)."""
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -17,6 +16,7 @@ from django.db import connection
 
 from learntrace.core import backups
 from learntrace.core.node_keys import fingerprint
+from learntrace.env import env
 
 
 class Command(BaseCommand):
@@ -64,7 +64,7 @@ class Command(BaseCommand):
                    lambda text: text.split(",")[0].strip() == settings.FIELD_ENCRYPTION_KEYS[0])]
         for setting, source, target, same in wanted:
             text = source.read_text().strip()
-            if os.environ.get(setting) or os.environ.get(f"{setting}_FILE"):
+            if env(setting):  # given to this node (directly or as a file), not generated into DATA_DIR
                 if not same(text):
                     raise CommandError(f"{setting} is set in this node's environment and is not the backup's: "
                                        f"unset it or give the backup's {setting}.")

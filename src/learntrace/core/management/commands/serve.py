@@ -4,7 +4,6 @@ Ctrl-C or SIGTERM stops both; if either one dies, the other is stopped too, so
 that a half-running learntrace is never left behind.
 """
 
-import os
 import shutil
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from learntrace.env import env, envint
+from learntrace.env import child_environment, env, envint
 
 
 class Command(BaseCommand):
@@ -70,10 +69,9 @@ class Command(BaseCommand):
     def environment() -> dict[str, str]:
         """The web workers count requests into one folder, so that a scrape of any of them sums them all
         (health/metrics.py); it is emptied at each start, as the counters start again from zero."""
-        environment = dict(os.environ)
-        if "PROMETHEUS_MULTIPROC_DIR" not in environment:
-            folder = settings.DATA_DIR / "prometheus"
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            environment["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-        return environment
+        if settings.PROMETHEUS_MULTIPROC_DIR:
+            return child_environment()
+        folder = settings.DATA_DIR / "prometheus"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return child_environment(PROMETHEUS_MULTIPROC_DIR=str(folder))
