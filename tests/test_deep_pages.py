@@ -15,7 +15,7 @@ from learntrace.reports.selectors import PEOPLE_ORDER
 from test_api import call, token_for  # noqa: F401 - the fixture
 from test_compliance import at, monthly_plan, period_of, watch
 
-ROW = re.compile(r'<tr data-employee="([^"]+)"><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>([^<]+) <span')
+ROW = re.compile(r'<tr data-employee="([^"]+)"><td>[^<]*</td><td[^>]*>[^<]*</td><td>[^<]*</td><td>([^<]+) <span')
 
 
 @pytest.fixture

@@ -290,6 +290,18 @@ def awkward_facts(org, catalog):
             started_on=dt.date(1999, 12, 31), ended_on=dt.date(2026, 1, 1), credited_at=moment, credits=credits,
             seconds=seconds, credit_class=catalog.cme1 if index else None, category=catalog.clinical,
             certificate_sha256="f" * 64, declaration_id=index or None, actor=org.admin.user if index else None)
+    # An exam result with its answers, and the certificate it earned (one valid for ever, one that expires).
+    from exam_fixtures import all_right, make_exam_centre
+    from learntrace.certificates import services as certificates
+    from learntrace.certificates.models import CertificateKind
+    from learntrace.exams import services as exams
+
+    centre = make_exam_centre(catalog.management)
+    result = exams.submit(sitting=exams.start(exam=centre.exam, employee=org.learner, now=moment),
+                          answers=all_right(centre), now=moment)
+    for months in (None, 36):
+        kind = CertificateKind.objects.create(title=AWKWARD[0], exam=centre.exam, valid_months=months)
+        certificates.issue(kind=kind, employee_id=org.learner.pk, issued_at=moment, exam_result=result)
 
 
 def test_postgresql_builds_each_fact_byte_for_byte_as_python_does(awkward_facts):
