@@ -5,6 +5,7 @@ import platform
 import subprocess
 
 from bench import (
+    beat_cost,
     checkin_burst,
     directory_sync,
     evidence,
@@ -23,6 +24,7 @@ BENCHMARKS = {
     "org_import": org_import.run,
     "directory_sync": directory_sync.run,
     "heartbeat": lambda rows: heartbeat.run(POSTGRES),
+    "beat_cost": lambda rows: beat_cost.run(POSTGRES),
     "checkin_burst": lambda rows: checkin_burst.run(POSTGRES),
     "exam_burst": lambda rows: exam_burst.run(POSTGRES),
     "evidence": lambda rows: evidence.run(POSTGRES),

@@ -4,7 +4,10 @@ from django.urls import include, path
 from learntrace.api import views as api_views
 from learntrace.api.v1 import api as api_v1
 
+# The API comes first: the player's beat (every 15 s from every learner) resolves at the first
+# prefix instead of after every page's (see BENCHMARKS.md, "API beat and page beat").
 urlpatterns = [
+    path("api/v1/", api_v1.urls),  # its own namespace, "api-v1"
     path("", include("learntrace.home.urls")),
     path("accounts/", include("learntrace.accounts.urls")),
     path("accounts/platforms/", include("learntrace.platforms.urls")),
@@ -26,7 +29,6 @@ urlpatterns = [
     path("credits/declarations/", include("learntrace.declarations.urls")),
     path("notify/", include("learntrace.notify.urls")),
     path("reports/", include("learntrace.reports.urls")),
-    path("api/v1/", api_v1.urls),  # its own namespace, "api-v1"
     path("api/", include("learntrace.api.urls")),
     path("xapi/extensions/<slug:name>", api_views.extension, name="xapi_extension"),  # our extension IRIs
     path("admin/", admin.site.urls),

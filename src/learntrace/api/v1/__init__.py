@@ -14,5 +14,6 @@ api = NinjaAPI(
                 "Errors have one shape: `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
 )
 errors.install(api)
-for module in (org, catalog, plans, compliance, records, checkin, tracking):
+# Tracking first: its beat is by far the most frequent request, and URL patterns are tried in order.
+for module in (tracking, org, catalog, plans, compliance, records, checkin):
     api.add_router("/", module.router)
