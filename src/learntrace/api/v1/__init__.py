@@ -27,10 +27,11 @@ class LearntraceApi(NinjaAPI):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                for status, headers in RESPONSE_HEADERS.items():
-                    response = operation.get("responses", {}).get(status) \
-                        if isinstance(operation, dict) else None
-                    if response is not None:
+                responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+                for status, response in responses.items():
+                    # Ninja keys the responses by int; JSON makes them strings.
+                    headers = RESPONSE_HEADERS.get(str(status))
+                    if headers:
                         response.setdefault("headers", {}).update(headers)
         return schema
 
