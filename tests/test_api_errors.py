@@ -16,7 +16,7 @@ def raw(method, path, token=None, **extra):
     return getattr(Client(), method)(f"/api/v1{path}", **headers, **extra)
 
 
-def test_an_upsert_names_every_bad_field_of_every_row_at_once(org, token_for):
+def test_an_upsert_names_every_bad_field_of_every_row_at_once(org, token_for):  # noqa: F811
     secret = token_for(org.admin, scopes=["org:write"])
     status, body = call("put", "/employees", secret, {"employees": [
         {"employee_no": "N300", "name": "Fine", "department_code": "SURG"},
@@ -36,14 +36,14 @@ def test_an_upsert_names_every_bad_field_of_every_row_at_once(org, token_for):
     assert status == 400 and set(dry["error"]["fields"]) == {"employees[0].department_code", "employees[0].email"}
 
 
-def test_a_department_upsert_names_a_missing_name_and_an_unknown_parent_together(org, token_for):
+def test_a_department_upsert_names_a_missing_name_and_an_unknown_parent_together(org, token_for):  # noqa: F811
     secret = token_for(org.admin, scopes=["org:write"])
     status, body = call("put", "/departments", secret, {"departments": [{"code": "NEW", "parent_code": "NOPE"}]})
     assert status == 400
     assert set(body["error"]["fields"]) == {"departments[0].name", "departments[0].parent_code"}
 
 
-def test_every_401_says_how_to_authenticate(org, token_for):
+def test_every_401_says_how_to_authenticate(org, token_for):  # noqa: F811
     response = raw("get", "/departments")
     assert response.status_code == 401 and response["WWW-Authenticate"] == BEARER
     response = raw("get", "/departments", "lt_nothing_like_a_token")
@@ -58,13 +58,13 @@ def test_every_401_says_how_to_authenticate(org, token_for):
     assert not raw("get", "/no-such-thing").has_header("WWW-Authenticate")
 
 
-def test_a_missing_scope_names_the_scope_needed(org, token_for):
+def test_a_missing_scope_names_the_scope_needed(org, token_for):  # noqa: F811
     response = raw("get", "/departments", token_for(org.admin, scopes=["catalog:read"]))
     assert response.status_code == 403 and response.json()["error"]["code"] == "insufficient_scope"
     assert response["WWW-Authenticate"] == f'{BEARER}, error="insufficient_scope", scope="org:read"'
 
 
-def test_a_429_sends_retry_after(org, token_for, settings):
+def test_a_429_sends_retry_after(org, token_for, settings):  # noqa: F811
     settings.API_RATE_LIMIT_PER_MINUTE = 1
     secret = token_for(org.admin)
     assert raw("get", "/departments", secret).status_code == 200
@@ -88,7 +88,7 @@ def test_the_openapi_document_names_the_headers_of_401_and_429(client):
     assert {"dingtalk_user_id", "wecom_user_id", "feishu_user_id"} <= set(employee)
 
 
-def test_the_platform_ids_written_are_read_back(org, token_for):
+def test_the_platform_ids_written_are_read_back(org, token_for):  # noqa: F811
     secret = token_for(org.admin, scopes=["org:write", "org:read"])
     status, _body = call("put", "/employees", secret, {"employees": [
         {"employee_no": "E001", "dingtalk_user_id": "ding-1", "wecom_user_id": "wecom-1", "feishu_user_id": "ou_1"}]})

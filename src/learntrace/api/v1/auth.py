@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
 from learntrace.api import tokens
-from learntrace.api.models import ApiToken
 from learntrace.api.challenges import www_authenticate
+from learntrace.api.models import ApiToken
 from learntrace.api.v1.errors import ApiError
 from learntrace.org.access import may_change, roles_of
 
