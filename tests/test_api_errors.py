@@ -30,6 +30,11 @@ def test_an_upsert_names_every_bad_field_of_every_row_at_once(org, token_for):  
         "employees[2].email", "employees[2].name", "employees[2].department_code"}
     assert "NOPE" in body["error"]["fields"]["employees[1].department_code"]
     assert not Employee.objects.filter(employee_no__startswith="N30").exists()
+    # Two errors of one field are both given.
+    status, body = call("put", "/employees", secret, {"employees": [
+        {"employee_no": "N303", "name": "Long", "department_code": "D" * 65}]})
+    message = body["error"]["fields"]["employees[0].department_code"]
+    assert "最多 64 个字符" in message and "未知部门" in message  # the deployment's language: no Accept-Language
     # The same on a dry run.
     status, dry = call("put", "/employees?dry_run=true", secret, {"employees": [
         {"employee_no": "E001", "department_code": "NOPE", "email": "x"}]})
