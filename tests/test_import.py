@@ -133,6 +133,28 @@ def test_row_errors_name_the_row_column_and_reason(org, tmp_path):
     assert "NOPE" in unknown["message"]
 
 
+def test_a_row_with_several_bad_cells_reports_every_one_in_one_pass(org, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [
+        person("N1", department="NOPE", level="king", email="not-mail", hire_date="2023-02-30"),
+        person("N2", department="ALSO-NOPE", national_id="110105194912310021"),
+        person("N2", department="NOPE-AGAIN"),
+    ])
+    result = dry_run(path)
+    assert errors_of(result) == {
+        (2, "department_code"), (2, "level"), (2, "email"), (2, "hire_date"),
+        (3, "department_code"), (3, "national_id"), (4, "employee_no"), (4, "department_code"),
+    }
+    assert {e["message"] for e in result.errors if e["column"] == "department_code"} == {
+        "Unknown department “NOPE”.", "Unknown department “ALSO-NOPE”.", "Unknown department “NOPE-AGAIN”."}
+    assert result.counts["employees_created"] == 0
+
+
+def test_a_department_row_reports_a_missing_name_and_an_unknown_parent_together(org, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [["X1", "", "NOPE"], ["X2", "Fine", "IM"], ["X2", "Twice", "GONE"]],
+                     header=["code", "name", "parent_code"])
+    assert errors_of(dry_run(path)) == {(2, "name"), (2, "parent_code"), (4, "code"), (4, "parent_code")}
+
+
 def test_one_bad_row_in_a_later_chunk_writes_nothing_at_all(org, tmp_path):
     rows = [person(f"N{i:05d}") for i in range(2500)]
     rows[2300] = person("N-bad", department="NOPE")
@@ -220,10 +242,21 @@ def test_the_web_flow_checks_then_imports_on_confirmation(org, client_for, tmp_p
     assert not Employee.objects.filter(employee_no="W1").exists()
     page = client.get(reverse("org:import_batch", args=[batch.pk])).text
     assert "Import now" in page
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as started:
         client.post(reverse("org:import_confirm", args=[batch.pk]))
+        # A second click (or tab) before the worker picks it up starts nothing more.
+        client.post(reverse("org:import_confirm", args=[batch.pk]))
+    assert len(started) == 1
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.QUEUED and batch.applying_since is not None
+    fragment = client.get(reverse("org:import_batch", args=[batch.pk]), {"fragment": 1}).text
+    assert "Import now" not in fragment and "data-poll-url" in fragment and "Import started" in fragment
+    assert "0 of 2 rows" in fragment
+    started[0]()
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.APPLIED
+    fragment = client.get(reverse("org:import_batch", args=[batch.pk]), {"fragment": 1}).text
+    assert "data-poll-url" not in fragment and "Import now" not in fragment and "Imported" in fragment
     assert Employee.objects.filter(employee_no__in=["W1", "W2"]).count() == 2
     # Confirming again does not import twice.
     with django_capture_on_commit_callbacks(execute=True):

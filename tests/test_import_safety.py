@@ -337,12 +337,16 @@ def test_a_batch_whose_worker_was_lost_fails_instead_of_waiting_forever(org, cli
                                           language="zh-hans", created_by=org.admin.user)
     importing = ImportBatch.objects.create(file_name="late.csv", stored_path=str(tmp_path / "late.csv"), sha256="",
                                            status=ImportBatch.Status.APPLYING, applying_since=now, language="en")
-    ImportBatch.objects.filter(pk=importing.pk).update(created_at=now - dt.timedelta(days=1))
+    # Confirmed, but the worker never picked it up.
+    queued = ImportBatch.objects.create(file_name="queued.csv", stored_path=str(tmp_path / "queued.csv"), sha256="",
+                                        status=ImportBatch.Status.QUEUED, applying_since=now, language="en")
+    ImportBatch.objects.filter(pk__in=[importing.pk, queued.pk]).update(created_at=now - dt.timedelta(days=1))
     assert fail_stalled_imports(now=now + dt.timedelta(hours=5)) == 0
-    assert fail_stalled_imports(now=now + dt.timedelta(hours=7)) == 2
+    assert fail_stalled_imports(now=now + dt.timedelta(hours=7)) == 3
     checking.refresh_from_db()
     importing.refresh_from_db()
-    assert checking.status == importing.status == ImportBatch.Status.FAILED
+    queued.refresh_from_db()
+    assert checking.status == importing.status == queued.status == ImportBatch.Status.FAILED
     assert checking.errors[0]["message"].startswith("校验或导入未完成就中断了")
     assert importing.errors[0]["message"].startswith("The check or import stopped without finishing")
     assert not stored.exists()

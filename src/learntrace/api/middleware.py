@@ -12,6 +12,7 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
 from learntrace.api import tokens
+from learntrace.api.challenges import REALM
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,14 @@ class ApiMiddleware:
                 return error_response(500)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
             response = self._shaped(response)
+        if response.status_code == 401 and not response.has_header("WWW-Authenticate"):
+            response["WWW-Authenticate"] = REALM  # RFC 7235: every 401 says how to authenticate
         return response
 
     @staticmethod
     def _shaped(response):
         shaped = error_response(response.status_code)
-        for header in ("Allow", "Retry-After"):
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
             if response.has_header(header):
                 shaped[header] = response[header]
         return shaped

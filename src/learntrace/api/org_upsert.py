@@ -43,8 +43,9 @@ class JsonOrgImport(OrgImport):
 
 
 def field_errors(result: ImportResult) -> dict:
-    """Row errors as {"employees[2].email": message}."""
-    fields = {}
+    """Row errors as {"employees[2].email": message}; a field with several errors gets them all."""
+    fields: dict[str, str] = {}
     for error in result.errors:
-        fields.setdefault(f"{error['sheet']}[{error['row']}].{error['column']}", error["message"])
+        key = f"{error['sheet']}[{error['row']}].{error['column']}"
+        fields[key] = f"{fields[key]} {error['message']}" if key in fields else error["message"]
     return fields

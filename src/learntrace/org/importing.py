@@ -358,8 +358,9 @@ def parse_date(text: str) -> dt.date:
     raise ValueError
 
 
-def _clean_employee(row: dict, error: Callable[[str, str], None]) -> dict | None:
-    """Turn one employee row into model field values, reporting each bad cell.
+def _clean_employee(row: dict, error: Callable[[str, str], None]) -> tuple[dict, bool]:
+    """Turn one employee row into model field values, reporting every bad cell (not only the
+    first); returns the values and whether all of them are good.
 
     Only the columns in the row are turned into values: a column that the file (or an API
     call) leaves out keeps what is stored, while an empty cell of a present column clears it
@@ -427,7 +428,7 @@ def _clean_employee(row: dict, error: Callable[[str, str], None]) -> dict | None
         values["national_id"] = row["national_id"].upper()
         if values["national_id"] and not valid_national_id(values["national_id"]):
             bad("national_id", _("Not a valid 18-character national ID number (the check digit does not match)."))
-    return values if ok else None
+    return values, ok
 
 
 # Employee fields under the name of their column, where the two differ.
@@ -530,6 +531,8 @@ class OrgImport:
 
     def _departments(self, table: Table, result: ImportResult, *, apply: bool, actor) -> dict:
         rows: dict[str, dict] = {}
+        # Rows already in error still have their parent checked, so that all their errors show at once.
+        rejected_parents: list[tuple[int, str]] = []
         for row_number, row in table.open_rows():
             def error(column, message, row_number=row_number):
                 result.add_error(RowError(row_number, table.columns.get(column, column), message, table.sheet))
@@ -548,9 +551,11 @@ class OrgImport:
             if code and code in rows:
                 error("code", _("Department code “%(code)s” appears twice (first in row %(row)d).")
                       % {"code": code, "row": rows[code]["row"]})
-                continue
-            if code and name != "":
+                rejected_parents.append((row_number, parent_code or ""))
+            elif code and name != "":
                 rows[code] = {"row": row_number, "name": name, "parent_code": parent_code}
+            else:
+                rejected_parents.append((row_number, parent_code or ""))
             self._tick(1, result.total_rows)
 
         existing = {d.code: d for d in Department.objects.select_related("parent")}
@@ -562,11 +567,17 @@ class OrgImport:
                 if current is None:
                     result.add_error(RowError(spec["row"], table.columns.get("name", "name"),
                                               _("A new department needs a name."), table.sheet))
+                    rejected_parents.append((spec["row"], spec["parent_code"]))
                     del rows[code]
                     continue
                 spec["name"] = current.name
         parents = {code: (d.parent.code if d.parent_id else "") for code, d in existing.items()}
         parents.update({code: spec["parent_code"] for code, spec in rows.items()})
+        for row_number, parent_code in rejected_parents:
+            if parent_code and parent_code not in parents:
+                result.add_error(RowError(row_number, table.columns.get("parent_code", "parent_code"),
+                                          _("Unknown parent department “%(code)s”.") % {"code": parent_code},
+                                          table.sheet))
         for code, spec in rows.items():
             parent_code = spec["parent_code"]
             if parent_code and parent_code not in parents:
@@ -640,21 +651,22 @@ class OrgImport:
             def error(column, message, row_number=row_number):
                 result.add_error(RowError(row_number, table.columns.get(column, column), message, table.sheet))
 
-            values = _clean_employee(row, error)
+            # Every check runs on every row, so a row's errors are all reported in one pass.
+            values, ok = _clean_employee(row, error)
             number = row.get("employee_no", "")
             if number:
                 if number in seen_numbers:
                     error("employee_no", _("Employee number “%(number)s” appears twice in the file.")
                           % {"number": number})
-                    values = None
+                    ok = False
                 seen_numbers.add(number)
-            if values is not None and "department_code" in values \
-                    and values["department_code"] not in department_ids \
-                    and values["department_code"] not in file_departments:
-                error("department_code", _("Unknown department “%(code)s”.") % {"code": values["department_code"]})
-                values = None
-            if values is not None:
-                chunk.append((row_number, values))
+            department_code = values.get("department_code")
+            if department_code and department_code not in department_ids \
+                    and department_code not in file_departments:
+                error("department_code", _("Unknown department “%(code)s”.") % {"code": department_code})
+                ok = False
+            if number:
+                chunk.append((row_number, values, ok))
             if len(chunk) >= CHUNK_ROWS:
                 self._employee_chunk(chunk, table, result, apply=apply, actor=actor)
                 self._tick(len(chunk), result.total_rows)
@@ -665,13 +677,13 @@ class OrgImport:
 
     def _employee_chunk(self, chunk: list[tuple[int, dict]], table: Table, result: ImportResult, *,
                         apply: bool, actor) -> None:
-        numbers = [values["employee_no"] for _row, values in chunk]
+        numbers = [values["employee_no"] for _row, values, _ok in chunk]
         existing = {e.employee_no: e for e in Employee.objects.filter(employee_no__in=numbers)}
         # Departments created by this import only have ids once applied, so look them up per chunk.
         department_ids = dict(Department.objects.values_list("code", "id"))
         department_codes = {pk: code for code, pk in department_ids.items()}
         to_create, to_update, changed_fields, audit = [], [], set(), []
-        for row_number, values in chunk:
+        for row_number, values, ok in chunk:
             fields = {k: v for k, v in values.items() if k != "department_code"}
             if "department_code" in values:
                 fields["department_id"] = department_ids.get(values["department_code"])
@@ -681,9 +693,11 @@ class OrgImport:
                 for key in missing:
                     result.add_error(RowError(row_number, table.columns.get(key, key),
                                               _("A new employee needs this column."), table.sheet))
-                if not missing:
+                if ok and not missing:
                     result.counts["employees_created"] += 1
                     to_create.append(Employee(**fields))
+                continue
+            if not ok:  # its errors are reported; it is neither counted nor written
                 continue
             differing = [k for k, v in fields.items() if getattr(current, k) != v]
             if not differing:

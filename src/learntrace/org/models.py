@@ -161,6 +161,8 @@ class ImportBatch(models.Model):
         VALIDATING = "validating", _("Checking")
         VALIDATED = "validated", _("Ready to import")
         INVALID = "invalid", _("Has errors")
+        # Confirmed, waiting for the worker: shown as started, so the page never offers the import again.
+        QUEUED = "queued", _("Import started")
         APPLYING = "applying", _("Importing")
         APPLIED = "applied", _("Imported")
         FAILED = "failed", _("Failed")
@@ -215,4 +217,4 @@ class ImportBatch(models.Model):
 
     @property
     def is_running(self) -> bool:
-        return self.status in {self.Status.VALIDATING, self.Status.APPLYING}
+        return self.status in {self.Status.VALIDATING, self.Status.QUEUED, self.Status.APPLYING}

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
@@ -64,9 +65,9 @@ def finish(batch: ImportBatch, status: str, result=None, file_error: str = "") -
         remove_stored_file(batch)
 
 
-def _claim(batch_id, from_status: str, to_status: str, **fields) -> ImportBatch | None:
+def _claim(batch_id, from_statuses: tuple[str, ...], to_status: str, **fields) -> ImportBatch | None:
     # Conditional update: a task delivered twice, or two workers, run the batch once.
-    if not ImportBatch.objects.filter(pk=batch_id, status=from_status).update(status=to_status, **fields):
+    if not ImportBatch.objects.filter(pk=batch_id, status__in=from_statuses).update(status=to_status, **fields):
         return None
     return ImportBatch.objects.get(pk=batch_id)
 
@@ -99,9 +100,21 @@ def check_batch(batch: ImportBatch) -> None:
     _run(batch, importer_for(batch).dry_run, ImportBatch.Status.VALIDATED)
 
 
+def confirm_import(*, batch_id, actor) -> bool:
+    """Start importing a checked batch: it becomes "import started" at once (so its page follows the
+    import instead of offering it again) and the worker applies it. False if it was not waiting for
+    confirmation, e.g. a second click or a second tab: it is imported once."""
+    started = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.VALIDATED).update(
+        status=ImportBatch.Status.QUEUED, applying_since=timezone.now())
+    if started:
+        actor_id = actor.pk
+        transaction.on_commit(lambda: apply_import(batch_id, actor_id))
+    return bool(started)
+
+
 def apply_batch(batch_id, actor) -> None:
-    """Apply a validated batch once (claimed), all or nothing."""
-    batch = _claim(batch_id, ImportBatch.Status.VALIDATED, ImportBatch.Status.APPLYING,
+    """Apply a confirmed (or, for a directory sync, validated) batch once (claimed), all or nothing."""
+    batch = _claim(batch_id, (ImportBatch.Status.QUEUED, ImportBatch.Status.VALIDATED), ImportBatch.Status.APPLYING,
                    applying_since=timezone.now())
     if batch is None:
         return
@@ -149,7 +162,8 @@ STALLED_ERROR = gettext_lazy("The check or import stopped without finishing (the
 def fail_stalled_imports(now=None) -> int:
     cutoff = (now or timezone.now()) - STALLED_AFTER
     stalled = ImportBatch.objects.filter(Q(status=ImportBatch.Status.VALIDATING, created_at__lt=cutoff)
-                                         | Q(status=ImportBatch.Status.APPLYING, applying_since__lt=cutoff))
+                                         | Q(status__in=[ImportBatch.Status.QUEUED, ImportBatch.Status.APPLYING],
+                                             applying_since__lt=cutoff))
     failed = 0
     for batch in stalled:
         with translation.override(batch.language):

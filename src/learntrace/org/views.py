@@ -187,7 +187,9 @@ def import_upload(request):
 
 
 def _batch_context(batch):
-    done, total = cache.get(tasks.progress_key(batch.pk), (batch.processed_rows, batch.total_rows))
+    # The batch row holds the check's count until the import commits; the import's own is in the cache.
+    stored = 0 if batch.status in {ImportBatch.Status.QUEUED, ImportBatch.Status.APPLYING} else batch.processed_rows
+    done, total = cache.get(tasks.progress_key(batch.pk), (stored, batch.total_rows))
     percent = round(100 * done / total) if total else 0
     return {"batch": batch, "done": done, "total": total, "percent": min(percent, 100),
             "changed_rows": changed_rows_shown(batch.changed_rows)}
@@ -204,11 +206,12 @@ def import_batch(request, batch_id):
 @admin_required
 def import_confirm(request, batch_id):
     batch = get_object_or_404(ImportBatch, pk=batch_id)
-    if batch.status != ImportBatch.Status.VALIDATED:
-        messages.error(request, _("Only a checked file without errors can be imported."))
-    else:
-        transaction.on_commit(lambda: tasks.apply_import(batch.pk, request.user.pk))
+    if tasks.confirm_import(batch_id=batch.pk, actor=request.user):
         messages.info(request, _("The import has started."))
+    elif batch.status in {ImportBatch.Status.QUEUED, ImportBatch.Status.APPLYING, ImportBatch.Status.APPLIED}:
+        messages.info(request, _("This file is already being imported, or was imported; it is imported only once."))
+    else:
+        messages.error(request, _("Only a checked file without errors can be imported."))
     return redirect("org:import_batch", batch_id=batch.pk)
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
 from learntrace.api import tokens
+from learntrace.api.challenges import www_authenticate
 from learntrace.api.models import ApiToken
 from learntrace.api.v1.errors import ApiError
 from learntrace.org.access import may_change, roles_of
@@ -45,7 +46,8 @@ def need(request, *scopes: str):
     """The roles of the caller, once a token holds one of `scopes` (a browser session holds all)."""
     if isinstance(request.auth, ApiToken) and not set(scopes) & set(request.auth.scopes):
         raise ApiError(403, "insufficient_scope", _("This token lacks the scope %(scope)s.")
-                       % {"scope": " or ".join(scopes)})
+                       % {"scope": " or ".join(scopes)},
+                       headers={"WWW-Authenticate": www_authenticate("insufficient_scope", " ".join(scopes))})
     return roles_of(request.user)
 
 

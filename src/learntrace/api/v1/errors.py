@@ -14,6 +14,7 @@ from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from learntrace.api.challenges import www_authenticate
 from learntrace.core import unavailable
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def install(api) -> None:
     def respond(request, error: ApiError):
         response = api.create_response(request, {"error": {
             "code": error.code, "message": error.message, "fields": error.fields}}, status=error.status)
+        challenge = www_authenticate(error.code)
+        if challenge and error.status == 401:
+            response["WWW-Authenticate"] = challenge
         for name, value in error.headers.items():
             response[name] = value
         return response

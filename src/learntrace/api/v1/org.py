@@ -37,6 +37,9 @@ class EmployeeOut(Schema):
     tags: list[str]
     email: str
     mobile: str
+    dingtalk_user_id: str = Field(description="The person's user id in DingTalk, as written; empty if none.")
+    wecom_user_id: str = Field(description="The person's user id in WeCom (企业微信); empty if none.")
+    feishu_user_id: str = Field(description="The person's user id in Feishu (飞书); empty if none.")
     hire_date: dt.date | None
     active: bool
     updated_at: dt.datetime
@@ -92,7 +95,9 @@ def department_out(department) -> dict:
 def employee_out(employee) -> dict:
     return {"employee_no": employee.employee_no, "name": employee.name, "department_code": employee.department.code,
             "position": employee.position, "level": employee.level, "tags": employee.tag_list,
-            "email": employee.email, "mobile": employee.mobile, "hire_date": employee.hire_date,
+            "email": employee.email, "mobile": employee.mobile, "dingtalk_user_id": employee.dingtalk_user_id,
+            "wecom_user_id": employee.wecom_user_id, "feishu_user_id": employee.feishu_user_id,
+            "hire_date": employee.hire_date,
             "active": employee.is_active, "updated_at": employee.updated_at}
 
 
