@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Category, Choice, Course, CourseKind, CreditClass, Question, Quiz
@@ -66,6 +67,8 @@ class CourseForm(forms.ModelForm):
             self.initial["duration_minutes"] = (Decimal(self.instance.duration_seconds) / 60).quantize(
                 Decimal("0.1"))
         self.fields["video_file"].widget.attrs["accept"] = "video/webm,video/mp4"
+        for name in ("external_url", "duration_minutes"):  # declared here, so not capitalised as the model's are
+            self.fields[name].label = capfirst(self.fields[name].label)
         self.fields["document_file"].widget.attrs["accept"] = "application/pdf"
 
     def fieldsets(self) -> list[dict]:

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
@@ -50,6 +51,9 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = Course.objects.filter(kind__in=[CourseKind.OFFLINE, CourseKind.LIVE])
+        for name in ("course_source", "people", "organiser_numbers", *self.NEW_COURSE_FIELDS):
+            # Declared here, so not capitalised as the model's labels are.
+            self.fields[name].label = capfirst(self.fields[name].label)
         self.fields["course"].required = False  # required when an existing course is chosen (clean)
         # A new meeting starts with a new course (one step); an edited one keeps its course.
         self.initial.setdefault("course_source", self.EXISTING if self.instance.pk else self.NEW)
