@@ -284,8 +284,9 @@ def test_pages_in_both_languages(org, month, client_for):
     text = page.content.decode()
     assert "各部门完成率" in text and "33.3%" in text
     header, *rows = read_csv(client_for(org.admin, "zh-hans").get(reverse("reports:export", args=["people", "csv"])))
-    assert header[:4] == ["工号", "姓名", "部门", "职位"]
-    assert sorted(row[12] for row in rows) == ["否", "否", "否", "否", "是", "是"]  # compliant, in Chinese
+    assert header[:5] == ["工号", "姓名", "部门", "职位", "职级"]
+    assert header[12:14] == ["直播学时", "总学时"] and header[17] == "已完成必修课程"
+    assert sorted(row[20] for row in rows) == ["否", "否", "否", "否", "是", "是"]  # compliant, in Chinese
     english = client_for(org.admin, "en").get(reverse("reports:dashboard")).content.decode()
     assert "Completion by department" in english
     for name in ("people", "courses"):
