@@ -76,6 +76,16 @@ def test_turning_a_video_into_a_document_drops_the_video_address(org, client_for
     assert course.document_file.read() == PDF
 
 
+def test_a_wrong_file_of_another_kind_does_not_stop_the_save(org, client_for, catalog):
+    data = course_form(catalog.management, kind="live", duration_minutes="30", external_url="https://meet.example.com/x",
+                       document_file=SimpleUploadedFile("notes.pdf", b"MZ not a pdf", "application/pdf"),
+                       video_file=SimpleUploadedFile("notes.exe", b"MZ", "application/octet-stream"))
+    response = post(client_for(org.admin), data)
+    assert response.status_code == 302, response.text
+    course = Course.objects.get(kind=CourseKind.LIVE)
+    assert not course.document_file and not course.video_file
+
+
 @pytest.mark.parametrize("kind", ["document", "offline", "live"])
 def test_every_kind_but_a_video_file_needs_a_typed_duration(org, client_for, catalog, kind):
     data = course_form(catalog.management, kind=kind, external_url="https://meet.example.com/x",

@@ -109,10 +109,12 @@ class CourseForm(forms.ModelForm):
         cleaned = super().clean()
         kind = cleaned.get("kind")
         if kind:
-            # Another kind's fields may have been filled before the kind was changed: they are not kept.
+            # Another kind's fields may have been filled before the kind was changed: they are not kept,
+            # and what was wrong with them (in a group the page hides) does not stop the save.
             for name, kinds in KIND_FIELDS.items():
-                if kind not in kinds and name in NOT_OF_THIS_KIND and name in cleaned:
+                if kind not in kinds and name in NOT_OF_THIS_KIND:
                     cleaned[name] = NOT_OF_THIS_KIND[name]
+                    self._errors.pop(name, None)
         has_video = cleaned.get("video_file") or cleaned.get("external_url")
         if kind == CourseKind.VIDEO and not has_video:
             self.add_error("video_file", _("A video course needs a video file or an external URL."))
