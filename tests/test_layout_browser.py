@@ -15,7 +15,8 @@ from test_browser import log_in
 from test_one_language import mixed_labels, texts_of, typed_data
 from test_translations import PO, read_po
 
-PAGES = ["home:home", "plans:team", "org:employees", "home:audit", "reports:dashboard", "catalog:courses"]
+PAGES = ["home:home", "plans:team", "org:employees", "home:audit", "reports:dashboard", "catalog:courses",
+         "catalog:course_new", "checkin:meeting_new"]
 GROUPS = {"zh-hans": ["学习", "管理", "报表", "系统"], "en": ["Learning", "Management", "Reports", "System"]}
 
 

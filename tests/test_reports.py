@@ -138,12 +138,19 @@ PEOPLE_MARCH = [
     ["U001", "Auditor", "Human resources", "2026-03", "", 0.0, 0.0, 2.0, "no"],
 ]
 
+PERSON_HEADER = [
+    "employee number", "name", "department", "position", "level", "plan", "period", "entered the plan",
+    "completion time", "credited watch time (h)", "total watch time, repeats included (h)", "offline hours",
+    "live hours", "total hours", "target hours", "owed hours", "required courses", "required courses done",
+    "credits", "complete", "compliant", "consequences", "score", "what is owed"]
+
 
 def picked(row: list) -> list:
-    completed = row[6]
+    completed = row[8]
     if isinstance(completed, dt.datetime):
         completed = f"{completed:%Y-%m-%d %H:%M}"
-    return [row[0], row[1], row[2], row[5], completed or "", float(row[7]), float(row[9]), float(row[10]), row[12]]
+    return [row[0], row[1], row[2], row[6], completed or "", float(row[9]), float(row[11]), float(row[15]),
+            row[20]]
 
 
 def read_csv(response) -> list[list[str]]:
@@ -161,11 +168,12 @@ def test_per_person_export_as_csv_and_xlsx(org, month, client_for):
     response = client.get(reverse("reports:export", args=["people", "csv"]), {"period": "2026-03"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     header, *rows = read_csv(response)
-    assert header[:3] == ["employee number", "name", "department"] and "consequences" in header
+    assert header == PERSON_HEADER
     assert by_number([picked(r) for r in rows]) == PEOPLE_MARCH
     newcomer = next(r for r in rows if r[0] == "E003")
-    assert newcomer[13] == "Management allowance; Performance"
-    assert newcomer[14] == "1.0 h in total"
+    assert newcomer == ["E003", "Newcomer in surgery", "Surgery", "", "Staff", "Monthly 2 hours", "2026-03",
+                        "2026-03-15 09:00", "", "1.0", "0.0", "0.0", "0.0", "1.0", "2.0", "1.0", "0", "0",
+                        "0.0", "no", "no", "Management allowance; Performance", "-5.0", "1.0 h in total"]
 
     response = client.get(reverse("reports:export", args=["people", "xlsx"]), {"period": "2026-03"})
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
@@ -173,7 +181,21 @@ def test_per_person_export_as_csv_and_xlsx(org, month, client_for):
     assert header_x == header
     assert by_number([picked(r) for r in rows_x]) == PEOPLE_MARCH
     # Spreadsheets hold local times without a zone.
-    assert next(r for r in rows_x if r[0] == "E002")[6] == at(2026, 3, 4, 10).replace(tzinfo=None)
+    assert next(r for r in rows_x if r[0] == "E002")[8] == at(2026, 3, 4, 10).replace(tzinfo=None)
+
+
+def test_the_per_person_export_splits_live_hours_from_watching_and_counts_required_courses(org, month,
+                                                                                          client_for):
+    # A live session and required courses, as the worker would have counted them.
+    month.march.standings.filter(employee=org.learner).update(
+        live_seconds=HOUR // 2, total_seconds=3 * HOUR, required_total=2, required_done=1)
+    response = client_for(org.admin).get(reverse("reports:export", args=["people", "xlsx"]), {"period": "2026-03"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
+    learner = next(list(r) for r in sheet.iter_rows(values_only=True) if r[0] == "E001")
+    assert learner[4:8] == ["Manager", "Monthly 2 hours", "2026-03", at(2026, 3, 2, 9).replace(tzinfo=None)]
+    # credited watch, total watch, offline, live, total, target, owed hours; required courses and done
+    assert learner[9:18] == [1.5, 0.0, 1.0, 0.5, 3.0, 2.0, 0.0, 2, 1]
+    assert learner[19:21] == ["yes", "yes"] and learner[22] == 5.0
 
 
 def test_every_report_exports(org, month, client_for):
@@ -262,8 +284,9 @@ def test_pages_in_both_languages(org, month, client_for):
     text = page.content.decode()
     assert "各部门完成率" in text and "33.3%" in text
     header, *rows = read_csv(client_for(org.admin, "zh-hans").get(reverse("reports:export", args=["people", "csv"])))
-    assert header[:4] == ["工号", "姓名", "部门", "职位"]
-    assert sorted(row[12] for row in rows) == ["否", "否", "否", "否", "是", "是"]  # compliant, in Chinese
+    assert header[:5] == ["工号", "姓名", "部门", "职位", "职级"]
+    assert header[12:14] == ["直播学时", "总学时"] and header[17] == "已完成必修课程"
+    assert sorted(row[20] for row in rows) == ["否", "否", "否", "否", "是", "是"]  # compliant, in Chinese
     english = client_for(org.admin, "en").get(reverse("reports:dashboard")).content.decode()
     assert "Completion by department" in english
     for name in ("people", "courses"):

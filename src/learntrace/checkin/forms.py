@@ -1,13 +1,38 @@
+from decimal import Decimal
+
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from learntrace.catalog.models import Course, CourseKind
+from learntrace.catalog.models import Category, Course, CourseKind, CreditClass
 from learntrace.checkin.models import Meeting
 from learntrace.core.numbers import FULL_WIDTH_DIGITS, ascii_digits, whole_number
 from learntrace.org.models import Employee
 
 
 class MeetingForm(forms.ModelForm):
+    """A meeting, and the course it counts for: an existing offline or live course, or a new one
+    created with the meeting in the same submit (see checkin.scheduling)."""
+
+    EXISTING, NEW = "existing", "new"
+    course_source = forms.ChoiceField(
+        label=_("course"), required=False, widget=forms.RadioSelect,
+        choices=[(EXISTING, _("An existing course")), (NEW, _("A new course for this meeting"))])
+    new_course_title = forms.CharField(label=_("title of the new course"), max_length=200, required=False,
+                                       help_text=_("Empty: the meeting's title."))
+    new_course_kind = forms.ChoiceField(label=_("kind of the new course"), required=False, initial=CourseKind.OFFLINE,
+                                        choices=[(CourseKind.OFFLINE, CourseKind.OFFLINE.label),
+                                                 (CourseKind.LIVE, CourseKind.LIVE.label)])
+    new_course_category = forms.ModelChoiceField(label=_("category of the new course"), required=False,
+                                                 queryset=Category.objects.filter(is_active=True))
+    new_course_credits = forms.DecimalField(label=_("credits of the new course"), required=False,
+                                            min_value=Decimal("0"), max_digits=6, decimal_places=2,
+                                            initial=Decimal("0"))
+    new_course_credit_class = forms.ModelChoiceField(label=_("credit class of the new course"), required=False,
+                                                     queryset=CreditClass.objects.filter(is_active=True))
+    NEW_COURSE_FIELDS = ["new_course_title", "new_course_kind", "new_course_category", "new_course_credits",
+                         "new_course_credit_class"]
+
     people = forms.CharField(label=_("named people (employee numbers)"), required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
     organiser_numbers = forms.CharField(label=_("organisers (employee numbers)"), required=False)
@@ -26,6 +51,12 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = Course.objects.filter(kind__in=[CourseKind.OFFLINE, CourseKind.LIVE])
+        for name in ("course_source", "people", "organiser_numbers", *self.NEW_COURSE_FIELDS):
+            # Declared here, so not capitalised as the model's labels are.
+            self.fields[name].label = capfirst(self.fields[name].label)
+        self.fields["course"].required = False  # required when an existing course is chosen (clean)
+        # A new meeting starts with a new course (one step); an edited one keeps its course.
+        self.initial.setdefault("course_source", self.EXISTING if self.instance.pk else self.NEW)
         if self.instance.pk:
             self.initial["people"] = ", ".join(self.instance.roster_people.values_list("employee_no", flat=True))
             self.initial["organiser_numbers"] = ", ".join(
@@ -67,8 +98,32 @@ class MeetingForm(forms.ModelForm):
                                                 % {"value": line.strip()}) from None
         return text
 
+    def meeting_fields(self):
+        """Every field but the course's, in the order of Meta.fields."""
+        course_fields = {"course", "course_source", *self.NEW_COURSE_FIELDS}
+        return [field for field in self if field.name not in course_fields]
+
+    def _clean_course(self, cleaned) -> None:
+        # A form sent without the choice (an older page, a script) names an existing course.
+        source = cleaned.get("course_source") or self.EXISTING
+        cleaned["course_source"] = source
+        if source == self.EXISTING:
+            if not cleaned.get("course"):
+                self.add_error("course", _("Choose the course this meeting counts for, or create a new one."))
+            return
+        cleaned["course"] = None
+        if not cleaned.get("new_course_category"):
+            self.add_error("new_course_category", _("Choose the category of the new course."))
+        if not cleaned.get("new_course_kind"):
+            cleaned["new_course_kind"] = CourseKind.OFFLINE
+        if cleaned.get("new_course_credits") is None:
+            cleaned["new_course_credits"] = Decimal("0")
+        if cleaned["new_course_credits"] and not cleaned.get("new_course_credit_class"):
+            self.add_error("new_course_credit_class", _("Say which class of credits the course awards."))
+
     def clean(self):
         cleaned = super().clean()
+        self._clean_course(cleaned)
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", _("The meeting must end after it starts."))

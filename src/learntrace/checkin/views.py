@@ -12,11 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from learntrace.checkin import selectors, services, typed_codes
+from learntrace.checkin import scheduling, selectors, services, typed_codes
 from learntrace.checkin.access import access_meeting, can_organise, visible_meetings
 from learntrace.checkin.forms import CodeForm, ManualForm, MeetingForm
 from learntrace.checkin.models import Meeting
-from learntrace.core.audit import save_with_audit
 from learntrace.core.feedback import show_errors
 from learntrace.core.spreadsheets import XLSX_TYPE, xlsx_bytes
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of
@@ -41,7 +40,7 @@ def meeting_edit(request, meeting_id=None):
     meeting = get_object_or_404(Meeting, pk=meeting_id) if meeting_id else Meeting(created_by=request.user)
     form = MeetingForm(request.POST or None, instance=meeting)
     if request.method == "POST" and form.is_valid():
-        saved = save_with_audit(actor=request.user, form=form, summary=lambda meeting: meeting.title)
+        saved = scheduling.save_meeting(actor=request.user, form=form)
         messages.success(request, _("Meeting saved."))
         return redirect("checkin:meeting", meeting_id=saved.pk)
     return render(request, "checkin/meeting_form.html", {"form": form, "meeting": meeting})

@@ -20,6 +20,7 @@ from learntrace.compliance.selectors import MissingWords
 from learntrace.core.months import local_zone
 from learntrace.core.numbers import hours as rounded_hours
 from learntrace.core.templatetags.learntrace import clock
+from learntrace.org.models import Level
 from learntrace.plans.models import PeriodType, PlanPeriod
 from learntrace.records.models import CourseProgress
 from learntrace.reports import selectors
@@ -69,15 +70,18 @@ def period_text(period_type: str, starts: dt.datetime, ends: dt.datetime) -> str
 
 
 def person_headers() -> list[str]:
-    return [_("employee number"), _("name"), _("department"), _("position"), _("plan"), _("period"),
-            _("completion time"), _("credited watch time (h)"), _("total watch time, repeats included (h)"),
-            _("offline hours"), _("owed hours"), _("credits"), _("compliant"), _("consequences"), _("what is owed")]
+    return [_("employee number"), _("name"), _("department"), _("position"), _("level"), _("plan"), _("period"),
+            _("entered the plan"), _("completion time"), _("credited watch time (h)"),
+            _("total watch time, repeats included (h)"), _("offline hours"), _("live hours"), _("total hours"),
+            _("target hours"), _("owed hours"), _("required courses"), _("required courses done"), _("credits"),
+            _("complete"), _("compliant"), _("consequences"), _("score"), _("what is owed")]
 
 
 PERSON_COLUMNS = ("employee__employee_no", "employee__name", "department__name", "employee__position",
-                  "plan__name", "period_id", "completed_at", "video_seconds", "document_seconds", "live_seconds",
-                  "played_ms", "offline_seconds", "owed_seconds", "credits", "compliant", "consequences_text",
-                  "missing_text")
+                  "employee__level", "plan__name", "period_id", "joined_at", "completed_at", "video_seconds",
+                  "document_seconds", "played_ms", "offline_seconds", "live_seconds", "total_seconds",
+                  "target_seconds", "owed_seconds", "required_total", "required_done", "credits", "complete",
+                  "compliant", "consequences_text", "score", "missing_text")
 EMPTY_LIST = "[]"
 
 
@@ -99,8 +103,9 @@ def planned_for_every_row():
 
 
 def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
-    """One row per person and plan period. Credited watch time is the online learning the standing
-    counted (videos, documents, live sessions); the total watch time is what the person played of the
+    """One row per person and plan period, with the columns the README promises. Credited watch time is
+    what the standing counted of videos and documents (live sessions and offline meetings have their own
+    columns, which add up to the total hours); the total watch time is what the person played of the
     videos and documents they were learning in the period, repeats included, read from their
     per-course state."""
     rows = rows if rows is not None else selectors.standings(scope, filters)
@@ -115,24 +120,30 @@ def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
                           missing_text=Cast("missing", TextField()))
             .order_by("department_path", "employee__employee_no", "period_starts_at", "plan_id"))
     answers = {value: yes_no(value) for value in (True, False, None)}
+    levels = dict(Level.choices)
     owed_text = MissingWords()
     zone = local_zone()
     periods = {}
     loads = json.loads
+
+    def local_time(moment):
+        return moment.astimezone(zone).replace(tzinfo=None) if moment else None
+
     with planned_for_every_row():
-        for (number, name, department, position, plan, period_id, completed, video, document, live, played_ms,
-             offline, owed, credits, compliant, consequences, missing) in rows.values_list(
-                *PERSON_COLUMNS).iterator(chunk_size=5000):
+        for (number, name, department, position, level, plan, period_id, joined, completed, video, document,
+             played_ms, offline, live, total, target, owed, required_total, required_done, credits, complete,
+             compliant, consequences, score, missing) in rows.values_list(*PERSON_COLUMNS).iterator(chunk_size=5000):
             period = periods.get(period_id)
             if period is None:
                 found = PlanPeriod.objects.select_related("plan").get(pk=period_id)
                 period = periods[period_id] = period_text(found.plan.period_type, found.starts_at, found.ends_at)
-            yield [number, name, department, position, plan, period,
-                   completed.astimezone(zone).replace(tzinfo=None) if completed else None,
-                   hours(video + document + live), hours(played_ms // 1000),
-                   hours(offline), hours(owed), float(credits), answers[compliant],
+            yield [number, name, department, position, str(levels.get(level, level)), plan, period,
+                   local_time(joined), local_time(completed),
+                   hours(video + document), hours(played_ms // 1000),
+                   hours(offline), hours(live), hours(total), hours(target), hours(owed),
+                   required_total, required_done, float(credits), answers[complete], answers[compliant],
                    "; ".join(c.get("name", "") for c in loads(consequences)) if consequences != EMPTY_LIST else "",
-                   owed_text(loads(missing)) if missing != EMPTY_LIST else ""]
+                   float(score), owed_text(loads(missing)) if missing != EMPTY_LIST else ""]
 
 
 def person_count(scope: Scope, filters: Filters) -> int:

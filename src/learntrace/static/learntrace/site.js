@@ -54,3 +54,26 @@
     table.classList.add("cards");
   });
 })();
+
+// A group of fields that belongs to some choices only: <fieldset data-shown-by="kind"
+// data-shown-for="video live"> is hidden while the form's field "kind" holds another value. Without
+// JavaScript every group shows, and the server keeps only the chosen value's fields.
+(function () {
+  "use strict";
+  var groups = Array.prototype.slice.call(document.querySelectorAll("[data-shown-by]"));
+  function chosen(form, name) {
+    var field = form.elements.namedItem(name);  // a select, or radio buttons (their value is the checked one)
+    return field ? field.value : null;
+  }
+  function update() {
+    groups.forEach(function (group) {
+      var form = group.closest("form");
+      var value = form && chosen(form, group.getAttribute("data-shown-by"));
+      if (value === null) { return; }
+      group.hidden = group.getAttribute("data-shown-for").split(" ").indexOf(value) < 0;
+    });
+  }
+  if (!groups.length) { return; }
+  document.addEventListener("change", update);
+  update();
+})();
