@@ -25,6 +25,7 @@ urlpatterns = [
     path("credits/", include("learntrace.creditrules.urls")),
     path("credits/declarations/", include("learntrace.declarations.urls")),
     path("notify/", include("learntrace.notify.urls")),
+    path("webhooks/", include("learntrace.webhooks.urls")),
     path("reports/", include("learntrace.reports.urls")),
     path("api/v1/", api_v1.urls),  # its own namespace, "api-v1"
     path("api/", include("learntrace.api.urls")),
