@@ -34,6 +34,12 @@ def forget_subscribed_events() -> None:
     cache.delete(SUBSCRIBED_CACHE_KEY)
 
 
+def on_subscription_changed(sender, **kwargs) -> None:
+    # Now, and again once committed: another process may have cached the old list in between.
+    forget_subscribed_events()
+    transaction.on_commit(forget_subscribed_events)
+
+
 def new_webhook_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 

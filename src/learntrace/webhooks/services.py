@@ -27,7 +27,7 @@ from standardwebhooks.webhooks import Webhook
 from learntrace.core.audit import field_changes, record_change
 from learntrace.core.backoff import backoff_seconds
 from learntrace.webhooks.addresses import AddressRefused, check_url
-from learntrace.webhooks.events import enqueue, forget_subscribed_events, new_webhook_id
+from learntrace.webhooks.events import enqueue, new_webhook_id
 from learntrace.webhooks.models import TEST_EVENT, Event, Subscription, WebhookAttempt, WebhookDelivery
 
 logger = logging.getLogger("learntrace.webhooks")
@@ -187,7 +187,6 @@ def subscription_save(*, actor, subscription: Subscription) -> str | None:
         subscription.save()
         record_change(actor=actor, action="create" if before is None else "update", obj=subscription,
                       summary=subscription.name, changes=changes)
-        transaction.on_commit(forget_subscribed_events)
     return secret
 
 
