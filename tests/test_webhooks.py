@@ -119,8 +119,9 @@ def test_a_check_in_is_sent_and_a_refused_scan_is_not(receiver, org, meeting,  #
     assert payload["data"]["at"] == meeting.starts_at.isoformat().replace("+00:00", "Z")
 
 
-def test_judging_a_period_and_changed_consequences_are_sent(receiver, org, catalog,
+def test_judging_a_period_and_changed_consequences_are_sent(receiver, org, catalog, monkeypatch,
                                                             django_capture_on_commit_callbacks):
+    monkeypatch.setattr(events, "BATCH", 2)  # five people: stored in three batches
     plan = monthly_plan(org, catalog)
     allowance_rule(plan)
     watch(org.learner, catalog.video, 2, shanghai(2026, 3, 3, 10))

@@ -18,6 +18,7 @@ from learntrace.webhooks.models import Event, EventType, Subscription, WebhookDe
 # completes a course costs no query when nobody listens; dropped whenever a subscription changes.
 SUBSCRIBED_CACHE_KEY = "webhooks:subscribed-events"
 SUBSCRIBED_CACHE_SECONDS = 60
+BATCH = 500  # rows per statement: below SQLite's limit on query parameters
 
 
 def subscribed_events() -> set[str]:
@@ -57,19 +58,24 @@ def emit(event_type: str, items: list[tuple[str, dict]], *, at=None) -> list[int
     if not subscriptions:
         return []
     at = at or timezone.now()
+    ids: list[int] = []
     with transaction.atomic():
-        Event.objects.bulk_create(
-            [Event(key=key, type=event_type, occurred_at=at,
-                   payload={"type": event_type, "timestamp": _iso(at), "data": data})
-             for key, data in items], ignore_conflicts=True, batch_size=500)
-        events = Event.objects.filter(key__in=[key for key, _data in items]).values_list("pk", flat=True)
-        rows = [WebhookDelivery(event_id=event_id, subscription=subscription, webhook_id=new_webhook_id(),
-                                next_attempt_at=at)
-                for event_id in events for subscription in subscriptions]
-        # The unique (event, subscription) keeps a repeated signal from making a second delivery.
-        WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        ids = list(WebhookDelivery.objects.filter(webhook_id__in=[row.webhook_id for row in rows])
-                   .values_list("pk", flat=True))
+        # In batches: a judgement may change a hundred thousand people's consequences at once.
+        for start in range(0, len(items), BATCH):
+            batch = items[start:start + BATCH]
+            Event.objects.bulk_create(
+                [Event(key=key, type=event_type, occurred_at=at,
+                       payload={"type": event_type, "timestamp": _iso(at), "data": data})
+                 for key, data in batch], ignore_conflicts=True)
+            events = Event.objects.filter(key__in=[key for key, _data in batch]).values_list("pk", flat=True)
+            rows = [WebhookDelivery(event_id=event_id, subscription=subscription, webhook_id=new_webhook_id(),
+                                    next_attempt_at=at)
+                    for event_id in events for subscription in subscriptions]
+            # The unique (event, subscription) keeps a repeated signal from making a second delivery.
+            WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
+            for part in range(0, len(rows), BATCH):
+                ids += WebhookDelivery.objects.filter(
+                    webhook_id__in=[row.webhook_id for row in rows[part:part + BATCH]]).values_list("pk", flat=True)
         transaction.on_commit(lambda: enqueue(ids))
     return ids
 
