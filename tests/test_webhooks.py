@@ -11,6 +11,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from learntrace.checkin import services as checkin_services
@@ -396,3 +397,21 @@ def test_the_pages_speak_chinese(receiver, org, catalog, client_for):
     assert "新建订阅" in admin.get(reverse("webhooks:subscriptions")).text
     assert "发送测试事件" in admin.get(reverse("webhooks:subscription_edit", args=[subscription.pk])).text
     assert "排队中" in admin.get(reverse("webhooks:deliveries")).text
+
+
+def test_without_subscribers_a_fact_costs_no_query_and_a_new_subscription_is_seen_at_once(
+        receiver, org, catalog, django_assert_num_queries):
+    events.forget_subscribed_events()
+    completion = complete(org, catalog)
+    with django_assert_num_queries(0):  # the cached list of chosen events answers
+        events.on_completion_recorded(sender=Completion, completion=completion)
+    subscribe(receiver, [EventType.COMPLETION_RECORDED])  # drops the cached list
+    events.on_completion_recorded(sender=Completion, completion=completion)
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_the_sweep_runs_every_minute():
+    from learntrace.webhooks import tasks  # noqa: F401 - registers the tasks, as the worker's start does
+
+    due = HUEY.read_periodic(dt.datetime(2026, 1, 1, 9, 17, tzinfo=dt.UTC))
+    assert "sweep_webhooks" in {task.name for task in due}
