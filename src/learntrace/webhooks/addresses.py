@@ -41,7 +41,7 @@ def check_url(url: str) -> None:
         found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise AddressRefused(_("The host name %(host)s could not be resolved.") % {"host": parts.hostname}) from None
-    if not found or not all(_public(info[4][0]) for info in found):
+    if not found or not all(_public(str(info[4][0])) for info in found):
         raise AddressRefused(_(
             "%(host)s is a private, loopback or reserved address: webhooks go only to public addresses "
             "(see WEBHOOKS_ALLOW_PRIVATE_ADDRESSES).") % {"host": parts.hostname})

@@ -14,6 +14,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -58,7 +59,7 @@ def _client() -> httpx.Client:
     return httpx.Client(follow_redirects=False)
 
 
-def signature_headers(subscription: Subscription, webhook_id: str, body: str, now: dt.datetime) -> dict:
+def signature_headers(subscription: Subscription, webhook_id: str, body: str, now: dt.datetime) -> dict[str, str]:
     """The three Standard Webhooks headers; during a rotation's overlap, one signature per secret."""
     moment = now.astimezone(dt.UTC)  # the library reads the clock time as UTC
     keys = [subscription.secret]
@@ -71,7 +72,7 @@ def signature_headers(subscription: Subscription, webhook_id: str, body: str, no
     }
 
 
-def _post(subscription: Subscription, webhook_id: str, payload: dict) -> Answer:
+def _post(subscription: Subscription, webhook_id: str, payload: dict[str, Any]) -> Answer:
     try:
         check_url(subscription.url)
     except AddressRefused as refused:
@@ -135,7 +136,7 @@ def _settle(delivery: WebhookDelivery, attempt: WebhookAttempt, now: dt.datetime
     if attempt.outcome == WebhookAttempt.Outcome.RETRY and delivery.attempts < _limit(delivery):
         delay = backoff_seconds(delivery.attempts, first_seconds=settings.WEBHOOKS_RETRY_SECONDS)
         sending.update(status=WebhookDelivery.Status.QUEUED, sending_since=None, last_error=attempt.error,
-                       next_attempt_at=max(now, attempt.finished_at) + dt.timedelta(seconds=delay))
+                       next_attempt_at=max(now, attempt.finished_at or now) + dt.timedelta(seconds=delay))
         transaction.on_commit(lambda: enqueue([delivery.pk], delay=delay))
         return WebhookDelivery.Status.QUEUED
     error = attempt.error
@@ -174,7 +175,7 @@ def sweep(*, now: dt.datetime | None = None) -> None:
 SUBSCRIPTION_FIELDS = ["name", "url", "events", "is_active"]
 
 
-def subscription_save(*, actor, subscription: Subscription) -> str | None:
+def subscription_save(*, actor: Any, subscription: Subscription) -> str | None:
     """Saves a subscription; a new one gets its secret, which is returned to be shown once."""
     check_url(subscription.url)
     before = Subscription.objects.filter(pk=subscription.pk).first() if subscription.pk else None
@@ -190,7 +191,7 @@ def subscription_save(*, actor, subscription: Subscription) -> str | None:
     return secret
 
 
-def rotate_secret(*, actor, subscription: Subscription, now: dt.datetime | None = None) -> str:
+def rotate_secret(*, actor: Any, subscription: Subscription, now: dt.datetime | None = None) -> str:
     """A new secret, returned to be shown once; the old one keeps signing too for
     WEBHOOKS_SECRET_OVERLAP_HOURS, so the receiver can switch without refusing events."""
     now = now or timezone.now()
@@ -202,10 +203,10 @@ def rotate_secret(*, actor, subscription: Subscription, now: dt.datetime | None 
         locked.save(update_fields=["secret", "previous_secret", "previous_secret_until", "updated_at"])
         record_change(actor=actor, action="rotate_secret", obj=locked, summary=locked.name,
                       changes={"secret": ("***", "***")})
-    return locked.secret
+    return str(locked.secret)
 
 
-def send_test(*, actor, subscription: Subscription, now: dt.datetime | None = None) -> WebhookDelivery:
+def send_test(*, actor: Any, subscription: Subscription, now: dt.datetime | None = None) -> WebhookDelivery:
     """A test event to this subscription only, sent like any other (and logged with them)."""
     if not subscription.is_active:
         raise ValidationError(_("The subscription is switched off: switch it on before sending a test event."))
@@ -222,7 +223,7 @@ def send_test(*, actor, subscription: Subscription, now: dt.datetime | None = No
     return delivery
 
 
-def resend(*, actor, delivery: WebhookDelivery, now: dt.datetime | None = None) -> WebhookDelivery:
+def resend(*, actor: Any, delivery: WebhookDelivery, now: dt.datetime | None = None) -> WebhookDelivery:
     """Sends a failed delivery again, with the same webhook-id (a receiver that had it drops it),
     allowing it a new round of attempts."""
     now = now or timezone.now()
