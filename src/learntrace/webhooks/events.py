@@ -45,7 +45,7 @@ def new_webhook_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-def _iso(moment) -> str:
+def _iso(moment) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -54,7 +54,9 @@ def emit(event_type: str, items: list[tuple[str, dict]], *, at=None) -> list[int
     key; returns the deliveries queued. Sending starts when the caller's transaction commits."""
     if not items or event_type not in subscribed_events():
         return []
-    subscriptions = [s for s in Subscription.objects.filter(is_active=True) if event_type in s.events]
+    # Ids only: the secrets (decrypted when read) are not needed to store the deliveries.
+    subscriptions = [pk for pk, chosen in Subscription.objects.filter(is_active=True).values_list("pk", "events")
+                     if event_type in chosen]
     if not subscriptions:
         return []
     at = at or timezone.now()
@@ -68,9 +70,9 @@ def emit(event_type: str, items: list[tuple[str, dict]], *, at=None) -> list[int
                        payload={"type": event_type, "timestamp": _iso(at), "data": data})
                  for key, data in batch], ignore_conflicts=True)
             events = Event.objects.filter(key__in=[key for key, _data in batch]).values_list("pk", flat=True)
-            rows = [WebhookDelivery(event_id=event_id, subscription=subscription, webhook_id=new_webhook_id(),
-                                    next_attempt_at=at)
-                    for event_id in events for subscription in subscriptions]
+            rows = [WebhookDelivery(event_id=event_id, subscription_id=subscription_id,
+                                    webhook_id=new_webhook_id(), next_attempt_at=at)
+                    for event_id in events for subscription_id in subscriptions]
             # The unique (event, subscription) keeps a repeated signal from making a second delivery.
             WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
             for part in range(0, len(rows), BATCH):
