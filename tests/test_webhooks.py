@@ -415,3 +415,22 @@ def test_the_sweep_runs_every_minute():
 
     due = HUEY.read_periodic(dt.datetime(2026, 1, 1, 9, 17, tzinfo=dt.UTC))
     assert "sweep_webhooks" in {task.name for task in due}
+
+
+def test_old_events_are_forgotten_unless_still_being_sent(receiver, org, catalog, settings):
+    subscribe(receiver)
+    complete(org, catalog)
+    sent = WebhookDelivery.objects.get()
+    assert services.send_delivery(delivery_id=sent.pk) == "sent"
+    void_completion(actor=org.admin.user, completion=Completion.objects.get(), reason="Test")
+    waiting = WebhookDelivery.objects.exclude(pk=sent.pk).get()
+    WebhookDelivery.objects.filter(pk=waiting.pk).update(next_attempt_at=timezone.now() + dt.timedelta(days=1))
+    Event.objects.update(created_at=timezone.now() - dt.timedelta(days=settings.WEBHOOKS_KEEP_DAYS + 1))
+    services.sweep()
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [waiting.pk]
+
+
+def test_a_host_name_that_does_not_resolve_is_refused(org, client_for):
+    response = client_for(org.admin).post(reverse("webhooks:subscription_new"), form("https://receiver.invalid/x"))
+    assert "The host name receiver.invalid could not be resolved." in response.text
+    assert not Subscription.objects.exists()
