@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "learntrace.certificates",
     "learntrace.reports",
     "learntrace.api",
+    "learntrace.webhooks",
     "learntrace.platforms",
     "learntrace.directory",
     "learntrace.onlineattendance",
@@ -250,6 +251,16 @@ NOTIFY_DINGTALK_ROBOT_URL = env("NOTIFY_DINGTALK_ROBOT_URL") or "https://oapi.di
 NOTIFY_DINGTALK_API_URL = (env("NOTIFY_DINGTALK_API_URL") or "https://oapi.dingtalk.com").rstrip("/")
 NOTIFY_WECOM_ROBOT_URL = env("NOTIFY_WECOM_ROBOT_URL") or "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 NOTIFY_FEISHU_BOT_URL = (env("NOTIFY_FEISHU_BOT_URL") or "https://open.feishu.cn/open-apis/bot/v2/hook").rstrip("/")
+
+# Webhooks out (docs/webhooks.md): events to the addresses an admin subscribes, signed as Standard
+# Webhooks, retried with backoff. Receivers on private or loopback addresses only when allowed here.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOKS_HTTP_TIMEOUT_SECONDS = envint("WEBHOOKS_HTTP_TIMEOUT_SECONDS", 10)
+WEBHOOKS_MAX_ATTEMPTS = envint("WEBHOOKS_MAX_ATTEMPTS", 8)  # 30 s doubled each time: the last about 1 h later
+WEBHOOKS_RETRY_SECONDS = envint("WEBHOOKS_RETRY_SECONDS", 30)
+WEBHOOKS_SENDING_TIMEOUT = timedelta(minutes=envint("WEBHOOKS_SENDING_TIMEOUT_MINUTES", 10))
+WEBHOOKS_SECRET_OVERLAP_HOURS = envint("WEBHOOKS_SECRET_OVERLAP_HOURS", 24)  # the old secret signs too
+WEBHOOKS_KEEP_DAYS = envint("WEBHOOKS_KEEP_DAYS", 90)  # then sent and failed deliveries are forgotten
 
 # Sign-in links, forgotten passwords and LDAP (README, "Signing in"). Activation and reset links are
 # single-use and expire; a reset is sent through the first personal channel of SIGNIN_LINK_CHANNELS

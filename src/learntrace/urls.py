@@ -28,6 +28,7 @@ urlpatterns = [
     path("credits/", include("learntrace.creditrules.urls")),
     path("credits/declarations/", include("learntrace.declarations.urls")),
     path("notify/", include("learntrace.notify.urls")),
+    path("webhooks/", include("learntrace.webhooks.urls")),
     path("reports/", include("learntrace.reports.urls")),
     path("api/", include("learntrace.api.urls")),
     path("xapi/extensions/<slug:name>", api_views.extension, name="xapi_extension"),  # our extension IRIs

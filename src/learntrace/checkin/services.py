@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting, ScanTicket
+from learntrace.checkin.signals import attendance_recorded
 from learntrace.core.audit import record_change
 from learntrace.plans.audience import audience
 from learntrace.records.models import Source
@@ -336,9 +337,12 @@ def _seconds_to_credit(meeting: Meeting, attendance: Attendance) -> int:
 
 def _event(meeting, employee, kind, *, at, scanned_at=None, reason="", note="", device_id="", ip=None,
            latitude=None, longitude=None, actor=None) -> CheckInEvent:
-    return CheckInEvent.objects.create(
+    event = CheckInEvent.objects.create(
         meeting=meeting, employee=employee, kind=kind, at=at, scanned_at=scanned_at, reason=reason, note=note[:300],
         device_id=device_id[:64], ip=ip or None, latitude=latitude, longitude=longitude, actor=actor)
+    if kind != CheckInEvent.Kind.REFUSED:
+        attendance_recorded.send(sender=CheckInEvent, event=event)
+    return event
 
 
 def refuse(*, meeting: Meeting, employee, reason: str, now=None, until=None, **context) -> CheckInRefused:

@@ -26,6 +26,7 @@ from learntrace.compliance.models import (
     Watermark,
 )
 from learntrace.compliance.rollup import SUMS, sum_standings
+from learntrace.compliance.signals import period_judged
 from learntrace.core.audit import record_change
 from learntrace.core.months import local_zone, start_of_day
 from learntrace.exams.models import ExamResult
@@ -394,7 +395,7 @@ def _entry(consequence: Consequence, label: str, **extra) -> dict:
 # Only what judging reads: a period may hold a hundred thousand people.
 JUDGED = ("assignment_id", "employee_id", "department_id", "removed_at", "missing", "required_total",
           "required_done", "reflection_status", "quizzes_required", "quizzes_passed", "total_seconds",
-          "target_seconds", "complete")
+          "target_seconds", "complete", "compliant", "consequences")  # the last two: what changed
 
 
 def evaluate_period(period: PlanPeriod, *, now: dt.datetime | None = None) -> int:
@@ -423,6 +424,7 @@ def _judge(period: PlanPeriod, now: dt.datetime, *, assignments: set | None, dep
         standings = _standings_of(open_standings, assignments, employees)
         departments |= {s.department_id for s in standings}
     counted = [s for s in standings if s.removed_at is None]
+    before = {s.pk: (s.compliant, s.consequences) for s in standings}
     for standing in standings:
         standing.compliant = None if standing.removed_at else (
             all(rule_met(rule, standing) for rule in rules) if rules else standing.complete)
@@ -462,6 +464,8 @@ def _judge(period: PlanPeriod, now: dt.datetime, *, assignments: set | None, dep
         if assignments is None:
             PeriodState.objects.filter(period=period).update(evaluated_at=now)
         roll_up([period.pk], departments=departments)
+        changed = [(s, *before[s.pk]) for s in standings if before[s.pk] != (s.compliant, s.consequences)]
+        period_judged.send(sender=PlanPeriod, period=period, whole=assignments is None, at=now, changed=changed)
     return len(standings)
 
 

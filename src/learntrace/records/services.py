@@ -17,6 +17,7 @@ from learntrace.core.audit import record_change
 from learntrace.core.hotpath import insert_row, update_columns
 from learntrace.org.models import Employee
 from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime, QuizAttempt, Source
+from learntrace.records.signals import completion_recorded, completion_voided
 
 
 def _progress(employee: Employee, course: Course, at: datetime) -> CourseProgress:
@@ -115,6 +116,7 @@ def record_completion(*, employee: Employee, course: Course, completed_at: datet
     CourseProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
         completed_at=completed_at, last_activity_at=Greatest(F("last_activity_at"), completed_at)
     )
+    completion_recorded.send(sender=Completion, completion=completion)
     return completion
 
 
@@ -164,6 +166,7 @@ def void_completion(*, actor, completion: Completion, reason: str) -> Correction
         corrects_id=completion.pk, voids=True, occurred_at=completion.completed_at, reason=reason.strip(),
         actor=actor)
     record_change(actor=actor, action="void_completion", obj=correction, summary=reason[:200])
+    completion_voided.send(sender=Correction, completion=completion, correction=correction)
     return correction
 
 
