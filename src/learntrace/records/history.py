@@ -17,7 +17,15 @@ from learntrace.catalog.models import Category, Course, CreditClass
 from learntrace.core.audit import record_change
 from learntrace.core.months import local_zone
 from learntrace.core.numbers import whole_number
-from learntrace.org.importing import FALSE_WORDS, TRUE_WORDS, ImportFileError, RowError, parse_date, read_tables
+from learntrace.org.importing import (
+    FALSE_WORDS,
+    TRUE_WORDS,
+    ImportFileError,
+    RowError,
+    Table,
+    parse_date,
+    read_tables,
+)
 from learntrace.org.models import Employee
 from learntrace.records.models import Completion, CreditedTime, Source
 
@@ -150,8 +158,11 @@ class HistoryImport:
         except _Rollback:
             return result
 
+    def _tables(self) -> list[Table]:
+        return read_tables(self.path, self.original_name, KINDS)
+
     def _run(self, *, apply: bool) -> HistoryResult:
-        tables = read_tables(self.path, self.original_name, KINDS)
+        tables = self._tables()
         lookups = {
             "employees": {e.employee_no: e for e in Employee.objects.all()},
             "courses": {c.title: c for c in Course.objects.all()},
