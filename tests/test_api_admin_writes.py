@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from learntrace.api import tokens
 from learntrace.api.models import Scope
-from learntrace.catalog.models import Course, CourseKind
+from learntrace.catalog.models import Course
 from learntrace.checkin.models import Meeting
 from learntrace.core.models import AuditEntry
 from learntrace.plans import services as plan_services
@@ -164,7 +164,8 @@ def test_an_admin_creates_changes_and_publishes_a_plan(org, catalog, token_for):
     assert [item.course for item in saved.items.all()] == [catalog.video]
     assert {(t.credit_class, t.category, t.min_credits) for t in saved.credit_targets.all()} == {
         (catalog.cme1, None, Decimal("5")), (None, catalog.clinical, Decimal("2"))}
-    assert [e.action for e in AuditEntry.objects.filter(object_type="learningplan").order_by("pk")] == ["create", "configure"]
+    assert [e.action for e in AuditEntry.objects.filter(object_type="learningplan").order_by("pk")] == [
+        "create", "configure"]
 
     status, plan = call("patch", f"/plans/{saved.pk}", secret, {"credit_targets": [{"min_credits": 12}],
                                                                "name": "Yearly CME"})
