@@ -9,10 +9,12 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from learntrace.api import tokens
 from learntrace.api.models import Scope
+from learntrace.api.v1.errors import invalid
 from learntrace.catalog.models import Course
 from learntrace.checkin.models import Meeting
 from learntrace.core.models import AuditEntry
@@ -23,6 +25,7 @@ from learntrace.records.models import Completion, CreditedTime, Source
 from learntrace.records.services import record_completion
 
 ALL = list(Scope.values)
+INVALID = invalid({}).status  # what every operation answers to values it refuses
 
 
 @pytest.fixture
@@ -84,12 +87,12 @@ def test_a_course_with_bad_values_is_refused_whole(org, catalog, token_for):
     secret = token_for(org.admin)
     status, answer = call("post", "/courses", secret, {
         "title": "No class", "kind": "video", "category": "NOPE", "duration_minutes": 10, "credits": 2})
-    assert status == 400
+    assert status == INVALID
     # every bad field at once: the unknown category, credits without a class, a video without a video
     assert refused_fields(answer) == {"category", "credit_class", "external_url"}
     status, answer = call("patch", f"/courses/{catalog.meeting.pk}", secret,
                           {"title": "", "completion_threshold": 101})
-    assert status == 400 and refused_fields(answer) == {"title", "completion_threshold"}
+    assert status == INVALID and refused_fields(answer) == {"title", "completion_threshold"}
     assert Course.objects.count() == 3 and not AuditEntry.objects.filter(object_type="course").exists()
     catalog.meeting.refresh_from_db()
     assert catalog.meeting.title == "Monthly management meeting"
@@ -136,7 +139,7 @@ def test_a_meeting_with_bad_values_is_refused_whole(org, catalog, token_for):
         "course_id": catalog.video.pk, "title": "Wrong", "starts_at": starts.isoformat(),
         "ends_at": (starts - dt.timedelta(hours=1)).isoformat(), "roster": "people", "people": ["NOBODY"],
         "allowed_networks": ["not a network"]})
-    assert status == 400
+    assert status == INVALID
     assert refused_fields(answer) == {"course_id", "ends_at", "people", "allowed_networks"}
     assert not Meeting.objects.exists() and not AuditEntry.objects.filter(object_type="meeting").exists()
     for person in (org.auditor, org.head):
@@ -187,7 +190,7 @@ def test_a_plan_with_bad_values_is_refused_whole(org, catalog, token_for):
         "name": "Monthly", "period_type": "monthly", "starts_on": "2026-01-01",
         "departments_only": ["NOPE"], "people": ["NOBODY"],
         "credit_targets": [{"credit_class": "cme-1", "min_credits": -1}]})
-    assert status == 400
+    assert status == INVALID
     assert refused_fields(answer) == {"due_day", "departments_only", "people", "credit_targets[0].min_credits"}
     assert not LearningPlan.objects.exists() and not AuditEntry.objects.filter(object_type="learningplan").exists()
 
@@ -196,7 +199,7 @@ def test_publishing_a_plan_that_asks_nothing_is_refused(org, token_for):
     plan = LearningPlan.objects.create(name="Empty", period_type=PeriodType.MONTHLY, starts_on=dt.date(2026, 1, 1),
                                        due_day=25)
     status, answer = call("post", f"/plans/{plan.pk}/publish", token_for(org.admin))
-    assert status == 400 and refused_fields(answer) == {"plan"}
+    assert status == INVALID and refused_fields(answer) == {"plan"}
     plan.refresh_from_db()
     assert plan.status == "draft" and not plan.periods.exists() and not audit("publish", "learningplan")
     for person in (org.auditor, org.head):
@@ -225,9 +228,9 @@ def test_an_admin_reads_the_queue_and_returns_then_accepts_a_reflection(org, sub
     assert status == 200 and [(r["id"], r["employee_no"], r["text"]) for r in page["items"]] == [
         (submitted.pk, "E001", "What I learnt.")]
     status, answer = call("post", f"/reflections/{submitted.pk}/review", secret, {"decision": "return"})
-    assert status == 400 and refused_fields(answer) == {"comment"}
+    assert status == INVALID and refused_fields(answer) == {"comment"}
     status, answer = call("post", f"/reflections/{submitted.pk}/review", secret, {"decision": "maybe"})
-    assert status == 400 and refused_fields(answer) == {"decision"}
+    assert status == INVALID and refused_fields(answer) == {"decision"}
     assert not ReflectionEvent.objects.exclude(kind="submitted").exists()
 
     status, reflection = call("post", f"/reflections/{submitted.pk}/review", secret,
@@ -302,11 +305,11 @@ def test_the_history_import_lists_every_error_and_writes_nothing(org, catalog, t
         {"employee_no": "E001", "course": "Sepsis update", "date": "2020-01-10", "hours": 5000}]
     for dry_run in ("true", "false"):
         status, answer = call("post", "/records/history", secret, {"rows": rows}, dry_run=dry_run)
-        assert status == 400
+        assert status == INVALID
         assert refused_fields(answer) == {"rows[2].employee_no", "rows[2].course", "rows[2].credit_class",
                                           "rows[3].hours"}
     status, answer = call("post", "/records/history", secret, {"rows": [{"employee_no": "E001"}]})
-    assert status == 400 and refused_fields(answer) == {"rows[0].course", "rows[0].date"}
+    assert status == INVALID and refused_fields(answer) == {"rows[0].course", "rows[0].date"}
     assert not CreditedTime.objects.exists() and not Completion.objects.exists()
     assert not AuditEntry.objects.filter(action="import_history").exists()
     for person in (org.auditor, org.head):
@@ -332,3 +335,16 @@ def test_a_training_file_for_those_who_may_see_the_person(org, catalog, token_fo
     assert call("get", "/people/E001/training-file", token_for(org.learner))[0] == 200
     assert call("get", "/people/E001/training-file", token_for(org.outsider))[0] == 404
     assert call("get", "/people/E001/training-file", token_for(org.admin, ["plans:read"]))[0] == 403
+
+
+def test_an_admin_in_the_browser_writes_with_the_csrf_token_only(org, catalog):
+    body = json.dumps({"title": "Fire drill", "kind": "offline", "category": "management", "duration_minutes": 30})
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org.admin.user)
+    refused = client.post("/api/v1/courses", data=body, content_type="application/json")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "csrf_failed")
+    assert Course.objects.count() == 3
+    client.get(reverse("catalog:courses"))
+    created = client.post("/api/v1/courses", data=body, content_type="application/json",
+                          HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert created.status_code == 201 and Course.objects.filter(title="Fire drill").exists()
