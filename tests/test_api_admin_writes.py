@@ -5,9 +5,11 @@ checks, all or nothing, and the same audit entries."""
 
 import datetime as dt
 import json
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,7 @@ from learntrace.core.models import AuditEntry
 from learntrace.plans import services as plan_services
 from learntrace.plans.models import LearningPlan, PeriodType, PlanDepartment, Reflection, ReflectionEvent
 from learntrace.plans.selectors import current_assignments
+from learntrace.records.history import HistoryImport
 from learntrace.records.models import Completion, CreditedTime, Source
 from learntrace.records.services import record_completion
 
@@ -316,6 +319,39 @@ def test_the_history_import_lists_every_error_and_writes_nothing(org, catalog, t
         assert call("post", "/records/history", token_for(person), {"rows": rows})[1]["error"]["code"] == "forbidden"
     status, answer = call("post", "/records/history", token_for(org.admin, ["records:read"]), {"rows": rows})
     assert answer["error"]["code"] == "insufficient_scope"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_rows_at_once_record_them_once(org, catalog, token_for, monkeypatch):
+    """Both calls are held at the point where each reads what was imported before: without turns,
+    both would find nothing and write every row twice."""
+    secret = token_for(org.admin)
+    meeting_point = threading.Barrier(2, timeout=3)
+    read_tables = HistoryImport._tables
+
+    def held(importer):
+        try:
+            meeting_point.wait()
+        except threading.BrokenBarrierError:  # the other call waits for its turn, as it should
+            pass
+        return read_tables(importer)
+
+    monkeypatch.setattr(HistoryImport, "_tables", held)
+    answers = []
+
+    def send():
+        try:
+            answers.append(call("post", "/records/history", secret, {"rows": history_rows(catalog)})[0])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200, 200]
+    assert CreditedTime.objects.count() == 2 and Completion.objects.count() == 1
 
 
 # ---------------------------------------------------------------- training file

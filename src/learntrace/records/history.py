@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -42,6 +42,7 @@ HISTORY_COLUMNS = {
 }
 KINDS = (("history", HISTORY_COLUMNS, "employee_no"),)
 MAX_HOURS = Decimal("1000")
+HISTORY_IMPORT_LOCK = 0x4C54_4849  # PostgreSQL advisory lock key: imports of past records take turns
 
 
 @dataclass
@@ -138,6 +139,15 @@ def _clean(row: dict, error, lookups) -> dict | None:
             "note": row.get("note", "")[:300], "key": key}
 
 
+def _one_import_at_a_time() -> None:
+    """A retried import (an integrator whose first call timed out) must see what the first wrote,
+    not add the rows again: imports take turns until commit. SQLite's write transactions (IMMEDIATE)
+    already do."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HISTORY_IMPORT_LOCK])
+
+
 class HistoryImport:
     def __init__(self, path: Path, original_name: str):
         self.path, self.original_name = Path(path), original_name
@@ -148,6 +158,7 @@ class HistoryImport:
     def apply(self, *, actor) -> HistoryResult:
         try:
             with transaction.atomic():
+                _one_import_at_a_time()
                 result = self._run(apply=True)
                 if not result.ok:
                     raise _Rollback
