@@ -198,6 +198,19 @@ def test_a_plan_with_bad_values_is_refused_whole(org, catalog, token_for):
     assert not LearningPlan.objects.exists() and not AuditEntry.objects.filter(object_type="learningplan").exists()
 
 
+def test_a_published_plan_must_stay_publishable(org, catalog, token_for):
+    secret = token_for(org.admin)
+    status, plan = call("post", "/plans", secret, {"name": "Monthly video", "period_type": "monthly",
+                                                   "starts_on": "2026-01-01", "due_day": 25,
+                                                   "departments_only": ["IM"], "min_video_hours": 1})
+    assert call("post", f"/plans/{plan['id']}/publish", secret)[0] == 200
+    status, answer = call("patch", f"/plans/{plan['id']}", secret, {"departments_only": [], "name": "Renamed"})
+    assert status == INVALID and refused_fields(answer) == {"request"}
+    saved = LearningPlan.objects.get(pk=plan["id"])
+    assert saved.name == "Monthly video" and saved.audience_departments.count() == 1
+    assert not audit("update", "learningplan")
+
+
 def test_publishing_a_plan_that_asks_nothing_is_refused(org, token_for):
     plan = LearningPlan.objects.create(name="Empty", period_type=PeriodType.MONTHLY, starts_on=dt.date(2026, 1, 1),
                                        due_day=25)
