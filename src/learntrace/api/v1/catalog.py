@@ -117,10 +117,11 @@ def _save_course(request, course: Course, payload: CourseIn) -> Course:
     data = current_data(form)
     sent = payload.model_dump(exclude_unset=True)
     for name, model in (("category", Category), ("credit_class", CreditClass)):
-        if name in sent:  # a code the form's list does not hold is refused by the form itself
+        if name in sent:
             code = sent.pop(name)
-            data[name] = model.objects.filter(code=code).values_list("pk", flat=True).first() or code \
-                if code else None
+            # An unknown code is left for the form to refuse, with the page's own message.
+            found = model.objects.filter(code=code).values_list("pk", flat=True).first() if code else None
+            data[name] = found or code
     if "published" in sent:
         sent["is_published"] = sent.pop("published")
     data.update(sent)

@@ -65,9 +65,10 @@ class JsonHistoryImport(HistoryImport):
 
 
 def _refusal(result: HistoryResult) -> Exception:
-    fields: dict[str, str] = {}
+    fields: dict[str, str] = {}  # a field with several errors gets them all
     for error in result.errors:
-        fields.setdefault(f"rows[{error['row']}].{error['column']}", error["message"])
+        key = f"rows[{error['row']}].{error['column']}"
+        fields[key] = f"{fields[key]} {error['message']}" if key in fields else error["message"]
     return invalid(fields, _("Nothing was written: %(count)d value(s) are not valid.") % {"count": len(fields)})
 
 
