@@ -21,8 +21,9 @@ LAYERS = [
     {"plans"},  # plans, periods, assignments and progress
     {"tracking"},  # facts from players, with the attention checks a course or a plan sets
     {"checkin", "compliance"},  # meetings for a plan's audience; standings and consequences per period
+    {"trainingfile"},  # a person's whole history, read by the pages and the API
     # what reads everything below; webhooks: events of records, checkin and compliance sent out
-    {"notify", "reports", "api", "trainingfile", "home", "webhooks"},
+    {"notify", "reports", "api", "home", "webhooks"},
     {"health", "certificates"},  # probes and metrics; certificates earned by exams and plans (reminded via notify)
     {"accounts", "declarations"},  # sign-in; credits earned elsewhere, approved in two steps (both notify)
     {"platforms", "sso"},  # sign-in with DingTalk, WeCom and Feishu; with OpenID Connect and CAS; on top of accounts

@@ -15,10 +15,14 @@ class Scope(models.TextChoices):
     ORG_READ = "org:read", _("Read departments and employees")
     ORG_WRITE = "org:write", _("Create and update departments and employees")
     CATALOG_READ = "catalog:read", _("Read courses and credit classes")
+    CATALOG_WRITE = "catalog:write", _("Create and change courses")
     PLANS_READ = "plans:read", _("Read plans and each person's progress")
+    PLANS_WRITE = "plans:write", _("Create, change and publish plans; review reflections")
     RECORDS_READ = "records:read", _("Read completions, attendance and exam results")
+    RECORDS_WRITE = "records:write", _("Import past training records")
     COMPLIANCE_READ = "compliance:read", _("Read compliance outcomes and consequences")
     CHECKIN_WRITE = "checkin:write", _("Check people in at meetings (kiosks, badge readers)")
+    MEETINGS_WRITE = "meetings:write", _("Schedule and change meetings")
 
 
 class ApiToken(models.Model):

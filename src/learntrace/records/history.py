@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,7 +17,15 @@ from learntrace.catalog.models import Category, Course, CreditClass
 from learntrace.core.audit import record_change
 from learntrace.core.months import local_zone
 from learntrace.core.numbers import whole_number
-from learntrace.org.importing import FALSE_WORDS, TRUE_WORDS, ImportFileError, RowError, parse_date, read_tables
+from learntrace.org.importing import (
+    FALSE_WORDS,
+    TRUE_WORDS,
+    ImportFileError,
+    RowError,
+    Table,
+    parse_date,
+    read_tables,
+)
 from learntrace.org.models import Employee
 from learntrace.records.models import Completion, CreditedTime, Source
 
@@ -34,6 +42,7 @@ HISTORY_COLUMNS = {
 }
 KINDS = (("history", HISTORY_COLUMNS, "employee_no"),)
 MAX_HOURS = Decimal("1000")
+HISTORY_IMPORT_LOCK = 0x4C54_4849  # PostgreSQL advisory lock key: imports of past records take turns
 
 
 @dataclass
@@ -130,6 +139,15 @@ def _clean(row: dict, error, lookups) -> dict | None:
             "note": row.get("note", "")[:300], "key": key}
 
 
+def _one_import_at_a_time() -> None:
+    """A retried import (an integrator whose first call timed out) must see what the first wrote,
+    not add the rows again: imports take turns until commit. SQLite's write transactions (IMMEDIATE)
+    already do."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HISTORY_IMPORT_LOCK])
+
+
 class HistoryImport:
     def __init__(self, path: Path, original_name: str):
         self.path, self.original_name = Path(path), original_name
@@ -140,6 +158,7 @@ class HistoryImport:
     def apply(self, *, actor) -> HistoryResult:
         try:
             with transaction.atomic():
+                _one_import_at_a_time()
                 result = self._run(apply=True)
                 if not result.ok:
                     raise _Rollback
@@ -150,8 +169,11 @@ class HistoryImport:
         except _Rollback:
             return result
 
+    def _tables(self) -> list[Table]:
+        return read_tables(self.path, self.original_name, KINDS)
+
     def _run(self, *, apply: bool) -> HistoryResult:
-        tables = read_tables(self.path, self.original_name, KINDS)
+        tables = self._tables()
         lookups = {
             "employees": {e.employee_no: e for e in Employee.objects.all()},
             "courses": {c.title: c for c in Course.objects.all()},

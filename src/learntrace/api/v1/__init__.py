@@ -3,7 +3,19 @@ interactive docs at /api/v1/docs)."""
 
 from ninja import NinjaAPI
 
-from learntrace.api.v1 import catalog, checkin, compliance, errors, org, plans, records, tracking
+from learntrace.api.v1 import (
+    catalog,
+    checkin,
+    compliance,
+    errors,
+    history,
+    org,
+    plans,
+    records,
+    reflections,
+    tracking,
+    training_file,
+)
 from learntrace.api.v1.auth import bearer, session
 
 RESPONSE_HEADERS = {
@@ -38,12 +50,13 @@ class LearntraceApi(NinjaAPI):
 
 api = LearntraceApi(
     title="learntrace API", version="1", urls_namespace="api-v1", auth=[bearer, session],
-    description="Organisation, catalogue, plans, progress, compliance, records and meeting check-in. "
+    description="Organisation, catalogue, plans, progress, compliance, records, reflections, training files, "
+                "meetings and their check-in. "
                 "Authenticate with `Authorization: Bearer <token>` (created by a training admin with scopes); "
                 "a token acts as its owner, so a department head's token sees only their departments. "
                 "Errors have one shape: `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
 )
 errors.install(api)
 # Tracking first: its beat is by far the most frequent request, and URL patterns are tried in order.
-for module in (tracking, org, catalog, plans, compliance, records, checkin):
+for module in (tracking, org, catalog, plans, compliance, records, history, training_file, reflections, checkin):
     api.add_router("/", module.router)

@@ -1,5 +1,6 @@
-"""Meeting check-in for kiosks and badge readers: the same rules and the same facts as a
-scan of the rotating code, made by an organiser's token for a person named by employee number."""
+"""Meetings, scheduled and changed through the meeting page's own form (its checks, its audit
+entry); check-in for kiosks and badge readers: the same rules and the same facts as a scan of the
+rotating code, made by an organiser's token for a person named by employee number."""
 
 import datetime as dt
 from typing import Literal
@@ -7,17 +8,20 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
-from learntrace.api.v1.auth import need
+from learntrace.api.v1.auth import need, need_admin
 from learntrace.api.v1.errors import ERROR_STATUSES, ApiError, ErrorOut, invalid
+from learntrace.api.v1.page_forms import current_data, form_errors, refusal
 from learntrace.api.v1.pagination import aware
 from learntrace.api.v1.records import AttendanceOut, attendance_out, attendance_with_update_time
-from learntrace.api.v1.types import NO_NUL, Id, Key
+from learntrace.api.v1.types import NO_NUL, Id, Key, Text
 from learntrace.checkin import services
 from learntrace.checkin.access import can_organise, visible_meetings
-from learntrace.checkin.models import Attendance
+from learntrace.checkin.forms import MeetingForm
+from learntrace.checkin.models import Attendance, Meeting
+from learntrace.core.audit import save_with_audit
 from learntrace.org.models import Employee
 
 router = Router(tags=["check-in"])
@@ -33,6 +37,81 @@ class MeetingOut(Schema):
     location: str
     checkout_required: bool
     signature_required: bool
+
+
+class MeetingIn(Schema):
+    """A meeting as the meeting page edits it. Scheduling one needs course_id (an offline or live
+    course), title, starts_at and ends_at; a change sends only what changes (null clears an optional
+    value). `people` and `organisers` are employee numbers and replace the current lists."""
+
+    course_id: Id | None = None
+    title: Text | None = None
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    location: Text | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    radius_m: int | None = Field(None, ge=0, le=2**31 - 1)
+    allowed_networks: list[Key] | None = Field(None, max_length=100, description="IP ranges such as 10.8.0.0/16.")
+    roster: Meeting.Roster | None = None
+    roster_plan_id: Id | None = Field(None, description="With roster `plan`: the plan whose audience is expected.")
+    people: list[Key] | None = Field(None, max_length=5000, description="With roster `people`.")
+    organisers: list[Key] | None = Field(None, max_length=100)
+    opens_minutes_before: int | None = Field(None, ge=0, le=2**31 - 1)
+    closes_minutes_after: int | None = Field(None, ge=0, le=2**31 - 1)
+    late_after_minutes: int | None = Field(None, ge=0, le=2**31 - 1)
+    checkout_required: bool | None = None
+    credit: Meeting.Credit | None = None
+    signature_required: bool | None = None
+    rotation_seconds: int | None = Field(None, ge=0, le=32767)
+
+
+# The page form's field names that the API calls otherwise.
+MEETING_NAMES = {"course": "course_id", "roster_plan": "roster_plan_id", "organiser_numbers": "organisers"}
+
+
+def meeting_out(meeting) -> dict:
+    return {"id": meeting.pk, "title": meeting.title, "course_id": meeting.course_id, "starts_at": meeting.starts_at,
+            "ends_at": meeting.ends_at, "location": meeting.location, "checkout_required": meeting.checkout_required,
+            "signature_required": meeting.signature_required}
+
+
+def _save_meeting(request, meeting: Meeting, payload: MeetingIn) -> Meeting:
+    data = current_data(MeetingForm(instance=meeting))
+    sent = payload.model_dump(exclude_unset=True)
+    for name in ("starts_at", "ends_at"):
+        if sent.get(name) is not None:
+            try:
+                sent[name] = aware(sent[name])
+            except (OverflowError, ValueError):
+                raise refusal({name: _("Not a usable date and time.")}) from None
+    for api_name, form_name in (("people", "people"), ("organisers", "organiser_numbers"),
+                                ("allowed_networks", "allowed_networks")):
+        if api_name in sent:
+            data[form_name] = "\n".join(sent.pop(api_name) or [])
+    for api_name, form_name in (("course_id", "course"), ("roster_plan_id", "roster_plan")):
+        if api_name in sent:
+            data[form_name] = sent.pop(api_name)
+    data.update(sent)
+    form = MeetingForm(data, instance=meeting)
+    if not form.is_valid():
+        raise refusal(form_errors(form, MEETING_NAMES))
+    return save_with_audit(actor=request.user, form=form, summary=lambda saved: saved.title)
+
+
+@router.post("/meetings", response={201: MeetingOut, ERROR_STATUSES: ErrorOut},
+             summary="Schedule a meeting (training admins)")
+def create_meeting(request, payload: MeetingIn):
+    need_admin(request, "meetings:write")
+    return Status(201, meeting_out(_save_meeting(request, Meeting(created_by=request.user), payload)))
+
+
+@router.patch("/meetings/{meeting_id}", response={200: MeetingOut, ERROR_STATUSES: ErrorOut},
+              summary="Change a meeting: only the fields sent (training admins)")
+def update_meeting(request, meeting_id: Id, payload: MeetingIn):
+    need_admin(request, "meetings:write")
+    meeting = get_object_or_404(Meeting, pk=meeting_id)
+    return meeting_out(_save_meeting(request, meeting, payload))
 
 
 class CheckInIn(Schema):
@@ -52,9 +131,7 @@ def meetings(request, since: dt.date | None = None):
     found = visible_meetings(request.user).order_by("starts_at", "pk")
     if since is not None:
         found = found.filter(ends_at__date__gte=since)
-    return [{"id": m.pk, "title": m.title, "course_id": m.course_id, "starts_at": m.starts_at, "ends_at": m.ends_at,
-             "location": m.location, "checkout_required": m.checkout_required,
-             "signature_required": m.signature_required} for m in found[:500]]
+    return [meeting_out(m) for m in found[:500]]
 
 
 @router.post("/meetings/{meeting_id}/checkins", response={200: AttendanceOut, ERROR_STATUSES: ErrorOut},
