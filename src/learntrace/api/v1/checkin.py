@@ -17,11 +17,10 @@ from learntrace.api.v1.page_forms import current_data, form_errors, refusal
 from learntrace.api.v1.pagination import aware
 from learntrace.api.v1.records import AttendanceOut, attendance_out, attendance_with_update_time
 from learntrace.api.v1.types import NO_NUL, Id, Key, Text
-from learntrace.checkin import services
+from learntrace.checkin import scheduling, services
 from learntrace.checkin.access import can_organise, visible_meetings
 from learntrace.checkin.forms import MeetingForm
 from learntrace.checkin.models import Attendance, Meeting
-from learntrace.core.audit import save_with_audit
 from learntrace.org.models import Employee
 
 router = Router(tags=["check-in"])
@@ -93,10 +92,12 @@ def _save_meeting(request, meeting: Meeting, payload: MeetingIn) -> Meeting:
         if api_name in sent:
             data[form_name] = sent.pop(api_name)
     data.update(sent)
+    # The API names the course by its id: a new meeting's page offers a new course first, the API does not.
+    data["course_source"] = MeetingForm.EXISTING
     form = MeetingForm(data, instance=meeting)
     if not form.is_valid():
         raise refusal(form_errors(form, MEETING_NAMES))
-    return save_with_audit(actor=request.user, form=form, summary=lambda saved: saved.title)
+    return scheduling.save_meeting(actor=request.user, form=form)
 
 
 @router.post("/meetings", response={201: MeetingOut, ERROR_STATUSES: ErrorOut},
