@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from learntrace.catalog.models import Category, Course, CreditClass
 from learntrace.exams.models import Exam
 from learntrace.org.models import Department, Employee, Level
-from learntrace.plans.models import LearningPlan, PeriodType, PlanCreditTarget
+from learntrace.plans.models import JoinerPolicy, LearningPlan, PeriodType, PlanCreditTarget
 
 HOURS = {"min_value": Decimal("0"), "max_value": Decimal("10000"), "decimal_places": 2, "required": False}
 HOUR_FIELDS = ["min_total_seconds", "min_video_seconds", "min_document_seconds", "min_offline_seconds",
@@ -60,12 +60,13 @@ class PlanForm(forms.ModelForm):
     class Meta:
         model = LearningPlan
         fields = ["name", "description", "period_type", "starts_on", "ends_on", "due_day", "counted_categories",
-                  "follows_credit_rules", "requires_reflection", "reflection_min_chars"]
+                  "follows_credit_rules", "requires_reflection", "reflection_min_chars", "joiner_policy", "joiner_grace_days"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "counted_categories": forms.CheckboxSelectMultiple,
+            "joiner_policy": forms.RadioSelect,
         }
 
     def __init__(self, *args, **kwargs):
@@ -116,6 +117,8 @@ class PlanForm(forms.ModelForm):
             self.add_error("departments_only", _("A department is chosen twice: keep it in one list only."))
         if cleaned.get("requires_reflection") is False and cleaned.get("reflection_min_chars"):
             cleaned["reflection_min_chars"] = 0
+        if cleaned.get("joiner_policy") == JoinerPolicy.GRACE and not cleaned.get("joiner_grace_days"):
+            self.add_error("joiner_grace_days", _("Give the number of grace days (1 to 366)."))
         for seconds_field in HOUR_FIELDS:
             hours = cleaned.get(seconds_field.replace("seconds", "hours"))
             setattr(self.instance, seconds_field, int((hours or 0) * 3600))

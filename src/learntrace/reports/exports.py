@@ -77,7 +77,7 @@ def person_headers() -> list[str]:
 PERSON_COLUMNS = ("employee__employee_no", "employee__name", "department__name", "employee__position",
                   "plan__name", "period_id", "completed_at", "video_seconds", "document_seconds", "live_seconds",
                   "played_ms", "offline_seconds", "owed_seconds", "credits", "compliant", "consequences_text",
-                  "missing_text")
+                  "missing_text", "joined_after_due")
 EMPTY_LIST = "[]"
 
 
@@ -115,13 +115,14 @@ def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
                           missing_text=Cast("missing", TextField()))
             .order_by("department_path", "employee__employee_no", "period_starts_at", "plan_id"))
     answers = {value: yes_no(value) for value in (True, False, None)}
+    joined_late = _("not judged (joined after the due day)")
     owed_text = MissingWords()
     zone = local_zone()
     periods = {}
     loads = json.loads
     with planned_for_every_row():
         for (number, name, department, position, plan, period_id, completed, video, document, live, played_ms,
-             offline, owed, credits, compliant, consequences, missing) in rows.values_list(
+             offline, owed, credits, compliant, consequences, missing, joined_after_due) in rows.values_list(
                 *PERSON_COLUMNS).iterator(chunk_size=5000):
             period = periods.get(period_id)
             if period is None:
@@ -130,7 +131,7 @@ def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
             yield [number, name, department, position, plan, period,
                    completed.astimezone(zone).replace(tzinfo=None) if completed else None,
                    hours(video + document + live), hours(played_ms // 1000),
-                   hours(offline), hours(owed), float(credits), answers[compliant],
+                   hours(offline), hours(owed), float(credits), joined_late if joined_after_due else answers[compliant],
                    "; ".join(c.get("name", "") for c in loads(consequences)) if consequences != EMPTY_LIST else "",
                    owed_text(loads(missing)) if missing != EMPTY_LIST else ""]
 

@@ -55,6 +55,7 @@ class Filters:
 
     plan: object | None = None
     month: dt.date | None = None  # first day of the month periods start in
+    since: dt.datetime | None = None  # a rolling range instead of a month: periods or viewing since then
     department: Department | None = None
     level: str = ""
     course: Course | None = None
@@ -212,6 +213,8 @@ def _narrowed(rows, scope: Scope, filters: Filters, *, with_month: bool):
         starts, ends = month_bounds(filters.month)
         # Through the periods table, so the (period, department_path) index serves the filter.
         rows = rows.filter(period__in=PlanPeriod.objects.filter(starts_at__gte=starts, starts_at__lt=ends))
+    elif with_month and filters.since is not None:
+        rows = rows.filter(period__in=PlanPeriod.objects.filter(ends_at__gt=filters.since))
     if filters.department is not None:
         rows = rows.filter(department_path__startswith=filters.department.path)
     return rows
@@ -447,6 +450,9 @@ def course_progress(scope: Scope, filters: Filters):
     if filters.month is not None:
         starts, ends = month_bounds(filters.month)
         rows = rows.filter(first_started_at__gte=starts, first_started_at__lt=ends)
+    elif filters.since is not None:
+        # Who viewed the course in the range, whenever they first started it.
+        rows = rows.filter(last_activity_at__gte=filters.since)
     if filters.status in {COMPLETE, COMPLIANT}:
         rows = rows.filter(effective.completed_states())
     elif filters.status in {INCOMPLETE, NON_COMPLIANT}:
