@@ -78,6 +78,8 @@ class PlanForm(forms.ModelForm):
         self.fields["required_courses"].queryset = Course.objects.filter(is_published=True)
         self.fields["required_exams"].queryset = Exam.objects.filter(is_published=True)
         self.fields["counted_categories"].queryset = Category.objects.filter(is_active=True)
+        # Left out (an older form, a script): the default policy, as for plans made before it existed.
+        self.fields["joiner_policy"].required = False
         plan = self.instance
         for seconds_field in HOUR_FIELDS:
             value = getattr(plan, seconds_field) or 0
@@ -92,6 +94,9 @@ class PlanForm(forms.ModelForm):
             self.initial["named_people"] = ", ".join(plan.audience_employees.values_list("employee_no", flat=True))
             self.initial["required_courses"] = [item.course_id for item in plan.items.all()]
             self.initial["required_exams"] = [item.exam_id for item in plan.exam_items.all()]
+
+    def clean_joiner_policy(self):
+        return self.cleaned_data.get("joiner_policy") or JoinerPolicy.NEXT_PERIOD
 
     def clean_named_people(self):
         numbers = _split(self.cleaned_data["named_people"])
