@@ -80,6 +80,7 @@ class PlanForm(forms.ModelForm):
         self.fields["counted_categories"].queryset = Category.objects.filter(is_active=True)
         # Left out (an older form, a script): the default policy, as for plans made before it existed.
         self.fields["joiner_policy"].required = False
+        self.fields["joiner_grace_days"].required = False
         plan = self.instance
         for seconds_field in HOUR_FIELDS:
             value = getattr(plan, seconds_field) or 0
@@ -97,6 +98,9 @@ class PlanForm(forms.ModelForm):
 
     def clean_joiner_policy(self):
         return self.cleaned_data.get("joiner_policy") or JoinerPolicy.NEXT_PERIOD
+
+    def clean_joiner_grace_days(self):
+        return self.cleaned_data.get("joiner_grace_days") or 0
 
     def clean_named_people(self):
         numbers = _split(self.cleaned_data["named_people"])
