@@ -15,6 +15,7 @@ from learntrace.notify.services import run_reminders
 from learntrace.org.models import Employee, Level
 from learntrace.plans import services as plan_services
 from learntrace.plans.models import JoinerPolicy, LearningPlan
+from learntrace.records.services import record_credited_time
 from notify_helpers import reminder_plan
 from test_api import call, token_for  # noqa: F401 - the fixture
 from test_compliance import HOUR, at, monthly_plan, period_of, standing, watch
@@ -218,3 +219,46 @@ def test_the_admin_sets_the_joiner_policy_in_the_plan_form(org, client_for, cata
         assert plan.periods.get().targets["joiner_grace_days"] == 7
         zh = client_for(org.admin, "zh-hans").get(reverse("plans:plan_edit", args=[plan.pk])).text
         assert "宽限天数" in zh
+
+
+# ---------------------------------------------------------------- course analytics and percentages
+
+
+def test_course_analytics_open_on_the_last_90_days_and_keep_the_choice(org, catalog, client_for):
+    monthly_plan(org, catalog)  # periods every month up to now: the reports' month would be November
+    record_credited_time(employee=org.learner, course=catalog.clinical_video, seconds=1800,
+                         occurred_at=at(2026, 10, 15, 10))
+    record_credited_time(employee=org.outsider, course=catalog.clinical_video, seconds=600,
+                         occurred_at=at(2026, 6, 1, 10))  # more than 90 days ago
+    page = reverse("reports:course", args=[catalog.clinical_video.pk])
+    with time_machine.travel(at(2026, 11, 27, 9), tick=False):
+        plan_services.roll_over()
+        admin = client_for(org.admin)
+        text = admin.get(page).text
+        assert '<option value="last90" selected>last 90 days</option>' in text
+        assert "<dt>viewers</dt><dd>1</dd>" in text
+        assert '<option value="last90" selected>' in admin.get(reverse("reports:courses")).text
+        # Another range chosen is kept for the next visit.
+        assert "Nobody has watched a course" in admin.get(page, {"period": "2026-11"}).text
+        assert '<option value="2026-11" selected>' in admin.get(page).text
+        assert "<dt>viewers</dt><dd>2</dd>" in admin.get(page, {"period": "all"}).text
+        assert '<option value="all" selected>' in admin.get(reverse("reports:courses")).text
+        # The dashboard keeps opening on the current month.
+        assert '<option value="2026-11" selected>' in admin.get(reverse("reports:dashboard")).text
+        assert admin.get(page, {"period": "last9000"}).status_code == 400
+
+
+def test_the_course_page_and_the_plan_show_one_percentage(org, catalog, client_for):
+    """1 h 30 min credited of the 4 h video: 37 % on the course page, in "my learning" and in the player's label."""
+    plan = monthly_plan(org, catalog)
+    plan_services.plan_configure(actor=None, plan=plan, departments=[(org.root, True)], levels=[], positions=[],
+                                 tags=[], people=[], courses=[catalog.video], now=at(2026, 3, 2, 9))
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=5400, occurred_at=at(2026, 3, 3, 10))
+    with time_machine.travel(at(2026, 3, 10, 9), tick=False):
+        learner = client_for(org.learner)
+        course = learner.get(reverse("catalog:course", args=[catalog.video.pk])).text
+        assert "In progress: 37 % of the course credited (1.5 h), completed at 95 %" in course
+        mine = learner.get(reverse("plans:my")).text
+        assert "in progress, 37 % credited" in mine
+        zh = client_for(org.learner, "zh-hans").get(reverse("catalog:course", args=[catalog.video.pk])).text
+        assert "进行中:已计入课程的 37 %(1.5 小时),达到 95 % 即完成" in zh
