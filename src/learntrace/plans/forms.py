@@ -157,6 +157,9 @@ class CreditTargetForm(forms.ModelForm):
         self.fields["credit_class"].empty_label = _("any class")
         self.fields["category"].empty_label = _("any category")
         self.fields["min_credits"].required = False
+        # The table's column headers are the only visible labels: screen readers get them here.
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", str(field.label))
 
     def clean(self):
         cleaned = super().clean()
