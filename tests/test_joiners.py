@@ -157,7 +157,8 @@ def test_a_period_keeps_the_policy_it_opened_with(org, catalog):
     assert period_of(plan, 3).targets["joiner_grace_days"] == 0
 
 
-def test_pages_exports_and_the_api_say_not_judged(org, catalog, judged_march, client_for, token_for):
+def test_pages_exports_and_the_api_say_not_judged(org, catalog, judged_march, client_for,
+                                                  token_for):  # noqa: F811
     plan = judged_march
     newcomer = hire(org, "E010", hire_date=dt.date(2026, 3, 27))
     services.refresh_changed(now=at(2026, 3, 27, 9, 1))

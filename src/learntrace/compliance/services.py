@@ -392,9 +392,9 @@ def _entry(consequence: Consequence, label: str, **extra) -> dict:
 
 
 # Only what judging reads: a period may hold a hundred thousand people.
-JUDGED = ("assignment_id", "employee_id", "department_id", "removed_at", "joined_after_due", "missing", "required_total",
-          "required_done", "reflection_status", "quizzes_required", "quizzes_passed", "total_seconds",
-          "target_seconds", "complete")
+JUDGED = ("assignment_id", "employee_id", "department_id", "removed_at", "joined_after_due", "missing",
+          "required_total", "required_done", "reflection_status", "quizzes_required", "quizzes_passed",
+          "total_seconds", "target_seconds", "complete")
 
 
 def evaluate_period(period: PlanPeriod, *, now: dt.datetime | None = None) -> int:
@@ -500,8 +500,8 @@ def _top(rule: Rule, consequence: Consequence, period: PlanPeriod, bounds) -> se
         # The hours of the whole window, as `_window_verdicts` counts them.
         in_window = Standing.objects.filter(
             plan_id=period.plan_id, employee_id=OuterRef("employee_id"), removed_at__isnull=True,
-            joined_after_due=False, period_starts_at__gte=bounds[0], period_starts_at__lt=period.starts_at).order_by().values(
-            "employee_id").annotate(hours=Sum("total_seconds")).values("hours")
+            joined_after_due=False, period_starts_at__gte=bounds[0], period_starts_at__lt=period.starts_at,
+        ).order_by().values("employee_id").annotate(hours=Sum("total_seconds")).values("hours")
         ranked = ranked.annotate(hours=F("total_seconds") + Coalesce(Subquery(in_window), 0))
     ranked = ranked.order_by("-hours", "employee_id").only(*JUDGED)
     chosen: set = set()

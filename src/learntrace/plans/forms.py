@@ -60,7 +60,8 @@ class PlanForm(forms.ModelForm):
     class Meta:
         model = LearningPlan
         fields = ["name", "description", "period_type", "starts_on", "ends_on", "due_day", "counted_categories",
-                  "follows_credit_rules", "requires_reflection", "reflection_min_chars", "joiner_policy", "joiner_grace_days"]
+                  "follows_credit_rules", "requires_reflection", "reflection_min_chars", "joiner_policy",
+                  "joiner_grace_days"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -23,7 +23,6 @@ from learntrace.reports.forms import RECENT, ReportFilterForm
 from learntrace.reports.models import ExportJob
 from learntrace.reports.selectors import Scope
 
-
 # The range course analytics were last read over, kept for the reader's next visit.
 COURSE_PERIOD_KEY = "reports_course_period"
 
