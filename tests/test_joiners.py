@@ -174,6 +174,14 @@ def test_pages_exports_and_the_api_say_not_judged(org, catalog, judged_march, cl
         people = head.get(reverse("reports:people"), {"period": "2026-03"}).text
         row = people[people.index('data-employee="E010"'):].split("</tr>")[0]
         assert "not judged (joined after the due day)" in row
+        dashboard = head.get(reverse("reports:dashboard"), {"period": "2026-03"}).text
+        assert "Outsider in surgery" not in dashboard  # not the head's
+        non_completers = dashboard[dashboard.index('class="non-completers'):].split("</table>")[0]
+        assert "New E010" not in non_completers
+        payroll = b"".join(head.get(reverse("compliance:export_csv"), {"plan": plan.pk, "period": march.pk})
+                           .streaming_content).decode("utf-8-sig")
+        assert any(line.startswith("E010,") and "not judged (joined after the due day)" in line
+                   for line in payroll.splitlines())
         export = head.get(reverse("reports:export", args=["people", "csv"]), {"period": "2026-03"})
         lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
         assert any(line.startswith("E010,") and "not judged (joined after the due day)" in line for line in lines)

@@ -339,8 +339,8 @@ def hours_histogram(rows) -> list[Bucket]:
 
 def first_non_completers(rows, limit: int = 20) -> list:
     """Those who owe the most: chosen from the standings alone (the database keeps only the first
-    rows while it reads), then fetched with their names."""
-    chosen = list(rows.filter(complete=False).order_by("-owed_seconds", "employee_id", "period_starts_at")
+    rows while it reads), then fetched with their names. Who joined after the due day owes nothing."""
+    chosen = list(rows.filter(complete=False, joined_after_due=False).order_by("-owed_seconds", "employee_id", "period_starts_at")
                   .values_list("pk", flat=True)[:limit])
     found = {s.pk: s for s in Standing.objects.filter(pk__in=chosen).select_related(
         "employee", "department", "plan", "period__plan")}
