@@ -185,6 +185,9 @@ def test_pages_exports_and_the_api_say_not_judged(org, catalog, judged_march, cl
         export = head.get(reverse("reports:export", args=["people", "csv"]), {"period": "2026-03"})
         lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
         assert any(line.startswith("E010,") and "not judged (joined after the due day)" in line for line in lines)
+        owing = head.get(reverse("reports:export", args=["non_completers", "csv"]), {"period": "2026-03"})
+        assert [line.split(",")[0] for line in b"".join(owing.streaming_content).decode("utf-8-sig").splitlines()] \
+            == ["employee number", "H001"]  # the head owes; the learner complied; the newcomer owes nothing
 
         status, body = call("get", f"/compliance/plans/{plan.pk}/standings", token_for(org.admin))
     assert status == 200

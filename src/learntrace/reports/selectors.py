@@ -87,7 +87,8 @@ def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
     if filters.status == COMPLETE:
         rows = rows.filter(complete=True)
     elif filters.status == INCOMPLETE:
-        rows = rows.filter(complete=False)
+        # As the sums count them: who joined after the due day owes nothing in the period.
+        rows = rows.filter(complete=False, joined_after_due=False)
     elif filters.status == COMPLIANT:
         rows = rows.filter(compliant=True)
     elif filters.status == NON_COMPLIANT:
@@ -340,7 +341,8 @@ def hours_histogram(rows) -> list[Bucket]:
 def first_non_completers(rows, limit: int = 20) -> list:
     """Those who owe the most: chosen from the standings alone (the database keeps only the first
     rows while it reads), then fetched with their names. Who joined after the due day owes nothing."""
-    chosen = list(rows.filter(complete=False, joined_after_due=False).order_by("-owed_seconds", "employee_id", "period_starts_at")
+    chosen = list(rows.filter(complete=False, joined_after_due=False)
+                  .order_by("-owed_seconds", "employee_id", "period_starts_at")
                   .values_list("pk", flat=True)[:limit])
     found = {s.pk: s for s in Standing.objects.filter(pk__in=chosen).select_related(
         "employee", "department", "plan", "period__plan")}
