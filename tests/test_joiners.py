@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from conftest import make_employee
 from learntrace.compliance import services
 from learntrace.compliance.models import Consequence, DepartmentOutcome, PeriodFigures, Rule, Standing
 from learntrace.compliance.selectors import verdict
@@ -35,8 +36,7 @@ def department_bonus_rule(plan) -> Rule:
 def hire(org, number, *, hire_date=None, on=None, level=Level.STAFF):
     """A new person in cardiology, entered into the system at `on` (default: the hire day, 9:00)."""
     on = on or at(hire_date.year, hire_date.month, hire_date.day, 9)
-    employee = Employee.objects.create(employee_no=number, name=f"New {number}", department=org.a1,
-                                       hire_date=hire_date, level=level)
+    employee = make_employee(number, f"New {number}", org.a1, hire_date=hire_date, level=level)
     Employee.objects.filter(pk=employee.pk).update(created_at=on)
     employee.refresh_from_db()
     plan_services.sync_employee(employee=employee, now=on)
@@ -168,6 +168,9 @@ def test_pages_exports_and_the_api_say_not_judged(org, catalog, judged_march, cl
         team = head.get(reverse("plans:team")).text
         row = team[team.index('data-employee="E010"'):].split("</tr>")[0]
         assert "not judged (joined after the due day)" in row
+        mine = client_for(newcomer).get(reverse("plans:my")).text
+        assert "not judged (joined after the due day)" in mine and "overdue" not in mine
+        head = client_for(org.head)
         outcomes = head.get(reverse("compliance:outcomes"), {"plan": plan.pk, "period": march.pk}).text
         row = outcomes[outcomes.index(newcomer.name):].split("</tr>")[0]
         assert "not judged (joined after the due day)" in row
