@@ -184,6 +184,11 @@ def test_watching_a_real_video_is_credited_as_played(live_server, org, new_page,
     assert played > 3
     assert abs(credited - played * 1000) < 1500, (credited, played)
     expect(page.locator(".tracker-indicator")).to_contain_text("Credited 0:0")
+    # The player's percentage is the course page's: the credited time over the course's length.
+    page.reload()
+    mine = page.locator("#my-progress")
+    expect(mine).to_contain_text(f"In progress: {credited * 100 // (tracked_video.duration_seconds * 1000)} % "
+                                 "of the course credited")
 
     # Seeking ahead is allowed here, but the skipped part is never credited.
     page.evaluate("() => { const v = document.querySelector('video'); v.currentTime = 600; return v.play(); }")

@@ -153,7 +153,8 @@ def test_a_voided_completion_is_not_shown_as_completed_on_the_course_page(org, c
 
     assert '<span class="badge good">completed</span> 2026-03-03 10:00' in my_progress()
     void(org, completion)
-    assert "In progress: 99 % (1.0 h credited)" in my_progress()
+    # The whole hour is still credited; only the completion is gone.
+    assert "In progress: 100 % of the course credited (1.0 h), completed at 95 %" in my_progress()
     assert "badge good" not in my_progress()
 
 

@@ -45,6 +45,8 @@ class Standing(models.Model):
     quizzes_required = models.PositiveSmallIntegerField(default=0)  # required courses that have a quiz
     quizzes_passed = models.PositiveSmallIntegerField(default=0)  # ... passed within the period
     missing = models.JSONField(default=list)  # what is owed, e.g. [{"what": "hours", "kind": "video", "owed": 3600}]
+    # Joined the organisation after the due day (or within the plan's grace days): not judged.
+    joined_after_due = models.BooleanField(default=False)
 
     # Set by rule evaluation at the due day and at close (compliance.services).
     compliant = models.BooleanField(null=True)

@@ -17,20 +17,22 @@ _PREFIX = "sum__"
 
 
 def _of_standings() -> dict:
-    """Each sum as an aggregate of standings."""
+    """Each sum as an aggregate of standings. Someone who joined after the due day owes nothing in
+    the period: they are listed, but counted in no sum (the lists show them as not judged)."""
+    judged = Q(joined_after_due=False)
     sums = {
-        "people": Count("pk"),
-        "complete": Count("pk", filter=Q(complete=True)),
-        "compliant": Count("pk", filter=Q(compliant=True)),
-        "evaluated": Count("pk", filter=Q(compliant__isnull=False)),
+        "people": Count("pk", filter=judged),
+        "complete": Count("pk", filter=judged & Q(complete=True)),
+        "compliant": Count("pk", filter=judged & Q(compliant=True)),
+        "evaluated": Count("pk", filter=judged & Q(compliant__isnull=False)),
         # Hours count towards the target only up to it: one person's surplus does not hide another's gap.
-        "done_seconds": Sum(Least("total_seconds", "target_seconds")),
-        "target_seconds": Sum("target_seconds"),
-        "owed_seconds": Sum("owed_seconds"),
+        "done_seconds": Sum(Least("total_seconds", "target_seconds"), filter=judged),
+        "target_seconds": Sum("target_seconds", filter=judged),
+        "owed_seconds": Sum("owed_seconds", filter=judged),
     }
     # People by whole hours credited: h0 = under one hour ... h12 = twelve hours and more.
     for hour, name in enumerate(HOUR_BUCKETS):
-        condition = Q(total_seconds__gte=hour * 3600)
+        condition = judged & Q(total_seconds__gte=hour * 3600)
         if hour < HISTOGRAM_HOURS:
             condition &= Q(total_seconds__lt=(hour + 1) * 3600)
         sums[name] = Count("pk", filter=condition)

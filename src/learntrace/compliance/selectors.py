@@ -100,7 +100,7 @@ def describe_missing(entry: dict) -> str:
 
 def verdict(standing: Standing) -> str:
     if standing.compliant is None:
-        return _("not judged")
+        return _("not judged (joined after the due day)") if standing.joined_after_due else _("not judged")
     return _("compliant") if standing.compliant else _("non-compliant")
 
 

@@ -393,9 +393,9 @@ def _entry(consequence: Consequence, label: str, **extra) -> dict:
 
 
 # Only what judging reads: a period may hold a hundred thousand people.
-JUDGED = ("assignment_id", "employee_id", "department_id", "removed_at", "missing", "required_total",
-          "required_done", "reflection_status", "quizzes_required", "quizzes_passed", "total_seconds",
-          "target_seconds", "complete", "compliant", "consequences")  # the last two: what changed
+JUDGED = ("assignment_id", "employee_id", "department_id", "removed_at", "joined_after_due", "missing",
+          "required_total", "required_done", "reflection_status", "quizzes_required", "quizzes_passed",
+          "total_seconds", "target_seconds", "complete", "compliant", "consequences")  # the last two: what changed
 
 
 def evaluate_period(period: PlanPeriod, *, now: dt.datetime | None = None) -> int:
@@ -423,10 +423,11 @@ def _judge(period: PlanPeriod, now: dt.datetime, *, assignments: set | None, dep
         employees = set().union(*tops.values(), *(_top_holders(period, rules, pk) for pk in tops))
         standings = _standings_of(open_standings, assignments, employees)
         departments |= {s.department_id for s in standings}
-    counted = [s for s in standings if s.removed_at is None]
+    # Who left the audience, or joined after the due day, is not judged and counts against no one.
+    counted = [s for s in standings if s.removed_at is None and not s.joined_after_due]
     before = {s.pk: (s.compliant, s.consequences) for s in standings}
     for standing in standings:
-        standing.compliant = None if standing.removed_at else (
+        standing.compliant = None if standing.removed_at or standing.joined_after_due else (
             all(rule_met(rule, standing) for rule in rules) if rules else standing.complete)
         standing.consequences, standing.recognitions, standing.score = [], [], Decimal("0")
         standing.evaluated_at = standing.changed_at = now
@@ -487,7 +488,7 @@ def _department_members(period: PlanPeriod, rules: list, standings: list, depart
     members = []
     for batch in _batches(sorted(departments)):
         members.extend(Standing.objects.filter(period=period, frozen_at__isnull=True, removed_at__isnull=True,
-                                               department_id__in=batch).only(*JUDGED))
+                                               joined_after_due=False, department_id__in=batch).only(*JUDGED))
     return members
 
 
@@ -495,15 +496,16 @@ def _top(rule: Rule, consequence: Consequence, period: PlanPeriod, bounds) -> se
     """The employees of the top N by hours among those who met the rule, read from the top of an
     index down until N are found: (-hours, employee id) orders them."""
     wanted = consequence.top_n or 0
-    ranked = Standing.objects.filter(period=period, frozen_at__isnull=True, removed_at__isnull=True)
+    ranked = Standing.objects.filter(period=period, frozen_at__isnull=True, removed_at__isnull=True,
+                                     joined_after_due=False)
     if rule.window == "period":
         ranked = ranked.annotate(hours=F("total_seconds"))
     else:
         # The hours of the whole window, as `_window_verdicts` counts them.
         in_window = Standing.objects.filter(
             plan_id=period.plan_id, employee_id=OuterRef("employee_id"), removed_at__isnull=True,
-            period_starts_at__gte=bounds[0], period_starts_at__lt=period.starts_at).order_by().values(
-            "employee_id").annotate(hours=Sum("total_seconds")).values("hours")
+            joined_after_due=False, period_starts_at__gte=bounds[0], period_starts_at__lt=period.starts_at,
+        ).order_by().values("employee_id").annotate(hours=Sum("total_seconds")).values("hours")
         ranked = ranked.annotate(hours=F("total_seconds") + Coalesce(Subquery(in_window), 0))
     ranked = ranked.order_by("-hours", "employee_id").only(*JUDGED)
     chosen: set = set()
@@ -536,8 +538,9 @@ def _window_verdicts(rule: Rule, period: PlanPeriod, bounds, counted: list[Stand
     met = {s.employee_id: rule_met(rule, s) for s in counted}
     hours = {s.employee_id: s.total_seconds for s in counted}
     if rule.window != "period":
+        # A period the person joined after its due day is not held against them.
         earlier = Standing.objects.filter(
-            plan_id=period.plan_id, removed_at__isnull=True,
+            plan_id=period.plan_id, removed_at__isnull=True, joined_after_due=False,
             period_starts_at__gte=bounds[0], period_starts_at__lt=period.starts_at).only(
             "employee_id", "missing", "required_total", "required_done", "reflection_status", "quizzes_required",
             "quizzes_passed", "total_seconds")

@@ -131,7 +131,8 @@ def _heads_of(people_paths: set[str]):
 def _period_deliveries(schedule, period, day, channels, now) -> list[Delivery]:
     # The stored figures (kept by the worker every minute) of those still owing the period.
     assignments = current_assignments_of(Employee.objects.filter(is_active=True), now=now).filter(period=period)
-    standings = (Standing.objects.filter(assignment__in=assignments.values("pk"))
+    # Who joined after the due day owes nothing this period: no reminder, no line in a head's digest.
+    standings = (Standing.objects.filter(assignment__in=assignments.values("pk"), joined_after_due=False)
                  .select_related("employee__department", "period__plan")
                  .order_by("employee__department__path", "employee__employee_no"))
     behind = [s for s in standings if is_behind(s, schedule.below_percent)]

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from learntrace.catalog.models import Category, Course, CreditClass
 from learntrace.exams.models import Exam
 from learntrace.org.models import Department, Employee, Level
-from learntrace.plans.models import LearningPlan, PeriodType, PlanCreditTarget
+from learntrace.plans.models import JoinerPolicy, LearningPlan, PeriodType, PlanCreditTarget
 
 HOURS = {"min_value": Decimal("0"), "max_value": Decimal("10000"), "decimal_places": 2, "required": False}
 HOUR_FIELDS = ["min_total_seconds", "min_video_seconds", "min_document_seconds", "min_offline_seconds",
@@ -60,12 +60,14 @@ class PlanForm(forms.ModelForm):
     class Meta:
         model = LearningPlan
         fields = ["name", "description", "period_type", "starts_on", "ends_on", "due_day", "counted_categories",
-                  "follows_credit_rules", "requires_reflection", "reflection_min_chars"]
+                  "follows_credit_rules", "requires_reflection", "reflection_min_chars", "joiner_policy",
+                  "joiner_grace_days"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "counted_categories": forms.CheckboxSelectMultiple,
+            "joiner_policy": forms.RadioSelect,
         }
 
     def __init__(self, *args, **kwargs):
@@ -77,6 +79,9 @@ class PlanForm(forms.ModelForm):
         self.fields["required_courses"].queryset = Course.objects.filter(is_published=True)
         self.fields["required_exams"].queryset = Exam.objects.filter(is_published=True)
         self.fields["counted_categories"].queryset = Category.objects.filter(is_active=True)
+        # Left out (an older form, a script): the default policy, as for plans made before it existed.
+        self.fields["joiner_policy"].required = False
+        self.fields["joiner_grace_days"].required = False
         plan = self.instance
         for seconds_field in HOUR_FIELDS:
             value = getattr(plan, seconds_field) or 0
@@ -91,6 +96,12 @@ class PlanForm(forms.ModelForm):
             self.initial["named_people"] = ", ".join(plan.audience_employees.values_list("employee_no", flat=True))
             self.initial["required_courses"] = [item.course_id for item in plan.items.all()]
             self.initial["required_exams"] = [item.exam_id for item in plan.exam_items.all()]
+
+    def clean_joiner_policy(self):
+        return self.cleaned_data.get("joiner_policy") or JoinerPolicy.NEXT_PERIOD
+
+    def clean_joiner_grace_days(self):
+        return self.cleaned_data.get("joiner_grace_days") or 0
 
     def clean_named_people(self):
         numbers = _split(self.cleaned_data["named_people"])
@@ -116,6 +127,8 @@ class PlanForm(forms.ModelForm):
             self.add_error("departments_only", _("A department is chosen twice: keep it in one list only."))
         if cleaned.get("requires_reflection") is False and cleaned.get("reflection_min_chars"):
             cleaned["reflection_min_chars"] = 0
+        if cleaned.get("joiner_policy") == JoinerPolicy.GRACE and not cleaned.get("joiner_grace_days"):
+            self.add_error("joiner_grace_days", _("Give the number of grace days (1 to 366)."))
         for seconds_field in HOUR_FIELDS:
             hours = cleaned.get(seconds_field.replace("seconds", "hours"))
             setattr(self.instance, seconds_field, int((hours or 0) * 3600))
@@ -145,6 +158,9 @@ class CreditTargetForm(forms.ModelForm):
         self.fields["credit_class"].empty_label = _("any class")
         self.fields["category"].empty_label = _("any category")
         self.fields["min_credits"].required = False
+        # The table's column headers are the only visible labels: screen readers get them here.
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", str(field.label))
 
     def clean(self):
         cleaned = super().clean()

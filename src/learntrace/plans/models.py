@@ -18,6 +18,14 @@ class PeriodType(models.TextChoices):
     YEARLY = "yearly", _("Yearly")
 
 
+class JoinerPolicy(models.TextChoices):
+    """How a plan treats someone who joined the organisation late in a period."""
+
+    NEXT_PERIOD = "next_period", _("Not judged in a period they joined after its due day")
+    PRORATED = "prorated", _("Hours target prorated by the days employed in the period")
+    GRACE = "grace", _("Not judged in a period they joined less than the grace days before its due day")
+
+
 class LearningPlan(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -58,6 +66,13 @@ class LearningPlan(models.Model):
         help_text=_("A yearly plan's credits are also judged by the credit rule set in force in its year."))
     requires_reflection = models.BooleanField(_("reflection required"), default=False)
     reflection_min_chars = models.PositiveIntegerField(_("minimum reflection length (characters)"), default=0)
+    joiner_policy = models.CharField(
+        _("people who join during a period"), max_length=16, choices=JoinerPolicy.choices,
+        default=JoinerPolicy.NEXT_PERIOD,
+        help_text=_("The day someone joined is their hire date, or the day their record was created."))
+    joiner_grace_days = models.PositiveSmallIntegerField(
+        _("grace days"), default=0, validators=[MaxValueValidator(366)],
+        help_text=_("With grace days: how many days before the due day a joiner must have joined to be judged."))
     required_courses = models.ManyToManyField(Course, through="PlanItem", verbose_name=_("required courses"),
                                               blank=True, related_name="plans")
 
@@ -97,6 +112,8 @@ class LearningPlan(models.Model):
             "credit_rules": self.follows_credit_rules,
             "requires_reflection": self.requires_reflection,
             "reflection_min_chars": self.reflection_min_chars if self.requires_reflection else 0,
+            "joiner_policy": self.joiner_policy,
+            "joiner_grace_days": self.joiner_grace_days if self.joiner_policy == JoinerPolicy.GRACE else 0,
         }
 
 

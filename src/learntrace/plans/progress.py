@@ -20,7 +20,8 @@ from learntrace.core.months import local_date, local_zone
 from learntrace.creditrules.judge import Judgement
 from learntrace.creditrules.selectors import judge_year
 from learntrace.exams.models import Exam, ExamResult
-from learntrace.plans.models import Assignment, PeriodType, PlanPeriod, Reflection
+from learntrace.org.models import Employee
+from learntrace.plans.models import Assignment, JoinerPolicy, PeriodType, PlanPeriod, Reflection
 from learntrace.records import effective
 from learntrace.records.models import CourseProgress, OutsideCredit
 
@@ -50,6 +51,7 @@ class Figures:
     quizzes_required: int  # required courses that have a quiz
     quizzes_passed: int  # ... passed within the period
     missing: list  # what is owed, e.g. [{"what": "hours", "kind": "video", "owed": 3600}]
+    joined_after_due: bool  # joined after the due day (or within the grace days): not judged in the period
 
 
 FIGURE_NAMES = tuple(f.name for f in fields(Figures))
@@ -123,6 +125,8 @@ class Progress:
     credits_in_year: Decimal = ZERO
     last_counted_at: dt.datetime | None = None  # the latest credited time that counted
     rules: Judgement | None = None  # the year's credits judged by its rule set, when the plan follows one
+    joined_on: dt.date | None = None  # when the person joined the organisation, when it matters to the period
+    joined_after_due: bool = False
     figures: Figures = None  # set by `progress_for`
 
     @property
@@ -203,6 +207,47 @@ def _credit_targets(specs: list[dict]) -> list[CreditTarget]:
                          Decimal(spec["min_credits"])) for spec in specs]
 
 
+def _joined_on(employee_ids: list, period: PlanPeriod) -> dict:
+    """When each person joined the organisation: the hire date, else the day their record was created
+    if that falls within the period. A record created after the period closed (a first import, an
+    import of history) says nothing about when the person joined, so it is taken as before."""
+    joined = {}
+    for pk, hire_date, created_at in Employee.objects.filter(pk__in=employee_ids).values_list(
+            "pk", "hire_date", "created_at"):
+        if hire_date is not None:
+            joined[pk] = hire_date
+        elif period.starts_at <= created_at < period.ends_at:
+            joined[pk] = local_date(created_at)
+    return joined
+
+
+def _period_days(period: PlanPeriod) -> tuple[dt.date, dt.date, dt.date]:
+    """The period's first day, its day after the last, and its due day, as calendar days."""
+    return local_date(period.starts_at), local_date(period.ends_at), \
+        local_date(period.due_at) - dt.timedelta(days=1)
+
+
+def joined_after_due(joined_on: dt.date | None, period: PlanPeriod) -> bool:
+    """Whether the plan's joiner policy leaves this person unjudged in the period."""
+    policy = period.targets.get("joiner_policy", JoinerPolicy.NEXT_PERIOD)
+    if joined_on is None or policy == JoinerPolicy.PRORATED:
+        return False
+    grace = period.targets.get("joiner_grace_days", 0) if policy == JoinerPolicy.GRACE else 0
+    return joined_on > _period_days(period)[2] - dt.timedelta(days=grace)
+
+
+def prorated(seconds: int, joined_on: dt.date | None, period: PlanPeriod) -> int:
+    """A target cut to the share of the period's days the person was employed (whole seconds, down),
+    under the prorating policy; the whole target otherwise."""
+    if joined_on is None or period.targets.get("joiner_policy") != JoinerPolicy.PRORATED:
+        return seconds
+    first, after, _due = _period_days(period)
+    if joined_on <= first:
+        return seconds
+    employed = max((after - joined_on).days, 0)
+    return seconds * employed // (after - first).days
+
+
 def _counts_for_course(period: PlanPeriod, moment: dt.datetime | None) -> bool:
     """A required course (and its quiz) counts when completed within the period (recurring plans ask
     for it again each period), or at any time before the end of a one-off plan."""
@@ -261,9 +306,11 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
     reflections = {r.assignment_id: r for r in Reflection.objects.filter(assignment__in=assignments)} \
         if targets.get("requires_reflection") else {}
     kind_targets = targets.get("min_seconds_by_kind", {})
+    joined = _joined_on(employee_ids, period)
     results = []
     for assignment in assignments:
         employee_id = assignment.employee_id
+        joined_on = joined.get(employee_id)
         done = seconds[employee_id]
         rows = completions[employee_id]
         completed = {row["course_id"]: row["completed_at"] for row in rows
@@ -283,8 +330,10 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
         results.append(Progress(
             assignment=assignment,
             # "4 h video + 4 h offline" implies at least 8 h in all.
-            total=Hours(sum(done.values()), max(targets.get("min_total_seconds", 0), sum(kind_targets.values()))),
-            by_kind={kind: Hours(done.get(kind, 0), target) for kind, target in kind_targets.items()},
+            total=Hours(sum(done.values()), prorated(
+                max(targets.get("min_total_seconds", 0), sum(kind_targets.values())), joined_on, period)),
+            by_kind={kind: Hours(done.get(kind, 0), prorated(target, joined_on, period))
+                     for kind, target in kind_targets.items()},
             items=items,
             exams=[ExamState(exam, passes[employee_id].get(exam.pk)) for exam in exams],
             credits=[CreditState(target, sum((row["credits"] for row in year_rows if _credits_towards(target, row)),
@@ -295,6 +344,8 @@ def _progress_of_period(assignments: list[Assignment]) -> list[Progress]:
             credits_in_year=sum((row["credits"] for row in year_rows), ZERO),
             last_counted_at=time.last_at.get(employee_id),
             rules=judgements.get(employee_id),
+            joined_on=joined_on,
+            joined_after_due=joined_after_due(joined_on, period),
         ))
     return results
 
@@ -332,6 +383,7 @@ def _figures(progress: Progress, now: dt.datetime) -> Figures:
         quizzes_required=len(quiz_items),
         quizzes_passed=sum(1 for item in quiz_items if item.quiz_passed),
         missing=_missing(progress),
+        joined_after_due=progress.joined_after_due,
     )
 
 

@@ -140,10 +140,12 @@ class CourseProgress(models.Model):
 
     @property
     def percent(self) -> int:
-        """How far the credited time is towards the course's threshold, below 100: whether the course
-        counts as completed is the completion's to say (a voided one no longer does)."""
-        required = self.course.required_seconds
-        return min(99, self.credited_seconds * 100 // required) if required else 0
+        """The credited time as a share of the course's duration, in whole percent rounded down: what
+        completion compares with the course's threshold, and what the player shows while learning, so
+        one page never shows two figures (whether the course counts as completed is the completion's
+        to say: a voided one no longer does)."""
+        duration_ms = self.course.duration_seconds * 1000
+        return min(100, self.credited_ms * 100 // duration_ms) if duration_ms else 0
 
 
 class Correction(models.Model):

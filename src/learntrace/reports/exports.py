@@ -81,7 +81,7 @@ PERSON_COLUMNS = ("employee__employee_no", "employee__name", "department__name",
                   "employee__level", "plan__name", "period_id", "joined_at", "completed_at", "video_seconds",
                   "document_seconds", "played_ms", "offline_seconds", "live_seconds", "total_seconds",
                   "target_seconds", "owed_seconds", "required_total", "required_done", "credits", "complete",
-                  "compliant", "consequences_text", "score", "missing_text")
+                  "compliant", "consequences_text", "score", "missing_text", "joined_after_due")
 EMPTY_LIST = "[]"
 
 
@@ -121,6 +121,7 @@ def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
             .order_by("department_path", "employee__employee_no", "period_starts_at", "plan_id"))
     answers = {value: yes_no(value) for value in (True, False, None)}
     levels = dict(Level.choices)
+    joined_late = _("not judged (joined after the due day)")
     owed_text = MissingWords()
     zone = local_zone()
     periods = {}
@@ -132,7 +133,8 @@ def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
     with planned_for_every_row():
         for (number, name, department, position, level, plan, period_id, joined, completed, video, document,
              played_ms, offline, live, total, target, owed, required_total, required_done, credits, complete,
-             compliant, consequences, score, missing) in rows.values_list(*PERSON_COLUMNS).iterator(chunk_size=5000):
+             compliant, consequences, score, missing, joined_after_due) in rows.values_list(
+                *PERSON_COLUMNS).iterator(chunk_size=5000):
             period = periods.get(period_id)
             if period is None:
                 found = PlanPeriod.objects.select_related("plan").get(pk=period_id)
@@ -141,7 +143,8 @@ def person_rows(scope: Scope, filters: Filters, rows=None) -> Iterator[list]:
                    local_time(joined), local_time(completed),
                    hours(video + document), hours(played_ms // 1000),
                    hours(offline), hours(live), hours(total), hours(target), hours(owed),
-                   required_total, required_done, float(credits), answers[complete], answers[compliant],
+                   required_total, required_done, float(credits), answers[complete],
+                   joined_late if joined_after_due else answers[compliant],
                    "; ".join(c.get("name", "") for c in loads(consequences)) if consequences != EMPTY_LIST else "",
                    float(score), owed_text(loads(missing)) if missing != EMPTY_LIST else ""]
 

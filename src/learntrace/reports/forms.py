@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Course
@@ -12,6 +13,9 @@ from learntrace.plans.models import LearningPlan
 from learntrace.reports import selectors
 
 ALL_MONTHS = "all"
+# A rolling range, where course analytics open: a calendar month is often too short to hold any viewing.
+RECENT_DAYS = 90
+RECENT = f"last{RECENT_DAYS}"
 
 
 class ReportFilterForm(forms.Form):
@@ -29,31 +33,31 @@ class ReportFilterForm(forms.Form):
         (selectors.COMPLIANT, _("compliant")), (selectors.NON_COMPLIANT, _("not compliant")),
     ])
 
-    def __init__(self, data, *, user, **kwargs):
+    def __init__(self, data, *, user, default_period: str = "", **kwargs):
         self.months = selectors.report_months()
         self.default_month = selectors.current_month(self.months)
         data = data.copy()
         if not data.get("period"):
-            # "Now": the current month's periods, unless the reader asks for another or for all.
-            data["period"] = f"{self.default_month:%Y-%m}" if self.default_month else ALL_MONTHS
+            # "Now": the current month's periods, unless the page or the reader asks for another range.
+            data["period"] = default_period or (f"{self.default_month:%Y-%m}" if self.default_month else ALL_MONTHS)
         super().__init__(data, **kwargs)
         # Only the reader's own departments can be chosen: another subtree's id is refused.
         self.fields["department"].queryset = visible_departments(user)
         self.fields["department"].error_messages["invalid_choice"] = _(
             "This department is not one you may read.")
-        self.fields["period"].choices = [(ALL_MONTHS, _("all periods"))] + [
+        self.fields["period"].choices = [(ALL_MONTHS, _("all periods")), (RECENT, _("last 90 days"))] + [
             (f"{month:%Y-%m}", f"{month:%Y-%m}") for month in self.months]
 
-    def clean_period(self) -> dt.date | None:
-        value = self.cleaned_data.get("period")
-        if not value or value == ALL_MONTHS:
-            return None
-        return dt.date(int(value[:4]), int(value[5:7]), 1)
-
-    def filters(self) -> selectors.Filters:
+    def filters(self, *, now: dt.datetime | None = None) -> selectors.Filters:
         """The validated filters; call only when the form is valid."""
         data = self.cleaned_data
-        return selectors.Filters(plan=data["plan"], month=data["period"], department=data["department"],
+        period = data.get("period") or ALL_MONTHS
+        month = since = None
+        if period == RECENT:
+            since = (now or timezone.now()) - dt.timedelta(days=RECENT_DAYS)
+        elif period != ALL_MONTHS:
+            month = dt.date(int(period[:4]), int(period[5:7]), 1)
+        return selectors.Filters(plan=data["plan"], month=month, since=since, department=data["department"],
                                  level=data["level"], course=data["course"], status=data["status"])
 
     def query(self) -> dict:

@@ -55,6 +55,7 @@ class Filters:
 
     plan: object | None = None
     month: dt.date | None = None  # first day of the month periods start in
+    since: dt.datetime | None = None  # a rolling range instead of a month: periods or viewing since then
     department: Department | None = None
     level: str = ""
     course: Course | None = None
@@ -86,7 +87,8 @@ def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
     if filters.status == COMPLETE:
         rows = rows.filter(complete=True)
     elif filters.status == INCOMPLETE:
-        rows = rows.filter(complete=False)
+        # As the sums count them: who joined after the due day owes nothing in the period.
+        rows = rows.filter(complete=False, joined_after_due=False)
     elif filters.status == COMPLIANT:
         rows = rows.filter(compliant=True)
     elif filters.status == NON_COMPLIANT:
@@ -212,6 +214,8 @@ def _narrowed(rows, scope: Scope, filters: Filters, *, with_month: bool):
         starts, ends = month_bounds(filters.month)
         # Through the periods table, so the (period, department_path) index serves the filter.
         rows = rows.filter(period__in=PlanPeriod.objects.filter(starts_at__gte=starts, starts_at__lt=ends))
+    elif with_month and filters.since is not None:
+        rows = rows.filter(period__in=PlanPeriod.objects.filter(ends_at__gt=filters.since))
     if filters.department is not None:
         rows = rows.filter(department_path__startswith=filters.department.path)
     return rows
@@ -336,8 +340,9 @@ def hours_histogram(rows) -> list[Bucket]:
 
 def first_non_completers(rows, limit: int = 20) -> list:
     """Those who owe the most: chosen from the standings alone (the database keeps only the first
-    rows while it reads), then fetched with their names."""
-    chosen = list(rows.filter(complete=False).order_by("-owed_seconds", "employee_id", "period_starts_at")
+    rows while it reads), then fetched with their names. Who joined after the due day owes nothing."""
+    chosen = list(rows.filter(complete=False, joined_after_due=False)
+                  .order_by("-owed_seconds", "employee_id", "period_starts_at")
                   .values_list("pk", flat=True)[:limit])
     found = {s.pk: s for s in Standing.objects.filter(pk__in=chosen).select_related(
         "employee", "department", "plan", "period__plan")}
@@ -447,6 +452,9 @@ def course_progress(scope: Scope, filters: Filters):
     if filters.month is not None:
         starts, ends = month_bounds(filters.month)
         rows = rows.filter(first_started_at__gte=starts, first_started_at__lt=ends)
+    elif filters.since is not None:
+        # Who viewed the course in the range, whenever they first started it.
+        rows = rows.filter(last_activity_at__gte=filters.since)
     if filters.status in {COMPLETE, COMPLIANT}:
         rows = rows.filter(effective.completed_states())
     elif filters.status in {INCOMPLETE, NON_COMPLIANT}:

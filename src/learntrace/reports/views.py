@@ -19,17 +19,30 @@ from learntrace.core.files import handed_to_web_server, open_served
 from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, write_xlsx
 from learntrace.org.access import people_reader_required
 from learntrace.reports import charts, exports, selectors, services
-from learntrace.reports.forms import ReportFilterForm
+from learntrace.reports.forms import RECENT, ReportFilterForm
 from learntrace.reports.models import ExportJob
 from learntrace.reports.selectors import Scope
 
+# The range course analytics were last read over, kept for the reader's next visit.
+COURSE_PERIOD_KEY = "reports_course_period"
 
-def _filters(request):
+
+def _filters(request, *, default_period: str = ""):
     """The filter form, the filters, and the query string that keeps them in links (exports, pages)."""
-    form = ReportFilterForm(request.GET, user=request.user)
+    form = ReportFilterForm(request.GET, user=request.user, default_period=default_period)
     if not form.is_valid():
         return form, None, ""
     return form, form.filters(), urlencode(form.query())
+
+
+def _course_filters(request):
+    """Course analytics open on the last 90 days (a month rarely holds enough viewing to mean
+    anything), or on the range the reader chose last time."""
+    found = _filters(request, default_period=request.session.get(COURSE_PERIOD_KEY, RECENT))
+    form, filters, _query = found
+    if filters is not None and request.session.get(COURSE_PERIOD_KEY) != form.data["period"]:
+        request.session[COURSE_PERIOD_KEY] = form.data["period"]
+    return found
 
 
 def _invalid(request, form, template="reports/invalid.html"):
@@ -83,7 +96,7 @@ def people(request):
 
 @people_reader_required
 def courses(request):
-    form, filters, query = _filters(request)
+    form, filters, query = _course_filters(request)
     if filters is None:
         return _invalid(request, form)
     figures = selectors.course_analytics(Scope.of(request.user), filters)
@@ -94,7 +107,7 @@ def courses(request):
 
 @people_reader_required
 def course(request, course_id):
-    form, filters, query = _filters(request)
+    form, filters, query = _course_filters(request)
     if filters is None:
         return _invalid(request, form)
     filters.course = get_object_or_404(Course, pk=course_id, kind__in=selectors.TRACKED_KINDS)

@@ -5,7 +5,7 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from learntrace.api.v1.auth import need
 from learntrace.api.v1.errors import ERROR_STATUSES, ErrorOut, invalid
@@ -15,6 +15,7 @@ from learntrace.api.v1.types import Id
 from learntrace.compliance.models import PeriodState
 from learntrace.compliance.selectors import department_outcomes_for, standings_for
 from learntrace.core.months import start_of_day
+from learntrace.core.numbers import hours
 from learntrace.plans.access import visible_plans
 
 router = Router(tags=["compliance"])
@@ -34,12 +35,18 @@ class StandingOut(Schema):
     total_seconds: int
     target_seconds: int
     owed_seconds: int
+    # The same seconds in hours, one decimal, halves up: as pages, exports and reminders show them.
+    total_hours: float
+    target_hours: float
+    owed_hours: float
     required_done: int
     required_total: int
     credits: float
     credits_year: float
     reflection_status: str
     removed_at: dt.datetime | None
+    joined_after_due: bool = Field(description="Joined after the due day (or within the plan's grace days): "
+                                               "not judged in the period, `compliant` is null.")
     evaluated_at: dt.datetime | None
     frozen_at: dt.datetime | None
     refreshed_at: dt.datetime
@@ -71,6 +78,8 @@ def standing_out(standing) -> dict:
         "consequences": standing.consequences, "score": float(standing.score),
         "recognitions": [str(r) for r in standing.recognitions], "total_seconds": standing.total_seconds,
         "target_seconds": standing.target_seconds, "owed_seconds": standing.owed_seconds,
+        "total_hours": float(hours(standing.total_seconds)), "target_hours": float(hours(standing.target_seconds)),
+        "owed_hours": float(hours(standing.owed_seconds)), "joined_after_due": standing.joined_after_due,
         "required_done": standing.required_done, "required_total": standing.required_total,
         "credits": float(standing.credits), "credits_year": float(standing.credits_year),
         "reflection_status": standing.reflection_status, "removed_at": standing.removed_at,

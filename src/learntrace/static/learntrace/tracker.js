@@ -41,7 +41,8 @@
     if (!indicator || !answer) { return; }
     var total = answer.total_credited_ms, duration = answer.duration_ms || state.durationMs;
     var covered = kind === "video" ? answer.covered_ms : total;
-    var percent = duration ? Math.min(100, Math.floor(covered * 100 / duration)) : 0;
+    // The share of the course credited, as the course page and completion count it.
+    var percent = duration ? Math.min(100, Math.floor(total * 100 / duration)) : 0;
     var text = root.getAttribute("data-indicator")
       .replace("{credited}", clock(total)).replace("{duration}", clock(duration)).replace("{percent}", percent);
     if (answer.completed) { text += " · " + root.getAttribute("data-done"); }
