@@ -14,13 +14,11 @@ credited-time facts), on PostgreSQL, each figure next to a naive baseline measur
 BENCH_REPORTS_PEOPLE (default 100 000) and BENCH_REPORTS_VIEWERS (default 50 000) give a smaller
 scale for a quick run. The database is dropped at the end."""
 
-import json
 import os
 import statistics
-import sys
 import time
 
-from bench.common import fresh_database, shell_json
+from bench.common import fresh_database, main, report, shell_json
 
 PEOPLE = int(os.environ.get("BENCH_REPORTS_PEOPLE", "100000"))
 VIEWERS = int(os.environ.get("BENCH_REPORTS_VIEWERS", "50000"))
@@ -254,12 +252,8 @@ def run(admin_url: str) -> dict:
         f"{q['retention_raw']['median_s'] / q['retention']['median_s']:.1f}× faster | drop-off below half at "
         f"{q['retention_drop_off']} %, shares {q['retention_at']}",
     ]
-    print("\n".join(lines))
-    result["lines"] = lines
-    return result
+    return report(result, lines)
 
 
 if __name__ == "__main__":
-    from bench.__main__ import POSTGRES
-
-    json.dump(run(POSTGRES), sys.stdout, indent=2)
+    main(run)

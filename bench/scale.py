@@ -18,10 +18,9 @@ import itertools
 import json
 import os
 import statistics
-import sys
 import time
 
-from bench.common import fresh_database, shell_json
+from bench.common import fresh_database, main, report, shell_json
 
 PEOPLE = int(os.environ.get("BENCH_SCALE_PEOPLE", "20000"))
 DATABASE = "lt_scale_bench"
@@ -263,12 +262,8 @@ def run(admin_url: str) -> dict:
         f"{m['dashboard_head']['median_ms'] / m['dashboard_head_none']['median_ms']:.2f}×)",
         f"beat, in process: API {b['api']:.2f} ms | page {b['page']:.2f} ms | page / API {b['page'] / b['api']:.2f}",
     ]
-    print("\n".join(lines))
-    result["lines"] = lines
-    return result
+    return report(result, lines)
 
 
 if __name__ == "__main__":
-    from bench.__main__ import POSTGRES
-
-    json.dump(run(POSTGRES), sys.stdout, indent=2)
+    main(run)
