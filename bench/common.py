@@ -80,6 +80,18 @@ def web_server(database_url: str, workers: int):
         server.wait(timeout=20)
 
 
+def in_shell(database_url: str, module: str, function: str, argument) -> dict:
+    """`module.function(argument)` run in `learntrace shell` against the database; its JSON answer."""
+    return shell_json(database_url, f"import json\nfrom {module} import {function}\n"
+                                    f"print(json.dumps({function}({argument!r})))")
+
+
+def generated_dataset(database_url: str, people: int, viewers: int) -> dict:
+    """The synthetic organisation of bench/dataset.py, generated in the database; its counts and ids."""
+    return shell_json(database_url, "import json\nfrom bench.dataset import generate\n"
+                                    f"print(json.dumps(generate({people}, {viewers})))")
+
+
 def learner_sessions_script(learners: int) -> str:
     """Lines for a `shell_json` script that has made department `root`: `learners` accounts b0, b1… in
     it, each signed in, their session keys left in `sessions` (the order of the accounts' ids)."""

@@ -18,7 +18,7 @@ import os
 import statistics
 import time
 
-from bench.common import fresh_database, main, report, shell_json
+from bench.common import fresh_database, generated_dataset, in_shell, main, report
 
 PEOPLE = int(os.environ.get("BENCH_REPORTS_PEOPLE", "100000"))
 VIEWERS = int(os.environ.get("BENCH_REPORTS_VIEWERS", "50000"))
@@ -219,15 +219,13 @@ def inner_bare_writer(ids: dict) -> dict:
 
 
 def _in_shell(database_url: str, function: str, ids: dict) -> dict:
-    return shell_json(database_url, f"import json\nfrom bench.reports import {function}\n"
-                                    f"print(json.dumps({function}({ids!r})))")
+    return in_shell(database_url, "bench.reports", function, ids)
 
 
 def run(admin_url: str) -> dict:
     with fresh_database(admin_url, DATABASE) as database_url:
         began = time.perf_counter()
-        dataset = shell_json(database_url, "import json\nfrom bench.dataset import generate\n"
-                                           f"print(json.dumps(generate({PEOPLE}, {VIEWERS})))")
+        dataset = generated_dataset(database_url, PEOPLE, VIEWERS)
         dataset["wall_s"] = time.perf_counter() - began
         ids = dataset["ids"]
         print(f"data set: {dataset['counts']} in {dataset['wall_s']:.0f} s {dataset['timings']}", flush=True)

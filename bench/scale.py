@@ -20,7 +20,7 @@ import os
 import statistics
 import time
 
-from bench.common import fresh_database, main, report, shell_json
+from bench.common import fresh_database, generated_dataset, in_shell, main, report
 
 PEOPLE = int(os.environ.get("BENCH_SCALE_PEOPLE", "20000"))
 DATABASE = "lt_scale_bench"
@@ -226,15 +226,13 @@ def inner_beats(ids: dict) -> dict:
 
 
 def _in_shell(database_url: str, function: str, ids: dict) -> dict:
-    return shell_json(database_url, f"import json\nfrom bench.scale import {function}\n"
-                                    f"print(json.dumps({function}({ids!r})))")
+    return in_shell(database_url, "bench.scale", function, ids)
 
 
 def run(admin_url: str) -> dict:
     with fresh_database(admin_url, DATABASE) as database_url:
         began = time.perf_counter()
-        dataset = shell_json(database_url, "import json\nfrom bench.dataset import generate\n"
-                                           f"print(json.dumps(generate({PEOPLE}, 100)))")
+        dataset = generated_dataset(database_url, PEOPLE, 100)
         print(f"data set: {dataset['counts']} in {time.perf_counter() - began:.0f} s", flush=True)
         ids = dataset["ids"]
         result = {name: _in_shell(database_url, f"inner_{name}", ids)
