@@ -1,8 +1,9 @@
 """Every URL of the site, for every role: a page of the training admin (or of readers, or of department
-heads) is never answered to someone with less, no GET answers 500 for anyone, and no POST without the
-CSRF token is accepted. The walk reads the URL resolver, so a page added later is walked too, and must
-be named below if a lesser role may open it."""
+heads) is never answered to someone with less, no GET answers 500 for anyone, no log line of the walk holds
+personal data, and no POST without the CSRF token is accepted. The walk reads the URL resolver, so a page
+added later is walked too, and must be named below if a lesser role may open it."""
 
+import logging
 import re
 import uuid
 
@@ -14,6 +15,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from learntrace.org.access import visible_employees
+from learntrace.org.models import Employee
 
 # The object each path parameter names. "other": a row of someone outside the demo head's subtree and
 # not the demo learner, so that their own pages answer 404 to both.
@@ -117,8 +119,17 @@ def client_as(user=None, **options) -> Client:
     return client
 
 
-def test_no_page_answers_a_role_below_it_and_none_fails(site):
+def personal_data() -> set[str]:
+    """What no log line may hold: the people's names, e-mail addresses, phone and national ID numbers."""
+    found = set()
+    for employee in Employee.objects.all():
+        found |= {employee.name, employee.email, employee.mobile, employee.national_id}
+    return {value for value in found if value and len(value) >= 2}
+
+
+def test_no_page_answers_a_role_below_it_and_none_fails(site, caplog):
     users, urls = site
+    caplog.set_level(logging.INFO)
     problems = []
     for who in ("anonymous", "learner", "head", "admin"):
         client = client_as(users.get(who))
@@ -132,6 +143,8 @@ def test_no_page_answers_a_role_below_it_and_none_fails(site):
                 problems.append(f"{who} GET {url} ({name}): {status}, a page above this role")
     assert problems == [], "\n".join(problems)
     assert len(urls) >= 200  # the walk reached the whole site
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert caplog.records and [value for value in personal_data() if value in logged] == []
 
 
 def test_no_post_without_the_csrf_token_is_accepted(site):
