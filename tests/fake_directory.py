@@ -219,9 +219,8 @@ class FakeDirectory(LocalServer):
         directory = self
 
         class Handler(JsonHandler):
-            def _handle(self, method):
-                path, query = self.path_and_query()
-                body = self.json_body() or {} if method == "POST" else {}
+            def answer(self, method):
+                path, query, body = self.read_request(method)
                 with directory.lock:
                     directory.calls[path] += 1
                     if path.startswith("/open-apis/"):
@@ -234,12 +233,6 @@ class FakeDirectory(LocalServer):
                         answer = directory.odd[path](answer)
                 status = 200 if answer is not None else 404
                 self.send_json(answer if answer is not None else {"errcode": 404}, status, ensure_ascii=False)
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
 
         return Handler
 

@@ -50,18 +50,11 @@ class FakeFeishuMeetings(LocalServer):
         fake = self
 
         class Handler(JsonHandler):
-            def _handle(self, method):
-                path, query = self.path_and_query()
-                body = self.json_body() or {} if method == "POST" else {}
+            def answer(self, method):
+                path, query, body = self.read_request(method)
                 with fake.lock:
                     status, answer = fake.answer(method, path, query, body, self.headers)
                 self.send_json(answer, status, ensure_ascii=False)
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
 
         return Handler
 

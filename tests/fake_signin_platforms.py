@@ -260,7 +260,7 @@ class SignInPlatforms(LocalServer):
             def _json(self, status, answer):
                 self.send_json(answer, status, ensure_ascii=False)
 
-            def _handle(self, method):
+            def answer(self, method):
                 path, query = self.path_and_query()
                 with platforms.lock:
                     platforms.calls[path] += 1
@@ -288,12 +288,6 @@ class SignInPlatforms(LocalServer):
                     return self._json(200, handler(query, body, self.headers))
                 except Denied as denied:
                     return self._json(denied.status, denied.body)
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
 
         return Handler
 

@@ -37,6 +37,21 @@ class JsonHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         return parts.path, {key: values[0] for key, values in parse_qs(parts.query).items()}
 
+    def read_request(self, method: str) -> tuple[str, dict, dict]:
+        """The path, the query's parameters and the JSON body ({} for a GET or a body that is not JSON)."""
+        path, query = self.path_and_query()
+        return path, query, (self.json_body() or {}) if method == "POST" else {}
+
+    def do_GET(self):
+        self.answer("GET")
+
+    def do_POST(self):
+        self.answer("POST")
+
+    def answer(self, method: str) -> None:
+        """What a fake answers to `method` on self.path (unless it handles do_GET, do_POST itself)."""
+        self.send_json({"error": "not found"}, 404)
+
 
 class LocalServer:
     """`LocalServer(Handler)`: listening at `url` once started; `stop()` frees the port."""
