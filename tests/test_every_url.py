@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from exam_fixtures import all_right, make_exam_centre
 from learntrace.org.access import visible_employees
 from learntrace.org.models import Employee
 
@@ -94,10 +95,27 @@ def walk(ids: dict) -> list[tuple[str, str, object]]:
     return [row for row in found if not row[0].startswith("admin:")]  # Django's admin: staff only, its own check
 
 
+def add_exam_and_certificate(person):
+    """What the demo lacks: an exam with a bank, and `person`'s sitting, result and certificate, so that
+    those pages are walked with real ids."""
+    from django.utils import timezone
+
+    from learntrace.catalog.models import Category
+    from learntrace.certificates.models import CertificateKind
+    from learntrace.certificates.services import issue
+    from learntrace.exams import services as exams
+
+    centre = make_exam_centre(Category.objects.order_by("pk").first())
+    result = exams.submit(sitting=exams.start(exam=centre.exam, employee=person), answers=all_right(centre))
+    kind = CertificateKind.objects.create(title="Ward safety", exam=centre.exam, valid_months=12)
+    issue(kind=kind, employee_id=person.pk, issued_at=timezone.now(), exam_result=result)
+
+
 @pytest.fixture
 def site(db):
     """The demo (every page has rows to show), its training admin `hr`, head `head` and learner `manager`."""
     call_command("demo", verbosity=0)
+    add_exam_and_certificate(get_user_model().objects.get(username="hr").employee)
     users = {who: get_user_model().objects.get(username=name)
              for who, name in (("admin", "hr"), ("head", "head"), ("learner", "manager"))}
     inside = set(visible_employees(users["head"]).values_list("pk", flat=True)) | {users["learner"].employee.pk}
