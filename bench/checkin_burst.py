@@ -11,7 +11,7 @@ import threading
 import time
 from types import SimpleNamespace
 
-from bench.common import fresh_database, shell_json, web_server
+from bench.common import burst, learner_sessions_script, shell_json
 from bench.heartbeat import CSRF
 
 LEARNERS = 2000
@@ -21,13 +21,10 @@ SECONDS = 60
 def setup(database_url: str) -> dict:
     script = f"""
 import datetime as dt, json
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 from learntrace.catalog.models import Category, Course
 from learntrace.checkin.models import Meeting
-from learntrace.org.models import Department, Employee
+from learntrace.org.models import Department
 from learntrace.org.services import department_path
 root = Department.objects.create(code="B", name="bench"); root.path = department_path(None, root.pk); root.save()
 category = Category.objects.create(code="bench", name="bench")
@@ -36,20 +33,7 @@ course = Course.objects.create(title="meeting", kind="offline", category=categor
 now = timezone.now()
 meeting = Meeting.objects.create(course=course, title="burst", starts_at=now + dt.timedelta(minutes=5),
                                  ends_at=now + dt.timedelta(hours=2), roster=Meeting.Roster.OPEN)
-User = get_user_model()
-password = make_password(None)
-users = User.objects.bulk_create([User(username=f"b{{i}}", password=password) for i in range({LEARNERS})])
-users = list(User.objects.filter(username__startswith="b").order_by("id"))
-Employee.objects.bulk_create([Employee(employee_no=f"B{{u.pk}}", name=u.username, department=root, user=u)
-                              for u in users])
-sessions = []
-for user in users:
-    session = SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    sessions.append(session.session_key)
+{learner_sessions_script(LEARNERS)}
 print(json.dumps({{"meeting": meeting.pk, "secret": meeting.secret, "rotation": meeting.rotation_seconds,
                   "sessions": sessions}}))
 """
@@ -62,10 +46,7 @@ def count_attendance(database_url: str) -> int:
 
 
 def run(admin_url: str, workers: int = 4) -> dict:
-    with fresh_database(admin_url, "bench_checkin") as database_url:
-        data = setup(database_url)
-        with web_server(database_url, workers) as port:
-            return _burst(database_url, port, data, workers)
+    return burst(admin_url, "bench_checkin", setup, _burst, workers)
 
 
 def _burst(database_url: str, port: int, data: dict, workers: int) -> dict:

@@ -78,3 +78,63 @@ def web_server(database_url: str, workers: int):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def in_shell(database_url: str, module: str, function: str, argument) -> dict:
+    """`module.function(argument)` run in `learntrace shell` against the database; its JSON answer."""
+    return shell_json(database_url, f"import json\nfrom {module} import {function}\n"
+                                    f"print(json.dumps({function}({argument!r})))")
+
+
+def generated_dataset(database_url: str, people: int, viewers: int) -> dict:
+    """The synthetic organisation of bench/dataset.py, generated in the database; its counts and ids."""
+    return shell_json(database_url, "import json\nfrom bench.dataset import generate\n"
+                                    f"print(json.dumps(generate({people}, {viewers})))")
+
+
+def learner_sessions_script(learners: int) -> str:
+    """Lines for a `shell_json` script that has made department `root`: `learners` accounts b0, b1… in
+    it, each signed in, their session keys left in `sessions` (the order of the accounts' ids)."""
+    return f"""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.backends.db import SessionStore
+from learntrace.org.models import Employee
+User = get_user_model()
+password = make_password(None)
+User.objects.bulk_create([User(username=f"b{{i}}", password=password) for i in range({learners})])
+users = list(User.objects.filter(username__startswith="b").order_by("id"))
+Employee.objects.bulk_create([Employee(employee_no=f"B{{u.pk}}", name=u.username, department=root, user=u)
+                              for u in users])
+sessions = []
+for user in users:
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    sessions.append(session.session_key)
+"""
+
+
+def burst(admin_url: str, name: str, setup, drive, workers: int) -> dict:
+    """A burst benchmark: a fresh database `name`, `setup(database_url)` -> data, the web server with
+    `workers` processes, then `drive(database_url, port, data, workers)` -> its result."""
+    with fresh_database(admin_url, name) as database_url:
+        data = setup(database_url)
+        with web_server(database_url, workers) as port:
+            return drive(database_url, port, data, workers)
+
+
+def report(result: dict, lines: list[str]) -> dict:
+    """Print a benchmark's summary lines and keep them in its result."""
+    print("\n".join(lines))
+    result["lines"] = lines
+    return result
+
+
+def main(run) -> None:
+    """`python -m bench.NAME`: one benchmark against BENCH_POSTGRES_URL, its result as JSON."""
+    from bench.__main__ import POSTGRES
+
+    json.dump(run(POSTGRES), sys.stdout, indent=2)

@@ -10,7 +10,7 @@ import statistics
 import threading
 import time
 
-from bench.common import fresh_database, shell_json, web_server
+from bench.common import burst, learner_sessions_script, shell_json
 from bench.heartbeat import CSRF
 
 LEARNERS = 2000
@@ -23,12 +23,9 @@ OPTION = re.compile(r'name="q(\d+)" value="(\d+)"')
 def setup(database_url: str) -> dict:
     script = f"""
 import json
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.contrib.sessions.backends.db import SessionStore
 from learntrace.catalog.models import Category
 from learntrace.exams.models import BankChoice, BankQuestion, Exam, ExamItem, QuestionBank
-from learntrace.org.models import Department, Employee
+from learntrace.org.models import Department
 from learntrace.org.services import department_path
 root = Department.objects.create(code="B", name="bench"); root.path = department_path(None, root.pk); root.save()
 category = Category.objects.create(code="bench", name="bench")
@@ -39,20 +36,7 @@ for n in range({QUESTIONS}):
     BankChoice.objects.bulk_create([BankChoice(question=question, position=p, text=f"Option {{p}}", is_correct=p == 0)
                                     for p in range(4)])
     ExamItem.objects.create(exam=exam, question=question, position=n)
-User = get_user_model()
-password = make_password(None)
-User.objects.bulk_create([User(username=f"b{{i}}", password=password) for i in range({LEARNERS})])
-users = list(User.objects.filter(username__startswith="b").order_by("id"))
-Employee.objects.bulk_create([Employee(employee_no=f"B{{u.pk}}", name=u.username, department=root, user=u)
-                              for u in users])
-sessions = []
-for user in users:
-    session = SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    sessions.append(session.session_key)
+{learner_sessions_script(LEARNERS)}
 print(json.dumps({{"exam": exam.pk, "sessions": sessions}}))
 """
     return shell_json(database_url, script)
@@ -65,10 +49,7 @@ def stored_answers(database_url: str) -> dict:
 
 
 def run(admin_url: str, workers: int = 4) -> dict:
-    with fresh_database(admin_url, "bench_exam") as database_url:
-        data = setup(database_url)
-        with web_server(database_url, workers) as port:
-            return _burst(database_url, port, data, workers)
+    return burst(admin_url, "bench_exam", setup, _burst, workers)
 
 
 def _in_threads(job) -> None:

@@ -14,13 +14,11 @@ credited-time facts), on PostgreSQL, each figure next to a naive baseline measur
 BENCH_REPORTS_PEOPLE (default 100 000) and BENCH_REPORTS_VIEWERS (default 50 000) give a smaller
 scale for a quick run. The database is dropped at the end."""
 
-import json
 import os
 import statistics
-import sys
 import time
 
-from bench.common import fresh_database, shell_json
+from bench.common import fresh_database, generated_dataset, in_shell, main, report
 
 PEOPLE = int(os.environ.get("BENCH_REPORTS_PEOPLE", "100000"))
 VIEWERS = int(os.environ.get("BENCH_REPORTS_VIEWERS", "50000"))
@@ -221,15 +219,13 @@ def inner_bare_writer(ids: dict) -> dict:
 
 
 def _in_shell(database_url: str, function: str, ids: dict) -> dict:
-    return shell_json(database_url, f"import json\nfrom bench.reports import {function}\n"
-                                    f"print(json.dumps({function}({ids!r})))")
+    return in_shell(database_url, "bench.reports", function, ids)
 
 
 def run(admin_url: str) -> dict:
     with fresh_database(admin_url, DATABASE) as database_url:
         began = time.perf_counter()
-        dataset = shell_json(database_url, "import json\nfrom bench.dataset import generate\n"
-                                           f"print(json.dumps(generate({PEOPLE}, {VIEWERS})))")
+        dataset = generated_dataset(database_url, PEOPLE, VIEWERS)
         dataset["wall_s"] = time.perf_counter() - began
         ids = dataset["ids"]
         print(f"data set: {dataset['counts']} in {dataset['wall_s']:.0f} s {dataset['timings']}", flush=True)
@@ -254,12 +250,8 @@ def run(admin_url: str) -> dict:
         f"{q['retention_raw']['median_s'] / q['retention']['median_s']:.1f}× faster | drop-off below half at "
         f"{q['retention_drop_off']} %, shares {q['retention_at']}",
     ]
-    print("\n".join(lines))
-    result["lines"] = lines
-    return result
+    return report(result, lines)
 
 
 if __name__ == "__main__":
-    from bench.__main__ import POSTGRES
-
-    json.dump(run(POSTGRES), sys.stdout, indent=2)
+    main(run)

@@ -18,10 +18,9 @@ import itertools
 import json
 import os
 import statistics
-import sys
 import time
 
-from bench.common import fresh_database, shell_json
+from bench.common import fresh_database, generated_dataset, in_shell, main, report
 
 PEOPLE = int(os.environ.get("BENCH_SCALE_PEOPLE", "20000"))
 DATABASE = "lt_scale_bench"
@@ -227,15 +226,13 @@ def inner_beats(ids: dict) -> dict:
 
 
 def _in_shell(database_url: str, function: str, ids: dict) -> dict:
-    return shell_json(database_url, f"import json\nfrom bench.scale import {function}\n"
-                                    f"print(json.dumps({function}({ids!r})))")
+    return in_shell(database_url, "bench.scale", function, ids)
 
 
 def run(admin_url: str) -> dict:
     with fresh_database(admin_url, DATABASE) as database_url:
         began = time.perf_counter()
-        dataset = shell_json(database_url, "import json\nfrom bench.dataset import generate\n"
-                                           f"print(json.dumps(generate({PEOPLE}, 100)))")
+        dataset = generated_dataset(database_url, PEOPLE, 100)
         print(f"data set: {dataset['counts']} in {time.perf_counter() - began:.0f} s", flush=True)
         ids = dataset["ids"]
         result = {name: _in_shell(database_url, f"inner_{name}", ids)
@@ -263,12 +260,8 @@ def run(admin_url: str) -> dict:
         f"{m['dashboard_head']['median_ms'] / m['dashboard_head_none']['median_ms']:.2f}×)",
         f"beat, in process: API {b['api']:.2f} ms | page {b['page']:.2f} ms | page / API {b['page'] / b['api']:.2f}",
     ]
-    print("\n".join(lines))
-    result["lines"] = lines
-    return result
+    return report(result, lines)
 
 
 if __name__ == "__main__":
-    from bench.__main__ import POSTGRES
-
-    json.dump(run(POSTGRES), sys.stdout, indent=2)
+    main(run)

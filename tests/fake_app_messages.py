@@ -4,11 +4,11 @@ the app's AgentId, the message's shape, and whether the person is in the app's r
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+
+from local_server import JsonHandler, LocalServer
 
 
-class AppMessages:
+class AppMessages(LocalServer):
     def __init__(self):
         self.wecom_apps = {}  # corpid -> (corpsecret, agentid)
         self.wecom_users = set()  # user ids in the app's visible range
@@ -18,19 +18,7 @@ class AppMessages:
         self.token_calls = 0
         self.sent = []  # (platform, body) accepted
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(self._handler())
 
     def expire_tokens(self):
         with self.lock:
@@ -49,93 +37,73 @@ class AppMessages:
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _answer(self, answer, status=200):
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _body(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                try:
-                    return json.loads(raw) if raw else None
-                except ValueError:
-                    return None
-
+        class Handler(JsonHandler):
             def do_GET(self):
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                if parts.path == "/cgi-bin/gettoken":
+                path, query = self.path_and_query()
+                if path == "/cgi-bin/gettoken":
                     app = fake.wecom_apps.get(query.get("corpid"))
                     if app is None:
-                        return self._answer({"errcode": 40013, "errmsg": "invalid corpid"})
+                        return self.send_json({"errcode": 40013, "errmsg": "invalid corpid"})
                     if app[0] != query.get("corpsecret"):
-                        return self._answer({"errcode": 40001, "errmsg": "invalid credential"})
-                    return self._answer({"errcode": 0, "errmsg": "ok", "expires_in": 7200,
+                        return self.send_json({"errcode": 40001, "errmsg": "invalid credential"})
+                    return self.send_json({"errcode": 0, "errmsg": "ok", "expires_in": 7200,
                                          "access_token": fake._issue("wecom", query["corpid"])})
-                self._answer({"error": "not found"}, 404)
+                self.send_json({"error": "not found"}, 404)
 
             def do_POST(self):
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                body = self._body()
-                if parts.path == "/cgi-bin/message/send":
+                path, query = self.path_and_query()
+                body = self.json_body()
+                if path == "/cgi-bin/message/send":
                     return self.wecom_send(query, body)
-                if parts.path == "/open-apis/auth/v3/tenant_access_token/internal":
+                if path == "/open-apis/auth/v3/tenant_access_token/internal":
                     return self.feishu_token(body)
-                if parts.path == "/open-apis/im/v1/messages":
+                if path == "/open-apis/im/v1/messages":
                     return self.feishu_send(query, body)
-                self._answer({"error": "not found"}, 404)
+                self.send_json({"error": "not found"}, 404)
 
             def wecom_send(self, query, body):
                 issued = fake.tokens.get(query.get("access_token", ""))
                 if issued is None or issued[0] != "wecom":
-                    return self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+                    return self.send_json({"errcode": 42001, "errmsg": "access_token expired"})
                 _secret, agent_id = fake.wecom_apps[issued[1]]
                 if body is None or body.get("agentid") != agent_id or not isinstance(body.get("agentid"), int):
-                    return self._answer({"errcode": 40056, "errmsg": "invalid agentid"})
+                    return self.send_json({"errcode": 40056, "errmsg": "invalid agentid"})
                 kind = body.get("msgtype")
                 content = (body.get(kind) or {}).get("content", "") if kind in {"text", "markdown"} else ""
                 if not content or len(content.encode()) > 2048 or not body.get("touser"):
-                    return self._answer({"errcode": 44004, "errmsg": "empty content or invalid parameter"})
+                    return self.send_json({"errcode": 44004, "errmsg": "empty content or invalid parameter"})
                 users = body["touser"].split("|")
                 invalid = [user for user in users if user not in fake.wecom_users]
                 if len(invalid) == len(users):
-                    return self._answer({"errcode": 81013, "errmsg": "user & party & tag all invalid"})
+                    return self.send_json({"errcode": 81013, "errmsg": "user & party & tag all invalid"})
                 with fake.lock:
                     fake.sent.append(("wecom", body))
-                self._answer({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "msgid": "m1"})
+                self.send_json({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "msgid": "m1"})
 
             def feishu_token(self, body):
                 body = body or {}
                 if fake.feishu_apps.get(body.get("app_id")) != body.get("app_secret") or not body.get("app_secret"):
-                    return self._answer({"code": 10014, "msg": "app secret invalid"})
-                self._answer({"code": 0, "msg": "ok", "expire": 7200,
+                    return self.send_json({"code": 10014, "msg": "app secret invalid"})
+                self.send_json({"code": 0, "msg": "ok", "expire": 7200,
                               "tenant_access_token": fake._issue("feishu", body["app_id"])})
 
             def feishu_send(self, query, body):
                 header = self.headers.get("Authorization", "")
                 issued = fake.tokens.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
                 if issued is None or issued[0] != "feishu":
-                    return self._answer({"code": 99991663, "msg": "Invalid access token for authorization."}, 400)
+                    return self.send_json({"code": 99991663, "msg": "Invalid access token for authorization."}, 400)
                 if query.get("receive_id_type") != "user_id" or body is None or body.get("msg_type") != "text":
-                    return self._answer({"code": 230001, "msg": "invalid message content"}, 400)
+                    return self.send_json({"code": 230001, "msg": "invalid message content"}, 400)
                 try:
                     text = json.loads(body.get("content", "")).get("text", "")
                 except (ValueError, AttributeError):
                     text = ""
                 if not text:
-                    return self._answer({"code": 230001, "msg": "invalid message content"}, 400)
+                    return self.send_json({"code": 230001, "msg": "invalid message content"}, 400)
                 if body.get("receive_id") not in fake.feishu_users:
-                    return self._answer({"code": 230013, "msg": "Bot has NO availability to this user."}, 400)
+                    return self.send_json({"code": 230013, "msg": "Bot has NO availability to this user."}, 400)
                 with fake.lock:
                     fake.sent.append(("feishu", body))
-                self._answer({"code": 0, "msg": "success", "data": {"message_id": "om_1"}})
+                self.send_json({"code": 0, "msg": "success", "data": {"message_id": "om_1"}})
 
         return Handler

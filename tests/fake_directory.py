@@ -17,12 +17,11 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from fake_signin_platforms import DINGTALK_KEY, DINGTALK_SECRET, FEISHU_APP, FEISHU_SECRET, WECOM_CORP
+from local_server import JsonHandler, LocalServer
 
 WECOM_CONTACT_SECRET = "wecom-contact-secret"
 TOKEN_SECONDS = 7200
@@ -30,7 +29,7 @@ DINGTALK_PAGE_MAX = 100
 FEISHU_PAGE_MAX = 50
 
 
-class FakeDirectory:
+class FakeDirectory(LocalServer):
     def __init__(self):
         # id -> {"name", "parent"} ("" for the root); DingTalk's root is "1", WeCom's "1", Feishu's "0".
         self.departments = {}
@@ -41,19 +40,7 @@ class FakeDirectory:
         self.page_sizes = []  # page sizes asked for (DingTalk and Feishu)
         self.odd = {}  # path -> a function that turns the real answer into an odd one
         self.lock = threading.RLock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(self._handler())
 
     def expire_tokens(self):
         with self.lock:
@@ -231,39 +218,21 @@ class FakeDirectory:
     def _handler(self):
         directory = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _handle(self, method):
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                body = {}
-                if method == "POST":
-                    body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        class Handler(JsonHandler):
+            def answer(self, method):
+                path, query, body = self.read_request(method)
                 with directory.lock:
-                    directory.calls[parts.path] += 1
-                    if parts.path.startswith("/open-apis/"):
-                        answer = directory.feishu(method, parts.path, query, body, self.headers)
-                    elif parts.path.startswith("/cgi-bin/"):
-                        answer = directory.wecom(parts.path, query)
+                    directory.calls[path] += 1
+                    if path.startswith("/open-apis/"):
+                        answer = directory.feishu(method, path, query, body, self.headers)
+                    elif path.startswith("/cgi-bin/"):
+                        answer = directory.wecom(path, query)
                     else:
-                        answer = directory.dingtalk(parts.path, query, body)
-                    if parts.path in directory.odd and answer is not None:
-                        answer = directory.odd[parts.path](answer)
+                        answer = directory.dingtalk(path, query, body)
+                    if path in directory.odd and answer is not None:
+                        answer = directory.odd[path](answer)
                 status = 200 if answer is not None else 404
-                data = json.dumps(answer if answer is not None else {"errcode": 404}, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
+                self.send_json(answer if answer is not None else {"errcode": 404}, status, ensure_ascii=False)
 
         return Handler
 

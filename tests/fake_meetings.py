@@ -3,22 +3,22 @@ describes it: a tenant access token from the app's id and secret, then GET
 /open-apis/vc/v1/participant_list with the 9-digit meeting number and the meeting's start and end
 as Unix seconds, answered in pages (page_size, page_token, has_more), one entry per join."""
 
-import json
 import secrets
 import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+
+from local_server import JsonHandler, LocalServer
 
 APP_ID, APP_SECRET = "cli_meetings_app", "meetings-secret"
 
 
-class FakeFeishuMeetings:
+class FakeFeishuMeetings(LocalServer):
     def __init__(self):
         self.meetings: dict[str, list[dict]] = {}  # meeting number -> participants (one per join)
         self.tokens: set[str] = set()
         self.requests: list[dict] = []  # the participant list queries, as sent
         self.lock = threading.Lock()
+        super().__init__(self._handler())
 
     def answer(self, method: str, path: str, query: dict, body: dict, headers) -> tuple[int, dict]:
         if method == "POST" and path == "/open-apis/auth/v3/tenant_access_token/internal":
@@ -46,42 +46,17 @@ class FakeFeishuMeetings:
                 "participants": page, "page_token": str(start + size) if more else "", "has_more": more}}
         return 404, {"code": 404, "msg": "not found"}
 
-    def start(self):
+    def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _handle(self, method):
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                body = {}
-                if method == "POST":
-                    body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        class Handler(JsonHandler):
+            def answer(self, method):
+                path, query, body = self.read_request(method)
                 with fake.lock:
-                    status, answer = fake.answer(method, parts.path, query, body, self.headers)
-                data = json.dumps(answer, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                    status, answer = fake.answer(method, path, query, body, self.headers)
+                self.send_json(answer, status, ensure_ascii=False)
 
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return Handler
 
 
 @contextmanager

@@ -12,13 +12,13 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+
+from local_server import JsonHandler, LocalServer
 
 HOUR_MS = 3600 * 1000
 
 
-class Platforms:
+class Platforms(LocalServer):
     def __init__(self):
         self.dingtalk_robots = {}  # access_token -> secret ("" = no signing)
         self.wecom_keys = set()
@@ -35,19 +35,7 @@ class Platforms:
         self.busy_next = 0  # how many of the next DingTalk calls answer errcode -1 (system busy)
         self.expired_tokens = set()  # issued DingTalk tokens that now answer 42001
         self.lock = threading.RLock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(self._handler())
 
     def accepted(self, platform):
         return [body for name, body in self.requests if name == platform]
@@ -73,22 +61,14 @@ class Platforms:
     def _handler(self):
         platforms = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def _answer(self, platform, answer, status=200):
-                data = json.dumps(answer).encode()
                 with platforms.lock:
                     platforms.answers.append((platform, answer))
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_json(answer, status, content_type="application/json")
 
             def _body(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                raw = self.raw_body()
                 return raw, (json.loads(raw) if raw else None)
 
             def _interfere(self) -> bool:
@@ -103,9 +83,8 @@ class Platforms:
                 return False
 
             def do_GET(self):
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                if parts.path == "/dingtalk/gettoken":
+                path, query = self.path_and_query()
+                if path == "/dingtalk/gettoken":
                     with platforms.lock:
                         platforms.gettoken_calls += 1
                     key, secret = query.get("appkey"), query.get("appsecret")
@@ -120,18 +99,17 @@ class Platforms:
             def do_POST(self):
                 if self._interfere():
                     return
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                path, query = self.path_and_query()
                 raw, body = self._body()
-                if parts.path == "/robot/send":
+                if path == "/robot/send":
                     return self.dingtalk_robot(query, body)
-                if parts.path == "/dingtalk/topapi/message/corpconversation/asyncsend_v2":
+                if path == "/dingtalk/topapi/message/corpconversation/asyncsend_v2":
                     return self.dingtalk_work(query, body)
-                if parts.path == "/cgi-bin/webhook/send":
+                if path == "/cgi-bin/webhook/send":
                     return self.wecom(query, body)
-                if parts.path.startswith("/open-apis/bot/v2/hook/"):
-                    return self.feishu(parts.path.rsplit("/", 1)[1], body)
-                if parts.path == "/receiver":
+                if path.startswith("/open-apis/bot/v2/hook/"):
+                    return self.feishu(path.rsplit("/", 1)[1], body)
+                if path == "/receiver":
                     return self.webhook(raw, body)
                 self._answer("unknown", {"error": "not found"}, 404)
 

@@ -13,8 +13,9 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
+
+from local_server import JsonHandler, LocalServer
 
 CODE_SECONDS = 5 * 60
 TOKEN_SECONDS = 2 * 3600
@@ -33,7 +34,7 @@ class Denied(Exception):
         self.body = body
 
 
-class SignInPlatforms:
+class SignInPlatforms(LocalServer):
     def __init__(self, trusted_redirect: str):
         self.trusted_redirect = trusted_redirect  # the app's registered address: redirect_uri must start with it
         self.dingtalk_members = {}  # unionId -> userid in the organisation
@@ -46,21 +47,9 @@ class SignInPlatforms:
         self.down = set()  # paths that answer 502
         self.odd_answers = {}  # path -> a JSON body answered (status 200) instead of the real one
         self.lock = threading.RLock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        super().__init__(self._handler())
 
     # -- the test's controls --
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
     def now(self) -> float:
         return time.time() + self.offset
 
@@ -267,53 +256,38 @@ class SignInPlatforms:
             ("GET", "/open-apis/authen/v1/user_info"): lambda q, b, h: platforms.feishu_user(h),
         }
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def _json(self, status, answer):
-                data = json.dumps(answer, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_json(answer, status, ensure_ascii=False)
 
-            def _handle(self, method):
-                parts = urlsplit(self.path)
-                query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+            def answer(self, method):
+                path, query = self.path_and_query()
                 with platforms.lock:
-                    platforms.calls[parts.path] += 1
-                if parts.path in platforms.down:
+                    platforms.calls[path] += 1
+                if path in platforms.down:
                     return self._json(502, {"errcode": -1, "errmsg": "系统繁忙"})
-                if parts.path in platforms.odd_answers:
-                    return self._json(200, platforms.odd_answers[parts.path])
+                if path in platforms.odd_answers:
+                    return self._json(200, platforms.odd_answers[path])
                 try:
-                    if method == "GET" and parts.path in pages:
-                        location = pages[parts.path](query)
+                    if method == "GET" and path in pages:
+                        location = pages[path](query)
                         self.send_response(302)
                         self.send_header("Location", location)
                         self.send_header("Content-Length", "0")
                         self.end_headers()
                         return None
-                    handler = apis.get((method, parts.path))
+                    handler = apis.get((method, path))
                     if handler is None:
                         return self._json(404, {"errcode": 404, "errmsg": "no such API"})
                     body = {}
                     if method == "POST":
-                        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                        raw = self.raw_body()
                         if not self.headers.get("Content-Type", "").startswith("application/json"):
                             return self._json(400, {"errcode": 43004, "errmsg": "需要 JSON"})
                         body = json.loads(raw or b"{}")
                     return self._json(200, handler(query, body, self.headers))
                 except Denied as denied:
                     return self._json(denied.status, denied.body)
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
 
         return Handler
 

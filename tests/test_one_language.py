@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -15,6 +16,7 @@ from learntrace.checkin.models import Meeting
 from learntrace.notify.models import Channel, Delivery, ReminderSchedule
 from learntrace.org.models import Department, Employee, Level, Role
 from learntrace.plans.models import Assignment, LearningPlan
+from test_every_url import PARAMETERS
 from test_translations import PO, read_po
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -98,7 +100,12 @@ def demo(db):
         "schedule_id": ReminderSchedule.objects.order_by("pk").first(),
         "delivery_id": Delivery.objects.order_by("pk").first(),
     }
-    return {name: row.pk for name, row in first.items() if row is not None}
+    ids = {name: row.pk for name, row in first.items() if row is not None}
+    for parameter, (label, _whose) in PARAMETERS.items():  # every other page with an id: the demo's first row
+        row = apps.get_model(label).objects.order_by("pk").first()
+        if parameter not in ids and row is not None:
+            ids[parameter] = row.pk
+    return ids
 
 
 def typed_data() -> set[str]:
@@ -141,8 +148,7 @@ def test_every_page_speaks_one_language(demo, client):
     names = [(item.name, item.name_en) for model in (Category, CreditClass) for item in model.objects.all()]
     data = frozenset(typed_data())
     paths = page_paths(demo)
-    people = {"hr": get_user_model().objects.get(username="hr"),
-              "head": get_user_model().objects.get(username="head")}
+    people = {name: get_user_model().objects.get(username=name) for name in ("hr", "head", "manager")}
     checked, problems = set(), {}
     for who, user in people.items():
         client.force_login(user)

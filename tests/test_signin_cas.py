@@ -10,8 +10,10 @@ import pytest
 from django.core import checks
 from django.urls import reverse
 
+import sso_checks
 from learntrace.accounts.models import LinkedIdentity, SignInEvent
 from learntrace.org.models import Employee
+from sso_checks import signed_in
 from sso_servers import PORTAL_PASSWORD, cas_server  # noqa: F401
 
 CALLBACK = "/accounts/sso/cas/callback/"
@@ -29,9 +31,7 @@ def cas(settings, cas_server, org, client):  # noqa: F811
 
 
 def start(client, next_url="/plans/my/"):
-    response = client.get(reverse("sso:cas_start"), {"next": next_url} if next_url else {})
-    assert response.status_code == 302, response.content
-    return response["Location"]
+    return sso_checks.start(client, "cas", next_url)
 
 
 def log_in_at_cas(login_url, login, password=PORTAL_PASSWORD):
@@ -49,15 +49,8 @@ def sign_in(client, login="E001", next_url="/plans/my/"):
     return client.get(log_in_at_cas(start(client, next_url), login))
 
 
-def signed_in(client):
-    return client.session.get("_auth_user_id")
-
-
 def assert_refused(client, response, reason, status=403):
-    assert response.status_code == status
-    assert signed_in(client) is None
-    event = SignInEvent.objects.order_by("-id").first()
-    assert (event.method, event.outcome, event.reason) == ("cas", "refused", reason)
+    sso_checks.assert_refused(client, response, "cas", reason, status)
 
 
 @pytest.mark.parametrize("version", ["2", "3"])
@@ -96,13 +89,7 @@ def test_a_cas_user_without_the_configured_attribute_is_refused(client, cas, set
 @pytest.mark.parametrize("login, reason, identifier", [("X999", "unknown", "X999"),
                                                         ("nameless", "unknown", "nameless")])
 def test_a_cas_user_nobody_in_the_organisation_is_refused(client, cas, login, reason, identifier):
-    employees = Employee.objects.count()
-    response = sign_in(client, login=login)
-    assert_refused(client, response, reason)
-    assert "ask your training administrator" in response.content.decode()
-    assert SignInEvent.objects.get().identifier == identifier
-    assert Employee.objects.count() == employees
-    assert not LinkedIdentity.objects.exists()
+    sso_checks.assert_a_stranger_is_refused(client, "cas", lambda: sign_in(client, login=login), reason, identifier)
 
 
 def test_a_deactivated_employee_is_refused(client, cas, org):
@@ -111,15 +98,8 @@ def test_a_deactivated_employee_is_refused(client, cas, org):
 
 
 def test_a_ticket_works_once_and_only_in_the_browser_that_started_it(client, cas, org):
-    from django.test import Client
-
-    callback = log_in_at_cas(start(client), "E001")
-    other_browser = Client()
-    assert_refused(other_browser, other_browser.get(callback), "expired")
-    client.get(callback)
-    assert signed_in(client) == str(org.learner.user_id)
-    client.logout()
-    assert_refused(client, client.get(callback), "expired")
+    sso_checks.assert_the_callback_works_once_in_its_browser(client, "cas", log_in_at_cas(start(client), "E001"),
+                                                             org.learner)
 
 
 def test_a_ticket_issued_for_another_sign_in_of_the_same_browser_is_refused_by_the_server(client, cas):
@@ -162,11 +142,8 @@ def test_a_server_that_is_not_cas_is_refused(client, cas, settings, live_server)
 
 
 def test_refusals_throttle_the_method_from_that_address(client, cas, settings):
-    settings.AXES_FAILURE_LIMIT = 2
-    sign_in(client, login="X999")
-    sign_in(client, login="X999")
-    assert_refused(client, client.get(reverse("sso:cas_start")), "throttled", status=429)
-    assert_refused(client, client.get(CALLBACK, {"ticket": "ST-x", "state": "y"}), "throttled", status=429)
+    sso_checks.assert_refusals_throttle(client, "cas", settings, lambda: sign_in(client, login="X999"),
+                                        {"ticket": "ST-x", "state": "y"})
 
 
 def test_next_stays_on_this_site(client, cas):

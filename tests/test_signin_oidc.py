@@ -9,9 +9,11 @@ import pytest
 from django.core import checks
 from django.urls import reverse
 
+import sso_checks
 from learntrace.accounts.models import LinkedIdentity, SignInEvent
 from learntrace.org.models import Employee
 from learntrace.sso import oidc as oidc_client
+from sso_checks import signed_in
 from sso_servers import OIDC_CLIENT_SECRET, OIDC_PUBLIC_CLIENT_ID, PORTAL_PASSWORD, oidc_provider  # noqa: F401
 
 CALLBACK = "/accounts/sso/oidc/callback/"
@@ -33,9 +35,7 @@ def oidc(settings, oidc_provider, org, client):  # noqa: F811
 
 
 def start(client, next_url="/plans/my/"):
-    response = client.get(reverse("sso:oidc_start"), {"next": next_url} if next_url else {})
-    assert response.status_code == 302, response.content
-    return response["Location"]
+    return sso_checks.start(client, "oidc", next_url)
 
 
 def log_in_at_provider(authorize_url, login, password=PORTAL_PASSWORD):
@@ -60,15 +60,8 @@ def sign_in(client, who="learner", next_url="/plans/my/"):
     return client.get(log_in_at_provider(start(client, next_url), who))
 
 
-def signed_in(client):
-    return client.session.get("_auth_user_id")
-
-
 def assert_refused(client, response, reason, status=403):
-    assert response.status_code == status
-    assert signed_in(client) is None
-    event = SignInEvent.objects.order_by("-id").first()
-    assert (event.method, event.outcome, event.reason) == ("oidc", "refused", reason)
+    sso_checks.assert_refused(client, response, "oidc", reason, status)
 
 
 def test_it_signs_the_matching_employee_in_and_goes_where_they_were_going(client, oidc, org):
@@ -122,13 +115,7 @@ def test_an_imported_employee_without_an_account_gets_in_without_a_password(clie
 @pytest.mark.parametrize("who, reason, identifier", [("stranger", "unknown", "X999"),
                                                       ("nameless", "unknown", "portal-0003")])
 def test_an_account_nobody_in_the_organisation_has_is_refused(client, oidc, who, reason, identifier):
-    employees = Employee.objects.count()
-    response = sign_in(client, who=who)
-    assert_refused(client, response, reason)
-    assert "ask your training administrator" in response.content.decode()
-    assert SignInEvent.objects.get().identifier == identifier
-    assert Employee.objects.count() == employees
-    assert not LinkedIdentity.objects.exists()
+    sso_checks.assert_a_stranger_is_refused(client, "oidc", lambda: sign_in(client, who=who), reason, identifier)
 
 
 def test_a_deactivated_employee_is_refused(client, oidc, org):
@@ -137,15 +124,8 @@ def test_a_deactivated_employee_is_refused(client, oidc, org):
 
 
 def test_a_state_works_once_and_only_in_the_browser_that_started_it(client, oidc, org):
-    from django.test import Client
-
-    callback = log_in_at_provider(start(client), "learner")
-    other_browser = Client()
-    assert_refused(other_browser, other_browser.get(callback), "expired")
-    response = client.get(callback)
-    assert signed_in(client) == str(org.learner.user_id)
-    client.logout()
-    assert_refused(client, client.get(callback), "expired")  # replayed
+    response = sso_checks.assert_the_callback_works_once_in_its_browser(
+        client, "oidc", log_in_at_provider(start(client), "learner"), org.learner)
     assert response.status_code == 302
 
 
@@ -214,11 +194,8 @@ def test_an_unreachable_provider_is_refused_as_unreachable(client, oidc, setting
 
 
 def test_refusals_throttle_the_method_from_that_address(client, oidc, settings):
-    settings.AXES_FAILURE_LIMIT = 2
-    sign_in(client, who="stranger")
-    sign_in(client, who="stranger")
-    assert_refused(client, client.get(reverse("sso:oidc_start")), "throttled", status=429)
-    assert_refused(client, client.get(CALLBACK, {"code": "x", "state": "y"}), "throttled", status=429)
+    sso_checks.assert_refusals_throttle(client, "oidc", settings, lambda: sign_in(client, who="stranger"),
+                                        {"code": "x", "state": "y"})
 
 
 def test_next_stays_on_this_site(client, oidc):

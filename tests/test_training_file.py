@@ -2,8 +2,6 @@
 
 import datetime as dt
 import io
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
@@ -14,6 +12,7 @@ from learntrace.checkin.models import Attendance, Meeting
 from learntrace.evidence import keys
 from learntrace.evidence import services as evidence
 from learntrace.records.services import record_completion, record_credited_time
+from local_server import JsonHandler, LocalServer
 
 T0 = dt.datetime(2026, 3, 10, 1, 0, tzinfo=dt.UTC)
 
@@ -85,34 +84,26 @@ def test_a_bundle_for_dates_beyond_the_calendar_is_refused(org, client_for):
     assert response.status_code == 400 and response.json() == {"error": "Give the dates as 2026-01-31."}
 
 
-class RecordingServer:
+class RecordingServer(LocalServer):
     """A local HTTP server that records every request it receives."""
 
     def __init__(self):
         received = self.received = []
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self):
                 received.append(self.path)
                 self.send_response(404)
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        super().__init__(Handler)
 
 
 @pytest.fixture
 def recorder():
-    server = RecordingServer()
-    server.thread.start()
+    server = RecordingServer().start()
     yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.stop()
 
 
 def pdf_text(content: bytes) -> str:

@@ -9,7 +9,6 @@ import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -26,6 +25,7 @@ from learntrace.checkin import services as checkin
 from learntrace.checkin.models import Meeting
 from learntrace.records.models import Completion, CreditedTime, Source
 from learntrace.records.services import correct_time, record_completion, void_completion
+from local_server import JsonHandler, LocalServer
 
 USER, PASSWORD = "lrs-user", "lrs-secret"
 
@@ -36,7 +36,7 @@ def _same(a: dict, b: dict) -> bool:
     return {k: v for k, v in a.items() if k not in drop} == {k: v for k, v in b.items() if k not in drop}
 
 
-class FakeLrs:
+class FakeLrs(LocalServer):
     """Keeps statements by id; `down` makes it answer 503."""
 
     AUTHORITY = {"objectType": "Agent", "account": {"homePage": "https://lrs.example.org", "name": USER}}
@@ -48,10 +48,7 @@ class FakeLrs:
         self.delay = 0.0  # seconds each POST takes, so that senders overlap
         lrs = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def _answer(self, status, body=None):
                 data = json.dumps(body).encode() if body is not None else b""
                 self.send_response(status)
@@ -123,10 +120,9 @@ class FakeLrs:
                     return self._answer(404, {"error": "no such statement"})
                 self._answer(200, lrs.statements[found])
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}/xapi"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
+        self.endpoint = f"{self.url}/xapi"
+        self.start()
 
     def invalid(self, statement: dict, batch: list[dict]) -> str | None:
         """Why xAPI 1.0.3 forbids storing the statement, if it does (voiding rules)."""
@@ -149,10 +145,6 @@ class FakeLrs:
     def current(self) -> list[dict]:
         """What the store holds as told: neither voided nor voiding."""
         return [s for i, s in self.statements.items() if i not in self.voided and s["verb"]["id"] != xapi.VOIDED]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -12,9 +12,13 @@ from learntrace.evidence.services import entries_of, fact_texts
 from learntrace.evidence.sources import NAMES, SOURCES, body, model, rows
 
 FORMAT = "learntrace-evidence-bundle/2"
-# The field that dates each kind of fact, for the date range.
-WHEN = {1: "occurred_at", 2: "completed_at", 3: "submitted_at", 4: "at", 5: "at", 6: "occurred_at", 7: "credited_at",
-        8: "submitted_at", 9: "issued_at"}
+# The field that dates each kind of fact, for the date range; keyed by model label, not by source
+# code, so that a new source cannot shift the entries.
+_WHEN_BY_LABEL = {"records.CreditedTime": "occurred_at", "records.Completion": "completed_at",
+                  "records.QuizAttempt": "submitted_at", "checkin.CheckInEvent": "at", "plans.ReflectionEvent": "at",
+                  "records.Correction": "occurred_at", "records.OutsideCredit": "credited_at",
+                  "exams.ExamResult": "submitted_at", "certificates.Certificate": "issued_at"}
+WHEN = {code: _WHEN_BY_LABEL[label] for code, (label, _fields) in SOURCES.items()}
 
 
 def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:

@@ -23,7 +23,11 @@ SOURCES = {code: (label, FIELDS[NAMES[code]]) for code, label in _LABELS.items()
 # When each source's fact was written (set by the server at insert, not by the caller): the
 # check of the unsealed tail compares it with the seals' times. Sources without one are
 # checked by their ids only.
-RECORDED = {1: "recorded_at", 2: "recorded_at", 6: "recorded_at", 7: "recorded_at", 8: "recorded_at", 9: "recorded_at"}
+# Keyed by model label, not by source code, so that a new source cannot shift the entries.
+_RECORDED_BY_LABEL = {"records.CreditedTime": "recorded_at", "records.Completion": "recorded_at",
+                      "records.Correction": "recorded_at", "records.OutsideCredit": "recorded_at",
+                      "exams.ExamResult": "recorded_at", "certificates.Certificate": "recorded_at"}
+RECORDED = {code: _RECORDED_BY_LABEL[label] for code, label in _LABELS.items() if label in _RECORDED_BY_LABEL}
 
 
 def model(code: int):
