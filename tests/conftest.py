@@ -86,6 +86,15 @@ def client_for(client):
 
 
 @pytest.fixture(autouse=True)
+def no_subscribed_events_cached():
+    """The webhooks' cached list of subscribed events outlives a test's rolled-back subscriptions:
+    forgotten before each test, so that no test counts the query of another's list."""
+    from learntrace.webhooks.events import forget_subscribed_events
+
+    forget_subscribed_events()
+
+
+@pytest.fixture(autouse=True)
 def english_outside_requests():
     """Services called directly by a test speak English; pages choose their own language."""
     from django.utils import translation
