@@ -193,6 +193,32 @@ def test_facts_written_while_sealing_are_all_sealed_exactly_once(org, catalog):
     assert services.verify().ok
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_queues_the_unsealed_facts_and_seals_made_before_still_verify(org, catalog):
+    """Facts sealed when each row carried its seal, and one not sealed yet, through the migration
+    that moves sealing off the rows."""
+    from learntrace.evidence.sources import SOURCES
+
+    call_command("migrate", "evidence", "0003_verification_unsealed", verbosity=0)
+    for minutes in range(3):
+        record_credited_time(employee=org.learner, course=catalog.video, seconds=60,
+                             occurred_at=T0 + dt.timedelta(minutes=minutes))
+    ids = sorted(CreditedTime.objects.values_list("id", flat=True))
+    sealed, waiting = ids[:-1], ids[-1]
+    entries = [(1, fact_id, leaf) for fact_id, leaf in services._leaves_of(1, sealed, 2)]
+    seal = services.signed_seal(entries, now=dt.datetime.now(dt.UTC), drained=True)
+    sql(f"UPDATE records_creditedtime SET seal_id = %s WHERE id IN ({', '.join(['%s'] * len(sealed))})",
+        [seal.pk, *sealed])
+    call_command("migrate", verbosity=0)
+
+    assert set(Pending.objects.values_list("source", "fact_id")) == {(1, waiting)}
+    assert services.seal_of(1, sealed[0]) == seal and services.seal_of(1, waiting) is None
+    assert services.verify_fact(1, sealed[-1]) and services.verify().ok
+    assert services.seal_pending()[0].fact_count == 1 and services.verify().ok
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=60, occurred_at=T0)
+    assert services.unsealed_count() == 1  # queued: migrate installed the triggers again
+
+
 def test_the_evidence_page_is_for_auditors_and_admins(org, client_for, facts):
     services.seal_pending()
     assert client_for(org.learner).get(reverse("evidence:overview")).status_code == 403

@@ -259,6 +259,11 @@ def test_the_api_lists_exam_results_of_the_people_the_caller_reads(client_for, c
     assert [(r["employee_no"], r["score"], r["passed"], r["ending"], r["sealed"]) for r in rows] == [
         ("E001", 100, True, "submitted", False), ("E002", 100, True, "submitted", False)]
     assert "answers" not in rows[0]
+    from learntrace.evidence.services import seal_pending
+
+    seal_pending()
+    rows = client_for(org.admin).get("/api/v1/records/exam-results").json()["items"]
+    assert [r["sealed"] for r in rows] == [True, True]
     head = client_for(org.head).get("/api/v1/records/exam-results").json()["items"]
     assert [r["employee_no"] for r in head] == ["E001"]  # the head sees their department only
     assert client_for(org.learner).get("/api/v1/records/exam-results?employee_no=E002").json()["items"] == []

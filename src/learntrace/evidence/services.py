@@ -187,19 +187,25 @@ def _seal_one(batch_size: int, now: dt.datetime) -> Seal | None:
             break
         _dequeue(queued)
     entries = [(code, fact_id, leaf) for code, found in picked.items() for fact_id, leaf in found]
+    seal = signed_seal(entries, now=now, drained=len(rows_) < batch_size)  # drained: it took the whole queue
+    SealSpan.objects.bulk_create([SealSpan(seal=seal, source=code, first_id=found[0][0], last_id=found[-1][0])
+                                  for code, found in picked.items()])
+    _dequeue(queued)
+    return seal
+
+
+def signed_seal(entries: list[tuple[int, int, bytes]], *, now: dt.datetime, drained: bool) -> Seal:
+    """The next seal of the chain over `entries` (source, fact id, leaf), signed and saved."""
     previous = Seal.objects.order_by("-number").first()
     public = keys.public_key()
     seal = Seal(number=previous.number + 1 if previous else 1, created_at=now, fact_count=len(entries),
                 root=merkle.root([leaf for _c, _i, leaf in entries]).hex(),
                 previous_hash=previous.seal_hash if previous else GENESIS, key_id=keys.key_id(public),
                 leaves=b"".join(ENTRY.pack(code, fact_id, leaf) for code, fact_id, leaf in entries),
-                encoding=ENCODING, drained=len(rows_) < batch_size)  # drained: it took the whole queue
+                encoding=ENCODING, drained=drained)
     seal.seal_hash = _seal_hash(seal)
     seal.signature = base64.b64encode(keys.private_key().sign(bytes.fromhex(seal.seal_hash))).decode()
     seal.save()
-    SealSpan.objects.bulk_create([SealSpan(seal=seal, source=code, first_id=found[0][0], last_id=found[-1][0])
-                                  for code, found in picked.items()])
-    _dequeue(queued)
     return seal
 
 
