@@ -12,7 +12,7 @@ import os
 from bench.common import fresh_database, shell_json
 
 N = int(os.environ.get("BENCH_FACTS", "200000"))
-SINGLE = int(os.environ.get("BENCH_SINGLE_WRITES", "5000"))
+SINGLE = int(os.environ.get("BENCH_SINGLE_WRITES", "500"))  # a round; 9 rounds
 
 SCRIPT = r"""
 import json, time
@@ -21,7 +21,7 @@ from learntrace.catalog.models import Category, Course
 from learntrace.org.models import Department, Employee
 from learntrace.org.services import department_path
 from learntrace.evidence import services
-N, SINGLE = {n}, {single}
+N, SINGLE, ROUNDS = {n}, {single}, 9
 root = Department.objects.create(code="B", name="bench"); root.path = department_path(None, root.pk); root.save()
 employees = [Employee.objects.create(employee_no=f"B{{i}}", name="b", department=root).pk for i in range(50)]
 category = Category.objects.create(code="bench", name="bench")
@@ -97,9 +97,12 @@ def single(table, first):
         for g in range(first, first + SINGLE):
             c.execute(sql, [employees, course.pk, category.pk, g, g])
     return (time.perf_counter() - started) / SINGLE * 1e6
+# Alternating short rounds, the median of each: the machine's other work varies from second to second.
 rounds = [(single("records_creditedtime", N + 1 + 2 * k * SINGLE),
-           single("old_creditedtime", N + 1 + (2 * k + 1) * SINGLE)) for k in range(3)]
-out["new_write_us"], out["old_write_us"] = min(r[0] for r in rounds), min(r[1] for r in rounds)
+           single("old_creditedtime", N + 1 + (2 * k + 1) * SINGLE)) for k in range(ROUNDS)]
+out["new_write_us"] = sorted(r[0] for r in rounds)[ROUNDS // 2]
+out["old_write_us"] = sorted(r[1] for r in rounds)[ROUNDS // 2]
+out["write_ratio_median"] = sorted(r[0] / r[1] for r in rounds)[ROUNDS // 2]
 started = time.perf_counter()
 report = services.verify(workers=2)
 out["verify_s"], out["verify_ok"] = time.perf_counter() - started, report.ok
@@ -126,7 +129,7 @@ def run(admin_url: str) -> dict:
     print(f"  sealing {result['new_seal_s']:.1f} s (the previous marking UPDATEs alone: "
           f"{result['old_mark_s']:.1f} s); "
           f"one fact written and committed: {result['new_write_us']:.0f} µs now vs {result['old_write_us']:.0f} µs "
-          f"(ratio {result['new_write_us'] / result['old_write_us']:.2f}); verify {result['verify_s']:.1f} s "
+          f"(median of the rounds' ratios {result['write_ratio_median']:.2f}); verify {result['verify_s']:.1f} s "
           f"(ok={result['verify_ok']}) vs PostgreSQL hashing every row {result['baseline_sql_hash_s']:.1f} s "
           f"(ratio {result['verify_s'] / result['baseline_sql_hash_s']:.2f})")
     return result

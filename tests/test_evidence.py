@@ -197,8 +197,6 @@ def test_facts_written_while_sealing_are_all_sealed_exactly_once(org, catalog):
 def test_the_upgrade_queues_the_unsealed_facts_and_seals_made_before_still_verify(org, catalog):
     """Facts sealed when each row carried its seal, and one not sealed yet, through the migration
     that moves sealing off the rows."""
-    from learntrace.evidence.sources import SOURCES
-
     call_command("migrate", "evidence", "0003_verification_unsealed", verbosity=0)
     for minutes in range(3):
         record_credited_time(employee=org.learner, course=catalog.video, seconds=60,
