@@ -204,7 +204,7 @@ def test_the_upgrade_queues_the_unsealed_facts_and_seals_made_before_still_verif
     ids = sorted(CreditedTime.objects.values_list("id", flat=True))
     sealed, waiting = ids[:-1], ids[-1]
     entries = [(1, fact_id, leaf) for fact_id, leaf in services._leaves_of(1, sealed, 2)]
-    seal = services.signed_seal(entries, now=dt.datetime.now(dt.UTC), drained=True)
+    seal = services.signed_seal(entries=entries, now=dt.datetime.now(dt.UTC), drained=True)
     sql(f"UPDATE records_creditedtime SET seal_id = %s WHERE id IN ({', '.join(['%s'] * len(sealed))})",
         [seal.pk, *sealed])
     call_command("migrate", verbosity=0)

@@ -187,14 +187,14 @@ def _seal_one(batch_size: int, now: dt.datetime) -> Seal | None:
             break
         _dequeue(queued)
     entries = [(code, fact_id, leaf) for code, found in picked.items() for fact_id, leaf in found]
-    seal = signed_seal(entries, now=now, drained=len(rows_) < batch_size)  # drained: it took the whole queue
+    seal = signed_seal(entries=entries, now=now, drained=len(rows_) < batch_size)  # drained: took the whole queue
     SealSpan.objects.bulk_create([SealSpan(seal=seal, source=code, first_id=found[0][0], last_id=found[-1][0])
                                   for code, found in picked.items()])
     _dequeue(queued)
     return seal
 
 
-def signed_seal(entries: list[tuple[int, int, bytes]], *, now: dt.datetime, drained: bool) -> Seal:
+def signed_seal(*, entries: list[tuple[int, int, bytes]], now: dt.datetime, drained: bool) -> Seal:
     """The next seal of the chain over `entries` (source, fact id, leaf), signed and saved."""
     previous = Seal.objects.order_by("-number").first()
     public = keys.public_key()
