@@ -57,7 +57,7 @@ def test_a_voided_completion_no_longer_counts(org, catalog):
         void_completion(actor=org.admin.user, completion=completion, reason="again")
     assert Completion.objects.filter(pk=completion.pk).exists()  # nothing deleted
     evidence.seal_pending()
-    assert evidence.verify().ok and Correction.objects.get().seal is not None
+    assert evidence.verify().ok and evidence.seal_of(6, Correction.objects.get().pk) is not None
 
 
 def test_corrections_through_the_training_file(org, client_for, catalog):

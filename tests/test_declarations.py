@@ -13,7 +13,7 @@ from learntrace.core.models import AuditEntry
 from learntrace.creditrules.selectors import judge_year
 from learntrace.declarations import services
 from learntrace.declarations.models import Declaration, DeclarationStep
-from learntrace.evidence.services import seal_pending, verify
+from learntrace.evidence.services import seal_of, seal_pending, verify
 from learntrace.notify.models import Notification
 from learntrace.org.models import Role, RoleGrant
 from learntrace.records.models import OutsideCredit
@@ -62,8 +62,7 @@ def test_a_declaration_is_approved_by_the_head_then_the_office_and_becomes_a_sea
     assert AuditEntry.objects.filter(object_type="declaration", action="approve").count() == 2
     assert Notification.objects.filter(employee=org.learner, subject="学分已审核通过").count() == 1
     seal_pending(via="test")
-    fact.refresh_from_db()
-    assert fact.seal is not None and verify().ok
+    assert seal_of(7, fact.pk) is not None and verify().ok
 
 
 def test_the_step_is_refused_to_the_wrong_people_and_to_a_second_approval(org, catalog):

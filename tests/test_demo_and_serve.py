@@ -141,6 +141,7 @@ def test_the_demo_hospital_judges_each_year_by_its_rules_and_has_a_nurses_declar
     from learntrace.core.months import today
     from learntrace.creditrules.selectors import rule_set_for
     from learntrace.declarations.models import Declaration, DeclarationStep
+    from learntrace.evidence.services import seal_of
     from learntrace.plans.models import LearningPlan
 
     call_command("demo", verbosity=0)
@@ -150,7 +151,7 @@ def test_the_demo_hospital_judges_each_year_by_its_rules_and_has_a_nurses_declar
     assert LearningPlan.objects.get(name="科室主任月度管理培训").follows_credit_rules
     declaration = Declaration.objects.get()
     assert declaration.employee.position == "主管护师" and declaration.certificate_type == "image/png"
-    assert declaration.status == Declaration.Status.APPROVED and declaration.fact.seal is not None
+    assert declaration.status == Declaration.Status.APPROVED and seal_of(7, declaration.fact.pk) is not None
     assert list(declaration.steps.values_list("kind", flat=True)) == [
         DeclarationStep.Kind.SUBMITTED, DeclarationStep.Kind.HEAD_APPROVED, DeclarationStep.Kind.APPROVED]
     assert declaration.head_approved_by.employee.level == "department_head"

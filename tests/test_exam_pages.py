@@ -222,8 +222,15 @@ def test_passing_issues_a_certificate_that_anyone_can_check(client_for, org, cat
     page = client.get(f"/certificates/verify/{certificate.code}/")
     assert page.status_code == 200 and 'data-status="valid"' in page.content.decode()
     assert client.get("/certificates/verify/NOTACODE/").status_code == 404
+    assert page.content.decode().count('class="badge') == 1  # valid; not sealed yet: nothing to compare
+    from learntrace.evidence.services import seal_pending
+
+    seal = seal_pending()[-1]
+    page = client.get(f"/certificates/verify/{certificate.code}/").content.decode()
+    assert page.count('class="badge good"') == 2 and f" {seal.number} " in page  # valid, and its record matches
     Certificate.objects.filter(pk=certificate.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
-    assert 'data-status="expired"' in client.get(f"/certificates/verify/{certificate.code}/").content.decode()
+    page = client.get(f"/certificates/verify/{certificate.code}/").content.decode()
+    assert 'data-status="expired"' in page and page.count('class="badge bad"') == 2  # changed after sealing
 
 
 @pytest.mark.django_db(transaction=True)
@@ -259,6 +266,11 @@ def test_the_api_lists_exam_results_of_the_people_the_caller_reads(client_for, c
     assert [(r["employee_no"], r["score"], r["passed"], r["ending"], r["sealed"]) for r in rows] == [
         ("E001", 100, True, "submitted", False), ("E002", 100, True, "submitted", False)]
     assert "answers" not in rows[0]
+    from learntrace.evidence.services import seal_pending
+
+    seal_pending()
+    rows = client_for(org.admin).get("/api/v1/records/exam-results").json()["items"]
+    assert [r["sealed"] for r in rows] == [True, True]
     head = client_for(org.head).get("/api/v1/records/exam-results").json()["items"]
     assert [r["employee_no"] for r in head] == ["E001"]  # the head sees their department only
     assert client_for(org.learner).get("/api/v1/records/exam-results?employee_no=E002").json()["items"] == []

@@ -20,8 +20,8 @@ from learntrace.reports import services as reports
 @pytest.mark.parametrize("service", [
     plans.check_publishable, plans.ensure_periods, plans.sync_assignments, plans.sync_employee, plans.save_plan,
     plans.plan_configure, notify.send_delivery, reports.run_export, reports.delete_expired_exports,
-    evidence.record_verification, checkin.refuse, checkin.set_checkout, checkin.manual, catalog.add_question,
-    catalog.remove_question, audit.save_with_audit, audit.delete_with_audit,
+    evidence.record_verification, evidence.signed_seal, checkin.refuse, checkin.set_checkout, checkin.manual,
+    catalog.add_question, catalog.remove_question, audit.save_with_audit, audit.delete_with_audit,
     credit_rules.save_rule_set, credit_rules.delete_rule_set, credit_presets.create_from_preset,
     declarations.declare, declarations.resubmit, declarations.approve, declarations.return_for_changes,
     declarations.enter_for_attendees,

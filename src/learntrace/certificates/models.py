@@ -52,7 +52,6 @@ class Certificate(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
-    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -61,7 +60,6 @@ class Certificate(models.Model):
             models.UniqueConstraint(fields=["kind", "assignment"], name="one_certificate_per_assignment"),
         ]
         indexes = [
-            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="certificate_unsealed"),
             models.Index(fields=["expires_at"]),
             models.Index(fields=["employee", "issued_at"]),
         ]

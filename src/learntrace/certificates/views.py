@@ -19,11 +19,11 @@ from learntrace.evidence import services as evidence
 from learntrace.notify.messages import absolute
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of, visible_employees
 
-SOURCE = 8  # the certificate's evidence source (evidence.sources)
+SOURCE = 9  # the certificate's evidence source (evidence.sources)
 
 
 def _readable(user, certificate_id) -> Certificate:
-    certificate = Certificate.objects.select_related("employee__department", "seal", "kind").filter(
+    certificate = Certificate.objects.select_related("employee__department", "kind").filter(
         pk=certificate_id).first()
     if certificate is None or not visible_employees(user).filter(pk=certificate.employee_id).exists():
         raise Http404
@@ -34,11 +34,11 @@ def _verify_url(certificate) -> str:
     return absolute(reverse("certificates:verify", args=[certificate.code]))
 
 
-def _seal_line(certificate) -> str:
-    if certificate.seal is None:
+def _seal_line(seal) -> str:
+    if seal is None:
         return _("Not yet sealed: the evidence seals new facts within minutes.")
     return _("Anchored to evidence seal %(number)d of %(date)s.") % {
-        "number": certificate.seal.number, "date": timezone.localtime(certificate.seal.created_at).strftime("%Y-%m-%d")}
+        "number": seal.number, "date": timezone.localtime(seal.created_at).strftime("%Y-%m-%d")}
 
 
 @login_required
@@ -47,7 +47,7 @@ def mine(request):
     if employee_id is None:
         raise Http404
     now = timezone.now()
-    certificates = list(Certificate.objects.filter(employee_id=employee_id).select_related("seal"))
+    certificates = list(Certificate.objects.filter(employee_id=employee_id))
     for certificate in certificates:
         certificate.status = services.status(certificate, now)
     return render(request, "certificates/mine.html", {"certificates": certificates})
@@ -58,7 +58,7 @@ def certificate(request, certificate_id):
     certificate = _readable(request.user, certificate_id)
     return render(request, "certificates/detail.html", {
         "certificate": certificate, "status": services.status(certificate), "verify_url": _verify_url(certificate),
-        "seal_line": _seal_line(certificate),
+        "seal_line": _seal_line(evidence.seal_of(SOURCE, certificate.pk)),
     })
 
 
@@ -67,7 +67,8 @@ def certificate_download(request, certificate_id):
     certificate = _readable(request.user, certificate_id)
     from learntrace.certificates.pdf import certificate_pdf  # here: reportlab only in processes that print
 
-    pdf = certificate_pdf(certificate, verify_url=_verify_url(certificate), seal_line=_seal_line(certificate),
+    seal_line = _seal_line(evidence.seal_of(SOURCE, certificate.pk))
+    pdf = certificate_pdf(certificate, verify_url=_verify_url(certificate), seal_line=seal_line,
                           language=translation.get_language() or "zh-hans")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.code}.pdf"'
@@ -76,13 +77,14 @@ def certificate_download(request, certificate_id):
 
 def verify(request, code):
     """Public: anyone with the link (or the QR code on the PDF) sees whether the certificate is valid."""
-    certificate = Certificate.objects.select_related("employee__department", "seal").filter(code=code).first()
+    certificate = Certificate.objects.select_related("employee__department").filter(code=code).first()
     if certificate is None:
         return render(request, "certificates/verify.html", {"certificate": None}, status=404)
-    sealed_ok = evidence.verify_fact(SOURCE, certificate.pk) if certificate.seal_id else None
+    seal = evidence.seal_of(SOURCE, certificate.pk)
+    sealed_ok = evidence.verify_fact(SOURCE, certificate.pk) if seal is not None else None
     return render(request, "certificates/verify.html", {
         "certificate": certificate, "status": services.status(certificate), "sealed_ok": sealed_ok,
-        "seal_line": _seal_line(certificate),
+        "seal_line": _seal_line(seal),
     })
 
 

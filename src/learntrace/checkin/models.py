@@ -143,13 +143,9 @@ class CheckInEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
 
-    # The seal that covers this fact (set by the sealer, not part of the fact's digest).
-    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-
     class Meta:
         ordering = ["-at"]
         indexes = [
-            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="checkinevent_unsealed"),
             models.Index(fields=["meeting", "at"]), models.Index(fields=["ip", "at"]),
             models.Index(fields=["device_id"]),
         ]

@@ -8,9 +8,13 @@ class EvidenceConfig(AppConfig):
     verbose_name = _("Evidence")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from learntrace.core import node_keys
 
-        from . import keys
+        from . import keys, queue
+
+        post_migrate.connect(queue.after_migrate, sender=self)
 
         node_keys.register(node_keys.NodeKey("EVIDENCE_SIGNING_KEY_FILE", keys.node_fingerprint,
                                              written_with=keys.last_sealed_with))

@@ -8,7 +8,7 @@ from django.utils import timezone
 from learntrace.evidence import keys, merkle
 from learntrace.evidence.canonical import utc
 from learntrace.evidence.models import Seal
-from learntrace.evidence.services import entries_of, fact_texts
+from learntrace.evidence.services import entries_of, fact_texts, locate
 from learntrace.evidence.sources import NAMES, SOURCES, body, model, rows
 
 FORMAT = "learntrace-evidence-bundle/2"
@@ -26,27 +26,19 @@ def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
     for code in SOURCES:
         queryset = model(code).objects.filter(employee=employee, **{f"{WHEN[code]}__gte": start,
                                                                       f"{WHEN[code]}__lt": end}).order_by("id")
-        seal_of = dict(queryset.values_list("id", "seal__number"))
-        encoding_of = dict(Seal.objects.filter(number__in=set(seal_of.values()) - {None})
-                           .values_list("number", "encoding"))
+        sealed = locate(code, queryset.values_list("id", flat=True))
         # encoding 2: the field texts exactly as hashed (by PostgreSQL there); 1: the plain values
-        texts_of = fact_texts(code, [i for i, number in seal_of.items() if encoding_of.get(number) == 2])
+        texts_of = fact_texts(code, [i for i, (seal, _index) in sealed.items() if seal.encoding == 2])
         for row in rows(code, queryset):
-            number = seal_of[row["id"]]
-            if number is None:
+            if row["id"] not in sealed:
                 unsealed += 1
                 continue
+            seal, index = sealed[row["id"]]
+            number = seal.number
             if number not in proofs_by_seal:
-                seal = Seal.objects.get(number=number)
-                entries = entries_of(seal)
-                proofs_by_seal[number] = ({(c, i): index for index, (c, i, _leaf) in enumerate(entries)},
-                                          [leaf for _c, _i, leaf in entries])
-            positions, leaves = proofs_by_seal[number]
-            index = positions.get((code, row["id"]))
-            if index is None:
-                unsealed += 1  # claims a seal that does not list it: verification reports it
-                continue
-            if encoding_of[number] == 2:
+                proofs_by_seal[number] = [leaf for _c, _i, leaf in entries_of(seal)]
+            leaves = proofs_by_seal[number]
+            if seal.encoding == 2:
                 texts = texts_of[row["id"]]
                 fields = dict(zip(SOURCES[code][1], texts[2:], strict=True))
                 fact = {"source": texts[0], "id": texts[1], "fields": fields}

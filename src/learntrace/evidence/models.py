@@ -1,9 +1,10 @@
 """Seals: signed Merkle roots over batches of learning facts, chained one to the next.
 
 The facts stay in their own tables (credited time, completions, quiz attempts, check-in
-events); each carries the seal that covers it. A seal stores, for every fact it covers,
-the fact's table, id and digest, so that verification can say exactly which fact was
-changed, removed or slipped in."""
+events) and are never written again once inserted: a fact row does not say which seal
+covers it. A seal stores, for every fact it covers, the fact's table, id and digest, so
+that verification can say exactly which fact was changed, removed or slipped in; the facts
+not sealed yet wait in `Pending`."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,35 @@ class Seal(models.Model):
 
     def __str__(self):
         return f"seal {self.number} ({self.fact_count} facts)"
+
+
+class SealSpan(models.Model):
+    """The lowest and highest id of one source that a seal lists: finds the seal of a fact
+    (a fact committed late lies in two seals' spans; the seal's list says which one has it)."""
+
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="spans")
+    source = models.PositiveSmallIntegerField()  # sources.SOURCES code
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "last_id"], name="sealspan_by_last_id")]
+
+    def __str__(self):
+        return f"seal {self.seal_id}: source {self.source} #{self.first_id}–#{self.last_id}"
+
+
+class Pending(models.Model):
+    """A fact no seal covers yet. The database writes this row itself (a trigger on every fact
+    table, see migration 0004), in the transaction that inserts the fact, so a fact is queued
+    exactly when it commits; the seal that takes the fact deletes the row in its own transaction."""
+
+    pk = models.CompositePrimaryKey("source", "fact_id")
+    source = models.PositiveSmallIntegerField()  # sources.SOURCES code
+    fact_id = models.BigIntegerField()
+
+    def __str__(self):
+        return f"pending: source {self.source} #{self.fact_id}"
 
 
 class SealChain(models.Model):

@@ -2,9 +2,11 @@
 
 A seal covers up to `batch_size` facts not sealed yet: their leaf hashes (SHA-256 of the
 canonical encoding, see sources.py), the Merkle root over them, the hash of the previous
-seal, and an Ed25519 signature over the seal's header. Sealers take turns on one lock
-row; writers of facts never wait for it: a fact committed while a seal is being made is
-simply sealed by the next one."""
+seal, and an Ed25519 signature over the seal's header. The facts not sealed yet are the
+queue `Pending` (filled by the database in the transaction that writes a fact, queue.py);
+a seal deletes what it took from the queue and writes nothing to the fact rows, so a fact
+is written once. Sealers take turns on one lock row; writers of facts never wait for it: a
+fact committed while a seal is being made is simply sealed by the next one."""
 
 import base64
 import bisect
@@ -23,7 +25,7 @@ from django.utils import timezone
 from learntrace.core.audit import record_change
 from learntrace.evidence import keys, merkle
 from learntrace.evidence.canonical import ENCODING, ENTRY, GENESIS, seal_header, utc
-from learntrace.evidence.models import Seal, SealChain, Verification
+from learntrace.evidence.models import Pending, Seal, SealChain, SealSpan, Verification
 from learntrace.evidence.sources import NAMES, RECORDED, SOURCES, encode, encoding_sql, model, rows, texts
 
 logger = logging.getLogger(__name__)
@@ -116,8 +118,8 @@ def fact_texts(code: int, ids: list[int]) -> dict[int, list]:
 def seal_pending(*, batch_size: int = 10_000, now: dt.datetime | None = None, via: str = "worker") -> list[Seal]:
     """Seal every fact not sealed yet. What was sealed, and by whom (`via`: the worker, the
     `seal` command, the demo loader, …), goes to the audit trail and the log."""
-    made, floors = [], {}
-    while (seal := _seal_one(batch_size, now or timezone.now(), floors)) is not None:
+    made = []
+    while (seal := _seal_one(batch_size, now or timezone.now())) is not None:
         made.append(seal)
     if made:
         facts = sum(seal.fact_count for seal in made)
@@ -130,58 +132,130 @@ def seal_pending(*, batch_size: int = 10_000, now: dt.datetime | None = None, vi
 
 def unsealed_count() -> int:
     """Facts that no seal covers yet (the next seal takes them)."""
-    return sum(model(code).objects.filter(seal__isnull=True).count() for code in SOURCES)
+    return Pending.objects.count()
+
+
+def unsealed_ids(code: int, ids: list[int]) -> set[int]:
+    """Those of `ids` (facts of `code`) that wait for a seal."""
+    return set(Pending.objects.filter(source=code, fact_id__in=ids).values_list("fact_id", flat=True))
+
+
+def _ids_sql(column: str, ids: list[int]) -> tuple[str, list]:
+    """`column` in `ids`: one array parameter on PostgreSQL, a list of them on SQLite (a chunk of
+    at most CHUNK ids)."""
+    if _in_sql():
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _leaves_of(code: int, ids: list[int], encoding: int) -> list[tuple[int, bytes]]:
+    """[(fact id, leaf hash)] of the facts of `code` among `ids` that exist, in id order."""
+    found = []
+    for chunk in ([ids] if _in_sql() else list(_chunks(ids))):
+        where, params = _ids_sql("id", chunk)
+        found += _leaves(code, where, params, encoding=encoding, tail="ORDER BY id")
+    return found  # the chunks in id order, each in id order
+
+
+def _dequeue(queued: dict[int, list[int]]) -> None:
+    with connection.cursor() as cursor:
+        for code, ids in queued.items():
+            for chunk in ([ids] if _in_sql() else list(_chunks(ids))):
+                where, params = _ids_sql("fact_id", chunk)
+                cursor.execute(f"DELETE FROM evidence_pending WHERE source = %s AND {where}", [code, *params])
 
 
 @transaction.atomic
-def _seal_one(batch_size: int, now: dt.datetime, floors: dict) -> Seal | None:
-    """One seal over the lowest pending ids. `floors` (per source, the id after the last one this
-    run sealed) lets a backlog be read by id range rather than sorted again for every seal."""
+def _seal_one(batch_size: int, now: dt.datetime) -> Seal | None:
+    """One seal over the queue's lowest (source, id) pairs; None when the queue is empty."""
     SealChain.objects.get_or_create(pk=1)
     SealChain.objects.select_for_update().get(pk=1)
-    picked, room = {}, batch_size
-    for code in SOURCES:
-        found = []
-        if code in floors:
-            found = _leaves(code, "seal_id IS NULL AND id >= %s", [floors[code]], encoding=ENCODING,
-                            tail=f"ORDER BY id LIMIT {int(room)}")
-        if len(found) < room:
-            # everything pending, the lowest first: also a fact committed late below the floor
-            found = _leaves(code, "seal_id IS NULL", [], encoding=ENCODING, tail=f"ORDER BY id LIMIT {int(room)}")
-        if found:
-            picked[code] = found
-            room -= len(found)
-            floors[code] = found[-1][0] + 1
-        if room <= 0:
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT source, fact_id FROM evidence_pending ORDER BY source, fact_id LIMIT %s",
+                           [batch_size])
+            rows_ = cursor.fetchall()
+        if not rows_:
+            return None
+        queued: dict[int, list[int]] = {}
+        for code, fact_id in rows_:
+            queued.setdefault(code, []).append(fact_id)
+        # A queued id whose row is gone (a fact deleted before it was sealed) is only dropped.
+        picked = {code: found for code, ids in queued.items() if code in SOURCES
+                  if (found := _leaves_of(code, ids, ENCODING))}
+        if picked:
             break
-    if not picked:
-        return None
+        _dequeue(queued)
     entries = [(code, fact_id, leaf) for code, found in picked.items() for fact_id, leaf in found]
+    seal = signed_seal(entries=entries, now=now, drained=len(rows_) < batch_size)  # drained: took the whole queue
+    SealSpan.objects.bulk_create([SealSpan(seal=seal, source=code, first_id=found[0][0], last_id=found[-1][0])
+                                  for code, found in picked.items()])
+    _dequeue(queued)
+    return seal
+
+
+def signed_seal(*, entries: list[tuple[int, int, bytes]], now: dt.datetime, drained: bool) -> Seal:
+    """The next seal of the chain over `entries` (source, fact id, leaf), signed and saved."""
     previous = Seal.objects.order_by("-number").first()
     public = keys.public_key()
     seal = Seal(number=previous.number + 1 if previous else 1, created_at=now, fact_count=len(entries),
                 root=merkle.root([leaf for _c, _i, leaf in entries]).hex(),
                 previous_hash=previous.seal_hash if previous else GENESIS, key_id=keys.key_id(public),
                 leaves=b"".join(ENTRY.pack(code, fact_id, leaf) for code, fact_id, leaf in entries),
-                encoding=ENCODING, drained=room > 0)  # drained: every fact visible was sealed
+                encoding=ENCODING, drained=drained)
     seal.seal_hash = _seal_hash(seal)
     seal.signature = base64.b64encode(keys.private_key().sign(bytes.fromhex(seal.seal_hash))).decode()
     seal.save()
-    for code, found in picked.items():
-        ids = [fact_id for fact_id, _leaf in found]
-        if _in_sql():
-            with connection.cursor() as cursor:
-                cursor.execute(f"UPDATE {_table(code)} SET seal_id = %s WHERE id = ANY(%s) AND seal_id IS NULL",
-                               [seal.pk, ids])
-        else:
-            for chunk in _chunks(ids):
-                model(code).objects.filter(id__in=chunk, seal__isnull=True).update(seal=seal)
     return seal
 
 
 def entries_of(seal: Seal) -> list[tuple[int, int, bytes]]:
-    data = bytes(seal.leaves)
-    return [ENTRY.unpack_from(data, offset) for offset in range(0, len(data), ENTRY.size)]
+    return list(ENTRY.iter_unpack(bytes(seal.leaves))) if len(seal.leaves) % ENTRY.size == 0 else []
+
+
+def listed_ids(seal: Seal) -> dict[int, list[int]]:
+    """{source: [ids]} that the seal lists, in its order."""
+    listed: dict[int, list[int]] = {}
+    for code, fact_id, _leaf in entries_of(seal):
+        listed.setdefault(code, []).append(fact_id)
+    return listed
+
+
+def locate(code: int, ids) -> dict[int, tuple[Seal, int]]:
+    """{fact id: (its seal, its index in the seal's list)} for the facts of `code` among `ids` that
+    a seal lists. Each seal keeps its id span per source; spans overlap only where a fact was
+    committed late, so the candidates of an id are few."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    spans = sorted(SealSpan.objects.filter(source=code, last_id__gte=ids[0], first_id__lte=ids[-1])
+                   .values_list("first_id", "last_id", "seal_id"))
+    firsts = [first for first, _last, _seal in spans]
+    reach, highest = [], None  # the highest last_id among the spans up to each one
+    for _first, last, _seal in spans:
+        highest = last if highest is None else max(highest, last)
+        reach.append(highest)
+    seals, positions, found = {}, {}, {}
+    for fact_id in ids:
+        index = bisect.bisect_right(firsts, fact_id) - 1
+        while index >= 0 and reach[index] >= fact_id:
+            _first, last, seal_id = spans[index]
+            index -= 1
+            if last < fact_id:
+                continue
+            if seal_id not in seals:
+                seals[seal_id] = Seal.objects.get(pk=seal_id)
+                positions[seal_id] = {(c, i): n for n, (c, i, _leaf) in enumerate(entries_of(seals[seal_id]))}
+            if (position := positions[seal_id].get((code, fact_id))) is not None:
+                found[fact_id] = (seals[seal_id], position)
+                break
+    return found
+
+
+def seal_of(code: int, fact_id: int) -> Seal | None:
+    """The seal that lists a fact (None: not sealed yet, or listed by none)."""
+    found = locate(code, [fact_id]).get(fact_id)
+    return found[0] if found else None
 
 
 # ---------------------------------------------------------------- verification
@@ -209,6 +283,7 @@ class Report:
     facts: int = 0
     problems: list = field(default_factory=list)
     unsealed: int = 0  # facts no seal covers yet: not a problem, but not evidence either
+    listed: dict = field(default_factory=dict)  # per source, the facts the seals list that were found
     # per seal: (number, created_at, drained, {source code: highest fact id listed}), for the tail
     reach: list = field(default_factory=list)
     # seconds spent on: the seals (headers, signatures, roots), their facts, the unsealed tail
@@ -262,9 +337,12 @@ def verify(*, public=None, workers: int = 1) -> Report:
         report.facts += part.facts
         report.problems += part.problems
         report.reach += part.reach
+        for code, count in part.listed.items():
+            report.listed[code] = report.listed.get(code, 0) + count
         for phase, seconds in part.timings.items():
             report.timings[phase] += seconds
     started = time.perf_counter()
+    report.problems += check_unlisted(report.listed)
     report.problems += check_tail(report.reach)
     report.timings["tail"] += time.perf_counter() - started
     report.problems.sort(key=lambda p: (p.seal is None, p.seal or 0, p.source, p.fact_id or 0, p.kind))
@@ -290,59 +368,80 @@ def _verify_seals(jobs: list[tuple[int, str]], public_pem: bytes) -> Report:
         checked = time.perf_counter()
         report.timings["seals"] += checked - started
         reach = _same_as_listed(seal) if seal.encoding == 2 and _in_sql() else None
-        if reach is not None:  # every fact that claims the seal hashes to its entry, in order
+        if reach is not None:  # every fact the seal lists hashes to its entry, in order
             report.facts += seal.fact_count
+            found = {code: len(ids) for code, ids in listed_ids(seal).items()}
         else:
-            problems, reach, count = _compare_facts(seal)
+            problems, reach, count, found = _compare_facts(seal)
             report.problems += problems
             report.facts += count
+        for code, count in found.items():
+            report.listed[code] = report.listed.get(code, 0) + count
         report.reach.append((seal.number, seal.created_at, seal.encoding >= 2 and seal.drained, reach))
         report.timings["facts"] += time.perf_counter() - checked
     return report
 
 
-@cache
-def _listed_sql() -> str:
-    """For one seal: per source, its facts' entries (source, id, leaf) in id order, concatenated."""
-    parts = [f"SELECT {code} AS code, id, '\\x{code:02x}'::bytea || int8send(id::bigint) || "
-             f"sha256('\\x00'::bytea || {encoding_sql(code)}) AS entry FROM {_table(code)} WHERE seal_id = %(seal)s"
-             for code in SOURCES]
-    return ("SELECT code, string_agg(entry, ''::bytea ORDER BY id), max(id) FROM ("
-            + " UNION ALL ".join(parts) + ") facts GROUP BY code ORDER BY code")
-
-
 def _same_as_listed(seal: Seal) -> dict | None:
-    """The facts claiming `seal`, hashed by PostgreSQL, against the seal's list in one comparison:
+    """The facts `seal` lists, hashed by PostgreSQL, against the seal's list in one comparison:
     {source: highest id} when they are the same, None otherwise (then compared fact by fact)."""
+    listed = listed_ids(seal)
+    if not listed:
+        return None
+    parts = [f"SELECT {int(code)} AS code, id, '\\x{code:02x}'::bytea || int8send(id::bigint) || "
+             f"sha256('\\x00'::bytea || {encoding_sql(code)}) AS entry FROM {_table(code)} WHERE id = ANY(%s)"
+             for code in listed]
     with connection.cursor() as cursor:
         cursor.execute("SET extra_float_digits = 1")
-        cursor.execute(_listed_sql(), {"seal": seal.pk})
+        cursor.execute("SELECT code, string_agg(entry, ''::bytea ORDER BY id), max(id) FROM ("
+                       + " UNION ALL ".join(parts) + ") facts GROUP BY code ORDER BY code", list(listed.values()))
         found = cursor.fetchall()
     if b"".join(bytes(entries) for _code, entries, _top in found) != bytes(seal.leaves):
         return None
     return {code: top for code, _entries, top in found}
 
 
-def _compare_facts(seal: Seal) -> tuple[list[Problem], dict, int]:
-    problems, reach, count = [], {}, 0
-    expected = {}
-    for code, fact_id, leaf in entries_of(seal):
-        expected.setdefault(code, {})[fact_id] = leaf
-    for code in SOURCES:
-        actual = dict(_leaves(code, "seal_id = %s", [seal.pk], encoding=seal.encoding))
-        wanted = expected.get(code, {})
+def _compare_facts(seal: Seal) -> tuple[list[Problem], dict, int, dict]:
+    """Fact by fact: (problems, {source: highest id listed}, facts listed, {source: listed facts found})."""
+    problems, reach, count, found = [], {}, 0, {}
+    for code, ids in listed_ids(seal).items():
+        wanted = {fact_id: leaf for c, fact_id, leaf in entries_of(seal) if c == code}
+        actual = dict(_leaves_of(code, ids, seal.encoding)) if code in SOURCES else {}
         count += len(wanted)
-        if wanted:
-            reach[code] = max(wanted)
+        reach[code] = max(wanted)
+        found[code] = len(actual)
         for fact_id, leaf in wanted.items():
             if fact_id not in actual:
-                problems.append(Problem("removed", seal.number, NAMES[code], fact_id, "a sealed fact is missing"))
+                problems.append(Problem("removed", seal.number, NAMES.get(code, str(code)), fact_id,
+                                        "a sealed fact is missing"))
             elif actual[fact_id] != leaf:
                 problems.append(Problem("modified", seal.number, NAMES[code], fact_id, "a sealed fact was changed"))
-        for fact_id in actual.keys() - wanted.keys():
-            problems.append(Problem("inserted", seal.number, NAMES[code], fact_id,
-                                    "a fact claims this seal but was not sealed in it"))
-    return problems, reach, count
+    return problems, reach, count, found
+
+
+def check_unlisted(listed: dict) -> list[Problem]:
+    """Facts that no seal lists and that are not queued either (written with the queue's trigger
+    bypassed, or taken off the queue): `inserted`. Counted per source first; named only when the
+    counts differ (every id is then read once)."""
+    problems = []
+    for code in SOURCES:
+        table = _table(code)
+        with connection.cursor() as cursor:  # the table counted alone (an index-only scan), the queue by its rows
+            cursor.execute(f"SELECT (SELECT count(*) FROM {table}), (SELECT count(*) FROM evidence_pending p "
+                           f"JOIN {table} t ON t.id = p.fact_id WHERE p.source = %s)", [code])
+            total, queued = cursor.fetchone()
+        if total == listed.get(code, 0) + queued:
+            continue
+        sealed = {fact_id for seal in Seal.objects.iterator(chunk_size=20)
+                  for c, fact_id, _leaf in entries_of(seal) if c == code}
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT t.id FROM {table} t LEFT JOIN evidence_pending p ON p.source = %s "
+                           "AND p.fact_id = t.id WHERE p.fact_id IS NULL ORDER BY t.id", [code])
+            while batch := cursor.fetchmany(10_000):
+                problems += [Problem("inserted", None, NAMES[code], fact_id,
+                                     "no seal lists this fact and it is not waiting to be sealed")
+                             for (fact_id,) in batch if fact_id not in sealed]
+    return problems
 
 
 def check_tail(reach: list) -> list[Problem]:
@@ -369,17 +468,17 @@ def check_tail(reach: list) -> list[Problem]:
         recorded = RECORDED.get(code)
         conditions, params = [], []
         if tops:
-            conditions.append("id < %s")
+            conditions.append("t.id < %s")
             params.append(tops[-1])
         if recorded:
-            conditions.append(f"{connection.ops.quote_name(recorded)} <= %s")
+            conditions.append(f"t.{connection.ops.quote_name(recorded)} <= %s")
             params.append(connection.ops.adapt_datetimefield_value(last_drained - GRACE))
         if not conditions:
             continue
-        column = connection.ops.quote_name(recorded) if recorded else "NULL"
+        column = "t." + connection.ops.quote_name(recorded) if recorded else "NULL"
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, {column} FROM {_table(code)} WHERE seal_id IS NULL AND "
-                           f"({' OR '.join(conditions)}) ORDER BY id", params)
+            cursor.execute(f"SELECT t.id, {column} FROM {_table(code)} t JOIN evidence_pending p ON p.source = "
+                           f"{int(code)} AND p.fact_id = t.id WHERE {' OR '.join(conditions)} ORDER BY t.id", params)
             tail = cursor.fetchall()
         for fact_id, recorded_value in tail:
             index = bisect.bisect_right(tops, fact_id)
@@ -408,17 +507,14 @@ def _as_moment(value) -> dt.datetime:
 
 def prove(code: int, fact_id: int) -> dict | None:
     """The inclusion proof of one fact: its seal, its leaf and the path to the seal's root."""
-    fact = model(code).objects.filter(pk=fact_id).select_related("seal").first()
-    if fact is None or fact.seal is None:
+    found = locate(code, [fact_id]).get(fact_id)
+    if found is None:
         return None
-    entries = entries_of(fact.seal)
-    index = next((i for i, (c, i_d, _leaf) in enumerate(entries) if c == code and i_d == fact_id), None)
-    if index is None:
-        return None
-    leaves = [leaf for _c, _i, leaf in entries]
-    return {"seal": fact.seal.number, "index": index, "leaf": leaves[index].hex(),
+    seal, index = found
+    leaves = [leaf for _c, _i, leaf in entries_of(seal)]
+    return {"seal": seal.number, "index": index, "leaf": leaves[index].hex(),
             "proof": [[side, sibling.hex()] for side, sibling in merkle.inclusion_proof(leaves, index)],
-            "root": fact.seal.root, "encoding": fact.seal.encoding}
+            "root": seal.root, "encoding": seal.encoding}
 
 
 def verify_fact(code: int, fact_id: int) -> bool:

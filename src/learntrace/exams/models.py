@@ -216,12 +216,10 @@ class ExamResult(models.Model):
     started_at = models.DateTimeField()
     submitted_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)
-    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-submitted_at"]
         indexes = [
-            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="examresult_unsealed"),
             models.Index(fields=["employee", "submitted_at"]),
             models.Index(fields=["exam", "passed"]),
         ]

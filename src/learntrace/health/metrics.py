@@ -18,6 +18,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 
 from learntrace.core.models import WorkerHeartbeat
+from learntrace.evidence.models import Pending
 from learntrace.evidence.sources import RECORDED, SOURCES, model
 from learntrace.notify.models import Delivery
 
@@ -50,7 +51,7 @@ class InstallationCollector(Collector):
                                      labels=["source"])
         oldest = None
         for code, (label, _fields) in SOURCES.items():
-            table = model(code).objects.filter(seal__isnull=True)
+            table = model(code).objects.filter(id__in=Pending.objects.filter(source=code).values("fact_id"))
             unsealed.add_metric([label], table.count())
             if code in RECORDED:
                 first = table.aggregate(first=Min(RECORDED[code]))["first"]

@@ -253,11 +253,6 @@ class ReflectionEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     at = models.DateTimeField()
-    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        indexes = [models.Index(fields=["seal"], condition=models.Q(seal__isnull=True),
-                                name="reflectionevent_unsealed")]
 
     def __str__(self):
         return f"{self.employee} {self.kind} {self.at:%Y-%m-%d}"

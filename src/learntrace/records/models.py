@@ -27,8 +27,9 @@ class CreditedTime(models.Model):
     """Seconds of learning credited to a person for a course, attributed to the moment
     they were first learned (which decides the period they count in)."""
 
-    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="credited_times")
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="credited_times")
+    # No index of their own: (employee, occurred_at) and (course, occurred_at) below serve those look-ups.
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="credited_times", db_index=False)
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="credited_times", db_index=False)
     # Copied from the course when recorded: later edits of a course do not rewrite history.
     kind = models.CharField(max_length=16, choices=CourseKind.choices)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
@@ -43,12 +44,8 @@ class CreditedTime(models.Model):
     seq = models.PositiveIntegerField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
 
-    # The seal that covers this fact (set by the sealer, not part of the fact's digest).
-    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-
     class Meta:
         indexes = [
-            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="creditedtime_unsealed"),
             models.Index(fields=["employee", "occurred_at"]),
             models.Index(fields=["course", "occurred_at"]),
         ]
@@ -70,12 +67,8 @@ class Completion(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
-    # The seal that covers this fact (set by the sealer, not part of the fact's digest).
-    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-
     class Meta:
         indexes = [
-            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="completion_unsealed"),
             models.Index(fields=["employee", "completed_at"]),
         ]
         constraints = [models.UniqueConstraint(fields=["employee", "course"], name="one_completion_per_course")]
@@ -99,15 +92,9 @@ class QuizAttempt(models.Model):
     passed = models.BooleanField()
     submitted_at = models.DateTimeField()
 
-    # The seal that covers this fact (set by the sealer, not part of the fact's digest).
-    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-
     class Meta:
         ordering = ["submitted_at"]
         constraints = [models.UniqueConstraint(fields=["employee", "quiz", "number"], name="one_attempt_number")]
-        indexes = [
-            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="quizattempt_unsealed"),
-        ]
 
     def __str__(self):
         return f"{self.employee} {self.quiz} #{self.number}: {self.score}%"
@@ -167,11 +154,9 @@ class Correction(models.Model):
     reason = models.CharField(max_length=500)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
-    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         indexes = [
-            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="correction_unsealed"),
             models.Index(fields=["employee", "occurred_at"]),
             models.Index(fields=["corrects", "corrects_id"]),
         ]
@@ -206,11 +191,9 @@ class OutsideCredit(models.Model):
     declaration_id = models.BigIntegerField(null=True, blank=True)  # declarations.Declaration
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
-    seal = models.ForeignKey("evidence.Seal", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         indexes = [
-            models.Index(fields=["seal"], condition=models.Q(seal__isnull=True), name="outsidecredit_unsealed"),
             models.Index(fields=["employee", "credited_at"]),
         ]
         constraints = [models.CheckConstraint(condition=models.Q(credits__gte=0), name="outside_credits_not_negative")]

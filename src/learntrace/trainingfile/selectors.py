@@ -8,7 +8,8 @@ from django.db.models.functions import ExtractYear
 
 from learntrace.checkin.models import Attendance
 from learntrace.core.months import local_zone
-from learntrace.evidence.models import Seal
+from learntrace.evidence.models import Pending
+from learntrace.evidence.services import seal_of
 from learntrace.plans.models import Assignment, Reflection
 from learntrace.plans.progress import progress_for
 from learntrace.records import effective
@@ -68,13 +69,14 @@ def training_file(employee) -> TrainingFile:
                               .select_related("assignment__period__plan").order_by("-updated_at"))
     result.assignments = progress_for(Assignment.objects.filter(employee=employee).select_related("period__plan")
                                       .order_by("-period__starts_at"))
-    newest = max(filter(None, [
-        CreditedTime.objects.filter(employee=employee).aggregate(m=Max("seal__number"))["m"],
-        Completion.objects.filter(employee=employee).aggregate(m=Max("seal__number"))["m"],
-        OutsideCredit.objects.filter(employee=employee).aggregate(m=Max("seal__number"))["m"],
-    ]), default=None)
-    result.seal = Seal.objects.filter(number=newest).first() if newest else None
-    result.unsealed = (CreditedTime.objects.filter(employee=employee, seal__isnull=True).count()
-                       + Completion.objects.filter(employee=employee, seal__isnull=True).count()
-                       + OutsideCredit.objects.filter(employee=employee, seal__isnull=True).count())
+    # The seal of the person's newest sealed fact of each kind; the newest of those.
+    seals, result.unsealed = [], 0
+    for code, facts in ((1, CreditedTime.objects), (2, Completion.objects), (7, OutsideCredit.objects)):
+        queued = Pending.objects.filter(source=code).values("fact_id")
+        mine = facts.filter(employee=employee)
+        result.unsealed += mine.filter(id__in=queued).count()
+        newest = mine.exclude(id__in=queued).aggregate(m=Max("id"))["m"]
+        if newest is not None and (seal := seal_of(code, newest)) is not None:
+            seals.append(seal)
+    result.seal = max(seals, key=lambda seal: seal.number, default=None)
     return result

@@ -12,10 +12,13 @@ from learntrace.api.v1.errors import ERROR_STATUSES, ErrorOut
 from learntrace.api.v1.pagination import PageParams, paginate
 from learntrace.api.v1.types import Id, Key
 from learntrace.checkin.models import Attendance, CheckInEvent
+from learntrace.evidence.services import unsealed_ids
 from learntrace.exams.models import ExamResult
 from learntrace.org.access import visible_employees
 from learntrace.records import effective
 from learntrace.records.models import Completion, Correction
+
+EXAM_RESULT = 8  # its evidence source (evidence.sources)
 
 router = Router(tags=["records"])
 
@@ -165,9 +168,10 @@ def exam_results(request, page: Query[PageParams], exam_id: Id | None = None, em
     if employee_no:
         found = found.filter(employee__employee_no=employee_no)
     items, next_cursor = paginate(found, "recorded_at", page)
+    waiting = unsealed_ids(EXAM_RESULT, [r.pk for r in items])
     return {"items": [{
         "id": r.pk, "employee_no": r.employee.employee_no, "exam_id": r.exam_id, "exam_title": r.exam.title,
         "attempt": r.number, "score": r.score, "points": r.points, "max_points": r.max_points, "passed": r.passed,
         "ending": r.ending, "times_page_left": r.hidden_count, "started_at": r.started_at,
-        "submitted_at": r.submitted_at, "sealed": r.seal_id is not None, "recorded_at": r.recorded_at,
+        "submitted_at": r.submitted_at, "sealed": r.pk not in waiting, "recorded_at": r.recorded_at,
     } for r in items], "next_cursor": next_cursor}
