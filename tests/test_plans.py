@@ -506,3 +506,19 @@ def test_a_plan_that_follows_the_credit_rules_is_complete_when_they_are_met(org,
     progress = progress_for([assignment], now=at(2026, 7, 1))[0]
     assert progress.rules.met and progress.complete and progress.figures.missing == []
     assert progress.figures.completed_at == at(2026, 7, 1)
+
+
+def test_a_period_is_complete_once_its_required_course_is(org, catalog):
+    plan = hospital_plan(org, catalog, min_total_seconds=HOUR, min_video_seconds=0, min_offline_seconds=0)
+    PlanItem.objects.create(plan=plan, course=catalog.video, position=1)
+    services.publish_plan(actor=None, plan=plan, now=at(2026, 3, 10))
+    assignment = Assignment.objects.select_related("period__plan").get(period__starts_at=at(2026, 3, 1),
+                                                                       employee=org.head)
+    record_credited_time(employee=org.head, course=catalog.meeting, seconds=HOUR, occurred_at=at(2026, 3, 2))
+    figures = progress_for([assignment], now=at(2026, 3, 20))[0].figures
+    assert (figures.complete, figures.missing) == (
+        False, [{"what": "course", "course_id": catalog.video.pk, "title": "Leading a ward"}])
+    record_completion(employee=org.head, course=catalog.video, completed_at=at(2026, 3, 7), source="manual")
+    figures = progress_for([assignment], now=at(2026, 3, 20))[0].figures
+    assert (figures.complete, figures.completed_at, figures.required_done, figures.missing) == (
+        True, at(2026, 3, 7), 1, [])
