@@ -17,7 +17,7 @@ from learntrace.core.models import AuditEntry
 from learntrace.plans.models import LearningPlan, PlanItem
 from learntrace.plans.services import publish_plan
 from learntrace.records.models import CourseProgress, CreditedTime
-from learntrace.tracking import services
+from learntrace.tracking import attention, services
 from learntrace.tracking.models import Attempt, AttentionCheck, AttentionRule, OnWrong, PlacedQuestion
 from learntrace.tracking.services import BeatInput, BeatRejected, start_attempt
 
@@ -138,6 +138,12 @@ def test_a_placed_question_holds_the_segment_until_it_is_answered_right(org, vid
     assert credited_seconds(org.learner, video) == 60
     check.refresh_from_db()
     assert (check.outcome, check.shown_at, check.answered_at, check.chosen) == ("right", at(65), at(80), right(hand))
+    # The answer's own fact in the record: the held minute, credited at the answer, at normal speed.
+    fact = CreditedTime.objects.get(seq=attention.SERVER_SEQ_BASE + check.number)
+    assert (fact.seconds, fact.occurred_at, fact.attempt_id) == (60, at(80), attempt.pk)
+    assert fact.details == {"segments": [], "reading_ms": 0, "rate": 1.0, "hidden": False, "elapsed_ms": 0,
+                            "received_at": at(80).isoformat(), "played_ms": 0, "credited_ms": 60_000, "cut_ms": 0,
+                            "flags": [], "check": check.pk}
     # No question left: what follows is credited directly, from the moment of the question.
     after = watch(attempt, 4, 60, 75, when=at(95))
     assert (after.credited_ms, after.held_ms, after.question) == (15_000, 0, None)
