@@ -319,6 +319,17 @@ def test_interaction_keeps_the_idle_check_away(org, video):
     assert not AttentionCheck.objects.exists()
 
 
+def test_an_answer_at_the_last_moment_of_its_slack_is_in_time(org, video, questions):
+    hand, _signs = questions
+    placed(video, hand, 60, on_wrong=OnWrong.NOT_CREDITED)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    play(attempt, 0, 60)
+    shown = watch(attempt, 4, 60, 61, when=at(61)).question
+    assert AttentionCheck.objects.get(pk=shown["check"]).shown_at == at(60)  # reached by the beat ending at 60 s
+    last_moment = answer(attempt, shown["check"], right(hand), when=at(60 + 70))  # 60 s and 10 s of slack
+    assert (last_moment.outcome, last_moment.credited_ms, last_moment.uncredited_ms) == ("right", 60_000, 0)
+
+
 def test_an_unanswered_prompt_is_recorded_and_a_late_answer_is_missed(org, document):
     AttentionRule.objects.create(course=document, idle_minutes=1)
     attempt = start_attempt(employee=org.learner, course=document, now=at(0))
