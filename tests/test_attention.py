@@ -413,7 +413,8 @@ def test_an_admin_sets_the_checks_of_a_course_and_places_questions(org, client_f
     assert saved.status_code == 302
     rule = AttentionRule.objects.get(course=video)
     assert (rule.idle_minutes, rule.random_questions, rule.on_wrong) == (10, 2, "not_credited")
-    assert AuditEntry.objects.filter(object_type="attentionrule", object_id=str(rule.pk), action="create").exists()
+    audited = AuditEntry.objects.get(object_type="attentionrule", object_id=str(rule.pk), action="create")
+    assert audited.summary == "Ten minutes"  # the course the rule is for
     assert client.post(url, {"place": "1", "question": hand.pk, "moment": "2:30"}).status_code == 302
     placed_question = PlacedQuestion.objects.get(course=video)
     assert (placed_question.question, placed_question.at_seconds) == (hand, 150)
