@@ -235,6 +235,11 @@ def test_answers_are_checked_and_bad_ones_refused_without_a_change(org, video, q
     with pytest.raises(BeatRejected) as unknown:
         answer(attempt, check.pk + 1000, right(hand), when=at(70))
     assert unknown.value.status == 404
+    # The largest number a check may have is looked up; the next one is not a check's number at all.
+    for number, status in [(2**31 - 1, 404), (2**31, 400), (0, 400), (True, 400)]:
+        with pytest.raises(BeatRejected) as refused:
+            answer(attempt, number, right(hand), when=at(70))
+        assert refused.value.status == status
     other = start_attempt(employee=org.outsider, course=video, now=at(0))
     with pytest.raises(BeatRejected) as foreign:
         services.answer_check(attempt_id=other.pk, user_id=org.outsider.user_id, check_id=check.pk,
