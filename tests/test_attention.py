@@ -347,6 +347,20 @@ def test_an_unanswered_prompt_is_recorded_and_a_late_answer_is_missed(org, docum
     assert answer(attempt, check.pk, when=at(30 + 71)).outcome == "missed"
 
 
+def test_reading_past_an_open_prompt_on_a_clock_spent_beyond_it_credits_nothing(org, document):
+    AttentionRule.objects.create(course=document, idle_minutes=1)
+    attempt = start_attempt(employee=org.learner, course=document, now=at(0))
+    first = services.credit_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(30),
+                                 beat=BeatInput(seq=0, reading_ms=35_000))  # 30 s and the 5 s of slack
+    assert first.credited_ms == 35_000
+    services.open_idle_prompt(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(30))
+    # The clock is spent up to 35 s, past the prompt opened at 30 s: nothing more, never less than nothing.
+    later = services.credit_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(40),
+                                 beat=BeatInput(seq=1, reading_ms=10_000))
+    assert (later.credited_ms, later.cut_ms, later.total_credited_ms) == (0, 10_000, 35_000)
+    assert progress(org.learner, document).credited_ms == 35_000
+
+
 def test_a_plan_sets_the_idle_check_for_the_people_it_assigns(org, catalog, video):
     plan = LearningPlan.objects.create(name="Ward safety", starts_on=dt.date(2026, 1, 1), min_total_seconds=3600)
     plan.audience_employees.add(org.learner)
