@@ -150,6 +150,23 @@ def test_a_placed_question_holds_the_segment_until_it_is_answered_right(org, vid
     assert progress(org.learner, video).intervals == [[0, 75_000]]
 
 
+def test_a_right_answer_credits_the_whole_seconds_the_record_still_owes(org, video, questions):
+    hand, signs = questions
+    AttentionRule.objects.create(course=video)
+    PlacedQuestion.objects.create(course=video, question=hand, at_seconds=10)
+    PlacedQuestion.objects.create(course=video, question=signs, at_seconds=60)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    watch(attempt, 0, 0, 4.5, when=at(5))
+    first = watch(attempt, 1, 5, 10, when=at(10)).question
+    assert answer(attempt, first["check"], right(hand), when=at(12)).credited_ms == 9_500  # 0.5 s skipped
+    second = play(attempt, 10, 60, seq=2, t0=12)[-1].question
+    assert answer(attempt, second["check"], right(signs), when=at(70)).credited_ms == 50_000
+    # 9.5 s gave the record 9 whole seconds; 59.5 s in all make 59, so the second answer adds 50.
+    facts = CreditedTime.objects.filter(attempt_id=attempt.pk, seq__gte=attention.SERVER_SEQ_BASE).order_by("seq")
+    assert list(facts.values_list("seconds", flat=True)) == [9, 50]
+    assert credited_seconds(org.learner, video) == 59
+
+
 def test_a_wrong_answer_with_rewind_loses_the_segment_and_asks_again(org, video, questions):
     hand, signs = questions
     placed(video, hand, 60, on_wrong=OnWrong.REWIND)
