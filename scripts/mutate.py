@@ -37,7 +37,9 @@ LEAN = "-p no:schemathesis -p no:anyio -p no:hypothesispytest"
 # The tests that fail fastest on a mutant come first: with -x the run stops at the first failure.
 MODULES = {
     "intervals": ("tracking/intervals.py", [PLAIN, "tests/test_intervals.py"], 60),
-    "tracking": ("tracking/services.py", ["tests/test_tracking_exact.py", "tests/test_tracking.py"], 180),
+    # The attention checks (idle prompts, questions during a video) live in tracking's services too.
+    "tracking": ("tracking/services.py", ["tests/test_tracking_exact.py", "tests/test_tracking.py",
+                                          "tests/test_attention.py"], 180),
     "checkin": ("checkin/services.py", [LEAN, "tests/test_checkin_exact.py", "tests/test_checkin.py"], 180),
     "typed_codes": ("checkin/typed_codes.py", [LEAN, "tests/test_typed_codes.py", "tests/test_checkin.py"], 180),
     "merkle": ("evidence/merkle.py", [PLAIN, "tests/test_canonical.py"], 60),

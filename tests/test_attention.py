@@ -17,7 +17,7 @@ from learntrace.core.models import AuditEntry
 from learntrace.plans.models import LearningPlan, PlanItem
 from learntrace.plans.services import publish_plan
 from learntrace.records.models import CourseProgress, CreditedTime
-from learntrace.tracking import services
+from learntrace.tracking import attention, services
 from learntrace.tracking.models import Attempt, AttentionCheck, AttentionRule, OnWrong, PlacedQuestion
 from learntrace.tracking.services import BeatInput, BeatRejected, start_attempt
 
@@ -138,10 +138,33 @@ def test_a_placed_question_holds_the_segment_until_it_is_answered_right(org, vid
     assert credited_seconds(org.learner, video) == 60
     check.refresh_from_db()
     assert (check.outcome, check.shown_at, check.answered_at, check.chosen) == ("right", at(65), at(80), right(hand))
+    # The answer's own fact in the record: the held minute, credited at the answer, at normal speed.
+    fact = CreditedTime.objects.get(seq=attention.SERVER_SEQ_BASE + check.number)
+    assert (fact.seconds, fact.occurred_at, fact.attempt_id) == (60, at(80), attempt.pk)
+    assert fact.details == {"segments": [], "reading_ms": 0, "rate": 1.0, "hidden": False, "elapsed_ms": 0,
+                            "received_at": at(80).isoformat(), "played_ms": 0, "credited_ms": 60_000, "cut_ms": 0,
+                            "flags": [], "check": check.pk}
     # No question left: what follows is credited directly, from the moment of the question.
     after = watch(attempt, 4, 60, 75, when=at(95))
     assert (after.credited_ms, after.held_ms, after.question) == (15_000, 0, None)
     assert progress(org.learner, video).intervals == [[0, 75_000]]
+
+
+def test_a_right_answer_credits_the_whole_seconds_the_record_still_owes(org, video, questions):
+    hand, signs = questions
+    AttentionRule.objects.create(course=video)
+    PlacedQuestion.objects.create(course=video, question=hand, at_seconds=10)
+    PlacedQuestion.objects.create(course=video, question=signs, at_seconds=60)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    watch(attempt, 0, 0, 4.5, when=at(5))
+    first = watch(attempt, 1, 5, 10, when=at(10)).question
+    assert answer(attempt, first["check"], right(hand), when=at(12)).credited_ms == 9_500  # 0.5 s skipped
+    second = play(attempt, 10, 60, seq=2, t0=12)[-1].question
+    assert answer(attempt, second["check"], right(signs), when=at(70)).credited_ms == 50_000
+    # 9.5 s gave the record 9 whole seconds; 59.5 s in all make 59, so the second answer adds 50.
+    facts = CreditedTime.objects.filter(attempt_id=attempt.pk, seq__gte=attention.SERVER_SEQ_BASE).order_by("seq")
+    assert list(facts.values_list("seconds", flat=True)) == [9, 50]
+    assert credited_seconds(org.learner, video) == 59
 
 
 def test_a_wrong_answer_with_rewind_loses_the_segment_and_asks_again(org, video, questions):
@@ -229,6 +252,11 @@ def test_answers_are_checked_and_bad_ones_refused_without_a_change(org, video, q
     with pytest.raises(BeatRejected) as unknown:
         answer(attempt, check.pk + 1000, right(hand), when=at(70))
     assert unknown.value.status == 404
+    # The largest number a check may have is looked up; the next one is not a check's number at all.
+    for number, status in [(2**31 - 1, 404), (2**31, 400), (0, 400), (True, 400)]:
+        with pytest.raises(BeatRejected) as refused:
+            answer(attempt, number, right(hand), when=at(70))
+        assert refused.value.status == status
     other = start_attempt(employee=org.outsider, course=video, now=at(0))
     with pytest.raises(BeatRejected) as foreign:
         services.answer_check(attempt_id=other.pk, user_id=org.outsider.user_id, check_id=check.pk,
@@ -313,6 +341,17 @@ def test_interaction_keeps_the_idle_check_away(org, video):
     assert not AttentionCheck.objects.exists()
 
 
+def test_an_answer_at_the_last_moment_of_its_slack_is_in_time(org, video, questions):
+    hand, _signs = questions
+    placed(video, hand, 60, on_wrong=OnWrong.NOT_CREDITED)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    play(attempt, 0, 60)
+    shown = watch(attempt, 4, 60, 61, when=at(61)).question
+    assert AttentionCheck.objects.get(pk=shown["check"]).shown_at == at(60)  # reached by the beat ending at 60 s
+    last_moment = answer(attempt, shown["check"], right(hand), when=at(60 + 70))  # 60 s and 10 s of slack
+    assert (last_moment.outcome, last_moment.credited_ms, last_moment.uncredited_ms) == ("right", 60_000, 0)
+
+
 def test_an_unanswered_prompt_is_recorded_and_a_late_answer_is_missed(org, document):
     AttentionRule.objects.create(course=document, idle_minutes=1)
     attempt = start_attempt(employee=org.learner, course=document, now=at(0))
@@ -323,6 +362,20 @@ def test_an_unanswered_prompt_is_recorded_and_a_late_answer_is_missed(org, docum
     check = AttentionCheck.objects.get(pk=opened["check"])
     assert (check.kind, check.outcome, check.shown_at) == ("idle", "shown", at(30))
     assert answer(attempt, check.pk, when=at(30 + 71)).outcome == "missed"
+
+
+def test_reading_past_an_open_prompt_on_a_clock_spent_beyond_it_credits_nothing(org, document):
+    AttentionRule.objects.create(course=document, idle_minutes=1)
+    attempt = start_attempt(employee=org.learner, course=document, now=at(0))
+    first = services.credit_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(30),
+                                 beat=BeatInput(seq=0, reading_ms=35_000))  # 30 s and the 5 s of slack
+    assert first.credited_ms == 35_000
+    services.open_idle_prompt(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(30))
+    # The clock is spent up to 35 s, past the prompt opened at 30 s: nothing more, never less than nothing.
+    later = services.credit_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(40),
+                                 beat=BeatInput(seq=1, reading_ms=10_000))
+    assert (later.credited_ms, later.cut_ms, later.total_credited_ms) == (0, 10_000, 35_000)
+    assert progress(org.learner, document).credited_ms == 35_000
 
 
 def test_a_plan_sets_the_idle_check_for_the_people_it_assigns(org, catalog, video):
@@ -396,7 +449,8 @@ def test_an_admin_sets_the_checks_of_a_course_and_places_questions(org, client_f
     assert saved.status_code == 302
     rule = AttentionRule.objects.get(course=video)
     assert (rule.idle_minutes, rule.random_questions, rule.on_wrong) == (10, 2, "not_credited")
-    assert AuditEntry.objects.filter(object_type="attentionrule", object_id=str(rule.pk), action="create").exists()
+    audited = AuditEntry.objects.get(object_type="attentionrule", object_id=str(rule.pk), action="create")
+    assert audited.summary == "Ten minutes"  # the course the rule is for
     assert client.post(url, {"place": "1", "question": hand.pk, "moment": "2:30"}).status_code == 302
     placed_question = PlacedQuestion.objects.get(course=video)
     assert (placed_question.question, placed_question.at_seconds) == (hand, 150)

@@ -6,6 +6,8 @@ import json
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from learntrace.catalog.models import Course, CourseKind
@@ -144,6 +146,25 @@ def test_a_run_of_video_beats_is_credited_to_the_millisecond(org, video):
     assert (progress.covered_ms, progress.credited_ms, progress.played_ms, progress.last_position_ms) == (
         147_000, 147_000, 20_000 + 8_000 + 70_000 + 100_000, 200_000)
     assert LearnerClock.objects.get(employee=org.learner).busy_until == at(17 + 35 + 60)
+
+
+def test_a_beat_at_the_moment_the_slack_was_spent_gets_nothing(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    # 15 s watched in 10 s: the clock is spent up to 5 s ahead of now.
+    assert credit(attempt, 0, at(10), segments=[(0, 15_000)]) == (15_000, 0, [], 15, 15_000)
+    # A second beat in the same moment (another tab): no time left on the clock, not even a millisecond.
+    assert credit(attempt, 1, at(10), segments=[(15_000, 16_000)]) == (0, 1_000, ["over_wall_clock"], 0, 15_000)
+    assert LearnerClock.objects.get(employee=org.learner).busy_until == at(15)
+
+
+def test_a_replay_of_the_last_beat_is_answered_from_the_record_without_an_insert(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    credit(attempt, 0, at(10), segments=[(0, 10_000)])
+    beat = BeatInput(seq=0, segments=[(0, 10_000)], client_elapsed_ms=10_000)
+    with CaptureQueriesContext(connection) as queries:
+        replay = services.credit_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, beat=beat, now=at(11))
+    assert (replay.duplicate, replay.credited_ms, replay.total_credited_ms) == (True, 10_000, 10_000)
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
 
 
 def test_whole_seconds_reach_the_record_as_milliseconds_add_up(org, video):
