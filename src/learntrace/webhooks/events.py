@@ -4,7 +4,9 @@ The receivers run inside the transaction that records the fact: the event and it
 committed with it or not at all, and the sending is queued only once it is committed, so a
 request never waits for a receiver and no event is sent for a fact that was rolled back."""
 
+import datetime as dt
 import uuid
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
@@ -46,7 +48,8 @@ def new_webhook_id() -> str:
 
 
 def _iso(moment) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    # In UTC, whatever zone the moment was made in (an import's dates are local to the hospital).
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def emit(event_type: str, items: list[tuple[str, dict]], *, at=None) -> list[int]:
@@ -98,6 +101,11 @@ def _person(employee) -> dict:
     return {"employee_no": employee.employee_no, "name": employee.name}
 
 
+def _credits(value) -> str:
+    # Two decimals, as the column stores them: an object just created still holds what was given ("3").
+    return f"{Decimal(value):.2f}"
+
+
 def _course(course) -> dict:
     return {"id": course.pk, "title": course.title, "kind": course.kind}
 
@@ -105,7 +113,7 @@ def _course(course) -> dict:
 def _completion(completion) -> tuple[str, dict]:
     return f"completion.recorded:{completion.pk}", {
         "completion_id": completion.pk, "employee": _person(completion.employee), "course": _course(completion.course),
-        "completed_at": _iso(completion.completed_at), "credits": str(completion.credits),
+        "completed_at": _iso(completion.completed_at), "credits": _credits(completion.credits),
         "source": completion.source,
     }
 
@@ -142,7 +150,7 @@ def on_outside_credit_recorded(sender, credit, **kwargs) -> None:
         "outside_credit_id": credit.pk, "declaration_id": credit.declaration_id, "employee": _person(credit.employee),
         "kind": credit.kind, "title": credit.title, "project_number": credit.project_number,
         "started_on": credit.started_on.isoformat(), "ended_on": credit.ended_on.isoformat(),
-        "credited_at": _iso(credit.credited_at), "credits": str(credit.credits), "seconds": credit.seconds,
+        "credited_at": _iso(credit.credited_at), "credits": _credits(credit.credits), "seconds": credit.seconds,
         "credit_class": credit.credit_class.code if credit.credit_class_id else None,
         "category": credit.category.code, "certificate_sha256": credit.certificate_sha256,
     })])
