@@ -12,7 +12,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from exam_fixtures import all_right, make_exam_centre
 from learntrace.org.access import visible_employees
@@ -66,7 +66,16 @@ HEAD = LEARNER | {
     "compliance:export_csv", "compliance:export_xlsx", "declarations:review", "reports:dashboard",
     "reports:people", "reports:courses", "reports:course", "reports:export", "reports:export_jobs"}
 REFUSED = (400, 401, 403, 404, 405, 429)  # what a page above the role may answer, besides a redirect to log in
-OPEN = {"anonymous": PUBLIC, "learner": LEARNER, "head": HEAD, "admin": None}
+# Pages the auditor reads besides (everything, read only): the evidence, the audit trail, the delivery logs.
+AUDITOR = HEAD | {
+    "accounts:signin_log", "home:audit", "evidence:overview", "webhooks:deliveries", "webhooks:delivery",
+    "notify:deliveries", "notify:plan_reminders", "org:employee", "plans:plans", "plans:plan", "plans:assignment",
+    "plans:person", "plans:person_history", "trainingfile:file", "trainingfile:certificate", "trainingfile:bundle",
+    "trainingfile:transcript", "tracking:learner_detail", "checkin:meetings", "checkin:meeting", "checkin:export",
+    "checkin:suspicious", "creditrules:rule_sets", "creditrules:person_year", "exams:banks", "exams:bank",
+    "exams:exams", "exams:exam", "exams:result", "certificates:list", "certificates:certificate", "certificates:pdf",
+    "api-v1:employee", "api-v1:person_progress", "api-v1:person_training_file"}
+OPEN = {"anonymous": PUBLIC, "learner": LEARNER, "head": HEAD, "auditor": AUDITOR, "admin": None}
 # Views that take POSTs without Django's CSRF token, and why: signed calls of other servers (directory
 # events, CAS single sign-out) and the API (its session authentication checks the token itself).
 CSRF_EXEMPT = ("directory:", "sso:cas_callback", "api-v1:")
@@ -117,7 +126,7 @@ def site(db):
     call_command("demo", verbosity=0)
     add_exam_and_certificate(get_user_model().objects.get(username="hr").employee)
     users = {who: get_user_model().objects.get(username=name)
-             for who, name in (("admin", "hr"), ("head", "head"), ("learner", "manager"))}
+             for who, name in (("admin", "hr"), ("head", "head"), ("learner", "manager"), ("auditor", "auditor"))}
     inside = set(visible_employees(users["head"]).values_list("pk", flat=True)) | {users["learner"].employee.pk}
     ids = {}
     for parameter, (label, whose) in PARAMETERS.items():
@@ -128,6 +137,22 @@ def site(db):
         if row is not None:
             ids[parameter] = row.pk
     return users, walk(ids)
+
+
+# What the auditor may post besides their own learning, and why: the language of their pages; starting a check
+# of the seals (it records only the check's result); CAS single sign-out, a call of the CAS server.
+AUDITOR_POSTS = {"accounts:language", "evidence:verify", "sso:cas_callback"}
+# The forms of every page's layout: the language switch and logging out change nothing recorded.
+LAYOUT_FORMS = ("accounts:language", "accounts:logout")
+
+
+def posting_forms(response) -> list[str]:
+    """The action of every POST form of an HTML page ("" for one posted to the page itself)."""
+    if not response.get("Content-Type", "").startswith("text/html"):
+        return []
+    forms = re.findall(r"<form\b[^>]*>", response.content.decode(errors="replace"))
+    return [(re.search(r'action="([^"]*)"', form) or re.search("()", "")).group(1)
+            for form in forms if re.search(r'method="post"', form, re.IGNORECASE)]
 
 
 def client_as(user=None, **options) -> Client:
@@ -148,8 +173,10 @@ def personal_data() -> set[str]:
 def test_no_page_answers_a_role_below_it_and_none_fails(site, caplog):
     users, urls = site
     caplog.set_level(logging.INFO)
+    layout_forms = {reverse(name) for name in LAYOUT_FORMS}
+    auditor_posts = {reverse(name) for name in AUDITOR_POSTS if name != "sso:cas_callback"}
     problems = []
-    for who in ("anonymous", "learner", "head", "admin"):
+    for who in ("anonymous", "learner", "head", "auditor", "admin"):
         client = client_as(users.get(who))
         for name, url, _view in urls:
             response = client.get(url)
@@ -159,6 +186,9 @@ def test_no_page_answers_a_role_below_it_and_none_fails(site, caplog):
                 problems.append(f"{who} GET {url} ({name}): {status}")
             elif OPEN[who] is not None and name not in OPEN[who] and not (to_login or status in REFUSED):
                 problems.append(f"{who} GET {url} ({name}): {status}, a page above this role")
+            elif who == "auditor" and status == 200 and name not in LEARNER:
+                problems += [f"auditor GET {url} ({name}): a form that changes data, to {action or 'itself'}"
+                             for action in posting_forms(response) if action not in layout_forms | auditor_posts]
     assert problems == [], "\n".join(problems)
     assert len(urls) >= 200  # the walk reached the whole site
     logged = "\n".join(record.getMessage() for record in caplog.records)
@@ -179,3 +209,24 @@ def test_no_post_without_the_csrf_token_is_accepted(site):
         elif not exempt and status != 403:
             problems.append(f"POST {url} ({name}) without the token answered {status}")
     assert problems == [], "\n".join(problems)
+
+
+def test_an_auditor_reads_but_no_post_of_theirs_changes_anything(site):
+    """The auditor reads everything; every POST outside their own learning is refused, and none of them
+    left a row in the audit trail (what every change writes)."""
+    from learntrace.core.models import AuditEntry
+
+    users, urls = site
+    client = client_as(users["auditor"])
+    before = AuditEntry.objects.count()
+    problems = []
+    for name, url, _view in urls:
+        # Their own learning is theirs to change; the API's writes are refused by scope (tested with the API).
+        if name in LEARNER or name in AUDITOR_POSTS or name.startswith("api-v1:"):
+            continue
+        response = client.post(url)
+        to_login = response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+        if not (to_login or response.status_code in REFUSED):
+            problems.append(f"auditor POST {url} ({name}): {response.status_code}")
+    assert problems == [], "\n".join(problems)
+    assert AuditEntry.objects.count() == before

@@ -21,6 +21,7 @@ from learntrace.notify.models import Notification
 from learntrace.org.access import roles_of
 from learntrace.org.models import Employee, Role, RoleGrant
 from learntrace.records.models import OutsideCredit
+from learntrace.records.signals import outside_credit_recorded
 
 MAX_CERTIFICATE_BYTES = 10 * 1024 * 1024
 # The fields a declarant fills in (and corrects when it comes back).
@@ -192,13 +193,15 @@ def return_for_changes(*, user, declaration: Declaration, reason: str,
 
 
 def _fact(declaration: Declaration, *, actor) -> OutsideCredit:
-    return OutsideCredit.objects.create(
+    credit = OutsideCredit.objects.create(
         employee=declaration.employee, kind=declaration.kind, title=declaration.title,
         project_number=declaration.project_number, started_on=declaration.started_on,
         ended_on=declaration.ended_on, credited_at=start_of_day(declaration.ended_on),
         credits=declaration.credits, seconds=int(declaration.hours * 3600), credit_class=declaration.credit_class,
         category=declaration.category, certificate_sha256=declaration.certificate_sha256,
         declaration_id=declaration.pk, actor=actor)
+    outside_credit_recorded.send(sender=OutsideCredit, credit=credit)
+    return credit
 
 
 def parse_people(text: str) -> list[Employee]:

@@ -11,7 +11,7 @@ from django.templatetags.static import static
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views import defaults
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from learntrace.core import tasks, unavailable
 from learntrace.core.languages import chosen_language
@@ -59,6 +59,7 @@ def favicon(request):
     return redirect(static("learntrace/favicon.svg"), permanent=True)
 
 
+@require_safe  # read only: a POST here is refused rather than answered with the page
 @reader_required
 def audit_trail(request):
     page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))

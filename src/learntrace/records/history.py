@@ -28,6 +28,7 @@ from learntrace.org.importing import (
 )
 from learntrace.org.models import Employee
 from learntrace.records.models import Completion, CreditedTime, Source
+from learntrace.records.signals import completions_imported
 
 HISTORY_COLUMNS = {
     "employee_no": (True, gettext_lazy("employee number"), ["工号", "员工编号"]),
@@ -184,6 +185,7 @@ class HistoryImport:
         seen = set(CreditedTime.objects.filter(source=Source.IMPORTED).values_list("details__key", flat=True))
         completed = set(Completion.objects.values_list("employee_id", "course_id"))
         result = HistoryResult()
+        added: list[Completion] = []
         for table in tables:
             for row_number, row in table.open_rows():
                 result.rows += 1
@@ -213,10 +215,13 @@ class HistoryImport:
                     completed.add(pair)
                     result.completions += 1
                     if apply:
-                        Completion.objects.create(
+                        added.append(Completion.objects.create(
                             employee=values["employee"], course=values["course"], completed_at=when,
                             credits=values["credits"], credit_class=values["credit_class"],
-                            category=values["category"], source=Source.IMPORTED)
+                            category=values["category"], source=Source.IMPORTED))
         if result.rows == 0:
             raise ImportFileError(_("The file has a header but no data rows."))
+        if added and result.ok:
+            # Once for the whole file: a receiver stores its events in batches, not a query per row.
+            completions_imported.send(sender=Completion, completions=added)
         return result

@@ -17,7 +17,7 @@ from learntrace.core.audit import record_change
 from learntrace.core.hotpath import insert_row, update_columns
 from learntrace.org.models import Employee
 from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime, QuizAttempt, Source
-from learntrace.records.signals import completion_recorded, completion_voided
+from learntrace.records.signals import completion_recorded, completion_voided, time_corrected
 
 
 def _progress(employee: Employee, course: Course, at: datetime) -> CourseProgress:
@@ -188,4 +188,5 @@ def correct_time(*, actor, fact: CreditedTime, seconds_delta: int, reason: str) 
         seconds_delta=seconds_delta, occurred_at=fact.occurred_at, reason=reason.strip(), actor=actor)
     record_change(actor=actor, action="correct_time", obj=correction, summary=reason[:200],
                   changes={"seconds": (None, seconds_delta)})
+    time_corrected.send(sender=Correction, correction=correction)
     return correction

@@ -12,12 +12,23 @@ class WebhooksConfig(AppConfig):
 
         from learntrace.checkin.signals import attendance_recorded
         from learntrace.compliance.signals import period_judged
-        from learntrace.records.signals import completion_recorded, completion_voided
+        from learntrace.exams.signals import result_recorded
+        from learntrace.records.signals import (
+            completion_recorded,
+            completion_voided,
+            completions_imported,
+            outside_credit_recorded,
+            time_corrected,
+        )
         from learntrace.webhooks import events
         from learntrace.webhooks.models import Subscription
 
         completion_recorded.connect(events.on_completion_recorded, dispatch_uid="webhooks-completion-recorded")
         completion_voided.connect(events.on_completion_voided, dispatch_uid="webhooks-completion-voided")
+        completions_imported.connect(events.on_completions_imported, dispatch_uid="webhooks-completions-imported")
+        time_corrected.connect(events.on_time_corrected, dispatch_uid="webhooks-time-corrected")
+        outside_credit_recorded.connect(events.on_outside_credit_recorded, dispatch_uid="webhooks-outside-credit")
+        result_recorded.connect(events.on_exam_result_recorded, dispatch_uid="webhooks-exam-result")
         attendance_recorded.connect(events.on_attendance_recorded, dispatch_uid="webhooks-attendance")
         period_judged.connect(events.on_period_judged, dispatch_uid="webhooks-period-judged")
         # Whatever changes a subscription (a page, the shell, a test) drops the cached event list.

@@ -4,7 +4,9 @@ The receivers run inside the transaction that records the fact: the event and it
 committed with it or not at all, and the sending is queued only once it is committed, so a
 request never waits for a receiver and no event is sent for a fact that was rolled back."""
 
+import datetime as dt
 import uuid
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
@@ -46,7 +48,8 @@ def new_webhook_id() -> str:
 
 
 def _iso(moment) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    # In UTC, whatever zone the moment was made in (an import's dates are local to the hospital).
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def emit(event_type: str, items: list[tuple[str, dict]], *, at=None) -> list[int]:
@@ -98,25 +101,80 @@ def _person(employee) -> dict:
     return {"employee_no": employee.employee_no, "name": employee.name}
 
 
+def _credits(value) -> str:
+    # Two decimals, as the column stores them: an object just created still holds what was given ("3").
+    return f"{Decimal(value):.2f}"
+
+
+def _course(course) -> dict:
+    return {"id": course.pk, "title": course.title, "kind": course.kind}
+
+
+def _completion(completion) -> tuple[str, dict]:
+    return f"completion.recorded:{completion.pk}", {
+        "completion_id": completion.pk, "employee": _person(completion.employee), "course": _course(completion.course),
+        "completed_at": _iso(completion.completed_at), "credits": _credits(completion.credits),
+        "source": completion.source,
+    }
+
+
 def on_completion_recorded(sender, completion, **kwargs) -> None:
     if EventType.COMPLETION_RECORDED not in subscribed_events():
         return
-    course = completion.course
-    emit(EventType.COMPLETION_RECORDED, [(f"completion.recorded:{completion.pk}", {
-        "completion_id": completion.pk, "employee": _person(completion.employee),
-        "course": {"id": course.pk, "title": course.title, "kind": course.kind},
-        "completed_at": _iso(completion.completed_at), "credits": str(completion.credits),
-        "source": completion.source,
+    emit(EventType.COMPLETION_RECORDED, [_completion(completion)])
+
+
+def on_completions_imported(sender, completions, **kwargs) -> None:
+    # The import holds each completion's person and course already: no query per row here, and
+    # `emit` stores the events and deliveries a batch at a time.
+    if EventType.COMPLETION_RECORDED not in subscribed_events():
+        return
+    emit(EventType.COMPLETION_RECORDED, [_completion(completion) for completion in completions])
+
+
+def on_time_corrected(sender, correction, **kwargs) -> None:
+    if EventType.CREDITED_TIME_CORRECTED not in subscribed_events():
+        return
+    emit(EventType.CREDITED_TIME_CORRECTED, [(f"credited_time.corrected:{correction.pk}", {
+        "correction_id": correction.pk, "credited_time_id": correction.corrects_id,
+        "employee": _person(correction.employee), "course": _course(correction.course),
+        "seconds_delta": correction.seconds_delta, "occurred_at": _iso(correction.occurred_at),
+        "corrected_at": _iso(correction.recorded_at), "reason": correction.reason,
     })])
+
+
+def on_outside_credit_recorded(sender, credit, **kwargs) -> None:
+    if EventType.OUTSIDE_CREDIT_RECORDED not in subscribed_events():
+        return
+    emit(EventType.OUTSIDE_CREDIT_RECORDED, [(f"outside_credit.recorded:{credit.pk}", {
+        "outside_credit_id": credit.pk, "declaration_id": credit.declaration_id, "employee": _person(credit.employee),
+        "kind": credit.kind, "title": credit.title, "project_number": credit.project_number,
+        "started_on": credit.started_on.isoformat(), "ended_on": credit.ended_on.isoformat(),
+        "credited_at": _iso(credit.credited_at), "credits": _credits(credit.credits), "seconds": credit.seconds,
+        "credit_class": credit.credit_class.code if credit.credit_class_id else None,
+        "category": credit.category.code, "certificate_sha256": credit.certificate_sha256,
+    })])
+
+
+def on_exam_result_recorded(sender, result, **kwargs) -> None:
+    # exams sends this once the result is committed: the event is stored in a transaction of its own.
+    if EventType.EXAM_RESULT_RECORDED not in subscribed_events():
+        return
+    exam = result.exam
+    emit(EventType.EXAM_RESULT_RECORDED, [(f"exam.result_recorded:{result.pk}", {
+        "result_id": result.pk, "employee": _person(result.employee), "exam": {"id": exam.pk, "title": exam.title},
+        "attempt": result.number, "score": result.score, "passed": result.passed, "points": result.points,
+        "max_points": result.max_points, "ending": result.ending, "started_at": _iso(result.started_at),
+        "submitted_at": _iso(result.submitted_at),
+    })], at=result.submitted_at)
 
 
 def on_completion_voided(sender, completion, correction, **kwargs) -> None:
     if EventType.COMPLETION_VOIDED not in subscribed_events():
         return
-    course = completion.course
     emit(EventType.COMPLETION_VOIDED, [(f"completion.voided:{correction.pk}", {
         "completion_id": completion.pk, "correction_id": correction.pk, "employee": _person(completion.employee),
-        "course": {"id": course.pk, "title": course.title, "kind": course.kind},
+        "course": _course(completion.course),
         "completed_at": _iso(completion.completed_at), "voided_at": _iso(correction.recorded_at),
         "reason": correction.reason,
     })])

@@ -16,6 +16,9 @@ class EventType(models.TextChoices):
     ATTENDANCE_RECORDED = "attendance.recorded", _("Check-in, check-out or excuse at a meeting")
     PERIOD_JUDGED = "period.judged", _("Period judged")
     CONSEQUENCE_CHANGED = "consequence.changed", _("A person's compliance or consequences changed")
+    CREDITED_TIME_CORRECTED = "credited_time.corrected", _("Credited time corrected")
+    OUTSIDE_CREDIT_RECORDED = "outside_credit.recorded", _("Credits earned elsewhere approved")
+    EXAM_RESULT_RECORDED = "exam.result_recorded", _("Exam result recorded")
 
 
 TEST_EVENT = "webhook.test"  # sent by the "send test event" button; no subscription chooses it

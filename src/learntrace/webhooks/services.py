@@ -191,6 +191,24 @@ def subscription_save(*, actor: Any, subscription: Subscription) -> str | None:
     return secret
 
 
+def subscription_delete(*, actor: Any, subscription: Subscription) -> int:
+    """Deletes a subscription with its deliveries and their attempts (switching it off keeps them);
+    the audit trail keeps that it existed and how many deliveries went. Returns that number."""
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        deliveries = WebhookDelivery.objects.filter(subscription=locked)
+        events = list(deliveries.values_list("event_id", flat=True))
+        count = len(events)
+        record_change(actor=actor, action="delete", obj=locked, summary=locked.name,
+                      changes={"url": (locked.url, None), "events": (locked.events, None),
+                               "deliveries": (count, None)})
+        locked.delete()  # its deliveries and attempts go with it (on_delete=CASCADE)
+        # An event no other subscription received has nothing left to show or send.
+        for start in range(0, len(events), 500):
+            Event.objects.filter(pk__in=events[start:start + 500], deliveries__isnull=True).delete()
+    return count
+
+
 def rotate_secret(*, actor: Any, subscription: Subscription, now: dt.datetime | None = None) -> str:
     """A new secret, returned to be shown once; the old one keeps signing too for
     WEBHOOKS_SECRET_OVERLAP_HOURS, so the receiver can switch without refusing events."""

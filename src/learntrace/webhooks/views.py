@@ -50,6 +50,19 @@ def subscription_edit(request, subscription_id=None):
         "form": form, "subscription": subscription, "overlap_hours": settings.WEBHOOKS_SECRET_OVERLAP_HOURS})
 
 
+@admin_required
+def subscription_delete(request, subscription_id):
+    subscription = get_object_or_404(Subscription, pk=subscription_id)
+    if request.method == "POST":
+        services.subscription_delete(actor=request.user, subscription=subscription)
+        messages.success(request, _("Subscription deleted, with its deliveries."))
+        return redirect("webhooks:subscriptions")
+    return render(request, "webhooks/subscription_delete.html", {
+        "subscription": subscription, "deliveries": subscription.deliveries.count(),
+        "waiting": subscription.deliveries.filter(status__in=[WebhookDelivery.Status.QUEUED,
+                                                              WebhookDelivery.Status.SENDING]).count()})
+
+
 @never_cache
 @require_POST
 @admin_required
