@@ -354,7 +354,7 @@ def test_a_periods_figures_are_exact(org, catalog):
         "total_seconds": 5 * HOUR, "target_seconds": 10 * HOUR, "owed_seconds": 5 * HOUR,
         "required_total": 3, "required_done": 1, "credits": Decimal("2"), "credits_year": Decimal("10"),
         "reflection_status": "", "complete": False, "completed_at": None, "quizzes_required": 0,
-        "quizzes_passed": 0,
+        "quizzes_passed": 0, "joined_after_due": False,
         "missing": [{"what": "hours", "kind": "total", "owed": 5 * HOUR},
                     {"what": "hours", "kind": CourseKind.OFFLINE, "owed": 3 * HOUR},
                     {"what": "course", "course_id": catalog.meeting.pk, "title": "Monthly management meeting"},
