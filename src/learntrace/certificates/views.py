@@ -12,18 +12,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from learntrace.certificates import services
-from learntrace.certificates.forms import CertificateKindForm
+from learntrace.certificates.forms import CertificateKindForm, RevokeForm
 from learntrace.certificates.models import Certificate, CertificateKind
 from learntrace.core.audit import save_with_audit
 from learntrace.evidence import services as evidence
 from learntrace.notify.messages import absolute
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of, visible_employees
 
-SOURCE = 8  # the certificate's evidence source (evidence.sources)
+SOURCE = 9  # the certificate's evidence source (evidence.sources); its revocation's is 10
 
 
 def _readable(user, certificate_id) -> Certificate:
-    certificate = Certificate.objects.select_related("employee__department", "seal", "kind").filter(
+    certificate = Certificate.objects.select_related("employee__department", "seal", "kind", "revocation").filter(
         pk=certificate_id).first()
     if certificate is None or not visible_employees(user).filter(pk=certificate.employee_id).exists():
         raise Http404
@@ -47,7 +47,7 @@ def mine(request):
     if employee_id is None:
         raise Http404
     now = timezone.now()
-    certificates = list(Certificate.objects.filter(employee_id=employee_id).select_related("seal"))
+    certificates = list(Certificate.objects.filter(employee_id=employee_id).select_related("seal", "revocation"))
     for certificate in certificates:
         certificate.status = services.status(certificate, now)
     return render(request, "certificates/mine.html", {"certificates": certificates})
@@ -58,8 +58,28 @@ def certificate(request, certificate_id):
     certificate = _readable(request.user, certificate_id)
     return render(request, "certificates/detail.html", {
         "certificate": certificate, "status": services.status(certificate), "verify_url": _verify_url(certificate),
-        "seal_line": _seal_line(certificate),
+        "seal_line": _seal_line(certificate), "revocation": services.revocation_of(certificate),
+        "may_revoke": roles_of(request.user).is_admin,
     })
+
+
+@admin_required
+def revoke(request, certificate_id):
+    """Training (HR) admins withdraw a certificate with a reason, after a page that asks them to confirm."""
+    certificate = _readable(request.user, certificate_id)
+    if services.revocation_of(certificate) is not None:
+        messages.info(request, _("This certificate is already revoked."))
+        return redirect("certificates:certificate", certificate_id=certificate.pk)
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.revoke(actor=request.user, certificate=certificate, reason=form.cleaned_data["reason"])
+        except services.AlreadyRevoked:
+            messages.info(request, _("This certificate is already revoked."))
+        else:
+            messages.success(request, _("Certificate revoked."))
+        return redirect("certificates:certificate", certificate_id=certificate.pk)
+    return render(request, "certificates/revoke.html", {"certificate": certificate, "form": form})
 
 
 @login_required
@@ -76,19 +96,20 @@ def certificate_download(request, certificate_id):
 
 def verify(request, code):
     """Public: anyone with the link (or the QR code on the PDF) sees whether the certificate is valid."""
-    certificate = Certificate.objects.select_related("employee__department", "seal").filter(code=code).first()
+    certificate = Certificate.objects.select_related("employee__department", "seal", "revocation").filter(
+        code=code).first()
     if certificate is None:
         return render(request, "certificates/verify.html", {"certificate": None}, status=404)
     sealed_ok = evidence.verify_fact(SOURCE, certificate.pk) if certificate.seal_id else None
     return render(request, "certificates/verify.html", {
         "certificate": certificate, "status": services.status(certificate), "sealed_ok": sealed_ok,
-        "seal_line": _seal_line(certificate),
+        "seal_line": _seal_line(certificate), "revocation": services.revocation_of(certificate),
     })
 
 
 @reader_required
 def certificate_list(request):
-    certificates = Certificate.objects.select_related("employee__department", "kind")
+    certificates = Certificate.objects.select_related("employee__department", "kind", "revocation")
     show = request.GET.get("show", "")
     now = timezone.now()
     if show == "expiring":
