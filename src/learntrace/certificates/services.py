@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from learntrace.certificates.models import Certificate, CertificateKind, Revocation
-from learntrace.core.audit import record_change
 from learntrace.compliance.models import Standing
+from learntrace.core.audit import record_change
 from learntrace.core.months import local_zone
 from learntrace.exams.models import ExamResult
 
