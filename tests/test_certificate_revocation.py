@@ -163,3 +163,17 @@ def test_the_api_lists_certificates_with_their_revocation_by_cursor(client_for, 
     bad = client.get("/api/v1/certificates", {"cursor": "garbage"})
     assert bad.status_code == 400 and bad.json()["error"]["fields"].keys() == {"cursor"}
     assert third.pk
+
+
+def test_the_person_page_and_the_training_file_show_the_revocation(client_for, kind, org):
+    kept = issued(kind, org.learner, "HELD0001")
+    revoked = issued(kind, org.learner, "HELD0002", at=ISSUED + dt.timedelta(days=1))
+    services.revoke(actor=org.admin.user, certificate=revoked, reason="Annulled by the board",
+                    now=dt.datetime(2026, 4, 1, 2, 0, tzinfo=dt.UTC))
+    for client, url in ((client_for(org.head), f"/org/employees/{org.learner.pk}/"),
+                        (client_for(org.head), f"/records/people/{org.learner.pk}/"),
+                        (client_for(org.learner), "/records/me/")):
+        page = client.get(url).content.decode()
+        assert f'href="/certificates/{kept.pk}/"' in page and f'href="/certificates/{revoked.pk}/"' in page, url
+        assert page.count("Revoked on 2026-04-01: Annulled by the board") == 1, url
+    assert client_for(org.outsider).get(f"/records/people/{org.learner.pk}/").status_code in (403, 404)
