@@ -65,8 +65,10 @@ def test_an_admin_revokes_a_certificate_with_a_reason_and_the_public_check_says_
     assert Revocation.objects.count() == 1 and AuditEntry.objects.filter(action="revoke").count() == 1
     assert "revoke/" not in client.get(f"/certificates/{certificate.pk}/").content.decode()
 
+    pdf = client_for(org.learner).get(f"/certificates/{certificate.pk}/certificate.pdf")
+    assert pdf.status_code == 302 and pdf.url == f"/certificates/{certificate.pk}/"  # not printed any more
     mine = client_for(org.learner).get("/certificates/mine/").content.decode()
-    assert "Revoked" in mine and f"Revoked on {day}: Exam taken by someone else" in mine
+    assert "certificate.pdf" not in mine and f"Revoked on {day}: Exam taken by someone else" in mine
     anyone = Client()
     anyone.cookies["django_language"] = "en"
     page = anyone.get(f"/certificates/verify/{certificate.code}/").content.decode()

@@ -85,6 +85,10 @@ def revoke(request, certificate_id):
 @login_required
 def certificate_download(request, certificate_id):
     certificate = _readable(request.user, certificate_id)
+    if services.revocation_of(certificate) is not None:
+        # A fresh print would look valid on paper; its page and the public check say why it is not.
+        messages.error(request, _("A revoked certificate is no longer printed."))
+        return redirect("certificates:certificate", certificate_id=certificate.pk)
     from learntrace.certificates.pdf import certificate_pdf  # here: reportlab only in processes that print
 
     pdf = certificate_pdf(certificate, verify_url=_verify_url(certificate), seal_line=_seal_line(certificate),
