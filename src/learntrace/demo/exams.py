@@ -18,14 +18,14 @@ from learntrace.org.models import Employee, Level
 
 # (question, options with the right ones marked) for choice questions; (statement, true?) for true/false.
 QUESTIONS = [
-    ("医务人员收受患者及其亲属红包,应如何处理?",
-     [("婉言谢绝,无法谢绝的及时上交医院", True), ("数额较小可以收下", False), ("术后收下不算违规", False)]),
-    ("患者病历资料可以在以下哪种情况下复印提供?",
+    ("医务人员收受患者及其亲属红包，应如何处理？",
+     [("婉言谢绝，无法谢绝的及时上交医院", True), ("数额较小可以收下", False), ("术后收下不算违规", False)]),
+    ("患者病历资料可以在以下哪种情况下复印提供？",
      [("患者本人或其委托代理人按规定申请", True), ("任何来电询问的人", False), ("医药代表要求", False)]),
-    ("发现医疗安全(不良)事件后,应当在多长时间内上报?",
+    ("发现医疗安全（不良）事件后，应当在多长时间内上报？",
      [("按医院规定的时限及时上报", True), ("等患者投诉后再报", False), ("无需上报", False)]),
     ("医疗机构工作人员可以向医药企业推荐患者购买指定药品并收取提成。", False),
-    ("使用患者信息开展教学或研究,应按规定取得授权并去除可识别信息。", True),
+    ("使用患者信息开展教学或研究，应按规定取得授权并去除可识别信息。", True),
 ]
 # Who sat the exam (the demo's "head" account, then people of internal medicine by number), and how:
 # each sitting's days before now (None: a year ago less 30 days) and whether every answer was right.
@@ -64,7 +64,7 @@ def load_exams(now: dt.datetime) -> None:
             exams.save_question(actor=None, question=question, choices=[])
         questions.append(question)
     exam = Exam.objects.create(
-        title="年度医疗合规考试", description="学完《医疗合规手册》后参加,80 分及格,可补考一次。",
+        title="年度医疗合规考试", description="学完《医疗合规手册》后参加，80 分及格，可补考一次。",
         time_limit_minutes=20, pass_mark=80, attempts_allowed=2, leave_limit=3, is_published=True)
     ExamItem.objects.bulk_create([ExamItem(exam=exam, question=question, position=position, points=20)
                                   for position, question in enumerate(questions)])
@@ -77,9 +77,8 @@ def load_exams(now: dt.datetime) -> None:
                                              level=Level.STAFF).order_by("employee_no")[:len(SITTINGS) - 1]]
     today = local_date(now)
     # A year ago less 30 days, at 10:00: the certificate's twelve months end 30 days from today.
-    a_year_ago = dt.datetime.combine(certificates.add_months(
-        dt.datetime.combine(today + dt.timedelta(days=30), dt.time(10, 0), tzinfo=local_zone()), -12).date(),
-        dt.time(10, 0), tzinfo=local_zone())
+    a_year_ago = certificates.add_months(
+        dt.datetime.combine(today + dt.timedelta(days=30), dt.time(10, 0), tzinfo=local_zone()), -12)
     for person, sittings in zip(people, SITTINGS, strict=True):
         for days_before, right in sittings:
             started = a_year_ago if days_before is None else dt.datetime.combine(
