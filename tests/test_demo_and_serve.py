@@ -160,6 +160,7 @@ def test_the_demo_hospital_judges_each_year_by_its_rules_and_has_a_nurses_declar
 def test_the_demo_hospital_has_a_compliance_exam_with_results_and_certificates(db):
     import datetime as dt
 
+    from learntrace.certificates import reminders
     from learntrace.certificates.models import Certificate
     from learntrace.certificates.services import add_months
     from learntrace.core.months import local_date, local_zone
@@ -186,7 +187,8 @@ def test_the_demo_hospital_has_a_compliance_exam_with_results_and_certificates(d
     expiring = certificates["H-IM-00"]
     assert local_date(expiring.expires_at) == local_date(now) + dt.timedelta(days=30)
     assert add_months(expiring.issued_at, 12) == expiring.expires_at  # a year before: it was a pass
+    assert reminders.send_due(now=now) == 2  # what the worker queues: in the app and by e-mail
     assert sorted(Delivery.objects.filter(purpose="certificate").values_list("recipient__employee_no", "reminder_day")
-                  ) == [("H-IM-00", local_date(now))] * 2  # in the app and by e-mail
+                  ) == [("H-IM-00", local_date(now))] * 2
     assert all(c.seal_id for c in certificates.values()) and evidence.unsealed_count() == 0
 
