@@ -119,6 +119,12 @@ def test_a_revoked_certificate_is_reminded_of_no_more(kind, org):
     other = issued(kind, org.outsider, "REMIND02", expires_at=ISSUED + dt.timedelta(days=30))
     assert reminders.send_due(now=ISSUED) == 1  # the outsider's is still reminded (no head over surgery)
     assert Delivery.objects.get().key.startswith(f"certificate:{other.pk}:30:")
+    # Nor is it listed among those coming up for renewal (the admins' list).
+    Certificate.objects.update(expires_at=timezone.now() + dt.timedelta(days=30))
+    listed = Client()
+    listed.force_login(org.admin.user)
+    expiring = listed.get("/certificates/?show=expiring").content.decode()
+    assert f'href="/certificates/{other.pk}/"' in expiring and f'href="/certificates/{certificate.pk}/"' not in expiring
 
 
 def test_a_revoked_renewal_does_not_silence_the_reminder_of_the_one_before(kind, org):

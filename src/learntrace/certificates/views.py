@@ -117,7 +117,9 @@ def certificate_list(request):
     show = request.GET.get("show", "")
     now = timezone.now()
     if show == "expiring":
-        certificates = certificates.filter(expires_at__gt=now, expires_at__lte=now + dt.timedelta(days=90))
+        # A revoked certificate is not coming up for renewal.
+        certificates = certificates.filter(expires_at__gt=now, expires_at__lte=now + dt.timedelta(days=90),
+                                           revocation__isnull=True)
     elif show == "expired":
         certificates = certificates.filter(expires_at__lte=now)
     page = Paginator(certificates, 50).get_page(request.GET.get("page"))
