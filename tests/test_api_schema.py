@@ -20,6 +20,8 @@ from hypothesis import settings as hypothesis_settings
 from learntrace.api import tokens
 from learntrace.api.models import Scope, TokenUse
 from learntrace.catalog.models import Course, CourseKind
+from learntrace.certificates.models import CertificateKind
+from learntrace.certificates.services import issue, revoke
 from learntrace.checkin import services as checkin
 from learntrace.checkin.models import CheckInEvent, Meeting
 from learntrace.compliance.services import refresh_open
@@ -97,6 +99,12 @@ def demo_like(org, catalog):
     checkin.manual(meeting=meeting, employee=org.head, actor=org.head.user, reason="Badge forgotten",
                    kind=CheckInEvent.Kind.MANUAL_IN)
     refresh_open(now=now)
+    # Certificates: one that never expires and has no exam result, one revoked.
+    lifelong = CertificateKind.objects.create(title="Lifelong", plan=yearly)
+    yearly_kind = CertificateKind.objects.create(title="Yearly", plan=monthly, valid_months=12)
+    issue(kind=lifelong, employee_id=org.learner.pk, issued_at=now)
+    revoke(actor=org.admin.user, certificate=issue(kind=yearly_kind, employee_id=org.head.pk, issued_at=now),
+           reason="Issued in error")
     return SimpleNamespace(one_off=one_off, yearly=yearly, monthly=monthly, meeting=meeting)
 
 
@@ -133,7 +141,7 @@ def test_every_read_of_demo_like_data_keeps_its_schema(org, catalog, demo_like, 
     calls = [("/departments", {}, {}), ("/employees", {}, {}), ("/courses", {}, {}), ("/categories", {}, {}),
              ("/credit-classes", {}, {}), ("/plans", {}, {}), ("/records/completions", {}, {}),
              ("/records/attendance", {}, {}), ("/records/exam-results", {}, {}),
-             ("/meetings", {}, {"since": "2000-01-01"})]
+             ("/meetings", {}, {"since": "2000-01-01"}), ("/certificates", {}, {})]
     calls += [("/plans/{plan_id}/periods", {"plan_id": plan.pk}, {}) for plan in plans]
     calls += [("/compliance/plans/{plan_id}/standings", {"plan_id": plan.pk}, {}) for plan in plans]
     calls += [(path, {"employee_no": person.employee_no}, {}) for person in (org.learner, org.head, org.outsider)

@@ -156,3 +156,40 @@ def test_the_demo_hospital_judges_each_year_by_its_rules_and_has_a_nurses_declar
         DeclarationStep.Kind.SUBMITTED, DeclarationStep.Kind.HEAD_APPROVED, DeclarationStep.Kind.APPROVED]
     assert declaration.head_approved_by.employee.level == "department_head"
     assert declaration.approved_by.username == "hr"
+
+
+def test_the_demo_hospital_has_a_compliance_exam_with_results_and_certificates(db):
+    import datetime as dt
+
+    from learntrace.certificates import reminders
+    from learntrace.certificates.models import Certificate
+    from learntrace.certificates.services import add_months
+    from learntrace.core.months import local_date, local_zone
+    from learntrace.demo import load_demo
+    from learntrace.evidence import services as evidence
+    from learntrace.exams.models import Exam, ExamResult
+    from learntrace.notify.models import Delivery
+
+    # Yesterday at 11:00: after the reminders' 09:00, and in the past whenever the test runs.
+    now = dt.datetime.combine(local_date(dt.datetime.now(dt.UTC)) - dt.timedelta(days=1), dt.time(11, 0),
+                              tzinfo=local_zone())
+    load_demo(now=now)
+    exam = Exam.objects.get(title="年度医疗合规考试")
+    assert (exam.time_limit_minutes, exam.pass_mark, exam.attempts_allowed, exam.items.count()) == (20, 80, 2, 5)
+    results = [(r.employee.employee_no, r.number, r.score, r.passed, r.ending)
+               for r in ExamResult.objects.select_related("employee").order_by("employee__employee_no", "number")]
+    head, second, retaker, failed, fifth = (row[0] for row in results if row[1] == 1)
+    assert head == "H-IM-00" and results == [
+        ("H-IM-00", 1, 100, True, "submitted"), (second, 1, 100, True, "submitted"),
+        (retaker, 1, 40, False, "submitted"), (retaker, 2, 100, True, "submitted"),
+        (failed, 1, 40, False, "submitted"), (fifth, 1, 100, True, "submitted")]
+    certificates = {c.employee.employee_no: c for c in Certificate.objects.select_related("employee")}
+    assert sorted(certificates) == sorted(["H-IM-00", second, retaker, fifth])
+    expiring = certificates["H-IM-00"]
+    assert local_date(expiring.expires_at) == local_date(now) + dt.timedelta(days=30)
+    assert add_months(expiring.issued_at, 12) == expiring.expires_at  # a year before: it was a pass
+    assert reminders.send_due(now=now) == 2  # what the worker queues: in the app and by e-mail
+    assert sorted(Delivery.objects.filter(purpose="certificate").values_list("recipient__employee_no", "reminder_day")
+                  ) == [("H-IM-00", local_date(now))] * 2
+    assert all(evidence.seal_of(9, c.pk) for c in certificates.values()) and evidence.unsealed_count() == 0
+

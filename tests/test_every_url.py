@@ -59,7 +59,8 @@ LEARNER = PUBLIC | {
     "api-v1:departments", "api-v1:employees", "api-v1:upsert_departments", "api-v1:upsert_employees",
     "api-v1:courses", "api-v1:categories", "api-v1:credit_classes",
     "api-v1:plans", "api-v1:periods", "api-v1:standings", "api-v1:completions", "api-v1:attendance",
-    "api-v1:exam_results", "api-v1:meetings", "api-v1:create_course", "api-v1:create_plan", "api-v1:create_meeting"}
+    "api-v1:exam_results", "api-v1:certificates", "api-v1:meetings", "api-v1:create_course", "api-v1:create_plan",
+    "api-v1:create_meeting"}
 # Pages a department head opens too (for the people of their subtree).
 HEAD = LEARNER | {
     "org:departments", "org:employees", "plans:team", "tracking:course_learners", "compliance:outcomes",
@@ -105,8 +106,8 @@ def walk(ids: dict) -> list[tuple[str, str, object]]:
 
 
 def add_exam_and_certificate(person):
-    """What the demo lacks: an exam with a bank, and `person`'s sitting, result and certificate, so that
-    those pages are walked with real ids."""
+    """An exam with a bank, and `person`'s sitting, result and certificate (the demo's are other people's),
+    so that those pages are walked with real ids."""
     from django.utils import timezone
 
     from learntrace.catalog.models import Category

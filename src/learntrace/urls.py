@@ -3,6 +3,10 @@ from django.urls import include, path
 
 from learntrace.api import views as api_views
 from learntrace.api.v1 import api as api_v1
+from learntrace.certificates.api import router as certificates_api
+
+# Certificates sit above the API app, so they join the API here, before its URLs are built.
+api_v1.add_router("/", certificates_api)
 
 # The API comes first: the player's beat (every 15 s from every learner) resolves at the first
 # prefix instead of after every page's (see BENCHMARKS.md, "API beat and page beat").

@@ -41,3 +41,8 @@ class CertificateKindForm(forms.ModelForm):
             self.add_error("remind_days", _("A certificate that does not expire needs no reminders."))
         self.instance.remind_days_before = data.get("remind_days") or []
         return data
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("Shown on the public verification page and kept in the evidence."))

@@ -2,6 +2,7 @@
 valid, and the certificates issued. An issued `Certificate` is a fact: written once, sealed in
 the evidence like the learning facts, and verifiable by anyone holding its link."""
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -66,3 +67,18 @@ class Certificate(models.Model):
 
     def __str__(self):
         return f"{self.title}: {self.employee} ({self.code})"
+
+
+class Revocation(models.Model):
+    """A certificate withdrawn by an HR admin, with the reason: a new sealed fact that points at the
+    certificate (like a correction voids a completion); the certificate itself is never edited."""
+
+    certificate = models.OneToOneField(Certificate, on_delete=models.PROTECT, related_name="revocation")
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+")  # the holder, for bundles
+    reason = models.CharField(_("reason"), max_length=500)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.certificate}: {self.reason[:40]}"

@@ -1,6 +1,7 @@
 """Reminding people, and their department heads, before a certificate expires: on the days
 before expiry its kind names, through its channels, as notify's deliveries (sent at most once
-each: the key names the certificate, the day count, the recipient and the channel)."""
+each: the key names the certificate, the day count, the recipient and the channel). A revoked
+certificate is reminded of no more, and does not count as a renewal."""
 
 import datetime as dt
 
@@ -50,13 +51,14 @@ def send_due(*, now: dt.datetime | None = None) -> int:
             continue
         for days in sorted({int(d) for d in kind.remind_days_before}):
             day = today + dt.timedelta(days=days)
-            expiring = (Certificate.objects.filter(kind=kind, employee__is_active=True,
+            expiring = (Certificate.objects.filter(kind=kind, employee__is_active=True, revocation__isnull=True,
                                                    expires_at__gte=start_of_day(day),
                                                    expires_at__lt=start_of_day(day + dt.timedelta(days=1)))
                         .select_related("employee__department"))
             # Someone who already holds a later certificate of the same kind needs no reminder.
-            renewed = set(Certificate.objects.filter(kind=kind, expires_at__gte=start_of_day(day + dt.timedelta(
-                days=1))).values_list("employee_id", flat=True))
+            renewed = set(Certificate.objects.filter(
+                kind=kind, revocation__isnull=True, expires_at__gte=start_of_day(day + dt.timedelta(days=1)),
+            ).values_list("employee_id", flat=True))
             expiring = [c for c in expiring if c.employee_id not in renewed]
             heads = heads_of({c.employee.department.path for c in expiring}) if kind.remind_heads else {}
             for certificate in expiring:

@@ -14,12 +14,19 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from learntrace.certificates.models import Certificate, CertificateKind
+from learntrace.certificates.models import Certificate, CertificateKind, Revocation
 from learntrace.compliance.models import Standing
+from learntrace.core.audit import record_change
 from learntrace.core.months import local_zone
 from learntrace.exams.models import ExamResult
 
-VALID, EXPIRED = "valid", "expired"
+EVIDENCE_SOURCE = 9  # a certificate's evidence source (evidence.sources); its revocation's is 10
+
+VALID, EXPIRED, REVOKED = "valid", "expired", "revoked"
+
+
+class AlreadyRevoked(Exception):
+    pass
 
 
 def new_code() -> str:
@@ -82,6 +89,34 @@ def issue_due() -> int:
     return issued
 
 
+def revocation_of(certificate: Certificate) -> Revocation | None:
+    try:
+        return certificate.revocation
+    except Revocation.DoesNotExist:
+        return None
+
+
+def revoke(*, actor, certificate: Certificate, reason: str, now: datetime | None = None) -> Revocation:
+    """Withdraw a certificate for good: a sealed fact with the reason, and an audit entry. The lock
+    makes two admins revoking at once get one revocation and a refusal."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a revocation needs a reason")
+    with transaction.atomic():
+        Certificate.objects.select_for_update().filter(pk=certificate.pk).first()
+        if Revocation.objects.filter(certificate=certificate).exists():
+            raise AlreadyRevoked
+        revocation = Revocation.objects.create(
+            certificate=certificate, employee_id=certificate.employee_id, reason=reason,
+            actor=actor if actor is not None and actor.is_authenticated else None, revoked_at=now or timezone.now())
+        record_change(actor=actor, action="revoke", obj=certificate,
+                      summary=f"{certificate.title}: {certificate.employee} ({reason})"[:500])
+    certificate.revocation = revocation
+    return revocation
+
+
 def status(certificate: Certificate, now: datetime | None = None) -> str:
     now = now or timezone.now()
+    if revocation_of(certificate) is not None:
+        return REVOKED
     return EXPIRED if certificate.expires_at is not None and certificate.expires_at <= now else VALID

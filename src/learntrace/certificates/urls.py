@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.certificate_list, name="list"),
     path("mine/", views.mine, name="mine"),
     path("<int:certificate_id>/", views.certificate, name="certificate"),
+    path("<int:certificate_id>/revoke/", views.revoke, name="revoke"),
     path("<int:certificate_id>/certificate.pdf", views.certificate_download, name="pdf"),
     path("verify/<str:code>/", views.verify, name="verify"),
     path("kinds/new/", views.kind_edit, name="kind_new"),

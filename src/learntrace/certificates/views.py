@@ -12,18 +12,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from learntrace.certificates import services
-from learntrace.certificates.forms import CertificateKindForm
+from learntrace.certificates.forms import CertificateKindForm, RevokeForm
 from learntrace.certificates.models import Certificate, CertificateKind
 from learntrace.core.audit import save_with_audit
 from learntrace.evidence import services as evidence
 from learntrace.notify.messages import absolute
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of, visible_employees
 
-SOURCE = 9  # the certificate's evidence source (evidence.sources)
+SOURCE = services.EVIDENCE_SOURCE
 
 
 def _readable(user, certificate_id) -> Certificate:
-    certificate = Certificate.objects.select_related("employee__department", "kind").filter(
+    certificate = Certificate.objects.select_related("employee__department", "kind", "revocation").filter(
         pk=certificate_id).first()
     if certificate is None or not visible_employees(user).filter(pk=certificate.employee_id).exists():
         raise Http404
@@ -47,7 +47,7 @@ def mine(request):
     if employee_id is None:
         raise Http404
     now = timezone.now()
-    certificates = list(Certificate.objects.filter(employee_id=employee_id))
+    certificates = list(Certificate.objects.filter(employee_id=employee_id).select_related("revocation"))
     for certificate in certificates:
         certificate.status = services.status(certificate, now)
     return render(request, "certificates/mine.html", {"certificates": certificates})
@@ -59,12 +59,36 @@ def certificate(request, certificate_id):
     return render(request, "certificates/detail.html", {
         "certificate": certificate, "status": services.status(certificate), "verify_url": _verify_url(certificate),
         "seal_line": _seal_line(evidence.seal_of(SOURCE, certificate.pk)),
+        "revocation": services.revocation_of(certificate), "may_revoke": roles_of(request.user).is_admin,
     })
+
+
+@admin_required
+def revoke(request, certificate_id):
+    """Training (HR) admins withdraw a certificate with a reason, after a page that asks them to confirm."""
+    certificate = _readable(request.user, certificate_id)
+    if services.revocation_of(certificate) is not None:
+        messages.info(request, _("This certificate is already revoked."))
+        return redirect("certificates:certificate", certificate_id=certificate.pk)
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.revoke(actor=request.user, certificate=certificate, reason=form.cleaned_data["reason"])
+        except services.AlreadyRevoked:
+            messages.info(request, _("This certificate is already revoked."))
+        else:
+            messages.success(request, _("Certificate revoked."))
+        return redirect("certificates:certificate", certificate_id=certificate.pk)
+    return render(request, "certificates/revoke.html", {"certificate": certificate, "form": form})
 
 
 @login_required
 def certificate_download(request, certificate_id):
     certificate = _readable(request.user, certificate_id)
+    if services.revocation_of(certificate) is not None:
+        # A fresh print would look valid on paper; its page and the public check say why it is not.
+        messages.error(request, _("A revoked certificate is no longer printed."))
+        return redirect("certificates:certificate", certificate_id=certificate.pk)
     from learntrace.certificates.pdf import certificate_pdf  # here: reportlab only in processes that print
 
     seal_line = _seal_line(evidence.seal_of(SOURCE, certificate.pk))
@@ -77,24 +101,27 @@ def certificate_download(request, certificate_id):
 
 def verify(request, code):
     """Public: anyone with the link (or the QR code on the PDF) sees whether the certificate is valid."""
-    certificate = Certificate.objects.select_related("employee__department").filter(code=code).first()
+    certificate = Certificate.objects.select_related("employee__department", "revocation").filter(
+        code=code).first()
     if certificate is None:
         return render(request, "certificates/verify.html", {"certificate": None}, status=404)
     seal = evidence.seal_of(SOURCE, certificate.pk)
     sealed_ok = evidence.verify_fact(SOURCE, certificate.pk) if seal is not None else None
     return render(request, "certificates/verify.html", {
         "certificate": certificate, "status": services.status(certificate), "sealed_ok": sealed_ok,
-        "seal_line": _seal_line(seal),
+        "seal_line": _seal_line(seal), "revocation": services.revocation_of(certificate),
     })
 
 
 @reader_required
 def certificate_list(request):
-    certificates = Certificate.objects.select_related("employee__department", "kind")
+    certificates = Certificate.objects.select_related("employee__department", "kind", "revocation")
     show = request.GET.get("show", "")
     now = timezone.now()
     if show == "expiring":
-        certificates = certificates.filter(expires_at__gt=now, expires_at__lte=now + dt.timedelta(days=90))
+        # A revoked certificate is not coming up for renewal.
+        certificates = certificates.filter(expires_at__gt=now, expires_at__lte=now + dt.timedelta(days=90),
+                                           revocation__isnull=True)
     elif show == "expired":
         certificates = certificates.filter(expires_at__lte=now)
     page = Paginator(certificates, 50).get_page(request.GET.get("page"))

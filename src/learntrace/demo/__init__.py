@@ -24,6 +24,9 @@ def load_demo(now=None) -> list[tuple[str, str, str]]:
     compliance.process_periods(now=now)
     compliance.refresh_changed(now=now)
     load_reminders()
+    from learntrace.demo.exams import load_exams
+
+    load_exams(now)  # after the reminders: its certificate reminds through their channels
     # The demo's history is evidence like any other: sealed, so that `verify` covers all of it.
     from learntrace.evidence.services import seal_pending
 

@@ -17,7 +17,8 @@ FORMAT = "learntrace-evidence-bundle/2"
 _WHEN_BY_LABEL = {"records.CreditedTime": "occurred_at", "records.Completion": "completed_at",
                   "records.QuizAttempt": "submitted_at", "checkin.CheckInEvent": "at", "plans.ReflectionEvent": "at",
                   "records.Correction": "occurred_at", "records.OutsideCredit": "credited_at",
-                  "exams.ExamResult": "submitted_at", "certificates.Certificate": "issued_at"}
+                  "exams.ExamResult": "submitted_at", "certificates.Certificate": "issued_at",
+                  "certificates.Revocation": "revoked_at"}
 WHEN = {code: _WHEN_BY_LABEL[label] for code, (label, _fields) in SOURCES.items()}
 
 

@@ -39,6 +39,7 @@ FIELDS = {
                    "passed", "ending", "hidden_count", "started_at", "submitted_at", "recorded_at"],
     "certificate": ["kind_id", "employee_id", "code", "title", "exam_result_id", "assignment_id", "issued_at",
                     "expires_at", "recorded_at"],
+    "revocation": ["certificate_id", "employee_id", "reason", "actor_id", "revoked_at", "recorded_at"],
 }
 
 

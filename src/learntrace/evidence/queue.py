@@ -19,9 +19,11 @@ END
 $$"""
 
 
-def _statements(vendor: str, quote) -> list[str]:
+def _statements(vendor: str, quote, tables: set[str]) -> list[str]:
     statements = [_POSTGRES_FUNCTION] if vendor == "postgresql" else []
     for code in SOURCES:
+        if model(code)._meta.db_table not in tables:
+            continue  # a source added by a later migration than the one migrated to
         table = quote(model(code)._meta.db_table)
         if vendor == "postgresql":
             statements += [f"DROP TRIGGER IF EXISTS evidence_queue ON {table}",
@@ -36,10 +38,11 @@ def _statements(vendor: str, quote) -> list[str]:
 
 def install_triggers(connection=default_connection) -> None:
     """Idempotent; does nothing before the queue's table exists (a migration back past it)."""
-    if "evidence_pending" not in connection.introspection.table_names():
+    tables = set(connection.introspection.table_names())
+    if "evidence_pending" not in tables:
         return
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, connection.ops.quote_name):
+        for statement in _statements(connection.vendor, connection.ops.quote_name, tables):
             cursor.execute(statement)
 
 

@@ -17,7 +17,7 @@ from learntrace.evidence.canonical import FIELDS, fact_bytes, fact_texts_bytes, 
 # source code (1 byte in a seal) -> (model label, fields in the digest)
 _LABELS = {1: "records.CreditedTime", 2: "records.Completion", 3: "records.QuizAttempt", 4: "checkin.CheckInEvent",
            5: "plans.ReflectionEvent", 6: "records.Correction", 7: "records.OutsideCredit", 8: "exams.ExamResult",
-           9: "certificates.Certificate"}
+           9: "certificates.Certificate", 10: "certificates.Revocation"}
 NAMES = {code: label.split(".")[1].lower() for code, label in _LABELS.items()}
 SOURCES = {code: (label, FIELDS[NAMES[code]]) for code, label in _LABELS.items()}
 # When each source's fact was written (set by the server at insert, not by the caller): the
@@ -26,7 +26,8 @@ SOURCES = {code: (label, FIELDS[NAMES[code]]) for code, label in _LABELS.items()
 # Keyed by model label, not by source code, so that a new source cannot shift the entries.
 _RECORDED_BY_LABEL = {"records.CreditedTime": "recorded_at", "records.Completion": "recorded_at",
                       "records.Correction": "recorded_at", "records.OutsideCredit": "recorded_at",
-                      "exams.ExamResult": "recorded_at", "certificates.Certificate": "recorded_at"}
+                      "exams.ExamResult": "recorded_at", "certificates.Certificate": "recorded_at",
+                      "certificates.Revocation": "recorded_at"}
 RECORDED = {code: _RECORDED_BY_LABEL[label] for code, label in _LABELS.items() if label in _RECORDED_BY_LABEL}
 
 
