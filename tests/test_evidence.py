@@ -366,7 +366,9 @@ def awkward_facts(org, catalog):
                           answers=all_right(centre), now=moment)
     for months in (None, 36):
         kind = CertificateKind.objects.create(title=AWKWARD[0], exam=centre.exam, valid_months=months)
-        certificates.issue(kind=kind, employee_id=org.learner.pk, issued_at=moment, exam_result=result)
+        issued = certificates.issue(kind=kind, employee_id=org.learner.pk, issued_at=moment, exam_result=result)
+    # The second one revoked, with an awkward reason (source 10).
+    certificates.revoke(actor=org.admin.user, certificate=issued, reason=AWKWARD[1], now=moment)
 
 
 def test_postgresql_builds_each_fact_byte_for_byte_as_python_does(awkward_facts):
