@@ -10,8 +10,16 @@ the tests on PostgreSQL.
 
 On SQLite the test database is migrated once per run into .mutation/template.sqlite3, and each
 mutant's tests start from a copy of it (`--reuse-db`): migrating takes most of a test process's
-start-up, and a copy keeps every mutant's database as fresh as a new one."""
+start-up, and a copy keeps every mutant's database as fresh as a new one.
 
+A mutant runs only the tests that run the lines it changed. Before the mutants, the module's tests
+run once under coverage with one context per test (.mutation/NAME.lines.json: line -> tests, made
+again when the module or a test file is newer); each mutant's command compares the file on disk with
+the untouched copy kept beside it to find the changed lines. A line run at import time, or one the
+map does not know, runs all the module's tests: selecting can only skip tests that cannot see the
+mutant."""
+
+import difflib
 import json
 import os
 import shutil
@@ -68,7 +76,7 @@ EXCLUDED_OPERATORS = [
 
 
 def config(name: str) -> Path:
-    source, tests, timeout = MODULES[name]
+    source, _, timeout = MODULES[name]
     path = SESSIONS / f"{name}.toml"
     excluded = ", ".join(json.dumps(pattern) for pattern in EXCLUDED_OPERATORS)
     path.write_text(
@@ -76,7 +84,7 @@ def config(name: str) -> Path:
         f'module-path = "src/learntrace/{source}"\n'
         f"timeout = {float(timeout)}\n"
         "excluded-modules = []\n"
-        f"test-command = {json.dumps(test_command(tests))}\n"
+        f"test-command = {json.dumps(test_command(name))}\n"
         '[cosmic-ray.distributor]\nname = "local"\n'
         f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{excluded}]\n"
     )
@@ -87,11 +95,99 @@ def on_sqlite() -> bool:
     return not os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
-def test_command(tests: list[str]) -> str:
-    python = BIN / "python"
-    if PLAIN in tests or not on_sqlite():
-        return f"{python} {PYTEST} {' '.join(tests)}"
-    return f"{python} {Path(__file__).resolve()} --from-template {PYTEST} --reuse-db {' '.join(tests)}"
+def test_command(name: str) -> str:
+    return f"{BIN / 'python'} {Path(__file__).resolve()} --mutant {name}"
+
+
+def pytest_args(name: str, tests: list[str]) -> list[str]:
+    """The arguments of one test run of the module: its options, then `tests` (files or test ids)."""
+    options = [option for option in MODULES[name][1] if option.startswith("-")]
+    args = [*PYTEST.split(), *" ".join(options).split()]
+    if PLAIN not in options and on_sqlite():
+        args.append("--reuse-db")
+    return [*args, *tests]
+
+
+def test_files(name: str) -> list[str]:
+    return [item for item in MODULES[name][1] if not item.startswith("-")]
+
+
+def pristine(name: str) -> Path:
+    return SESSIONS / f"{name}.pristine.py"
+
+
+def line_map(name: str) -> Path:
+    """Which tests run each line of the module, from one coverage run of its tests (kept until the
+    module, a test file or the migrations change)."""
+    source = ROOT / "src" / "learntrace" / MODULES[name][0]
+    path = SESSIONS / f"{name}.lines.json"
+    inputs = [source, *(ROOT / test for test in test_files(name)), *(ROOT / "tests").glob("conftest.py")]
+    if path.exists() and path.stat().st_mtime > max(item.stat().st_mtime for item in inputs):
+        return path
+    data = SESSIONS / f"{name}.coverage"
+    args = [arg for arg in pytest_args(name, test_files(name)) if arg != "-x"]
+    args = [*args, f"--cov={source.parent}", "--cov-context=test", "--cov-report="]
+    code = run_tests(args, env={"COVERAGE_FILE": str(data)})
+    if code != 0:
+        raise SystemExit(f"{name}: the module's tests fail without any mutant (exit {code}); fix them first")
+    from coverage import CoverageData
+
+    covered = CoverageData(basename=str(data))
+    covered.read()
+    lines: dict[int, set[str]] = {}
+    for measured in covered.measured_files():
+        if Path(measured).resolve() != source.resolve():
+            continue
+        for line, contexts in covered.contexts_by_lineno(measured).items():
+            # pytest-cov names a test's phases "id|setup", "id|run", "id|teardown"; "" is import time.
+            lines[line] = {context.rsplit("|", 1)[0] if context else "" for context in contexts}
+    path.write_text(json.dumps({str(line): sorted(tests) for line, tests in lines.items()}))
+    data.unlink(missing_ok=True)
+    return path
+
+
+def changed_lines(name: str) -> set[int]:
+    """The lines of the untouched module that the mutant on disk changed (1-based)."""
+    before = pristine(name).read_text().splitlines()
+    after = (ROOT / "src" / "learntrace" / MODULES[name][0]).read_text().splitlines()
+    changed: set[int] = set()
+    for tag, first, last, _, _ in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
+        if tag != "equal":
+            changed.update(range(first + 1, max(last, first + 1) + 1))
+    return changed
+
+
+def selected_tests(name: str) -> list[str]:
+    """The tests that run a changed line, the exact tests' files first; every test of the module when a
+    changed line runs at import time or is not in the map."""
+    lines = json.loads((SESSIONS / f"{name}.lines.json").read_text())
+    files = test_files(name)
+    chosen: set[str] = set()
+    for line in changed_lines(name):
+        tests = lines.get(str(line))
+        if tests is None or "" in tests:
+            return files
+        chosen.update(tests)
+    if not chosen:
+        return files
+    return sorted(chosen, key=lambda test: (files.index(test.split("::")[0]) if test.split("::")[0] in files
+                                            else len(files), test))
+
+
+def mutant(name: str) -> int:
+    """cosmic-ray's test command for one mutant of `name`."""
+    args = pytest_args(name, selected_tests(name))
+    return run_tests([*args[:2], "-p", "no:pytest_cov", *args[2:]])  # after "-m pytest"
+
+
+def run_tests(args: list[str], env: dict | None = None) -> int:
+    """pytest with `args`; on SQLite (Django tests) in a fresh data folder holding a copy of the template."""
+    env = {**os.environ, **(env or {})}
+    if not on_sqlite() or "--noconftest" in args:
+        return subprocess.run([BIN / "python", *args], cwd=ROOT, env=env).returncode
+    with tempfile.TemporaryDirectory(prefix="learntrace-mutant-") as data:
+        shutil.copyfile(TEMPLATE, Path(data) / "test.sqlite3")
+        return subprocess.run([BIN / "python", *args], cwd=ROOT, env={**env, "DATA_DIR": data}).returncode
 
 
 def migrate_template() -> None:
@@ -109,17 +205,16 @@ def migrate_template() -> None:
         database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def from_template(pytest_args: list[str]) -> int:
-    """Run pytest (one mutant's tests) in a fresh data folder holding a copy of the migrated template."""
-    with tempfile.TemporaryDirectory(prefix="learntrace-mutant-") as data:
-        shutil.copyfile(TEMPLATE, Path(data) / "test.sqlite3")
-        return subprocess.run([BIN / "python", *pytest_args], cwd=ROOT, env={**os.environ, "DATA_DIR": data}).returncode
-
-
 def run(name: str) -> dict:
     toml, session = config(name), SESSIONS / f"{name}.sqlite"
     if on_sqlite() and PLAIN not in MODULES[name][1]:
         migrate_template()
+    shutil.copyfile(ROOT / "src" / "learntrace" / MODULES[name][0], pristine(name))
+    line_map(name)
+    # The mutants' own command on the untouched module must pass: a command that fails by itself
+    # would count every mutant as caught.
+    if mutant(name) != 0:
+        raise SystemExit(f"{name}: the mutants' test command fails on the untouched module")
     if os.environ.get("MUTATE_FRESH") or not session.exists():
         subprocess.run([BIN / "cosmic-ray", "init", toml, session, "--force"], cwd=ROOT, check=True)
         subprocess.run([BIN / "cr-filter-operators", session, toml], cwd=ROOT, check=True)
@@ -162,6 +257,6 @@ def main(names: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--from-template"]:
-        sys.exit(from_template(sys.argv[2:]))
+    if sys.argv[1:2] == ["--mutant"]:
+        sys.exit(mutant(sys.argv[2]))
     sys.exit(main(sys.argv[1:]))
