@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from learntrace.accounts import links, services, signin
 from learntrace.accounts.forms import SendLinksForm, SignInLogFilterForm
 from learntrace.accounts.models import LinkBatch, LinkDispatch, LinkedIdentity, SignInEvent
+from learntrace.core.paging import page_of
 from learntrace.org.access import access_employee, admin_required, reader_required, visible_employees
 
 
@@ -71,12 +72,10 @@ def signin_log(request):
         if data["date_to"]:
             events = events.filter(at__lt=dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min,
                                                                zone))
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page, query = page_of(request, events)
     for event in page:
         event.reason_text = signin.REASONS.get(event.reason, "")
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "accounts/signin_log.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "accounts/signin_log.html", {"form": form, "page": page, "query": query})
 
 
 @require_POST

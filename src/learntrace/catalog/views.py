@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from learntrace.core.audit import save_with_audit
 from learntrace.core.csp import allow_framing_by_this_site
 from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
+from learntrace.core.paging import page_of
 from learntrace.org.access import admin_required, login_required, roles_of
 
 
@@ -29,10 +29,10 @@ def course_list(request):
         courses = courses.filter(kind=kind)
     if (category_id := whole_number(category)) is not None:
         courses = courses.filter(category_id=category_id)
-    page = Paginator(courses, 50).get_page(request.GET.get("page"))
+    page, query = page_of(request, courses)
     return render(request, "catalog/course_list.html", {
-        "page": page, "kinds": CourseKind.choices, "categories": Category.objects.filter(is_active=True),
-        "kind": kind, "category": category,
+        "page": page, "query": query, "kinds": CourseKind.choices,
+        "categories": Category.objects.filter(is_active=True), "kind": kind, "category": category,
     })
 
 

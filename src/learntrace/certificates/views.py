@@ -4,7 +4,6 @@ and the admin's list of issued certificates and of the kinds that issue them."""
 import datetime as dt
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from learntrace.certificates import services
 from learntrace.certificates.forms import CertificateKindForm, RevokeForm
 from learntrace.certificates.models import Certificate, CertificateKind
 from learntrace.core.audit import save_with_audit
+from learntrace.core.paging import page_of
 from learntrace.evidence import services as evidence
 from learntrace.notify.messages import absolute
 from learntrace.org.access import admin_required, login_required, reader_required, roles_of, visible_employees
@@ -124,11 +124,11 @@ def certificate_list(request):
                                            revocation__isnull=True)
     elif show == "expired":
         certificates = certificates.filter(expires_at__lte=now)
-    page = Paginator(certificates, 50).get_page(request.GET.get("page"))
+    page, query = page_of(request, certificates)
     for row in page:
         row.status = services.status(row, now)
     return render(request, "certificates/list.html", {
-        "page": page, "show": show, "kinds": CertificateKind.objects.select_related("exam", "plan")})
+        "page": page, "query": query, "show": show, "kinds": CertificateKind.objects.select_related("exam", "plan")})
 
 
 @admin_required

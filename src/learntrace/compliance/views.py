@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from learntrace.compliance.models import Consequence, PeriodState, Rule
 from learntrace.core.audit import delete_with_audit, save_with_audit
 from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
+from learntrace.core.paging import page_of
 from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, xlsx_bytes
 from learntrace.org.access import admin_required, people_reader_required, roles_of, visible_departments
 from learntrace.plans.models import LearningPlan, PlanPeriod
@@ -106,16 +106,14 @@ def outcomes(request):
     if period is not None:
         standings = selectors.standings_for(request.user, period, department=chosen["department"],
                                             status=chosen["status"])
+        page, query = page_of(request, standings)
         context.update(
-            page=Paginator(standings, 50).get_page(request.GET.get("page")),
+            page=page, query=query,
             totals=selectors.summary(standings),
             department_outcomes=selectors.department_outcomes_for(request.user, period),
             state=PeriodState.objects.filter(period=period).first(),
             closed=period.ends_at <= timezone.now(),
         )
-    query = request.GET.copy()
-    query.pop("page", None)
-    context["query"] = query.urlencode()
     return render(request, "compliance/outcomes.html", context)
 
 

@@ -1,4 +1,5 @@
-"""Cross-cutting records: the audit trail of admin changes and the worker's heartbeat."""
+"""Cross-cutting records: the audit trail of admin changes, the worker's heartbeat, and the shape of
+a sending attempt's log (reminders and webhooks)."""
 
 from django.conf import settings
 from django.db import models
@@ -47,3 +48,22 @@ class KeyFingerprint(models.Model):
 
     def __str__(self):
         return f"{self.setting} {self.fingerprint}"
+
+
+class AttemptLog(models.Model):
+    """One try at sending (a reminder to a platform, a webhook to a receiver), with the start of what
+    the other side answered and no personal data. Subclasses add the `delivery` and their outcomes."""
+
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    answer = models.CharField(max_length=500, blank=True)  # the start of the other side's response
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["delivery", "number", "id"]
+
+    def __str__(self):
+        return f"{self.delivery_id} #{self.number} {self.outcome}"

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from learntrace.checkin.models import Meeting
 from learntrace.core.crypto import EncryptedTextField, mask
+from learntrace.core.models import AttemptLog
 from learntrace.org.models import Employee
 from learntrace.plans.models import LearningPlan, PlanPeriod
 
@@ -184,7 +185,7 @@ class Delivery(models.Model):
         return self.key
 
 
-class DeliveryAttempt(models.Model):
+class DeliveryAttempt(AttemptLog):
     """One try at sending, with what the platform answered (no personal data)."""
 
     class Outcome(models.TextChoices):
@@ -195,19 +196,7 @@ class DeliveryAttempt(models.Model):
         UNKNOWN = "unknown", _("Outcome unknown")
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    answer = models.CharField(max_length=500, blank=True)  # the start of the platform's response
-    error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["delivery", "number", "id"]
-
-    def __str__(self):
-        return f"{self.delivery_id} #{self.number} {self.outcome}"
 
 
 class SendPermit(models.Model):

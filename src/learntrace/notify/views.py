@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from learntrace.core.feedback import show_errors
+from learntrace.core.paging import page_of
 from learntrace.notify import services
 from learntrace.notify.forms import ChannelForm, DeliveryFilter, ReminderScheduleForm
 from learntrace.notify.models import Channel, Delivery, Notification, ReminderSchedule
@@ -101,10 +102,8 @@ def delivery_list(request):
     deliveries = Delivery.objects.select_related("recipient", "channel", "plan")
     if form.is_valid():
         deliveries = form.filter(deliveries)
-    query = request.GET.copy()
-    query.pop("page", None)
-    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
-    return render(request, "notify/delivery_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    page, query = page_of(request, deliveries)
+    return render(request, "notify/delivery_list.html", {"form": form, "page": page, "query": query})
 
 
 @reader_required

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -15,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learntrace.core.paging import page_of
 from learntrace.org import services, tasks
 from learntrace.org.access import (
     access_department,
@@ -79,10 +79,8 @@ def employee_list(request):
         status = data["status"] or "active"
     if status != "all":
         employees = employees.filter(is_active=(status == "active"))
-    page = Paginator(employees.order_by("department__path", "employee_no"), 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "org/employee_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    page, query = page_of(request, employees.order_by("department__path", "employee_no"))
+    return render(request, "org/employee_list.html", {"form": form, "page": page, "query": query})
 
 
 @login_required

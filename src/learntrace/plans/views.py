@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from learntrace.core.feedback import show_errors
 from learntrace.core.numbers import whole_number
+from learntrace.core.paging import page_of
 from learntrace.org.access import (
     access_employee,
     admin_required,
@@ -169,12 +170,10 @@ def team(request):
     if department is not None:
         assignments = assignments.filter(employee__department__path__startswith=department.path)
     # A list reads the stored figures; an assignment the worker has not counted yet has no standing.
-    page = Paginator(assignments.select_related("standing"), 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, assignments.select_related("standing"))
     return render(request, "plans/team.html", {
         "page": page, "plans": plans,
-        "departments": departments, "plan_id": plan_id, "department_id": department_id, "query": query.urlencode(),
+        "departments": departments, "plan_id": plan_id, "department_id": department_id, "query": query,
     })
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from learntrace.core.crypto import EncryptedTextField, mask
+from learntrace.core.models import AttemptLog
 
 
 class EventType(models.TextChoices):
@@ -110,7 +111,7 @@ class WebhookDelivery(models.Model):
         return self.webhook_id
 
 
-class WebhookAttempt(models.Model):
+class WebhookAttempt(AttemptLog):
     """One try at sending, with what the receiver answered."""
 
     class Outcome(models.TextChoices):
@@ -120,16 +121,4 @@ class WebhookAttempt(models.Model):
         FAILED = "failed", _("Failed")
 
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    answer = models.CharField(max_length=500, blank=True)  # the start of the receiver's response
-    error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["delivery", "number", "id"]
-
-    def __str__(self):
-        return f"{self.delivery_id} #{self.number} {self.outcome}"

@@ -6,13 +6,13 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from learntrace.core.feedback import show_errors
+from learntrace.core.paging import page_of
 from learntrace.org.access import admin_required, reader_required
 from learntrace.webhooks import services
 from learntrace.webhooks.addresses import AddressRefused
@@ -91,10 +91,8 @@ def delivery_list(request):
     deliveries = WebhookDelivery.objects.select_related("subscription", "event")
     if form.is_valid():
         deliveries = form.filter(deliveries)
-    query = request.GET.copy()
-    query.pop("page", None)
-    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
-    return render(request, "webhooks/delivery_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    page, query = page_of(request, deliveries)
+    return render(request, "webhooks/delivery_list.html", {"form": form, "page": page, "query": query})
 
 
 @reader_required
