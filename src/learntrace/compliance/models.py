@@ -141,7 +141,7 @@ class Consequence(models.Model):
     applies_to = models.CharField(_("applies to"), max_length=16, choices=AppliesTo.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(pgettext_lazy("thing", "name"), max_length=100,
-                            help_text=_("e.g. management allowance, department bonus, 培训之星"))
+                            help_text=_("e.g. management allowance, department bonus, Training Star"))
     value = models.DecimalField(_("value"), max_digits=6, decimal_places=2, default=0,
                                 help_text=_("Percent or points, negative for a cut; "
                                             "unused for eligibility and titles."))
