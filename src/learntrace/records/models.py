@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Quiz
 from learntrace.org.models import Employee
+from learntrace.records import beat_details
 
 
 class Source(models.TextChoices):
@@ -42,17 +43,32 @@ class CreditedTime(models.Model):
     # it claimed and what was cut (see docs/tracking-protocol.md).
     attempt_id = models.UUIDField(null=True, blank=True)
     seq = models.PositiveIntegerField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    # What else a fact keeps: an imported fact's key and note; a beat's details written before
+    # the compact form (and any a compact form cannot give back exactly). NULL when in `beat`.
+    details = models.JSONField(default=dict, blank=True, null=True)
+    # A beat's details in a few bytes (beat_details.py); read back into `details` when loaded.
+    beat = models.BinaryField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["employee", "occurred_at"]),
             models.Index(fields=["course", "occurred_at"]),
         ]
-        constraints = [models.UniqueConstraint(fields=["attempt_id", "seq"], name="one_fact_per_beat")]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt_id", "seq"], name="one_fact_per_beat"),
+            models.CheckConstraint(condition=models.Q(beat__isnull=True) | models.Q(details__isnull=True),
+                                   name="details_in_one_form"),
+        ]
 
     def __str__(self):
         return f"{self.employee} {self.course}: {self.seconds} s at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        fact = super().from_db(db, field_names, values)
+        if fact.__dict__.get("beat") is not None and "recorded_at" in fact.__dict__:
+            fact.details = beat_details.details(fact.beat, fact.recorded_at)
+        return fact
 
 
 class Completion(models.Model):
