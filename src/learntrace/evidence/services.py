@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from learntrace.core.audit import record_change
 from learntrace.evidence import keys, merkle
-from learntrace.evidence.canonical import ENCODING, ENTRY, GENESIS, seal_header, utc
+from learntrace.evidence.canonical import ENCODING, ENTRY, GENESIS, fields, seal_header, utc
 from learntrace.evidence.models import Pending, Seal, SealChain, SealSpan, Verification
 from learntrace.evidence.sources import NAMES, RECORDED, SOURCES, encode, encoding_sql, model, rows, texts
 
@@ -58,11 +58,11 @@ def _in_sql() -> bool:
 
 
 @cache
-def _plan(code: int) -> tuple[str, list]:
-    """The SELECT of a source's digest columns, and each column's converters (as the ORM applies
-    them): sealing and verifying read many rows, so they skip building querysets and models."""
+def _plan(code: int, encoding: int) -> tuple[str, list]:
+    """The SELECT of a source's digest columns in `encoding`, and each column's converters (as the
+    ORM applies them): sealing and verifying read many rows, so they skip building querysets and models."""
     table = model(code)
-    names = ["id", *SOURCES[code][1]]
+    names = ["id", *fields(NAMES[code], encoding)]
     columns = []
     for name in names:
         field_ = table._meta.get_field(name)
@@ -86,7 +86,7 @@ def _leaves(code: int, where: str, params, *, encoding: int, tail: str = "") -> 
             cursor.execute(f"SELECT id, sha256('\\x00'::bytea || {encoding_sql(code, encoding)}) FROM {_table(code)} "
                            f"WHERE {where} {tail}", params)
             return [(fact_id, bytes(leaf)) for fact_id, leaf in cursor.fetchall()]
-    sql, columns = _plan(code)
+    sql, columns = _plan(code, encoding)
     found = []
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} WHERE {where} {tail}", params)
