@@ -51,12 +51,12 @@ def _organisation(people: int) -> dict:
 
     root = Department.objects.create(code="BENCH", name="集团", path="")
     Department.objects.filter(pk=root.pk).update(path=f"/{root.pk}/")
-    execute("""INSERT INTO org_department (code, name, parent_id, path, is_active, created_at, updated_at)
-               SELECT 'DIV' || g, '事业部 ' || g, %s, '', true, now(), now() FROM generate_series(1, %s) g""",
+    execute("""INSERT INTO org_department (code, name, parent_id, path, is_active, created_at, updated_at, employer)
+               SELECT 'DIV' || g, '事业部 ' || g, %s, '', true, now(), now(), '' FROM generate_series(1, %s) g""",
             [root.pk, DIVISIONS])
     execute("UPDATE org_department SET path = %s || id || '/' WHERE parent_id = %s", [f"/{root.pk}/", root.pk])
-    execute(f"""INSERT INTO org_department (code, name, parent_id, path, is_active, created_at, updated_at)
-                SELECT d.code || '-' || g, d.name || ' 部门 ' || g, d.id, '', true, now(), now()
+    execute(f"""INSERT INTO org_department (code, name, parent_id, path, is_active, created_at, updated_at, employer)
+                SELECT d.code || '-' || g, d.name || ' 部门 ' || g, d.id, '', true, now(), now(), ''
                 FROM org_department d, generate_series(1, {DEPARTMENTS_PER_DIVISION}) g WHERE d.parent_id = %s""",
             [root.pk])
     execute("""UPDATE org_department c SET path = p.path || c.id || '/' FROM org_department p
