@@ -64,7 +64,10 @@ def sizes(table):
         c.execute("SELECT pg_total_relation_size(%s), pg_relation_size(%s), pg_indexes_size(%s), "
                   "(SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass)", [table] * 4)
         total, heap, indexes, count = c.fetchone()
-    return {{"total_b": total / N, "heap_b": heap / N, "indexes_b": indexes / N, "indexes": count}}
+        c.execute("SELECT a.attname, pg_relation_size(i.indexrelid) FROM pg_index i JOIN pg_attribute a "
+                  "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = %s::regclass", [table])
+        each = {{column: size / N for column, size in c.fetchall()}}  # by first column
+    return {{"total_b": total / N, "heap_b": heap / N, "indexes_b": indexes / N, "indexes": count, "each_b": each}}
 
 out["now_written"], out["before_written"] = sizes("records_creditedtime"), sizes("before_creditedtime")
 started = time.perf_counter()
@@ -115,6 +118,10 @@ def run(admin_url: str) -> dict:
         print(f"  {moment:9}: now {n['total_b']:.0f} B ({n['heap_b']:.0f} + {n['indexes_b']:.0f} in {n['indexes']} "
               f"indexes) | before {o['total_b']:.0f} B ({o['heap_b']:.0f} + {o['indexes_b']:.0f} in {o['indexes']}) "
               f"| ratio {n['total_b'] / o['total_b']:.2f}")
+    for name in ("now", "before"):
+        each = result[f"{name}_sealed"]["each_b"]
+        print(f"  {name}'s indexes, by first column: " + ", ".join(f"{column} {size:.0f} B" for column, size in
+                                                              sorted(each.items())))
     print(f"  besides: the queue {result['pending_b']:.1f} B a fact right after sealing; seal spans "
           f"{result['spans_b']:.2f} B; the seals' lists {result['seal_leaves_b']:.0f} B")
     print(f"  written with COPY: now {result['now_copy_s']:.1f} s (compact bytes built in Python), before "
