@@ -53,7 +53,7 @@ def _chunks(ids):
 
 
 def _in_sql() -> bool:
-    """PostgreSQL builds and hashes encoding 2 itself; SQLite leaves it to Python."""
+    """PostgreSQL builds and hashes encodings 2 and 3 itself; SQLite leaves it to Python."""
     return connection.vendor == "postgresql"
 
 
