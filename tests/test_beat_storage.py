@@ -112,3 +112,10 @@ def test_json_beats_sealed_in_encoding_2_and_compact_ones_in_3_verify_and_tamper
         cursor.execute("UPDATE records_creditedtime SET beat = %s WHERE id = %s", [bytes(beat), new.pk])
     assert CreditedTime.objects.get(pk=new.pk).details["played_ms"] == 15_001
     assert {(p.kind, p.fact_id) for p in evidence.verify().problems} == {("modified", new.pk)}
+
+
+def test_the_fact_table_keeps_the_three_indexes_queries_use(db):
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "records_creditedtime")
+    indexed = sorted(tuple(c["columns"]) for c in found.values() if c["index"] or c["unique"] or c["primary_key"])
+    assert indexed == [("attempt_id", "seq"), ("employee_id", "occurred_at"), ("id",)]
