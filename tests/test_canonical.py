@@ -1,4 +1,4 @@
-"""Fixed reference values of what digests and signatures are taken of: the two canonical encodings
+"""Fixed reference values of what digests and signatures are taken of: the three canonical encodings
 of a fact, the seal header of each encoding, PostgreSQL's texts of numbers, and the RFC 6962 Merkle
 tree. A change to any byte here would make old seals fail to verify, or let Python and PostgreSQL
 drift apart and raise false tamper alarms; these tests need no database, so mutation testing runs
@@ -60,7 +60,32 @@ def test_a_seal_of_encoding_2_covers_its_encoding_and_whether_it_drained_the_que
                       b'"key_id":"k1","number":3,"previous_hash":"' + b"0" * 64 + b'","root":"' + b"ab" * 32 + b'"}')
     assert hashlib.sha256(header).hexdigest() == "43366e21259109b11a6aac9e8159dae32f103c7630c722ea08de949bc4c77d6b"
     assert b'"drained":false' in canonical.seal_header(**HEADER, encoding=2)
-    assert canonical.ENCODING == 2
+
+
+def test_a_seal_of_encoding_3_says_so_in_its_header():
+    header = canonical.seal_header(**HEADER, encoding=3, drained=True)
+    assert header == (b'{"created_at":"2026-03-01T00:05:07.004200Z","drained":true,"encoding":3,"fact_count":2,'
+                      b'"key_id":"k1","number":3,"previous_hash":"' + b"0" * 64 + b'","root":"' + b"ab" * 32 + b'"}')
+    assert hashlib.sha256(header).hexdigest() == "c7893ce512ce513bbdf3ca9118ff56c1dc7f2e4146d228a751113493ea2fd8b0"
+    assert canonical.ENCODING == 3
+
+
+def test_encoding_3_adds_a_beats_compact_details_to_credited_time_as_hex():
+    assert canonical.fields("creditedtime", 3) == [*canonical.FIELDS["creditedtime"], "beat"]
+    assert canonical.fields("creditedtime", 2) == canonical.fields("creditedtime", 1) == canonical.FIELDS[
+        "creditedtime"]
+    assert all(canonical.fields(source, 3) == names for source, names in canonical.FIELDS.items()
+               if source != "creditedtime")
+    beat = bytes.fromhex("010002b0ea01b0ea0100c413b0e403a413b0ea01b0ea0100")  # test_beat_details.py's video beat
+    values = [7, 3, "video", 2, 15, MOMENT, "tracking", MOMENT, uuid.UUID(int=5), 4]
+    texts = ["creditedtime", "42", *map(canonical.value_text, values), canonical.json_text(None),
+             canonical.value_text(memoryview(beat))]
+    encoded = canonical.fact_texts_bytes(texts)
+    assert encoded == (b'["creditedtime","42","7","3","video","2","15","2026-03-01T00:05:07.004200Z","tracking",'
+                       b'"2026-03-01T00:05:07.004200Z","00000000-0000-0000-0000-000000000005","4","null",'
+                       b'"010002b0ea01b0ea0100c413b0e403a413b0ea01b0ea0100"]')
+    assert hashlib.sha256(encoded).hexdigest() == "ec8ba64f4aa51522bac6f83177a839c86b0a5bcccea6913ac45bb633a02c679b"
+    assert canonical.value_text(b"") == "" and canonical.value_text(b"\x00\xff") == "00ff"
 
 
 def test_times_are_utc_with_microseconds():

@@ -194,17 +194,19 @@ def test_facts_written_while_sealing_are_all_sealed_exactly_once(org, catalog):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_upgrade_queues_the_unsealed_facts_and_seals_made_before_still_verify(org, catalog):
+def test_the_upgrade_queues_the_unsealed_facts_and_seals_made_before_still_verify(org, catalog, monkeypatch):
     """Facts sealed when each row carried its seal, and one not sealed yet, through the migration
     that moves sealing off the rows."""
-    call_command("migrate", "evidence", "0003_verification_unsealed", verbosity=0)
-    for minutes in range(3):
+    for minutes in range(3):  # written first: the model has the columns of the newest migrations
         record_credited_time(employee=org.learner, course=catalog.video, seconds=60,
                              occurred_at=T0 + dt.timedelta(minutes=minutes))
+    call_command("migrate", "evidence", "0003_verification_unsealed", verbosity=0)
     ids = sorted(CreditedTime.objects.values_list("id", flat=True))
     sealed, waiting = ids[:-1], ids[-1]
     entries = [(1, fact_id, leaf) for fact_id, leaf in services._leaves_of(1, sealed, 2)]
-    seal = services.signed_seal(entries=entries, now=dt.datetime.now(dt.UTC), drained=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "ENCODING", 2)  # the encoding of that time
+        seal = services.signed_seal(entries=entries, now=dt.datetime.now(dt.UTC), drained=True)
     sql(f"UPDATE records_creditedtime SET seal_id = %s WHERE id IN ({', '.join(['%s'] * len(sealed))})",
         [seal.pk, *sealed])
     call_command("migrate", verbosity=0)
@@ -321,6 +323,16 @@ def awkward_facts(org, catalog):
                                     category=catalog.management, seconds=index, occurred_at=moment.replace(
                                         microsecond=index * 7), source="tracking", details=value,
                                     attempt_id=UUID(int=index) if index % 2 else None, seq=index or None)
+    from learntrace.records import beat_details
+
+    for index, rate in enumerate([1.25, 1 / 3]):  # beats in compact bytes; 1/3 is kept as a raw double
+        details = {"segments": [[0, 15000]], "reading_ms": 0, "rate": rate, "hidden": False, "elapsed_ms": 15000,
+                   "received_at": moment.astimezone(dt.UTC).isoformat(), "played_ms": 15000, "credited_ms": 15000,
+                   "cut_ms": 0, "flags": ["idle"] * index, "active": True, "held_ms": 0, "attention_cut_ms": 7}
+        CreditedTime.objects.create(employee=org.learner, course=catalog.video, kind="video",
+                                    category=catalog.management, seconds=15, occurred_at=moment, source="tracking",
+                                    details=None, beat=beat_details.compact(details, moment + dt.timedelta(hours=1)),
+                                    attempt_id=UUID(int=100), seq=index)
     for course, credits in zip([catalog.video, catalog.meeting, catalog.clinical_video],
                                (Decimal("0.05"), Decimal("1234.50"), Decimal("0")), strict=True):
         Completion.objects.create(employee=org.head, course=course, completed_at=moment, credits=credits,
@@ -371,8 +383,9 @@ def awkward_facts(org, catalog):
     certificates.revoke(actor=org.admin.user, certificate=issued, reason=AWKWARD[1], now=moment)
 
 
-def test_postgresql_builds_each_fact_byte_for_byte_as_python_does(awkward_facts):
-    """Encoding 2 is made by SQL on PostgreSQL and by Python elsewhere (and offline): the same bytes."""
+@pytest.mark.parametrize("encoding", [2, 3])
+def test_postgresql_builds_each_fact_byte_for_byte_as_python_does(awkward_facts, encoding):
+    """Encodings 2 and 3 are made by SQL on PostgreSQL and by Python elsewhere (and offline): the same bytes."""
     from learntrace.evidence import merkle
     from learntrace.evidence.canonical import fact_texts_bytes
     from learntrace.evidence.sources import SOURCES, model, rows, texts
@@ -380,14 +393,20 @@ def test_postgresql_builds_each_fact_byte_for_byte_as_python_does(awkward_facts)
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has no SQL encoder: Python builds the encoding there")
     for code in SOURCES:
-        in_python = {row["id"]: texts(code, row) for row in rows(code)}
+        in_python = {row["id"]: texts(code, row, encoding) for row in rows(code)}
         assert in_python, f"no fact of source {code}"
-        in_sql = services.fact_texts(code, list(in_python))
+        in_sql = services.fact_texts(code, list(in_python), encoding)
         for fact_id in in_python:
             assert in_sql[fact_id] == in_python[fact_id], (in_sql[fact_id], in_python[fact_id])
-        leaves = dict(services._leaves(code, "id = ANY(%s)", [list(in_python)], encoding=2))
+        leaves = dict(services._leaves(code, "id = ANY(%s)", [list(in_python)], encoding=encoding))
         assert leaves == {i: merkle.leaf_hash(fact_texts_bytes(t)) for i, t in in_python.items()}
         assert model(code).objects.count() == len(leaves)
+    compact = [texts(1, row, encoding) for row in rows(1, CreditedTime.objects.filter(beat__isnull=False))]
+    assert len(compact) == 2 and {len(t) for t in compact} == {13 if encoding == 2 else 14}
+    if encoding == 3:  # the beat's bytes, as hex; its JSON details null
+        assert [t[12:] for t in compact] == [
+            ["null", "010c0200b0ea0100c413b0ea0180909de91ab0ea01b0ea0100000e"],
+            ["null", "01ac200200b0ea01003fd5555555555555b0ea0180909de91ab0ea01b0ea0100000e"]]
 
 
 def test_float_and_json_texts_are_postgresqls(db):
@@ -440,7 +459,7 @@ def test_seals_of_the_first_encoding_still_verify(facts, monkeypatch, org, catal
         old = services.seal_pending(batch_size=4)
     record_credited_time(employee=org.learner, course=catalog.video, seconds=60, occurred_at=T0)
     new = services.seal_pending()
-    assert {s.encoding for s in old} == {1} and [s.encoding for s in new] == [2]
+    assert {s.encoding for s in old} == {1} and [s.encoding for s in new] == [3]
     assert services.verify().ok
     bundle = json.loads(json.dumps(make_bundle(org.learner, start=T0, end=T0 + dt.timedelta(days=1))))
     assert {item["seal"] for item in bundle["facts"]} >= {old[0].number, new[0].number}

@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from learntrace.evidence import keys, merkle
+from learntrace.evidence import canonical, keys, merkle
 from learntrace.evidence.canonical import utc
 from learntrace.evidence.models import Seal
 from learntrace.evidence.services import entries_of, fact_texts, locate
@@ -28,8 +28,11 @@ def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
         queryset = model(code).objects.filter(employee=employee, **{f"{WHEN[code]}__gte": start,
                                                                       f"{WHEN[code]}__lt": end}).order_by("id")
         sealed = locate(code, queryset.values_list("id", flat=True))
-        # encoding 2: the field texts exactly as hashed (by PostgreSQL there); 1: the plain values
-        texts_of = fact_texts(code, [i for i, (seal, _index) in sealed.items() if seal.encoding == 2])
+        # encodings 2 and 3: the field texts exactly as hashed (by PostgreSQL there); 1: the plain values
+        texts_of = {}
+        for encoding in {seal.encoding for seal, _index in sealed.values()} - {1}:
+            texts_of[encoding] = fact_texts(code, [i for i, (seal, _index) in sealed.items()
+                                                   if seal.encoding == encoding], encoding)
         for row in rows(code, queryset):
             if row["id"] not in sealed:
                 unsealed += 1
@@ -39,9 +42,9 @@ def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
             if number not in proofs_by_seal:
                 proofs_by_seal[number] = [leaf for _c, _i, leaf in entries_of(seal)]
             leaves = proofs_by_seal[number]
-            if seal.encoding == 2:
-                texts = texts_of[row["id"]]
-                fields = dict(zip(SOURCES[code][1], texts[2:], strict=True))
+            if seal.encoding >= 2:
+                texts = texts_of[seal.encoding][row["id"]]
+                fields = dict(zip(canonical.fields(NAMES[code], seal.encoding), texts[2:], strict=True))
                 fact = {"source": texts[0], "id": texts[1], "fields": fields}
             else:
                 fact = body(code, row)

@@ -1,12 +1,14 @@
 """The canonical bytes that digests and signatures are taken of. Pure Python (no Django), so
 that the offline verifier computes exactly what the server computed.
 
-Two encodings of a fact exist; each seal records which one its leaves use:
+Three encodings of a fact exist; each seal records which one its leaves use:
 1. JSON of the fact's plain values with sorted keys (the first seals);
 2. a JSON array of texts: the source, the id and every field in the fixed order of FIELDS,
    each as a string (or null). Built the same way by PostgreSQL in SQL (sources.py) and by
    the functions below, so PostgreSQL hashes facts itself while SQLite and the offline
-   verifier use Python."""
+   verifier use Python;
+3. encoding 2 over the fields of FIELDS_3: credited time adds `beat`, a beat's details in
+   compact bytes (as lower-case hex)."""
 
 import datetime as dt
 import json
@@ -17,10 +19,10 @@ from json.encoder import encode_basestring
 
 GENESIS = "0" * 64
 ENTRY = struct.Struct(">BQ32s")  # in a seal's list of facts: source, fact id, leaf hash
-ENCODING = 2  # the encoding of new seals
+ENCODING = 3  # the encoding of new seals
 
 # The fields of each source in the order encoding 2 lists them. Changing a list changes the
-# encoding: it would take an encoding 3, recorded in the seals made with it.
+# encoding: it takes a new encoding number, recorded in the seals made with it (FIELDS_3).
 FIELDS = {
     "creditedtime": ["employee_id", "course_id", "kind", "category_id", "seconds", "occurred_at", "source",
                      "recorded_at", "attempt_id", "seq", "details"],
@@ -42,6 +44,14 @@ FIELDS = {
     "revocation": ["certificate_id", "employee_id", "reason", "actor_id", "revoked_at", "recorded_at"],
 }
 
+# Encoding 3: a beat's details moved from the JSON `details` (now null for such a beat) to `beat`.
+FIELDS_3 = FIELDS | {"creditedtime": [*FIELDS["creditedtime"], "beat"]}
+
+
+def fields(source: str, encoding: int) -> list[str]:
+    """The fields a fact of `source` lists in `encoding` (1 and 2: FIELDS)."""
+    return (FIELDS_3 if encoding >= 3 else FIELDS)[source]
+
 
 def utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -53,7 +63,7 @@ def fact_bytes(body: dict) -> bytes:
 
 
 def fact_texts_bytes(texts: list) -> bytes:
-    """Encoding 2: [source name, id, field texts...] as compact JSON, UTF-8. Strings are escaped
+    """Encodings 2 and 3: [source name, id, field texts...] as compact JSON, UTF-8. Strings are escaped
     as PostgreSQL's to_json() escapes them (", \\, \\b \\f \\n \\r \\t, other controls as \\u00xx)."""
     return json.dumps(texts, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -92,9 +102,11 @@ def float_text(value: float) -> str:
 
 
 def value_text(value) -> str | None:
-    """The text of one field's value in encoding 2 (JSON fields use json_text)."""
+    """The text of one field's value in encodings 2 and 3 (JSON fields use json_text)."""
     if value is None:
         return None
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value).hex()  # as PostgreSQL's encode(…, 'hex')
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from learntrace.evidence import merkle
-from learntrace.evidence.canonical import FIELDS, GENESIS, fact_bytes, fact_texts_bytes, seal_header
+from learntrace.evidence.canonical import GENESIS, fact_bytes, fact_texts_bytes, fields, seal_header
 
 FORMATS = {"learntrace-evidence-bundle/1", "learntrace-evidence-bundle/2"}
 
@@ -28,9 +28,10 @@ def encoding_of(fact: dict, encoding: int) -> bytes:
     """The canonical bytes of a fact as the bundle gives it, in its seal's encoding."""
     if encoding == 1:
         return fact_bytes(fact)
-    if encoding == 2:
-        fields = fact["fields"]
-        return fact_texts_bytes([fact["source"], fact["id"], *[fields[name] for name in FIELDS[fact["source"]]]])
+    if encoding in (2, 3):
+        given = fact["fields"]
+        names = fields(fact["source"], encoding)
+        return fact_texts_bytes([fact["source"], fact["id"], *[given[name] for name in names]])
     raise ValueError(f"unknown encoding {encoding}")
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from learntrace.core.audit import record_change
 from learntrace.evidence import keys, merkle
-from learntrace.evidence.canonical import ENCODING, ENTRY, GENESIS, seal_header, utc
+from learntrace.evidence.canonical import ENCODING, ENTRY, GENESIS, fields, seal_header, utc
 from learntrace.evidence.models import Pending, Seal, SealChain, SealSpan, Verification
 from learntrace.evidence.sources import NAMES, RECORDED, SOURCES, encode, encoding_sql, model, rows, texts
 
@@ -53,16 +53,16 @@ def _chunks(ids):
 
 
 def _in_sql() -> bool:
-    """PostgreSQL builds and hashes encoding 2 itself; SQLite leaves it to Python."""
+    """PostgreSQL builds and hashes encodings 2 and 3 itself; SQLite leaves it to Python."""
     return connection.vendor == "postgresql"
 
 
 @cache
-def _plan(code: int) -> tuple[str, list]:
-    """The SELECT of a source's digest columns, and each column's converters (as the ORM applies
-    them): sealing and verifying read many rows, so they skip building querysets and models."""
+def _plan(code: int, encoding: int) -> tuple[str, list]:
+    """The SELECT of a source's digest columns in `encoding`, and each column's converters (as the
+    ORM applies them): sealing and verifying read many rows, so they skip building querysets and models."""
     table = model(code)
-    names = ["id", *SOURCES[code][1]]
+    names = ["id", *fields(NAMES[code], encoding)]
     columns = []
     for name in names:
         field_ = table._meta.get_field(name)
@@ -80,13 +80,13 @@ def _table(code: int) -> str:
 
 def _leaves(code: int, where: str, params, *, encoding: int, tail: str = "") -> list[tuple[int, bytes]]:
     """[(fact id, leaf hash)] of the facts of `code` matching `where` (then `tail`: ORDER BY, LIMIT)."""
-    if encoding == 2 and _in_sql():
+    if encoding >= 2 and _in_sql():
         with connection.cursor() as cursor:
             cursor.execute("SET extra_float_digits = 1")  # floats printed with their shortest exact digits
-            cursor.execute(f"SELECT id, sha256('\\x00'::bytea || {encoding_sql(code)}) FROM {_table(code)} "
+            cursor.execute(f"SELECT id, sha256('\\x00'::bytea || {encoding_sql(code, encoding)}) FROM {_table(code)} "
                            f"WHERE {where} {tail}", params)
             return [(fact_id, bytes(leaf)) for fact_id, leaf in cursor.fetchall()]
-    sql, columns = _plan(code)
+    sql, columns = _plan(code, encoding)
     found = []
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} WHERE {where} {tail}", params)
@@ -101,17 +101,18 @@ def _leaves(code: int, where: str, params, *, encoding: int, tail: str = "") -> 
     return found
 
 
-def fact_texts(code: int, ids: list[int]) -> dict[int, list]:
-    """{fact id: encoding-2 texts} as the sealer hashed them (built by PostgreSQL on PostgreSQL)."""
+def fact_texts(code: int, ids: list[int], encoding: int = ENCODING) -> dict[int, list]:
+    """{fact id: texts of encoding 2 or 3} as the sealer hashed them (built by PostgreSQL on PostgreSQL)."""
     if _in_sql():
         with connection.cursor() as cursor:
             cursor.execute("SET extra_float_digits = 1")
-            cursor.execute(f"SELECT id, convert_from({encoding_sql(code)}, 'UTF8') FROM {_table(code)} "
+            cursor.execute(f"SELECT id, convert_from({encoding_sql(code, encoding)}, 'UTF8') FROM {_table(code)} "
                            "WHERE id = ANY(%s)", [list(ids)])
             return {fact_id: json.loads(text) for fact_id, text in cursor.fetchall()}
     found = {}
     for chunk in _chunks(list(ids)):
-        found.update({row["id"]: texts(code, row) for row in rows(code, model(code).objects.filter(id__in=chunk))})
+        found.update({row["id"]: texts(code, row, encoding)
+                      for row in rows(code, model(code).objects.filter(id__in=chunk))})
     return found
 
 
@@ -367,7 +368,7 @@ def _verify_seals(jobs: list[tuple[int, str]], public_pem: bytes) -> Report:
         report.problems += _check_seal(seal, previous_hash, public)
         checked = time.perf_counter()
         report.timings["seals"] += checked - started
-        reach = _same_as_listed(seal) if seal.encoding == 2 and _in_sql() else None
+        reach = _same_as_listed(seal) if seal.encoding >= 2 and _in_sql() else None
         if reach is not None:  # every fact the seal lists hashes to its entry, in order
             report.facts += seal.fact_count
             found = {code: len(ids) for code, ids in listed_ids(seal).items()}
@@ -389,7 +390,8 @@ def _same_as_listed(seal: Seal) -> dict | None:
     if not listed:
         return None
     parts = [f"SELECT {int(code)} AS code, id, '\\x{code:02x}'::bytea || int8send(id::bigint) || "
-             f"sha256('\\x00'::bytea || {encoding_sql(code)}) AS entry FROM {_table(code)} WHERE id = ANY(%s)"
+             f"sha256('\\x00'::bytea || {encoding_sql(code, seal.encoding)}) AS entry FROM {_table(code)} "
+             "WHERE id = ANY(%s)"
              for code in listed]
     with connection.cursor() as cursor:
         cursor.execute("SET extra_float_digits = 1")

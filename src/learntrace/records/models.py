@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Quiz
 from learntrace.org.models import Employee
+from learntrace.records import beat_details
 
 
 class Source(models.TextChoices):
@@ -27,12 +28,15 @@ class CreditedTime(models.Model):
     """Seconds of learning credited to a person for a course, attributed to the moment
     they were first learned (which decides the period they count in)."""
 
-    # No index of their own: (employee, occurred_at) and (course, occurred_at) below serve those look-ups.
+    # Indexed by (employee, occurred_at) below, which every query of facts starts from (a person's
+    # time, the worker's standings, reports); no query looks facts up by course or category alone,
+    # and courses and categories are never deleted, so those keys have no index (a year of beats:
+    # docs/evidence.md, *Indexes of the fact table*).
     employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="credited_times", db_index=False)
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="credited_times", db_index=False)
     # Copied from the course when recorded: later edits of a course do not rewrite history.
     kind = models.CharField(max_length=16, choices=CourseKind.choices)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
     seconds = models.PositiveIntegerField()
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=16, choices=Source.choices)
@@ -42,17 +46,31 @@ class CreditedTime(models.Model):
     # it claimed and what was cut (see docs/tracking-protocol.md).
     attempt_id = models.UUIDField(null=True, blank=True)
     seq = models.PositiveIntegerField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    # What else a fact keeps: an imported fact's key and note; a beat's details written before
+    # the compact form (and any a compact form cannot give back exactly). NULL when in `beat`.
+    details = models.JSONField(default=dict, blank=True, null=True)
+    # A beat's details in a few bytes (beat_details.py); read back into `details` when loaded.
+    beat = models.BinaryField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["employee", "occurred_at"]),
-            models.Index(fields=["course", "occurred_at"]),
         ]
-        constraints = [models.UniqueConstraint(fields=["attempt_id", "seq"], name="one_fact_per_beat")]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt_id", "seq"], name="one_fact_per_beat"),
+            models.CheckConstraint(condition=models.Q(beat__isnull=True) | models.Q(details__isnull=True),
+                                   name="details_in_one_form"),
+        ]
 
     def __str__(self):
         return f"{self.employee} {self.course}: {self.seconds} s at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        fact = super().from_db(db, field_names, values)
+        if fact.__dict__.get("beat") is not None and "recorded_at" in fact.__dict__:
+            fact.details = beat_details.details(fact.beat, fact.recorded_at)
+        return fact
 
 
 class Completion(models.Model):

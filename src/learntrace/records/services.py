@@ -16,6 +16,7 @@ from learntrace.catalog.models import Course, Quiz
 from learntrace.core.audit import record_change
 from learntrace.core.hotpath import insert_row, update_columns
 from learntrace.org.models import Employee
+from learntrace.records import beat_details
 from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime, QuizAttempt, Source
 from learntrace.records.signals import completion_recorded, completion_voided, time_corrected
 
@@ -54,7 +55,7 @@ def record_credited_time(*, employee: Employee, course: Course, seconds: int, oc
 
 
 _BEAT_FACT_COLUMNS = ("employee_id", "course_id", "kind", "category_id", "seconds", "occurred_at", "source",
-                      "attempt_id", "seq", "details", "recorded_at")
+                      "attempt_id", "seq", "details", "beat", "recorded_at")
 _BEAT_STATE_COLUMNS = ("credited_ms", "intervals", "covered_ms", "played_ms", "last_position_ms",
                        "first_started_at", "last_activity_at")
 
@@ -66,12 +67,15 @@ def record_tracked_beat(*, progress: CourseProgress, course: Course, attempt_id,
 
     `progress` is the locked row with its new coverage, credited and played figures already set;
     `seconds` is how many whole seconds this beat adds to the credited total (often 0)."""
+    recorded_at = timezone.now()
+    compact = beat_details.compact(details, recorded_at)  # ~25 bytes where the JSON took ~300
     fact = CreditedTime(
         employee_id=progress.employee_id, course=course, kind=course.kind, category_id=course.category_id,
         seconds=seconds, occurred_at=occurred_at, source=Source.TRACKING, attempt_id=attempt_id, seq=seq,
-        details=details, recorded_at=timezone.now(),
+        details=None if compact is not None else details, beat=compact, recorded_at=recorded_at,
     )
     insert_row(CreditedTime, {name: getattr(fact, name) for name in _BEAT_FACT_COLUMNS})
+    fact.details = details
     if seconds:
         progress.first_started_at = min(progress.first_started_at, occurred_at)
         progress.last_activity_at = max(progress.last_activity_at, occurred_at)

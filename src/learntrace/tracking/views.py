@@ -22,7 +22,7 @@ from learntrace.org.access import (
 )
 from learntrace.org.models import Employee
 from learntrace.plans.models import LearningPlan
-from learntrace.records import effective
+from learntrace.records import beat_details, effective
 from learntrace.records.models import CreditedTime
 from learntrace.tracking import services
 from learntrace.tracking.forms import CourseAttentionForm, PlacedQuestionForm, PlanAttentionForm
@@ -124,8 +124,9 @@ def learner_detail(request, course_id, employee_id):
         checks.setdefault(check.attempt_id, []).append(check)
     totals = {a.pk: {"played_ms": 0, "credited_ms": 0, "cut_ms": 0, "attention_cut_ms": 0, "flags": set(),
                      "last": None} for a in attempts}
-    for attempt_id, details, recorded_at in CreditedTime.objects.filter(
-            attempt_id__in=list(totals)).values_list("attempt_id", "details", "recorded_at"):
+    for attempt_id, stored, compact, recorded_at in CreditedTime.objects.filter(
+            attempt_id__in=list(totals)).values_list("attempt_id", "details", "beat", "recorded_at"):
+        details = beat_details.of_fact(stored, compact, recorded_at)
         total = totals[attempt_id]
         for key in ("played_ms", "credited_ms", "cut_ms", "attention_cut_ms"):
             total[key] += details.get(key, 0)
