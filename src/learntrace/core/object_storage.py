@@ -4,6 +4,7 @@ shares, read from the S3_* settings (docs/deployment.md). Imported by settings.p
 Unset, the shared folder is used as before. Once any S3_* variable is set, the required ones must all be:
 a node that would write half of its files to a folder only it sees must not start."""
 
+import ipaddress
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -65,6 +66,14 @@ def origin_of(storage: dict | None) -> str:
     options = storage["OPTIONS"]
     endpoint = urlsplit(options["endpoint_url"])
     host = endpoint.netloc
-    if options["addressing_style"] == "virtual":
-        host = f"{options['bucket_name']}.{host}"
+    if options["addressing_style"] == "virtual" and not _is_address(endpoint.hostname or ""):
+        host = f"{options['bucket_name']}.{host}"  # an IP address cannot carry the bucket: boto3 keeps the path
     return f"{endpoint.scheme}://{host}"
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
