@@ -191,9 +191,14 @@ def test_an_import_uploaded_on_the_web_is_read_by_the_worker_from_the_bucket(
     assert bucket.keys() == []  # personal data: removed once imported
 
 
+@pytest.mark.parametrize(("language", "reason"), [
+    ("en", "The uploaded file can no longer be read from the shared storage; nothing was changed. "
+           "Upload the file again."),
+    ("zh-hans", "已无法从共享存储读取上传的文件；未做任何更改。请重新上传文件。"),
+])
 def test_an_import_whose_file_left_the_bucket_fails_with_the_reason(
-        org, client_for, bucket, tmp_path, django_capture_on_commit_callbacks):
-    client = client_for(org.admin)
+        org, client_for, bucket, tmp_path, django_capture_on_commit_callbacks, language, reason):
+    client = client_for(org.admin, language)
     path = write_csv(tmp_path / "people.csv", [person("W1")])
     with django_capture_on_commit_callbacks(execute=True), path.open("rb") as handle:
         client.post(reverse("org:import"), {"file": handle})
@@ -203,8 +208,7 @@ def test_an_import_whose_file_left_the_bucket_fails_with_the_reason(
         client.post(reverse("org:import_confirm", args=[batch.pk]))
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED
-    assert batch.errors[0]["message"] == ("The uploaded file can no longer be read from the shared storage; "
-                                          "nothing was changed. Upload the file again.")
+    assert batch.errors[0]["message"] == reason
     assert not Employee.objects.filter(employee_no="W1").exists()
 
 
