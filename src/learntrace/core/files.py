@@ -7,6 +7,8 @@ hands the file over: from the bucket by a redirect to a short-lived presigned li
 answered by the bucket), from the folder by X-Accel-Redirect to a web server in front or by learntrace
 itself. A missing file answers 404 with its reason, never a server error."""
 
+from __future__ import annotations
+
 import mimetypes
 import os
 import re
@@ -15,13 +17,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 
@@ -34,7 +36,7 @@ class FileMissing(Http404):
     """A file the database names that this server cannot read; its message is shown to the person."""
 
 
-def store(name: str, content: BinaryIO) -> str:
+def store(name: str, content: IO[bytes] | File[bytes]) -> str:
     """Save `content` in the shared storage under `name` (or a free name beside it); returns the name kept."""
     return default_storage.save(name, File(content, name=Path(name).name))
 
@@ -114,7 +116,8 @@ def redirected_to_bucket(name: str, *, missing: str, filename: str = "", content
         parameters["ResponseContentDisposition"] = attachment(filename)
     if content_type:
         parameters["ResponseContentType"] = content_type
-    response = HttpResponseRedirect(default_storage.url(name, parameters=parameters))
+    # django-storages' S3 storage signs the link with these response headers (Django's base has no such argument).
+    response = HttpResponseRedirect(default_storage.url(name, parameters=parameters))  # type: ignore[call-arg]
     response["Cache-Control"] = "private, no-store"  # a remembered link would outlive its signature
     return response
 
@@ -146,7 +149,7 @@ def attachment(filename: str) -> str:
     return content_disposition_header(True, UNSAFE_IN_NAME.sub("_", filename))
 
 
-def not_found(request, exception=None):
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django's 404 page, with the reason when it is a missing file."""
     message = str(exception) if isinstance(exception, FileMissing) else ""
     return render(request, "404.html", {"message": message}, status=404)

@@ -6,6 +6,7 @@ a node that would write half of its files to a folder only it sees must not star
 
 import ipaddress
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -17,7 +18,7 @@ BACKEND = "storages.backends.s3.S3Storage"
 SPOOL_TO_DISK_BYTES = 5 * 1024 * 1024
 
 
-def s3_storage(read: Callable[[str], str | None]) -> dict | None:
+def s3_storage(read: Callable[[str], str | None]) -> dict[str, Any] | None:
     """The STORAGES entry of the bucket, or None when no S3_* variable is set. `read` is settings' env()."""
     values = {name: (read(name) or "").strip() for name in (*REQUIRED, *OPTIONAL)}
     if not any(values.values()):
@@ -58,7 +59,7 @@ def s3_storage(read: Callable[[str], str | None]) -> dict | None:
     }
 
 
-def origin_of(storage: dict | None) -> str:
+def origin_of(storage: dict[str, Any] | None) -> str:
     """Where the presigned links of `storage` point (scheme://host[:port]), for the Content-Security-Policy;
     "" for the shared folder."""
     if storage is None:
