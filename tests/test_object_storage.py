@@ -133,6 +133,18 @@ def test_a_file_missing_from_the_bucket_answers_404_with_the_reason(org, catalog
     assert "The file of this course is missing on this server. Please tell the training admin." in answer.text
 
 
+def test_a_bucket_that_cannot_be_reached_answers_503_saying_so(org, catalog, client_for, bucket, settings):
+    course = video_course(catalog)
+    nowhere = f"http://127.0.0.1:{local_s3.free_port()}"
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage({**bucket.environment,
+                                                                     "S3_ENDPOINT_URL": nowhere}.get)}
+    answer = client_for(org.learner).get(reverse("catalog:course_video", args=[course.pk]))
+    assert answer.status_code == 503 and "Location" not in answer and answer["Retry-After"] == "30"
+    assert "The file storage cannot be reached at the moment. Please try again in a minute." in answer.text
+    chinese = client_for(org.learner, "zh-hans").get(reverse("catalog:course_video", args=[course.pk]))
+    assert chinese.status_code == 503 and "暂时无法连接文件存储,请约一分钟后再试。" in chinese.text
+
+
 def test_the_pages_may_play_show_and_frame_files_from_the_bucket(org, catalog, client_for, bucket):
     course = video_course(catalog)
     policy = client_for(org.learner).get(reverse("catalog:course", args=[course.pk]))["Content-Security-Policy"]
@@ -274,7 +286,7 @@ def test_a_backup_copies_the_buckets_media_but_not_passing_files_and_a_restore_p
 
 def test_settings_from_the_environment(s3_server):
     storage = s3_storage(s3_environment(s3_server, "lt-media", prefix="/site-a/").get)
-    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["BACKEND"] == "learntrace.core.bucket.BucketStorage"
     options = storage["OPTIONS"]
     assert (options["bucket_name"], options["location"], options["region_name"], options["querystring_expire"],
             options["file_overwrite"], options["default_acl"]) == ("lt-media", "site-a", "us-east-1", 300, False, None)
@@ -287,10 +299,10 @@ def test_settings_from_the_environment(s3_server):
     ("http://127.0.0.1:9000", "virtual", "http://127.0.0.1:9000"),  # no bucket in an IP address's host
 ])
 def test_the_policys_origin_is_where_the_links_point(endpoint, style, origin):
-    from storages.backends.s3 import S3Storage
+    from learntrace.core.bucket import BucketStorage
 
     storage = s3_storage({**s3_environment(endpoint, "lt-media"), "S3_ADDRESSING_STYLE": style}.get)
-    link = urlsplit(S3Storage(**storage["OPTIONS"]).url("courses/a.webm"))  # signed here, nothing is sent
+    link = urlsplit(BucketStorage(**storage["OPTIONS"]).url("courses/a.webm"))  # signed here, nothing is sent
     assert origin_of(storage) == f"{link.scheme}://{link.netloc}" == origin
 
 

@@ -9,6 +9,7 @@ itself. A missing file answers 404 with its reason, never a server error."""
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 import re
@@ -26,6 +27,11 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
+
+from learntrace.core import unavailable
+from learntrace.core.logs import log_failure
+
+log = logging.getLogger(__name__)
 
 # What a downloaded file's name keeps of data (an employee number): letters, digits, "_.-".
 UNSAFE_IN_NAME = re.compile(r"[^\w.-]+")
@@ -109,15 +115,22 @@ def redirected_to_bucket(name: str, *, missing: str, filename: str = "", content
     """A redirect to the object by a presigned link that works for S3_URL_SECONDS: the bucket then answers
     ranges, and no web worker streams video. `content_type` is the type the bucket answers with (else the
     one stored with the object)."""
-    if not default_storage.exists(name):
-        raise FileMissing(missing)
     parameters = {}
     if filename:
         parameters["ResponseContentDisposition"] = attachment(filename)
     if content_type:
         parameters["ResponseContentType"] = content_type
-    # django-storages' S3 storage signs the link with these response headers (Django's base has no such argument).
-    response = HttpResponseRedirect(default_storage.url(name, parameters=parameters))  # type: ignore[call-arg]
+    try:
+        stored = default_storage.exists(name)
+        # django-storages' S3 storage signs these response headers into the link (Django's base has no such
+        # argument).
+        link = default_storage.url(name, parameters=parameters)  # type: ignore[call-arg]
+    except Exception as exc:  # the bucket's client raises its own errors: the storage is at fault, not the request
+        log_failure(log, "the shared storage cannot be reached", exc)
+        return unavailable.page_unavailable_response(unavailable.storage_unavailable_message())
+    if not stored:
+        raise FileMissing(missing)
+    response = HttpResponseRedirect(link)
     response["Cache-Control"] = "private, no-store"  # a remembered link would outlive its signature
     return response
 

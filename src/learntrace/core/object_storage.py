@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 REQUIRED = ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
 OPTIONAL = ("S3_REGION", "S3_PREFIX", "S3_ADDRESSING_STYLE", "S3_URL_SECONDS")
-BACKEND = "storages.backends.s3.S3Storage"
+BACKEND = "learntrace.core.bucket.BucketStorage"  # django-storages' S3 backend with short timeouts
 # Bigger files read back (an import, a video whose length is checked) spool to disk instead of memory.
 SPOOL_TO_DISK_BYTES = 5 * 1024 * 1024
 
