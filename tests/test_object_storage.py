@@ -29,7 +29,7 @@ from learntrace.records.models import Completion, Source
 from learntrace.reports import services as reports
 from learntrace.reports.models import ExportJob
 from reports_fixtures import hospital_month
-from test_course_kinds import course_form, made_video
+from test_course_kinds import course_form, made_video, needs_ffmpeg
 from test_declarations import PDF, data, upload
 from test_history_import import write as write_history
 from test_import import person, write_csv
@@ -54,6 +54,7 @@ def on_disk(name: str) -> bool:
 # ---------------------------------------------------------------- course media
 
 
+@needs_ffmpeg
 def test_a_video_uploaded_through_the_course_form_lands_in_the_bucket_and_not_on_disk(
         org, catalog, client_for, bucket, tmp_path):
     video = made_video(tmp_path, 7, "webm")
@@ -75,6 +76,7 @@ def test_a_second_file_of_the_same_name_does_not_replace_the_first(catalog, buck
     assert len(bucket.keys()) == 2
 
 
+@needs_ffmpeg
 def test_a_changed_duration_is_checked_against_the_stored_video_read_from_the_bucket(
         org, catalog, client_for, bucket, tmp_path):
     client = client_for(org.admin)

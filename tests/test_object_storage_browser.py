@@ -16,6 +16,7 @@ import learntrace.demo
 import s3_server as local_s3
 from learntrace.catalog.models import Course, CourseKind
 from test_browser import DEMO_VIDEO, log_in, server_coverage, settle
+from test_course_kinds import needs_ffmpeg
 from test_csp_browser import child_frame, violations, watched
 
 s3_server, bucket = local_s3.s3_server, local_s3.bucket  # the fixtures, for this module's tests
@@ -92,6 +93,7 @@ def noise_video(path: Path, seconds: int) -> Path:
     return path
 
 
+@needs_ffmpeg
 def test_a_link_that_expired_while_watching_is_replaced_by_a_fresh_one(live_server, org, catalog, new_page, bucket,
                                                                        tmp_path, requests_seen):
     course = Course(title="Long lecture", kind=CourseKind.VIDEO, category=catalog.management, duration_seconds=30,
