@@ -170,6 +170,7 @@ def inner_export(ids: dict) -> dict:
     import resource
 
     from django.contrib.auth import get_user_model
+    from django.core.files.storage import default_storage
 
     from learntrace.reports import services
     from learntrace.reports.models import ExportJob
@@ -182,8 +183,8 @@ def inner_export(ids: dict) -> dict:
     job = services.run_export(job_id=job.pk)
     elapsed = time.perf_counter() - started
     assert job.status == "done", job.error
-    size = os.path.getsize(job.stored_path)
-    os.unlink(job.stored_path)
+    size = default_storage.size(job.stored_path)
+    default_storage.delete(job.stored_path)
     return {"export_s": elapsed, "rows": job.done_rows, "bytes": size,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mb": before / 1024}
 

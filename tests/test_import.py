@@ -330,8 +330,8 @@ def test_the_command_fails_on_errors(org, tmp_path):
 def test_uploaded_files_are_deleted_once_used_or_expired(org, client_for, tmp_path,
                                                          django_capture_on_commit_callbacks):
     from datetime import timedelta
-    from pathlib import Path
 
+    from django.core.files.storage import default_storage
     from django.utils import timezone
 
     from learntrace.org.tasks import expire_unconfirmed_imports
@@ -343,11 +343,11 @@ def test_uploaded_files_are_deleted_once_used_or_expired(org, client_for, tmp_pa
     used, waiting = ImportBatch.objects.order_by("created_at")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("org:import_confirm", args=[used.pk]))
-    assert not Path(used.stored_path).exists()
-    assert Path(waiting.stored_path).exists()
+    assert used.stored_path.startswith("uploads/") and not default_storage.exists(used.stored_path)
+    assert default_storage.exists(waiting.stored_path)
     assert expire_unconfirmed_imports() == 0
     assert expire_unconfirmed_imports(now=timezone.now() + timedelta(days=2)) == 1
     waiting.refresh_from_db()
-    assert waiting.status == ImportBatch.Status.EXPIRED and not Path(waiting.stored_path).exists()
+    assert waiting.status == ImportBatch.Status.EXPIRED and not default_storage.exists(waiting.stored_path)
     assert client.post(reverse("org:import_confirm", args=[waiting.pk])).status_code == 302
     assert not Employee.objects.filter(employee_no="X2").exists()

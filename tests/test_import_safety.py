@@ -8,6 +8,7 @@ import os
 import zipfile
 
 import pytest
+from django.core.files.storage import default_storage
 from django.test import override_settings
 from django.urls import reverse
 from openpyxl import Workbook
@@ -215,7 +216,7 @@ def test_a_refused_xlsx_fails_the_batch_with_its_reason(org, client_for, django_
     assert batch.error_count == 1 and message in batch.errors[0]["message"]
     page = client.get(reverse("org:import_batch", args=[batch.pk]) + "?fragment=1").text
     assert message in page and 'data-status="failed"' in page and "data-poll-url" not in page
-    assert not os.path.exists(batch.stored_path)
+    assert batch.stored_path and not default_storage.exists(batch.stored_path)
     assert not Employee.objects.filter(employee_no="N1").exists()
 
 

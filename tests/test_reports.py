@@ -4,9 +4,9 @@ exports read back, background export jobs, and scoping of department heads."""
 import csv
 import datetime as dt
 import io
-from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -232,13 +232,13 @@ def test_a_large_export_runs_in_the_background_for_its_requester_only(
     other = client_for(org.admin)
     for name in ("export_job", "export_job_state", "export_download"):
         assert other.get(reverse(f"reports:{name}", args=[job.pk])).status_code == 404
-    assert Path(job.stored_path if job.stored_path else ExportJob.objects.get().stored_path).exists()
+    stored = ExportJob.objects.get().stored_path
+    assert stored == f"exports/{job.pk}.xlsx" and default_storage.exists(stored)
 
     services.delete_expired_exports(now=job.created_at + dt.timedelta(hours=23))
     assert ExportJob.objects.exists()
-    path = Path(ExportJob.objects.get().stored_path)
     services.delete_expired_exports(now=job.created_at + dt.timedelta(hours=25))
-    assert not ExportJob.objects.exists() and not path.exists()
+    assert not ExportJob.objects.exists() and not default_storage.exists(stored)
 
 
 def test_an_export_whose_file_is_gone_answers_404_with_the_reason(
@@ -248,7 +248,7 @@ def test_an_export_whose_file_is_gone_answers_404_with_the_reason(
     with django_capture_on_commit_callbacks(execute=True):
         client.get(reverse("reports:export", args=["people", "csv"]), {"period": "all"})
     job = ExportJob.objects.get()
-    Path(job.stored_path).unlink()  # written on another node, or cleaned up by hand
+    default_storage.delete(job.stored_path)  # cleaned up by hand
     response = client.get(reverse("reports:export_download", args=[job.pk]))
     assert response.status_code == 404
     assert "This export&#x27;s file is no longer on this server: it may have expired. Please export again." \

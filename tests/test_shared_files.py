@@ -1,9 +1,12 @@
-"""Files one node writes and another reads live in SHARED_DIR; with FILES_ACCEL_REDIRECT a web server in
-front sends them (ranges included) after learntrace has checked who may read them."""
+"""Without S3 settings, files one node writes and another reads live in SHARED_DIR (Django's default storage
+in SHARED_DIR/media); with FILES_ACCEL_REDIRECT a web server in front sends them (ranges included) after
+learntrace has checked who may read them. test_object_storage.py holds the same with a bucket."""
 
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -26,8 +29,11 @@ def document(db):
 
 def test_media_uploads_and_exports_are_written_under_the_shared_folder(settings, tmp_path, document):
     assert Path(document.document_file.path).is_relative_to(settings.SHARED_DIR)
-    stored, _ = store_upload(SimpleUploadedFile("people.csv", b"a,b\n"))
-    assert stored.parent == Path(settings.SHARED_DIR) / "uploads"
+    stored, digest = store_upload(SimpleUploadedFile("people.csv", b"a,b\n"))
+    assert stored.startswith("uploads/") and stored.endswith(".csv")
+    assert Path(default_storage.path(stored)).parent == Path(settings.SHARED_DIR) / "media" / "uploads"
+    assert Path(default_storage.path(stored)).read_bytes() == b"a,b\n"
+    assert digest == "5be08c9684a1d25efcee09318204824278b08bbfb4aef973ffefd0b9d7478313"
 
 
 def test_course_media_is_handed_to_the_web_server(org, client_for, settings, document):
@@ -57,15 +63,13 @@ def test_nobody_else_gets_the_file_handed_over(org, client, settings, document):
 
 def test_a_finished_export_is_handed_over_as_a_download(org, client_for, settings, tmp_path):
     settings.FILES_ACCEL_REDIRECT = "/protected-files"
-    folder = Path(settings.SHARED_DIR) / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "done.csv").write_text("a,b\n")
+    stored = default_storage.save("exports/done.csv", ContentFile(b"a,b\n"))
     job = ExportJob.objects.create(requested_by=org.head.user, report="people", file_format="csv",
-                                   status=ExportJob.Status.DONE, stored_path=str(folder / "done.csv"),
+                                   status=ExportJob.Status.DONE, stored_path=stored,
                                    file_name="people; 2026-03.csv")
     answer = client_for(org.head).get(reverse("reports:export_download", args=[job.pk]))
     assert answer.status_code == 200
-    assert answer["X-Accel-Redirect"] == "/protected-files/exports/done.csv"
+    assert answer["X-Accel-Redirect"] == f"/protected-files/media/{stored}"
     assert answer["Content-Disposition"] == 'attachment; filename="people_2026-03.csv"'
     assert client_for(org.admin).get(reverse("reports:export_download", args=[job.pk])).status_code == 404
 
@@ -76,3 +80,16 @@ def test_without_the_setting_learntrace_sends_the_file(org, client_for, settings
     assert answer.status_code == 200 and "X-Accel-Redirect" not in answer
     assert b"".join(answer.streaming_content) == PDF
 
+
+
+def test_an_export_named_by_its_old_absolute_path_is_still_sent(org, client_for, settings):
+    """Exports and uploads named before the storage was used (by an absolute path) are read as they were."""
+    settings.FILES_ACCEL_REDIRECT = ""
+    folder = Path(settings.SHARED_DIR) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "old.csv").write_text("a,b\n")
+    job = ExportJob.objects.create(requested_by=org.head.user, report="people", file_format="csv",
+                                   status=ExportJob.Status.DONE, stored_path=str(folder / "old.csv"),
+                                   file_name="people.csv")
+    answer = client_for(org.head).get(reverse("reports:export_download", args=[job.pk]))
+    assert answer.status_code == 200 and b"".join(answer.streaming_content) == b"a,b\n"

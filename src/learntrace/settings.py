@@ -8,6 +8,7 @@ import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
+from learntrace.core.object_storage import origin_of, s3_storage
 from learntrace.env import env, envbool, envint, envlist, generated_secret
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -165,17 +166,24 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise expects it, even before collectstatic
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-# What one node writes and another reads (course media, uploaded import files, finished exports) lives
-# under SHARED_DIR: the data folder on one machine, a folder every node mounts when there are several.
+# What one node writes and another reads (course media, uploaded import files, finished exports) goes
+# through Django's default storage: the folder SHARED_DIR/media (the data folder on one machine, a folder
+# every node mounts when there are several), or an S3-compatible bucket when S3_* is set.
 SHARED_DIR = Path(env("SHARED_DIR") or DATA_DIR).resolve()
 MEDIA_ROOT = SHARED_DIR / "media"
 # With a web server in front that serves SHARED_DIR at this internal location (nginx: X-Accel-Redirect),
 # learntrace checks who may read a file and leaves sending it, ranges included, to that server.
 FILES_ACCEL_REDIRECT = (env("FILES_ACCEL_REDIRECT") or "").rstrip("/")
+# S3_BUCKET, S3_ENDPOINT_URL, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY (and S3_REGION, S3_PREFIX,
+# S3_ADDRESSING_STYLE, S3_URL_SECONDS): files go to the bucket, and readers are sent there by a link that
+# works for S3_URL_SECONDS (core/object_storage.py). Half of them set stops the start-up.
+_bucket = s3_storage(env)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _bucket or {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# The origin the bucket's links point to: pages may play, show and frame files from there.
+S3_ORIGIN = origin_of(_bucket)
 WHITENOISE_USE_FINDERS = True  # `make run` works even before collectstatic
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -403,3 +411,5 @@ CAS_EMPLOYEE_ATTRIBUTE = env("CAS_EMPLOYEE_ATTRIBUTE") or ""  # empty: the CAS u
 CAS_EMPLOYEE_FIELD = env("CAS_EMPLOYEE_FIELD") or "employee_no"
 CAS_LABEL = env("CAS_LABEL") or ""  # the button says "Sign in with <label>"; empty: "CAS"
 LOGGING["loggers"]["urllib3"] = {"level": "WARNING"}  # its debug lines carry CAS service tickets
+# Their debug lines carry signed requests and presigned links to the bucket.
+LOGGING["loggers"].update({name: {"level": "WARNING"} for name in ("boto3", "botocore", "s3transfer")})

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Category, Choice, Course, CourseKind, CreditClass, Question, Quiz
 from learntrace.catalog.video_length import lengths_agree, video_seconds
+from learntrace.core.files import local_copy
 from learntrace.core.templatetags.learntrace import clock
 
 MAX_VIDEO_BYTES = 2 * 1024 ** 3
@@ -162,7 +163,7 @@ class CourseForm(forms.ModelForm):
         # The stored video, read again only when its course's duration is being changed.
         if upload and "duration_minutes" in self.changed_data:
             try:
-                with upload.open("rb") as stored:
+                with local_copy(upload.name) as path, path.open("rb") as stored:  # hachoir seeks in a file
                     return video_seconds(stored)
             except OSError:
                 return None

@@ -1,12 +1,15 @@
-"""Serving course media with HTTP range requests, so that players can seek."""
+"""Serving course media with HTTP range requests, so that players can seek: from the shared folder by
+learntrace itself when nothing else sends it (the bucket and a web server in front answer ranges
+themselves, see core/files.py)."""
 
 import mimetypes
 import os
 import re
+from pathlib import Path
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
-from learntrace.core.files import handed_to_web_server, open_served
+from learntrace.core.files import hand_over, open_served
 
 # ASCII digits only (`\d` takes any Unicode digit), and few enough that int() cannot refuse them.
 RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
@@ -24,15 +27,19 @@ def _read(handle, start: int, length: int):
             yield data
 
 
-def ranged_file_response(request, path: str, *, missing: str) -> HttpResponse:
+def media_response(request, name: str, *, missing: str) -> HttpResponse:
+    """The stored file `name` for a player, after the caller's permission check; `missing` is the 404's
+    message when it is not stored."""
+    handed = hand_over(name, missing=missing)
+    return handed if isinstance(handed, HttpResponse) else ranged_file_response(request, handed, missing=missing)
+
+
+def ranged_file_response(request, path: Path, *, missing: str) -> HttpResponse:
     """The file, whole or the asked range; `missing` is the 404's message when this server lacks it.
     The file is opened once, so its size and its bytes come from the same file."""
-    handed = handed_to_web_server(path, missing=missing)
-    if handed is not None:
-        return handed
     handle = open_served(path, missing=missing)
     size = os.fstat(handle.fileno()).st_size
-    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     match = RANGE.match(request.headers.get("Range", "").strip())
     if not match or match.groups() == ("", ""):
         # No (or an unparsable, or a multi-part) range: the whole file, as RFC 9110 allows.

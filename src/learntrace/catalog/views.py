@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from learntrace.catalog import services
 from learntrace.catalog.access import access_course, visible_courses
 from learntrace.catalog.forms import CategoryForm, CourseForm, CreditClassForm, QuestionForm, QuizForm
-from learntrace.catalog.media import ranged_file_response
+from learntrace.catalog.media import media_response
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Question, Quiz
 from learntrace.core.audit import save_with_audit
 from learntrace.core.csp import allow_framing_by_this_site
@@ -68,7 +68,7 @@ def course_media(request, course_id, which):
     field = course.video_file if which == "video" else course.document_file
     if not field:
         raise Http404
-    response = ranged_file_response(request, field.path, missing=_(
+    response = media_response(request, field.name, missing=_(
         "The file of this course is missing on this server. Please tell the training admin."))
     # The course page shows its PDF in a frame; every other response refuses to be framed.
     return allow_framing_by_this_site(response) if which == "document" else response

@@ -1,6 +1,7 @@
 """The Content-Security-Policy of every response.
 
-Pages load scripts, styles, images and media from this site only, and nothing runs
+Pages load scripts, styles, images and media from this site only (and from the bucket when files are
+kept in object storage), and nothing runs
 inline: the templates have no inline scripts, event-handler attributes or style
 attributes (bars and charts are drawn with SVG attributes, behaviour lives in
 static/learntrace/*.js), so neither 'unsafe-inline' nor nonces are needed. No page
@@ -18,12 +19,16 @@ HEADER = "Content-Security-Policy"
 
 def policy(*, frame_ancestors: str = "'none'", script_origins: tuple[str, ...] = ()) -> str:
     form_action = " ".join(["'self'", *settings.CSP_FORM_ACTION_ORIGINS])
+    # With object storage, this site's file addresses redirect to the bucket: videos play, certificates
+    # show and PDFs are framed from there.
+    bucket = (settings.S3_ORIGIN,) if settings.S3_ORIGIN else ()
     return "; ".join([
         "default-src 'self'",
         " ".join(["script-src 'self'", *script_origins]),
         "style-src 'self'",
         # data: for the signature drawn at check-in (stored as a PNG data URL) and Swagger UI's icons.
-        "img-src 'self' data:",
+        " ".join(["img-src 'self' data:", *bucket]),
+        *([f"media-src 'self' {settings.S3_ORIGIN}", f"frame-src 'self' {settings.S3_ORIGIN}"] if bucket else []),
         "object-src 'none'",
         "base-uri 'self'",
         f"form-action {form_action}",

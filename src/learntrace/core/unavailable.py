@@ -41,7 +41,11 @@ def api_unavailable_response() -> JsonResponse:
     return response
 
 
-def page_unavailable_response() -> HttpResponse:
-    response = HttpResponse(render_to_string("503.html", {"message": unavailable_message()}), status=503)
+def storage_unavailable_message() -> str:
+    return _("The file storage cannot be reached at the moment. Please try again in a minute.")
+
+
+def page_unavailable_response(message: str = "") -> HttpResponse:
+    response = HttpResponse(render_to_string("503.html", {"message": message or unavailable_message()}), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -4,13 +4,13 @@ declaration, auditors too), and the office's entry for a whole meeting."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from learntrace.core.feedback import show_errors
-from learntrace.core.files import attachment, open_served
+from learntrace.core.files import attachment, hand_over, open_served
 from learntrace.declarations import services
 from learntrace.declarations.access import access_declaration, awaiting, may_decide, visible_declarations
 from learntrace.declarations.forms import BulkEntryForm, DeclarationForm, ReturnForm
@@ -72,11 +72,16 @@ def detail(request, declaration_id):
 @login_required
 def certificate(request, declaration_id):
     declaration = access_declaration(request.user, declaration_id)
-    handle = open_served(declaration.certificate.path, missing=_(
-        "The certificate of this declaration is missing on this server. Please tell the training admin."))
-    response = FileResponse(handle, content_type=declaration.certificate_type)
-    if not declaration.is_image:  # images show on the page; a PDF is downloaded
-        response["Content-Disposition"] = attachment(f"certificate-{declaration.pk}.pdf")
+    # Images show on the page; a PDF is downloaded.
+    filename = "" if declaration.is_image else f"certificate-{declaration.pk}.pdf"
+    missing = _("The certificate of this declaration is missing on this server. Please tell the training admin.")
+    handed = hand_over(declaration.certificate.name, missing=missing, filename=filename,
+                       content_type=declaration.certificate_type)
+    if isinstance(handed, HttpResponse):
+        return handed
+    response = FileResponse(open_served(handed, missing=missing), content_type=declaration.certificate_type)
+    if filename:
+        response["Content-Disposition"] = attachment(filename)
     return response
 
 

@@ -2,7 +2,6 @@
 question's statistics), exams and their papers, and the results. Auditors may read them."""
 
 import logging
-from pathlib import Path
 
 from django.contrib import messages
 from django.core import signing
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from learntrace.core.audit import delete_with_audit, save_with_audit
 from learntrace.core.feedback import show_errors
+from learntrace.core.files import local_copy, remove
 from learntrace.core.logs import log_failure
 from learntrace.exams import services
 from learntrace.exams.forms import BankForm, ExamForm, ItemForm, QuestionForm, QuestionUploadForm, RuleForm
@@ -101,7 +101,11 @@ def bank_import(request, bank_id):
         if upload.get("bank") != bank.pk:
             raise PermissionDenied
         try:
-            result = QuestionImport(Path(upload["path"]), upload["name"], bank).apply(actor=request.user)
+            with local_copy(upload["path"]) as path:  # checked on this node or another
+                result = QuestionImport(path, upload["name"], bank).apply(actor=request.user)
+        except OSError:
+            messages.error(request, _("The checked file has expired; upload it again."))
+            return redirect("exams:bank_import", bank_id=bank.pk)
         except ImportFileError as exc:
             messages.error(request, str(exc))
             return redirect("exams:bank_import", bank_id=bank.pk)
@@ -110,26 +114,27 @@ def bank_import(request, bank_id):
             messages.error(request, str(UNEXPECTED_ERROR))
             return redirect("exams:bank_import", bank_id=bank.pk)
         if result.ok:
-            Path(upload["path"]).unlink(missing_ok=True)
+            remove(upload["path"])
             messages.success(request, _("Imported %(count)d questions.") % {"count": result.added})
             return redirect("exams:bank", bank_id=bank.pk)
     elif request.method == "POST" and form.is_valid():
         stored, _sha = store_upload(form.cleaned_data["file"])
         try:
-            result = QuestionImport(stored, form.cleaned_data["file"].name, bank).dry_run()
+            with local_copy(stored) as path:
+                result = QuestionImport(path, form.cleaned_data["file"].name, bank).dry_run()
         except ImportFileError as exc:
             form.add_error("file", str(exc))
-            stored.unlink(missing_ok=True)
+            remove(stored)
         except Exception as exc:
             log_failure(log, "question import check failed", exc)
             form.add_error("file", str(UNEXPECTED_ERROR))
-            stored.unlink(missing_ok=True)
+            remove(stored)
         else:
             if result.ok:
-                token = signing.dumps({"path": str(stored), "name": form.cleaned_data["file"].name, "bank": bank.pk},
+                token = signing.dumps({"path": stored, "name": form.cleaned_data["file"].name, "bank": bank.pk},
                                       salt=IMPORT_SALT)
             else:
-                stored.unlink(missing_ok=True)
+                remove(stored)
     return render(request, "exams/bank_import.html", {"bank": bank, "form": form, "result": result, "token": token})
 
 

@@ -13,34 +13,35 @@ directory gave a value for.
 
 import hashlib
 import json
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
+from learntrace.core.files import store
 from learntrace.org.importing import ImportFileError, OrgImport, Table
 
 
 def write_snapshot(*, sheet: str, columns: dict, departments: Iterable[dict],
-                   employees: Iterable[dict]) -> tuple[Path, str]:
-    """Write the rows to a new file in the data folder; returns (path, sha256)."""
-    folder = Path(settings.SHARED_DIR) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{uuid.uuid4().hex}.directory.jsonl"
+                   employees: Iterable[dict]) -> tuple[str, str]:
+    """Write the rows to a new file in the shared storage (the check and the import may run on other
+    workers); returns (its storage name, sha256)."""
     digest = hashlib.sha256()
-    with target.open("w", encoding="utf-8") as handle:
+    with tempfile.TemporaryFile("w+b") as handle:
         def line(item: dict) -> None:
-            text = json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n"
-            digest.update(text.encode())
-            handle.write(text)
+            data = (json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+            digest.update(data)
+            handle.write(data)
 
         line({"sheet": sheet, **columns})
         for kind, rows in (("departments", departments), ("employees", employees)):
             for row in rows:
                 line({kind: row})
-    return target, digest.hexdigest()
+        handle.seek(0)
+        name = store(f"uploads/{uuid.uuid4().hex}.directory.jsonl", handle)
+    return name, digest.hexdigest()
 
 
 def snapshot_tables(path: Path) -> list[Table]:

@@ -1,9 +1,13 @@
 """Background work of the organisation: running uploaded imports, and removing
-uploaded files (they hold personal data) once they are no longer needed."""
+uploaded files (they hold personal data) once they are no longer needed.
+
+An import's file is in the shared storage (written by the web node that received it, or by the sync
+that read a directory); each step reads a local copy of it on whichever worker runs the step."""
 
 import logging
+from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import timedelta
-from pathlib import Path
 
 from django.core.cache import cache
 from django.db import transaction
@@ -13,8 +17,9 @@ from django.utils.translation import gettext_lazy
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from learntrace.core.files import local_copy, remove
 from learntrace.core.logs import log_failure
-from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError, OrgImport
+from learntrace.org.importing import UNEXPECTED_ERROR, ImportFileError, ImportResult, OrgImport
 from learntrace.org.models import ImportBatch
 from learntrace.org.snapshots import DirectoryImport
 
@@ -41,7 +46,7 @@ def _progress_writer(batch_id):
 def remove_stored_file(batch: ImportBatch) -> None:
     # A directory sync that failed before the directory answered has no file.
     if batch.stored_path:
-        Path(batch.stored_path).unlink(missing_ok=True)
+        remove(batch.stored_path)
 
 
 def finish(batch: ImportBatch, status: str, result=None, file_error: str = "") -> None:
@@ -88,16 +93,31 @@ def _run(batch: ImportBatch, step, done_status: str) -> None:
         finish(batch, done_status if result.ok else ImportBatch.Status.INVALID, result)
 
 
-def importer_for(batch: ImportBatch) -> OrgImport:
-    """The import that reads this batch's stored file: an uploaded file, or a directory's snapshot."""
+FILE_GONE = gettext_lazy("The uploaded file can no longer be read from the shared storage; nothing was changed. "
+                         "Upload the file again.")
+
+
+def on_stored_file(batch: ImportBatch, step: Callable[[OrgImport], ImportResult]) -> Callable[[], ImportResult]:
+    """`step` of the import that reads a local copy of this batch's stored file: an uploaded file, or a
+    directory's snapshot."""
     kind = OrgImport if batch.source == ImportBatch.Source.FILE else DirectoryImport
-    return kind(Path(batch.stored_path), batch.file_name, deactivate_missing=batch.deactivate_missing,
-                progress=_progress_writer(batch.pk))
+
+    def run() -> ImportResult:
+        with ExitStack() as copied:
+            try:
+                path = copied.enter_context(local_copy(batch.stored_path))
+            except OSError as exc:
+                log_failure(log, f"organisation import {batch.pk}: its stored file cannot be read", exc)
+                raise ImportFileError(str(FILE_GONE)) from exc
+            return step(kind(path, batch.file_name, deactivate_missing=batch.deactivate_missing,
+                             progress=_progress_writer(batch.pk)))
+
+    return run
 
 
 def check_batch(batch: ImportBatch) -> None:
     """The dry run of a batch that is being checked; ends it validated, invalid or failed."""
-    _run(batch, importer_for(batch).dry_run, ImportBatch.Status.VALIDATED)
+    _run(batch, on_stored_file(batch, lambda run: run.dry_run()), ImportBatch.Status.VALIDATED)
 
 
 def confirm_import(*, batch_id, actor) -> bool:
@@ -118,8 +138,7 @@ def apply_batch(batch_id, actor) -> None:
                    applying_since=timezone.now())
     if batch is None:
         return
-    run = importer_for(batch)
-    _run(batch, lambda: run.apply(actor=actor), ImportBatch.Status.APPLIED)
+    _run(batch, on_stored_file(batch, lambda run: run.apply(actor=actor)), ImportBatch.Status.APPLIED)
 
 
 @db_task()

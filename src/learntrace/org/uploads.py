@@ -1,20 +1,25 @@
-"""Keeping uploaded files in the shared folder under a name of our choosing."""
+"""Keeping uploaded files in the shared storage under a name of our choosing: the node that reads one
+back (the worker, or the web node that confirms a checked file) may not be the one that received it."""
+
+from __future__ import annotations
 
 import hashlib
 import uuid
 from pathlib import Path
 
-from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from learntrace.core.files import store
+
+SUFFIX_LENGTH = 8
 
 
-def store_upload(upload) -> tuple[Path, str]:
-    folder = Path(settings.SHARED_DIR) / "uploads"  # the worker, maybe on another node, reads it
-    folder.mkdir(parents=True, exist_ok=True)
-    # Never trust the browser's file name for the path: keep only the suffix we allow.
-    target = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
+def store_upload(upload: UploadedFile[bytes]) -> tuple[str, str]:
+    """Save the upload; returns (its storage name, its SHA-256)."""
     digest = hashlib.sha256()
-    with target.open("wb") as handle:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            handle.write(chunk)
-    return target, digest.hexdigest()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    # Never trust the browser's file name for the name: keep only the suffix we allow.
+    suffix = "".join(c for c in Path(upload.name or "").suffix.lower() if c.isascii() and (c.isalnum() or c == "."))
+    return store(f"uploads/{uuid.uuid4().hex}{suffix[:SUFFIX_LENGTH]}", upload), digest.hexdigest()

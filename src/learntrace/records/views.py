@@ -2,7 +2,6 @@
 
 import logging
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from django.contrib import messages
 from django.core import signing
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from learntrace.catalog.access import access_course
 from learntrace.catalog.models import Quiz
 from learntrace.core.feedback import show_errors
+from learntrace.core.files import local_copy, remove
 from learntrace.core.logs import log_failure
 from learntrace.core.numbers import whole_number
 from learntrace.org.access import access_employee, admin_required, login_required, roles_of
@@ -45,37 +45,42 @@ def import_history(request):
             messages.error(request, _("The checked file has expired; upload it again."))
             return redirect("records:import_history")
         try:
-            result = HistoryImport(Path(upload["path"]), upload["name"]).apply(actor=request.user)
+            with local_copy(upload["path"]) as path:  # checked on this node or another
+                result = HistoryImport(path, upload["name"]).apply(actor=request.user)
+        except OSError:
+            messages.error(request, _("The checked file has expired; upload it again."))
+            return redirect("records:import_history")
         except ImportFileError as exc:
             messages.error(request, str(exc))
             return redirect("records:import_history")
         except Exception as exc:
             log_failure(log, "history import failed", exc)
-            Path(upload["path"]).unlink(missing_ok=True)
+            remove(upload["path"])
             messages.error(request, str(UNEXPECTED_ERROR))
             return redirect("records:import_history")
         if result.ok:
-            Path(upload["path"]).unlink(missing_ok=True)
+            remove(upload["path"])
             messages.success(request, _("Imported: %(facts)d records of time and %(completions)d completions.")
                              % {"facts": result.facts, "completions": result.completions})
             return redirect("records:import_history")
     elif request.method == "POST" and form.is_valid():
         stored, _sha = store_upload(form.cleaned_data["file"])
         try:
-            result = HistoryImport(stored, form.cleaned_data["file"].name).dry_run()
+            with local_copy(stored) as path:
+                result = HistoryImport(path, form.cleaned_data["file"].name).dry_run()
         except ImportFileError as exc:
             form.add_error("file", str(exc))
-            stored.unlink(missing_ok=True)
+            remove(stored)
         except Exception as exc:
             log_failure(log, "history import check failed", exc)
             form.add_error("file", str(UNEXPECTED_ERROR))
-            stored.unlink(missing_ok=True)
+            remove(stored)
         else:
             if result.ok:
-                token = signing.dumps({"path": str(stored), "name": form.cleaned_data["file"].name},
+                token = signing.dumps({"path": stored, "name": form.cleaned_data["file"].name},
                                       salt=HISTORY_SALT)
             else:
-                stored.unlink(missing_ok=True)
+                remove(stored)
     return render(request, "records/import_history.html", {"form": form, "result": result, "token": token})
 
 

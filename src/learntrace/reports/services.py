@@ -1,7 +1,8 @@
-"""Export jobs: asked for in a page, written by the worker under SHARED_DIR, downloaded by the person
-who asked (and nobody else), deleted after a day."""
+"""Export jobs: asked for in a page, written by the worker into the shared storage (the folder or the
+bucket), downloaded through any web node by the person who asked (and nobody else), deleted after a day."""
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from django.http import QueryDict
 from django.utils import timezone, translation
 
 from learntrace.core import locks
+from learntrace.core.files import remove, store
 from learntrace.core.spreadsheets import write_csv, write_xlsx
 from learntrace.reports import exports
 from learntrace.reports.forms import ReportFilterForm
@@ -22,10 +24,8 @@ from learntrace.reports.selectors import Scope
 log = logging.getLogger(__name__)
 
 
-def export_dir() -> Path:
-    folder = Path(settings.SHARED_DIR) / "exports"  # written by the worker, downloaded through any web node
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def stored_name(job: ExportJob) -> str:
+    return f"exports/{job.pk}.{job.file_format}"
 
 
 def file_name(report: exports.Report, file_format: str) -> str:
@@ -76,7 +76,8 @@ def _write_export(job_id) -> ExportJob:
     role since asking gets only what they may still read."""
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     report = exports.REPORTS[job.report]
-    path = export_dir() / f"{job.pk}.{job.file_format}"
+    folder = tempfile.TemporaryDirectory(prefix="learntrace-export-")  # written here, then stored
+    path = Path(folder.name) / f"{job.pk}.{job.file_format}"
 
     def progress(done: int) -> None:
         ExportJob.objects.filter(pk=job.pk).update(done_rows=done)
@@ -93,14 +94,17 @@ def _write_export(job_id) -> ExportJob:
             writer = write_xlsx if job.file_format == "xlsx" else write_csv
             count = writer(path, report.headers(), report.rows(scope, filters), progress,
                            **({"sheet_name": str(report.title)} if job.file_format == "xlsx" else {}))
+            with path.open("rb") as handle:
+                name = store(stored_name(job), handle)
     except Exception as exc:
         log.exception("export %s failed", job.pk)
-        path.unlink(missing_ok=True)
         ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, finished_at=timezone.now(),
                                                    error=str(exc)[:300])
         return ExportJob.objects.get(pk=job.pk)
+    finally:
+        folder.cleanup()
     ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE, done_rows=count, total_rows=count, stored_path=str(path),
+        status=ExportJob.Status.DONE, done_rows=count, total_rows=count, stored_path=name,
         file_name=file_name(report, job.file_format), finished_at=timezone.now())
     return ExportJob.objects.get(pk=job.pk)
 
@@ -115,7 +119,7 @@ def fail_abandoned_exports(*, now=None) -> int:
             if held and ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
                     status=ExportJob.Status.FAILED, finished_at=now or timezone.now(),
                     error="the worker stopped while writing"):
-                (export_dir() / f"{job.pk}.{job.file_format}").unlink(missing_ok=True)
+                remove(stored_name(job))  # stored just before the writer stopped, if at all
                 failed += 1
         if held:
             locks.forget(_writer_lock(job.pk))
@@ -128,7 +132,7 @@ def delete_expired_exports(*, now=None) -> int:
     deleted = 0
     for job in ExportJob.objects.filter(created_at__lt=cutoff):
         if job.stored_path:
-            Path(job.stored_path).unlink(missing_ok=True)
+            remove(job.stored_path)
         job.delete()
         deleted += 1
     return deleted

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from learntrace.catalog.models import Course, CourseKind
-from learntrace.core.files import handed_to_web_server, open_served
+from learntrace.core.files import hand_over, open_served
 from learntrace.core.spreadsheets import XLSX_TYPE, csv_lines, write_xlsx
 from learntrace.org.access import people_reader_required
 from learntrace.reports import charts, exports, selectors, services
@@ -159,7 +159,7 @@ def export(request, report, file_format):
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     else:
-        handle = tempfile.TemporaryFile(dir=services.export_dir(), suffix=".xlsx")
+        handle = tempfile.TemporaryFile(suffix=".xlsx")  # sent by this request, never read by another node
         write_xlsx(handle, headers, rows, sheet_name=str(chosen.title))
         handle.seek(0)
         response = FileResponse(handle, content_type=XLSX_TYPE)
@@ -205,10 +205,10 @@ def export_download(request, job_id):
     if job.status != ExportJob.Status.DONE or not job.stored_path:
         raise Http404
     missing = _("This export's file is no longer on this server: it may have expired. Please export again.")
-    handed = handed_to_web_server(job.stored_path, missing=missing, filename=job.file_name)
-    if handed is not None:
+    handed = hand_over(job.stored_path, missing=missing, filename=job.file_name)
+    if isinstance(handed, HttpResponse):
         return handed
-    handle = open_served(job.stored_path, missing=missing)
+    handle = open_served(handed, missing=missing)
     response = FileResponse(handle, as_attachment=True, filename=job.file_name,
                             content_type=XLSX_TYPE if job.file_format == "xlsx" else "text/csv; charset=utf-8")
     return response

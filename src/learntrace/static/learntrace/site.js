@@ -77,3 +77,30 @@
   document.addEventListener("change", update);
   update();
 })();
+
+// A course video kept in object storage plays from a link that works for a few minutes (S3_URL_SECONDS),
+// and the browser asks that same link for every later range: once it has expired, playing on or seeking
+// fails. The player then asks this site again, which checks the person and redirects to a fresh link, and
+// goes on from where it was. Two failures in a row are a real error, left to the player to show.
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("video[data-fresh-link-on-error]"), function (video) {
+    var address = video.getAttribute("src");
+    var failures = 0;
+    ["playing", "seeked"].forEach(function (name) { video.addEventListener(name, function () { failures = 0; }); });
+    video.addEventListener("error", function () {
+      var code = video.error && video.error.code;
+      if ((code !== MediaError.MEDIA_ERR_NETWORK && code !== MediaError.MEDIA_ERR_SRC_NOT_SUPPORTED) || failures >= 2) {
+        return;
+      }
+      failures += 1;
+      var at = video.currentTime;
+      var playing = !video.paused;
+      video.addEventListener("loadedmetadata", function () {
+        video.currentTime = at;
+        if (playing) { video.play().catch(function () {}); }
+      }, { once: true });
+      video.src = address;  // setting it loads it again, from this site
+    });
+  });
+})();

@@ -2,11 +2,10 @@
 
 The database (SQLite: its online backup, consistent while learntrace runs; PostgreSQL: `pg_dump`), the
 three keys (without them the copy is unreadable: sessions, encrypted fields and seals depend on them) and
-the course media. A manifest lists each file with its SHA-256. Keep the folder somewhere safe: it holds
-the keys."""
+the course media and certificates, read through the shared storage: the folder, or the S3 bucket. A
+manifest lists each file with its SHA-256. Keep the folder somewhere safe: it holds the keys."""
 
 import json
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -41,9 +40,7 @@ class Command(BaseCommand):
         signing = Path(settings.EVIDENCE_SIGNING_KEY_FILE)
         if signing.exists():
             backups.write_secret(keys / backups.SIGNING_KEY_FILE, signing.read_text())
-        media = Path(settings.MEDIA_ROOT)
-        if media.exists():
-            shutil.copytree(media, folder / "media")
+        backups.copy_media_out(folder / backups.MEDIA_FOLDER)  # from the shared folder or the bucket
         manifest = {"made_at": timezone.now().isoformat(), "database": connection.vendor,
                     "files": backups.checksums(folder)}
         (folder / backups.MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))

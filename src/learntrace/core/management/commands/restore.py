@@ -2,10 +2,10 @@
 
 It checks every file against the manifest first, refuses a database that already holds learntrace, puts
 the backup's keys where this node reads them (a key given in the environment must be the backup's), and
-copies the media. Then `learntrace migrate` and `learntrace verify` (docs/operations.md)."""
+copies the media into the shared storage (the folder, or the S3 bucket this node is configured with).
+Then `learntrace migrate` and `learntrace verify` (docs/operations.md)."""
 
 import json
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -38,8 +38,8 @@ class Command(BaseCommand):
             self._sqlite(folder / backups.SQLITE_FILE)
         else:
             self._postgres(folder / backups.POSTGRES_FILE)
-        if (folder / "media").exists():
-            shutil.copytree(folder / "media", settings.MEDIA_ROOT, dirs_exist_ok=True)
+        if (folder / backups.MEDIA_FOLDER).exists():
+            backups.copy_media_in(folder / backups.MEDIA_FOLDER)  # into the shared folder or the bucket
         self.stdout.write(self.style.SUCCESS(
             f"Restored the backup of {manifest['made_at']}. Now run `learntrace migrate` and `learntrace verify`."))
 
