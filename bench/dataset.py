@@ -51,12 +51,12 @@ def _organisation(people: int) -> dict:
 
     root = Department.objects.create(code="BENCH", name="集团", path="")
     Department.objects.filter(pk=root.pk).update(path=f"/{root.pk}/")
-    execute("""INSERT INTO org_department (code, name, parent_id, path, is_active, created_at, updated_at)
-               SELECT 'DIV' || g, '事业部 ' || g, %s, '', true, now(), now() FROM generate_series(1, %s) g""",
+    execute("""INSERT INTO org_department (code, name, parent_id, path, is_active, employer, created_at, updated_at)
+               SELECT 'DIV' || g, '事业部 ' || g, %s, '', true, '', now(), now() FROM generate_series(1, %s) g""",
             [root.pk, DIVISIONS])
     execute("UPDATE org_department SET path = %s || id || '/' WHERE parent_id = %s", [f"/{root.pk}/", root.pk])
-    execute(f"""INSERT INTO org_department (code, name, parent_id, path, is_active, created_at, updated_at)
-                SELECT d.code || '-' || g, d.name || ' 部门 ' || g, d.id, '', true, now(), now()
+    execute(f"""INSERT INTO org_department (code, name, parent_id, path, is_active, employer, created_at, updated_at)
+                SELECT d.code || '-' || g, d.name || ' 部门 ' || g, d.id, '', true, '', now(), now()
                 FROM org_department d, generate_series(1, {DEPARTMENTS_PER_DIVISION}) g WHERE d.parent_id = %s""",
             [root.pk])
     execute("""UPDATE org_department c SET path = p.path || c.id || '/' FROM org_department p
@@ -174,7 +174,7 @@ def _assignments_and_standings(ids: dict) -> None:
                 joined_at, video_seconds, document_seconds, offline_seconds, live_seconds, total_seconds,
                 target_seconds, owed_seconds, required_total, required_done, credits, credits_year,
                 reflection_status, complete, completed_at, missing, compliant, consequences, score, recognitions,
-                evaluated_at, refreshed_at, changed_at, quizzes_required, quizzes_passed)
+                evaluated_at, refreshed_at, changed_at, quizzes_required, quizzes_passed, joined_after_due)
             SELECT a.id, p.plan_id, p.id, e.id, e.department_id, d.path, p.starts_at, a.joined_at,
                    coalesce(t.seconds, 0), 0, 0, 0, coalesce(t.seconds, 0), {TARGET_SECONDS},
                    greatest({TARGET_SECONDS} - coalesce(t.seconds, 0), 0), 0, 0, 0, 0, '',
@@ -187,7 +187,7 @@ def _assignments_and_standings(ids: dict) -> None:
                    coalesce(t.seconds, 0) >= {TARGET_SECONDS},
                    CASE WHEN coalesce(t.seconds, 0) >= {TARGET_SECONDS} THEN '[]'::jsonb
                         ELSE '{consequence}'::jsonb END,
-                   0, '[]'::jsonb, p.due_at, now(), now(), 0, 0
+                   0, '[]'::jsonb, p.due_at, now(), now(), 0, 0, false
             FROM plans_assignment a
             JOIN plans_planperiod p ON p.id = a.period_id
             JOIN org_employee e ON e.id = a.employee_id

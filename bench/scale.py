@@ -20,10 +20,12 @@ import os
 import statistics
 import time
 
-from bench.common import fresh_database, generated_dataset, in_shell, main, report
+import psycopg
+
+from bench.common import create_database, drop_database, generated_dataset, in_shell, learntrace, main, report
 
 PEOPLE = int(os.environ.get("BENCH_SCALE_PEOPLE", "20000"))
-DATABASE = "lt_scale_bench"
+DATABASE = os.environ.get("BENCH_SCALE_DATABASE", "lt_scale_bench")
 REPEAT = 7
 SIGNATURE_BYTES = 8 * 1024
 
@@ -229,14 +231,41 @@ def _in_shell(database_url: str, function: str, ids: dict) -> dict:
     return in_shell(database_url, "bench.scale", function, ids)
 
 
+def generate(admin_url: str) -> tuple[str, dict]:
+    """A new database with the data set; the data set's answer is kept in it (table bench_dataset), so
+    that `measure` can run later, on its own."""
+    database_url = create_database(admin_url, DATABASE)
+    learntrace(database_url, "migrate", "-v0")
+    began = time.perf_counter()
+    dataset = generated_dataset(database_url, PEOPLE, 100)
+    dataset["generated_s"] = time.perf_counter() - began
+    print(f"data set: {dataset['counts']} in {dataset['generated_s']:.0f} s", flush=True)
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE bench_dataset (answer jsonb NOT NULL)")
+        connection.execute("INSERT INTO bench_dataset VALUES (%s)", [json.dumps(dataset)])
+    return database_url, dataset
+
+
+def generated(admin_url: str) -> tuple[str, dict]:
+    database_url = admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+    with psycopg.connect(database_url) as connection:
+        return database_url, connection.execute("SELECT answer FROM bench_dataset").fetchone()[0]
+
+
 def run(admin_url: str) -> dict:
-    with fresh_database(admin_url, DATABASE) as database_url:
-        began = time.perf_counter()
-        dataset = generated_dataset(database_url, PEOPLE, 100)
-        print(f"data set: {dataset['counts']} in {time.perf_counter() - began:.0f} s", flush=True)
+    """The steps of BENCH_SCALE_STEPS (default all three): generate the data set in a new database,
+    measure on it (once: the measurements add to it), drop it."""
+    steps = os.environ.get("BENCH_SCALE_STEPS", "generate,measure,drop").split(",")
+    database_url, dataset = (generate if "generate" in steps else generated)(admin_url)
+    if "measure" not in steps:
+        return {"dataset": dataset}
+    try:
         ids = dataset["ids"]
         result = {name: _in_shell(database_url, f"inner_{name}", ids)
                   for name in ("worker", "pages", "meetings", "beats")}
+    finally:
+        if "drop" in steps:
+            drop_database(admin_url, DATABASE)
     w, p, m, b = result["worker"], result["pages"], result["meetings"], result["beats"]
 
     def ms(figure):
