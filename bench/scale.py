@@ -40,6 +40,10 @@ PEOPLE = int(os.environ.get("BENCH_SCALE_PEOPLE", "20000"))
 DATABASE = os.environ.get("BENCH_SCALE_DATABASE", "lt_scale_bench")
 REPEAT = 7
 SIGNATURE_BYTES = 8 * 1024
+# What is measured, in this order (BENCH_SCALE_PARTS: some of them): the function run in `learntrace shell`.
+PARTS = {"worker": ("bench.scale", "inner_worker"), "worker_minute": ("bench.worker", "minute"),
+         "pages": ("bench.scale", "inner_pages"), "meetings": ("bench.scale", "inner_meetings"),
+         "beats": ("bench.scale", "inner_beats")}
 
 
 def _client(username: str):
@@ -252,44 +256,50 @@ def run(admin_url: str) -> dict:
     try:
         ids = dataset["ids"]
         result = {}
-        for name, module, function in (("worker", "bench.scale", "inner_worker"),
-                                       ("worker_minute", "bench.worker", "minute"),
-                                       ("pages", "bench.scale", "inner_pages"),
-                                       ("meetings", "bench.scale", "inner_meetings"),
-                                       ("beats", "bench.scale", "inner_beats")):
-            result[name] = in_shell(database_url, module, function, ids)
-            print(f"{name}: {json.dumps(result[name])}", flush=True)  # a long run's parts as they come
+        parts = os.environ.get("BENCH_SCALE_PARTS", ",".join(PARTS)).split(",")
+        for name, (module, function) in PARTS.items():
+            if name in parts:
+                result[name] = in_shell(database_url, module, function, ids)
+                print(f"{name}: {json.dumps(result[name])}", flush=True)  # a long run's parts as they come
     finally:
         if "drop" in steps:
             drop_database(admin_url, DATABASE)
     result["dataset"] = dataset
-    w, p, m, b, minute = (result[name] for name in ("worker", "pages", "meetings", "beats", "worker_minute"))
-    lines = [
-        f"worker, one minute's refresh (50 learners) at {w['people']} people: {figure(w['refresh'])} "
-        f"({w['refresh_queries']} queries) | judging the whole period: {figure(w['judge_period'])} | "
-        f"{ratios(w['refresh'], w['judge_period'])}",
-        f"worker at steady state, {minute['people']} people, {minute['viewers']} viewers "
-        f"({minute['beats_a_minute']} beats a minute): {minute['cpu_ms_a_minute'] / 1000:.2f} CPU s a minute "
-        f"= {minute['core_percent']:.1f} % of a core (wall {minute['wall_ms_a_minute'] / 1000:.2f} s a minute)",
-        *(f"  {name}: {task['runs_a_day']} runs a day, {task['cpu_ms']:.1f} CPU ms a run "
-          f"(database {task['db_cpu_ms']:.1f}, wall {task['wall_ms']:.1f}) -> {task['cpu_ms_a_minute']:.1f} ms a minute"
-          for name, task in sorted(minute["tasks"].items(), key=lambda item: -item[1]["cpu_ms_a_minute"])),
-        f"per-person list, {p['rows']} rows: page 1 000 {figure(p['page_1000'])} | page 1 {figure(p['page_1'])} | "
-        f"{ratios(p['page_1000'], p['page_1'])}",
-        f"API standings: deep cursor {figure(p['api_deep'])} | first page {figure(p['api_first'])} | "
-        f"{ratios(p['api_deep'], p['api_first'])}",
-        f"projector poll: 2 000 present {figure(m['poll_2000'])}, 20 000 present {figure(m['poll_20000'])} | "
-        f"empty meeting {figure(m['poll_empty'])} | 2 000: {ratios(m['poll_2000'], m['poll_empty'])}; "
-        f"20 000: {ratios(m['poll_20000'], m['poll_empty'])}",
-        f"dashboard with {m['events']} check-in events: admin {figure(m['dashboard_admin'])} "
-        f"(none: {figure(m['dashboard_admin_none'])}, {ratios(m['dashboard_admin'], m['dashboard_admin_none'])}), "
-        f"head {figure(m['dashboard_head'])} (none: {figure(m['dashboard_head_none'])}, "
-        f"{ratios(m['dashboard_head'], m['dashboard_head_none'])})",
-        f"beat, in process, per beat: API {figure(b['api'])} | page {figure(b['page'])} | "
-        f"page / API: {b['page']['median_ms'] / b['api']['median_ms']:.2f} wall, "
-        f"{b['page']['cpu_ms'] / b['api']['cpu_ms']:.2f} CPU",
-    ]
-    return report(result, lines)
+    return report(result, _lines(result))
+
+
+def _lines(result: dict) -> list[str]:
+    lines = []
+    if w := result.get("worker"):
+        lines.append(f"worker, one minute's refresh (50 learners) at {w['people']} people: {figure(w['refresh'])} "
+                     f"({w['refresh_queries']} queries) | judging the whole period: {figure(w['judge_period'])} | "
+                     f"{ratios(w['refresh'], w['judge_period'])}")
+    if minute := result.get("worker_minute"):
+        lines.append(f"worker at steady state, {minute['people']} people, {minute['viewers']} viewers "
+                     f"({minute['beats_a_minute']} beats a minute): {minute['cpu_ms_a_minute'] / 1000:.2f} CPU s "
+                     f"a minute = {minute['core_percent']:.1f} % of a core "
+                     f"(wall {minute['wall_ms_a_minute'] / 1000:.2f} s a minute)")
+        lines += [f"  {name}: {task['runs_a_day']} runs a day, {task['cpu_ms']:.1f} CPU ms a run (database "
+                  f"{task['db_cpu_ms']:.1f}, wall {task['wall_ms']:.1f}) -> {task['cpu_ms_a_minute']:.1f} ms a minute"
+                  for name, task in sorted(minute["tasks"].items(), key=lambda item: -item[1]["cpu_ms_a_minute"])]
+    if p := result.get("pages"):
+        lines += [f"per-person list, {p['rows']} rows: page 1 000 {figure(p['page_1000'])} | page 1 "
+                  f"{figure(p['page_1'])} | {ratios(p['page_1000'], p['page_1'])}",
+                  f"API standings: deep cursor {figure(p['api_deep'])} | first page {figure(p['api_first'])} | "
+                  f"{ratios(p['api_deep'], p['api_first'])}"]
+    if m := result.get("meetings"):
+        lines += [f"projector poll: 2 000 present {figure(m['poll_2000'])}, 20 000 present "
+                  f"{figure(m['poll_20000'])} | empty meeting {figure(m['poll_empty'])} | 2 000: "
+                  f"{ratios(m['poll_2000'], m['poll_empty'])}; 20 000: {ratios(m['poll_20000'], m['poll_empty'])}",
+                  f"dashboard with {m['events']} check-in events: admin {figure(m['dashboard_admin'])} (none: "
+                  f"{figure(m['dashboard_admin_none'])}, {ratios(m['dashboard_admin'], m['dashboard_admin_none'])}), "
+                  f"head {figure(m['dashboard_head'])} (none: {figure(m['dashboard_head_none'])}, "
+                  f"{ratios(m['dashboard_head'], m['dashboard_head_none'])})"]
+    if b := result.get("beats"):
+        lines.append(f"beat, in process, per beat: API {figure(b['api'])} | page {figure(b['page'])} | page / API: "
+                     f"{b['page']['median_ms'] / b['api']['median_ms']:.2f} wall, "
+                     f"{b['page']['cpu_ms'] / b['api']['cpu_ms']:.2f} CPU")
+    return lines
 
 
 if __name__ == "__main__":
