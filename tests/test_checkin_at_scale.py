@@ -167,3 +167,13 @@ def test_the_room_is_the_network_most_check_ins_came_from_counted_by_network_not
             rows = cursor.fetchall()
         assert [network for _ip, network in rows] == [_network(ip) for ip, _network_sql in rows]
         assert {network for _ip, network in rows} == {"10.20.30.0/24", "2001:db8:7::/48", "::/48", "183.3.4.0/24"}
+
+
+def test_check_ins_have_an_index_for_the_same_address_at_the_same_meeting(db):
+    # A head's dashboard asks, for each check-in of 30 days, whether one of their people checked in
+    # from the same address at the same meeting; without this index PostgreSQL read the whole meeting
+    # for each check-in (21 s of database CPU with 22 000 check-ins).
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, CheckInEvent._meta.db_table)
+    assert found["checkin_event_address"]["columns"] == ["meeting_id", "ip", "at"]
+    assert found["checkin_event_address"]["index"]
