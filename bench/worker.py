@@ -88,7 +88,7 @@ def minute(ids: dict) -> dict:
     people = list(Employee.objects.order_by("pk").values_list("pk", flat=True))
     viewers = sorted(people[n * len(people) // VIEWERS] for n in range(VIEWERS))
     history = HISTORY_HOURS * 60 * BEATS_A_MINUTE
-    # What they watched earlier this month: sealed long ago (not queued), counted by the refresh already.
+    # What they watched earlier this month: sealed long ago (not queued), and behind the refresh's watermark.
     _execute("SET session_replication_role = replica")
     _beats(ids, viewers, december.starts_at + dt.timedelta(days=3), 0, history)
     _execute("SET session_replication_role = origin")
