@@ -1,10 +1,11 @@
 """What the benchmarks share: a fresh PostgreSQL database, learntrace's commands run against it,
-and the real web server (gunicorn) on a free local port."""
+the real web server (gunicorn) on a free local port, and a CPU clock for in-process measurements."""
 
 import contextlib
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -45,8 +46,11 @@ def environment(database_url: str) -> dict:
 
 def learntrace(database_url: str, *args: str) -> str:
     """Run a `learntrace` command against the database; returns what it printed."""
-    return subprocess.run([sys.executable, "-m", "learntrace", *args], env=environment(database_url), check=True,
-                          capture_output=True, text=True).stdout
+    done = subprocess.run([sys.executable, "-m", "learntrace", *args], env=environment(database_url),
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"learntrace {args[0]} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
 
 
 def shell_json(database_url: str, script: str):
@@ -138,3 +142,78 @@ def main(run) -> None:
     from bench.__main__ import POSTGRES
 
     json.dump(run(POSTGRES), sys.stdout, indent=2)
+
+
+# ---------------------------------------------------------------- CPU time, next to wall time
+# On a machine shared with other work, wall-clock time includes the waits for a core; CPU time
+# counts only what the request or task itself used: this process's, and that of the PostgreSQL
+# backend serving its connection (on the same machine, so its /proc entry is readable).
+
+
+def scheduler_seconds(pid: int) -> tuple[float, float]:
+    """(CPU time used so far, time spent waiting for a core) of process `pid`, from the scheduler's
+    nanosecond counts (/proc/PID/stat's utime + stime are the same CPU time in 10 ms ticks)."""
+    with open(f"/proc/{pid}/schedstat", encoding="ascii") as handle:
+        on_cpu, waiting, _slices = handle.read().split()
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+
+def database_pid() -> int:
+    """The pid of the PostgreSQL backend of Django's connection."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    return connection.connection.info.backend_pid
+
+
+def measured(function) -> dict:
+    """Run `function` once; seconds of: wall time, this process's CPU, its database backend's CPU, and
+    both processes' waits for a core (what a busy machine adds). Wall minus all three is the time
+    spent blocked: reading disk, waiting for a lock, or for the other process."""
+    pid, own = database_pid(), os.getpid()
+    wall, cpu, (db_cpu, db_waited), (_cpu, waited) = (time.perf_counter(), time.process_time(),
+                                                        scheduler_seconds(pid), scheduler_seconds(own))
+    function()
+    after_db, after_own = scheduler_seconds(pid), scheduler_seconds(own)
+    result = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "db_cpu": after_db[0] - db_cpu,
+              "waited": after_db[1] - db_waited + after_own[1] - waited}
+    if database_pid() != pid:  # the backend whose CPU was read is not the one that did the work
+        raise RuntimeError("the database connection was replaced during a measurement")
+    return result
+
+
+def summary(runs: list[dict]) -> dict:
+    """Medians of runs of `measured`, in ms: wall, CPU (Python + database), the database's part, the
+    waits for a core, and the time blocked otherwise."""
+    def median_ms(value):
+        return statistics.median(value(run) for run in runs) * 1000
+
+    return {"median_ms": median_ms(lambda r: r["wall"]), "best_ms": min(r["wall"] for r in runs) * 1000,
+            "cpu_ms": median_ms(lambda r: r["cpu"] + r["db_cpu"]), "db_cpu_ms": median_ms(lambda r: r["db_cpu"]),
+            "waited_ms": median_ms(lambda r: r["waited"]),
+            "blocked_ms": median_ms(lambda r: r["wall"] - r["cpu"] - r["db_cpu"] - r["waited"]), "runs": len(runs)}
+
+
+def timed(function, repeat: int = 7, warm_up: bool = True, before=None) -> dict:
+    """`summary` of `repeat` runs (after one unmeasured run). `before`, if given, is run unmeasured
+    before each run (what the run then works on)."""
+    runs = []
+    for n in range(repeat + warm_up):
+        if before is not None:
+            before()
+        if n or not warm_up:
+            runs.append(measured(function))
+        else:
+            function()
+    return summary(runs)
+
+
+def figure(measurement: dict) -> str:
+    """'12.3 ms (CPU 10.1 ms)'."""
+    return f"{measurement['median_ms']:.1f} ms (CPU {measurement['cpu_ms']:.1f} ms)"
+
+
+def ratios(measured_: dict, baseline: dict) -> str:
+    """'1.23× wall, 1.05× CPU'."""
+    return (f"{measured_['median_ms'] / baseline['median_ms']:.2f}× wall, "
+            f"{measured_['cpu_ms'] / baseline['cpu_ms']:.2f}× CPU")

@@ -3,8 +3,8 @@ that 100 000 people and ten million facts take minutes, not hours.
 
 - 20 divisions of 10 departments each under one root; `people` employees spread over the 200
   departments, a tenth of them managers;
-- one monthly plan ("8 hours a month") with its 12 periods of 2025 and an assignment per person and
-  period;
+- one monthly plan ("8 hours a month") for the whole organisation, with its 12 periods of 2025 and
+  an assignment per person and period;
 - credited-time facts: per person and month 0 to 16 learning sessions of 30 to 60 minutes (about
   8.3 facts a person-month: 10 million for 100 000 people), so that about a third complete the month,
   a third come close and a third do little — the spread HR sees;
@@ -108,6 +108,14 @@ def _plan_and_courses() -> dict:
                                                  targets=plan.targets_snapshot()))
     return {"plan": plan.pk, "category": management.pk, "courses": [c.pk for c in courses],
             "strategy": strategy.pk, "periods": [p.pk for p in periods]}
+
+
+def whole_organisation(ids: dict) -> None:
+    """The plan is for everyone under the root (without an audience the worker's roll-over would
+    mark every assignment of the open period as left)."""
+    from learntrace.plans.models import PlanDepartment
+
+    PlanDepartment.objects.get_or_create(plan_id=ids["plan"], department_id=ids["root"])
 
 
 def _without_secondary_indexes(table: str, load) -> None:
@@ -238,6 +246,7 @@ def generate(people: int, viewers: int) -> dict:
     started = time.perf_counter()
     ids = _organisation(people)
     ids.update(_plan_and_courses())
+    whole_organisation(ids)
     timings["organisation_s"] = time.perf_counter() - started
     for name, step in (("facts_s", lambda: _facts(ids)), ("standings_s", lambda: _assignments_and_standings(ids)),
                        ("period_figures_s", lambda: _period_figures(ids)),

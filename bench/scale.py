@@ -8,34 +8,44 @@ monthly periods, their facts and standings), each figure next to a baseline meas
 - meetings: the projector's one-second poll with 2 000 and 20 000 present (each with a drawn
   signature of 8 KB) against the poll of an empty meeting; the reports dashboard of an admin and of
   a department head with 20 000 check-in events in the last 30 days against the same page with none;
-- the beat: the API's endpoint against the page's, in one process, alternating.
+- the beat: the API's endpoint against the page's, in one process, alternating;
+- the worker's CPU per minute at steady state with 2 000 viewers (bench/worker.py).
 
 Pages are requested through Django's test client in one process (no network, no web server), so the
-figures are the server's own time; medians of REPEAT runs after a warm-up."""
+figures are the server's own time; medians of 7 runs after a warm-up, each in wall time and in CPU
+time (this process's and its PostgreSQL backend's, bench.common.measured), which a busy machine
+does not change."""
 
 import datetime as dt
 import itertools
 import json
 import os
-import statistics
 import time
 
-from bench.common import fresh_database, generated_dataset, in_shell, main, report
+import psycopg
+
+from bench.common import (
+    create_database,
+    drop_database,
+    figure,
+    generated_dataset,
+    in_shell,
+    learntrace,
+    main,
+    measured,
+    ratios,
+    report,
+    summary,
+    timed,
+)
 
 PEOPLE = int(os.environ.get("BENCH_SCALE_PEOPLE", "20000"))
-DATABASE = "lt_scale_bench"
-REPEAT = 7
+DATABASE = os.environ.get("BENCH_SCALE_DATABASE", "lt_scale_bench")
 SIGNATURE_BYTES = 8 * 1024
-
-
-def timed(function, repeat: int = REPEAT) -> dict:
-    function()
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        runs.append(time.perf_counter() - started)
-    return {"median_ms": statistics.median(runs) * 1000, "best_ms": min(runs) * 1000}
+# What is measured, in this order (BENCH_SCALE_PARTS: some of them): the function run in `learntrace shell`.
+PARTS = {"worker": ("bench.scale", "inner_worker"), "worker_minute": ("bench.worker", "minute"),
+         "pages": ("bench.scale", "inner_pages"), "meetings": ("bench.scale", "inner_meetings"),
+         "beats": ("bench.scale", "inner_beats")}
 
 
 def _client(username: str):
@@ -81,7 +91,7 @@ def inner_worker(ids: dict) -> dict:
         Watermark.objects.update_or_create(source=source, defaults={
             "last_id": model.objects.aggregate(top=Max("pk"))["top"] or 0})
     now = december.due_at + dt.timedelta(days=2)
-    judged = timed(lambda: services.evaluate_period(december, now=now), repeat=3)
+    judged = timed(lambda: services.evaluate_period(december, now=now), repeat=1, warm_up=False)  # minutes at 100 000
     course = Course.objects.get(pk=ids["courses"][0])
     people = list(Employee.objects.order_by("pk").values_list("pk", flat=True))
     learners = (people[n * 7919 % len(people)] for n in itertools.count())
@@ -91,15 +101,7 @@ def inner_worker(ids: dict) -> dict:
             record_credited_time(employee=Employee(pk=next(learners)), course=course, seconds=15,
                                  occurred_at=now - dt.timedelta(hours=1))
 
-    learn()
-    services.refresh_changed(now=now)  # warm-up
-    runs = []
-    for _ in range(REPEAT):
-        learn()
-        started = time.perf_counter()
-        services.refresh_changed(now=now)
-        runs.append(time.perf_counter() - started)
-    refresh = {"median_ms": statistics.median(runs) * 1000, "best_ms": min(runs) * 1000}
+    refresh = timed(lambda: services.refresh_changed(now=now), before=learn)
     learn()
     with CaptureQueriesContext(connection) as queries:
         services.refresh_changed(now=now)
@@ -212,55 +214,94 @@ def inner_beats(ids: dict) -> dict:
             if response.status_code != 200:
                 raise RuntimeError(f"{urls[name]} answered {response.status_code}")
 
-    rounds = {"page": [], "api": []}
+    rounds: dict = {"page": [], "api": []}
     beats("page"), beats("api")
     for _ in range(15):
         for name in ("page", "api"):
-            started = time.perf_counter()
-            beats(name)
-            rounds[name].append((time.perf_counter() - started) / 25 * 1000)
-    return {name: statistics.median(values) for name, values in rounds.items()}
+            rounds[name].append(measured(lambda name=name: beats(name)))
+    # Per beat: medians of the rounds of 25.
+    return {name: {key: value / 25 if key.endswith("_ms") else value for key, value in summary(values).items()}
+            for name, values in rounds.items()}
 
 
 # ---------------------------------------------------------------- the harness
 
 
-def _in_shell(database_url: str, function: str, ids: dict) -> dict:
-    return in_shell(database_url, "bench.scale", function, ids)
+def generate(admin_url: str) -> tuple[str, dict]:
+    """A new database with the data set; the data set's answer is kept in it (table bench_dataset), so
+    that `measure` can run later, on its own."""
+    database_url = create_database(admin_url, DATABASE)
+    learntrace(database_url, "migrate", "-v0")
+    began = time.perf_counter()
+    dataset = generated_dataset(database_url, PEOPLE, 100)
+    dataset["generated_s"] = time.perf_counter() - began
+    print(f"data set: {dataset['counts']} in {dataset['generated_s']:.0f} s", flush=True)
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE bench_dataset (answer jsonb NOT NULL)")
+        connection.execute("INSERT INTO bench_dataset VALUES (%s)", [json.dumps(dataset)])
+    return database_url, dataset
+
+
+def generated(admin_url: str) -> tuple[str, dict]:
+    database_url = admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+    with psycopg.connect(database_url) as connection:
+        return database_url, connection.execute("SELECT answer FROM bench_dataset").fetchone()[0]
 
 
 def run(admin_url: str) -> dict:
-    with fresh_database(admin_url, DATABASE) as database_url:
-        began = time.perf_counter()
-        dataset = generated_dataset(database_url, PEOPLE, 100)
-        print(f"data set: {dataset['counts']} in {time.perf_counter() - began:.0f} s", flush=True)
+    """The steps of BENCH_SCALE_STEPS (default all three): generate the data set in a new database,
+    measure on it (once: the measurements add to it), drop it."""
+    steps = os.environ.get("BENCH_SCALE_STEPS", "generate,measure,drop").split(",")
+    database_url, dataset = (generate if "generate" in steps else generated)(admin_url)
+    if "measure" not in steps:
+        return {"dataset": dataset}
+    try:
         ids = dataset["ids"]
-        result = {name: _in_shell(database_url, f"inner_{name}", ids)
-                  for name in ("worker", "pages", "meetings", "beats")}
-    w, p, m, b = result["worker"], result["pages"], result["meetings"], result["beats"]
+        result = {}
+        parts = os.environ.get("BENCH_SCALE_PARTS", ",".join(PARTS)).split(",")
+        for name, (module, function) in PARTS.items():
+            if name in parts:
+                result[name] = in_shell(database_url, module, function, ids)
+                print(f"{name}: {json.dumps(result[name])}", flush=True)  # a long run's parts as they come
+    finally:
+        if "drop" in steps:
+            drop_database(admin_url, DATABASE)
+    result["dataset"] = dataset
+    return report(result, _lines(result))
 
-    def ms(figure):
-        return f"{figure['median_ms']:.1f} ms"
 
-    lines = [
-        f"worker, one minute's refresh (50 learners) at {w['people']} people: {ms(w['refresh'])} "
-        f"({w['refresh_queries']} queries) | judging the whole period: {ms(w['judge_period'])} | "
-        f"{w['refresh']['median_ms'] / w['judge_period']['median_ms']:.3f}× | "
-        f"{w['refresh']['median_ms'] / 600:.2f} % of a core at one refresh a minute",
-        f"per-person list, {p['rows']} rows: page 1 000 {ms(p['page_1000'])} | page 1 {ms(p['page_1'])} | "
-        f"{p['page_1000']['median_ms'] / p['page_1']['median_ms']:.2f}×",
-        f"API standings: deep cursor {ms(p['api_deep'])} | first page {ms(p['api_first'])} | "
-        f"{p['api_deep']['median_ms'] / p['api_first']['median_ms']:.2f}×",
-        f"projector poll: 2 000 present {ms(m['poll_2000'])}, 20 000 present {ms(m['poll_20000'])} | "
-        f"empty meeting {ms(m['poll_empty'])} | {m['poll_20000']['median_ms'] / m['poll_empty']['median_ms']:.2f}×",
-        f"dashboard with {m['events']} check-in events: admin {ms(m['dashboard_admin'])} (none: "
-        f"{ms(m['dashboard_admin_none'])}, "
-        f"{m['dashboard_admin']['median_ms'] / m['dashboard_admin_none']['median_ms']:.2f}×)"
-        f", head {ms(m['dashboard_head'])} (none: {ms(m['dashboard_head_none'])}, "
-        f"{m['dashboard_head']['median_ms'] / m['dashboard_head_none']['median_ms']:.2f}×)",
-        f"beat, in process: API {b['api']:.2f} ms | page {b['page']:.2f} ms | page / API {b['page'] / b['api']:.2f}",
-    ]
-    return report(result, lines)
+def _lines(result: dict) -> list[str]:
+    lines = []
+    if w := result.get("worker"):
+        lines.append(f"worker, one minute's refresh (50 learners) at {w['people']} people: {figure(w['refresh'])} "
+                     f"({w['refresh_queries']} queries) | judging the whole period: {figure(w['judge_period'])} | "
+                     f"{ratios(w['refresh'], w['judge_period'])}")
+    if minute := result.get("worker_minute"):
+        lines.append(f"worker at steady state, {minute['people']} people, {minute['viewers']} viewers "
+                     f"({minute['beats_a_minute']} beats a minute): {minute['cpu_ms_a_minute'] / 1000:.2f} CPU s "
+                     f"a minute = {minute['core_percent']:.1f} % of a core "
+                     f"(wall {minute['wall_ms_a_minute'] / 1000:.2f} s a minute)")
+        lines += [f"  {name}: {task['runs_a_day']} runs a day, {task['cpu_ms']:.1f} CPU ms a run (database "
+                  f"{task['db_cpu_ms']:.1f}, wall {task['wall_ms']:.1f}) -> {task['cpu_ms_a_minute']:.1f} ms a minute"
+                  for name, task in sorted(minute["tasks"].items(), key=lambda item: -item[1]["cpu_ms_a_minute"])]
+    if p := result.get("pages"):
+        lines += [f"per-person list, {p['rows']} rows: page 1 000 {figure(p['page_1000'])} | page 1 "
+                  f"{figure(p['page_1'])} | {ratios(p['page_1000'], p['page_1'])}",
+                  f"API standings: deep cursor {figure(p['api_deep'])} | first page {figure(p['api_first'])} | "
+                  f"{ratios(p['api_deep'], p['api_first'])}"]
+    if m := result.get("meetings"):
+        lines += [f"projector poll: 2 000 present {figure(m['poll_2000'])}, 20 000 present "
+                  f"{figure(m['poll_20000'])} | empty meeting {figure(m['poll_empty'])} | 2 000: "
+                  f"{ratios(m['poll_2000'], m['poll_empty'])}; 20 000: {ratios(m['poll_20000'], m['poll_empty'])}",
+                  f"dashboard with {m['events']} check-in events: admin {figure(m['dashboard_admin'])} (none: "
+                  f"{figure(m['dashboard_admin_none'])}, {ratios(m['dashboard_admin'], m['dashboard_admin_none'])}), "
+                  f"head {figure(m['dashboard_head'])} (none: {figure(m['dashboard_head_none'])}, "
+                  f"{ratios(m['dashboard_head'], m['dashboard_head_none'])})"]
+    if b := result.get("beats"):
+        lines.append(f"beat, in process, per beat: API {figure(b['api'])} | page {figure(b['page'])} | page / API: "
+                     f"{b['page']['median_ms'] / b['api']['median_ms']:.2f} wall, "
+                     f"{b['page']['cpu_ms'] / b['api']['cpu_ms']:.2f} CPU")
+    return lines
 
 
 if __name__ == "__main__":

@@ -148,6 +148,10 @@ class CheckInEvent(models.Model):
         indexes = [
             models.Index(fields=["meeting", "at"]), models.Index(fields=["ip", "at"]),
             models.Index(fields=["device_id"]),
+            # A head's dashboard looks up, for each check-in, whether one of their people used the same
+            # address at the same meeting: without it PostgreSQL combined the two indexes above, reading
+            # the whole meeting once per check-in (21 s for 22 000 check-ins; 27 ms with it).
+            models.Index(fields=["meeting", "ip", "at"], name="checkin_event_address"),
         ]
 
     def __str__(self):

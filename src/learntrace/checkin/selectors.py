@@ -6,7 +6,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Min, OuterRef, Q, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -169,11 +171,19 @@ def _late_codes(check_ins, mine) -> list:
     if not candidates:
         return []
     rooms = {}
-    addresses = (check_ins.filter(meeting_id__in={e.meeting_id for e in candidates}).values("meeting_id", "ip")
-                 .annotate(n=Count("pk"), first=Min("at")).order_by("meeting_id", "first"))
+    at_meetings = check_ins.filter(meeting_id__in={e.meeting_id for e in candidates})
     counted: dict = defaultdict(Counter)
-    for row in addresses:
-        counted[row["meeting_id"]][_network(row["ip"])] += row["n"]
+    if connection.vendor == "postgresql":
+        # The database counts per network: a few rows a meeting instead of one per address (20 000 at a
+        # large meeting, each read and parsed here).
+        networks = (at_meetings.values("meeting_id", network=RawSQL(_NETWORK_SQL, []))
+                    .annotate(n=Count("pk"), first=Min("at")).order_by("meeting_id", "first"))
+        for row in networks:
+            counted[row["meeting_id"]][row["network"]] += row["n"]
+    else:
+        for row in (at_meetings.values("meeting_id", "ip").annotate(n=Count("pk"), first=Min("at"))
+                    .order_by("meeting_id", "first")):
+            counted[row["meeting_id"]][_network(row["ip"])] += row["n"]
     for meeting_id, networks in counted.items():
         rooms[meeting_id] = networks.most_common(1)[0][0]
     return [e for e in candidates if _network(e.ip) != rooms[e.meeting_id]][:300]
@@ -190,7 +200,14 @@ def _devices() -> list[dict]:
     return devices
 
 
+# `_network` in PostgreSQL, for an inet column: the same text.
+_NETWORK_SQL = "network(set_masklen(ip, CASE WHEN family(ip) = 4 THEN 24 ELSE 48 END))::text"
+
+
 def _network(ip: str) -> str:
     """The /24 (IPv4) or /48 (IPv6) an address belongs to: "the same room" for this purpose."""
-    address = ipaddress.ip_address(ip)
-    return str(ipaddress.ip_network(f"{ip}/{24 if address.version == 4 else 48}", strict=False))
+    if ":" not in ip:
+        # A dotted IPv4 address, as the database gives it: its first three numbers (ipaddress took 0.3 ms
+        # an address, and a dashboard reads one per address of every meeting in 30 days).
+        return f"{ip.rsplit('.', 1)[0]}.0/24"
+    return str(ipaddress.ip_network(f"{ip}/48", strict=False))

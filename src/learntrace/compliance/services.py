@@ -28,6 +28,7 @@ from learntrace.compliance.models import (
 from learntrace.compliance.rollup import SUMS, sum_standings
 from learntrace.compliance.signals import period_judged
 from learntrace.core.audit import record_change
+from learntrace.core.bulk import update_rows
 from learntrace.core.months import local_zone, start_of_day
 from learntrace.exams.models import ExamResult
 from learntrace.plans.models import Assignment, PlanPeriod, ReflectionEvent
@@ -128,7 +129,7 @@ def _refresh(assignment_ids, now: dt.datetime) -> tuple[dict, int]:
             _lock_standings(s.pk for s in updated)
             # A standing another writer created meanwhile is left to it: it was counted from the same facts.
             Standing.objects.bulk_create(created, ignore_conflicts=True)
-            Standing.objects.bulk_update(updated, REFRESHED)
+            update_rows(Standing, updated, REFRESHED)
         for standing in created + updated:
             change = changes[standing.period_id]
             change.assignments.add(standing.assignment_id)
@@ -452,7 +453,7 @@ def _judge(period: PlanPeriod, now: dt.datetime, *, assignments: set | None, dep
         if period.pk in _lock_periods([period.pk]):
             return 0  # frozen meanwhile: its outcome is settled
         _lock_standings(s.pk for s in standings)
-        Standing.objects.bulk_update(standings, OUTCOME, batch_size=BATCH)
+        update_rows(Standing, standings, OUTCOME)
         stale = DepartmentOutcome.objects.filter(period=period)
         if departments is not None:
             stale = stale.filter(department_id__in=departments)
