@@ -112,6 +112,12 @@ def test_a_check_out_without_a_check_in_is_refused_and_logged(org, meeting):
         "not_checked_in", "not_checked_in"]
 
 
+def test_a_single_second_of_overlap_is_credited(org, meeting):
+    configure(meeting, credit=Meeting.Credit.OVERLAP)
+    scan(meeting, org.head, at(0))
+    assert scan(meeting, org.head, at(0) + dt.timedelta(seconds=1), mode=OUT).credited_seconds == 1
+    assert credited(org.head) == (1, 1)
+
 def test_manual_in_then_manual_out_on_a_scheduled_meeting_credits_the_meeting_once(org, meeting):
     assert manual(meeting, org.head, MANUAL_IN, at(0), org.admin.user).credited_seconds == 7200
     attendance = manual(meeting, org.head, MANUAL_OUT, at(60), org.admin.user)
@@ -451,6 +457,44 @@ def test_a_plans_roster_is_its_audience(org, meeting):
     assert list(services.roster(meeting)) == [org.head]
     assert refusal(lambda: scan(meeting, org.learner, at(0))) == "not_on_roster"
     assert scan(meeting, org.head, at(0)).checked_in_at == at(0)
+
+
+# ---------------------------------------------------------------- a meeting platform's participant list
+
+
+def online(meeting, employee, first_join, last_leave, seconds, actor, now):
+    return services.record_online_presence(meeting=meeting, employee=employee, first_join=first_join,
+                                           last_leave=last_leave, seconds=seconds, actor=actor,
+                                           note="Zoom participant list", now=now)
+
+
+def test_a_participant_list_credits_each_second_once_however_often_it_is_imported(org, meeting):
+    admin = org.admin.user
+    assert online(meeting, org.head, at(5), at(95), 5400, admin, now=at(200)) == 5400
+    assert online(meeting, org.head, at(5), at(95), 5400, admin, now=at(210)) == 0  # the same list again
+    assert online(meeting, org.head, at(7), at(105), 6000, admin, now=at(220)) == 600  # a longer one: the rest
+    assert online(meeting, org.head, at(9), at(60), 3300, admin, now=at(230)) == 0  # a shorter one: nothing
+    attendance = Attendance.objects.get(employee=org.head)
+    # The first list checks the person in and out; later lists only credit what is still owed.
+    assert (attendance.checked_in_at, attendance.checked_out_at, attendance.method, attendance.status,
+            attendance.credited_seconds) == (at(5), at(95), Attendance.Method.ONLINE, Attendance.Status.ON_TIME, 6000)
+    assert sorted(CreditedTime.objects.filter(employee=org.head).values_list("seconds", flat=True)) == [600, 5400]
+    assert list(CheckInEvent.objects.order_by("pk").values_list("kind", "at", "scanned_at", "note", "actor")) == [
+        (CheckInEvent.Kind.ONLINE, at(200), at(5), "Zoom participant list", admin.pk),
+        (CheckInEvent.Kind.ONLINE, at(220), at(7), "Zoom participant list", admin.pk)]
+
+
+def test_a_participant_list_is_late_after_the_late_minute_and_checks_in_someone_excused(org, meeting):
+    admin = org.admin.user
+    manual(meeting, org.learner, EXCUSED, at(-30), admin, reason="Night shift")
+    assert online(meeting, org.head, at(5), at(60), 3300, admin, now=at(200)) == 3300
+    assert online(meeting, org.learner, at(5) + MICROSECOND, at(61), 3360, admin, now=at(200)) == 3360
+    head, learner = Attendance.objects.get(employee=org.head), Attendance.objects.get(employee=org.learner)
+    assert head.status == Attendance.Status.ON_TIME
+    assert (learner.status, learner.checked_in_at, learner.checked_out_at, learner.method, learner.note,
+            learner.credited_seconds) == (Attendance.Status.LATE, at(5) + MICROSECOND, at(61),
+                                          Attendance.Method.ONLINE, "Night shift", 3360)
+    assert credited(org.head) == (1, 3300) and credited(org.learner) == (1, 3360)
 
 
 # ---------------------------------------------------------------- two tabs of one person at once
