@@ -10,6 +10,7 @@ import threading
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.db.models import QuerySet
@@ -17,6 +18,8 @@ from django.db.models import QuerySet
 from learntrace.checkin import services
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
 from learntrace.checkin.services import IN, OUT, CheckInRefused
+from learntrace.checkin.signals import attendance_recorded
+from learntrace.core.models import AuditEntry
 from learntrace.records.models import CreditedTime
 
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
@@ -457,6 +460,79 @@ def test_a_plans_roster_is_its_audience(org, meeting):
     assert list(services.roster(meeting)) == [org.head]
     assert refusal(lambda: scan(meeting, org.learner, at(0))) == "not_on_roster"
     assert scan(meeting, org.head, at(0)).checked_in_at == at(0)
+
+
+# ---------------------------------------------------------------- what is kept, sent and undone
+
+
+def test_a_network_written_with_its_host_bits_is_read_as_its_network(org, meeting):
+    configure(meeting, allowed_networks="10.8.3.4/16")  # the meeting form accepts it as 10.8.0.0/16
+    assert [str(network) for network in services.networks(meeting)] == ["10.8.0.0/16"]
+    assert scan(meeting, org.head, at(0), ip="10.8.200.1").checked_in_at == at(0)
+
+
+def test_a_signature_with_a_character_outside_base64_is_refused(org, meeting):
+    configure(meeting, signature_required=True)
+    stray = services.SIGNATURE_PREFIX + "iVBO*Rw0KGgo="  # a PNG's first eight bytes, with a "*" in the middle
+    assert services.signature_png(stray.replace("*", "")) == b"\x89PNG\r\n\x1a\n"
+    assert services.signature_png(stray) is None
+    assert refusal(lambda: scan(meeting, org.head, at(0), signature=stray)) == "signature_needed"
+
+
+def test_a_refusal_keeps_the_address_it_came_from_and_none_without_one(org, meeting):
+    configure(meeting, allowed_networks="10.8.0.0/16")
+    assert refusal(lambda: scan(meeting, org.head, at(0), ip="172.16.0.9")) == "wrong_network"
+    assert refusal(lambda: scan(meeting, org.learner, at(0), ip="")) == "wrong_network"
+    assert list(CheckInEvent.objects.order_by("pk").values_list("employee", "ip")) == [
+        (org.head.pk, "172.16.0.9"), (org.learner.pk, None)]
+
+
+def test_what_was_recorded_is_announced_and_a_refusal_is_not(org, meeting):
+    received = []
+
+    def receiver(sender, event, **kwargs):
+        received.append((event.kind, event.employee_id))
+
+    attendance_recorded.connect(receiver, dispatch_uid="test_checkin_exact")
+    try:
+        scan(meeting, org.head, at(0))
+        assert refusal(lambda: scan(meeting, org.outsider, at(0))) == "not_on_roster"
+        manual(meeting, org.learner, EXCUSED, at(0), org.admin.user)
+    finally:
+        attendance_recorded.disconnect(dispatch_uid="test_checkin_exact")
+    assert received == [(CheckInEvent.Kind.CHECK_IN, org.head.pk), (EXCUSED, org.learner.pk)]
+
+
+def test_manual_events_are_dated_when_they_are_recorded_and_keep_the_moment_given(org, meeting):
+    manual(meeting, org.head, MANUAL_IN, at(2), org.admin.user)  # recorded a minute later
+    assert list(CheckInEvent.objects.values_list("at", "scanned_at")) == [(at(3), at(2))]
+
+
+def test_opening_and_closing_check_out_is_audited(org, meeting):
+    services.set_checkout(actor=org.admin.user, meeting=meeting, checkout_open=True)
+    assert Meeting.objects.get(pk=meeting.pk).checkout_open is True
+    services.set_checkout(actor=org.admin.user, meeting=meeting, checkout_open=False)
+    assert Meeting.objects.get(pk=meeting.pk).checkout_open is False
+    assert list(AuditEntry.objects.filter(object_type="meeting").order_by("pk").values_list(
+        "action", "object_id", "summary", "actor")) == [
+        ("open_checkout", str(meeting.pk), "Ward safety briefing", org.admin.user.pk),
+        ("close_checkout", str(meeting.pk), "Ward safety briefing", org.admin.user.pk)]
+
+
+def test_an_entry_whose_record_cannot_be_written_changes_nothing(org, meeting):
+    """A write that fails half-way (here: the actor was never saved, so its event or audit entry
+    cannot be) leaves no attendance, credit or open check-out behind."""
+    ghost = get_user_model()(username="ghost")
+    with pytest.raises(ValueError):
+        services.set_checkout(actor=ghost, meeting=meeting, checkout_open=True)
+    with pytest.raises(ValueError):
+        manual(meeting, org.head, MANUAL_IN, at(0), ghost)
+    with pytest.raises(ValueError):
+        services.record_online_presence(meeting=meeting, employee=org.learner, first_join=at(0), last_leave=at(60),
+                                        seconds=3600, actor=ghost, note="Zoom participant list", now=at(200))
+    assert Meeting.objects.get(pk=meeting.pk).checkout_open is False
+    assert not Attendance.objects.exists() and not CheckInEvent.objects.exists()
+    assert credited(org.head) == (0, 0) and credited(org.learner) == (0, 0)
 
 
 # ---------------------------------------------------------------- a meeting platform's participant list
