@@ -10,6 +10,7 @@ import threading
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.db.models import QuerySet
@@ -17,6 +18,8 @@ from django.db.models import QuerySet
 from learntrace.checkin import services
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
 from learntrace.checkin.services import IN, OUT, CheckInRefused
+from learntrace.checkin.signals import attendance_recorded
+from learntrace.core.models import AuditEntry
 from learntrace.records.models import CreditedTime
 
 START = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
@@ -111,6 +114,12 @@ def test_a_check_out_without_a_check_in_is_refused_and_logged(org, meeting):
         "reason", flat=True)) == [
         "not_checked_in", "not_checked_in"]
 
+
+def test_a_single_second_of_overlap_is_credited(org, meeting):
+    configure(meeting, credit=Meeting.Credit.OVERLAP)
+    scan(meeting, org.head, at(0))
+    assert scan(meeting, org.head, at(0) + dt.timedelta(seconds=1), mode=OUT).credited_seconds == 1
+    assert credited(org.head) == (1, 1)
 
 def test_manual_in_then_manual_out_on_a_scheduled_meeting_credits_the_meeting_once(org, meeting):
     assert manual(meeting, org.head, MANUAL_IN, at(0), org.admin.user).credited_seconds == 7200
@@ -451,6 +460,117 @@ def test_a_plans_roster_is_its_audience(org, meeting):
     assert list(services.roster(meeting)) == [org.head]
     assert refusal(lambda: scan(meeting, org.learner, at(0))) == "not_on_roster"
     assert scan(meeting, org.head, at(0)).checked_in_at == at(0)
+
+
+# ---------------------------------------------------------------- what is kept, sent and undone
+
+
+def test_a_network_written_with_its_host_bits_is_read_as_its_network(org, meeting):
+    configure(meeting, allowed_networks="10.8.3.4/16")  # the meeting form accepts it as 10.8.0.0/16
+    assert [str(network) for network in services.networks(meeting)] == ["10.8.0.0/16"]
+    assert scan(meeting, org.head, at(0), ip="10.8.200.1").checked_in_at == at(0)
+
+
+def test_a_signature_with_a_character_outside_base64_is_refused(org, meeting):
+    configure(meeting, signature_required=True)
+    stray = services.SIGNATURE_PREFIX + "iVBO*Rw0KGgo="  # a PNG's first eight bytes, with a "*" in the middle
+    assert services.signature_png(stray.replace("*", "")) == b"\x89PNG\r\n\x1a\n"
+    assert services.signature_png(stray) is None
+    assert refusal(lambda: scan(meeting, org.head, at(0), signature=stray)) == "signature_needed"
+
+
+def test_a_refusal_keeps_the_address_it_came_from_and_none_without_one(org, meeting):
+    configure(meeting, allowed_networks="10.8.0.0/16")
+    assert refusal(lambda: scan(meeting, org.head, at(0), ip="172.16.0.9")) == "wrong_network"
+    assert refusal(lambda: scan(meeting, org.learner, at(0), ip="")) == "wrong_network"
+    assert list(CheckInEvent.objects.order_by("pk").values_list("employee", "ip")) == [
+        (org.head.pk, "172.16.0.9"), (org.learner.pk, None)]
+
+
+def test_what_was_recorded_is_announced_and_a_refusal_is_not(org, meeting):
+    received = []
+
+    def receiver(sender, event, **kwargs):
+        received.append((event.kind, event.employee_id))
+
+    attendance_recorded.connect(receiver, dispatch_uid="test_checkin_exact")
+    try:
+        scan(meeting, org.head, at(0))
+        assert refusal(lambda: scan(meeting, org.outsider, at(0))) == "not_on_roster"
+        manual(meeting, org.learner, EXCUSED, at(0), org.admin.user)
+    finally:
+        attendance_recorded.disconnect(dispatch_uid="test_checkin_exact")
+    assert received == [(CheckInEvent.Kind.CHECK_IN, org.head.pk), (EXCUSED, org.learner.pk)]
+
+
+def test_manual_events_are_dated_when_they_are_recorded_and_keep_the_moment_given(org, meeting):
+    manual(meeting, org.head, MANUAL_IN, at(2), org.admin.user)  # recorded a minute later
+    assert list(CheckInEvent.objects.values_list("at", "scanned_at")) == [(at(3), at(2))]
+
+
+def test_opening_and_closing_check_out_is_audited(org, meeting):
+    services.set_checkout(actor=org.admin.user, meeting=meeting, checkout_open=True)
+    assert Meeting.objects.get(pk=meeting.pk).checkout_open is True
+    services.set_checkout(actor=org.admin.user, meeting=meeting, checkout_open=False)
+    assert Meeting.objects.get(pk=meeting.pk).checkout_open is False
+    assert list(AuditEntry.objects.filter(object_type="meeting").order_by("pk").values_list(
+        "action", "object_id", "summary", "actor")) == [
+        ("open_checkout", str(meeting.pk), "Ward safety briefing", org.admin.user.pk),
+        ("close_checkout", str(meeting.pk), "Ward safety briefing", org.admin.user.pk)]
+
+
+def test_an_entry_whose_record_cannot_be_written_changes_nothing(org, meeting):
+    """A write that fails half-way (here: the actor was never saved, so its event or audit entry
+    cannot be) leaves no attendance, credit or open check-out behind."""
+    ghost = get_user_model()(username="ghost")
+    with pytest.raises(ValueError):
+        services.set_checkout(actor=ghost, meeting=meeting, checkout_open=True)
+    with pytest.raises(ValueError):
+        manual(meeting, org.head, MANUAL_IN, at(0), ghost)
+    with pytest.raises(ValueError):
+        services.record_online_presence(meeting=meeting, employee=org.learner, first_join=at(0), last_leave=at(60),
+                                        seconds=3600, actor=ghost, note="Zoom participant list", now=at(200))
+    assert Meeting.objects.get(pk=meeting.pk).checkout_open is False
+    assert not Attendance.objects.exists() and not CheckInEvent.objects.exists()
+    assert credited(org.head) == (0, 0) and credited(org.learner) == (0, 0)
+
+
+# ---------------------------------------------------------------- a meeting platform's participant list
+
+
+def online(meeting, employee, first_join, last_leave, seconds, actor, now):
+    return services.record_online_presence(meeting=meeting, employee=employee, first_join=first_join,
+                                           last_leave=last_leave, seconds=seconds, actor=actor,
+                                           note="Zoom participant list", now=now)
+
+
+def test_a_participant_list_credits_each_second_once_however_often_it_is_imported(org, meeting):
+    admin = org.admin.user
+    assert online(meeting, org.head, at(5), at(95), 5400, admin, now=at(200)) == 5400
+    assert online(meeting, org.head, at(5), at(95), 5400, admin, now=at(210)) == 0  # the same list again
+    assert online(meeting, org.head, at(7), at(105), 6000, admin, now=at(220)) == 600  # a longer one: the rest
+    assert online(meeting, org.head, at(9), at(60), 3300, admin, now=at(230)) == 0  # a shorter one: nothing
+    attendance = Attendance.objects.get(employee=org.head)
+    # The first list checks the person in and out; later lists only credit what is still owed.
+    assert (attendance.checked_in_at, attendance.checked_out_at, attendance.method, attendance.status,
+            attendance.credited_seconds) == (at(5), at(95), Attendance.Method.ONLINE, Attendance.Status.ON_TIME, 6000)
+    assert sorted(CreditedTime.objects.filter(employee=org.head).values_list("seconds", flat=True)) == [600, 5400]
+    assert list(CheckInEvent.objects.order_by("pk").values_list("kind", "at", "scanned_at", "note", "actor")) == [
+        (CheckInEvent.Kind.ONLINE, at(200), at(5), "Zoom participant list", admin.pk),
+        (CheckInEvent.Kind.ONLINE, at(220), at(7), "Zoom participant list", admin.pk)]
+
+
+def test_a_participant_list_is_late_after_the_late_minute_and_checks_in_someone_excused(org, meeting):
+    admin = org.admin.user
+    manual(meeting, org.learner, EXCUSED, at(-30), admin, reason="Night shift")
+    assert online(meeting, org.head, at(5), at(60), 3300, admin, now=at(200)) == 3300
+    assert online(meeting, org.learner, at(5) + MICROSECOND, at(61), 3360, admin, now=at(200)) == 3360
+    head, learner = Attendance.objects.get(employee=org.head), Attendance.objects.get(employee=org.learner)
+    assert head.status == Attendance.Status.ON_TIME
+    assert (learner.status, learner.checked_in_at, learner.checked_out_at, learner.method, learner.note,
+            learner.credited_seconds) == (Attendance.Status.LATE, at(5) + MICROSECOND, at(61),
+                                          Attendance.Method.ONLINE, "Night shift", 3360)
+    assert credited(org.head) == (1, 3300) and credited(org.learner) == (1, 3360)
 
 
 # ---------------------------------------------------------------- two tabs of one person at once
