@@ -47,6 +47,12 @@ def video_course(catalog, *, published=True) -> Course:
     return course
 
 
+@pytest.fixture(autouse=True)
+def own_media_folder(settings, tmp_path):
+    """Each test's own media folder: a file that another test left on disk is not this test's."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def on_disk(name: str) -> bool:
     return (Path(django_settings.MEDIA_ROOT) / name).exists()
 
