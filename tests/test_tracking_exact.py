@@ -392,9 +392,11 @@ def test_right_answers_give_the_record_the_whole_seconds_reached_to_the_millisec
 
 
 def test_placing_a_question_is_audited_with_its_moment_in_minutes_and_seconds(org, video, hand_washing):
-    services.place_question(actor=org.admin.user, course=video, question=hand_washing, at_seconds=150)
-    entry = AuditEntry.objects.get(object_type="placedquestion", action="create")
-    assert entry.summary == "Ten minutes @2:30: How long do you wash your hands?"
+    for moment in (59, 545):
+        services.place_question(actor=org.admin.user, course=video, question=hand_washing, at_seconds=moment)
+    entries = AuditEntry.objects.filter(object_type="placedquestion", action="create").order_by("pk")
+    assert [entry.summary for entry in entries] == ["Ten minutes @0:59: How long do you wash your hands?",
+                                                    "Ten minutes @9:05: How long do you wash your hands?"]
 
 
 # ---------------------------------------------------------------- starting an attempt, what the player is told
