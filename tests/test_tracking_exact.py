@@ -10,10 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from learntrace.catalog.models import Course, CourseKind
+from learntrace.catalog.models import Choice, Course, CourseKind, Question, Quiz
+from learntrace.core.models import AuditEntry
+from learntrace.org.models import Employee
 from learntrace.records.models import CourseProgress, CreditedTime
-from learntrace.tracking import services
-from learntrace.tracking.models import LearnerClock
+from learntrace.tracking import attention, services
+from learntrace.tracking.models import Attempt, AttentionRule, LearnerClock, OnWrong, PlacedQuestion
 from learntrace.tracking.services import BeatInput, BeatRejected, parse_beat, start_attempt
 
 T0 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
@@ -194,3 +196,242 @@ def test_reading_a_document_is_credited_up_to_its_reading_time_to_the_millisecon
     assert credit(attempt, 3, at(500), reading_ms=30_000) == (0, 0, [], 0, 120_000)
     progress = CourseProgress.objects.get(employee=org.learner, course=document)
     assert (progress.covered_ms, progress.played_ms, progress.completed_at) == (120_000, 200_000, at(400))
+
+
+def test_a_beat_built_with_the_defaults_is_recorded_with_them(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    outcome = services.credit_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(10),
+                                   beat=BeatInput(seq=0, segments=[(0, 10_000)]))
+    assert outcome.as_dict() == {
+        "duplicate": False, "credited_ms": 10_000, "cut_ms": 0, "flags": [], "total_credited_ms": 10_000,
+        "covered_ms": 10_000, "duration_ms": 600_000, "completed": False, "held_ms": 0, "question": None,
+        "prompt": None}
+    # Without attention checks the fact says nothing of activity or held time.
+    fact = CreditedTime.objects.get(attempt_id=attempt.pk)
+    assert fact.details == {
+        "segments": [[0, 10_000]], "reading_ms": 0, "rate": 1.0, "hidden": False, "elapsed_ms": 0,
+        "received_at": at(10).isoformat(), "played_ms": 10_000, "credited_ms": 10_000, "cut_ms": 0, "flags": []}
+
+
+def test_with_an_idle_check_a_beat_records_no_activity_unless_reported_and_nothing_held(org, video):
+    AttentionRule.objects.create(course=video, idle_minutes=1)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    outcome = services.credit_beat(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(10),
+                                   beat=BeatInput(seq=0, segments=[(0, 10_000)], client_elapsed_ms=10_000))
+    assert (outcome.credited_ms, outcome.held_ms, outcome.prompt) == (10_000, 0, None)
+    details = CreditedTime.objects.get(attempt_id=attempt.pk).details
+    assert (details["active"], details["held_ms"], details["attention_cut_ms"]) == (False, 0, 0)
+    assert Attempt.objects.get(pk=attempt.pk).presence_at == at(0)  # no interaction reported: no presence
+
+
+# ---------------------------------------------------------------- the exact edges of the person's clock
+
+
+def clock_of(employee) -> tuple:
+    clock = LearnerClock.objects.get(employee=employee)
+    return clock.busy_until, clock.last_attempt_id, clock.last_seq
+
+
+def test_at_exactly_twice_the_speed_every_millisecond_is_credited_and_nothing_flagged(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    # 10.001 s at 2x cost 5.0005 s of the clock, rounded up to the millisecond.
+    assert credit(attempt, 0, at(10), segments=[(0, 10_001)], rate=2.0) == (10_001, 0, [], 10, 10_001)
+    assert clock_of(org.learner)[0] == at(5.001)
+
+
+def test_a_beat_of_exactly_a_minute_is_credited_in_full_and_a_hidden_replay_is_not_flagged(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    assert credit(attempt, 0, at(60), segments=[(0, 60_000)]) == (60_000, 0, [], 60, 60_000)
+    # A hidden tab playing what was already credited adds nothing: nothing to cut or flag.
+    assert credit(attempt, 1, at(70), segments=[(0, 10_000)], hidden=True) == (0, 0, [], 0, 60_000)
+
+
+def test_a_server_clock_set_back_credits_nothing_never_less(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    assert credit(attempt, 0, at(10), segments=[(0, 15_000)]) == (15_000, 0, [], 15, 15_000)
+    # The server's clock steps back 10 s (an NTP correction): the person's clock is 15 s ahead of it.
+    assert credit(attempt, 1, at(0), segments=[(15_000, 20_000)]) == (0, 5_000, ["over_wall_clock"], 0, 15_000)
+    assert clock_of(org.learner)[0] == at(15)
+
+
+def test_a_beat_cut_because_another_attempt_spent_the_clock_says_so(org, video):
+    first = start_attempt(employee=org.learner, course=video, now=at(0))
+    credit(first, 0, at(10), segments=[(0, 15_000)])  # the clock is spent up to 15 s
+    # Started at 5 s, before the clock's end: the first attempt spent the clock meanwhile.
+    overlapping = start_attempt(employee=org.learner, course=video, now=at(5))
+    assert credit(overlapping, 0, at(16), segments=[(100_000, 110_000)]) == (
+        6_000, 4_000, ["over_wall_clock", "another_window"], 6, 21_000)
+    # Started at the clock's end (21 s): cut for going too fast, not because of the others.
+    after = start_attempt(employee=org.learner, course=video, now=at(21))
+    assert credit(after, 0, at(22), segments=[(200_000, 210_000)]) == (6_000, 4_000, ["over_wall_clock"], 6, 27_000)
+
+
+def test_the_clock_keeps_the_highest_number_of_the_attempt_it_last_credited(org, video):
+    a = start_attempt(employee=org.learner, course=video, now=at(0))
+    b = start_attempt(employee=org.learner, course=video, now=at(0))
+    credit(a, 0, at(10), segments=[(0, 1_000)])
+    assert clock_of(org.learner)[1:] == (a.pk, 0)
+    credit(a, 20, at(20), segments=[(1_000, 2_000)])
+    credit(b, 1, at(30), segments=[(2_000, 3_000)])
+    assert clock_of(org.learner)[1:] == (b.pk, 1)
+    # An older number of `a` after `b`: looked up, and the clock keeps `a`'s highest, 20.
+    assert credit(a, 15, at(40), segments=[(3_000, 4_000)])[0] == 1_000
+    assert clock_of(org.learner)[1:] == (a.pk, 20)
+
+
+def test_a_beat_of_999_ms_gives_the_record_no_second_and_the_next_millisecond_gives_one(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    assert credit(attempt, 0, at(10), segments=[(0, 999)]) == (999, 0, [], 0, 999)
+    assert credit(attempt, 1, at(20), segments=[(999, 1_000)]) == (1, 0, [], 1, 1_000)
+
+
+def test_the_position_to_resume_is_the_end_of_the_last_segment_of_the_beat(org, video):
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    credit(attempt, 0, at(20), segments=[(0, 5_000), (10_000, 15_000)])
+    progress = CourseProgress.objects.get(employee=org.learner, course=video)
+    assert (progress.last_position_ms, progress.intervals) == (15_000, [[0, 5_000], [10_000, 15_000]])
+
+
+# ---------------------------------------------------------------- the exact edges of the idle check
+
+
+def test_the_idle_check_cuts_at_the_deadline_to_the_millisecond_at_twice_the_speed(org, video):
+    AttentionRule.objects.create(course=video, idle_minutes=1)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    assert credit(attempt, 0, at(50), segments=[(0, 100_000)], rate=2.0) == (100_000, 0, [], 100, 100_000)
+    # The clock is at 50 s, the idle deadline at 60 s: 10 s of clock are left, 20 s of video at 2x.
+    assert credit(attempt, 1, at(70), segments=[(100_000, 140_000)], rate=2.0) == (
+        20_000, 20_000, ["idle"], 20, 120_000)
+    assert clock_of(org.learner)[0] == at(60)
+    assert CreditedTime.objects.get(attempt_id=attempt.pk, seq=1).details["attention_cut_ms"] == 20_000
+
+
+def test_a_beat_that_ends_exactly_at_the_idle_deadline_or_at_the_clock_is_not_cut_for_idling(org, video):
+    AttentionRule.objects.create(course=video, idle_minutes=1)
+    # The idle deadline is at 60 s; 40 s from 20 s reach it exactly.
+    exact = start_attempt(employee=org.outsider, course=video, now=at(0))
+    credit(exact, 0, at(20), segments=[(0, 20_000)])
+    assert credit(exact, 1, at(58), segments=[(20_000, 60_000)]) == (40_000, 0, [], 40, 60_000)
+    # 45 s from 20 s at 55 s: the clock allows 40 s (35 s and the slack), and so does the deadline.
+    # The wall clock cuts it, not the idle check.
+    fast = start_attempt(employee=org.learner, course=video, now=at(0))
+    credit(fast, 0, at(20), segments=[(0, 20_000)])
+    assert credit(fast, 1, at(55), segments=[(20_000, 65_000)]) == (40_000, 5_000, ["over_wall_clock"], 40, 60_000)
+
+
+def test_an_answered_idle_prompt_says_exactly_where_the_course_stands(org, video):
+    AttentionRule.objects.create(course=video, idle_minutes=1)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    credit(attempt, 0, at(20), segments=[(0, 20_000)])
+    prompt = services.open_idle_prompt(attempt_id=attempt.pk, user_id=org.learner.user_id, now=at(30))
+    answered = services.answer_check(attempt_id=attempt.pk, user_id=org.learner.user_id, check_id=prompt["check"],
+                                     now=at(40))
+    assert answered.as_dict() == {"outcome": "answered", "credited_ms": 0, "uncredited_ms": 0, "rewind_to_ms": None,
+                                  "total_credited_ms": 20_000, "covered_ms": 20_000, "completed": False}
+
+
+# ---------------------------------------------------------------- answers to questions
+
+
+@pytest.fixture
+def hand_washing(video):
+    quiz = Quiz.objects.create(course=video)
+    question = Question.objects.create(quiz=quiz, position=1, text="How long do you wash your hands?")
+    Choice.objects.create(question=question, position=1, text="5 seconds")
+    Choice.objects.create(question=question, position=2, text="20 seconds", is_correct=True)
+    return question
+
+
+def test_the_choices_of_an_answer_are_at_most_50_numbers_of_31_bits(db):
+    assert services._choice_ids([1, 2**31 - 1]) == {1, 2**31 - 1}
+    assert services._choice_ids(list(range(1, 51))) == set(range(1, 51))
+    for bad in (list(range(1, 52)), [0], [2**31], [True], [1.0], "12", {"1": 1}):
+        with pytest.raises(BeatRejected) as refused:
+            services._choice_ids(bad)
+        assert (refused.value.status, refused.value.message) == (400, "“choices” must be a list of choice numbers.")
+
+
+def test_every_choice_of_a_question_at_once_is_a_wrong_answer(org, video, hand_washing):
+    AttentionRule.objects.create(course=video, on_wrong=OnWrong.NOT_CREDITED)
+    PlacedQuestion.objects.create(course=video, question=hand_washing, at_seconds=10)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    shown = credit_outcome(attempt, 0, at(10), segments=[(0, 10_000)]).question
+    every_choice = [choice.pk for choice in hand_washing.choices.all()]
+    answered = services.answer_check(attempt_id=attempt.pk, user_id=org.learner.user_id, check_id=shown["check"],
+                                     choices=every_choice, now=at(20))
+    assert answered.as_dict() == {"outcome": "wrong", "credited_ms": 0, "uncredited_ms": 10_000,
+                                  "rewind_to_ms": None, "total_credited_ms": 0, "covered_ms": 0, "completed": False}
+
+
+def credit_outcome(attempt, seq, when, **fields):
+    beat = BeatInput(seq=seq, client_elapsed_ms=int((when - attempt.started_at).total_seconds() * 1000), **fields)
+    return services.credit_beat(attempt_id=attempt.pk, user_id=attempt.employee.user_id, beat=beat, now=when)
+
+
+def test_right_answers_give_the_record_the_whole_seconds_reached_to_the_millisecond(org, video, hand_washing):
+    AttentionRule.objects.create(course=video)
+    for moment in (60, 120, 180):
+        PlacedQuestion.objects.create(course=video, question=hand_washing, at_seconds=moment)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    right = [choice.pk for choice in hand_washing.choices.all() if choice.is_correct]
+    seq = 0
+    # Each minute is held until its question is answered right; the second skips its first 50 ms.
+    for start_ms, end_ms, clock in [(0, 60_000, 0), (60_050, 120_000, 61), (120_000, 180_000, 122)]:
+        for a in range(start_ms, end_ms, 15_000):
+            outcome = credit_outcome(attempt, seq, at(clock + (min(a + 15_000, end_ms) - start_ms) / 1000),
+                                     segments=[(a, min(a + 15_000, end_ms))])
+            seq += 1
+        answered = services.answer_check(attempt_id=attempt.pk, user_id=org.learner.user_id,
+                                         check_id=outcome.question["check"], choices=right,
+                                         now=at(clock + 61))
+        assert answered.outcome == "right"
+    facts = CreditedTime.objects.filter(attempt_id=attempt.pk, seq__gte=attention.SERVER_SEQ_BASE).order_by("seq")
+    # 60 000 ms, then 119 950 ms, then 179 950 ms credited in all: 60, 119 and 179 whole seconds.
+    assert [(fact.details["credited_ms"], fact.seconds) for fact in facts] == [
+        (60_000, 60), (59_950, 59), (60_000, 60)]
+
+
+def test_placing_a_question_is_audited_with_its_moment_in_minutes_and_seconds(org, video, hand_washing):
+    for moment in (59, 545):
+        services.place_question(actor=org.admin.user, course=video, question=hand_washing, at_seconds=moment)
+    entries = AuditEntry.objects.filter(object_type="placedquestion", action="create").order_by("pk")
+    assert [entry.summary for entry in entries] == ["Ten minutes @0:59: How long do you wash your hands?",
+                                                    "Ten minutes @9:05: How long do you wash your hands?"]
+
+
+# ---------------------------------------------------------------- starting an attempt, what the player is told
+
+
+def test_only_an_active_employees_own_viewing_is_tracked(org, video, catalog):
+    org.outsider.is_active = False
+    org.outsider.save()
+    without_account = Employee.objects.create(employee_no="E009", name="No account", department=org.b)
+    for employee in (org.outsider, without_account):
+        with pytest.raises(BeatRejected) as refused:
+            start_attempt(employee=employee, course=video, now=at(0))
+        assert (refused.value.status, refused.value.message) == (
+            403, "Only an active employee's own viewing is tracked.")
+    with pytest.raises(BeatRejected) as untracked:
+        start_attempt(employee=org.learner, course=catalog.meeting, now=at(0))
+    assert (untracked.value.status, untracked.value.message) == (404, "This course is not tracked here.")
+    assert not Attempt.objects.exists()
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0), user_agent="M" * 300)
+    assert Attempt.objects.get(pk=attempt.pk).user_agent == "M" * 200
+
+
+def test_what_the_player_is_told_when_it_opens(org, video, hand_washing):
+    assert services.coverage_state(org.learner, video) == {
+        "duration_ms": 600_000, "covered_ms": 0, "total_credited_ms": 0, "resume_ms": 0, "furthest_ms": 0,
+        "completed": False, "no_skipping": False}
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    assert services.attention_state(attempt) == {"idle_ms": 0, "questions": False, "answer_seconds": 60}
+    credit(attempt, 0, at(10), segments=[(0, 10_000)])
+    credit(attempt, 1, at(20), segments=[(12_000, 20_000)])
+    # A gap of 2 s is more than the 1 s that "no skipping" forgives: the furthest point is 10 s.
+    assert services.coverage_state(org.learner, video) == {
+        "duration_ms": 600_000, "covered_ms": 18_000, "total_credited_ms": 18_000, "resume_ms": 20_000,
+        "furthest_ms": 10_000, "completed": False, "no_skipping": False}
+    AttentionRule.objects.create(course=video, idle_minutes=2)
+    PlacedQuestion.objects.create(course=video, question=hand_washing, at_seconds=30)
+    later = start_attempt(employee=org.learner, course=video, now=at(100))
+    assert services.attention_state(later) == {"idle_ms": 120_000, "questions": True, "answer_seconds": 60}
