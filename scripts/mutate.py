@@ -67,18 +67,31 @@ MODULES = {
 # (+/-, * and /, < and <=, == and !=, and/or), a constant off by one, a condition negated, a loop
 # skipped, break/continue swapped, True/False swapped, a decorator or an exception handler lost.
 # Turning `+` into `<<` or `<` into `is` adds mutants that any test kills and says nothing more.
+# cosmic-ray names an operator FROM_TO (`Lt_LtE`), and a deleted unary operator `Delete_FROM`; each kept
+# name is matched whole (`Gt_Lt` must not keep `Gt_LtE`).
 EXCLUDED_OPERATORS = [
-    r"core/ReplaceBinaryOperator_(?!Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Div|Div_FloorDiv|Mod_FloorDiv)",
-    r"core/ReplaceComparisonOperator_(?!Lt_LtE|LtE_Lt|Gt_GtE|GtE_Gt|Eq_NotEq|NotEq_Eq|Is_IsNot|IsNot_Is"
-    r"|In_NotIn|NotIn_In|Lt_Gt|Gt_Lt)",
-    r"core/ReplaceUnaryOperator_(?!USub_Delete|Not_Delete)",
+    r"core/ReplaceBinaryOperator_(?!(?:Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Div|Div_FloorDiv|Mod_FloorDiv)$)",
+    r"core/ReplaceComparisonOperator_(?!(?:Lt_LtE|LtE_Lt|Gt_GtE|GtE_Gt|Eq_NotEq|NotEq_Eq|Is_IsNot|IsNot_Is"
+    r"|In_NotIn|NotIn_In|Lt_Gt|Gt_Lt)$)",
+    r"core/ReplaceUnaryOperator_(?!(?:Delete_USub|Delete_Not)$)",
 ]
+
+
+def only() -> str:
+    """MUTATE_ONLY=Delete_Not|Delete_USub: only those operators, in a session of their own (NAME.only.sqlite),
+    e.g. to run the mutants of operators added to the list without running the others again."""
+    return os.environ.get("MUTATE_ONLY", "")
+
+
+def session_of(name: str) -> Path:
+    return SESSIONS / (f"{name}.only.sqlite" if only() else f"{name}.sqlite")
 
 
 def config(name: str) -> Path:
     source, _, timeout = MODULES[name]
     path = SESSIONS / f"{name}.toml"
-    excluded = ", ".join(json.dumps(pattern) for pattern in EXCLUDED_OPERATORS)
+    patterns = [*EXCLUDED_OPERATORS, *([rf"core/(?!\w*(?:{only()})$)"] if only() else [])]
+    excluded = ", ".join(json.dumps(pattern) for pattern in patterns)
     path.write_text(
         "[cosmic-ray]\n"
         f'module-path = "src/learntrace/{source}"\n'
@@ -206,7 +219,7 @@ def migrate_template() -> None:
 
 
 def run(name: str) -> dict:
-    toml, session = config(name), SESSIONS / f"{name}.sqlite"
+    toml, session = config(name), session_of(name)
     if on_sqlite() and PLAIN not in MODULES[name][1]:
         migrate_template()
     shutil.copyfile(ROOT / "src" / "learntrace" / MODULES[name][0], pristine(name))
