@@ -2,9 +2,11 @@
 consequence's entry, and the boundaries where a verdict turns."""
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from learntrace.compliance import services
+from learntrace.compliance.models import Consequence, Rule, Standing
 from learntrace.plans.models import PlanPeriod
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -42,3 +44,144 @@ def test_a_period_ending_other_than_at_a_local_midnight_closes_no_quarter():
     # A quarter in another zone's midnight is not a local one.
     utc = PlanPeriod(starts_at=at(2026, 3, 1), ends_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
     assert services.window_bounds("quarter", utc) is None
+
+
+def person(employee_id, **figures) -> Standing:
+    """A standing as judging reads it: no database."""
+    return Standing(employee_id=employee_id, department_id=figures.pop("department_id", 1), **figures)
+
+
+def test_a_rule_is_met_only_by_what_it_counts():
+    everything = Rule(counts_hours=True, counts_courses=True, counts_credits=True, counts_reflection=True,
+                      counts_quizzes=True)
+    done = dict(missing=[], required_total=3, required_done=3, reflection_status="submitted",
+                quizzes_required=2, quizzes_passed=2)
+    assert services.rule_met(everything, person(1, **done)) is True
+    assert services.rule_met(everything, person(1, **{**done, "reflection_status": ""})) is True  # not required
+    misses = [
+        ("hours", {"missing": [{"what": "hours", "kind": "total", "owed": 1}]}),
+        ("courses", {"required_done": 2}),
+        ("credits", {"missing": [{"what": "credits", "owed": "1"}]}),
+        ("reflection", {"reflection_status": "none"}),
+        ("quizzes", {"quizzes_passed": 1}),
+    ]
+    for counted, miss in misses:
+        standing = person(1, **{**done, **miss})
+        assert services.rule_met(everything, standing) is False, counted
+        assert services.rule_met(Rule(**{f"counts_{name}": name != counted for name in
+                                         ("hours", "courses", "credits", "reflection", "quizzes")}),
+                                 standing) is True, counted
+    # Something else missing (a course, a reflection) is not a missing hour or credit.
+    assert services.rule_met(everything, person(1, **{**done, "missing": [{"what": "reflection"}]})) is True
+    # More than required counts as done.
+    assert services.rule_met(everything, person(1, **{**done, "required_done": 4, "quizzes_passed": 3})) is True
+
+
+def test_an_accepted_reflection_may_be_required():
+    strict = Rule(counts_reflection=True, reflection_must_be_accepted=True)
+    lenient = Rule(counts_reflection=True, reflection_must_be_accepted=False)
+    verdicts = {status: (services.rule_met(strict, person(1, reflection_status=status)),
+                         services.rule_met(lenient, person(1, reflection_status=status)))
+                for status in ("none", "submitted", "accepted", "returned")}
+    assert verdicts == {"none": (False, False), "submitted": (False, True), "accepted": (True, True),
+                        "returned": (False, False)}
+
+
+def consequence(kind, applies_to, name="Allowance", value="0", **fields) -> Consequence:
+    return Consequence(pk=fields.pop("pk", None), rule_id=7, kind=kind, applies_to=applies_to, name=name,
+                       value=Decimal(value), **fields)
+
+
+def test_each_kind_of_consequence_writes_its_entry():
+    assert services._entry(consequence("percent", "non_compliant", "Bonus", "-5.00"), "") == {
+        "rule": 7, "name": "Bonus", "kind": "percent", "applies_to": "non_compliant", "value": "-5.00"}
+    assert services._entry(consequence("score", "compliant", "Points", "2.50"), "2026-Q1") == {
+        "rule": 7, "name": "Points", "kind": "score", "applies_to": "compliant", "value": "2.50",
+        "window": "2026-Q1"}
+    assert services._entry(consequence("flag", "non_compliant"), "") == {
+        "rule": 7, "name": "Allowance", "kind": "flag", "applies_to": "non_compliant", "eligible": False}
+    assert services._entry(consequence("flag", "compliant"), "2026") == {
+        "rule": 7, "name": "Allowance", "kind": "flag", "applies_to": "compliant", "eligible": True,
+        "window": "2026"}
+    assert services._entry(consequence("title", "top", "Star"), "", members=3) == {
+        "rule": 7, "name": "Star", "kind": "title", "applies_to": "top", "members": 3}
+
+
+def judged(*standings):
+    for standing in standings:
+        standing.consequences, standing.recognitions, standing.score = [], [], Decimal("0")
+    return list(standings)
+
+
+def test_person_consequences_go_to_whom_they_apply_to():
+    # 1 met and is above target, 2 met exactly at target, 3 missed above target (hours but not the rest).
+    counted = judged(person(1, total_seconds=7201, target_seconds=7200),
+                     person(2, total_seconds=7200, target_seconds=7200),
+                     person(3, total_seconds=9000, target_seconds=7200))
+    met, hours = {1: True, 2: True, 3: False}, {1: 7201, 2: 7200, 3: 9000}
+
+    def chosen(applies_to, top=frozenset()):
+        judged(*counted)
+        services._person_consequence(consequence("flag", applies_to), "", counted, met, hours, set(top))
+        return [s.employee_id for s in counted if s.consequences]
+
+    assert chosen("compliant") == [1, 2]
+    assert chosen("non_compliant") == [3]
+    assert chosen("above_target") == [1]
+    assert chosen("top", {2}) == [2]
+
+
+def test_scores_add_up_and_a_title_is_held_once():
+    counted = judged(person(1), person(2))
+    met = {1: True, 2: False}
+    for given in (consequence("score", "compliant", "Points", "5"), consequence("score", "compliant", "Points", "2.5"),
+                  consequence("score", "non_compliant", "Points", "-3"),
+                  consequence("title", "compliant", "Star"), consequence("title", "compliant", "Star"),
+                  consequence("percent", "compliant", "Bonus", "10")):
+        services._person_consequence(given, "", counted, met, {}, set())
+    first, second = counted
+    assert (first.score, second.score) == (Decimal("7.5"), Decimal("-3"))
+    assert (first.recognitions, second.recognitions) == (["Star"], [])
+    assert [c["name"] for c in first.consequences] == ["Points", "Points", "Star", "Star", "Bonus"]
+    assert [c["name"] for c in second.consequences] == ["Points"]
+
+
+def test_a_department_consequence_applies_from_its_share_of_members_who_miss():
+    # Department 1: 4 members, 1 misses (25 %); department 2: 2 members, none misses; department 3: 3 of 3.
+    counted = [person(n, department_id=d) for n, d in ((1, 1), (2, 1), (3, 1), (4, 1), (5, 2), (6, 2),
+                                                        (7, 3), (8, 3), (9, 3))]
+    met = {1: False, 2: True, 3: True, 4: True, 5: True, 6: True, 7: False, 8: False, 9: False}
+
+    def applied(applies_to, share):
+        outcomes: dict = {}
+        services._department_consequence(consequence("percent", applies_to, "Bonus", "-5", level="department",
+                                                      department_share=share), "", counted, met, outcomes)
+        return {d: (f["members"], f["non_compliant"], [(c["non_compliant"], c["members"]) for c in f["consequences"]])
+                for d, f in outcomes.items()}
+
+    assert applied("non_compliant", 0) == {1: (4, 1, [(1, 4)]), 2: (2, 0, []), 3: (3, 3, [(3, 3)])}
+    assert applied("non_compliant", 25) == {1: (4, 1, [(1, 4)]), 2: (2, 0, []), 3: (3, 3, [(3, 3)])}
+    assert applied("non_compliant", 26) == {1: (4, 1, []), 2: (2, 0, []), 3: (3, 3, [(3, 3)])}
+    assert applied("non_compliant", 100) == {1: (4, 1, []), 2: (2, 0, []), 3: (3, 3, [(3, 3)])}
+    # "Those who comply": the departments where the share is not reached.
+    assert applied("compliant", 25) == {1: (4, 1, []), 2: (2, 0, [(0, 2)]), 3: (3, 3, [])}
+    assert applied("compliant", 26) == {1: (4, 1, [(1, 4)]), 2: (2, 0, [(0, 2)]), 3: (3, 3, [])}
+
+
+def test_a_departments_outcome_keeps_the_most_misses_of_its_rules():
+    counted = [person(1, department_id=1), person(2, department_id=1)]
+    outcomes: dict = {}
+    for met in ({1: False, 2: False}, {1: True, 2: False}):
+        services._department_consequence(consequence("flag", "non_compliant", level="department"), "2026-Q1",
+                                         counted, met, outcomes)
+    assert outcomes == {1: {"members": 2, "non_compliant": 2, "consequences": [
+        {"rule": 7, "name": "Allowance", "kind": "flag", "applies_to": "non_compliant", "eligible": False,
+         "window": "2026-Q1", "non_compliant": 2, "members": 2},
+        {"rule": 7, "name": "Allowance", "kind": "flag", "applies_to": "non_compliant", "eligible": False,
+         "window": "2026-Q1", "non_compliant": 1, "members": 2}]}}
+
+
+def test_ids_are_read_in_batches_of_a_thousand():
+    assert [len(batch) for batch in services._batches(range(2001))] == [1000, 1000, 1]
+    assert list(services._batches([5, 6, 7], 2)) == [[5, 6], [7]]
+    assert list(services._batches([])) == []
