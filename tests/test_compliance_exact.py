@@ -5,9 +5,14 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from learntrace.compliance import services
-from learntrace.compliance.models import Consequence, Rule, Standing
+from learntrace.compliance.models import Consequence, PeriodState, Rule, Standing
+from learntrace.core.models import AuditEntry
 from learntrace.plans.models import PlanPeriod
+from test_compliance import monthly_plan, period_of, watch
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -185,3 +190,89 @@ def test_ids_are_read_in_batches_of_a_thousand():
     assert [len(batch) for batch in services._batches(range(2001))] == [1000, 1000, 1]
     assert list(services._batches([5, 6, 7], 2)) == [[5, 6], [7]]
     assert list(services._batches([])) == []
+
+
+# --- with the database: the hospital's monthly plan (5 people, 2 h a month by the 25th) -----------
+
+def test_the_worker_says_how_many_periods_it_judged_froze_and_refreshed(org, catalog):
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    watch(org.learner, catalog.video, 2, at(2026, 3, 3, 10))
+    # January and February are past their due day and closed; March is only past its due day.
+    assert services.process_periods(now=at(2026, 3, 26, 1)) == {"evaluated": 3, "frozen": 2}
+    assert services.process_periods(now=at(2026, 3, 26, 2)) == {"evaluated": 0, "frozen": 0}
+    assert [services.is_frozen(period_of(plan, n)) for n in (1, 2, 3)] == [True, True, False]
+    # Only March is open to a refresh; each of its 5 people is refreshed.
+    assert services.refresh_open(now=at(2026, 3, 27, 9)) == 5
+    assert services.refresh_period(march, now=at(2026, 3, 27, 9)) == 5
+    assert services.evaluate_period(march, now=at(2026, 3, 27, 9)) == 5
+    learner = march.assignments.get(employee=org.learner)
+    assert services.judge_people(march, [learner.pk], now=at(2026, 3, 27, 9)) == 1
+    # Frozen at the very moment it closes; then nothing is refreshed or judged in it.
+    state = services.freeze_period(march, actor=org.admin.user, now=at(2026, 4, 1))
+    assert state.frozen_at == at(2026, 4, 1) and services.is_frozen(march)
+    assert services.refresh_period(march, now=at(2026, 4, 1, 1)) == 0
+    assert services.evaluate_period(march, now=at(2026, 4, 1, 1)) == 0
+    assert services.refresh_open(now=at(2026, 4, 1, 1)) == 0
+    assert Standing.objects.get(period=march, employee=org.learner).frozen_at == at(2026, 4, 1)
+    assert AuditEntry.objects.filter(action="freeze").count() == 1
+
+
+def test_a_period_is_frozen_by_the_worker_at_the_moment_it_closes(org, catalog):
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    with pytest.raises(ValidationError, match="can only be frozen once it has closed"):
+        services.freeze_period(march, now=at(2026, 3, 31, 23, 59, 59))
+    assert services.process_periods(now=at(2026, 3, 31, 23, 59, 59)) == {"evaluated": 3, "frozen": 2}
+    assert services.process_periods(now=at(2026, 4, 1)) == {"evaluated": 0, "frozen": 1}
+    assert PeriodState.objects.get(period=march).frozen_at == at(2026, 4, 1)
+    assert AuditEntry.objects.filter(action="freeze").count() == 0  # the worker is no actor
+
+
+def test_a_reopening_keeps_its_reason_to_its_column_and_the_audit_to_its_summary(org, catalog):
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    services.process_periods(now=at(2026, 4, 1, 1))
+    reason = "r" * 1200
+    state = services.reopen_period(march, actor=org.admin.user, reason=f"  {reason}\n", now=at(2026, 4, 2, 10))
+    state.refresh_from_db()
+    assert (state.reopen_reason, state.reopened_at, state.reopened_by, state.frozen_at) == (
+        "r" * 1000, at(2026, 4, 2, 10), org.admin.user, None)
+    entry = AuditEntry.objects.get(action="reopen")
+    assert entry.summary == f"{march}: {reason}"[:300] and len(entry.summary) == 300
+    # Reopened: the worker leaves it open, and it is judged again at once.
+    assert services.process_periods(now=at(2026, 4, 3)) == {"evaluated": 0, "frozen": 0}
+    assert Standing.objects.get(period=march, employee=org.learner).evaluated_at == at(2026, 4, 2, 10)
+
+
+def test_the_top_n_are_those_with_most_hours_among_those_who_met_the_rule(org, catalog):
+    plan = monthly_plan(org, catalog)
+    rule = Rule.objects.create(plan=plan, name="Stars")
+    Consequence.objects.create(rule=rule, applies_to="top", kind="title", name="Top one", top_n=1)
+    Consequence.objects.create(rule=rule, applies_to="top", kind="title", name="Top sixty", top_n=60)
+    Consequence.objects.create(rule=rule, applies_to="top", kind="title", name="Top nobody", top_n=None)
+    # The head and the learner tie at 3 h (the one with the lower id wins); the outsider has 1 h and missed.
+    watch(org.learner, catalog.video, 3, at(2026, 3, 3, 10))
+    watch(org.head, catalog.video, 3, at(2026, 3, 3, 10))
+    watch(org.admin, catalog.video, 2, at(2026, 3, 3, 10))
+    watch(org.outsider, catalog.video, 1, at(2026, 3, 3, 10))
+    services.process_periods(now=at(2026, 3, 26, 1))
+    first = min(org.learner, org.head, key=lambda employee: employee.pk)
+    titles = {s.employee_id: s.recognitions for s in Standing.objects.filter(period=period_of(plan, 3))}
+    assert titles == {first.pk: ["Top one", "Top sixty"],
+                      ({org.learner.pk, org.head.pk} - {first.pk}).pop(): ["Top sixty"],
+                      org.admin.pk: ["Top sixty"], org.outsider.pk: [], org.auditor.pk: []}
+
+
+def test_a_quarters_top_n_counts_the_hours_of_the_whole_quarter(org, catalog):
+    plan = monthly_plan(org, catalog)
+    rule = Rule.objects.create(plan=plan, name="Quarter's best", window="quarter")
+    Consequence.objects.create(rule=rule, applies_to="top", kind="score", name="Best", value=3, top_n=1)
+    # Every month met by both; the learner has 10 h in the quarter (2 in March), the head 7 h (3 in March).
+    for person, months in ((org.learner, (6, 2, 2)), (org.head, (2, 2, 3))):
+        for number, hours in enumerate(months, start=1):
+            watch(person, catalog.video, hours, at(2026, number, 5, 10))
+    services.process_periods(now=at(2026, 4, 1, 1))
+    march = {s.employee_id: (s.score, [c["window"] for c in s.consequences])
+             for s in Standing.objects.filter(period=period_of(plan, 3), employee__in=[org.learner, org.head])}
+    assert march == {org.learner.pk: (Decimal("3"), ["2026-Q1"]), org.head.pk: (Decimal("0"), [])}
