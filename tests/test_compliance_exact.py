@@ -12,7 +12,8 @@ from learntrace.compliance import services
 from learntrace.compliance.models import Consequence, PeriodState, Rule, Standing
 from learntrace.core.models import AuditEntry
 from learntrace.plans.models import PlanPeriod
-from test_compliance import monthly_plan, period_of, watch
+from learntrace.records.services import correct_time
+from test_compliance import HOUR, monthly_plan, period_of, watch
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -276,3 +277,72 @@ def test_a_quarters_top_n_counts_the_hours_of_the_whole_quarter(org, catalog):
     march = {s.employee_id: (s.score, [c["window"] for c in s.consequences])
              for s in Standing.objects.filter(period=period_of(plan, 3), employee__in=[org.learner, org.head])}
     assert march == {org.learner.pk: (Decimal("3"), ["2026-Q1"]), org.head.pk: (Decimal("0"), [])}
+
+
+def test_each_entry_point_dates_what_it_writes_with_the_moment_it_is_given(org, catalog):
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    watch(org.learner, catalog.video, 1, at(2026, 3, 3, 10))
+    services.refresh_changed(now=at(2026, 3, 4, 9))
+    mine = Standing.objects.get(period=march, employee=org.learner)
+    assert (mine.refreshed_at, mine.changed_at, mine.evaluated_at) == (at(2026, 3, 4, 9), at(2026, 3, 4, 9), None)
+    watch(org.learner, catalog.video, 1, at(2026, 3, 5, 10))
+    services.refresh_open(now=at(2026, 3, 6, 9))
+    mine.refresh_from_db()
+    assert (mine.refreshed_at, mine.complete, mine.completed_at) == (at(2026, 3, 6, 9), True, at(2026, 3, 5, 10))
+    correct_time(actor=org.admin.user, fact=watch(org.outsider, catalog.video, 1, at(2026, 3, 5, 10)),
+                 seconds_delta=-60, reason="Paused")
+    services.refresh_assignments([march.assignments.get(employee=org.outsider).pk], now=at(2026, 3, 7, 9))
+    theirs = Standing.objects.get(period=march, employee=org.outsider)
+    assert (theirs.refreshed_at, theirs.total_seconds) == (at(2026, 3, 7, 9), 3540)
+    services.process_periods(now=at(2026, 3, 26, 1))
+    assert PeriodState.objects.get(period=march).evaluated_at == at(2026, 3, 26, 1)
+    services.evaluate_period(march, now=at(2026, 3, 27, 9))
+    services.judge_people(march, [theirs.assignment_id], now=at(2026, 3, 28, 9))
+    judged = dict(Standing.objects.filter(period=march).values_list("employee_id", "evaluated_at"))
+    assert judged[org.learner.pk] == at(2026, 3, 27, 9) and judged[org.outsider.pk] == at(2026, 3, 28, 9)
+    assert PeriodState.objects.get(period=march).evaluated_at == at(2026, 3, 27, 9)  # a whole judgement only
+
+
+def test_a_standing_keeps_the_moment_it_became_complete_until_it_is_no_longer(org, catalog):
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    first = watch(org.learner, catalog.video, 1, at(2026, 3, 3, 10))
+    second = watch(org.learner, catalog.video, 1, at(2026, 3, 9, 10))
+    services.refresh_changed(now=at(2026, 3, 10, 9))
+    assert Standing.objects.get(period=march, employee=org.learner).completed_at == at(2026, 3, 9, 10)
+    # A fact recorded late, of an earlier moment, and an hour of the 9th taken off: complete since the
+    # 9th all the same (nothing it shows changed: not even written).
+    watch(org.learner, catalog.video, 1, at(2026, 3, 5, 10))
+    correct_time(actor=org.admin.user, fact=second, seconds_delta=-HOUR, reason="Proxy")
+    services.refresh_changed(now=at(2026, 3, 11, 9))
+    mine = Standing.objects.get(period=march, employee=org.learner)
+    assert (mine.total_seconds, mine.complete, mine.completed_at, mine.refreshed_at) == (
+        2 * HOUR, True, at(2026, 3, 9, 10), at(2026, 3, 10, 9))
+    # Another hour taken off: no longer complete, and no moment of completion.
+    correct_time(actor=org.admin.user, fact=first, seconds_delta=-HOUR, reason="Proxy")
+    services.refresh_changed(now=at(2026, 3, 12, 9))
+    mine.refresh_from_db()
+    assert (mine.total_seconds, mine.complete, mine.completed_at) == (HOUR, False, None)
+
+
+def test_a_refresh_that_changes_nothing_writes_nothing(org, catalog):
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    services.refresh_period(march, now=at(2026, 3, 4, 9))
+    services.refresh_period(march, now=at(2026, 3, 5, 9))
+    assert set(Standing.objects.filter(period=march).values_list("refreshed_at", "changed_at")) == {
+        (at(2026, 3, 4, 9), at(2026, 3, 4, 9))}
+
+
+def test_nobody_is_added_to_a_frozen_period(org, catalog):
+    from conftest import make_employee
+
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    services.process_periods(now=at(2026, 4, 1, 1))
+    late = march.assignments.create(employee=make_employee("N001", "Newcomer", org.b), joined_at=at(2026, 3, 30))
+    assert services.refresh_period(march, now=at(2026, 4, 2, 9)) == 0
+    assert services.refresh_changed(now=at(2026, 4, 2, 9)) == 0
+    assert not Standing.objects.filter(assignment=late).exists()
+    assert Standing.objects.filter(period=march).count() == 5
