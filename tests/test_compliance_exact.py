@@ -346,3 +346,50 @@ def test_nobody_is_added_to_a_frozen_period(org, catalog):
     assert services.refresh_changed(now=at(2026, 4, 2, 9)) == 0
     assert not Standing.objects.filter(assignment=late).exists()
     assert Standing.objects.filter(period=march).count() == 5
+
+
+def quarterly_appraisal(plan) -> Rule:
+    rule = Rule.objects.create(plan=plan, name="Quarterly appraisal", window="quarter")
+    Consequence.objects.create(rule=rule, applies_to="non_compliant", kind="percent", name="Appraisal",
+                               value=Decimal("-10"))
+    return rule
+
+
+def appraisals(plan, month) -> dict:
+    return {s.employee_id: [c["window"] for c in s.consequences]
+            for s in Standing.objects.filter(period=period_of(plan, month))}
+
+
+def test_a_quarter_is_judged_from_every_period_of_whoever_is_still_counted(org, catalog):
+    plan = monthly_plan(org, catalog)
+    quarterly_appraisal(plan)
+    # The outsider left the audience in March, after meeting January and February: no longer judged.
+    period_of(plan, 3).assignments.filter(employee=org.outsider).update(removed_at=at(2026, 3, 10))
+    for person, months in ((org.outsider, (1, 2)), (org.learner, (1, 3)), (org.head, (1, 2, 3))):
+        for number in months:
+            watch(person, catalog.video, 2, at(2026, number, 5, 10))
+    services.process_periods(now=at(2026, 4, 1, 1))
+    assert appraisals(plan, 3) == {org.learner.pk: ["2026-Q1"], org.head.pk: [], org.outsider.pk: [],
+                                   org.admin.pk: ["2026-Q1"], org.auditor.pk: ["2026-Q1"]}
+
+
+def test_a_reopened_earlier_period_changes_the_quarter_judged_in_a_later_one(org, catalog):
+    plan = monthly_plan(org, catalog)
+    quarterly_appraisal(plan)
+    for number, hours in ((1, 2), (2, 1), (3, 2)):  # February missed by an hour
+        watch(org.learner, catalog.video, hours, at(2026, number, 5, 10))
+    services.refresh_changed(now=at(2026, 3, 25, 12))  # the worker keeps the standings
+    services.process_periods(now=at(2026, 3, 26, 1))  # March judged at its due day; February frozen
+    assert appraisals(plan, 3)[org.learner.pk] == ["2026-Q1"]
+    services.reopen_period(period_of(plan, 2), actor=org.admin.user, reason="Lost records", now=at(2026, 3, 26, 9))
+    watch(org.learner, catalog.meeting, 1, at(2026, 2, 20, 14))  # the February meeting, recorded late
+    services.refresh_changed(now=at(2026, 3, 26, 10))
+    assert standing_of(plan, org.learner, 2).compliant is True
+    march = standing_of(plan, org.learner, 3)
+    assert (march.consequences, march.evaluated_at) == ([], at(2026, 3, 26, 10))
+    # Nobody else's March verdict was touched.
+    assert Standing.objects.get(period=period_of(plan, 3), employee=org.head).evaluated_at == at(2026, 3, 26, 1)
+
+
+def standing_of(plan, employee, month) -> Standing:
+    return Standing.objects.get(period=period_of(plan, month), employee=employee)
