@@ -393,3 +393,69 @@ def test_a_reopened_earlier_period_changes_the_quarter_judged_in_a_later_one(org
 
 def standing_of(plan, employee, month) -> Standing:
     return Standing.objects.get(period=period_of(plan, month), employee=employee)
+
+
+def test_the_worker_refreshing_after_the_due_day_gives_the_due_day_judgement_once(org, catalog):
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    watch(org.learner, catalog.video, 2, at(2026, 3, 3, 10))
+    services.refresh_changed(now=at(2026, 3, 26, 0, 59))
+    assert PeriodState.objects.get(period=march).evaluated_at == at(2026, 3, 26, 0, 59)
+    assert set(Standing.objects.filter(period=march).values_list("evaluated_at", flat=True)) == {
+        at(2026, 3, 26, 0, 59)}
+    # Then only who changed is judged again; the period keeps the moment of its judgement.
+    watch(org.outsider, catalog.video, 2, at(2026, 3, 26, 10))
+    services.refresh_changed(now=at(2026, 3, 26, 11))
+    assert PeriodState.objects.get(period=march).evaluated_at == at(2026, 3, 26, 0, 59)
+    judged = dict(Standing.objects.filter(period=march).values_list("employee_id", "evaluated_at"))
+    assert judged == {org.outsider.pk: at(2026, 3, 26, 11), org.learner.pk: at(2026, 3, 26, 0, 59),
+                      org.head.pk: at(2026, 3, 26, 0, 59), org.admin.pk: at(2026, 3, 26, 0, 59),
+                      org.auditor.pk: at(2026, 3, 26, 0, 59)}
+    assert Standing.objects.get(period=march, employee=org.outsider).compliant is True
+
+
+def test_a_rule_that_closes_no_window_leaves_the_next_rule_judged(org, catalog):
+    plan = monthly_plan(org, catalog)
+    quarterly_appraisal(plan)  # the first rule: February closes no quarter
+    monthly = Rule.objects.create(plan=plan, name="Monthly allowance")
+    Consequence.objects.create(rule=monthly, applies_to="non_compliant", kind="flag", name="Allowance")
+    services.process_periods(now=at(2026, 2, 26, 1))
+    february = standing_of(plan, org.learner, 2)
+    assert (february.compliant, february.consequences) == (False, [
+        {"rule": monthly.pk, "name": "Allowance", "kind": "flag", "applies_to": "non_compliant", "eligible": False}])
+
+
+def test_a_refresh_sums_the_departments_it_changed_at_once(org, catalog):
+    from learntrace.compliance.models import PeriodFigures
+
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    watch(org.learner, catalog.video, 1, at(2026, 3, 3, 10))
+    services.refresh_period(march, now=at(2026, 3, 4, 9))
+    assert PeriodFigures.objects.get(period=march, department=org.a1).done_seconds == HOUR
+    watch(org.learner, catalog.video, 0.5, at(2026, 3, 4, 10))
+    services.refresh_assignments([march.assignments.get(employee=org.learner).pk], now=at(2026, 3, 5, 9))
+    figures = PeriodFigures.objects.get(period=march, department=org.a1)
+    assert (figures.people, figures.done_seconds, figures.owed_seconds) == (1, 1.5 * HOUR, 0.5 * HOUR)
+
+
+def test_a_batch_of_frozen_standings_does_not_stop_the_refresh_of_the_next(org, catalog):
+    from learntrace.org.models import Employee
+
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    people = Employee.objects.bulk_create(Employee(employee_no=f"F{n:04d}", name=f"Frozen {n}", department=org.b)
+                                          for n in range(services.BATCH))
+    frozen = march.assignments.bulk_create(march.assignments.model(period=march, employee=person,
+                                                                   joined_at=at(2026, 3, 1)) for person in people)
+    Standing.objects.bulk_create(Standing(
+        assignment=assignment, plan=plan, period=march, employee=assignment.employee, department=org.b,
+        department_path=org.b.path, period_starts_at=march.starts_at, joined_at=assignment.joined_at,
+        frozen_at=at(2026, 3, 5), refreshed_at=at(2026, 3, 5), changed_at=at(2026, 3, 5)) for assignment in frozen)
+    # Sorted, the newcomer's assignment comes after a whole batch of frozen ones.
+    frozen_ids = sorted(a.pk for a in frozen)
+    newcomer = march.assignments.create(employee=Employee.objects.create(employee_no="N1", name="N", department=org.b),
+                                        joined_at=at(2026, 3, 6))
+    assert newcomer.pk > frozen_ids[-1] and len(frozen_ids) == services.BATCH
+    assert services.refresh_assignments([*frozen_ids, newcomer.pk], now=at(2026, 3, 7, 9)) == 1
+    assert Standing.objects.get(assignment=newcomer).refreshed_at == at(2026, 3, 7, 9)
