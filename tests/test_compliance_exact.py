@@ -459,3 +459,14 @@ def test_a_batch_of_frozen_standings_does_not_stop_the_refresh_of_the_next(org, 
     assert newcomer.pk > frozen_ids[-1] and len(frozen_ids) == services.BATCH
     assert services.refresh_assignments([*frozen_ids, newcomer.pk], now=at(2026, 3, 7, 9)) == 1
     assert Standing.objects.get(assignment=newcomer).refreshed_at == at(2026, 3, 7, 9)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_freezing_and_reopening_each_run_in_their_own_transaction(org, catalog):
+    # Outside any caller's transaction (the worker, a shell): the lock on the period's state needs one.
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    assert services.freeze_period(march, actor=org.admin.user, now=at(2026, 4, 1)).frozen_at == at(2026, 4, 1)
+    state = services.reopen_period(march, actor=org.admin.user, reason="Lost records", now=at(2026, 4, 2))
+    assert (state.frozen_at, state.reopened_at, state.reopen_reason) == (None, at(2026, 4, 2), "Lost records")
+    assert Standing.objects.filter(period=march, frozen_at__isnull=True).count() == 5
