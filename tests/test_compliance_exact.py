@@ -470,3 +470,44 @@ def test_freezing_and_reopening_each_run_in_their_own_transaction(org, catalog):
     state = services.reopen_period(march, actor=org.admin.user, reason="Lost records", now=at(2026, 4, 2))
     assert (state.frozen_at, state.reopened_at, state.reopen_reason) == (None, at(2026, 4, 2), "Lost records")
     assert Standing.objects.filter(period=march, frozen_at__isnull=True).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_refreshes_creating_the_same_standings_at_once_leave_one_each(org, catalog):
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two writers at once are PostgreSQL's (SQLite has one writer at a time)")
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    errors: list = []
+
+    def refresh():
+        try:
+            services.refresh_period(march, now=at(2026, 3, 4, 9))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # Both count the same new standings, then wait for the period's lock, held here.
+    with transaction.atomic():
+        PeriodState.objects.select_for_update().get_or_create(period=march)
+        threads = [threading.Thread(target=refresh) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        with connection.cursor() as cursor:
+            for _ in range(600):
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # else one view per transaction
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND datname = current_database()")
+                if cursor.fetchone()[0] == 2:
+                    break
+                time.sleep(0.1)
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Standing.objects.filter(period=march).count() == 5
