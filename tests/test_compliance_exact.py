@@ -511,3 +511,37 @@ def test_two_refreshes_creating_the_same_standings_at_once_leave_one_each(org, c
         thread.join()
     assert errors == []
     assert Standing.objects.filter(period=march).count() == 5
+
+
+def test_a_judgement_tells_who_changed_and_what_they_had_before(org, catalog):
+    from learntrace.compliance.signals import period_judged
+
+    plan = monthly_plan(org, catalog)
+    allowance = Rule.objects.create(plan=plan, name="Allowance")
+    Consequence.objects.create(rule=allowance, applies_to="non_compliant", kind="flag", name="Allowance")
+    march = period_of(plan, 3)
+    watch(org.learner, catalog.video, 2, at(2026, 3, 3, 10))
+    services.refresh_period(march, now=at(2026, 3, 20, 9))
+    sent: list = []
+
+    def heard(sender, period, whole, at, changed, **kwargs):
+        if period == march:  # January's and February's due-day judgements come with the refresh too
+                sent.append((period.pk, whole, at, sorted((s.employee_id, compliant, consequences)
+                                                      for s, compliant, consequences in changed)))
+
+    flag = [{"rule": allowance.pk, "name": "Allowance", "kind": "flag", "applies_to": "non_compliant",
+             "eligible": False}]
+    period_judged.connect(heard)
+    try:
+        services.evaluate_period(march, now=at(2026, 3, 26, 1))
+        # Everyone changed from not judged; then the outsider catches up, alone.
+        assert sent == [(march.pk, True, at(2026, 3, 26, 1), sorted(
+            (person.pk, None, []) for person in (org.learner, org.head, org.outsider, org.admin, org.auditor)))]
+        watch(org.outsider, catalog.video, 2, at(2026, 3, 26, 9))
+        services.refresh_changed(now=at(2026, 3, 26, 10))
+        assert sent[1:] == [(march.pk, False, at(2026, 3, 26, 10), [(org.outsider.pk, False, flag)])]
+        # Judged again with nothing changed: nobody is told about.
+        services.evaluate_period(march, now=at(2026, 3, 26, 11))
+        assert sent[2:] == [(march.pk, True, at(2026, 3, 26, 11), [])]
+    finally:
+        period_judged.disconnect(heard)
