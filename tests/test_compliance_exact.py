@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from learntrace.compliance import services
 from learntrace.compliance.models import Consequence, PeriodState, Rule, Standing
 from learntrace.core.models import AuditEntry
-from learntrace.plans.models import PlanPeriod
+from learntrace.plans.models import Assignment, PlanPeriod
 from learntrace.records.services import correct_time
 from test_compliance import HOUR, monthly_plan, period_of, watch
 
@@ -545,3 +545,25 @@ def test_a_judgement_tells_who_changed_and_what_they_had_before(org, catalog):
         assert sent[2:] == [(march.pk, True, at(2026, 3, 26, 11), [])]
     finally:
         period_judged.disconnect(heard)
+
+
+def test_a_quarters_top_n_counts_no_earlier_hours_for_who_was_not_counted_then(org, catalog):
+    from conftest import make_employee
+
+    # A rule that counts nothing: everyone meets it; the top two of the quarter by hours are rewarded.
+    people = {name: make_employee(f"T{n}", name, org.b) for n, name in enumerate("WXYZ")}
+    plan = monthly_plan(org, catalog)
+    rule = Rule.objects.create(plan=plan, name="Quarter's best", window="quarter", counts_hours=False,
+                               counts_courses=False, counts_credits=False, counts_reflection=False)
+    Consequence.objects.create(rule=rule, applies_to="top", kind="title", name="Best two", top_n=2)
+    # X and Z were not in the audience in January and February: nothing earlier counts for them,
+    # while W and Y were, with no hours. March: W 3600 s, X 3600 s, Y 3601 s, Z 3601 s.
+    Assignment.objects.filter(period__in=[period_of(plan, 1), period_of(plan, 2)],
+                              employee__in=[people["X"], people["Z"]]).update(removed_at=at(2026, 1, 1))
+    for name, seconds in (("W", 3600), ("X", 3600), ("Y", 3601), ("Z", 3601)):
+        watch(people[name], catalog.video, seconds / HOUR, at(2026, 3, 5, 10))
+    services.refresh_changed(now=at(2026, 3, 25, 12))
+    services.process_periods(now=at(2026, 3, 26, 1))
+    best = {s.employee.employee_no for s in Standing.objects.filter(period=period_of(plan, 3))
+            if s.recognitions == ["Best two"]}
+    assert best == {"T2", "T3"}  # Y and Z
