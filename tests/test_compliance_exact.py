@@ -567,3 +567,18 @@ def test_a_quarters_top_n_counts_no_earlier_hours_for_who_was_not_counted_then(o
     best = {s.employee.employee_no for s in Standing.objects.filter(period=period_of(plan, 3))
             if s.recognitions == ["Best two"]}
     assert best == {"T2", "T3"}  # Y and Z
+
+
+def test_the_worker_creates_at_most_ten_thousand_new_standings_a_minute(org, catalog):
+    from learntrace.org.models import Employee
+
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    services.refresh_changed(now=at(2026, 3, 4, 9))  # the standings of everyone so far
+    people = Employee.objects.bulk_create(Employee(employee_no=f"M{n:05d}", name=f"Newcomer {n}", department=org.b)
+                                          for n in range(services.BATCH * 10 + 1))
+    march.assignments.bulk_create(march.assignments.model(period=march, employee=person, joined_at=at(2026, 3, 4))
+                                  for person in people)
+    assert services.refresh_changed(now=at(2026, 3, 4, 10)) == 10_000
+    assert services.refresh_changed(now=at(2026, 3, 4, 10, 1)) == 1
+    assert Standing.objects.filter(period=march).count() == 10_006
