@@ -383,8 +383,10 @@ def test_a_reopened_earlier_period_changes_the_quarter_judged_in_a_later_one(org
     assert appraisals(plan, 3)[org.learner.pk] == ["2026-Q1"]
     services.reopen_period(period_of(plan, 2), actor=org.admin.user, reason="Lost records", now=at(2026, 3, 26, 9))
     watch(org.learner, catalog.meeting, 1, at(2026, 2, 20, 14))  # the February meeting, recorded late
+    watch(org.outsider, catalog.video, 2, at(2026, 3, 26, 9, 30))  # and someone catching up on March
     services.refresh_changed(now=at(2026, 3, 26, 10))
     assert standing_of(plan, org.learner, 2).compliant is True
+    assert standing_of(plan, org.outsider, 3).compliant is True
     march = standing_of(plan, org.learner, 3)
     assert (march.consequences, march.evaluated_at) == ([], at(2026, 3, 26, 10))
     # Nobody else's March verdict was touched.
