@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from learntrace.compliance import services
-from learntrace.compliance.models import Consequence, PeriodState, Rule, Standing
+from learntrace.compliance.models import Consequence, DepartmentOutcome, PeriodState, Rule, Standing
 from learntrace.core.models import AuditEntry
 from learntrace.plans.models import Assignment, PlanPeriod
 from learntrace.records.services import correct_time
@@ -584,3 +584,18 @@ def test_the_worker_creates_at_most_ten_thousand_new_standings_a_minute(org, cat
     assert services.refresh_changed(now=at(2026, 3, 4, 10)) == 10_000
     assert services.refresh_changed(now=at(2026, 3, 4, 10, 1)) == 1
     assert Standing.objects.filter(period=march).count() == 10_006
+
+
+def test_a_department_judged_again_for_one_person_counts_all_its_members(org, catalog):
+    plan = monthly_plan(org, catalog)
+    rule = Rule.objects.create(plan=plan, name="Department hours")  # department consequences only
+    Consequence.objects.create(rule=rule, applies_to="non_compliant", kind="percent", name="Department bonus",
+                               value=Decimal("-5"), level="department", department_share=50)
+    march = period_of(plan, 3)
+    services.refresh_changed(now=at(2026, 3, 25, 12))
+    services.process_periods(now=at(2026, 3, 26, 1))
+    watch(org.admin, catalog.video, 2, at(2026, 3, 26, 9))  # HR: the admin catches up, the auditor does not
+    services.refresh_changed(now=at(2026, 3, 26, 10))
+    hr = DepartmentOutcome.objects.get(period=march, department=org.hr)
+    assert (hr.members, hr.non_compliant, [c["name"] for c in hr.consequences], hr.evaluated_at) == (
+        2, 1, ["Department bonus"], at(2026, 3, 26, 10))
