@@ -599,3 +599,15 @@ def test_a_department_judged_again_for_one_person_counts_all_its_members(org, ca
     hr = DepartmentOutcome.objects.get(period=march, department=org.hr)
     assert (hr.members, hr.non_compliant, [c["name"] for c in hr.consequences], hr.evaluated_at) == (
         2, 1, ["Department bonus"], at(2026, 3, 26, 10))
+
+
+def test_the_quarter_of_any_period_that_closes_one_starts_at_its_first_month():
+    september = month(2026, 9)
+    quarterly = PlanPeriod(starts_at=at(2026, 1, 1), ends_at=at(2026, 4, 1))
+    two_months = PlanPeriod(starts_at=at(2026, 5, 1), ends_at=at(2026, 7, 1))
+    yearly = PlanPeriod(starts_at=at(2026, 1, 1), ends_at=at(2027, 1, 1))
+    assert services.window_bounds("quarter", september) == (at(2026, 7, 1), at(2026, 10, 1))
+    assert services.window_bounds("quarter", quarterly) == (at(2026, 1, 1), at(2026, 4, 1))
+    assert services.window_bounds("quarter", two_months) == (at(2026, 4, 1), at(2026, 7, 1))
+    assert services.window_bounds("year", yearly) == (at(2026, 1, 1), at(2027, 1, 1))
+    assert services.window_label("quarter", (at(2026, 7, 1), at(2026, 10, 1))) == "2026-Q3"
