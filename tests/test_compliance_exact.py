@@ -311,9 +311,9 @@ def test_a_standing_keeps_the_moment_it_became_complete_until_it_is_no_longer(or
     second = watch(org.learner, catalog.video, 1, at(2026, 3, 9, 10))
     services.refresh_changed(now=at(2026, 3, 10, 9))
     assert Standing.objects.get(period=march, employee=org.learner).completed_at == at(2026, 3, 9, 10)
-    # A fact recorded late, of an earlier moment, and an hour of the 9th taken off: complete since the
-    # 9th all the same (nothing it shows changed: not even written).
-    watch(org.learner, catalog.video, 1, at(2026, 3, 5, 10))
+    # An hour more on the 10th, and the hour of the 9th taken off: complete since the 9th all the
+    # same (nothing it shows changed: not even written).
+    watch(org.learner, catalog.video, 1, at(2026, 3, 10, 10))
     correct_time(actor=org.admin.user, fact=second, seconds_delta=-HOUR, reason="Proxy")
     services.refresh_changed(now=at(2026, 3, 11, 9))
     mine = Standing.objects.get(period=march, employee=org.learner)
