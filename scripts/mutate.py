@@ -60,7 +60,13 @@ MODULES = {
     "progress": ("plans/progress.py", [LEAN, "tests/test_plans.py", "tests/test_effective_facts.py",
                                        "tests/test_corrections.py"], 240),
     "rollup": ("compliance/rollup.py", [LEAN, "tests/test_rollup.py", "tests/test_compliance.py"], 240),
-    "compliance": ("compliance/services.py", [LEAN, "tests/test_compliance.py"], 240),
+    # The rules are also walked by the incremental judging, the late joiners, the sums per department,
+    # the exam and credit plans, the reminders and the period.judged webhook (who changed).
+    "compliance": ("compliance/services.py", [LEAN, "tests/test_compliance_exact.py", "tests/test_compliance.py",
+                                              "tests/test_compliance_incremental.py", "tests/test_joiners.py",
+                                              "tests/test_rollup.py", "tests/test_exam_plans.py",
+                                              "tests/test_credit_rules.py", "tests/test_notify_reminders.py",
+                                              "tests/test_webhooks.py"], 240),
 }
 
 # One plausible slip per place, as a reviewer would miss it: an operator turned into its neighbour
