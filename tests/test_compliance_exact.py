@@ -611,3 +611,15 @@ def test_the_quarter_of_any_period_that_closes_one_starts_at_its_first_month():
     assert services.window_bounds("quarter", two_months) == (at(2026, 4, 1), at(2026, 7, 1))
     assert services.window_bounds("year", yearly) == (at(2026, 1, 1), at(2027, 1, 1))
     assert services.window_label("quarter", (at(2026, 7, 1), at(2026, 10, 1))) == "2026-Q3"
+
+
+def test_the_worker_judges_a_quarter_after_the_earlier_months_it_reads(org, catalog):
+    plan = monthly_plan(org, catalog)
+    quarterly_appraisal(plan)
+    # Nothing refreshed before: the worker's first pass meets January, February and March at once.
+    watch(org.learner, catalog.video, 2, at(2026, 3, 5, 10))  # March met, January and February missed
+    for number in (1, 2, 3):
+        watch(org.head, catalog.video, 2, at(2026, number, 5, 10))
+    services.process_periods(now=at(2026, 4, 1, 1))
+    assert appraisals(plan, 3)[org.learner.pk] == ["2026-Q1"]
+    assert appraisals(plan, 3)[org.head.pk] == []
