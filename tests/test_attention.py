@@ -150,6 +150,25 @@ def test_a_placed_question_holds_the_segment_until_it_is_answered_right(org, vid
     assert progress(org.learner, video).intervals == [[0, 75_000]]
 
 
+def test_a_part_before_the_answered_question_is_credited_directly_while_the_next_question_waits(
+        org, video, questions):
+    hand, signs = questions
+    placed(video, hand, 60)
+    PlacedQuestion.objects.create(course=video, question=signs, at_seconds=120)
+    attempt = start_attempt(employee=org.learner, course=video, now=at(0))
+    # The learner starts at 0:30 and crosses the first question; answered right, 0:30 to 1:00 is credited.
+    play(attempt, 30, 60)
+    crossing = watch(attempt, 2, 60, 65, when=at(35))
+    answer(attempt, crossing.question["check"], right(hand), when=at(40))
+    assert progress(org.learner, video).intervals == [[30_000, 60_000]]
+    # Back to the start, before the answered question and with the next one still ahead: the part is
+    # new and confirmed, so it is credited at once, not held.
+    back = watch(attempt, 3, 0, 15, when=at(55))
+    assert (back.credited_ms, back.held_ms) == (15_000, 0)
+    assert progress(org.learner, video).intervals == [[0, 15_000], [30_000, 60_000]]
+    assert progress(org.learner, video).covered_ms == 45_000
+
+
 def test_a_right_answer_credits_the_whole_seconds_the_record_still_owes(org, video, questions):
     hand, signs = questions
     AttentionRule.objects.create(course=video)
