@@ -21,7 +21,9 @@
     attempt: null, seq: 0, startedAt: 0, segments: [], segStart: null, lastTime: null,
     readingMs: 0, readingSince: null, furthest: 0, noSkipping: false, durationMs: 0,
     // Attention: whether the learner interacted since the last beat, and when last; the check shown.
-    active: false, lastInteraction: performance.now(), idleMs: 0, questions: false, check: null
+    active: false, lastInteraction: performance.now(), idleMs: 0, questions: false, check: null,
+    // Checks answered here: a beat sent before an answer reached the server may still carry its check.
+    answered: {}
   };
 
   function form(fields) {
@@ -102,6 +104,7 @@
   }
   function openCheck(check, kind) {
     if (!dialog || (state.check && state.check.check === check.check)) { return; }
+    if (check.check !== null && check.check !== undefined && state.answered[check.check]) { return; }
     state.check = check;
     if (video && !video.paused) { video.pause(); }
     if (video && kind === "question" && video.currentTime * 1000 > check.due_ms) { video.currentTime = check.due_ms / 1000; }
@@ -151,6 +154,7 @@
       dialog.querySelectorAll("input[name=choice]:checked").forEach(function (input) { chosen.push(Number(input.value)); });
     }
     closeCheck();
+    state.answered[check.check] = true;
     state.lastInteraction = performance.now();
     post({ check: check.check, choices: chosen }).then(function (result) {
       if (result.outcome === "right") { say(text("right")); }
