@@ -119,6 +119,11 @@ def test_a_link_that_expired_while_watching_is_replaced_by_a_fresh_one(live_serv
     log_in(page, live_server.url, "learner", "en")
     page.goto(f"{live_server.url}/catalog/courses/{course.pk}/")
     page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    for _ in range(100):  # the route's handler runs in this thread, when Playwright's events are read
+        if links:
+            break
+        page.wait_for_timeout(100)
+    assert links, "the video was not read from the bucket"
     first = links[0]
     page.wait_for_timeout(1100)  # a link signed a second later differs
     expired["signature"] = first
