@@ -54,7 +54,7 @@ def local_path(name: str) -> Path | None:
         return Path(name)
     try:
         return Path(default_storage.path(name))
-    except NotImplementedError:  # object storage has no local paths
+    except NotImplementedError:  # how Django storages without local files (the bucket) answer path()
         return None
 
 
