@@ -180,6 +180,7 @@ def test_check_in_with_location_and_signature_without_violations(live_server, or
     phone.fill("#id_username", "learner")
     phone.fill("#id_password", PASSWORD)
     phone.locator("button[type=submit]").click()
+    expect(phone.locator("#checkin-form")).to_have_attribute("data-ready", "1")
     pad = phone.locator("#signature-pad")
     box = pad.bounding_box()
     phone.mouse.move(box["x"] + 20, box["y"] + 20)

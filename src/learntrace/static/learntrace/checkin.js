@@ -50,4 +50,6 @@
   form.addEventListener("submit", function () {
     if (canvas && drawn) { form.elements.signature.value = canvas.toDataURL("image/png"); }
   });
+  // Says the pad listens: a stroke drawn before this script ran would be lost.
+  form.setAttribute("data-ready", "1");
 })();
