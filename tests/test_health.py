@@ -31,7 +31,20 @@ def test_liveness_answers_any_host_without_the_database():
 def test_readiness_checks_the_database_the_queue_and_the_keys(db):
     answer = Client(HTTP_HOST="10.1.2.3").get("/health/ready/")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ready", "checks": {"database": "ok", "task_queue": "ok", "keys": "ok"}}
+    assert answer.json() == {"status": "ready", "checks": {"database": "ok", "task_queue": "ok", "storage": "ok",
+                                                           "keys": "ok"}}
+
+
+def test_a_node_without_the_shared_folder_is_not_ready(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "not mounted" / "media"  # neither the folder nor where it would go
+    answer = Client().get("/health/ready")
+    assert answer.status_code == 503
+    checks = answer.json()["checks"]
+    assert checks["storage"] == "shared folder (SHARED_DIR) is not writable by this node"
+    assert checks["database"] == checks["task_queue"] == checks["keys"] == "ok"
+    assert str(tmp_path) not in answer.content.decode()  # no path of the machine in a public answer
+    settings.MEDIA_ROOT = tmp_path / "media"  # not made yet: made on the first upload, so ready
+    assert Client().get("/health/ready").json()["checks"]["storage"] == "ok"
 
 
 def test_a_node_with_another_key_is_not_ready(db, settings):

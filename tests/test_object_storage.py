@@ -16,6 +16,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -151,6 +152,21 @@ def test_a_bucket_that_cannot_be_reached_answers_503_saying_so(org, catalog, cli
     assert "The file storage cannot be reached at the moment. Please try again in a minute." in answer.text
     chinese = client_for(org.learner, "zh-hans").get(reverse("catalog:course_video", args=[course.pk]))
     assert chinese.status_code == 503 and "暂时无法连接文件存储,请约一分钟后再试。" in chinese.text
+
+
+def test_a_node_is_ready_only_while_its_bucket_answers(db, bucket, settings):
+    assert Client().get("/health/ready").json()["checks"]["storage"] == "ok"
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage({**bucket.environment,
+                                                                     "S3_BUCKET": "lt-never-made"}.get)}
+    answer = Client().get("/health/ready")
+    assert answer.status_code == 503 and answer.json()["checks"]["storage"] == "bucket missing (S3_BUCKET)"
+    nowhere = f"http://127.0.0.1:{local_s3.free_port()}"
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage({**bucket.environment,
+                                                                     "S3_ENDPOINT_URL": nowhere}.get)}
+    answer = Client().get("/health/ready")
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["storage"] == "bucket unavailable: EndpointConnectionError"
+    assert local_s3.SECRET_KEY not in answer.content.decode()
 
 
 def test_the_pages_may_play_show_and_frame_files_from_the_bucket(org, catalog, client_for, bucket):
