@@ -40,7 +40,7 @@ def test_a_node_without_the_shared_folder_is_not_ready(db, settings, tmp_path):
     answer = Client().get("/health/ready")
     assert answer.status_code == 503
     checks = answer.json()["checks"]
-    assert checks["storage"] == "shared folder (SHARED_DIR) is not writable by this node"
+    assert checks["storage"] == "shared folder (SHARED_DIR) does not exist on this node"
     assert checks["database"] == checks["task_queue"] == checks["keys"] == "ok"
     assert str(tmp_path) not in answer.content.decode()  # no path of the machine in a public answer
     settings.MEDIA_ROOT = tmp_path / "media"  # not made yet: made on the first upload, so ready

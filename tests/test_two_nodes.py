@@ -3,6 +3,8 @@ and one Redis, as docs/deployment.md describes: beats, a check-in, reminders and
 once each, whichever node or worker handles them, and the evidence verifies on either node."""
 
 import datetime as dt
+import io
+import json
 import os
 import re
 import signal
@@ -18,20 +20,27 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
+import s3_server as local_s3
 from learntrace.catalog.models import Course, CourseKind
 from learntrace.checkin import services as checkin
 from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
 from learntrace.evidence.models import Pending, Seal
 from learntrace.evidence.sources import SOURCES, model
 from learntrace.notify.models import ChannelKind, Delivery, Notification, ReminderSchedule
+from learntrace.org.models import Employee, ImportBatch
 from learntrace.records.models import CreditedTime
 from learntrace.records.services import record_credited_time
+from learntrace.reports.models import ExportJob
 from notify_helpers import HOUR, channel, reminder_plan
+from reports_fixtures import hospital_month
+from test_import import person, write_csv
 from test_outage import closed_port, wait_for
 from test_plans import at
 from test_worker import REDIS_TEST_DB, database_url
 
+s3_server, bucket = local_s3.s3_server, local_s3.bucket  # the fixtures, for this module's tests
 REMINDER_DAY = at(2026, 3, 15, 9, 5)
 RUN_REMINDERS = f"""
 import datetime as dt
@@ -70,18 +79,26 @@ def wait_until(check, seconds: float = 90) -> bool:
     return check()
 
 
+def environments(tmp_path, name: str, **shared: str) -> dict[str, dict[str, str]]:
+    """The environment of web nodes a and b and workers w1 and w2: one PostgreSQL, one Redis, the same keys, each
+    its own data folder; `shared` says where the files every node reads go (without SHARED_DIR, each node's
+    folder is its data folder, which no other node sees)."""
+    common = {**os.environ, "DJANGO_SETTINGS_MODULE": "learntrace.settings", "DATABASE_URL": database_url(),
+              "HUEY_URL": f"redis://127.0.0.1:6379/{REDIS_TEST_DB}", "HUEY_NAME": name, "HUEY_IMMEDIATE": "0",
+              "SECRET_KEY": settings.SECRET_KEY, "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+              "EVIDENCE_SIGNING_KEY_FILE": str(settings.EVIDENCE_SIGNING_KEY_FILE),
+              "WEB_CONCURRENCY": "1", "WORKERS": "2", "LANGUAGE_CODE": "en", **shared}
+    return {key: {**common, "DATA_DIR": str(tmp_path / key)} for key in ("a", "b", "w1", "w2")}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_web_nodes_and_two_workers_record_everything_once(org, catalog, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("several nodes share PostgreSQL (SQLite is one machine's file)")
     server = redis_or_skip()
     name = f"lt-two-nodes-{uuid.uuid4().hex[:8]}"
-    common = {**os.environ, "DJANGO_SETTINGS_MODULE": "learntrace.settings", "DATABASE_URL": database_url(),
-              "HUEY_URL": f"redis://127.0.0.1:6379/{REDIS_TEST_DB}", "HUEY_NAME": name, "HUEY_IMMEDIATE": "0",
-              "SECRET_KEY": settings.SECRET_KEY, "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-              "EVIDENCE_SIGNING_KEY_FILE": str(settings.EVIDENCE_SIGNING_KEY_FILE),
-              "SHARED_DIR": str(tmp_path / "shared"), "WEB_CONCURRENCY": "1", "WORKERS": "2", "LANGUAGE_CODE": "en"}
-    node = {key: {**common, "DATA_DIR": str(tmp_path / key)} for key in ("a", "b", "w1", "w2")}
+    (tmp_path / "shared").mkdir()  # the folder every node mounts
+    node = environments(tmp_path, name, SHARED_DIR=str(tmp_path / "shared"))
 
     # What the admin set up: a video, a meeting going on now, the March plan with an in-app reminder.
     video = Course.objects.create(title="Ten minutes", kind=CourseKind.VIDEO, category=catalog.management,
@@ -165,6 +182,74 @@ def test_two_web_nodes_and_two_workers_record_everything_once(org, catalog, tmp_
             verify = subprocess.run([sys.executable, "-m", "learntrace", "verify"], env=node[key], capture_output=True,
                                     text=True, timeout=180)
             assert verify.returncode == 0 and f"{facts} facts: intact" in verify.stdout, verify.stdout + verify.stderr
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
+        for key in server.scan_iter(f"*{name}*"):
+            server.delete(key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_nodes_without_a_shared_folder_hand_files_over_through_one_bucket(org, catalog, tmp_path, bucket):
+    """Uploads taken by one web node are read by whichever worker runs the job; exports a worker writes are
+    downloaded through the other web node; nothing of it lands in a node's own folder."""
+    if connection.vendor != "postgresql":
+        pytest.skip("several nodes share PostgreSQL (SQLite is one machine's file)")
+    server = redis_or_skip()
+    name = f"lt-two-buckets-{uuid.uuid4().hex[:8]}"
+    node = environments(tmp_path, name, REPORTS_DIRECT_EXPORT_ROWS="3", **bucket.environment)
+    hospital_month(org, catalog)
+    ports = {"a": closed_port(), "b": closed_port()}
+    processes = [start(["serve", "--no-worker", "--port", str(ports[key])], node[key]) for key in ("a", "b")]
+    processes += [start(["run_huey"], node[key]) for key in ("w1", "w2")]
+    try:
+        for key in ("a", "b"):
+            status, _, body = wait_for(f"http://127.0.0.1:{ports[key]}/health/ready", {}, 200, seconds=120)
+            assert status == 200 and json.loads(body)["checks"]["storage"] == "ok", body
+
+        def on(key: str, someone) -> httpx.Client:
+            browser = Client()
+            browser.force_login(someone.user)
+            session = browser.cookies[settings.SESSION_COOKIE_NAME].value
+            return httpx.Client(base_url=f"http://127.0.0.1:{ports[key]}", timeout=30,
+                                cookies={settings.SESSION_COOKIE_NAME: session, "django_language": "en"})
+
+        # An import: uploaded through A, checked by a worker, confirmed through B, applied by a worker.
+        a, b = on("a", org.admin), on("b", org.admin)
+        a.get(reverse("org:import")).raise_for_status()
+        token = a.cookies["csrftoken"]
+        b.cookies.set("csrftoken", token)
+        path = write_csv(tmp_path / "people.csv", [person("W1"), person("W2", "SURG")])
+        with path.open("rb") as handle:
+            uploaded = a.post(reverse("org:import"), files={"file": ("people.csv", handle, "text/csv")},
+                              headers={"X-CSRFToken": token})
+        assert uploaded.status_code == 302, uploaded.text
+        batch = ImportBatch.objects.get()
+        assert bucket.keys() == [f"{bucket.prefix}{batch.stored_path}"]
+        assert wait_until(lambda: ImportBatch.objects.get().status == ImportBatch.Status.VALIDATED)
+        confirmed = b.post(reverse("org:import_confirm", args=[batch.pk]), headers={"X-CSRFToken": token})
+        assert confirmed.status_code == 302, confirmed.text
+        assert wait_until(lambda: ImportBatch.objects.get().status == ImportBatch.Status.APPLIED)
+        assert sorted(Employee.objects.filter(employee_no__in=["W1", "W2"]).values_list("employee_no", flat=True)) \
+            == ["W1", "W2"]
+        assert bucket.keys() == []  # the people's file is gone once imported
+
+        # An export: asked for through A, written by a worker, downloaded through B.
+        a, b = on("a", org.head), on("b", org.head)
+        asked = a.get(reverse("reports:export", args=["people", "xlsx"]), params={"period": "all"})
+        assert asked.status_code in (200, 302), asked.text
+        assert wait_until(lambda: ExportJob.objects.filter(status=ExportJob.Status.DONE).exists())
+        job = ExportJob.objects.get()
+        assert bucket.keys() == [f"{bucket.prefix}exports/{job.pk}.xlsx"]
+        answer = b.get(reverse("reports:export_download", args=[job.pk]))
+        assert answer.status_code == 302
+        sheet = load_workbook(io.BytesIO(httpx.get(answer.headers["Location"]).content), read_only=True).active
+        assert sorted(row[0] for row in list(sheet.iter_rows(values_only=True))[1:]) == ["E001", "E001", "H001", "H001"]
+        on_disk = [item.relative_to(tmp_path).as_posix() for item in tmp_path.rglob("*")
+                   if item.is_file() and item.suffix in (".csv", ".xlsx") and item != path]
+        assert on_disk == []  # neither the upload nor the export went through a node's own folder
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)

@@ -55,10 +55,11 @@ def _storage() -> str:
         except BotoCoreError as exc:
             return f"bucket unavailable: {type(exc).__name__}"
         return "ok"
-    folder = settings.MEDIA_ROOT
+    # The media folder is made on the first upload; the shared folder itself (a mount on several nodes) must be
+    # there, or this node would write to its own disk what the other nodes look for on the mount.
+    folder = settings.MEDIA_ROOT if os.path.isdir(settings.MEDIA_ROOT) else settings.MEDIA_ROOT.parent
     if not os.path.isdir(folder):
-        # Written on first use, so a missing folder is ready when its parent can hold it.
-        folder = folder.parent
+        return "shared folder (SHARED_DIR) does not exist on this node"
     if not os.access(folder, os.W_OK | os.X_OK):
         return "shared folder (SHARED_DIR) is not writable by this node"
     return "ok"
