@@ -418,17 +418,87 @@ def test_interleaved_and_replayed_beats_are_each_credited_once(org, video):
     assert credited_seconds(org.learner, video) == 60
 
 
-def test_a_clock_behind_its_attempts_beats_answers_the_replay(org, video):
-    """A clock written before it kept the attempt's highest number still answers a replay."""
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_gives_each_attempt_its_highest_beat_so_replays_stay_replays(org, video):
+    """Beats kept before the unique index on (attempt, number) was dropped are still told from new ones."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from learntrace.tracking.attention import SERVER_SEQ_BASE
     from learntrace.tracking.models import LearnerClock
 
+    before = [("tracking", "0002_attention_checks"), ("records", "0007_fact_indexes_that_queries_use")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    progress = CourseProgress.objects.create(employee=org.learner, course=video, first_started_at=at(0),
+                                             last_activity_at=at(0))
+    clock = LearnerClock.objects.create(employee=org.learner, busy_until=at(0))
+    attempts = [old.get_model("tracking", "Attempt").objects.create(
+        employee_id=org.learner.pk, user_id=org.learner.user_id, course_id=video.pk, progress_id=progress.pk,
+        clock_id=clock.pk, started_at=at(0)) for _ in range(2)]
+    for seq in (0, 1, 2, SERVER_SEQ_BASE):  # the tracker's beats, then an answered question's fact
+        CreditedTime.objects.create(employee=org.learner, course=video, kind=video.kind, category=video.category,
+                                    seconds=1, occurred_at=at(seq % 100), source="tracking",
+                                    attempt_id=attempts[0].pk, seq=seq, details={"credited_ms": 1000})
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert dict(Attempt.objects.values_list("pk", "last_seq")) == {attempts[0].pk: 2, attempts[1].pk: -1}
+    kept, fresh = Attempt.objects.get(pk=attempts[0].pk), Attempt.objects.get(pk=attempts[1].pk)
+    assert watch(kept, 1, 0, 15, when=at(15)).duplicate  # the clock was on no attempt: the attempt's number
+    assert not watch(kept, 3, 0, 15, when=at(20)).duplicate
+    assert not watch(fresh, 0, 15, 30, when=at(40)).duplicate
+    assert watch(kept, 2, 0, 15, when=at(45)).duplicate
+    assert sorted(beats(kept).values_list("seq", flat=True)) == [0, 1, 2, 3, SERVER_SEQ_BASE]
+    assert list(beats(fresh).values_list("seq", flat=True)) == [0]
+
+
+def test_an_attempt_keeps_its_highest_beat_when_the_clock_moves_to_another(org, video):
+    a = start_attempt(employee=org.learner, course=video, now=at(0))
+    b = start_attempt(employee=org.learner, course=video, now=at(0))
+    watch(a, 7, 0, 15, when=at(15))
+    assert Attempt.objects.get(pk=a.pk).last_seq == -1  # the clock holds it while on this attempt
+    watch(b, 0, 15, 30, when=at(30))
+    assert Attempt.objects.get(pk=a.pk).last_seq == 7
+    watch(a, 8, 30, 45, when=at(45))
+    assert Attempt.objects.get(pk=b.pk).last_seq == 0
+    assert watch(a, 7, 45, 60, when=at(60)).duplicate and watch(b, 0, 45, 60, when=at(60)).duplicate
+    assert beats(a).count() == 2 and beats(b).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_beat_sent_twice_at_once_is_kept_once(org, video):
+    """Two web processes receiving the same beat at the same moment: the clock's lock serialises them."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time")
     attempt = start_attempt(employee=org.learner, course=video, now=at(0))
-    first = watch(attempt, 20, 0, 15, when=at(15))
-    watch(attempt, 15, 15, 30, when=at(30))
-    LearnerClock.objects.filter(employee=org.learner).update(last_seq=15)
-    replay = watch(attempt, 20, 30, 45, when=at(45))
-    assert replay.duplicate and replay.credited_ms == first.credited_ms
-    assert beats(attempt).count() == 2
+    answers, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def send():
+        try:
+            barrier.wait()
+            answers.append(watch(attempt, 0, 0, 15, when=at(15)))
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(answer.duplicate for answer in answers) == [False, True, True, True]
+    assert {answer.credited_ms for answer in answers} == {15_000}
+    assert beats(attempt).count() == 1 and credited_seconds(org.learner, video) == 15
 
 
 def test_the_api_answers_an_out_of_order_replay_with_the_first_answer(org, client_for, video):

@@ -43,7 +43,8 @@ class CreditedTime(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
     # Tracked beats: every beat of a video or document player is one fact, credited or not,
     # identified by its viewing session and number (the idempotency key) and keeping what
-    # it claimed and what was cut (see docs/tracking-protocol.md).
+    # it claimed and what was cut (see docs/tracking-protocol.md). The key has no index of its own:
+    # the tracker keeps each beat once (tracking.services._apply, under the person's clock lock).
     attempt_id = models.UUIDField(null=True, blank=True)
     seq = models.PositiveIntegerField(null=True, blank=True)
     # What else a fact keeps: an imported fact's key and note; a beat's details written before
@@ -57,7 +58,6 @@ class CreditedTime(models.Model):
             models.Index(fields=["employee", "occurred_at"]),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["attempt_id", "seq"], name="one_fact_per_beat"),
             models.CheckConstraint(condition=models.Q(beat__isnull=True) | models.Q(details__isnull=True),
                                    name="details_in_one_form"),
         ]

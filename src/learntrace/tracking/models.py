@@ -44,6 +44,11 @@ class Attempt(models.Model):
     # Segments lost to a wrong answer when the course goes on without rewinding: not credited again
     # in this attempt.
     forfeited = models.JSONField(default=list, blank=True)
+    # The highest number of the tracker's beats applied, as of when the person's clock last moved on to
+    # another attempt (while the clock is on this attempt, the clock's own number is newer). A beat
+    # numbered above it is new without looking it up; that is what keeps each beat's fact once without a
+    # unique index on (attempt, number), a year of which would cost as much as the fact's own columns.
+    last_seq = models.IntegerField(default=-1)
 
     class Meta:
         indexes = [models.Index(fields=["employee", "course", "started_at"])]
@@ -60,7 +65,8 @@ class LearnerClock(models.Model):
                                     related_name="learner_clock")
     busy_until = models.DateTimeField()
     # The attempt credited last and the highest beat number seen of it: a beat of that attempt
-    # with a higher number is new without looking it up (the tracker sends them in order).
+    # with a higher number is new without looking it up (the tracker sends them in order). Every beat
+    # of the person locks this row, so two copies of one beat are never applied at once.
     last_attempt_id = models.UUIDField(null=True, blank=True)
     last_seq = models.IntegerField(default=-1)
 

@@ -19,8 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cache
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -204,7 +203,7 @@ def _outcome(fact: CreditedTime, progress: CourseProgress, course: Course, dupli
 
 # What a beat reads, and no more: this query runs for every beat of every viewer.
 _ATTEMPT = ("id", "employee", "user", "course", "progress", "clock", "started_at", "idle_ms", "presence_at",
-            "prompt_open_at", "next_question_ms", "segment_from_ms", "on_wrong", "held", "forfeited")
+            "prompt_open_at", "next_question_ms", "segment_from_ms", "on_wrong", "held", "forfeited", "last_seq")
 _COURSE = ("id", "kind", "duration_seconds", "completion_threshold", "category", "no_skipping")
 _PROGRESS = ("id", "employee", "course", "credited_ms", "intervals", "covered_ms", "played_ms", "last_position_ms",
              "first_started_at", "last_activity_at", "completed_at")
@@ -260,33 +259,28 @@ def credit_beat(*, attempt_id, user_id, beat: BeatInput, now: dt.datetime | None
 
 
 def _apply_once(attempt_id, user_id, beat_for, now: dt.datetime) -> BeatOutcome:
-    """Apply a beat, or answer a replay with its first answer. The clock's shortcut for "new beat"
-    can only be wrong for a clock written before it kept the highest number of its attempt; the
-    fact's unique key then refuses the insert, and the beat is looked up as a replay."""
-    try:
-        with transaction.atomic():
-            attempt = _locked_attempt(attempt_id, user_id)
-            return _apply(attempt, beat_for(attempt.course), now)
-    except IntegrityError:
-        pass
+    """Apply a beat, or answer a replay with its first answer."""
     with transaction.atomic():
         attempt = _locked_attempt(attempt_id, user_id)
-        return _apply(attempt, beat_for(attempt.course), now, look_up=True)
+        return _apply(attempt, beat_for(attempt.course), now)
 
 
-def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime, *, look_up: bool = False) -> BeatOutcome:
+def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime) -> BeatOutcome:
     """Called with the attempt, its course state and the person's clock freshly read and locked."""
     course, progress, clock = attempt.course, attempt.progress, attempt.clock
-    # The clock keeps the highest number seen of the attempt it last credited: a higher one of the
-    # same attempt is new without a look-up (the tracker sends beats in order). Anything else
-    # (another attempt in between, a replay, an older beat arriving late) is looked up.
-    highest_seq = beat.seq
-    if look_up or clock.last_attempt_id != attempt.pk or beat.seq <= clock.last_seq:
-        seen = CreditedTime.objects.filter(attempt_id=attempt.pk)
-        existing = seen.filter(seq=beat.seq).first()
+    # A beat numbered above the highest one of its attempt is new without a look-up (the tracker sends
+    # beats in order). Anything else (a replay, an older beat arriving late) is looked up among the
+    # person's facts since the attempt began: every fact of an attempt is dated within it.
+    highest_seq = clock.last_seq if clock.last_attempt_id == attempt.pk else attempt.last_seq
+    if beat.seq <= highest_seq:
+        existing = CreditedTime.objects.filter(employee_id=attempt.employee_id, occurred_at__gte=attempt.started_at,
+                                               attempt_id=attempt.pk, seq=beat.seq).first()
         if existing is not None:
             return _outcome(existing, progress, course, duplicate=True)
-        highest_seq = max(beat.seq, seen.aggregate(highest=Max("seq"))["highest"] or 0)
+    if clock.last_attempt_id not in (None, attempt.pk):
+        # The clock moves on: the attempt it leaves keeps its highest number for its own next beat.
+        update_columns(Attempt, clock.last_attempt_id, {"last_seq": clock.last_seq})
+    highest_seq = max(highest_seq, beat.seq)
 
     flags = []
     duration_ms = course.duration_seconds * 1000
@@ -400,7 +394,7 @@ def _apply(attempt: Attempt, beat: BeatInput, now: dt.datetime, *, look_up: bool
     fact = record_tracked_beat(
         progress=progress, course=course, attempt_id=attempt.pk, seq=beat.seq,
         seconds=progress.credited_ms // 1000 - credited_before // 1000,
-        occurred_at=min(max(watched_at, attempt.started_at), now), details=details,
+        occurred_at=max(min(watched_at, now), attempt.started_at), details=details,
     )
     outcome = _outcome(fact, progress, course, duplicate=False)
     if question_reached:
@@ -532,7 +526,7 @@ def _answer_question(attempt: Attempt, check: AttentionCheck, right: bool, in_ti
         record_tracked_beat(
             progress=progress, course=course, attempt_id=attempt.pk,
             seq=attention.SERVER_SEQ_BASE + check.number,
-            seconds=progress.credited_ms // 1000 - credited_before // 1000, occurred_at=now,
+            seconds=progress.credited_ms // 1000 - credited_before // 1000, occurred_at=max(now, attempt.started_at),
             details={"segments": [], "reading_ms": 0, "rate": 1.0, "hidden": False, "elapsed_ms": 0,
                      "received_at": now.isoformat(), "played_ms": 0, "credited_ms": result.credited_ms,
                      "cut_ms": 0, "flags": [], "check": check.pk})

@@ -124,8 +124,12 @@ def learner_detail(request, course_id, employee_id):
         checks.setdefault(check.attempt_id, []).append(check)
     totals = {a.pk: {"played_ms": 0, "credited_ms": 0, "cut_ms": 0, "attention_cut_ms": 0, "flags": set(),
                      "last": None} for a in attempts}
-    for attempt_id, stored, compact, recorded_at in CreditedTime.objects.filter(
-            attempt_id__in=list(totals)).values_list("attempt_id", "details", "beat", "recorded_at"):
+    # Found by the person's index on (person, time) from the first of these attempts: the beat's own key
+    # (attempt, number) has no index.
+    facts = CreditedTime.objects.filter(employee=employee, occurred_at__gte=min(a.started_at for a in attempts),
+                                        attempt_id__in=list(totals)) if attempts else CreditedTime.objects.none()
+    for attempt_id, stored, compact, recorded_at in facts.values_list("attempt_id", "details", "beat",
+                                                                      "recorded_at"):
         details = beat_details.of_fact(stored, compact, recorded_at)
         total = totals[attempt_id]
         for key in ("played_ms", "credited_ms", "cut_ms", "attention_cut_ms"):
