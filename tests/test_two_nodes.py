@@ -228,10 +228,12 @@ def test_two_nodes_without_a_shared_folder_hand_files_over_through_one_bucket(or
         assert uploaded.status_code == 302, uploaded.text
         batch = ImportBatch.objects.get()
         assert bucket.keys() == [f"{bucket.prefix}{batch.stored_path}"]
-        assert wait_until(lambda: ImportBatch.objects.get().status == ImportBatch.Status.VALIDATED)
+        assert wait_until(lambda: ImportBatch.objects.get().status == ImportBatch.Status.VALIDATED, 180), \
+            ImportBatch.objects.values("status", "errors").get()
         confirmed = b.post(reverse("org:import_confirm", args=[batch.pk]), headers={"X-CSRFToken": token})
         assert confirmed.status_code == 302, confirmed.text
-        assert wait_until(lambda: ImportBatch.objects.get().status == ImportBatch.Status.APPLIED)
+        assert wait_until(lambda: ImportBatch.objects.get().status == ImportBatch.Status.APPLIED, 180), \
+            ImportBatch.objects.values("status", "errors").get()
         assert sorted(Employee.objects.filter(employee_no__in=["W1", "W2"]).values_list("employee_no", flat=True)) \
             == ["W1", "W2"]
         assert bucket.keys() == []  # the people's file is gone once imported
@@ -240,7 +242,8 @@ def test_two_nodes_without_a_shared_folder_hand_files_over_through_one_bucket(or
         a, b = on("a", org.head), on("b", org.head)
         asked = a.get(reverse("reports:export", args=["people", "xlsx"]), params={"period": "all"})
         assert asked.status_code in (200, 302), asked.text
-        assert wait_until(lambda: ExportJob.objects.filter(status=ExportJob.Status.DONE).exists())
+        assert wait_until(lambda: ExportJob.objects.filter(status=ExportJob.Status.DONE).exists(), 180), \
+            list(ExportJob.objects.values("status", "error"))
         job = ExportJob.objects.get()
         assert bucket.keys() == [f"{bucket.prefix}exports/{job.pk}.xlsx"]
         answer = b.get(reverse("reports:export_download", args=[job.pk]))
