@@ -34,6 +34,7 @@ BENCHMARKS = {
     "reports": lambda rows: reports.run(POSTGRES),
     "scale": lambda rows: scale.run(POSTGRES),
     "memory": memory.run,
+    "worker_memory": lambda rows: memory.worker(POSTGRES),
 }
 
 
