@@ -65,9 +65,25 @@ def projector_lists(meeting: Meeting, limit: int = 200) -> dict:
     a page at a time by index whatever the size of the meeting."""
     present = (meeting.attendances.filter(checked_in_at__isnull=False).select_related("employee")
                .only("meeting_id", "status", "employee__name").order_by("-checked_in_at", "-pk")[:limit])
-    missing = (roster(meeting).exclude(pk__in=meeting.attendances.values("employee_id"))
-               .only("name").order_by("department__path", "employee_no")[:limit])
+    missing = []
+    if has_roster(meeting):
+        # An anti-join, each of the roster looked up by the (meeting, employee) index: the meeting's
+        # attendances are not read as a whole.
+        missing = (roster(meeting).exclude(Exists(_attended(meeting)))
+                   .only("name").order_by("department__path", "employee_no")[:limit])
     return {"present": [Row(a.employee, a) for a in present], "missing": [Row(e, None) for e in missing]}
+
+
+def _attended(meeting: Meeting, *, checked_in: bool = False):
+    """Has the roster's person (OuterRef "pk") an attendance at the meeting (one checked in)?"""
+    attendances = Attendance.objects.filter(meeting=meeting, employee_id=OuterRef("pk"))
+    return attendances.filter(checked_in_at__isnull=False) if checked_in else attendances
+
+
+def has_roster(meeting: Meeting) -> bool:
+    """Whether some people are expected (an open meeting has no roster: anyone may come)."""
+    return meeting.roster == Meeting.Roster.PEOPLE or (
+        meeting.roster == Meeting.Roster.PLAN and meeting.roster_plan_id is not None)
 
 
 def export_headers() -> list[str]:
@@ -104,12 +120,14 @@ def code_guesses(meeting: Meeting) -> list[CodeGuesses]:
 
 
 def live_counts(meeting: Meeting) -> dict:
-    counted = meeting.attendances.aggregate(present=Count("pk", filter=Q(checked_in_at__isnull=False)),
-                                            out=Count("pk", filter=Q(checked_out_at__isnull=False)))
-    expected = roster(meeting).count()
-    return {"present": counted["present"], "checked_out": counted["out"], "expected": expected,
-            "missing": max(expected - meeting.attendances.filter(
-                checked_in_at__isnull=False, employee__in=roster(meeting)).count(), 0) if expected else 0}
+    """Who checked in and out (kept on the meeting by the database: checkin/counts.py), and of the
+    roster, how many are expected and how many of them have not checked in, counted in one query."""
+    counts = {"present": meeting.present_count, "checked_out": meeting.checked_out_count, "expected": 0,
+              "missing": 0}
+    if has_roster(meeting):
+        counts.update(roster(meeting).order_by().aggregate(
+            expected=Count("pk"), missing=Count("pk", filter=~Exists(_attended(meeting, checked_in=True)))))
+    return counts
 
 
 def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | None = None) -> dict:

@@ -1,5 +1,6 @@
 """Pages of meetings: scheduling, the projector, the learner's scan, attendance and its export."""
 
+import functools
 import secrets
 
 from django.conf import settings
@@ -69,7 +70,10 @@ def projector_state(request, meeting_id):
     return render(request, "checkin/_projector_state.html", {"meeting": meeting, **_projector_state(request, meeting)})
 
 
+@functools.lru_cache(maxsize=64)
 def _qr_svg(url: str) -> str:
+    """The code's image: the same URL for a whole step of the code (10 s by default), while the
+    projector asks every second; drawing it was half the poll's cost."""
     import segno  # here: only the projector draws codes (memory of every other web process)
 
     return segno.make_qr(url, error="m").svg_inline(scale=10, border=2, omitsize=True)
