@@ -7,8 +7,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Min, OuterRef, Q, Window
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    When,
+    Window,
+)
+from django.db.models.expressions import RawSQL, RowRange
 from django.db.models.functions import Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -130,38 +144,67 @@ def live_counts(meeting: Meeting) -> dict:
     return counts
 
 
-def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | None = None) -> dict:
+def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | None = None,
+               shown: int | None = None) -> dict:
     """Patterns that look like proxy sign-in, found by the database. `people` (a condition on
     check-in events, e.g. a head's department subtrees) narrows them before anything is read:
-    a burst is shown when one of those people is in it."""
+    a burst is shown when one of those people is in it. `counts` says how many there are of each;
+    with `shown`, each list holds only the latest few (a dashboard's share: the full lists are on
+    the suspicions page and in the export)."""
     since = since or timezone.now() - dt.timedelta(days=30)
     events = CheckInEvent.objects.filter(at__gte=since)
     if meetings is not None:
         events = events.filter(meeting__in=meetings)
     mine = events if people is None else events.filter(people)
-    refusals = list(mine.filter(kind=CheckInEvent.Kind.REFUSED).select_related("meeting", "employee")[:300])
+    refused = mine.filter(kind=CheckInEvent.Kind.REFUSED)
+    refusals = list(refused.select_related("meeting", "employee")[:300 if shown is None else shown])
     for refusal in refusals:
         refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
     check_ins = events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)
-    return {"refusals": refusals, "bursts": _bursts(check_ins, mine if people is not None else None),
-            "late_codes": _late_codes(check_ins, mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)),
-            "devices": _devices() if people is None else []}  # a device's list names people of any department
+    windows = _burst_windows(check_ins, people)
+    late_codes = _late_codes(check_ins, mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False))
+    # A device's list names people of any department: only for those who read everyone.
+    devices = _devices(events) if people is None else []
+    counts = {"refusals": len(refusals) if shown is None and len(refusals) < 300 else refused.count(),
+              "bursts": len(windows), "late_codes": len(late_codes), "devices": len(devices)}
+    if shown is None:
+        chosen = sorted(windows.items(), key=lambda item: (item[0][1], item[1][0]))[:MAX_BURSTS]
+        late_codes, devices = late_codes[:300], devices[:100]
+    else:
+        chosen = sorted(windows.items(), key=lambda item: item[1][0], reverse=True)[:shown]
+        late_codes = sorted(late_codes, key=lambda e: e.at, reverse=True)[:shown]
+        devices = devices[:shown]
+    return {"refusals": refusals, "bursts": _bursts(check_ins, chosen), "late_codes": late_codes,
+            "devices": _named(devices, events), "counts": counts}
 
 
-def _bursts(check_ins, mine) -> list[dict]:
+def _burst_windows(check_ins, people: Q | None) -> dict:
     """Many check-ins from one address at one meeting within seconds: one phone, or one person,
     signing for many. Each check-in is compared with the one BURST_SIZE - 1 before it from the same
-    address; the first that is close enough ends the burst."""
-    if mine is not None:  # only the addresses some of the reader's people checked in from
-        check_ins = check_ins.filter(Exists(mine.filter(meeting_id=OuterRef("meeting_id"), ip=OuterRef("ip"))))
-    ranked = check_ins.annotate(window_start=Window(
-        Lag("at", BURST_SIZE - 1), partition_by=[F("meeting_id"), F("ip")], order_by=[F("at").asc(), F("pk").asc()]))
-    first = {}
-    for meeting_id, ip, at, start in ranked.filter(window_start__gte=F("at") - BURST_WINDOW).values_list(
-            "meeting_id", "ip", "at", "window_start").order_by():
+    address; the first that is close enough ends the burst (with `people`: the first of those that
+    holds one of them). {(meeting id, address): (its last check-in's time, its first's)}."""
+    if people is not None:  # only the addresses some of the reader's people checked in from
+        check_ins = check_ins.filter(Exists(check_ins.filter(people, meeting_id=OuterRef("meeting_id"),
+                                                             ip=OuterRef("ip"))))
+    partition, order = [F("meeting_id"), F("ip")], [F("at").asc(), F("pk").asc()]
+    ranked = check_ins.annotate(window_start=Window(Lag("at", BURST_SIZE - 1), partition_by=partition,
+                                                    order_by=order))
+    close = Q(window_start__gte=F("at") - BURST_WINDOW)
+    if people is not None:
+        ranked = ranked.annotate(holds_mine=Window(
+            Max(Case(When(people, then=1), default=0, output_field=IntegerField())), partition_by=partition,
+            order_by=order, frame=RowRange(start=-(BURST_SIZE - 1), end=0)))
+        close &= Q(holds_mine=1)
+    first: dict = {}
+    for meeting_id, ip, at, start in ranked.filter(close).values_list("meeting_id", "ip", "at", "window_start") \
+            .order_by():
         if (meeting_id, ip) not in first or at < first[(meeting_id, ip)][0]:
             first[(meeting_id, ip)] = (at, start)
-    chosen = sorted(first.items(), key=lambda item: (item[0][1], item[1][0]))[:MAX_BURSTS]
+    return first
+
+
+def _bursts(check_ins, chosen) -> list[dict]:
+    """The check-ins of the chosen bursts, with their people, read together."""
     if not chosen:
         return []
     inside = Q()
@@ -204,18 +247,30 @@ def _late_codes(check_ins, mine) -> list:
             counted[row["meeting_id"]][_network(row["ip"])] += row["n"]
     for meeting_id, networks in counted.items():
         rooms[meeting_id] = networks.most_common(1)[0][0]
-    return [e for e in candidates if _network(e.ip) != rooms[e.meeting_id]][:300]
+    return [e for e in candidates if _network(e.ip) != rooms[e.meeting_id]]
 
 
-def _devices() -> list[dict]:
-    """A device that has checked in several different people, across meetings."""
-    devices = list(Attendance.objects.exclude(device_id="").values("device_id")
-                   .annotate(people=Count("employee", distinct=True)).filter(people__gte=DEVICE_PEOPLE)
-                   .order_by("-people")[:100])
-    for device in devices:
-        device["names"] = list(Attendance.objects.filter(device_id=device["device_id"])
-                               .values_list("employee__name", flat=True).distinct()[:10])
-    return devices
+def _devices(events) -> list[dict]:
+    """A device that checked in several different people in the period, most people first. Only
+    the devices with several check-ins are counted by person (a cheap grouping first: most devices
+    are one person's phone)."""
+    used = events.filter(kind=CheckInEvent.Kind.CHECK_IN).exclude(device_id="")
+    several = used.values("device_id").annotate(n=Count("pk")).filter(n__gte=DEVICE_PEOPLE).values("device_id")
+    return list(used.filter(device_id__in=several).values("device_id")
+                .annotate(people=Count("employee", distinct=True)).filter(people__gte=DEVICE_PEOPLE)
+                .order_by("-people", "device_id"))
+
+
+def _named(devices: list[dict], events) -> list[dict]:
+    """Up to ten names each, for the devices shown, in one query."""
+    if not devices:
+        return devices
+    names: dict = defaultdict(list)
+    used = events.filter(kind=CheckInEvent.Kind.CHECK_IN, device_id__in=[d["device_id"] for d in devices])
+    for device_id, name in (used.values_list("device_id", "employee__name").distinct()
+                            .order_by("device_id", "employee__name")):
+        names[device_id].append(name)
+    return [{**device, "names": names[device["device_id"]][:10]} for device in devices]
 
 
 # `_network` in PostgreSQL, for an inet column: the same text.

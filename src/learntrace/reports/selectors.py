@@ -100,6 +100,7 @@ def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
 # the index on department_path, so page 1 000 costs what page 1 costs.
 PEOPLE_ORDER = ("department_path", "employee__employee_no", "period_starts_at", "plan_id", "pk")
 PEOPLE_PAGE = 50
+ANOMALIES_SHOWN = 5  # of each kind of proxy suspicion on the dashboard; the rest are counted
 
 
 @dataclass
@@ -385,11 +386,12 @@ def meetings_this_week(scope: Scope, now: dt.datetime | None = None, limit: int 
     return result
 
 
-def anomalies(scope: Scope, since: dt.datetime | None = None) -> dict:
-    """The check-in app's proxy suspicions, narrowed to the reader's people by the database."""
+def anomalies(scope: Scope, since: dt.datetime | None = None, shown: int | None = None) -> dict:
+    """The check-in app's proxy suspicions, narrowed to the reader's people by the database; with
+    `shown`, the latest few of each kind and how many there are (`counts`)."""
     if scope.everyone:
-        return checkin_selectors.suspicious(since=since)
-    found = checkin_selectors.suspicious(since=since, people=scope.q("employee__department__path"))
+        return checkin_selectors.suspicious(since=since, shown=shown)
+    found = checkin_selectors.suspicious(since=since, people=scope.q("employee__department__path"), shown=shown)
     departments = set(Department.objects.filter(scope.q("path")).values_list("pk", flat=True))
     # A burst from one address may hold people of other departments: only the reader's are named.
     bursts = [{**b, "people": [p for p in b["people"] if p.department_id in departments]} for b in found["bursts"]]
@@ -397,7 +399,7 @@ def anomalies(scope: Scope, since: dt.datetime | None = None) -> dict:
 
 
 def anomaly_count(found: dict) -> int:
-    return sum(len(found[key]) for key in ("refusals", "late_codes", "bursts", "devices"))
+    return sum(found["counts"].values())
 
 
 # ---------------------------------------------------------------- courses
