@@ -135,17 +135,23 @@ def code_guesses(meeting: Meeting) -> list[CodeGuesses]:
 
 def live_counts(meeting: Meeting) -> dict:
     """Who checked in and out (kept on the meeting by the database: checkin/counts.py), and of the
-    roster, how many are expected and how many of them have not checked in: one pass over the
-    roster joined to the meeting's check-ins (a count filtered by NOT EXISTS made PostgreSQL probe the
-    attendances once per person, and two counts read the roster twice)."""
-    counts = {"present": meeting.present_count, "checked_out": meeting.checked_out_count, "expected": 0,
-              "missing": 0}
-    if has_roster(meeting):
-        here = FilteredRelation("attendances", condition=Q(attendances__meeting=meeting,
-                                                            attendances__checked_in_at__isnull=False))
-        found = roster(meeting).order_by().annotate(here=here).aggregate(expected=Count("pk"), came=Count("here"))
-        counts.update(expected=found["expected"], missing=found["expected"] - found["came"])
-    return counts
+    roster, how many are expected and how many of them have not checked in."""
+    expected, came = roster_counts(meeting)
+    return {"present": meeting.present_count, "checked_out": meeting.checked_out_count, "expected": expected,
+            "missing": expected - came}
+
+
+def roster_counts(meeting: Meeting, people: Q | None = None) -> tuple[int, int]:
+    """(expected, of them checked in), of the roster's people matching `people` (a condition on
+    employees): one pass over the roster joined to the meeting's check-ins (a count filtered by NOT
+    EXISTS made PostgreSQL probe the attendances once per person, and two counts read the roster twice)."""
+    if not has_roster(meeting):
+        return 0, 0
+    here = FilteredRelation("attendances", condition=Q(attendances__meeting=meeting,
+                                                        attendances__checked_in_at__isnull=False))
+    expected = roster(meeting) if people is None else roster(meeting).filter(people)
+    found = expected.order_by().annotate(here=here).aggregate(expected=Count("pk"), came=Count("here"))
+    return found["expected"], found["came"]
 
 
 def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | None = None,

@@ -18,7 +18,6 @@ from django.utils import timezone
 from learntrace.catalog.models import Course, CourseKind
 from learntrace.checkin import selectors as checkin_selectors
 from learntrace.checkin.models import Meeting
-from learntrace.checkin.services import roster
 from learntrace.compliance.models import HISTOGRAM_HOURS, PeriodFigures, Standing
 from learntrace.compliance.rollup import HOUR_BUCKETS, SUMS, sum_period_figures, sum_standings
 from learntrace.core.months import local_zone, month_bounds, start_of_day
@@ -372,17 +371,17 @@ def week_bounds(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetim
 
 
 def meetings_this_week(scope: Scope, now: dt.datetime | None = None, limit: int = 50) -> list[MeetingAttendance]:
-    """Meetings of this week (Monday to Sunday) and how many of the reader's people came."""
+    """Meetings of this week (Monday to Sunday) and how many of the reader's people came: for
+    everyone, the count kept on the meeting; of the roster, one pass joined to its check-ins."""
     starts, ends = week_bounds(now)
     result = []
     for meeting in Meeting.objects.filter(starts_at__gte=starts, starts_at__lt=ends).select_related(
             "course", "roster_plan").order_by("starts_at")[:limit]:
-        expected = roster(meeting).filter(scope.q("department__path"))
-        present = meeting.attendances.filter(scope.q("employee__department__path"), checked_in_at__isnull=False)
-        result.append(MeetingAttendance(
-            meeting=meeting, expected=expected.count(), present=present.count(),
-            expected_present=present.filter(employee__in=expected).count(),
-        ))
+        expected, came = checkin_selectors.roster_counts(meeting, scope.q("department__path"))
+        present = meeting.present_count if scope.everyone else meeting.attendances.filter(
+            scope.q("employee__department__path"), checked_in_at__isnull=False).count()
+        result.append(MeetingAttendance(meeting=meeting, expected=expected, present=present,
+                                        expected_present=came))
     return result
 
 
