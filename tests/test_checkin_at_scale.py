@@ -164,7 +164,7 @@ def test_the_room_is_the_network_most_check_ins_came_from_counted_by_network_not
         assert "GROUP BY" in counting
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT host(ip), {_NETWORK_SQL} FROM checkin_checkinevent ORDER BY id")
-            rows = cursor.fetchall()
+            rows = [(ip, str(network)) for ip, network in cursor.fetchall()]
         assert [network for _ip, network in rows] == [_network(ip) for ip, _network_sql in rows]
         assert {network for _ip, network in rows} == {"10.20.30.0/24", "2001:db8:7::/48", "::/48", "183.3.4.0/24"}
 
