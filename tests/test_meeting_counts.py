@@ -178,14 +178,16 @@ def test_the_missing_list_and_counts_follow_the_roster(org, meeting, client_for)
     scan(meeting, org.head, at(0))
     manual(meeting, org.learner, EXCUSED, at(-30), admin)
     walk_in = make_employee("E021", "Walk-in", org.hr)
-    manual(meeting, walk_in, MANUAL_IN, at(1), admin)  # not on the roster: present, not expected
+    manual(meeting, walk_in, MANUAL_IN, at(10), admin)  # not on the roster: present, not expected; late
     assert selectors.live_counts(Meeting.objects.get(pk=meeting.pk)) == {
         "present": 2, "checked_out": 0, "expected": 3, "missing": 2}  # the excused learner still counts as missing
     lists = selectors.projector_lists(meeting)
-    assert [row.employee for row in lists["missing"]] == [org.outsider]  # the excused one is not listed
-    assert [row.employee for row in lists["present"]] == [walk_in, org.head]
+    assert lists["missing"] == [org.outsider.name]  # the excused one is not listed
+    assert lists["present"] == [{"name": walk_in.name, "late": True}, {"name": org.head.name, "late": False}]
     page = client_for(org.head).get(reverse("checkin:projector_state", args=[meeting.pk])).text
     assert '<strong id="live-count">2</strong>' in page and "2 of the expected still missing" in page
+    assert f'<li>{walk_in.name} <span class="badge">late</span></li><li>{org.head.name}</li>' in page
+    assert f'<ul class="missing"><li>{org.outsider.name}</li></ul>' in page
 
 
 def test_the_projector_poll_reads_no_attendance_for_its_counts(org, meeting, client_for):
@@ -195,7 +197,10 @@ def test_the_projector_poll_reads_no_attendance_for_its_counts(org, meeting, cli
     reading = [q["sql"] for q in queries.captured_queries if '"checkin_attendance"' in q["sql"]]
     # For the roster, one pass joined to the meeting's check-ins for its counts and an anti-join for the
     # list of the missing, and the latest arrivals (a page by index): never a count of the attendances.
-    counts, present, missing = reading
+    assert len(reading) == 3
+    [counts] = [sql for sql in reading if "COUNT(" in sql]
+    [present] = [sql for sql in reading if "EXISTS" not in sql and "COUNT(" not in sql]
+    [missing] = [sql for sql in reading if "NOT (EXISTS" in sql]
     assert 'FROM "org_employee"' in counts
     assert re.search(r'LEFT OUTER JOIN "checkin_attendance" here ON \(\(?"org_employee"\."id" = here\."employee_id"',
                      counts)
@@ -214,7 +219,7 @@ def test_an_open_meeting_has_no_roster_to_read(org, catalog):
         counts = selectors.live_counts(Meeting.objects.get(pk=meeting.pk))
         lists = selectors.projector_lists(meeting)
     assert counts == {"present": 1, "checked_out": 0, "expected": 0, "missing": 0}
-    assert lists["missing"] == [] and [row.employee for row in lists["present"]] == [org.outsider]
+    assert lists == {"missing": [], "present": [{"name": org.outsider.name, "late": False}]}
     assert len(queries.captured_queries) == 2  # the meeting, the latest arrivals
 
 
