@@ -169,7 +169,8 @@ def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | N
         events = events.filter(meeting__in=meetings)
     mine = events if people is None else events.filter(people)
     refused = mine.filter(kind=CheckInEvent.Kind.REFUSED)
-    refusals = list(refused.select_related("meeting", "employee")[:300 if shown is None else shown])
+    listed = 300 if shown is None else shown
+    refusals = list(refused.select_related("meeting", "employee")[:listed])
     for refusal in refusals:
         refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
     check_ins = events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)
@@ -177,7 +178,7 @@ def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | N
     late_codes = _late_codes(check_ins, mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False))
     # A device's list names people of any department: only for those who read everyone.
     devices = _devices(events) if people is None else []
-    counts = {"refusals": len(refusals) if shown is None and len(refusals) < 300 else refused.count(),
+    counts = {"refusals": len(refusals) if len(refusals) < listed else refused.count(),
               "bursts": len(windows), "late_codes": len(late_codes), "devices": len(devices)}
     if shown is None:
         chosen = sorted(windows.items(), key=lambda item: (item[0][1], item[1][0]))[:MAX_BURSTS]
