@@ -75,17 +75,17 @@ def without_signatures(attendances):
         has_signature=ExpressionWrapper(~Q(signature=""), output_field=BooleanField()))
 
 
-def projector_lists(meeting: Meeting, limit: int = 200) -> dict:
+def projector_lists(meeting: Meeting, limit: int = 200, expected=None) -> dict:
     """What the projector shows every second: the latest arrivals and who is still missing, read
     a page at a time by index whatever the size of the meeting; names only (building 400 model
-    instances a second cost more than the queries)."""
+    instances a second cost more than the queries). `expected`: the roster, if already read."""
     present = (meeting.attendances.filter(checked_in_at__isnull=False).order_by("-checked_in_at", "-pk")
                .values_list("employee__name", "status")[:limit])
     missing: list[str] = []
     if has_roster(meeting):
         # An anti-join, each of the roster looked up by the (meeting, employee) index: the meeting's
         # attendances are not read as a whole.
-        missing = list(roster(meeting).exclude(Exists(_attended(meeting)))
+        missing = list((roster(meeting) if expected is None else expected).exclude(Exists(_attended(meeting)))
                        .order_by("department__path", "employee_no").values_list("name", flat=True)[:limit])
     return {"present": [{"name": name, "late": status == Attendance.Status.LATE} for name, status in present],
             "missing": missing}
@@ -135,15 +135,15 @@ def code_guesses(meeting: Meeting) -> list[CodeGuesses]:
     return sorted(rows, key=lambda r: (r.scope != CodeGuesses.Scope.MEETING, -r.wrong_total, r.key))
 
 
-def live_counts(meeting: Meeting) -> dict:
+def live_counts(meeting: Meeting, expected=None) -> dict:
     """Who checked in and out (kept on the meeting by the database: checkin/counts.py), and of the
-    roster, how many are expected and how many of them have not checked in."""
-    expected, came = roster_counts(meeting)
+    roster (`expected`, if already read), how many are expected and how many have not checked in."""
+    expected, came = roster_counts(meeting, roster_people=expected)
     return {"present": meeting.present_count, "checked_out": meeting.checked_out_count, "expected": expected,
             "missing": expected - came}
 
 
-def roster_counts(meeting: Meeting, people: Q | None = None) -> tuple[int, int]:
+def roster_counts(meeting: Meeting, people: Q | None = None, roster_people=None) -> tuple[int, int]:
     """(expected, of them checked in), of the roster's people matching `people` (a condition on
     employees): one pass over the roster joined to the meeting's check-ins (a count filtered by NOT
     EXISTS made PostgreSQL probe the attendances once per person, and two counts read the roster twice)."""
@@ -151,7 +151,9 @@ def roster_counts(meeting: Meeting, people: Q | None = None) -> tuple[int, int]:
         return 0, 0
     here = FilteredRelation("attendances", condition=Q(attendances__meeting=meeting,
                                                         attendances__checked_in_at__isnull=False))
-    expected = roster(meeting) if people is None else roster(meeting).filter(people)
+    expected = roster(meeting) if roster_people is None else roster_people
+    if people is not None:
+        expected = expected.filter(people)
     found = expected.order_by().annotate(here=here).aggregate(expected=Count("pk"), came=Count("here"))
     return found["expected"], found["came"]
 
