@@ -75,17 +75,18 @@ def without_signatures(attendances):
         has_signature=ExpressionWrapper(~Q(signature=""), output_field=BooleanField()))
 
 
-def projector_lists(meeting: Meeting, limit: int = 200, expected=None) -> dict:
+def projector_lists(meeting: Meeting, limit: int = 200, roster_people=None) -> dict:
     """What the projector shows every second: the latest arrivals and who is still missing, read
     a page at a time by index whatever the size of the meeting; names only (building 400 model
-    instances a second cost more than the queries). `expected`: the roster, if already read."""
+    instances a second cost more than the queries). `roster_people`: the roster, if already read."""
     present = (meeting.attendances.filter(checked_in_at__isnull=False).order_by("-checked_in_at", "-pk")
                .values_list("employee__name", "status")[:limit])
     missing: list[str] = []
     if has_roster(meeting):
-        # An anti-join, each of the roster looked up by the (meeting, employee) index: the meeting's
+        # An anti-join, each of the roster looked up in the attendances by index: the meeting's
         # attendances are not read as a whole.
-        missing = list((roster(meeting) if expected is None else expected).exclude(Exists(_attended(meeting)))
+        people = roster(meeting) if roster_people is None else roster_people
+        missing = list(people.exclude(Exists(_attended(meeting)))
                        .order_by("department__path", "employee_no").values_list("name", flat=True)[:limit])
     return {"present": [{"name": name, "late": status == Attendance.Status.LATE} for name, status in present],
             "missing": missing}
@@ -135,10 +136,10 @@ def code_guesses(meeting: Meeting) -> list[CodeGuesses]:
     return sorted(rows, key=lambda r: (r.scope != CodeGuesses.Scope.MEETING, -r.wrong_total, r.key))
 
 
-def live_counts(meeting: Meeting, expected=None) -> dict:
+def live_counts(meeting: Meeting, roster_people=None) -> dict:
     """Who checked in and out (kept on the meeting by the database: checkin/counts.py), and of the
-    roster (`expected`, if already read), how many are expected and how many have not checked in."""
-    expected, came = roster_counts(meeting, roster_people=expected)
+    roster (`roster_people`, if already read), how many are expected and how many have not checked in."""
+    expected, came = roster_counts(meeting, roster_people=roster_people)
     return {"present": meeting.present_count, "checked_out": meeting.checked_out_count, "expected": expected,
             "missing": expected - came}
 

@@ -80,8 +80,9 @@ def _qr_svg(url: str) -> str:
 
 
 def _roster_figures(meeting: Meeting) -> dict:
-    expected = services.roster(meeting)
-    return {"counts": selectors.live_counts(meeting, expected), **selectors.projector_lists(meeting, expected=expected)}
+    people = services.roster(meeting)
+    return {"counts": selectors.live_counts(meeting, people),
+            **selectors.projector_lists(meeting, roster_people=people)}
 
 
 def _projector_state(request, meeting: Meeting) -> dict:
