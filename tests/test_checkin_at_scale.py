@@ -164,7 +164,7 @@ def test_the_room_is_the_network_most_check_ins_came_from_counted_by_network_not
         assert "GROUP BY" in counting
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT host(ip), {_NETWORK_SQL} FROM checkin_checkinevent ORDER BY id")
-            rows = cursor.fetchall()
+            rows = [(ip, str(network)) for ip, network in cursor.fetchall()]
         assert [network for _ip, network in rows] == [_network(ip) for ip, _network_sql in rows]
         assert {network for _ip, network in rows} == {"10.20.30.0/24", "2001:db8:7::/48", "::/48", "183.3.4.0/24"}
 
@@ -177,3 +177,67 @@ def test_check_ins_have_an_index_for_the_same_address_at_the_same_meeting(db):
         found = connection.introspection.get_constraints(cursor, CheckInEvent._meta.db_table)
     assert found["checkin_event_address"]["columns"] == ["meeting_id", "ip", "at"]
     assert found["checkin_event_address"]["index"]
+
+
+def suspect(meeting, people, first_second, ip, device_id=""):
+    """Check-ins three seconds apart from one address (five make a burst), with a device if given."""
+    for n, person in enumerate(people):
+        CheckInEvent.objects.create(meeting=meeting, employee=person, kind=CheckInEvent.Kind.CHECK_IN,
+                                    at=START + dt.timedelta(seconds=first_second + 3 * n), ip=ip, device_id=device_id)
+
+
+def test_the_dashboard_counts_every_suspicion_and_lists_the_latest_five(org, meeting, client_for):
+    people = [make_employee(f"S{n:03d}", f"Surgeon {n}", org.b) for n in range(40)]
+    for burst in range(7):  # seven addresses, each with five check-ins within 12 s
+        suspect(meeting, people[5 * burst:5 * burst + 5], 600 * burst, f"10.0.7.{burst + 1}")
+    for device in range(6):  # six phones, each checking in three people (one at each of three meetings)
+        for n, person in enumerate(people[device * 3:device * 3 + 3]):
+            CheckInEvent.objects.create(meeting=meeting, employee=person, kind=CheckInEvent.Kind.CHECK_IN,
+                                        at=START + dt.timedelta(seconds=5000 + 60 * n), device_id=f"phone-{device}")
+    for room in range(20):
+        arrive(meeting, people[room], 6000 + room, f"10.20.30.{room + 1}")
+    for late in range(6):  # the previous code, from home
+        arrive(meeting, people[30 + late], 7000 + 60 * late, f"183.3.{late}.5", note=PREVIOUS_CODE)
+    for n in range(8):
+        CheckInEvent.objects.create(meeting=meeting, employee=people[n], kind=CheckInEvent.Kind.REFUSED,
+                                    at=START + dt.timedelta(seconds=8000 + n), reason="device_used")
+    everyone = Scope(everyone=True)
+    full = suspicions(everyone)
+    with time_machine.travel(LATER, tick=False):
+        digest = anomalies(everyone, shown=5)
+    lengths = {kind: len(full[kind]) for kind in ("bursts", "late_codes", "devices", "refusals")}
+    assert lengths == {"bursts": 7, "late_codes": 6, "devices": 6, "refusals": 8}
+    assert digest["counts"] == full["counts"] == lengths
+    # The latest five of each kind, latest first.
+    assert [b["ip"] for b in digest["bursts"]] == [f"10.0.7.{n}" for n in (7, 6, 5, 4, 3)]
+    assert [e.ip for e in digest["late_codes"]] == [f"183.3.{n}.5" for n in (5, 4, 3, 2, 1)]
+    assert len(digest["devices"]) == 5 and all(len(d["names"]) == 3 and d["people"] == 3 for d in digest["devices"])
+    assert [e.at for e in digest["refusals"]] == [START + dt.timedelta(seconds=8000 + n) for n in (7, 6, 5, 4, 3)]
+    with time_machine.travel(LATER, tick=False):
+        page = client_for(org.admin).get(reverse("reports:dashboard")).text
+    for kind, count in lengths.items():
+        assert f'<strong data-kind="{kind}">{count}</strong>' in page
+    assert '<div class="stat">27</div>' in page  # the card: every suspicion
+    table = page.split('class="anomalies"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 5 * 4  # the header, five of each kind
+    bursts = [row for row in table.split("<tr>") if "burst from one address" in row]
+    assert "Surgeon 30, Surgeon 31, Surgeon 32, Surgeon 33, Surgeon 34" in bursts[0]  # the latest, named
+    assert not any("Surgeon 0," in row for row in bursts)  # the first is counted, not listed
+
+
+def test_a_head_counts_the_bursts_their_people_are_in_as_listed(org, meeting):
+    surgeons = [make_employee(f"S{n}", f"Surgeon {n}", org.b) for n in range(9)]
+    cardiologists = [make_employee(f"K{n}", f"Cardiologist {n}", org.a1) for n in range(2)]
+    # One address: five surgeons (a burst without the head's people), then, later, four surgeons and a
+    # cardiologist (a burst with one); another address: five surgeons only.
+    suspect(meeting, surgeons[:5], 0, "10.0.0.7")
+    suspect(meeting, surgeons[5:9] + cardiologists[:1], 300, "10.0.0.7")
+    suspect(meeting, surgeons[:5], 600, "10.0.0.8")
+    head = Scope(everyone=False, paths=(org.a.path,))
+    full = suspicions(head)
+    with time_machine.travel(LATER, tick=False):
+        digest = anomalies(head, shown=5)
+    assert [(b["ip"], b["first"], b["people"]) for b in full["bursts"]] == [
+        ("10.0.0.7", START + dt.timedelta(seconds=300), [cardiologists[0]])]
+    assert full["counts"]["bursts"] == digest["counts"]["bursts"] == 1
+    assert suspicions(Scope(everyone=True))["counts"]["bursts"] == 2  # each address's first burst

@@ -20,6 +20,9 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
+COUNTS = ("present_count", "checked_out_count")
+
+
 class Meeting(models.Model):
     class Roster(models.TextChoices):
         PLAN = "plan", _("The audience of a learning plan")
@@ -62,6 +65,9 @@ class Meeting(models.Model):
                                                         validators=[MinValueValidator(5), MaxValueValidator(120)])
     # Checking out is a mode of the projector page: the code it shows then checks people out.
     checkout_open = models.BooleanField(default=False)
+    # Kept by the database's triggers (checkin/counts.py) as attendances change; never written here.
+    present_count = models.PositiveIntegerField(default=0, editable=False)
+    checked_out_count = models.PositiveIntegerField(default=0, editable=False)
     secret = models.CharField(max_length=64, default=new_secret, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -74,6 +80,13 @@ class Meeting(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        # A meeting loaded before someone checked in must not write its stale counts back.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name not in COUNTS]
+        super().save(*args, **kwargs)
 
     @property
     def duration_seconds(self) -> int:

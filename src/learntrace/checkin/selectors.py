@@ -7,8 +7,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Min, OuterRef, Q, Window
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    When,
+    Window,
+)
+from django.db.models.expressions import RawSQL, RowRange
 from django.db.models.functions import Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,14 +75,32 @@ def without_signatures(attendances):
         has_signature=ExpressionWrapper(~Q(signature=""), output_field=BooleanField()))
 
 
-def projector_lists(meeting: Meeting, limit: int = 200) -> dict:
+def projector_lists(meeting: Meeting, limit: int = 200, roster_people=None) -> dict:
     """What the projector shows every second: the latest arrivals and who is still missing, read
-    a page at a time by index whatever the size of the meeting."""
-    present = (meeting.attendances.filter(checked_in_at__isnull=False).select_related("employee")
-               .only("meeting_id", "status", "employee__name").order_by("-checked_in_at", "-pk")[:limit])
-    missing = (roster(meeting).exclude(pk__in=meeting.attendances.values("employee_id"))
-               .only("name").order_by("department__path", "employee_no")[:limit])
-    return {"present": [Row(a.employee, a) for a in present], "missing": [Row(e, None) for e in missing]}
+    a page at a time by index whatever the size of the meeting; names only (building 400 model
+    instances a second cost more than the queries). `roster_people`: the roster, if already read."""
+    present = (meeting.attendances.filter(checked_in_at__isnull=False).order_by("-checked_in_at", "-pk")
+               .values_list("employee__name", "status")[:limit])
+    missing: list[str] = []
+    if has_roster(meeting):
+        # An anti-join, each of the roster looked up in the attendances by index: the meeting's
+        # attendances are not read as a whole.
+        people = roster(meeting) if roster_people is None else roster_people
+        missing = list(people.exclude(Exists(_attended(meeting)))
+                       .order_by("department__path", "employee_no").values_list("name", flat=True)[:limit])
+    return {"present": [{"name": name, "late": status == Attendance.Status.LATE} for name, status in present],
+            "missing": missing}
+
+
+def _attended(meeting: Meeting):
+    """Has the roster's person (OuterRef "pk") an attendance at the meeting?"""
+    return Attendance.objects.filter(meeting=meeting, employee_id=OuterRef("pk"))
+
+
+def has_roster(meeting: Meeting) -> bool:
+    """Whether some people are expected (an open meeting has no roster: anyone may come)."""
+    return meeting.roster == Meeting.Roster.PEOPLE or (
+        meeting.roster == Meeting.Roster.PLAN and meeting.roster_plan_id is not None)
 
 
 def export_headers() -> list[str]:
@@ -103,47 +136,91 @@ def code_guesses(meeting: Meeting) -> list[CodeGuesses]:
     return sorted(rows, key=lambda r: (r.scope != CodeGuesses.Scope.MEETING, -r.wrong_total, r.key))
 
 
-def live_counts(meeting: Meeting) -> dict:
-    counted = meeting.attendances.aggregate(present=Count("pk", filter=Q(checked_in_at__isnull=False)),
-                                            out=Count("pk", filter=Q(checked_out_at__isnull=False)))
-    expected = roster(meeting).count()
-    return {"present": counted["present"], "checked_out": counted["out"], "expected": expected,
-            "missing": max(expected - meeting.attendances.filter(
-                checked_in_at__isnull=False, employee__in=roster(meeting)).count(), 0) if expected else 0}
+def live_counts(meeting: Meeting, roster_people=None) -> dict:
+    """Who checked in and out (kept on the meeting by the database: checkin/counts.py), and of the
+    roster (`roster_people`, if already read), how many are expected and how many have not checked in."""
+    expected, came = roster_counts(meeting, roster_people=roster_people)
+    return {"present": meeting.present_count, "checked_out": meeting.checked_out_count, "expected": expected,
+            "missing": expected - came}
 
 
-def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | None = None) -> dict:
+def roster_counts(meeting: Meeting, people: Q | None = None, roster_people=None) -> tuple[int, int]:
+    """(expected, of them checked in), of the roster's people matching `people` (a condition on
+    employees): one pass over the roster joined to the meeting's check-ins (a count filtered by NOT
+    EXISTS made PostgreSQL probe the attendances once per person, and two counts read the roster twice)."""
+    if not has_roster(meeting):
+        return 0, 0
+    here = FilteredRelation("attendances", condition=Q(attendances__meeting=meeting,
+                                                        attendances__checked_in_at__isnull=False))
+    expected = roster(meeting) if roster_people is None else roster_people
+    if people is not None:
+        expected = expected.filter(people)
+    found = expected.order_by().annotate(here=here).aggregate(expected=Count("pk"), came=Count("here"))
+    return found["expected"], found["came"]
+
+
+def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | None = None,
+               shown: int | None = None) -> dict:
     """Patterns that look like proxy sign-in, found by the database. `people` (a condition on
     check-in events, e.g. a head's department subtrees) narrows them before anything is read:
-    a burst is shown when one of those people is in it."""
+    a burst is shown when one of those people is in it. `counts` says how many there are of each;
+    with `shown`, each list holds only the latest few (a dashboard's share: the full lists are on
+    the suspicions page and in the export)."""
     since = since or timezone.now() - dt.timedelta(days=30)
     events = CheckInEvent.objects.filter(at__gte=since)
     if meetings is not None:
         events = events.filter(meeting__in=meetings)
     mine = events if people is None else events.filter(people)
-    refusals = list(mine.filter(kind=CheckInEvent.Kind.REFUSED).select_related("meeting", "employee")[:300])
+    refused = mine.filter(kind=CheckInEvent.Kind.REFUSED)
+    listed = 300 if shown is None else shown
+    refusals = list(refused.select_related("meeting", "employee")[:listed])
     for refusal in refusals:
         refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
     check_ins = events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)
-    return {"refusals": refusals, "bursts": _bursts(check_ins, mine if people is not None else None),
-            "late_codes": _late_codes(check_ins, mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)),
-            "devices": _devices() if people is None else []}  # a device's list names people of any department
+    windows = _burst_windows(check_ins, people)
+    late_codes = _late_codes(check_ins, mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False))
+    # A device's list names people of any department: only for those who read everyone.
+    devices = _devices(events) if people is None else []
+    counts = {"refusals": len(refusals) if len(refusals) < listed else refused.count(),
+              "bursts": len(windows), "late_codes": len(late_codes), "devices": len(devices)}
+    if shown is None:
+        chosen = sorted(windows.items(), key=lambda item: (item[0][1], item[1][0]))[:MAX_BURSTS]
+        late_codes, devices = late_codes[:300], devices[:100]
+    else:
+        chosen = sorted(windows.items(), key=lambda item: item[1][0], reverse=True)[:shown]
+        late_codes = sorted(late_codes, key=lambda e: e.at, reverse=True)[:shown]
+        devices = devices[:shown]
+    return {"refusals": refusals, "bursts": _bursts(check_ins, chosen), "late_codes": late_codes,
+            "devices": _named(devices, events), "counts": counts}
 
 
-def _bursts(check_ins, mine) -> list[dict]:
+def _burst_windows(check_ins, people: Q | None) -> dict:
     """Many check-ins from one address at one meeting within seconds: one phone, or one person,
     signing for many. Each check-in is compared with the one BURST_SIZE - 1 before it from the same
-    address; the first that is close enough ends the burst."""
-    if mine is not None:  # only the addresses some of the reader's people checked in from
-        check_ins = check_ins.filter(Exists(mine.filter(meeting_id=OuterRef("meeting_id"), ip=OuterRef("ip"))))
-    ranked = check_ins.annotate(window_start=Window(
-        Lag("at", BURST_SIZE - 1), partition_by=[F("meeting_id"), F("ip")], order_by=[F("at").asc(), F("pk").asc()]))
-    first = {}
-    for meeting_id, ip, at, start in ranked.filter(window_start__gte=F("at") - BURST_WINDOW).values_list(
-            "meeting_id", "ip", "at", "window_start").order_by():
+    address; the first that is close enough ends the burst (with `people`: the first of those that
+    holds one of them). {(meeting id, address): (its last check-in's time, its first's)}."""
+    if people is not None:  # only the addresses some of the reader's people checked in from
+        check_ins = check_ins.filter(Exists(check_ins.filter(people, meeting_id=OuterRef("meeting_id"),
+                                                             ip=OuterRef("ip"))))
+    partition, order = [F("meeting_id"), F("ip")], [F("at").asc(), F("pk").asc()]
+    ranked = check_ins.annotate(window_start=Window(Lag("at", BURST_SIZE - 1), partition_by=partition,
+                                                    order_by=order))
+    close = Q(window_start__gte=F("at") - BURST_WINDOW)
+    if people is not None:
+        ranked = ranked.annotate(holds_mine=Window(
+            Max(Case(When(people, then=1), default=0, output_field=IntegerField())), partition_by=partition,
+            order_by=order, frame=RowRange(start=-(BURST_SIZE - 1), end=0)))
+        close &= Q(holds_mine=1)
+    first: dict = {}
+    for meeting_id, ip, at, start in ranked.filter(close).values_list("meeting_id", "ip", "at", "window_start") \
+            .order_by():
         if (meeting_id, ip) not in first or at < first[(meeting_id, ip)][0]:
             first[(meeting_id, ip)] = (at, start)
-    chosen = sorted(first.items(), key=lambda item: (item[0][1], item[1][0]))[:MAX_BURSTS]
+    return first
+
+
+def _bursts(check_ins, chosen) -> list[dict]:
+    """The check-ins of the chosen bursts, with their people, read together."""
     if not chosen:
         return []
     inside = Q()
@@ -179,29 +256,42 @@ def _late_codes(check_ins, mine) -> list:
         networks = (at_meetings.values("meeting_id", network=RawSQL(_NETWORK_SQL, []))
                     .annotate(n=Count("pk"), first=Min("at")).order_by("meeting_id", "first"))
         for row in networks:
-            counted[row["meeting_id"]][row["network"]] += row["n"]
+            counted[row["meeting_id"]][str(row["network"])] += row["n"]
     else:
         for row in (at_meetings.values("meeting_id", "ip").annotate(n=Count("pk"), first=Min("at"))
                     .order_by("meeting_id", "first")):
             counted[row["meeting_id"]][_network(row["ip"])] += row["n"]
     for meeting_id, networks in counted.items():
         rooms[meeting_id] = networks.most_common(1)[0][0]
-    return [e for e in candidates if _network(e.ip) != rooms[e.meeting_id]][:300]
+    return [e for e in candidates if _network(e.ip) != rooms[e.meeting_id]]
 
 
-def _devices() -> list[dict]:
-    """A device that has checked in several different people, across meetings."""
-    devices = list(Attendance.objects.exclude(device_id="").values("device_id")
-                   .annotate(people=Count("employee", distinct=True)).filter(people__gte=DEVICE_PEOPLE)
-                   .order_by("-people")[:100])
-    for device in devices:
-        device["names"] = list(Attendance.objects.filter(device_id=device["device_id"])
-                               .values_list("employee__name", flat=True).distinct()[:10])
-    return devices
+def _devices(events) -> list[dict]:
+    """A device that checked in several different people in the period, most people first. Only
+    the devices with several check-ins are counted by person (a cheap grouping first: most devices
+    are one person's phone)."""
+    used = events.filter(kind=CheckInEvent.Kind.CHECK_IN).exclude(device_id="")
+    several = used.values("device_id").annotate(n=Count("pk")).filter(n__gte=DEVICE_PEOPLE).values("device_id")
+    return list(used.filter(device_id__in=several).values("device_id")
+                .annotate(people=Count("employee", distinct=True)).filter(people__gte=DEVICE_PEOPLE)
+                .order_by("-people", "device_id"))
 
 
-# `_network` in PostgreSQL, for an inet column: the same text.
-_NETWORK_SQL = "network(set_masklen(ip, CASE WHEN family(ip) = 4 THEN 24 ELSE 48 END))::text"
+def _named(devices: list[dict], events) -> list[dict]:
+    """Up to ten names each, for the devices shown, in one query."""
+    if not devices:
+        return devices
+    names: dict = defaultdict(list)
+    used = events.filter(kind=CheckInEvent.Kind.CHECK_IN, device_id__in=[d["device_id"] for d in devices])
+    for device_id, name in (used.values_list("device_id", "employee__name").distinct()
+                            .order_by("device_id", "employee__name")):
+        names[device_id].append(name)
+    return [{**device, "names": names[device["device_id"]][:10]} for device in devices]
+
+
+# `_network` in PostgreSQL, for an inet column: the same network, written as the same text by str()
+# (grouped as a network, not as text: a quarter less of the query's time).
+_NETWORK_SQL = "network(set_masklen(ip, CASE WHEN family(ip) = 4 THEN 24 ELSE 48 END))"
 
 
 def _network(ip: str) -> str:

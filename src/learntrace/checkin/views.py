@@ -1,5 +1,6 @@
 """Pages of meetings: scheduling, the projector, the learner's scan, attendance and its export."""
 
+import functools
 import secrets
 
 from django.conf import settings
@@ -69,10 +70,19 @@ def projector_state(request, meeting_id):
     return render(request, "checkin/_projector_state.html", {"meeting": meeting, **_projector_state(request, meeting)})
 
 
+@functools.lru_cache(maxsize=64)
 def _qr_svg(url: str) -> str:
+    """The code's image: the same URL for a whole step of the code (10 s by default), while the
+    projector asks every second; drawing it was 40 % of an empty meeting's poll."""
     import segno  # here: only the projector draws codes (memory of every other web process)
 
     return segno.make_qr(url, error="m").svg_inline(scale=10, border=2, omitsize=True)
+
+
+def _roster_figures(meeting: Meeting) -> dict:
+    people = services.roster(meeting)
+    return {"counts": selectors.live_counts(meeting, people),
+            **selectors.projector_lists(meeting, roster_people=people)}
 
 
 def _projector_state(request, meeting: Meeting) -> dict:
@@ -81,7 +91,8 @@ def _projector_state(request, meeting: Meeting) -> dict:
     return {
         "codes": codes, "scan_url": url,
         "qr": _qr_svg(url),
-        "counts": selectors.live_counts(meeting), **selectors.projector_lists(meeting),
+        # The roster read once for both (a plan's audience costs a few queries to build).
+        **_roster_figures(meeting),
     }
 
 

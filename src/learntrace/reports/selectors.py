@@ -18,7 +18,6 @@ from django.utils import timezone
 from learntrace.catalog.models import Course, CourseKind
 from learntrace.checkin import selectors as checkin_selectors
 from learntrace.checkin.models import Meeting
-from learntrace.checkin.services import roster
 from learntrace.compliance.models import HISTOGRAM_HOURS, PeriodFigures, Standing
 from learntrace.compliance.rollup import HOUR_BUCKETS, SUMS, sum_period_figures, sum_standings
 from learntrace.core.months import local_zone, month_bounds, start_of_day
@@ -100,6 +99,7 @@ def standings(scope: Scope, filters: Filters, *, with_month: bool = True):
 # the index on department_path, so page 1 000 costs what page 1 costs.
 PEOPLE_ORDER = ("department_path", "employee__employee_no", "period_starts_at", "plan_id", "pk")
 PEOPLE_PAGE = 50
+ANOMALIES_SHOWN = 5  # of each kind of proxy suspicion on the dashboard; the rest are counted
 
 
 @dataclass
@@ -371,25 +371,26 @@ def week_bounds(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetim
 
 
 def meetings_this_week(scope: Scope, now: dt.datetime | None = None, limit: int = 50) -> list[MeetingAttendance]:
-    """Meetings of this week (Monday to Sunday) and how many of the reader's people came."""
+    """Meetings of this week (Monday to Sunday) and how many of the reader's people came: for
+    everyone, the count kept on the meeting; of the roster, one pass joined to its check-ins."""
     starts, ends = week_bounds(now)
     result = []
     for meeting in Meeting.objects.filter(starts_at__gte=starts, starts_at__lt=ends).select_related(
             "course", "roster_plan").order_by("starts_at")[:limit]:
-        expected = roster(meeting).filter(scope.q("department__path"))
-        present = meeting.attendances.filter(scope.q("employee__department__path"), checked_in_at__isnull=False)
-        result.append(MeetingAttendance(
-            meeting=meeting, expected=expected.count(), present=present.count(),
-            expected_present=present.filter(employee__in=expected).count(),
-        ))
+        expected, came = checkin_selectors.roster_counts(meeting, scope.q("department__path"))
+        present = meeting.present_count if scope.everyone else meeting.attendances.filter(
+            scope.q("employee__department__path"), checked_in_at__isnull=False).count()
+        result.append(MeetingAttendance(meeting=meeting, expected=expected, present=present,
+                                        expected_present=came))
     return result
 
 
-def anomalies(scope: Scope, since: dt.datetime | None = None) -> dict:
-    """The check-in app's proxy suspicions, narrowed to the reader's people by the database."""
+def anomalies(scope: Scope, since: dt.datetime | None = None, shown: int | None = None) -> dict:
+    """The check-in app's proxy suspicions, narrowed to the reader's people by the database; with
+    `shown`, the latest few of each kind and how many there are (`counts`)."""
     if scope.everyone:
-        return checkin_selectors.suspicious(since=since)
-    found = checkin_selectors.suspicious(since=since, people=scope.q("employee__department__path"))
+        return checkin_selectors.suspicious(since=since, shown=shown)
+    found = checkin_selectors.suspicious(since=since, people=scope.q("employee__department__path"), shown=shown)
     departments = set(Department.objects.filter(scope.q("path")).values_list("pk", flat=True))
     # A burst from one address may hold people of other departments: only the reader's are named.
     bursts = [{**b, "people": [p for p in b["people"] if p.department_id in departments]} for b in found["bursts"]]
@@ -397,7 +398,7 @@ def anomalies(scope: Scope, since: dt.datetime | None = None) -> dict:
 
 
 def anomaly_count(found: dict) -> int:
-    return sum(len(found[key]) for key in ("refusals", "late_codes", "bursts", "devices"))
+    return sum(found["counts"].values())
 
 
 # ---------------------------------------------------------------- courses

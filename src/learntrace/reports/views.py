@@ -61,7 +61,7 @@ def dashboard(request):
     departments = selectors.by_department(completion, selectors.department_focus(scope, filters))
     months = selectors.trend(scope, filters)
     histogram = selectors.hours_histogram(completion)
-    found = selectors.anomalies(scope)
+    found = selectors.anomalies(scope, shown=selectors.ANOMALIES_SHOWN)
     return render(request, "reports/dashboard.html", {
         "form": form, "query": query, "filters": filters, "target": target,
         "summary": selectors.summary(completion),
@@ -75,6 +75,7 @@ def dashboard(request):
         "non_completers": selectors.first_non_completers(selectors.standings(scope, filters)),
         "meetings": selectors.meetings_this_week(scope),
         "anomalies": found, "anomaly_count": selectors.anomaly_count(found),
+        "anomalies_shown": selectors.ANOMALIES_SHOWN,
     })
 
 
