@@ -6,8 +6,10 @@ facts themselves are never edited, nor is `CourseProgress.completed_at` cleared.
 progress reads the facts through this module, so none re-applies a correction in its own way, or
 forgets one."""
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db.models import (
     Case,
@@ -26,7 +28,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, ExtractYear, Greatest
 
-from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime
+from learntrace.records import sums
+from learntrace.records.models import Completion, Correction, CourseProgress, CreditedHour, CreditedTime
 
 
 def voids() -> QuerySet:
@@ -50,37 +53,78 @@ class CreditedTotals:
     last_at: dict  # {employee id: the latest credited time that counted (corrections aside)}
 
 
-def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=(), zone=None) -> CreditedTotals:
+def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=(), zone=None,
+                  from_facts=False) -> CreditedTotals:
     """Credited seconds with the corrections of time added, by person and kind of course, and by
     calendar year in `zone` when one is given.
 
-    Time counts where it happened (`occurred_at`), and a correction where the time it corrects happened."""
+    Time counts where it happened (`occurred_at`), and a correction where the time it corrects happened.
+    The whole hours of the range are read from the running sums (`CreditedHour`), the rest (a range
+    bounded inside an hour, years in a zone) from the facts; `from_facts` reads only the facts, as a
+    check of the sums. A kind whose facts all credited no seconds may be absent rather than 0."""
+    totals = CreditedTotals(seconds=defaultdict(int), last_at={})
+    keys = ["employee_id"] + (["year"] if zone is not None else [])
     facts = CreditedTime.objects.filter(employee_id__in=employee_ids)
+    first = None if starts_at is None else _hour_on_or_after(starts_at)
+    last = None if ends_at is None else sums.hour_of(ends_at)
+    summed = zone is None and not from_facts and (first is None or last is None or first < last)
+    if summed:  # the whole hours of the range, [first, last), from the sums
+        hours = CreditedHour.objects.filter(employee_id__in=employee_ids)
+        if first is not None:
+            hours = hours.filter(hour__gte=first)
+        if last is not None:
+            hours = hours.filter(hour__lt=last)
+        if category_ids:
+            hours = hours.filter(category_id__in=category_ids)
+        _add(totals, hours.values("employee_id", "kind").annotate(
+            total=Sum("seconds"), last=Max("last_at")).order_by(), keys)
+        # From the facts only what the whole hours left out: the range's start before its first whole
+        # hour and its end after its last one.
+        edges = []
+        if first is not None and starts_at < sums.start_of_hour(first):
+            edges.append(Q(occurred_at__gte=starts_at, occurred_at__lt=sums.start_of_hour(first)))
+        if last is not None and sums.start_of_hour(last) < ends_at:
+            edges.append(Q(occurred_at__gte=sums.start_of_hour(last), occurred_at__lt=ends_at))
+        facts = facts.filter(reduce(operator.or_, edges)) if edges else None
+    else:
+        if starts_at is not None:
+            facts = facts.filter(occurred_at__gte=starts_at)
+        if ends_at is not None:
+            facts = facts.filter(occurred_at__lt=ends_at)
+    if facts is not None:
+        if category_ids:
+            facts = facts.filter(category_id__in=category_ids)
+        if zone is not None:
+            facts = facts.annotate(year=ExtractYear("occurred_at", tzinfo=zone))
+        _add(totals, facts.values(*keys, "kind").annotate(
+            total=Sum("seconds"), last=Max("occurred_at", filter=Q(seconds__gt=0))).order_by(), keys)
     corrections = Correction.objects.filter(employee_id__in=employee_ids)
     if starts_at is not None:
-        facts, corrections = facts.filter(occurred_at__gte=starts_at), corrections.filter(occurred_at__gte=starts_at)
+        corrections = corrections.filter(occurred_at__gte=starts_at)
     if ends_at is not None:
-        facts, corrections = facts.filter(occurred_at__lt=ends_at), corrections.filter(occurred_at__lt=ends_at)
+        corrections = corrections.filter(occurred_at__lt=ends_at)
     if category_ids:
-        facts = facts.filter(category_id__in=category_ids)
         corrections = corrections.filter(course__category_id__in=category_ids)
-    keys = ["employee_id"]
     if zone is not None:
-        facts = facts.annotate(year=ExtractYear("occurred_at", tzinfo=zone))
         corrections = corrections.annotate(year=ExtractYear("occurred_at", tzinfo=zone))
-        keys.append("year")
-    totals = CreditedTotals(seconds=defaultdict(int), last_at={})
-    for row in facts.values(*keys, "kind").annotate(
-            total=Sum("seconds"), last=Max("occurred_at", filter=Q(seconds__gt=0))).order_by():
-        totals.seconds[tuple(row[key] for key in keys) + (row["kind"],)] += row["total"]
-        if row["last"] is not None:
-            employee_id = row["employee_id"]
-            totals.last_at[employee_id] = max(row["last"], totals.last_at.get(employee_id, row["last"]))
     for row in corrections.values(*keys, "course__kind").annotate(total=Sum("seconds_delta")).order_by():
         key = tuple(row[key] for key in keys) + (row["course__kind"],)
         totals.seconds[key] = max(totals.seconds[key] + row["total"], 0)
     totals.seconds = dict(totals.seconds)
     return totals
+
+
+def _hour_on_or_after(moment) -> int:
+    hour = sums.hour_of(moment)
+    return hour if sums.start_of_hour(hour) == moment else hour + 1
+
+
+def _add(totals: CreditedTotals, rows, keys: list) -> None:
+    for row in rows:
+        totals.seconds[tuple(row[key] for key in keys) + (row["kind"],)] += row["total"]
+        if row["last"] is not None:
+            employee_id = row["employee_id"]
+            totals.last_at[employee_id] = max(row["last"], totals.last_at.get(employee_id, row["last"]))
 
 
 def course_states(rows: QuerySet | None = None) -> QuerySet:

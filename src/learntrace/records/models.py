@@ -73,6 +73,31 @@ class CreditedTime(models.Model):
         return fact
 
 
+class CreditedHour(models.Model):
+    """Credited seconds summed by person, hour, kind and category: what progress reads instead of the
+    facts (a viewer's month is a few dozen rows, not a fact per 15-second beat). Kept by triggers on
+    the fact table in the transaction that writes, deletes or changes a fact (records/sums.py), so at
+    every snapshot each row is exactly the sum of its facts. Facts of no seconds have no row.
+
+    Hours are counted from the Unix epoch in UTC: they need no time zone, so a change of the
+    deployment's zone leaves them right, and a period bounded inside an hour reads its partial
+    hours from the facts."""
+
+    pk = models.CompositePrimaryKey("employee_id", "hour", "kind", "category_id")
+    # Rows follow the facts, which protect their people and categories: no constraints to check per beat.
+    employee = models.ForeignKey(Employee, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                 related_name="+")
+    hour = models.IntegerField()  # whole hours since 1970-01-01 00:00 UTC
+    kind = models.CharField(max_length=16, choices=CourseKind.choices)
+    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                 related_name="+")
+    seconds = models.BigIntegerField()
+    last_at = models.DateTimeField()  # the latest `occurred_at` of its facts
+
+    def __str__(self):
+        return f"{self.employee_id} hour {self.hour} {self.kind}: {self.seconds} s"
+
+
 class Completion(models.Model):
     """A course completed by a person, with the credits it awarded (once per person and course)."""
 

@@ -1,0 +1,169 @@
+"""Running sums of credited time (`CreditedHour`), kept by the database itself.
+
+Triggers on the fact table keep, in the transaction that writes a fact, the sum of its person's
+credited seconds in its hour, kind and category: whoever writes (a beat, a check-in, an import,
+direct SQL), a fact is in the sums exactly when it commits, and a rolled-back one leaves nothing.
+No watermark is needed, so facts committing out of the order of their ids are neither missed nor
+counted twice, and a reader needs no lock: the sums and the facts agree in every snapshot.
+
+A new fact adds to its row (an upsert, under that row's lock until the writer commits: only the
+same person's facts of the same hour, kind and category wait for each other). A fact deleted or
+changed, which the application never does, has its hour counted again from the facts. The triggers
+are (re)installed after every `migrate`, because SQLite drops a table's triggers when a migration
+rebuilds it."""
+
+import datetime as dt
+
+from django.db import connection as default_connection
+
+HOUR = dt.timedelta(hours=1)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+FACTS, SUMS = "records_creditedtime", "records_creditedhour"
+_COLUMNS = "employee_id, hour, kind, category_id, seconds, last_at"
+
+
+def hour_of(moment: dt.datetime) -> int:
+    """The hour (counted from the epoch) that contains `moment`."""
+    return (moment - EPOCH) // HOUR
+
+
+def start_of_hour(hour: int) -> dt.datetime:
+    return EPOCH + hour * HOUR
+
+
+def _hour_sql(vendor: str, column: str) -> str:
+    if vendor == "postgresql":
+        return f"floor(extract(epoch FROM {column}) / 3600)::integer"
+    # SQLite keeps a moment as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]"; the fraction is cut off
+    # before strftime reads it, which would round 59.9995 seconds up into the next hour.
+    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER) / 3600"
+
+
+# A fact's hour counted again from the facts, for a fact deleted or changed.
+_POSTGRES_RECOUNT = f"""
+CREATE OR REPLACE FUNCTION records_credited_hour_recount(person bigint, moment timestamptz, fact_kind varchar,
+                                                         fact_category bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    counted integer := {_hour_sql("postgresql", "moment")};
+BEGIN
+    DELETE FROM {SUMS} s WHERE s.employee_id = person AND s.hour = counted AND s.kind = fact_kind
+        AND s.category_id = fact_category;
+    INSERT INTO {SUMS} ({_COLUMNS})
+    SELECT person, counted, fact_kind, fact_category, sum(f.seconds), max(f.occurred_at) FROM {FACTS} f
+    WHERE f.employee_id = person AND f.occurred_at >= to_timestamp(counted * 3600.0)
+        AND f.occurred_at < to_timestamp((counted + 1) * 3600.0) AND f.kind = fact_kind
+        AND f.category_id = fact_category AND f.seconds > 0
+    HAVING count(*) > 0;
+END
+$$"""
+
+_POSTGRES_FUNCTIONS = [_POSTGRES_RECOUNT, f"""
+CREATE OR REPLACE FUNCTION records_credited_hours_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {SUMS} AS s ({_COLUMNS})
+    VALUES (NEW.employee_id, {_hour_sql("postgresql", "NEW.occurred_at")}, NEW.kind, NEW.category_id, NEW.seconds,
+            NEW.occurred_at)
+    ON CONFLICT (employee_id, hour, kind, category_id)
+    DO UPDATE SET seconds = s.seconds + EXCLUDED.seconds, last_at = greatest(s.last_at, EXCLUDED.last_at);
+    RETURN NULL;
+END
+$$""", """
+CREATE OR REPLACE FUNCTION records_credited_hours_recount() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM records_credited_hour_recount(OLD.employee_id, OLD.occurred_at, OLD.kind, OLD.category_id);
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM records_credited_hour_recount(NEW.employee_id, NEW.occurred_at, NEW.kind, NEW.category_id);
+    END IF;
+    RETURN NULL;
+END
+$$""", f"""
+CREATE OR REPLACE FUNCTION records_credited_hours_clear() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {SUMS};
+    RETURN NULL;
+END
+$$"""]
+
+_CHANGED = ("OLD.employee_id IS DISTINCT FROM NEW.employee_id OR OLD.occurred_at IS DISTINCT FROM NEW.occurred_at "
+            "OR OLD.kind IS DISTINCT FROM NEW.kind OR OLD.category_id IS DISTINCT FROM NEW.category_id "
+            "OR OLD.seconds IS DISTINCT FROM NEW.seconds")
+_CHANGED_COLUMNS = "employee_id, occurred_at, kind, category_id, seconds"
+
+# Facts of no seconds (a beat that credited nothing) leave the sums alone: no row, no lock, no write.
+TRIGGERS = ("records_credited_hours_add", "records_credited_hours_delete", "records_credited_hours_update",
+            "records_credited_hours_truncate")
+_POSTGRES_TRIGGERS = [
+    f"CREATE TRIGGER records_credited_hours_add AFTER INSERT ON {FACTS} FOR EACH ROW WHEN (NEW.seconds > 0) "
+    f"EXECUTE FUNCTION records_credited_hours_add()",
+    f"CREATE TRIGGER records_credited_hours_delete AFTER DELETE ON {FACTS} FOR EACH ROW WHEN (OLD.seconds > 0) "
+    f"EXECUTE FUNCTION records_credited_hours_recount()",
+    f"CREATE TRIGGER records_credited_hours_update AFTER UPDATE OF {_CHANGED_COLUMNS} ON {FACTS} FOR EACH ROW "
+    f"WHEN ({_CHANGED}) EXECUTE FUNCTION records_credited_hours_recount()",
+    f"CREATE TRIGGER records_credited_hours_truncate AFTER TRUNCATE ON {FACTS} FOR EACH STATEMENT "
+    f"EXECUTE FUNCTION records_credited_hours_clear()",
+]
+
+
+def _sqlite_recount(row: str) -> str:
+    hour = _hour_sql("sqlite", f"{row}.occurred_at")
+    return (f"DELETE FROM {SUMS} WHERE employee_id = {row}.employee_id AND hour = {hour} AND kind = {row}.kind "
+            f"AND category_id = {row}.category_id; "
+            f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT {row}.employee_id, {hour}, {row}.kind, {row}.category_id, "
+            f"sum(seconds), max(occurred_at) FROM {FACTS} WHERE employee_id = {row}.employee_id "
+            f"AND kind = {row}.kind AND category_id = {row}.category_id AND seconds > 0 "
+            f"AND {_hour_sql('sqlite', 'occurred_at')} = {hour} HAVING count(*) > 0;")
+
+
+_SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_add AFTER INSERT ON {FACTS} WHEN NEW.seconds > 0 BEGIN "
+    f"INSERT INTO {SUMS} ({_COLUMNS}) VALUES (NEW.employee_id, {_hour_sql('sqlite', 'NEW.occurred_at')}, NEW.kind, "
+    f"NEW.category_id, NEW.seconds, NEW.occurred_at) ON CONFLICT (employee_id, hour, kind, category_id) DO UPDATE "
+    f"SET seconds = seconds + excluded.seconds, last_at = max(last_at, excluded.last_at); END",
+    f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_delete AFTER DELETE ON {FACTS} WHEN OLD.seconds > 0 "
+    f"BEGIN {_sqlite_recount('OLD')} END",
+    f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_update AFTER UPDATE OF {_CHANGED_COLUMNS} ON {FACTS} "
+    f"WHEN {_CHANGED} BEGIN {_sqlite_recount('OLD')} {_sqlite_recount('NEW')} END",
+]
+
+
+def install_triggers(connection=default_connection) -> None:
+    """Idempotent; does nothing before the sums' table exists (a migration back past it)."""
+    if SUMS not in set(connection.introspection.table_names()):
+        return
+    drop_triggers(connection)
+    with connection.cursor() as cursor:
+        postgresql = connection.vendor == "postgresql"
+        for statement in (_POSTGRES_FUNCTIONS + _POSTGRES_TRIGGERS) if postgresql else _SQLITE_TRIGGERS:
+            cursor.execute(statement)
+
+
+def drop_triggers(connection=default_connection) -> None:
+    on = f" ON {FACTS}" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        for name in TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+
+
+def rebuild(employee_ids=None, connection=default_connection) -> None:
+    """Count the sums again from the facts: of everyone, or of `employee_ids`. For a migration and
+    for facts written with the triggers off (a bulk load); the triggers keep them otherwise."""
+    hour = _hour_sql(connection.vendor, "occurred_at").replace("%", "%%")  # a statement with parameters
+    where, params = "", []
+    if employee_ids is not None:
+        employee_ids = list(employee_ids)
+        if not employee_ids:
+            return
+        where = f" AND employee_id IN ({', '.join(['%s'] * len(employee_ids))})"
+        params = employee_ids
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SUMS} WHERE 1 = 1{where}", params)
+        cursor.execute(f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT employee_id, {hour}, kind, category_id, "
+                       f"sum(seconds), max(occurred_at) FROM {FACTS} WHERE seconds > 0{where} "
+                       f"GROUP BY employee_id, {hour}, kind, category_id", params)
+
+
+def after_migrate(sender, using="default", **kwargs) -> None:
+    from django.db import connections
+
+    install_triggers(connections[using])
