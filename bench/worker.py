@@ -80,6 +80,7 @@ def minute(ids: dict) -> dict:
     from learntrace.evidence.services import seal_pending
     from learntrace.org.models import Employee
     from learntrace.plans.models import PlanPeriod
+    from learntrace.records import sums
     from learntrace.records.models import CreditedTime
 
     whole_organisation(ids)
@@ -92,7 +93,9 @@ def minute(ids: dict) -> dict:
     _execute("SET session_replication_role = replica")
     _beats(ids, viewers, december.starts_at + dt.timedelta(days=3), 0, history)
     _execute("SET session_replication_role = origin")
+    sums.rebuild(employee_ids=viewers)  # what the triggers, off above, would have summed
     _execute("ANALYZE records_creditedtime")
+    _execute("ANALYZE records_creditedhour")
     Watermark.objects.filter(source="credited_time").update(
         last_id=CreditedTime.objects.aggregate(top=Max("pk"))["top"])
     tasks = periodic_tasks()
