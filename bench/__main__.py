@@ -17,6 +17,7 @@ from bench import (
     reminders,
     reports,
     scale,
+    sums_cost,
 )
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -33,6 +34,7 @@ BENCHMARKS = {
     "reminders": lambda rows: reminders.run(POSTGRES),
     "reports": lambda rows: reports.run(POSTGRES),
     "scale": lambda rows: scale.run(POSTGRES),
+    "sums_cost": lambda rows: sums_cost.run(POSTGRES),
     "memory": memory.run,
     "worker_memory": lambda rows: memory.worker(POSTGRES),
 }
