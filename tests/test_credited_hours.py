@@ -6,6 +6,7 @@ import threading
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -96,6 +97,22 @@ def test_rebuilding_gives_the_sums_the_triggers_kept(org, catalog):
     assert stored_sums() == {key: value for key, value in kept.items() if key[0] == org.head.pk}
     sums.rebuild()
     assert stored_sums() == kept == summed_facts()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_builds_the_sums_of_the_facts_already_recorded(org, catalog):
+    fact(org.learner, catalog.video, 600, at(2026, 3, 2, 9, 10))
+    call_command("migrate", "records", "0007_fact_indexes_that_queries_use", verbosity=0)
+    assert "records_creditedhour" not in connection.introspection.table_names()
+    fact(org.learner, catalog.video, 300, at(2026, 3, 2, 9, 40))  # no sums, no triggers meanwhile
+    fact(org.head, catalog.meeting, 1200, at(2026, 3, 2, 10, 5))
+    fact(org.head, catalog.meeting, 0, at(2026, 3, 2, 11, 5))
+    call_command("migrate", verbosity=0)
+    assert stored_sums() == summed_facts() and len(stored_sums()) == 2
+    record_credited_time(employee=org.head, course=catalog.meeting, seconds=60, occurred_at=at(2026, 3, 2, 10, 6))
+    assert stored_sums() == summed_facts() and stored_sums()[
+        (org.head.pk, sums.hour_of(at(2026, 3, 2, 10)), "offline", catalog.management.pk)] == \
+        (1260, at(2026, 3, 2, 10, 6))
 
 
 # Moments around the edges that matter: the hour, the day in Shanghai (16:00 UTC) and in Kolkata
