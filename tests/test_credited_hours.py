@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,6 +98,27 @@ def test_rebuilding_gives_the_sums_the_triggers_kept(org, catalog):
     assert stored_sums() == {key: value for key, value in kept.items() if key[0] == org.head.pk}
     sums.rebuild()
     assert stored_sums() == kept == summed_facts()
+
+
+def test_a_period_of_whole_hours_reads_only_the_sums(org, catalog):
+    fact(org.learner, catalog.video, 600, at(2026, 3, 2, 9, 10))
+    fact(org.learner, catalog.video, 60, at(2026, 3, 1, 0, 0, 0, 1))
+
+    def tables(**bounds):
+        with CaptureQueriesContext(connection) as queries:
+            totals = effective.credited_time(employee_ids=[org.learner.pk], **bounds)
+        read = {name for name in ("records_creditedtime", "records_creditedhour", "records_correction")
+                if any(f'"{name}"' in query["sql"] for query in queries.captured_queries)}
+        return totals.seconds, read
+
+    march = {"starts_at": at(2026, 3, 1), "ends_at": at(2026, 4, 1)}
+    assert tables(**march) == ({(org.learner.pk, "video"): 660}, {"records_creditedhour", "records_correction"})
+    assert tables(**march, from_facts=True) == \
+        ({(org.learner.pk, "video"): 660}, {"records_creditedtime", "records_correction"})
+    # From one microsecond past midnight: the first hour from the facts, the rest from the sums.
+    assert tables(starts_at=at(2026, 3, 1, 0, 0, 0, 1), ends_at=at(2026, 4, 1)) == \
+        ({(org.learner.pk, "video"): 660}, {"records_creditedhour", "records_creditedtime", "records_correction"})
+    assert tables(starts_at=at(2026, 3, 1, 0, 0, 0, 2), ends_at=at(2026, 4, 1))[0] == {(org.learner.pk, "video"): 600}
 
 
 @pytest.mark.django_db(transaction=True)
