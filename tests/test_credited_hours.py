@@ -119,6 +119,9 @@ def test_a_period_of_whole_hours_reads_only_the_sums(org, catalog):
     assert tables(starts_at=at(2026, 3, 1, 0, 0, 0, 1), ends_at=at(2026, 4, 1)) == \
         ({(org.learner.pk, "video"): 660}, {"records_creditedhour", "records_creditedtime", "records_correction"})
     assert tables(starts_at=at(2026, 3, 1, 0, 0, 0, 2), ends_at=at(2026, 4, 1))[0] == {(org.learner.pk, "video"): 600}
+    # No whole hour in the range (half past midnight to half past one): only the facts are read.
+    assert tables(starts_at=at(2026, 3, 1, 0, 30), ends_at=at(2026, 3, 1, 1, 30)) == \
+        ({}, {"records_creditedtime", "records_correction"})
     # Which hours come from where: the sums of the second hour say 7 seconds where its fact says 60.
     fact(org.learner, catalog.video, 60, at(2026, 3, 1, 1, 30))
     CreditedHour.objects.filter(hour=sums.hour_of(at(2026, 3, 1, 1))).update(seconds=7)
