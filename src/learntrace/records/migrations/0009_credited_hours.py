@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('catalog', '0002_course_project_number_and_hours'),
         ('org', '0006_importbatch_queued'),
-        ('records', '0007_fact_indexes_that_queries_use'),
+        ('records', '0008_beat_key_without_index'),
     ]
 
     operations = [
