@@ -287,3 +287,59 @@ def test_facts_committed_out_of_order_by_concurrent_writers_are_each_summed_once
     assert not errors
     assert sorted(CreditedTime.objects.values_list("seconds", flat=True)) == [15, 30, 600]
     assert stored_sums() == summed_facts() and stored_sums()[key] == (630, at(2026, 3, 2, 9, 20))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_time_credited_by_hand_to_a_course_being_watched_waits_for_the_beat_instead_of_deadlocking(org, catalog):
+    """A beat locks the course state, then its fact locks the hour's sum; time credited by hand takes them in
+    the same order, so it waits for the beat (the other order deadlocked, and PostgreSQL aborted one)."""
+    from learntrace.records.models import CourseProgress
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    course = Course.objects.get(pk=catalog.video.pk)
+    record_credited_time(employee=org.learner, course=course, seconds=60, occurred_at=at(2026, 3, 2, 9))
+    errors: list = []
+    locked, may_go = threading.Event(), threading.Event()
+
+    def beat():
+        try:
+            with transaction.atomic():
+                CourseProgress.objects.select_for_update().get(employee=org.learner, course=course)
+                locked.set()
+                may_go.wait(10)
+                fact(org.learner, course, 15, at(2026, 3, 2, 9, 30))  # the same hour, kind and category
+        except Exception as error:  # reported by the test's thread
+            errors.append(error)
+        finally:
+            locked.set()
+            connections.close_all()
+
+    def by_hand():
+        try:
+            record_credited_time(employee=org.learner, course=course, seconds=600, occurred_at=at(2026, 3, 2, 9, 40))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=beat)
+    first.start()
+    assert locked.wait(10)
+    second = threading.Thread(target=by_hand)
+    second.start()
+    with connection.cursor() as cursor:  # the hand waits for the beat's lock before going on
+        for _ in range(100):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND datname = current_database()")
+            if cursor.fetchone()[0] == 1:
+                break
+            second.join(0.1)
+    may_go.set()
+    first.join(20)
+    second.join(20)
+    assert errors == []
+    assert sorted(CreditedTime.objects.values_list("seconds", flat=True)) == [15, 60, 600]
+    assert stored_sums() == summed_facts()
+    assert stored_sums()[(org.learner.pk, sums.hour_of(at(2026, 3, 2, 9)), "video", catalog.management.pk)][0] == 675

@@ -36,10 +36,9 @@ def record_credited_time(*, employee: Employee, course: Course, seconds: int, oc
     """`may_complete=False` tells that the course's threshold cannot have been reached yet."""
     if seconds <= 0:
         raise ValueError("credited seconds must be positive")
-    fact = CreditedTime.objects.create(
-        employee=employee, course=course, kind=course.kind, category_id=course.category_id,
-        seconds=seconds, occurred_at=occurred_at, source=source,
-    )
+    # The course state first, then the fact (whose insert locks its hour's running sum, records/sums.py):
+    # the order a beat takes them in, so that time credited by hand to a course being watched at that
+    # moment waits for the beat instead of deadlocking with it.
     progress = CourseProgress.objects.filter(employee=employee, course=course)
     changes = {
         "credited_ms": F("credited_ms") + seconds * 1000,
@@ -49,6 +48,10 @@ def record_credited_time(*, employee: Employee, course: Course, seconds: int, oc
     if not progress.update(**changes):
         _progress(employee, course, occurred_at)
         progress.update(**changes)
+    fact = CreditedTime.objects.create(
+        employee=employee, course=course, kind=course.kind, category_id=course.category_id,
+        seconds=seconds, occurred_at=occurred_at, source=source,
+    )
     if may_complete:
         complete_if_done(employee=employee, course=course, at=occurred_at, source=source)
     return fact
