@@ -3,6 +3,7 @@ a whole judgement, its queries do not grow with the period, and a judging run an
 the same time on PostgreSQL wait for each other instead of deadlocking."""
 
 import contextlib
+import datetime as dt
 import threading
 from decimal import Decimal
 
@@ -182,3 +183,96 @@ def test_judging_and_refreshing_at_once_do_not_deadlock(org, catalog):
     settled = outcome(march)
     services.evaluate_period(march, now=at(2026, 3, 27, 11))
     assert outcome(march) == settled
+
+
+# ---------------------------------------------------------------- facts that commit after a higher id
+
+
+def late_fact(pk, employee, course, hours, when) -> CreditedTime:
+    """A fact given its id, as a transaction that took its id early and committed late leaves it."""
+    return CreditedTime.objects.create(pk=pk, employee=employee, course=course, kind=course.kind,
+                                       category_id=course.category_id, seconds=int(hours * HOUR), occurred_at=when,
+                                       source="tracking")
+
+
+def test_a_fact_that_commits_after_a_higher_id_is_refreshed_the_next_minute(org, catalog):
+    from learntrace.compliance.models import Watermark
+
+    plan = monthly_plan(org, catalog)
+    now = at(2026, 3, 10, 9)
+    services.refresh_changed(now=now)
+    top = CreditedTime.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    late_fact(top + 2, org.learner, catalog.video, 1, at(2026, 3, 10, 8))  # id top + 1 still in flight
+    services.refresh_changed(now=now)
+    assert Standing.objects.get(period=period_of(plan, 3), employee=org.learner).total_seconds == HOUR
+    mark = Watermark.objects.get(source="credited_time")
+    assert (mark.last_id, mark.gaps) == (top + 2, [[top + 1, top + 1, now.timestamp()]])
+
+    late_fact(top + 1, org.head, catalog.video, 2, at(2026, 3, 10, 8))  # commits now
+    services.refresh_changed(now=now + dt.timedelta(minutes=1))
+    assert Standing.objects.get(period=period_of(plan, 3), employee=org.head).total_seconds == 2 * HOUR
+    assert Watermark.objects.get(source="credited_time").gaps == []
+
+
+def test_ids_never_seen_are_looked_for_until_the_hourly_refresh_has_covered_them(org, catalog):
+    from learntrace.compliance.models import Watermark
+
+    plan = monthly_plan(org, catalog)
+    now = at(2026, 3, 10, 9)
+    services.refresh_changed(now=now)
+    top = CreditedTime.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    late_fact(top + 5, org.learner, catalog.video, 1, at(2026, 3, 10, 8))  # 1–4: rolled back, or in flight
+    late_fact(top + 3, org.learner, catalog.video, 1, at(2026, 3, 10, 8))
+    services.refresh_changed(now=now)
+    gaps = [[top + 1, top + 2, now.timestamp()], [top + 4, top + 4, now.timestamp()]]
+    assert Watermark.objects.get(source="credited_time").gaps == gaps
+    later = now + dt.timedelta(seconds=services.GAP_SECONDS - 1)
+    services.refresh_changed(now=later)
+    assert Watermark.objects.get(source="credited_time").gaps == gaps  # still looked for
+    services.refresh_changed(now=later + dt.timedelta(seconds=1))
+    assert Watermark.objects.get(source="credited_time").gaps == []  # given up: the hourly refresh reads all
+    late_fact(top + 4, org.head, catalog.video, 2, at(2026, 3, 10, 8))
+    services.refresh_changed(now=later + dt.timedelta(seconds=2))
+    assert Standing.objects.get(period=period_of(plan, 3), employee=org.head).total_seconds == 0
+    services.refresh_open(now=later + dt.timedelta(seconds=3))
+    assert Standing.objects.get(period=period_of(plan, 3), employee=org.head).total_seconds == 2 * HOUR
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_beat_still_in_flight_while_the_refresh_reads_is_counted_by_the_next_one(org, catalog):
+    """PostgreSQL: ids are taken at insert and committed in any order."""
+    from django.db import transaction
+
+    from learntrace.records.services import record_credited_time
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    plan = monthly_plan(org, catalog)
+    now = at(2026, 3, 10, 9)
+    services.refresh_changed(now=now)
+    inserted, may_commit, errors = threading.Event(), threading.Event(), []
+
+    def slow():
+        try:
+            with transaction.atomic():
+                watch(org.head, catalog.video, 2, at(2026, 3, 10, 8))
+                inserted.set()
+                may_commit.wait(10)
+        except Exception as error:  # reported by the test's thread
+            errors.append(error)
+        finally:
+            inserted.set()
+            connections.close_all()
+
+    writer = threading.Thread(target=slow)
+    writer.start()
+    assert inserted.wait(10)
+    record_credited_time(employee=org.learner, course=catalog.video, seconds=HOUR, occurred_at=at(2026, 3, 10, 8))
+    services.refresh_changed(now=now)  # sees the learner's fact, not the head's: its id is passed
+    may_commit.set()
+    writer.join(10)
+    assert errors == []
+    assert Standing.objects.get(period=period_of(plan, 3), employee=org.head).total_seconds == 0
+    services.refresh_changed(now=now + dt.timedelta(minutes=1))
+    assert Standing.objects.get(period=period_of(plan, 3), employee=org.head).total_seconds == 2 * HOUR
+    assert Standing.objects.get(period=period_of(plan, 3), employee=org.learner).total_seconds == HOUR

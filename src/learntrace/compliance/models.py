@@ -180,6 +180,10 @@ class Watermark(models.Model):
 
     source = models.CharField(max_length=32, unique=True)
     last_id = models.BigIntegerField(default=0)
+    # Ids at or below last_id that no run has seen yet, as [first, last, unix time first missed]: a fact
+    # written by a transaction that commits after one with a higher id (or one rolled back). Looked at
+    # again by every run until found, or until the hourly refresh of everything open has covered it.
+    gaps = models.JSONField(default=list, blank=True)
 
     def __str__(self):
         return f"{self.source} {self.last_id}"

@@ -37,6 +37,9 @@ from learntrace.records.models import Completion, Correction, CreditedTime, Quiz
 
 # Assignments refreshed per batch: bounded memory, and below SQLite's limit on query parameters.
 BATCH = 1000
+# How long the minute's refresh looks again for facts whose ids it passed before they committed: past the
+# next hourly refresh of every open standing (refresh_open), which reads them whatever their ids.
+GAP_SECONDS = 2 * 3600
 # What a refresh writes: the figures, and where the person stood in the organisation and the audience.
 REFRESHED = [*FIGURE_NAMES, "department", "department_path", "joined_at", "removed_at", "refreshed_at", "changed_at"]
 OUTCOME = ["compliant", "consequences", "score", "recognitions", "evaluated_at", "changed_at"]
@@ -175,10 +178,20 @@ def refresh_changed(*, now: dt.datetime | None = None) -> int:
                           ("exam_result", ExamResult)):
         mark, _created = Watermark.objects.get_or_create(source=source)
         top = model.objects.aggregate(top=Max("pk"))["top"] or 0
+        # Ids missed before (their transactions had not committed when a higher id was read) are looked
+        # at again; after GAP_SECONDS the hourly refresh of everything open has taken them anyway.
+        gaps = [gap for gap in mark.gaps if now.timestamp() - gap[2] < GAP_SECONDS]
+        found: list = []
+        if gaps:
+            found = list(model.objects.filter(_any_of(gaps)).values_list("pk", "employee_id"))
+            gaps = [(*missing, gap[2]) for gap in gaps for missing in _missing(gap[0], gap[1], found)]
         if top > mark.last_id:
-            employee_ids.update(model.objects.filter(pk__gt=mark.last_id, pk__lte=top)
-                                .values_list("employee_id", flat=True).distinct())
-            marks[mark.pk] = top
+            new = list(model.objects.filter(pk__gt=mark.last_id, pk__lte=top).values_list("pk", "employee_id"))
+            gaps += [(*missing, now.timestamp()) for missing in _missing(mark.last_id + 1, top, new)]
+            found += new
+        employee_ids.update(employee_id for _pk, employee_id in found)
+        if top > mark.last_id or [list(gap) for gap in gaps] != mark.gaps:
+            marks[mark.pk] = {"last_id": max(top, mark.last_id), "gaps": [list(gap) for gap in gaps]}
     # Open standings (or none yet) of published plans; frozen ones stay as they are.
     open_assignments = Assignment.objects.filter(standing__frozen_at__isnull=True, period__plan__status="published")
     ids = set()
@@ -191,9 +204,28 @@ def refresh_changed(*, now: dt.datetime | None = None) -> int:
     changes, refreshed = _refresh(ids, now)
     _follow(changes, now)
     # Moved on only once the standings are written: a failed run is retried from the same place.
-    for pk, top in marks.items():
-        Watermark.objects.filter(pk=pk).update(last_id=top)
+    for pk, values in marks.items():
+        Watermark.objects.filter(pk=pk).update(**values)
     return refreshed
+
+
+def _any_of(gaps) -> Q:
+    condition = Q()
+    for first, last, _since in gaps:
+        condition |= Q(pk__gte=first, pk__lte=last)
+    return condition
+
+
+def _missing(first: int, last: int, rows) -> list[tuple[int, int]]:
+    """The runs of ids from `first` to `last` that none of `rows` ((id, …) pairs) has."""
+    runs, expected = [], first
+    for pk in sorted(row[0] for row in rows if first <= row[0] <= last):
+        if pk > expected:
+            runs.append((expected, pk - 1))
+        expected = pk + 1
+    if expected <= last:
+        runs.append((expected, last))
+    return runs
 
 
 def _follow(changes: dict, now: dt.datetime) -> None:
