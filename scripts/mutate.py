@@ -15,9 +15,10 @@ start-up, and a copy keeps every mutant's database as fresh as a new one.
 A mutant runs only the tests that run the lines it changed. Before the mutants, the module's tests
 run once under coverage with one context per test (.mutation/NAME.lines.json: line -> tests, made
 again when the module or a test file is newer); each mutant's command compares the file on disk with
-the untouched copy kept beside it to find the changed lines. A line run at import time, or one the
-map does not know, runs all the module's tests: selecting can only skip tests that cannot see the
-mutant."""
+the untouched copy kept beside it to find the changed lines. A changed line of a function's header
+(decorator, default, `*`) runs the tests that run the function's body; another line run at import
+time, or one the map does not know, runs all the module's tests: selecting can only skip tests that
+cannot see the mutant."""
 
 import ast
 import difflib
