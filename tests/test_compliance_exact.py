@@ -174,6 +174,20 @@ def test_a_department_consequence_applies_from_its_share_of_members_who_miss():
     assert applied("compliant", 26) == {1: (4, 1, [(1, 4)]), 2: (2, 0, [(0, 2)]), 3: (3, 3, [])}
 
 
+def test_a_departments_share_of_members_who_miss_is_not_rounded():
+    # 2 of 3 members miss: 66.67 %, which reaches a share of 66 % and not one of 67 %.
+    counted = [person(n, department_id=1) for n in (1, 2, 3)]
+    met = {1: False, 2: False, 3: True}
+
+    def applied(share):
+        outcomes: dict = {}
+        services._department_consequence(consequence("flag", "non_compliant", level="department",
+                                                      department_share=share), "", counted, met, outcomes)
+        return [(c["non_compliant"], c["members"]) for c in outcomes[1]["consequences"]]
+
+    assert (applied(66), applied(67)) == ([(2, 3)], [])
+
+
 def test_a_departments_outcome_keeps_the_most_misses_of_its_rules():
     counted = [person(1, department_id=1), person(2, department_id=1)]
     outcomes: dict = {}
