@@ -15,10 +15,12 @@ start-up, and a copy keeps every mutant's database as fresh as a new one.
 A mutant runs only the tests that run the lines it changed. Before the mutants, the module's tests
 run once under coverage with one context per test (.mutation/NAME.lines.json: line -> tests, made
 again when the module or a test file is newer); each mutant's command compares the file on disk with
-the untouched copy kept beside it to find the changed lines. A line run at import time, or one the
-map does not know, runs all the module's tests: selecting can only skip tests that cannot see the
-mutant."""
+the untouched copy kept beside it to find the changed lines. A changed line of a function's header
+(decorator, default, `*`) runs the tests that run the function's body; another line run at import
+time, or one the map does not know, runs all the module's tests: selecting can only skip tests that
+cannot see the mutant."""
 
+import ast
 import difflib
 import json
 import os
@@ -176,14 +178,31 @@ def changed_lines(name: str) -> set[int]:
     return changed
 
 
+def function_headers(name: str) -> dict[int, range]:
+    """Each line of a function's header (its decorators, its `def` and its arguments) in the untouched
+    module -> the lines of that function's body."""
+    headers: dict[int, range] = {}
+    for node in ast.walk(ast.parse(pristine(name).read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+            body = range(node.body[0].lineno, (node.end_lineno or node.body[-1].lineno) + 1)
+            headers.update((line, body) for line in range(first, node.body[0].lineno))
+    return headers
+
+
 def selected_tests(name: str) -> list[str]:
-    """The tests that run a changed line, the exact tests' files first; every test of the module when a
-    changed line runs at import time or is not in the map."""
+    """The tests that run a changed line, the exact tests' files first. A changed line of a function's
+    header (a decorator, a default, `*`) runs at import time, but only a call of the function can show
+    the change: the tests that run its body. Every test of the module when another changed line runs at
+    import time or is not in the map."""
     lines = json.loads((SESSIONS / f"{name}.lines.json").read_text())
     files = test_files(name)
+    headers = function_headers(name)
     chosen: set[str] = set()
     for line in changed_lines(name):
         tests = lines.get(str(line))
+        if (tests is None or "" in tests) and line in headers:
+            tests = sorted({test for body in headers[line] for test in lines.get(str(body), [])} - {""}) or None
         if tests is None or "" in tests:
             return files
         chosen.update(tests)

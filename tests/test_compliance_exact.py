@@ -174,6 +174,20 @@ def test_a_department_consequence_applies_from_its_share_of_members_who_miss():
     assert applied("compliant", 26) == {1: (4, 1, [(1, 4)]), 2: (2, 0, [(0, 2)]), 3: (3, 3, [])}
 
 
+def test_a_departments_share_of_members_who_miss_is_not_rounded():
+    # 2 of 3 members miss: 66.67 %, which reaches a share of 66 % and not one of 67 %.
+    counted = [person(n, department_id=1) for n in (1, 2, 3)]
+    met = {1: False, 2: False, 3: True}
+
+    def applied(share):
+        outcomes: dict = {}
+        services._department_consequence(consequence("flag", "non_compliant", level="department",
+                                                      department_share=share), "", counted, met, outcomes)
+        return [(c["non_compliant"], c["members"]) for c in outcomes[1]["consequences"]]
+
+    assert (applied(66), applied(67)) == ([(2, 3)], [])
+
+
 def test_a_departments_outcome_keeps_the_most_misses_of_its_rules():
     counted = [person(1, department_id=1), person(2, department_id=1)]
     outcomes: dict = {}
@@ -623,3 +637,29 @@ def test_the_worker_judges_a_quarter_after_the_earlier_months_it_reads(org, cata
     services.process_periods(now=at(2026, 4, 1, 1))
     assert appraisals(plan, 3)[org.learner.pk] == ["2026-Q1"]
     assert appraisals(plan, 3)[org.head.pk] == []
+
+
+def test_a_renamed_top_n_leaves_its_old_holders_to_the_next_whole_judgement(org, catalog):
+    plan = monthly_plan(org, catalog)
+    march = period_of(plan, 3)
+    rule = Rule.objects.create(plan=plan, name="Stars")
+    top = Consequence.objects.create(rule=rule, applies_to="top", kind="title", name="Top two", top_n=2)
+    watch(org.learner, catalog.video, 4, at(2026, 3, 3, 10))
+    watch(org.head, catalog.video, 3, at(2026, 3, 3, 10))
+    services.process_periods(now=at(2026, 3, 26, 1))
+
+    def titles():
+        return {s.employee_id: s.recognitions for s in Standing.objects.filter(period=march) if s.recognitions}
+
+    assert titles() == {org.learner.pk: ["Top two"], org.head.pk: ["Top two"]}
+    top.name, top.top_n = "Top one", 1
+    top.save()
+    # Judging one person again also judges who enters the renamed top and who holds it under its new
+    # name (nobody yet), not who holds an entry under the old name: 2 standings, the head's untouched.
+    outsider = march.assignments.get(employee=org.outsider).pk
+    assert services.judge_people(march, [outsider], now=at(2026, 3, 27, 9)) == 2
+    assert titles() == {org.learner.pk: ["Top one"], org.head.pk: ["Top two"]}
+    assert Standing.objects.get(period=march, employee=org.head).evaluated_at == at(2026, 3, 26, 1)
+    # The next whole judgement settles it.
+    services.evaluate_period(march, now=at(2026, 3, 28, 9))
+    assert titles() == {org.learner.pk: ["Top one"]}
