@@ -226,7 +226,9 @@ def test_ids_never_seen_are_looked_for_until_the_hourly_refresh_has_covered_them
     services.refresh_changed(now=now)
     gaps = [[top + 1, top + 2, now.timestamp()], [top + 4, top + 4, now.timestamp()]]
     assert Watermark.objects.get(source="credited_time").gaps == gaps
-    later = now + dt.timedelta(seconds=services.GAP_SECONDS - 1)
+    # Looked for over two hours: a gap found just after an hourly refresh of everything open is read by the next.
+    services.refresh_changed(now=now + dt.timedelta(hours=1, minutes=1))
+    later = now + dt.timedelta(hours=2, seconds=-1)
     services.refresh_changed(now=later)
     assert Watermark.objects.get(source="credited_time").gaps == gaps  # still looked for
     services.refresh_changed(now=later + dt.timedelta(seconds=1))
