@@ -209,7 +209,8 @@ def test_a_fact_that_commits_after_a_higher_id_is_refreshed_the_next_minute(org,
     assert (mark.last_id, mark.gaps) == (top + 2, [[top + 1, top + 1, now.timestamp()]])
 
     late_fact(top + 1, org.head, catalog.video, 2, at(2026, 3, 10, 8))  # commits now
-    services.refresh_changed(now=now + dt.timedelta(minutes=1))
+    open_of_head = Standing.objects.filter(employee=org.head, frozen_at__isnull=True).count()
+    assert services.refresh_changed(now=now + dt.timedelta(minutes=1)) == open_of_head  # the head's alone
     assert Standing.objects.get(period=period_of(plan, 3), employee=org.head).total_seconds == 2 * HOUR
     assert Watermark.objects.get(source="credited_time").gaps == []
 
