@@ -1,11 +1,15 @@
 """Memory of a web process: the resident set of a fresh process that has loaded learntrace as a web worker
 does (Django set up, every URL and view imported), against a bare Django project in the same Python
-(django.setup() with only contenttypes and auth). Each is measured in a new process; no database is touched."""
+(django.setup() with only contenttypes and auth). Each is measured in a new process; no database is touched.
+`worker`: the background worker's, idle and while sealing, on PostgreSQL."""
 
 import os
 import subprocess
 import sys
 import tempfile
+import time
+
+from bench.common import environment, fresh_database, learntrace, shell_json
 
 RSS = "int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0]) / 1024"
 
@@ -77,10 +81,6 @@ print(json.dumps({{"idle_mb": idle, "peak_mb": status("VmHWM"), "after_mb": stat
 
 
 def worker(admin_url: str) -> dict:
-    import time
-
-    from bench.common import environment, fresh_database, learntrace, shell_json
-
     facts = int(os.environ.get("BENCH_FACTS", "200000"))
     with fresh_database(admin_url, os.environ.get("BENCH_DATABASE", "bench_worker_memory")) as database_url:
         learntrace(database_url, "shell", "--no-imports", "-c", FACTS_SCRIPT.format(n=facts))

@@ -2,6 +2,7 @@
 and one Redis, as docs/deployment.md describes: beats, a check-in, reminders and seals reach the database
 once each, whichever node or worker handles them, and the evidence verifies on either node."""
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -91,6 +92,29 @@ def environments(tmp_path, name: str, **shared: str) -> dict[str, dict[str, str]
     return {key: {**common, "DATA_DIR": str(tmp_path / key)} for key in ("a", "b", "w1", "w2")}
 
 
+@contextlib.contextmanager
+def running(node: dict, server, name: str):
+    """Web nodes a and b (`serve --no-worker`) and workers w1 and w2, started with their environments; yields
+    the web nodes' ports once both are ready (their readiness answer as well), and stops everything after."""
+    ports = {"a": closed_port(), "b": closed_port()}
+    processes = [start(["serve", "--no-worker", "--port", str(ports[key])], node[key]) for key in ("a", "b")]
+    processes += [start(["run_huey"], node[key]) for key in ("w1", "w2")]
+    try:
+        ready = {}
+        for key in ("a", "b"):
+            status, _, body = wait_for(f"http://127.0.0.1:{ports[key]}/health/ready", {}, 200, seconds=120)
+            assert status == 200, body
+            ready[key] = json.loads(body)["checks"]
+        yield ports, ready
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
+        for key in server.scan_iter(f"*{name}*"):
+            server.delete(key)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_web_nodes_and_two_workers_record_everything_once(org, catalog, tmp_path):
     if connection.vendor != "postgresql":
@@ -112,13 +136,7 @@ def test_two_web_nodes_and_two_workers_record_everything_once(org, catalog, tmp_
     schedule.channels.set([channel(ChannelKind.INAPP)])
     record_credited_time(employee=org.head, course=catalog.video, seconds=3 * HOUR, occurred_at=at(2026, 3, 2))
 
-    ports = {"a": closed_port(), "b": closed_port()}
-    processes = [start(["serve", "--no-worker", "--port", str(ports[key])], node[key]) for key in ("a", "b")]
-    processes += [start(["run_huey"], node[key]) for key in ("w1", "w2")]
-    try:
-        for key in ("a", "b"):
-            status, _, body = wait_for(f"http://127.0.0.1:{ports[key]}/health/ready", {}, 200, seconds=120)
-            assert status == 200, body
+    with running(node, server, name) as (ports, _ready):
 
         browser = Client()
         browser.force_login(org.learner.user)
@@ -182,13 +200,6 @@ def test_two_web_nodes_and_two_workers_record_everything_once(org, catalog, tmp_
             verify = subprocess.run([sys.executable, "-m", "learntrace", "verify"], env=node[key], capture_output=True,
                                     text=True, timeout=180)
             assert verify.returncode == 0 and f"{facts} facts: intact" in verify.stdout, verify.stdout + verify.stderr
-    finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=30)
-        for key in server.scan_iter(f"*{name}*"):
-            server.delete(key)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -201,13 +212,8 @@ def test_two_nodes_without_a_shared_folder_hand_files_over_through_one_bucket(or
     name = f"lt-two-buckets-{uuid.uuid4().hex[:8]}"
     node = environments(tmp_path, name, REPORTS_DIRECT_EXPORT_ROWS="3", **bucket.environment)
     hospital_month(org, catalog)
-    ports = {"a": closed_port(), "b": closed_port()}
-    processes = [start(["serve", "--no-worker", "--port", str(ports[key])], node[key]) for key in ("a", "b")]
-    processes += [start(["run_huey"], node[key]) for key in ("w1", "w2")]
-    try:
-        for key in ("a", "b"):
-            status, _, body = wait_for(f"http://127.0.0.1:{ports[key]}/health/ready", {}, 200, seconds=120)
-            assert status == 200 and json.loads(body)["checks"]["storage"] == "ok", body
+    with running(node, server, name) as (ports, ready):
+        assert ready["a"]["storage"] == ready["b"]["storage"] == "ok"  # each node reaches the bucket
 
         def on(key: str, someone) -> httpx.Client:
             browser = Client()
@@ -253,10 +259,3 @@ def test_two_nodes_without_a_shared_folder_hand_files_over_through_one_bucket(or
         on_disk = [item.relative_to(tmp_path).as_posix() for item in tmp_path.rglob("*")
                    if item.is_file() and item.suffix in (".csv", ".xlsx") and item != path]
         assert on_disk == []  # neither the upload nor the export went through a node's own folder
-    finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=30)
-        for key in server.scan_iter(f"*{name}*"):
-            server.delete(key)
