@@ -5,7 +5,9 @@ import base64
 import datetime as dt
 import json
 
-from django.db.models import Q
+from django.db import models
+from django.db.models import F, Func, Value
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Schema
@@ -45,6 +47,15 @@ def aware(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
+class Row(Func):
+    """A row value, `(a, b)`: compared as a whole, `(time, id) > (t, i)` is one range of an index on
+    (…, time, id), where `time > t OR (time = t AND id > i)` makes PostgreSQL read every row of the
+    time `t` first (a period's standings all change at the moment it is judged)."""
+
+    function = ""
+    output_field = models.Field()
+
+
 def paginate(queryset, time_field: str, params: PageParams) -> tuple[list, str | None]:
     if not 1 <= params.limit <= MAX_LIMIT:
         raise invalid({"limit": _("Between 1 and %(max)d.") % {"max": MAX_LIMIT}})
@@ -55,7 +66,7 @@ def paginate(queryset, time_field: str, params: PageParams) -> tuple[list, str |
             raise invalid({"updated_since": _("Not a usable date and time.")}) from None
     if params.cursor:
         moment, pk = decode(params.cursor)
-        queryset = queryset.filter(Q(**{f"{time_field}__gt": moment}) | Q(**{time_field: moment, "pk__gt": pk}))
+        queryset = queryset.filter(GreaterThan(Row(F(time_field), F("pk")), Row(Value(moment), Value(pk))))
     rows = list(queryset.order_by(time_field, "pk")[:params.limit + 1])
     more = len(rows) > params.limit
     rows = rows[:params.limit]
