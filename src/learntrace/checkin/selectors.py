@@ -40,7 +40,7 @@ from learntrace.org.models import Employee
 BURST_WINDOW = dt.timedelta(seconds=30)
 BURST_SIZE = 5
 DEVICE_PEOPLE = 3
-MAX_BURSTS = 100  # listed per page; the rest are the same pattern
+MAX_BURSTS = 100  # in the export; the rest are the same pattern
 SUSPICIONS_PAGE = 50  # rows of each list on a page of the suspicions page
 
 
