@@ -395,6 +395,24 @@ def read_suspicion_key(kind: str, key: str) -> list | None:
         return None
 
 
+def suspicion_cursors(query) -> tuple[dict, dict, bool]:
+    """The lists' keys in a page's query (`bursts_after`, `refusals_before`, …): {kind: (direction,
+    values)}, the valid ones as given (for the links of the other lists), and whether one was no key
+    this page gave out (that list then starts at its first page)."""
+    cursors, kept, refused = {}, {}, False
+    for kind in SUSPICION_KEYS:
+        for direction in ("after", "before"):
+            key = query.get(f"{kind}_{direction}")
+            if not key or kind in cursors:
+                continue
+            values = read_suspicion_key(kind, key)
+            if values is None:
+                refused = True
+                continue
+            cursors[kind], kept[f"{kind}_{direction}"] = (direction, values), key
+    return cursors, kept, refused
+
+
 def suspicion_pages(*, paths: tuple[str, ...] | None = None, cursors: dict | None = None,
                     since: dt.datetime | None = None) -> dict:
     """A page of each list of suspicions of the last 30 days, for everyone (`paths` None) or for the

@@ -141,24 +141,16 @@ def export(request, meeting_id):
 def suspicious(request):
     """A page of each list of suspicions; each list pages by its own key, the others keep theirs."""
     roles = roles_of(request.user)
-    cursors, kept = {}, {}
-    for kind in selectors.SUSPICION_KEYS:
-        for direction in ("after", "before"):
-            key = request.GET.get(f"{kind}_{direction}")
-            if not key or kind in cursors:
-                continue
-            values = selectors.read_suspicion_key(kind, key)
-            if values is None:
-                messages.error(request, _("That page link is not valid any more: here is the first page."))
-                continue
-            cursors[kind], kept[f"{kind}_{direction}"] = (direction, values), key
+    cursors, kept, refused = selectors.suspicion_cursors(request.GET)
+    if refused:
+        messages.error(request, _("That page link is not valid any more: here is the first page."))
     pages = selectors.suspicion_pages(paths=None if roles.can_read_all else roles.head_paths, cursors=cursors)
     for kind, page in pages.items():
         others = {name: key for name, key in kept.items() if not name.startswith(f"{kind}_")}
         page.next_url = f"?{urlencode({**others, f'{kind}_after': page.next_key})}#{kind}" if page.next_key else ""
         page.previous_url = (f"?{urlencode({**others, f'{kind}_before': page.previous_key})}#{kind}"
                              if page.previous_key else "")
-    return render(request, "checkin/suspicious.html", {"pages": pages, **pages})
+    return render(request, "checkin/suspicious.html", pages)
 
 
 # ---------------------------------------------------------------- the learner's side
