@@ -371,6 +371,23 @@ def test_a_page_link_that_is_no_key_shows_the_first_page_and_says_so(
                 assert rows(response.text, kind) == rows(first, kind)
 
 
+@pytest.mark.parametrize("kind", ["bursts", "late_codes", "devices", "refusals"])
+def test_a_key_with_nothing_beyond_it_any_more_shows_the_first_page(
+        org, client_for, suspicions_of_every_kind, monkeypatch, kind):
+    from learntrace.checkin import selectors
+
+    monkeypatch.setattr(selectors, "SUSPICIONS_PAGE", 3)
+    admin = client_for(org.admin)
+    values = {"bursts": ["2000-01-01T00:00:00+00:00", 1, "10.0.0.1"], "devices": [1, "zzz"]}.get(
+        kind, ["2000-01-01T00:00:00+00:00", 1])
+    with time_machine.travel(LATER, tick=False):
+        first = admin.get(reverse("checkin:suspicious")).text
+        beyond = admin.get(reverse("checkin:suspicious"), {f"{kind}_after": selectors.suspicion_key(values)}).text
+    assert rows(beyond, kind) == rows(first, kind) and len(rows(first, kind)) == 3
+    assert link(beyond, kind, "next") and link(beyond, kind, "prev") is None
+    assert "That page link is not valid" not in beyond
+
+
 def test_a_head_pages_through_the_suspicions_of_their_people_only(org, meeting, client_for):
     surgeons = [make_employee(f"S{n}", f"Surgeon {n}", org.b) for n in range(9)]
     cardiologists = [make_employee(f"K{n}", f"Cardiologist {n}", org.a1) for n in range(2)]

@@ -460,8 +460,8 @@ def _chosen(kind: str, keys: list[list], cursor: tuple[str, list] | None) -> Sus
         page = [v for v in ordered if order(v) > order(cursor[1])][:SUSPICIONS_PAGE]
     else:
         page = [v for v in ordered if order(v) < order(cursor[1])][-SUSPICIONS_PAGE:]
-    if not page:
-        return SuspicionPage([], len(ordered), None, None)
+    if not page:  # nothing beyond the key any more (the 30 days moved on): the first page
+        return _chosen(kind, keys, None) if cursor is not None and ordered else SuspicionPage([], 0, None, None)
     more_after = order(ordered[-1]) > order(page[-1])
     more_before = order(ordered[0]) < order(page[0])
     return SuspicionPage(page, len(ordered), suspicion_key(page[-1]) if more_after else None,
@@ -481,6 +481,8 @@ def _refusal_page(refused, cursor: tuple[str, list] | None) -> SuspicionPage:
     else:
         found = rows.filter(beyond(cursor[1], "lt")) if cursor is not None else rows
         page = list(found.order_by("-at", "-pk")[:SUSPICIONS_PAGE])
+    if not page and cursor is not None:  # nothing beyond the key any more (the 30 days moved on)
+        return _refusal_page(refused, None)
     count = refused.count()
     if not page:
         return SuspicionPage([], count, None, None)
