@@ -6,9 +6,12 @@ monthly periods, their facts and standings), each figure next to a baseline meas
 - deep pages: the per-person list at page 1 000 against page 1, and the API's standings at a cursor
   deep in December against its first page;
 - meetings: the projector's one-second poll with 2 000 and 20 000 present (each with a drawn
-  signature of 8 KB), and with a plan's whole audience expected and 2 000 present, against the poll
-  of an empty meeting; the reports dashboard of an admin and of
-  a department head with 20 000 check-in events in the last 30 days against the same page with none;
+  signature of 8 KB), and with a plan's whole audience expected and 2 000 present (the roster's figures
+  kept, and read again as after a check-in), against the poll of an empty meeting; the reports
+  dashboard of an admin and of a department head with 20 000 check-in events in the last 30 days
+  against the same page with none;
+  then, with a year of older events added (BENCH_SCALE_OLDER_MONTHS), the dashboards and the
+  suspicions page with the index on the events' kind and time against the same pages without it;
 - the beat: the API's endpoint against the page's, in one process, alternating;
 - the worker's CPU per minute at steady state with 2 000 viewers (bench/worker.py).
 
@@ -43,6 +46,9 @@ from bench.common import (
 PEOPLE = int(os.environ.get("BENCH_SCALE_PEOPLE", "20000"))
 DATABASE = os.environ.get("BENCH_SCALE_DATABASE", "lt_scale_bench")
 SIGNATURE_BYTES = 8 * 1024
+# The meetings part's older check-in events: this many earlier spans of 30 days, each as many as the last
+# 30 days hold (12: a year of them and a month more).
+OLDER_MONTHS = int(os.environ.get("BENCH_SCALE_OLDER_MONTHS", "12"))
 # What is measured, in this order (BENCH_SCALE_PARTS: some of them): the function run in `learntrace shell`.
 PARTS = {"worker": ("bench.scale", "inner_worker"), "worker_minute": ("bench.worker", "minute"),
          "pages": ("bench.scale", "inner_pages"), "meetings": ("bench.scale", "inner_meetings"),
@@ -134,10 +140,12 @@ def inner_pages(ids: dict) -> dict:
 def inner_meetings(ids: dict) -> dict:
     import base64
 
+    from django.core.cache import cache
     from django.db import connection
     from django.utils import timezone
 
     from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+    from learntrace.checkin.selectors import roster_figures_key
     from learntrace.checkin.services import PREVIOUS_CODE
     from learntrace.org.models import Employee
 
@@ -192,11 +200,56 @@ def inner_meetings(ids: dict) -> dict:
     rostered = meeting("全员培训（按计划名单）", roster=Meeting.Roster.PLAN, roster_plan_id=ids["plan"])
     present(rostered, 2000, events=False)
     result["poll_roster"] = timed(lambda: _get(admin, poll.format(rostered.pk)))
+    # The same poll when a check-in has just moved a count, as during the arrivals: the roster read again.
+    rostered.refresh_from_db()
+    result["poll_roster_read"] = timed(lambda: _get(admin, poll.format(rostered.pk)),
+                                       before=lambda: cache.delete(roster_figures_key(rostered, timezone.now())))
     result["events"] = CheckInEvent.objects.count()
     result["roster"] = Employee.objects.filter(is_active=True).count()
     result["dashboard_admin"] = timed(lambda: _get(admin, "/reports/"))
     result["dashboard_head"] = timed(lambda: _get(head, "/reports/"))
+    result["suspicions"] = timed(lambda: _get(admin, "/checkin/suspicious/"))
+    if OLDER_MONTHS:
+        result.update(_a_year_of_events(now, [small, large], admin, head))
     return result
+
+
+def _a_year_of_events(now, recent: list, admin, head) -> dict:
+    """OLDER_MONTHS earlier spans of 30 days, each with the last 30 days' check-in events again (at past
+    meetings of their own), then the dashboards and the suspicions page without the index on the events'
+    kind and time (dropped here) and with it (created again), on the same rows."""
+    from django.db import connection
+
+    from learntrace.checkin.models import CheckInEvent, Meeting
+
+    copied = ", ".join(f.column for f in CheckInEvent._meta.concrete_fields
+                       if f.column not in ("id", "meeting_id", "at"))
+    with connection.cursor() as cursor:
+        for month in range(1, OLDER_MONTHS + 1):
+            shift = dt.timedelta(days=30 * month)
+            for source in recent:
+                past = Meeting.objects.create(course_id=source.course_id, title=f"{source.title} ({month})",
+                                              starts_at=source.starts_at - shift, ends_at=source.ends_at - shift,
+                                              roster=Meeting.Roster.OPEN)
+                cursor.execute(f"INSERT INTO checkin_checkinevent (meeting_id, at, {copied}) "
+                               f"SELECT %s, at - %s, {copied} FROM checkin_checkinevent WHERE meeting_id = %s",
+                               [past.pk, shift, source.pk])
+        cursor.execute("ANALYZE checkin_checkinevent")
+    index = next(i for i in CheckInEvent._meta.indexes if i.name == "checkin_event_kind_at")
+
+    def pages(suffix: str) -> dict:
+        return {f"year_admin{suffix}": timed(lambda: _get(admin, "/reports/")),
+                f"year_head{suffix}": timed(lambda: _get(head, "/reports/")),
+                f"year_suspicions{suffix}": timed(lambda: _get(admin, "/checkin/suspicious/"))}
+
+    with connection.schema_editor() as editor:
+        editor.remove_index(CheckInEvent, index)
+    result = {"events_year": CheckInEvent.objects.count(), **pages("_unindexed")}
+    with connection.schema_editor() as editor:
+        editor.add_index(CheckInEvent, index)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE checkin_checkinevent")
+    return {**result, **pages("")}
 
 
 def inner_beats(ids: dict) -> dict:
@@ -312,11 +365,20 @@ def _lines(result: dict) -> list[str]:
                   f"{figure(m['poll_20000'])} | empty meeting {figure(m['poll_empty'])} | 2 000: "
                   f"{ratios(m['poll_2000'], m['poll_empty'])}; 20 000: {ratios(m['poll_20000'], m['poll_empty'])}",
                   f"projector poll, the plan's {m.get('roster', '?')} expected, 2 000 present: "
-                  f"{figure(m['poll_roster'])} | {ratios(m['poll_roster'], m['poll_empty'])}",
+                  f"{figure(m['poll_roster'])} | {ratios(m['poll_roster'], m['poll_empty'])}; read again "
+                  f"(a count just moved) {figure(m['poll_roster_read'])} | kept / read again: "
+                  f"{ratios(m['poll_roster'], m['poll_roster_read'])}",
                   f"dashboard with {m['events']} check-in events: admin {figure(m['dashboard_admin'])} (none: "
                   f"{figure(m['dashboard_admin_none'])}, {ratios(m['dashboard_admin'], m['dashboard_admin_none'])}), "
                   f"head {figure(m['dashboard_head'])} (none: {figure(m['dashboard_head_none'])}, "
-                  f"{ratios(m['dashboard_head'], m['dashboard_head_none'])})"]
+                  f"{ratios(m['dashboard_head'], m['dashboard_head_none'])}); suspicions page "
+                  f"{figure(m['suspicions'])}"]
+        if "events_year" in m:
+            lines += [f"with {m['events_year']} check-in events ({OLDER_MONTHS} months more), {name}: "
+                      f"{figure(m[key])} | without the index on kind and time {figure(m[key + '_unindexed'])} | "
+                      f"{ratios(m[key], m[key + '_unindexed'])}"
+                      for name, key in (("admin's dashboard", "year_admin"), ("head's dashboard", "year_head"),
+                                        ("suspicions page", "year_suspicions"))]
     if b := result.get("beats"):
         lines.append(f"beat, in process, per beat: API {figure(b['api'])} | page {figure(b['page'])} | page / API: "
                      f"{b['page']['median_ms'] / b['api']['median_ms']:.2f} wall, "

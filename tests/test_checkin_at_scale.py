@@ -4,6 +4,7 @@ one at a time, as an image."""
 
 import base64
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -179,6 +180,16 @@ def test_check_ins_have_an_index_for_the_same_address_at_the_same_meeting(db):
     assert found["checkin_event_address"]["index"]
 
 
+def test_check_ins_have_an_index_for_one_kind_over_a_span_of_time(db):
+    # Every suspicion reads one kind of event (check-ins, refusals) of the last 30 days: without it a
+    # year of events was read for a month's (1.3× the admin dashboard's CPU, 1.6 to 2× the suspicions
+    # page's: BENCHMARKS.md).
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, CheckInEvent._meta.db_table)
+    assert found["checkin_event_kind_at"]["columns"] == ["kind", "at"]
+    assert found["checkin_event_kind_at"]["index"]
+
+
 def suspect(meeting, people, first_second, ip, device_id=""):
     """Check-ins three seconds apart from one address (five make a burst), with a device if given."""
     for n, person in enumerate(people):
@@ -241,3 +252,161 @@ def test_a_head_counts_the_bursts_their_people_are_in_as_listed(org, meeting):
         ("10.0.0.7", START + dt.timedelta(seconds=300), [cardiologists[0]])]
     assert full["counts"]["bursts"] == digest["counts"]["bursts"] == 1
     assert suspicions(Scope(everyone=True))["counts"]["bursts"] == 2  # each address's first burst
+
+
+# ---------------------------------------------------------------- the suspicions page, a page at a time
+
+
+def section(page: str, kind: str) -> str:
+    return page.split(f'<section id="{kind}"')[1].split("</section>")[0]
+
+
+def link(page: str, kind: str, rel: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', section(page, kind))
+    return html.unescape(found.group(1)) if found else None
+
+
+def rows(page: str, kind: str) -> list[str]:
+    body = section(page, kind).split("<tbody>")[1].split("</tbody>")[0]
+    return ["|".join(re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row))
+            for row in body.split("<tr>")[1:]]
+
+
+@pytest.fixture
+def suspicions_of_every_kind(org, meeting):
+    """Seven of each kind at one meeting: bursts from seven addresses, refusals, phones used by three
+    people, previous codes from home (the room: 20 check-ins from one network)."""
+    people = [make_employee(f"S{n:03d}", f"Surgeon {n}", org.b) for n in range(40)]
+    for burst in range(7):
+        suspect(meeting, people[5 * burst:5 * burst + 5], 600 * burst, f"10.0.7.{burst + 1}")
+    for device in range(7):
+        for n, person in enumerate(people[device * 3:device * 3 + 3]):
+            CheckInEvent.objects.create(meeting=meeting, employee=person, kind=CheckInEvent.Kind.CHECK_IN,
+                                        at=START + dt.timedelta(seconds=5000 + 60 * n), device_id=f"phone-{device}")
+    for room in range(20):
+        arrive(meeting, people[room], 6000 + room, f"10.20.30.{room + 1}")
+    for late in range(7):
+        arrive(meeting, people[30 + late], 7000 + 60 * late, f"183.3.{late}.5", note=PREVIOUS_CODE)
+    for n in range(7):
+        CheckInEvent.objects.create(meeting=meeting, employee=people[n], kind=CheckInEvent.Kind.REFUSED,
+                                    at=START + dt.timedelta(seconds=8000 + n), reason="device_used")
+    return people
+
+
+def walk(client, kind: str, url: str = reverse("checkin:suspicious")) -> tuple[list[list[str]], list[str]]:
+    """Every page of one list by its next links: the rows of each page, and the pages' URLs."""
+    pages, urls = [], []
+    while url:
+        urls.append(url)
+        with time_machine.travel(LATER, tick=False):
+            page = client.get(url if url.startswith("/") else reverse("checkin:suspicious") + url).text
+        pages.append(rows(page, kind))
+        url = link(page, kind, "next")
+    return pages, urls
+
+
+@pytest.mark.parametrize("kind", ["bursts", "late_codes", "devices", "refusals"])
+def test_each_list_of_the_suspicions_page_pages_by_key_forward_and_back(
+        org, client_for, suspicions_of_every_kind, monkeypatch, kind):
+    from learntrace.checkin import selectors
+
+    monkeypatch.setattr(selectors, "SUSPICIONS_PAGE", 3)
+    admin = client_for(org.admin)
+    pages, urls = walk(admin, kind)
+    assert [len(p) for p in pages] == [3, 3, 1]
+    every = [row for p in pages for row in p]
+    assert len(set(every)) == 7  # none twice, none left out
+    with time_machine.travel(LATER, tick=False):
+        whole = admin.get(reverse("checkin:suspicious")).text
+        assert "7 found" in section(whole, kind)
+        last = admin.get(reverse("checkin:suspicious") + urls[2]).text
+        assert link(last, kind, "next") is None
+        back = admin.get(reverse("checkin:suspicious") + link(last, kind, "prev")).text
+        assert rows(back, kind) == pages[1]
+        first = admin.get(reverse("checkin:suspicious") + link(back, kind, "prev")).text
+    assert rows(first, kind) == pages[0] and link(first, kind, "prev") is None
+    if kind in ("late_codes", "refusals"):  # latest first
+        times = [re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row).group(0) for row in every]
+        assert times == sorted(times, reverse=True)
+
+
+def test_paging_one_list_keeps_the_page_of_the_others(org, client_for, suspicions_of_every_kind, monkeypatch):
+    from learntrace.checkin import selectors
+
+    monkeypatch.setattr(selectors, "SUSPICIONS_PAGE", 3)
+    admin = client_for(org.admin)
+    url = reverse("checkin:suspicious")
+    with time_machine.travel(LATER, tick=False):
+        page = admin.get(url).text
+        second_bursts = admin.get(url + link(page, "bursts", "next")).text
+        both = admin.get(url + link(second_bursts, "refusals", "next")).text
+    assert rows(both, "bursts") == rows(second_bursts, "bursts") != rows(page, "bursts")
+    assert rows(both, "refusals") != rows(page, "refusals")
+    assert "bursts_after=" in link(both, "refusals", "prev") and link(both, "refusals", "prev").endswith("#refusals")
+
+
+def encoded(text: bytes) -> str:
+    return base64.urlsafe_b64encode(text).decode()
+
+
+# Not base64, not JSON, an object, an empty list, a time without its zone, no time, a yes for a number,
+# a number too large for a float.
+@pytest.mark.parametrize("key", [
+    "garbage!", "x", encoded(b"{}"), encoded(b"[]"), encoded(b'["2026-03-10T09:00:00", 1]'),
+    encoded(b'["yesterday", 1]'), encoded(b'[true, "2026-03-10T09:00:00+00:00"]'),
+    encoded(b'["2026-03-10T09:00:00+00:00", 1e400]')])
+def test_a_page_link_that_is_no_key_shows_the_first_page_and_says_so(
+        org, client_for, suspicions_of_every_kind, monkeypatch, key):
+    from learntrace.checkin import selectors
+
+    monkeypatch.setattr(selectors, "SUSPICIONS_PAGE", 3)
+    admin = client_for(org.admin)
+    with time_machine.travel(LATER, tick=False):
+        first = admin.get(reverse("checkin:suspicious")).text
+        for kind in ("bursts", "late_codes", "devices", "refusals"):
+            for direction in ("after", "before"):
+                response = admin.get(reverse("checkin:suspicious"), {f"{kind}_{direction}": key})
+                assert response.status_code == 200
+                assert "That page link is not valid any more" in response.text
+                assert rows(response.text, kind) == rows(first, kind)
+
+
+@pytest.mark.parametrize("kind", ["bursts", "late_codes", "devices", "refusals"])
+def test_a_key_with_nothing_beyond_it_any_more_shows_the_first_page(
+        org, client_for, suspicions_of_every_kind, monkeypatch, kind):
+    from learntrace.checkin import selectors
+
+    monkeypatch.setattr(selectors, "SUSPICIONS_PAGE", 3)
+    admin = client_for(org.admin)
+    values = {"bursts": ["2000-01-01T00:00:00+00:00", 1, "10.0.0.1"], "devices": [1, "zzz"]}.get(
+        kind, ["2000-01-01T00:00:00+00:00", 1])
+    with time_machine.travel(LATER, tick=False):
+        first = admin.get(reverse("checkin:suspicious")).text
+        beyond = admin.get(reverse("checkin:suspicious"), {f"{kind}_after": selectors.suspicion_key(values)}).text
+    assert rows(beyond, kind) == rows(first, kind) and len(rows(first, kind)) == 3
+    assert link(beyond, kind, "next") and link(beyond, kind, "prev") is None
+    assert "That page link is not valid" not in beyond
+
+
+def test_a_head_pages_through_the_suspicions_of_their_people_only(org, meeting, client_for):
+    surgeons = [make_employee(f"S{n}", f"Surgeon {n}", org.b) for n in range(9)]
+    cardiologists = [make_employee(f"K{n}", f"Cardiologist {n}", org.a1) for n in range(2)]
+    suspect(meeting, surgeons[:5], 0, "10.0.0.7")
+    suspect(meeting, surgeons[5:9] + cardiologists[:1], 300, "10.0.0.7")
+    suspect(meeting, surgeons[:5], 600, "10.0.0.8")
+    for n, person in enumerate((surgeons[0], cardiologists[1])):
+        CheckInEvent.objects.create(meeting=meeting, employee=person, kind=CheckInEvent.Kind.REFUSED,
+                                    at=START + dt.timedelta(seconds=900 + n), reason="device_used")
+    for person in surgeons[:3]:
+        CheckInEvent.objects.create(meeting=meeting, employee=person, kind=CheckInEvent.Kind.CHECK_IN,
+                                    at=START + dt.timedelta(seconds=1000), device_id="phone-1")
+    with time_machine.travel(LATER, tick=False):
+        page = client_for(org.head).get(reverse("checkin:suspicious")).text
+        everyone = client_for(org.admin).get(reverse("checkin:suspicious")).text
+    [burst] = rows(page, "bursts")
+    assert burst.startswith("10.0.0.7|Quarterly all-hands|5|") and burst.endswith(f"|{cardiologists[0].name}")
+    assert [cardiologists[1].name in row for row in rows(page, "refusals")] == [True]
+    assert '<section id="devices"' not in page and "Surgeon" not in page  # a phone's list names anyone
+    assert len(rows(everyone, "bursts")) == 2 and len(rows(everyone, "refusals")) == 2
+    assert "phone-1" in section(everyone, "devices")
+    assert client_for(org.learner).get(reverse("checkin:suspicious")).status_code == 403

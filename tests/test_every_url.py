@@ -65,7 +65,8 @@ LEARNER = PUBLIC | {
 HEAD = LEARNER | {
     "org:departments", "org:employees", "plans:team", "tracking:course_learners", "compliance:outcomes",
     "compliance:export_csv", "compliance:export_xlsx", "declarations:review", "reports:dashboard",
-    "reports:people", "reports:courses", "reports:course", "reports:export", "reports:export_jobs"}
+    "reports:people", "reports:courses", "reports:course", "reports:export", "reports:export_jobs",
+    "checkin:suspicious"}
 REFUSED = (400, 401, 403, 404, 405, 429)  # what a page above the role may answer, besides a redirect to log in
 # Pages the auditor reads besides (everything, read only): the evidence, the audit trail, the delivery logs.
 AUDITOR = HEAD | {
@@ -73,7 +74,7 @@ AUDITOR = HEAD | {
     "notify:deliveries", "notify:plan_reminders", "org:employee", "plans:plans", "plans:plan", "plans:assignment",
     "plans:person", "plans:person_history", "trainingfile:file", "trainingfile:certificate", "trainingfile:bundle",
     "trainingfile:transcript", "tracking:learner_detail", "checkin:meetings", "checkin:meeting", "checkin:export",
-    "checkin:suspicious", "creditrules:rule_sets", "creditrules:person_year", "exams:banks", "exams:bank",
+    "creditrules:rule_sets", "creditrules:person_year", "exams:banks", "exams:bank",
     "exams:exams", "exams:exam", "exams:result", "certificates:list", "certificates:certificate", "certificates:pdf",
     "api-v1:employee", "api-v1:person_progress", "api-v1:person_training_file"}
 OPEN = {"anonymous": PUBLIC, "learner": LEARNER, "head": HEAD, "auditor": AUDITOR, "admin": None}

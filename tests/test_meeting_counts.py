@@ -211,6 +211,43 @@ def test_the_projector_poll_reads_no_attendance_for_its_counts(org, meeting, cli
     assert not any(re.search(r'COUNT\([^)]*"checkin_attendance"', sql) for sql in reading)
 
 
+def test_the_projector_reads_the_roster_again_only_when_a_count_or_the_code_changes(org, meeting, client_for):
+    import time_machine
+
+    organiser = client_for(org.head)
+    url = reverse("checkin:projector_state", args=[meeting.pk])
+
+    def poll():
+        with CaptureQueriesContext(connection) as queries:
+            page = organiser.get(url).text
+        missing = re.findall(r"<li>([^<]+)</li>", page.split('class="missing"')[1].split("</ul>")[0])
+        read = [q["sql"] for q in queries.captured_queries if "checkin_meeting_roster_people" in q["sql"]]
+        return page, missing, len(read)
+
+    with time_machine.travel(at(1), tick=False):
+        page, missing, read = poll()
+        assert read == 2  # the roster's counts and its missing people
+        assert "3 of the expected still missing" in page and len(missing) == 3
+        assert poll()[1:] == (missing, 0)  # kept: nothing changed
+        scan(meeting, org.learner, at(1))
+        page, missing, read = poll()  # a check-in moves a count: read again at once
+        assert read == 2 and "2 of the expected still missing" in page
+        assert missing == [org.head.name, org.outsider.name]
+        manual(meeting, org.outsider, EXCUSED, at(1), org.admin.user)
+        assert poll()[1:] == (missing, 0)  # an excusal moves no count: kept for the rest of the step
+    with time_machine.travel(at(1) + dt.timedelta(seconds=meeting.rotation_seconds), tick=False):
+        page, missing, read = poll()
+    assert read == 2 and missing == [org.head.name] and '<strong id="live-count">1</strong>' in page
+    other = Meeting.objects.create(course=meeting.course, title="Another briefing", starts_at=START, ends_at=at(60),
+                                   roster=Meeting.Roster.PEOPLE, rotation_seconds=meeting.rotation_seconds)
+    other.roster_people.set([org.learner])
+    other.organisers.set([org.head])
+    manual(other, org.head, MANUAL_IN, at(1), org.admin.user)  # the same counts as the first meeting
+    with time_machine.travel(at(1) + dt.timedelta(seconds=meeting.rotation_seconds), tick=False):
+        page = organiser.get(reverse("checkin:projector_state", args=[other.pk])).text
+    assert "1 of the expected still missing" in page  # the same counts and step, its own roster
+
+
 def test_an_open_meeting_has_no_roster_to_read(org, catalog):
     meeting = Meeting.objects.create(course=catalog.meeting, title="Open day", starts_at=START, ends_at=at(60),
                                      roster=Meeting.Roster.OPEN)

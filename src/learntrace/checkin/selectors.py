@@ -1,11 +1,14 @@
 """Reading attendance: the list of a meeting, live counts, and patterns that look like proxy sign-in."""
 
+import base64
 import datetime as dt
 import ipaddress
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -28,13 +31,17 @@ from django.db.models.functions import Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from learntrace.checkin import services
 from learntrace.checkin.models import Attendance, CheckInEvent, CodeGuesses, Meeting
 from learntrace.checkin.services import PREVIOUS_CODE, REASONS, roster
+from learntrace.org.access import subtree_q
+from learntrace.org.models import Employee
 
 BURST_WINDOW = dt.timedelta(seconds=30)
 BURST_SIZE = 5
 DEVICE_PEOPLE = 3
-MAX_BURSTS = 100  # listed per page; the rest are the same pattern
+MAX_BURSTS = 100  # in the export; the rest are the same pattern
+SUSPICIONS_PAGE = 50  # rows of each list on a page of the suspicions page
 
 
 @dataclass
@@ -75,21 +82,58 @@ def without_signatures(attendances):
         has_signature=ExpressionWrapper(~Q(signature=""), output_field=BooleanField()))
 
 
-def projector_lists(meeting: Meeting, limit: int = 200, roster_people=None) -> dict:
-    """What the projector shows every second: the latest arrivals and who is still missing, read
-    a page at a time by index whatever the size of the meeting; names only (building 400 model
-    instances a second cost more than the queries). `roster_people`: the roster, if already read."""
+def projector_figures(meeting: Meeting, now: dt.datetime) -> dict:
+    """What the projector shows every second: the counts, the latest arrivals and who of the roster is
+    still missing. The roster's part (a plan's audience: 20 000 people read against the check-ins) is
+    computed once and kept in the shared cache under the meeting's counts and the code's step: a
+    check-in or check-out shows at the next poll, a change that moves no count (an excusal, someone
+    joining the plan's audience) within one step of the code (10 s by default)."""
+    present = latest_arrivals(meeting)
+    counts = {"present": meeting.present_count, "checked_out": meeting.checked_out_count, "expected": 0,
+              "missing": 0}
+    if not has_roster(meeting):
+        return {"counts": counts, "present": present, "missing": []}
+    key = roster_figures_key(meeting, now)
+    figures = cache.get(key)
+    if figures is None:
+        people = roster(meeting)
+        expected, came = roster_counts(meeting, roster_people=people)
+        figures = {"expected": expected, "missing": expected - came, "names": missing_names(meeting, people)}
+        cache.set(key, figures, timeout=2 * meeting.rotation_seconds)
+    return {"counts": {**counts, "expected": figures["expected"], "missing": figures["missing"]},
+            "present": present, "missing": figures["names"]}
+
+
+def roster_figures_key(meeting: Meeting, now: dt.datetime) -> str:
+    # With a token of the meeting's secret and the step, not the meeting's id alone: an id used again
+    # (a restored database) finds nothing, and the key is no code a scan would accept.
+    step = services.step_at(meeting, now)
+    return (f"checkin:roster:{meeting.pk}:{services.token(meeting, step, 'roster')}:"
+            f"{meeting.present_count}:{meeting.checked_out_count}")
+
+
+def latest_arrivals(meeting: Meeting, limit: int = 200) -> list[dict]:
+    """The latest arrivals, read by index whatever the size of the meeting; names only (building
+    400 model instances a second cost more than the queries)."""
     present = (meeting.attendances.filter(checked_in_at__isnull=False).order_by("-checked_in_at", "-pk")
                .values_list("employee__name", "status")[:limit])
+    return [{"name": name, "late": status == Attendance.Status.LATE} for name, status in present]
+
+
+def missing_names(meeting: Meeting, people, limit: int = 200) -> list[str]:
+    """The first of the roster (`people`) without an attendance, by department and number: an
+    anti-join, each looked up in the attendances by index, so the meeting is not read as a whole."""
+    return list(people.exclude(Exists(_attended(meeting))).order_by("department__path", "employee_no")
+                .values_list("name", flat=True)[:limit])
+
+
+def projector_lists(meeting: Meeting, limit: int = 200, roster_people=None) -> dict:
+    """The latest arrivals and who is still missing, read now (the projector's poll keeps the roster's
+    part for a while: `projector_figures`). `roster_people`: the roster, if already read."""
     missing: list[str] = []
     if has_roster(meeting):
-        # An anti-join, each of the roster looked up in the attendances by index: the meeting's
-        # attendances are not read as a whole.
-        people = roster(meeting) if roster_people is None else roster_people
-        missing = list(people.exclude(Exists(_attended(meeting)))
-                       .order_by("department__path", "employee_no").values_list("name", flat=True)[:limit])
-    return {"present": [{"name": name, "late": status == Attendance.Status.LATE} for name, status in present],
-            "missing": missing}
+        missing = missing_names(meeting, roster(meeting) if roster_people is None else roster_people, limit)
+    return {"present": latest_arrivals(meeting, limit), "missing": missing}
 
 
 def _attended(meeting: Meeting):
@@ -301,3 +345,157 @@ def _network(ip: str) -> str:
         # an address, and a dashboard reads one per address of every meeting in 30 days).
         return f"{ip.rsplit('.', 1)[0]}.0/24"
     return str(ipaddress.ip_network(f"{ip}/48", strict=False))
+
+
+# ---------------------------------------------------------------- the suspicions page, a page of each list
+
+# Each list's order, latest (or most people) first, as its key's values: an event's time and id; a
+# burst's last check-in, meeting and address; a device's people and id. The key of a row is these
+# values in a page link; ascending tuples of them give the list's order.
+SUSPICION_KEYS = {
+    "bursts": ((str, int, str), lambda v: (-_moment(v[0]).timestamp(), -v[1], v[2])),
+    "late_codes": ((str, int), lambda v: (-_moment(v[0]).timestamp(), -v[1])),
+    "devices": ((int, str), lambda v: (-v[0], v[1])),
+    "refusals": ((str, int), lambda v: (-_moment(v[0]).timestamp(), -v[1])),
+}
+
+
+@dataclass
+class SuspicionPage:
+    rows: list
+    count: int
+    next_key: str | None  # the key of the last row, when more follow
+    previous_key: str | None  # the key of the first row, when more come before
+    next_url: str = ""  # the links of the page, with the other lists' keys (set by the view)
+    previous_url: str = ""
+
+
+def _moment(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a time without its zone")
+    return moment
+
+
+def suspicion_key(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def read_suspicion_key(kind: str, key: str) -> list | None:
+    """The values of a key this page gave out for list `kind`; None for anything else."""
+    types, order = SUSPICION_KEYS[kind]
+    try:
+        values = json.loads(base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)).decode())
+        if not (isinstance(values, list) and len(values) == len(types)
+                and all(type(value) is kind_ for value, kind_ in zip(values, types, strict=True))):
+            return None
+        order(values)  # its time must read as one
+        return values
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError):
+        return None
+
+
+def suspicion_cursors(query) -> tuple[dict, dict, bool]:
+    """The lists' keys in a page's query (`bursts_after`, `refusals_before`, …): {kind: (direction,
+    values)}, the valid ones as given (for the links of the other lists), and whether one was no key
+    this page gave out (that list then starts at its first page)."""
+    cursors, kept, refused = {}, {}, False
+    for kind in SUSPICION_KEYS:
+        for direction in ("after", "before"):
+            key = query.get(f"{kind}_{direction}")
+            if not key or kind in cursors:
+                continue
+            values = read_suspicion_key(kind, key)
+            if values is None:
+                refused = True
+                continue
+            cursors[kind], kept[f"{kind}_{direction}"] = (direction, values), key
+    return cursors, kept, refused
+
+
+def suspicion_pages(*, paths: tuple[str, ...] | None = None, cursors: dict | None = None,
+                    since: dt.datetime | None = None) -> dict:
+    """A page of each list of suspicions of the last 30 days, for everyone (`paths` None) or for the
+    people of the department subtrees `paths` (a head's: bursts they are in, naming only them; no
+    devices, whose lists name anyone). `cursors`: {kind: ("after" or "before", the key's values)}.
+
+    Refusals are read a page at a time from the index on kind and time. Bursts, late codes and
+    devices are found over the 30 days for their counts, as the dashboard does, and the page is
+    chosen from them by key: only its rows' people and meetings are read."""
+    cursors = cursors or {}
+    since = since or timezone.now() - dt.timedelta(days=30)
+    events = CheckInEvent.objects.filter(at__gte=since)
+    people = None if paths is None else subtree_q(paths, "employee__department__path")
+    mine = events if people is None else events.filter(people)
+    check_ins = events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)
+
+    windows = _burst_windows(check_ins, people)
+    bursts = _chosen("bursts", [[at.isoformat(), meeting_id, ip] for (meeting_id, ip), (at, _start) in windows.items()],
+                     cursors.get("bursts"))
+    bursts.rows = _bursts(check_ins, [((v[1], v[2]), windows[(v[1], v[2])]) for v in bursts.rows])
+    if paths is not None:
+        bursts.rows = _only_theirs(bursts.rows, paths)
+
+    late = {e.pk: e for e in _late_codes(check_ins, mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False))}
+    late_codes = _chosen("late_codes", [[e.at.isoformat(), e.pk] for e in late.values()], cursors.get("late_codes"))
+    late_codes.rows = [late[v[1]] for v in late_codes.rows]
+
+    pages = {"bursts": bursts, "late_codes": late_codes, "refusals": _refusal_page(
+        mine.filter(kind=CheckInEvent.Kind.REFUSED), cursors.get("refusals"))}
+    if paths is None:
+        found = {d["device_id"]: d for d in _devices(events)}
+        devices = _chosen("devices", [[d["people"], d["device_id"]] for d in found.values()], cursors.get("devices"))
+        devices.rows = _named([found[v[1]] for v in devices.rows], events)
+        pages["devices"] = devices
+    return pages
+
+
+def _chosen(kind: str, keys: list[list], cursor: tuple[str, list] | None) -> SuspicionPage:
+    """The page of the rows (their keys' values) after or before the cursor's key, in the list's order."""
+    order = SUSPICION_KEYS[kind][1]
+    ordered = sorted(keys, key=order)
+    if cursor is None:
+        page = ordered[:SUSPICIONS_PAGE]
+    elif cursor[0] == "after":
+        page = [v for v in ordered if order(v) > order(cursor[1])][:SUSPICIONS_PAGE]
+    else:
+        page = [v for v in ordered if order(v) < order(cursor[1])][-SUSPICIONS_PAGE:]
+    if not page:  # nothing beyond the key any more (the 30 days moved on): the first page
+        return _chosen(kind, keys, None) if cursor is not None and ordered else SuspicionPage([], 0, None, None)
+    more_after = order(ordered[-1]) > order(page[-1])
+    more_before = order(ordered[0]) < order(page[0])
+    return SuspicionPage(page, len(ordered), suspicion_key(page[-1]) if more_after else None,
+                         suspicion_key(page[0]) if more_before else None)
+
+
+def _refusal_page(refused, cursor: tuple[str, list] | None) -> SuspicionPage:
+    """Refusals, latest first, a page at a time by (time, id) from the index on the events' kind and time."""
+    def beyond(values: list, direction: str) -> Q:  # "lt": later in the list (older)
+        at, pk = _moment(values[0]), values[1]
+        return Q(at__lt=at) | Q(at=at, pk__lt=pk) if direction == "lt" else Q(at__gt=at) | Q(at=at, pk__gt=pk)
+
+    rows = refused.select_related("meeting", "employee")
+    if cursor is not None and cursor[0] == "before":
+        page = list(rows.filter(beyond(cursor[1], "gt")).order_by("at", "pk")[:SUSPICIONS_PAGE])
+        page.reverse()
+    else:
+        found = rows.filter(beyond(cursor[1], "lt")) if cursor is not None else rows
+        page = list(found.order_by("-at", "-pk")[:SUSPICIONS_PAGE])
+    if not page and cursor is not None:  # nothing beyond the key any more (the 30 days moved on)
+        return _refusal_page(refused, None)
+    count = refused.count()
+    if not page:
+        return SuspicionPage([], count, None, None)
+    for refusal in page:
+        refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
+    first, last = ([e.at.isoformat(), e.pk] for e in (page[0], page[-1]))
+    return SuspicionPage(page, count,
+                         suspicion_key(last) if refused.filter(beyond(last, "lt")).exists() else None,
+                         suspicion_key(first) if refused.filter(beyond(first, "gt")).exists() else None)
+
+
+def _only_theirs(bursts: list[dict], paths: tuple[str, ...]) -> list[dict]:
+    """A burst from one address may hold people of other departments: only the reader's are named."""
+    ids = {p.pk for b in bursts for p in b["people"]}
+    theirs = set(Employee.objects.filter(subtree_q(paths, "department__path"), pk__in=ids).values_list("pk", flat=True))
+    return [{**b, "people": [p for p in b["people"] if p.pk in theirs]} for b in bursts]

@@ -2,6 +2,7 @@
 
 import functools
 import secrets
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +20,7 @@ from learntrace.checkin.forms import CodeForm, ManualForm, MeetingForm
 from learntrace.checkin.models import Meeting
 from learntrace.core.feedback import show_errors
 from learntrace.core.spreadsheets import XLSX_TYPE, xlsx_bytes
-from learntrace.org.access import admin_required, login_required, reader_required, roles_of
+from learntrace.org.access import admin_required, login_required, people_reader_required, roles_of
 from learntrace.org.models import Employee
 
 DEVICE_COOKIE = "learntrace_device"
@@ -79,21 +80,11 @@ def _qr_svg(url: str) -> str:
     return segno.make_qr(url, error="m").svg_inline(scale=10, border=2, omitsize=True)
 
 
-def _roster_figures(meeting: Meeting) -> dict:
-    people = services.roster(meeting)
-    return {"counts": selectors.live_counts(meeting, people),
-            **selectors.projector_lists(meeting, roster_people=people)}
-
-
 def _projector_state(request, meeting: Meeting) -> dict:
-    codes = services.current_codes(meeting, timezone.now())
+    now = timezone.now()
+    codes = services.current_codes(meeting, now)
     url = request.build_absolute_uri(reverse("checkin:scan", args=[meeting.pk, codes["token"]]))
-    return {
-        "codes": codes, "scan_url": url,
-        "qr": _qr_svg(url),
-        # The roster read once for both (a plan's audience costs a few queries to build).
-        **_roster_figures(meeting),
-    }
+    return {"codes": codes, "scan_url": url, "qr": _qr_svg(url), **selectors.projector_figures(meeting, now)}
 
 
 @login_required
@@ -146,9 +137,20 @@ def export(request, meeting_id):
     return response
 
 
-@reader_required
+@people_reader_required
 def suspicious(request):
-    return render(request, "checkin/suspicious.html", selectors.suspicious())
+    """A page of each list of suspicions; each list pages by its own key, the others keep theirs."""
+    roles = roles_of(request.user)
+    cursors, kept, refused = selectors.suspicion_cursors(request.GET)
+    if refused:
+        messages.error(request, _("That page link is not valid any more: here is the first page."))
+    pages = selectors.suspicion_pages(paths=None if roles.can_read_all else roles.head_paths, cursors=cursors)
+    for kind, page in pages.items():
+        others = {name: key for name, key in kept.items() if not name.startswith(f"{kind}_")}
+        page.next_url = f"?{urlencode({**others, f'{kind}_after': page.next_key})}#{kind}" if page.next_key else ""
+        page.previous_url = (f"?{urlencode({**others, f'{kind}_before': page.previous_key})}#{kind}"
+                             if page.previous_key else "")
+    return render(request, "checkin/suspicious.html", pages)
 
 
 # ---------------------------------------------------------------- the learner's side
