@@ -47,9 +47,10 @@ def update_rows(model, objects, fields) -> int:
     per_statement = max(min(BATCH, limit // len(columns)), 1) if limit else BATCH
     written = 0
     with connection.cursor() as cursor:
+        database = cursor.db  # the connection itself: `connection` looks it up on every attribute read
         for start in range(0, len(objects), per_statement):
             batch = objects[start:start + per_statement]
-            values = [[field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in batch]
+            values = [[field.get_db_prep_save(getattr(obj, field.attname), database) for obj in batch]
                       for field in columns]
             if row:
                 cursor.execute(head + ", ".join([row] * len(batch)) + tail, [
