@@ -99,3 +99,21 @@ def test_the_refresh_writes_standings_in_one_statement_whoever_learned(judged_ma
     # person another half hour.
     assert [Standing.objects.get(period=march, employee=p).total_seconds for p in people[:4]] == [
         5400, 5400, 7200, 9000]
+
+
+def test_the_hourly_refresh_reads_of_each_row_only_what_it_compares(judged_march):  # noqa: F811
+    march, people, _departments = judged_march
+    before = list(Standing.objects.filter(period=march).order_by("pk").values())
+
+    with CaptureQueriesContext(connection) as queries:
+        assert services.refresh_open(now=at(2026, 3, 26, 12)) >= len(people)
+
+    # Nothing changed: nothing written, and no row read whole. The refresh of everyone reads each
+    # standing's compared columns only (not the verdicts' JSON), and each period and department once,
+    # not once per person.
+    assert list(Standing.objects.filter(period=march).order_by("pk").values()) == before
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if '"compliance_standing"."consequences"' in sql]
+    per_person = [sql for sql in reads if 'FROM "plans_assignment"' in sql and '"employee_id" IN' not in sql
+                  and ('JOIN "plans_planperiod"' in sql or 'JOIN "org_department"' in sql)]
+    assert per_person == []
