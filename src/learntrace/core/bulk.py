@@ -5,7 +5,7 @@ every column: building those expressions costs Python about 4 ms a row for the 2
 standing, and the database compares each row's id with every WHEN. Here the rows are joined on the
 primary key (`UPDATE … FROM …`): on PostgreSQL each column travels as one array
 (`FROM unnest(%s::bigint[], %s::integer[], …)`), so a statement has one parameter a column whatever
-the number of rows, and its text stays the same; on SQLite (≥ 3.33, no arrays) as a VALUES list of
+the number of rows, which psycopg adapts at once; on SQLite (≥ 3.33, no arrays) as a VALUES list of
 one placeholder a value. The statement's parts are made once per model and columns, and only the
 values are converted, by the same field methods the ORM uses."""
 
