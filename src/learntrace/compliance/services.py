@@ -31,6 +31,7 @@ from learntrace.core.audit import record_change
 from learntrace.core.bulk import update_rows
 from learntrace.core.months import local_zone, start_of_day
 from learntrace.exams.models import ExamResult
+from learntrace.org.models import Department
 from learntrace.plans.models import Assignment, PlanPeriod, ReflectionEvent
 from learntrace.plans.progress import FIGURE_NAMES, progress_for
 from learntrace.records.models import Completion, Correction, CreditedTime, QuizAttempt
@@ -98,6 +99,10 @@ COMPARED = [{"department": "department_id"}.get(name, name) for name in REFRESHE
             if name not in ("refreshed_at", "changed_at")]
 
 
+# What the refresh reads of a standing: what it compares, and what says where the standing belongs.
+READ = ["assignment", "period", *(name for name in REFRESHED if name not in ("refreshed_at", "changed_at"))]
+
+
 def _written(standing: Standing) -> tuple:
     return tuple(getattr(standing, name) for name in COMPARED)
 
@@ -108,19 +113,28 @@ def _refresh(assignment_ids, now: dt.datetime) -> tuple[dict, int]:
     changes: dict = defaultdict(Changes)
     refreshed = 0
     for batch in _batches(sorted(set(assignment_ids))):
+        # Each row read as few columns as the refresh compares (the hourly refresh reads everyone:
+        # building objects and parsing their dates and JSON was most of its cost); the periods and
+        # the departments' paths, shared by many rows, once each.
         assignments = list(Assignment.objects.filter(pk__in=batch)
                            .exclude(standing__frozen_at__isnull=False)
-                           .select_related("period__plan", "employee__department"))
+                           .annotate(department_id=F("employee__department_id")))
         if not assignments:
             continue
-        existing = {s.assignment_id: s for s in Standing.objects.filter(assignment__in=assignments)}
+        periods = PlanPeriod.objects.select_related("plan").in_bulk({a.period_id for a in assignments})
+        paths = dict(Department.objects.filter(pk__in={a.department_id for a in assignments})
+                     .values_list("pk", "path"))
+        for assignment in assignments:
+            assignment.period = periods[assignment.period_id]
+        existing = {s.assignment_id: s for s in Standing.objects.filter(assignment_id__in=[a.pk for a in assignments])
+                    .only(*READ)}
         before = {pk: (_written(s), s.department_id) for pk, s in existing.items()}
         by_period = defaultdict(list)
         for assignment in assignments:
             by_period[assignment.period_id].append(assignment)
         created, updated = [], []
         for period_assignments in by_period.values():
-            for standing in _figures(period_assignments, existing, now):
+            for standing in _figures(period_assignments, existing, paths, now):
                 if standing.pk is None:
                     created.append(standing)
                 elif _written(standing) != before[standing.assignment_id][0]:
@@ -143,15 +157,15 @@ def _refresh(assignment_ids, now: dt.datetime) -> tuple[dict, int]:
     return changes, refreshed
 
 
-def _figures(assignments: list[Assignment], existing: dict, now: dt.datetime) -> list[Standing]:
-    """The standings of one period's assignments, holding the figures of `plans.progress`."""
+def _figures(assignments: list[Assignment], existing: dict, paths: dict, now: dt.datetime) -> list[Standing]:
+    """The standings of one period's assignments (each annotated with its person's `department_id`),
+    holding the figures of `plans.progress`; `paths`: the departments' paths by id."""
     period = assignments[0].period
     standings = []
     for progress in progress_for(assignments, now=now):
         assignment = progress.assignment
-        employee = assignment.employee
         standing = existing.get(assignment.pk) or Standing(
-            assignment=assignment, plan_id=period.plan_id, period=period, employee=employee,
+            assignment=assignment, plan_id=period.plan_id, period=period, employee_id=assignment.employee_id,
             period_starts_at=period.starts_at)
         # Once complete, a standing keeps the moment it became so, whatever time is added later.
         kept_completed_at = standing.completed_at if standing.pk is not None and standing.complete else None
@@ -159,8 +173,8 @@ def _figures(assignments: list[Assignment], existing: dict, now: dt.datetime) ->
             setattr(standing, name, getattr(progress.figures, name))
         if standing.complete and kept_completed_at is not None:
             standing.completed_at = kept_completed_at
-        standing.department_id = employee.department_id
-        standing.department_path = employee.department.path
+        standing.department_id = assignment.department_id
+        standing.department_path = paths[assignment.department_id]
         standing.joined_at = assignment.joined_at
         standing.removed_at = assignment.removed_at
         standing.refreshed_at = standing.changed_at = now

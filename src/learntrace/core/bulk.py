@@ -2,10 +2,12 @@
 
 Django's `bulk_update` writes `SET column = CASE WHEN id = 1 THEN … WHEN id = 2 THEN … END` for
 every column: building those expressions costs Python about 4 ms a row for the 24 columns of a
-standing, and the database compares each row's id with every WHEN. Here the rows travel as one
-VALUES list joined on the primary key (`UPDATE … FROM (VALUES …)`, PostgreSQL and SQLite ≥ 3.33):
-the statement's parts are made once per model and columns, and only the values are converted, by
-the same field methods the ORM uses."""
+standing, and the database compares each row's id with every WHEN. Here the rows are joined on the
+primary key (`UPDATE … FROM …`): on PostgreSQL each column travels as one array
+(`FROM unnest(%s::bigint[], %s::integer[], …)`), so a statement has one parameter a column whatever
+the number of rows, which psycopg adapts at once; on SQLite (≥ 3.33, no arrays) as a VALUES list of
+one placeholder a value. The statement's parts are made once per model and columns, and only the
+values are converted, by the same field methods the ORM uses."""
 
 from functools import cache
 
@@ -16,15 +18,23 @@ BATCH = 1000  # rows per statement (fewer where the database takes fewer paramet
 
 @cache
 def _statement(model, fields: tuple[str, ...], vendor: str) -> tuple[str, str, str, tuple]:
-    """(UPDATE … FROM (VALUES, one row's placeholders, ) AS v WHERE …, the columns: primary key first)."""
+    """(the statement before the rows, one row's placeholders, the statement after them, the columns:
+    primary key first). On PostgreSQL the whole statement is the first part: its parameters are the
+    columns' arrays."""
     meta, quote = model._meta, connection.ops.quote_name
     columns = (meta.pk, *(meta.get_field(name) for name in fields))
-    # PostgreSQL types a VALUES list from its values: untyped parameters are cast to the column's type.
-    placeholders = [f"%s::{field.cast_db_type(connection)}" if vendor == "postgresql" else "%s" for field in columns]
     table = quote(meta.db_table)
-    # A VALUES list's columns are column1, column2, … on both databases; column1 is the primary key.
+    if vendor == "postgresql":
+        # Each array is cast to its column's type: the values arrive untyped (or as text).
+        arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in columns)
+        names = [f"c{n}" for n in range(len(columns))]
+        assignments = ", ".join(f"{quote(field.column)} = v.{name}" for name, field in zip(names[1:], columns[1:],
+                                                                                             strict=True))
+        return (f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({', '.join(names)}) "
+                f"WHERE {table}.{quote(meta.pk.column)} = v.c0", "", "", columns)
+    # A VALUES list's columns are column1, column2, … (SQLite); column1 is the primary key.
     assignments = ", ".join(f"{quote(field.column)} = v.column{n}" for n, field in enumerate(columns[1:], start=2))
-    return (f"UPDATE {table} SET {assignments} FROM (VALUES ", f"({', '.join(placeholders)})",
+    return (f"UPDATE {table} SET {assignments} FROM (VALUES ", f"({', '.join(['%s'] * len(columns))})",
             f") AS v WHERE {table}.{quote(meta.pk.column)} = v.column1", columns)
 
 
@@ -37,10 +47,15 @@ def update_rows(model, objects, fields) -> int:
     per_statement = max(min(BATCH, limit // len(columns)), 1) if limit else BATCH
     written = 0
     with connection.cursor() as cursor:
+        database = cursor.db  # the connection itself: `connection` looks it up on every attribute read
         for start in range(0, len(objects), per_statement):
             batch = objects[start:start + per_statement]
-            params = [field.get_db_prep_save(getattr(obj, field.attname), connection)
-                      for obj in batch for field in columns]
-            cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
+            values = [[field.get_db_prep_save(getattr(obj, field.attname), database) for obj in batch]
+                      for field in columns]
+            if row:
+                cursor.execute(head + ", ".join([row] * len(batch)) + tail, [
+                    value for n in range(len(batch)) for value in (column[n] for column in values)])
+            else:
+                cursor.execute(head, values)
             written += cursor.rowcount
     return written
