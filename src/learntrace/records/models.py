@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Quiz
 from learntrace.org.models import Employee
 from learntrace.records import beat_details
+from learntrace.records.codes import KIND_CODES, SOURCE_CODES, CodeField
 
 
 class Source(models.TextChoices):
@@ -35,11 +36,12 @@ class CreditedTime(models.Model):
     employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="credited_times", db_index=False)
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="credited_times", db_index=False)
     # Copied from the course when recorded: later edits of a course do not rewrite history.
-    kind = models.CharField(max_length=16, choices=CourseKind.choices)
+    # `kind` and `source` are words in Python and 2-byte numbers in the row (codes.py).
+    kind = CodeField(choices=CourseKind.choices, codes=KIND_CODES)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
     seconds = models.PositiveIntegerField()
     occurred_at = models.DateTimeField()
-    source = models.CharField(max_length=16, choices=Source.choices)
+    source = CodeField(choices=Source.choices, codes=SOURCE_CODES)
     recorded_at = models.DateTimeField(auto_now_add=True)
     # Tracked beats: every beat of a video or document player is one fact, credited or not,
     # identified by its viewing session and number (the idempotency key) and keeping what
@@ -60,6 +62,9 @@ class CreditedTime(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(beat__isnull=True) | models.Q(details__isnull=True),
                                    name="details_in_one_form"),
+            # Numbers without a word cannot be written, even by SQL.
+            models.CheckConstraint(condition=models.Q(kind__in=list(KIND_CODES)), name="kind_has_a_word"),
+            models.CheckConstraint(condition=models.Q(source__in=list(SOURCE_CODES)), name="source_has_a_word"),
         ]
 
     def __str__(self):
