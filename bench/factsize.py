@@ -109,6 +109,12 @@ connection.connection.autocommit = True
 with connection.cursor() as c:
     c.execute("VACUUM records_creditedtime, previous_creditedtime, before_creditedtime, evidence_pending")
 all_sizes("vacuumed")
+# What a BRIN index on the append-only id would take instead of the primary key's btree (not built by learntrace).
+with connection.cursor() as c:
+    c.execute("CREATE INDEX factsize_id_brin ON records_creditedtime USING brin (id)")
+    c.execute("SELECT pg_relation_size('factsize_id_brin')")
+    out["brin_b"] = c.fetchone()[0] / N
+    c.execute("DROP INDEX factsize_id_brin")
 
 # Every fact's canonical bytes built and hashed by PostgreSQL, as sealing and verification do
 # (encoding 3): now the words of `kind` and `source` come from their numbers in SQL.
@@ -179,6 +185,7 @@ def run(admin_url: str) -> dict:
         each = result[f"{name}_sealed"]["each_b"]
         print(f"  {name}'s indexes, by first column: " + ", ".join(f"{column} {size:.0f} B" for column, size in
                                                               sorted(each.items())))
+    print(f"  a BRIN index on id instead of the primary key's btree would take {result['brin_b']:.2f} B a fact")
     print(f"  besides: the queue {result['pending_b']:.1f} B a fact right after sealing; seal spans "
           f"{result['spans_b']:.2f} B; the seals' lists {result['seal_leaves_b']:.0f} B")
     print(f"  written with COPY: now {result['now_copy_s']:.1f} s (compact bytes built in Python), before 0010 "

@@ -4,7 +4,8 @@ instead of the word's text.
 Python sees the words, as with a CharField of the same choices: services, forms, the API,
 exports and the evidence's canonical encoding are unchanged. The numbers are fixed forever
 (they are in the rows, and the migration that introduced a field keeps its own copy): a new
-choice takes a new number, an old number is never reused. A word without a number, or a number
+choice takes the next number, an old number is never reused, so a field's numbers are 1 to n and
+its table's check is a range (`in_range`). A word without a number, or a number
 without a word, is an error, never stored or read as something else."""
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,14 @@ from django.db import models
 # The numbers of the fact table's words (records.CreditedTime.kind and .source).
 KIND_CODES = {"video": 1, "document": 2, "offline": 3, "live": 4}
 SOURCE_CODES = {"tracking": 1, "checkin": 2, "manual": 3, "imported": 4, "quiz": 5}
+
+
+def in_range(codes: dict[str, int]) -> tuple[str, str]:
+    """The words of the lowest and highest numbers, for a check `field__range=`: BETWEEN 1 AND n.
+    (A check of `field__in=` would do the same, but Django's SQLite introspection cannot read a
+    table whose definition has a list in a check.)"""
+    by_number = sorted(codes, key=codes.__getitem__)
+    return by_number[0], by_number[-1]
 
 
 def words_sql(codes: dict[str, int], column: str) -> str:
@@ -37,8 +46,8 @@ class CodeField(models.Field):
     def __init__(self, *args, codes: dict[str, int], **kwargs):
         self.codes = dict(codes)
         self.words = {code: word for word, code in self.codes.items()}
-        if len(self.words) != len(self.codes):
-            raise ValueError("two words with one number")
+        if sorted(self.words) != list(range(1, len(self.codes) + 1)):
+            raise ValueError("the numbers of a CodeField are 1 to n, one a word")
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from learntrace.catalog.models import Category, Course, CourseKind, CreditClass, Quiz
 from learntrace.org.models import Employee
 from learntrace.records import beat_details
-from learntrace.records.codes import KIND_CODES, SOURCE_CODES, CodeField
+from learntrace.records.codes import KIND_CODES, SOURCE_CODES, CodeField, in_range
 
 
 class Source(models.TextChoices):
@@ -63,8 +63,9 @@ class CreditedTime(models.Model):
             models.CheckConstraint(condition=models.Q(beat__isnull=True) | models.Q(details__isnull=True),
                                    name="details_in_one_form"),
             # Numbers without a word cannot be written, even by SQL.
-            models.CheckConstraint(condition=models.Q(kind__in=list(KIND_CODES)), name="kind_has_a_word"),
-            models.CheckConstraint(condition=models.Q(source__in=list(SOURCE_CODES)), name="source_has_a_word"),
+            models.CheckConstraint(condition=models.Q(kind__range=in_range(KIND_CODES)), name="kind_has_a_word"),
+            models.CheckConstraint(condition=models.Q(source__range=in_range(SOURCE_CODES)),
+                                   name="source_has_a_word"),
         ]
 
     def __str__(self):

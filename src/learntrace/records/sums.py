@@ -45,11 +45,15 @@ def _hour_sql(vendor: str, column: str) -> str:
 def _kind_in_numbers(connection) -> bool:
     """Whether the facts keep `kind` as its number (codes.py; since records 0010), not its word: the
     sums keep the word. A migration back past 0010 and forward again builds them from words."""
+    if connection.vendor == "postgresql":
+        sql = ("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
+               "AND attname = 'kind' AND NOT attisdropped")
+    else:
+        sql = "SELECT type FROM pragma_table_info(%s) WHERE name = 'kind'"
     with connection.cursor() as cursor:
-        for column in connection.introspection.get_table_description(cursor, FACTS):
-            if column.name == "kind":
-                return connection.introspection.get_field_type(column.type_code, column) != "CharField"
-    raise LookupError(f"{FACTS} has no column kind")
+        cursor.execute(sql, [FACTS])
+        (column_type,) = cursor.fetchone()
+    return column_type.lower() == "smallint"
 
 
 def _word(numbers: bool, column: str) -> str:
