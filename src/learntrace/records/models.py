@@ -33,10 +33,15 @@ class CreditedTime(models.Model):
     # time, the worker's standings, reports); no query looks facts up by course or category alone,
     # and courses and categories are never deleted, so those keys have no index (a year of beats:
     # docs/evidence.md, *Indexes of the fact table*).
+    # A beat's row is ~140 bytes, so every byte counts: on PostgreSQL the columns are stored 8-byte
+    # ones first, then the UUID, 4-byte, 2-byte and variable-length ones, with no padding between
+    # them (migration records 0010 rebuilt the table in that order; this declaration order is not
+    # the table's). A new column goes at the end of the row: mind its alignment.
     employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="credited_times", db_index=False)
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="credited_times", db_index=False)
     # Copied from the course when recorded: later edits of a course do not rewrite history.
-    # `kind` and `source` are words in Python and 2-byte numbers in the row (codes.py).
+    # `kind` and `source` are words in Python (and in the evidence's encoding) and 2-byte numbers in
+    # the row (codes.py), where their text took 6 to 9 bytes and the padding after it.
     kind = CodeField(choices=CourseKind.choices, codes=KIND_CODES)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
     seconds = models.PositiveIntegerField()
