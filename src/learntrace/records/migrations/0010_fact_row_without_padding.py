@@ -9,6 +9,8 @@ and put back on the new one under the same names, and the triggers of the sums a
 queue are installed again. SQLite keeps no padding: its columns change type in place (Django rebuilds
 the table). Facts' values are unchanged, so the leaves of sealed facts are too."""
 
+import re
+
 from django.db import migrations, models
 from django.db.migrations.operations.base import Operation
 
@@ -81,23 +83,31 @@ def _rebuild_postgres(cursor) -> None:
                    "a.privilege_type FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = %s::regclass "
                    "AND a.grantee <> c.relowner", [old])
     grants = cursor.fetchall()
-    cursor.execute("SELECT last_value, is_called FROM " + f"{FACTS}_id_seq")
+    cursor.execute("SELECT array_to_string(reloptions, ', ') FROM pg_class WHERE oid = %s::regclass", [old])
+    (options,) = cursor.fetchone()  # storage parameters, e.g. autovacuum's, set by an administrator
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [old])
+    (sequence,) = cursor.fetchone()
+    cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
     last_value, is_called = cursor.fetchone()
 
     cursor.execute(f"CREATE TABLE {FACTS} ({', '.join(f'{name} {kind}' for name, kind in _COLUMNS)})")
     names = ", ".join(name for name, _kind in _COLUMNS)
     values = ", ".join(codes.codes_sql(_WORDS[name], name) if name in _WORDS else name for name, _kind in _COLUMNS)
     cursor.execute(f"INSERT INTO {FACTS} ({names}) SELECT {values} FROM {old} ORDER BY id")
-    cursor.execute(f"DROP TABLE {old}")  # and its sequence, owned by its identity column
-    cursor.execute(f"ALTER SEQUENCE {FACTS}_id_seq1 RENAME TO {FACTS}_id_seq")
-    cursor.execute(f"SELECT setval('{FACTS}_id_seq', %s, %s)", [last_value, is_called])
+    cursor.execute(f"DROP TABLE {old}")  # and its sequence, owned by its id column
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [FACTS])
+    (new_sequence,) = cursor.fetchone()
+    if new_sequence != sequence:  # named with a suffix while the old one existed
+        cursor.execute(f"ALTER SEQUENCE {new_sequence} RENAME TO {sequence.rsplit('.', 1)[-1]}")
+    cursor.execute("SELECT setval(%s, %s, %s)", [sequence, last_value, is_called])
     for name, definition in constraints:
         cursor.execute(f'ALTER TABLE {FACTS} ADD CONSTRAINT "{name}" {definition}')
     for _name, definition in indexes:
-        cursor.execute(definition.replace(f" ON public.{old} ", f" ON public.{FACTS} ").replace(
-            f" ON {old} ", f" ON {FACTS} "))
+        cursor.execute(re.sub(rf" ON (ONLY )?((\w+)\.)?{old} ", rf" ON \g<1>\g<2>{FACTS} ", definition, count=1))
     for grantee, privilege in grants:
         cursor.execute(f"GRANT {privilege} ON {FACTS} TO {grantee}")
+    if options:
+        cursor.execute(f"ALTER TABLE {FACTS} SET ({options})")
 
 
 def _to_numbers(apps, schema_editor):
