@@ -119,8 +119,8 @@ with connection.cursor() as c:
 # Every fact's canonical bytes built and hashed by PostgreSQL, as sealing and verification do
 # (encoding 3): now the words of `kind` and `source` come from their numbers in SQL.
 now_sql = encoding_sql(1, 3)
-previous_sql = now_sql.replace(words_sql(KIND_CODES, '"kind"'), '"kind"::text').replace(
-    words_sql(SOURCE_CODES, '"source"'), '"source"::text')
+previous_sql = now_sql.replace(words_sql(KIND_CODES, '"kind"', postgresql=True), '"kind"::text').replace(
+    words_sql(SOURCE_CODES, '"source"', postgresql=True), '"source"::text')
 assert previous_sql != now_sql
 
 def hashed(table, sql):

@@ -81,7 +81,7 @@ def _sql_text(field, column: str) -> str:
     if isinstance(field, models.BinaryField):
         return f"encode({column}, 'hex')"
     if isinstance(field, CodeField):
-        return field.words_sql(column)  # the word, as Python reads it
+        return field.words_sql(column, postgresql=True)  # the word, as Python reads it
     if isinstance(field, models.JSONField):
         return f"COALESCE({column}::text, 'null')"  # SQL NULL and JSON null read alike through the ORM
     if isinstance(field, models.GenericIPAddressField):

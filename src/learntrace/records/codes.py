@@ -24,9 +24,14 @@ def in_range(codes: dict[str, int]) -> tuple[str, str]:
     return by_number[0], by_number[-1]
 
 
-def words_sql(codes: dict[str, int], column: str) -> str:
+def words_sql(codes: dict[str, int], column: str, *, postgresql: bool = False) -> str:
     """SQL giving the word of the number in `column` (NULL for a number without a word; the
-    table's check constraint keeps those out)."""
+    table's check constraint keeps those out). On PostgreSQL the number-th of an array of the
+    words, which it reads faster than a CASE (the canonical encoding of every fact sealed or
+    verified uses it)."""
+    if postgresql:
+        words = ",".join(sorted(codes, key=codes.__getitem__))
+        return f"('{{{words}}}'::text[])[{column}]"
     cases = " ".join(f"WHEN {code} THEN '{word}'" for word, code in codes.items())
     return f"(CASE {column} {cases} END)"
 
@@ -48,6 +53,8 @@ class CodeField(models.Field):
         self.words = {code: word for word, code in self.codes.items()}
         if sorted(self.words) != list(range(1, len(self.codes) + 1)):
             raise ValueError("the numbers of a CodeField are 1 to n, one a word")
+        if not all(word.isidentifier() and word.isascii() for word in self.codes):
+            raise ValueError("the words of a CodeField are plain names (they are written into SQL)")
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
@@ -81,5 +88,5 @@ class CodeField(models.Field):
             return value
         raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
 
-    def words_sql(self, column: str) -> str:
-        return words_sql(self.codes, column)
+    def words_sql(self, column: str, *, postgresql: bool = False) -> str:
+        return words_sql(self.codes, column, postgresql=postgresql)

@@ -56,13 +56,14 @@ def _kind_in_numbers(connection) -> bool:
     return column_type.lower() == "smallint"
 
 
-def _word(numbers: bool, column: str) -> str:
+def _word(numbers: bool, column: str, *, postgresql: bool) -> str:
     """SQL for the word of the fact's kind in `column`."""
-    return codes.words_sql(codes.KIND_CODES, column) if numbers else column
+    return codes.words_sql(codes.KIND_CODES, column, postgresql=postgresql) if numbers else column
 
 
 # A fact's hour counted again from the facts, for a fact deleted or changed.
 def _postgres_recount(numbers: bool) -> str:
+    word = _word(numbers, "fact_kind", postgresql=True)
     return f"""
 CREATE OR REPLACE FUNCTION records_credited_hour_recount(person bigint, moment timestamptz,
                                                          fact_kind {"smallint" if numbers else "varchar"},
@@ -70,10 +71,10 @@ CREATE OR REPLACE FUNCTION records_credited_hour_recount(person bigint, moment t
 DECLARE
     counted integer := {_hour_sql("postgresql", "moment")};
 BEGIN
-    DELETE FROM {SUMS} s WHERE s.employee_id = person AND s.hour = counted AND s.kind = {_word(numbers, "fact_kind")}
+    DELETE FROM {SUMS} s WHERE s.employee_id = person AND s.hour = counted AND s.kind = {word}
         AND s.category_id = fact_category;
     INSERT INTO {SUMS} ({_COLUMNS})
-    SELECT person, counted, {_word(numbers, "fact_kind")}, fact_category, sum(f.seconds), max(f.occurred_at)
+    SELECT person, counted, {word}, fact_category, sum(f.seconds), max(f.occurred_at)
     FROM {FACTS} f
     WHERE f.employee_id = person AND f.occurred_at >= to_timestamp(counted * 3600.0)
         AND f.occurred_at < to_timestamp((counted + 1) * 3600.0) AND f.kind = fact_kind
@@ -89,8 +90,8 @@ def _postgres_functions(numbers: bool) -> list[str]:
 CREATE OR REPLACE FUNCTION records_credited_hours_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO {SUMS} AS s ({_COLUMNS})
-    VALUES (NEW.employee_id, {_hour_sql("postgresql", "NEW.occurred_at")}, {_word(numbers, "NEW.kind")},
-            NEW.category_id, NEW.seconds, NEW.occurred_at)
+    VALUES (NEW.employee_id, {_hour_sql("postgresql", "NEW.occurred_at")},
+            {_word(numbers, "NEW.kind", postgresql=True)}, NEW.category_id, NEW.seconds, NEW.occurred_at)
     ON CONFLICT (employee_id, hour, kind, category_id)
     DO UPDATE SET seconds = s.seconds + EXCLUDED.seconds, last_at = greatest(s.last_at, EXCLUDED.last_at);
     RETURN NULL;
@@ -133,10 +134,10 @@ _POSTGRES_TRIGGERS = [
 
 
 def _sqlite_recount(row: str, numbers: bool) -> str:
-    hour = _hour_sql("sqlite", f"{row}.occurred_at")
+    hour, word = _hour_sql("sqlite", f"{row}.occurred_at"), _word(numbers, f"{row}.kind", postgresql=False)
     return (f"DELETE FROM {SUMS} WHERE employee_id = {row}.employee_id AND hour = {hour} "
-            f"AND kind = {_word(numbers, f'{row}.kind')} AND category_id = {row}.category_id; "
-            f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT {row}.employee_id, {hour}, {_word(numbers, f'{row}.kind')}, "
+            f"AND kind = {word} AND category_id = {row}.category_id; "
+            f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT {row}.employee_id, {hour}, {word}, "
             f"{row}.category_id, sum(seconds), max(occurred_at) FROM {FACTS} WHERE employee_id = {row}.employee_id "
             f"AND kind = {row}.kind AND category_id = {row}.category_id AND seconds > 0 "
             f"AND {_hour_sql('sqlite', 'occurred_at')} = {hour} HAVING count(*) > 0;")
@@ -146,7 +147,7 @@ def _sqlite_triggers(numbers: bool) -> list[str]:
     return [
         f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_add AFTER INSERT ON {FACTS} WHEN NEW.seconds > 0 "
         f"BEGIN INSERT INTO {SUMS} ({_COLUMNS}) VALUES (NEW.employee_id, {_hour_sql('sqlite', 'NEW.occurred_at')}, "
-        f"{_word(numbers, 'NEW.kind')}, NEW.category_id, NEW.seconds, NEW.occurred_at) "
+        f"{_word(numbers, 'NEW.kind', postgresql=False)}, NEW.category_id, NEW.seconds, NEW.occurred_at) "
         f"ON CONFLICT (employee_id, hour, kind, category_id) DO UPDATE "
         f"SET seconds = seconds + excluded.seconds, last_at = max(last_at, excluded.last_at); END",
         f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_delete AFTER DELETE ON {FACTS} WHEN OLD.seconds > 0 "
@@ -180,7 +181,7 @@ def rebuild(employee_ids=None, connection=default_connection) -> None:
     """Count the sums again from the facts: of everyone, or of `employee_ids`. For a migration and
     for facts written with the triggers off (a bulk load); the triggers keep them otherwise."""
     hour = _hour_sql(connection.vendor, "occurred_at").replace("%", "%%")  # a statement with parameters
-    kind = _word(_kind_in_numbers(connection), "kind")
+    kind = _word(_kind_in_numbers(connection), "kind", postgresql=connection.vendor == "postgresql")
     where, params = "", []
     if employee_ids is not None:
         employee_ids = list(employee_ids)
