@@ -9,6 +9,7 @@ import json
 import uuid
 
 from learntrace.records import beat_details
+from learntrace.records.codes import KIND_CODES, SOURCE_CODES
 
 COLUMNS = ("employee_id", "course_id", "kind", "category_id", "seconds", "occurred_at", "source", "recorded_at",
            "attempt_id", "seq")
@@ -27,22 +28,25 @@ def details(g: int, recorded_at: dt.datetime) -> dict:
 
 
 def row(g: int, *, employees: list[int], course_id: int, category_id: int, started: dt.datetime,
-        compact: bool) -> tuple:
-    """One beat fact's values: COLUMNS, then `beat` (compact) or `details` (JSON)."""
+        compact: bool, words: bool = False) -> tuple:
+    """One beat fact's values: COLUMNS, then `beat` (compact) or `details` (JSON). `kind` and `source`
+    as the fact table keeps them (numbers), or as words (the layouts before records 0010)."""
     recorded_at = started + dt.timedelta(milliseconds=g)
     found = details(g, recorded_at)
-    values = (employees[(g // BEATS_PER_SESSION) % len(employees)], course_id, "video", category_id,
-              found["credited_ms"] // 1000, recorded_at, "tracking", recorded_at,
+    kind, source = ("video", "tracking") if words else (KIND_CODES["video"], SOURCE_CODES["tracking"])
+    values = (employees[(g // BEATS_PER_SESSION) % len(employees)], course_id, kind, category_id,
+              found["credited_ms"] // 1000, recorded_at, source, recorded_at,
               uuid.UUID(int=g // BEATS_PER_SESSION + 1), g % BEATS_PER_SESSION)
     if compact:
         return (*values, beat_details.compact(found, recorded_at))
     return (*values, json.dumps(found))
 
 
-def copy_beats(connection, table: str, first: int, last: int, *, compact: bool, **facts) -> None:
+def copy_beats(connection, table: str, first: int, last: int, *, compact: bool, words: bool = False,
+               **facts) -> None:
     """Beats number first..last into `table` in one COPY (its insert triggers fire, as for any insert)."""
     last_column = "beat" if compact else "details"
     with connection.cursor() as cursor, cursor.cursor.copy(
             f"COPY {table} ({', '.join(COLUMNS)}, {last_column}) FROM STDIN") as copy:
         for g in range(first, last + 1):
-            copy.write_row(row(g, compact=compact, **facts))
+            copy.write_row(row(g, compact=compact, words=words, **facts))

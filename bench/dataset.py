@@ -22,6 +22,7 @@ from django.db import connection
 
 from learntrace.core.months import start_of_day
 from learntrace.records import sums
+from learntrace.records.codes import KIND_CODES, SOURCE_CODES
 
 YEAR = 2025
 TARGET_SECONDS = 8 * 3600
@@ -152,9 +153,9 @@ def _facts(ids: dict) -> None:
         execute(f"""
             INSERT INTO records_creditedtime (employee_id, course_id, kind, category_id, seconds, occurred_at, source,
                                               recorded_at, details)
-            SELECT e.id, {course}, 'video', %s, {seconds},
+            SELECT e.id, {course}, {KIND_CODES['video']}, %s, {seconds},
                    p.starts_at + ({day}) * interval '1 day' + ({second_of_day}) * interval '1 second',
-                   'tracking', now(), '{{}}'::jsonb
+                   {SOURCE_CODES['tracking']}, now(), '{{}}'::jsonb
             FROM org_employee e
             CROSS JOIN (SELECT id, starts_at, row_number() OVER (ORDER BY starts_at) AS n FROM plans_planperiod
                         WHERE plan_id = %s) p

@@ -29,8 +29,9 @@ def inner(_argument) -> dict:
     employee = Employee.objects.create(employee_no="BENCH", name="b", department=root)
     start = dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC)
     second = dt.timedelta(seconds=1)
+    # kind 1 and source 1: video and tracking (records/codes.py)
     statement = ("INSERT INTO records_creditedtime (employee_id, course_id, kind, category_id, seconds, occurred_at, "
-                 "source, seq, beat, recorded_at) VALUES (%s, %s, 'video', %s, 15, %s, 'tracking', %s, %s, %s)")
+                 "source, seq, beat, recorded_at) VALUES (%s, %s, 1, %s, 15, %s, 1, %s, %s, %s)")
     seq = 0
 
     def beats():

@@ -18,6 +18,7 @@ import statistics
 from django.db import connection
 
 from bench.common import measured
+from learntrace.records.codes import KIND_CODES, SOURCE_CODES
 
 VIEWERS = 2000
 BEATS_A_MINUTE = 4  # one every 15 seconds
@@ -54,7 +55,7 @@ def _execute(sql: str, params=None) -> None:
 _BEATS = """
 INSERT INTO records_creditedtime (employee_id, course_id, kind, category_id, seconds, occurred_at, source,
                                   attempt_id, seq, details, recorded_at)
-SELECT v.employee_id, %(course)s, 'video', %(category)s, 15, b.at, 'tracking', v.attempt_id, b.seq,
+SELECT v.employee_id, %(course)s, %(video)s, %(category)s, 15, b.at, %(tracking)s, v.attempt_id, b.seq,
        jsonb_build_object('segments', jsonb_build_array(jsonb_build_array(b.seq * 15000, b.seq * 15000 + 15000)),
                           'reading_ms', 0, 'rate', 1, 'hidden', false, 'elapsed_ms', b.seq * 15000 + 15000,
                           'received_at', to_char(b.at, 'YYYY-MM-DD"T"HH24:MI:SS.US+00:00'),
@@ -68,6 +69,7 @@ CROSS JOIN LATERAL (SELECT %(first_seq)s + n AS seq, %(start)s::timestamptz + n 
 
 def _beats(ids: dict, viewers: list[int], start: dt.datetime, first_seq: int, beats: int) -> None:
     _execute(_BEATS, {"course": ids["courses"][3], "category": ids["category"], "viewers": viewers,
+                      "video": KIND_CODES["video"], "tracking": SOURCE_CODES["tracking"],
                       "first_seq": first_seq, "start": start, "beats": beats})
 
 

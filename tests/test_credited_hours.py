@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -134,11 +135,15 @@ def test_a_period_of_whole_hours_reads_only_the_sums(org, catalog):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_builds_the_sums_of_the_facts_already_recorded(org, catalog):
     fact(org.learner, catalog.video, 600, at(2026, 3, 2, 9, 10))
-    call_command("migrate", "records", "0008_beat_key_without_index", verbosity=0)
+    before = ("records", "0008_beat_key_without_index")
+    call_command("migrate", *before, verbosity=0)
     assert "records_creditedhour" not in connection.introspection.table_names()
-    fact(org.learner, catalog.video, 300, at(2026, 3, 2, 9, 40))  # no sums, no triggers meanwhile
-    fact(org.head, catalog.meeting, 1200, at(2026, 3, 2, 10, 5))
-    fact(org.head, catalog.meeting, 0, at(2026, 3, 2, 11, 5))
+    old = MigrationExecutor(connection).loader.project_state(before).apps.get_model("records", "CreditedTime")
+    for person, course, seconds, moment in [(org.learner, catalog.video, 300, at(2026, 3, 2, 9, 40)),
+                                            (org.head, catalog.meeting, 1200, at(2026, 3, 2, 10, 5)),
+                                            (org.head, catalog.meeting, 0, at(2026, 3, 2, 11, 5))]:
+        old.objects.create(employee_id=person.pk, course_id=course.pk, kind=course.kind,  # no sums, no triggers
+                           category_id=course.category_id, seconds=seconds, occurred_at=moment, source="tracking")
     call_command("migrate", verbosity=0)
     assert stored_sums() == summed_facts() and len(stored_sums()) == 2
     record_credited_time(employee=org.head, course=catalog.meeting, seconds=60, occurred_at=at(2026, 3, 2, 10, 6))

@@ -92,7 +92,7 @@ def test_the_last_credited_time_is_the_latest_fact_that_credited_a_second_or_mor
     record_credited_time(employee=org.head, course=video, seconds=600, occurred_at=at(2026, 1, 5))
     record_credited_time(employee=org.head, course=video, seconds=1, occurred_at=at(2026, 1, 6))
     CreditedTime.objects.create(employee=org.head, course=video, kind=video.kind, category=video.category, seconds=0,
-                                occurred_at=at(2026, 1, 7))  # a beat that replayed what was already watched
+                                occurred_at=at(2026, 1, 7), source="tracking")  # a beat that replayed what was watched
     totals = effective.credited_time(employee_ids=[org.head.pk])
     assert (totals.seconds, totals.last_at) == ({(org.head.pk, "video"): 601}, {org.head.pk: at(2026, 1, 6)})
 

@@ -14,6 +14,7 @@ from learntrace.checkin import services as checkin
 from learntrace.checkin.models import CheckInEvent, Meeting
 from learntrace.evidence import services
 from learntrace.evidence.models import Pending, Seal
+from learntrace.records.codes import KIND_CODES, SOURCE_CODES
 from learntrace.records.models import Completion, CreditedTime, OutsideCredit
 from learntrace.records.services import record_completion, record_credited_time
 
@@ -200,10 +201,11 @@ def test_the_upgrade_queues_the_unsealed_facts_and_seals_made_before_still_verif
     for minutes in range(3):  # written first: the model has the columns of the newest migrations
         record_credited_time(employee=org.learner, course=catalog.video, seconds=60,
                              occurred_at=T0 + dt.timedelta(minutes=minutes))
-    call_command("migrate", "evidence", "0003_verification_unsealed", verbosity=0)
     ids = sorted(CreditedTime.objects.values_list("id", flat=True))
     sealed, waiting = ids[:-1], ids[-1]
+    # Their leaves in encoding 2 (the same bytes from the words of then as from the numbers of now).
     entries = [(1, fact_id, leaf) for fact_id, leaf in services._leaves_of(1, sealed, 2)]
+    call_command("migrate", "evidence", "0003_verification_unsealed", verbosity=0)
     with monkeypatch.context() as patch:
         patch.setattr(services, "ENCODING", 2)  # the encoding of that time
         seal = services.signed_seal(entries=entries, now=dt.datetime.now(dt.UTC), drained=True)
@@ -486,8 +488,9 @@ def test_parallel_verification_inside_a_transaction_checks_on_its_own_connection
 
 def _insert_credited_time(like, **values):
     """A credited-time row written with direct SQL, as someone with database access would."""
-    row = {"employee_id": like.employee_id, "course_id": like.course_id, "kind": like.kind,
-           "category_id": like.category_id, "seconds": 3600, "occurred_at": like.occurred_at, "source": "manual",
+    row = {"employee_id": like.employee_id, "course_id": like.course_id, "kind": KIND_CODES[like.kind],
+           "category_id": like.category_id, "seconds": 3600, "occurred_at": like.occurred_at,
+           "source": SOURCE_CODES["manual"],
            "recorded_at": dt.datetime.now(dt.UTC), "details": "{}"}
     row.update(values)
     row = {name: connection.ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v

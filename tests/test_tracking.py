@@ -438,9 +438,10 @@ def test_the_upgrade_gives_each_attempt_its_highest_beat_so_replays_stay_replays
         employee_id=org.learner.pk, user_id=org.learner.user_id, course_id=video.pk, progress_id=progress.pk,
         clock_id=clock.pk, started_at=at(0)) for _ in range(2)]
     for seq in (0, 1, 2, SERVER_SEQ_BASE):  # the tracker's beats, then an answered question's fact
-        CreditedTime.objects.create(employee=org.learner, course=video, kind=video.kind, category=video.category,
-                                    seconds=1, occurred_at=at(seq % 100), source="tracking",
-                                    attempt_id=attempts[0].pk, seq=seq, details={"credited_ms": 1000})
+        old.get_model("records", "CreditedTime").objects.create(
+            employee_id=org.learner.pk, course_id=video.pk, kind=video.kind, category_id=video.category_id,
+            seconds=1, occurred_at=at(seq % 100), source="tracking", attempt_id=attempts[0].pk, seq=seq,
+            details={"credited_ms": 1000})
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())

@@ -16,6 +16,8 @@ import datetime as dt
 
 from django.db import connection as default_connection
 
+from learntrace.records import codes
+
 HOUR = dt.timedelta(hours=1)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -40,17 +42,40 @@ def _hour_sql(vendor: str, column: str) -> str:
     return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER) / 3600"
 
 
+def _kind_in_numbers(connection) -> bool:
+    """Whether the facts keep `kind` as its number (codes.py; since records 0010), not its word: the
+    sums keep the word. A migration back past 0010 and forward again builds them from words."""
+    if connection.vendor == "postgresql":
+        sql = ("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
+               "AND attname = 'kind' AND NOT attisdropped")
+    else:
+        sql = "SELECT type FROM pragma_table_info(%s) WHERE name = 'kind'"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [FACTS])
+        (column_type,) = cursor.fetchone()
+    return column_type.lower() == "smallint"
+
+
+def _word(numbers: bool, column: str, *, postgresql: bool) -> str:
+    """SQL for the word of the fact's kind in `column`."""
+    return codes.words_sql(codes.KIND_CODES, column, postgresql=postgresql) if numbers else column
+
+
 # A fact's hour counted again from the facts, for a fact deleted or changed.
-_POSTGRES_RECOUNT = f"""
-CREATE OR REPLACE FUNCTION records_credited_hour_recount(person bigint, moment timestamptz, fact_kind varchar,
+def _postgres_recount(numbers: bool) -> str:
+    word = _word(numbers, "fact_kind", postgresql=True)
+    return f"""
+CREATE OR REPLACE FUNCTION records_credited_hour_recount(person bigint, moment timestamptz,
+                                                         fact_kind {"smallint" if numbers else "varchar"},
                                                          fact_category bigint) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     counted integer := {_hour_sql("postgresql", "moment")};
 BEGIN
-    DELETE FROM {SUMS} s WHERE s.employee_id = person AND s.hour = counted AND s.kind = fact_kind
+    DELETE FROM {SUMS} s WHERE s.employee_id = person AND s.hour = counted AND s.kind = {word}
         AND s.category_id = fact_category;
     INSERT INTO {SUMS} ({_COLUMNS})
-    SELECT person, counted, fact_kind, fact_category, sum(f.seconds), max(f.occurred_at) FROM {FACTS} f
+    SELECT person, counted, {word}, fact_category, sum(f.seconds), max(f.occurred_at)
+    FROM {FACTS} f
     WHERE f.employee_id = person AND f.occurred_at >= to_timestamp(counted * 3600.0)
         AND f.occurred_at < to_timestamp((counted + 1) * 3600.0) AND f.kind = fact_kind
         AND f.category_id = fact_category AND f.seconds > 0
@@ -58,12 +83,15 @@ BEGIN
 END
 $$"""
 
-_POSTGRES_FUNCTIONS = [_POSTGRES_RECOUNT, f"""
+
+def _postgres_functions(numbers: bool) -> list[str]:
+    return [f"DROP FUNCTION IF EXISTS records_credited_hour_recount(bigint, timestamptz, "
+            f"{'varchar' if numbers else 'smallint'}, bigint)", _postgres_recount(numbers), f"""
 CREATE OR REPLACE FUNCTION records_credited_hours_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO {SUMS} AS s ({_COLUMNS})
-    VALUES (NEW.employee_id, {_hour_sql("postgresql", "NEW.occurred_at")}, NEW.kind, NEW.category_id, NEW.seconds,
-            NEW.occurred_at)
+    VALUES (NEW.employee_id, {_hour_sql("postgresql", "NEW.occurred_at")},
+            {_word(numbers, "NEW.kind", postgresql=True)}, NEW.category_id, NEW.seconds, NEW.occurred_at)
     ON CONFLICT (employee_id, hour, kind, category_id)
     DO UPDATE SET seconds = s.seconds + EXCLUDED.seconds, last_at = greatest(s.last_at, EXCLUDED.last_at);
     RETURN NULL;
@@ -105,26 +133,28 @@ _POSTGRES_TRIGGERS = [
 ]
 
 
-def _sqlite_recount(row: str) -> str:
-    hour = _hour_sql("sqlite", f"{row}.occurred_at")
-    return (f"DELETE FROM {SUMS} WHERE employee_id = {row}.employee_id AND hour = {hour} AND kind = {row}.kind "
-            f"AND category_id = {row}.category_id; "
-            f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT {row}.employee_id, {hour}, {row}.kind, {row}.category_id, "
-            f"sum(seconds), max(occurred_at) FROM {FACTS} WHERE employee_id = {row}.employee_id "
+def _sqlite_recount(row: str, numbers: bool) -> str:
+    hour, word = _hour_sql("sqlite", f"{row}.occurred_at"), _word(numbers, f"{row}.kind", postgresql=False)
+    return (f"DELETE FROM {SUMS} WHERE employee_id = {row}.employee_id AND hour = {hour} "
+            f"AND kind = {word} AND category_id = {row}.category_id; "
+            f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT {row}.employee_id, {hour}, {word}, "
+            f"{row}.category_id, sum(seconds), max(occurred_at) FROM {FACTS} WHERE employee_id = {row}.employee_id "
             f"AND kind = {row}.kind AND category_id = {row}.category_id AND seconds > 0 "
             f"AND {_hour_sql('sqlite', 'occurred_at')} = {hour} HAVING count(*) > 0;")
 
 
-_SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_add AFTER INSERT ON {FACTS} WHEN NEW.seconds > 0 BEGIN "
-    f"INSERT INTO {SUMS} ({_COLUMNS}) VALUES (NEW.employee_id, {_hour_sql('sqlite', 'NEW.occurred_at')}, NEW.kind, "
-    f"NEW.category_id, NEW.seconds, NEW.occurred_at) ON CONFLICT (employee_id, hour, kind, category_id) DO UPDATE "
-    f"SET seconds = seconds + excluded.seconds, last_at = max(last_at, excluded.last_at); END",
-    f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_delete AFTER DELETE ON {FACTS} WHEN OLD.seconds > 0 "
-    f"BEGIN {_sqlite_recount('OLD')} END",
-    f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_update AFTER UPDATE OF {_CHANGED_COLUMNS} ON {FACTS} "
-    f"WHEN {_CHANGED} BEGIN {_sqlite_recount('OLD')} {_sqlite_recount('NEW')} END",
-]
+def _sqlite_triggers(numbers: bool) -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_add AFTER INSERT ON {FACTS} WHEN NEW.seconds > 0 "
+        f"BEGIN INSERT INTO {SUMS} ({_COLUMNS}) VALUES (NEW.employee_id, {_hour_sql('sqlite', 'NEW.occurred_at')}, "
+        f"{_word(numbers, 'NEW.kind', postgresql=False)}, NEW.category_id, NEW.seconds, NEW.occurred_at) "
+        f"ON CONFLICT (employee_id, hour, kind, category_id) DO UPDATE "
+        f"SET seconds = seconds + excluded.seconds, last_at = max(last_at, excluded.last_at); END",
+        f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_delete AFTER DELETE ON {FACTS} WHEN OLD.seconds > 0 "
+        f"BEGIN {_sqlite_recount('OLD', numbers)} END",
+        f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_update AFTER UPDATE OF {_CHANGED_COLUMNS} ON {FACTS} "
+        f"WHEN {_CHANGED} BEGIN {_sqlite_recount('OLD', numbers)} {_sqlite_recount('NEW', numbers)} END",
+    ]
 
 
 def install_triggers(connection=default_connection) -> None:
@@ -132,9 +162,11 @@ def install_triggers(connection=default_connection) -> None:
     if SUMS not in set(connection.introspection.table_names()):
         return
     drop_triggers(connection)
+    numbers = _kind_in_numbers(connection)
     with connection.cursor() as cursor:
         postgresql = connection.vendor == "postgresql"
-        for statement in (_POSTGRES_FUNCTIONS + _POSTGRES_TRIGGERS) if postgresql else _SQLITE_TRIGGERS:
+        for statement in (_postgres_functions(numbers) + _POSTGRES_TRIGGERS) if postgresql \
+                else _sqlite_triggers(numbers):
             cursor.execute(statement)
 
 
@@ -149,6 +181,7 @@ def rebuild(employee_ids=None, connection=default_connection) -> None:
     """Count the sums again from the facts: of everyone, or of `employee_ids`. For a migration and
     for facts written with the triggers off (a bulk load); the triggers keep them otherwise."""
     hour = _hour_sql(connection.vendor, "occurred_at").replace("%", "%%")  # a statement with parameters
+    kind = _word(_kind_in_numbers(connection), "kind", postgresql=connection.vendor == "postgresql")
     where, params = "", []
     if employee_ids is not None:
         employee_ids = list(employee_ids)
@@ -158,7 +191,7 @@ def rebuild(employee_ids=None, connection=default_connection) -> None:
         params = employee_ids
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {SUMS} WHERE 1 = 1{where}", params)
-        cursor.execute(f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT employee_id, {hour}, kind, category_id, "
+        cursor.execute(f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT employee_id, {hour}, {kind}, category_id, "
                        f"sum(seconds), max(occurred_at) FROM {FACTS} WHERE seconds > 0{where} "
                        f"GROUP BY employee_id, {hour}, kind, category_id", params)
 
