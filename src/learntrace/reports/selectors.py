@@ -219,6 +219,7 @@ def _narrowed(rows, scope: Scope, filters: Filters, *, with_month: bool):
 
 
 def _periods_of_range(periods, filters: Filters):
+    """`periods` narrowed to those starting in the filters' month or ending after their `since`."""
     if filters.month is not None:
         starts, ends = month_bounds(filters.month)
         return periods.filter(starts_at__gte=starts, starts_at__lt=ends)
