@@ -333,3 +333,28 @@ def test_the_per_department_sums_give_the_figures_of_the_standings(org, month):
     # A level narrows to people: the standings answer.
     assert selectors.summary(selectors.FigureGroups.of(EVERYONE, march(level="manager"))).people == \
         selectors.standings(EVERYONE, march(level="manager")).count()
+
+
+def _owing_most(scope: Scope, filters: Filters, limit: int) -> list:
+    """Who owes most, as one sort of every standing the filters allow (what the dashboard read before)."""
+    return list(selectors.standings(scope, filters).filter(complete=False, joined_after_due=False)
+                .order_by(*selectors.NON_COMPLETERS_ORDER).values_list("pk", flat=True)[:limit])
+
+
+@pytest.mark.parametrize("apart", [selectors.PERIODS_READ_APART, 1])
+def test_non_completers_read_period_by_period_are_those_who_owe_most(org, month, monkeypatch, apart):
+    # February and March, each read apart and merged (or, past PERIODS_READ_APART, sorted together).
+    monkeypatch.setattr(selectors, "PERIODS_READ_APART", apart)
+    head = Scope.of(org.head.user)
+    cases = [(EVERYONE, Filters()), (EVERYONE, march()), (EVERYONE, Filters(month=dt.date(2026, 2, 1))),
+             (head, Filters()), (EVERYONE, Filters(status=selectors.COMPLETE))]
+    for scope, filters in cases:
+        for limit in (1, 3, 20):
+            expected = _owing_most(scope, filters, limit)
+            found = selectors.first_non_completers(selectors.standings(scope, filters, with_month=False),
+                                                   selectors.report_periods(filters), limit=limit)
+            assert [s.pk for s in found] == expected
+    everyone = selectors.first_non_completers(selectors.standings(EVERYONE, Filters(), with_month=False),
+                                              selectors.report_periods(Filters()))
+    assert len({s.period_id for s in everyone}) == 2 and len(everyone) == 9
+    assert [s.owed_seconds for s in everyone] == sorted((s.owed_seconds for s in everyone), reverse=True)

@@ -210,15 +210,28 @@ def _narrowed(rows, scope: Scope, filters: Filters, *, with_month: bool):
     rows = rows.filter(scope.q("department_path"))
     if filters.plan is not None:
         rows = rows.filter(plan=filters.plan)
-    if with_month and filters.month is not None:
-        starts, ends = month_bounds(filters.month)
+    if with_month and (filters.month is not None or filters.since is not None):
         # Through the periods table, so the (period, department_path) index serves the filter.
-        rows = rows.filter(period__in=PlanPeriod.objects.filter(starts_at__gte=starts, starts_at__lt=ends))
-    elif with_month and filters.since is not None:
-        rows = rows.filter(period__in=PlanPeriod.objects.filter(ends_at__gt=filters.since))
+        rows = rows.filter(period__in=_periods_of_range(PlanPeriod.objects.all(), filters))
     if filters.department is not None:
         rows = rows.filter(department_path__startswith=filters.department.path)
     return rows
+
+
+def _periods_of_range(periods, filters: Filters):
+    """`periods` narrowed to those starting in the filters' month or ending after their `since`."""
+    if filters.month is not None:
+        starts, ends = month_bounds(filters.month)
+        return periods.filter(starts_at__gte=starts, starts_at__lt=ends)
+    if filters.since is not None:
+        return periods.filter(ends_at__gt=filters.since)
+    return periods
+
+
+def report_periods(filters: Filters):
+    """The plan periods the filters allow: the plan's, starting in the month or ending after `since`."""
+    periods = PlanPeriod.objects.all() if filters.plan is None else PlanPeriod.objects.filter(plan=filters.plan)
+    return _periods_of_range(periods, filters)
 
 
 class FigureGroups:
@@ -338,12 +351,29 @@ def hours_histogram(rows) -> list[Bucket]:
     return [Bucket(h, h + 1 if h < HISTOGRAM_HOURS else None, total[f"h{h}"]) for h in range(HISTOGRAM_HOURS + 1)]
 
 
-def first_non_completers(rows, limit: int = 20) -> list:
-    """Those who owe the most: chosen from the standings alone (the database keeps only the first
-    rows while it reads), then fetched with their names. Who joined after the due day owes nothing."""
-    chosen = list(rows.filter(complete=False, joined_after_due=False)
-                  .order_by("-owed_seconds", "employee_id", "period_starts_at")
-                  .values_list("pk", flat=True)[:limit])
+# Who owes most first; the order of the index on the standings still owing (compliance.Standing).
+NON_COMPLETERS_ORDER = ("-owed_seconds", "employee_id", "period_starts_at")
+# Up to this many periods, each is read apart; more (all the periods of years) are sorted together.
+PERIODS_READ_APART = 24
+
+
+def first_non_completers(rows, periods, limit: int = 20) -> list:
+    """Those who owe the most among `rows` in `periods` (a queryset of plan periods): chosen from the
+    standings alone, then fetched with their names. Each period's first rows are a short range of the
+    index on what its people owe, merged here: a sort of all the period's standings grew with the
+    organisation. Who joined after the due day owes nothing."""
+    owing = rows.filter(complete=False, joined_after_due=False)
+    period_ids = list(periods.values_list("pk", flat=True)[:PERIODS_READ_APART + 1])
+    if len(period_ids) > PERIODS_READ_APART:
+        chosen = list(owing.filter(period__in=periods).order_by(*NON_COMPLETERS_ORDER)
+                      .values_list("pk", flat=True)[:limit])
+    else:
+        firsts = []
+        for period_id in period_ids:
+            firsts += owing.filter(period_id=period_id).order_by(*NON_COMPLETERS_ORDER).values_list(
+                "owed_seconds", "employee_id", "period_starts_at", "pk")[:limit]
+        firsts.sort(key=lambda row: (-row[0], row[1], row[2]))
+        chosen = [row[3] for row in firsts[:limit]]
     found = {s.pk: s for s in Standing.objects.filter(pk__in=chosen).select_related(
         "employee", "department", "plan", "period__plan")}
     return [found[pk] for pk in chosen]
