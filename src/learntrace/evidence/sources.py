@@ -13,7 +13,6 @@ from django.apps import apps
 from django.db import connection, models
 
 from learntrace.evidence.canonical import ENCODING, fact_bytes, fact_texts_bytes, fields, json_text, utc, value_text
-from learntrace.records.codes import CodeField
 
 # source code (1 byte in a seal) -> (model label, fields in the digest)
 _LABELS = {1: "records.CreditedTime", 2: "records.Completion", 3: "records.QuizAttempt", 4: "checkin.CheckInEvent",
@@ -80,7 +79,7 @@ def _sql_text(field, column: str) -> str:
     """SQL (PostgreSQL) for one value's text in encodings 2 and 3 (NULL for null)."""
     if isinstance(field, models.BinaryField):
         return f"encode({column}, 'hex')"
-    if isinstance(field, CodeField):
+    if hasattr(field, "words_sql"):  # a word kept as its number (records.codes; seals sit below records)
         return field.words_sql(column, postgresql=True)  # the word, as Python reads it
     if isinstance(field, models.JSONField):
         return f"COALESCE({column}::text, 'null')"  # SQL NULL and JSON null read alike through the ORM
