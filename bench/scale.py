@@ -144,9 +144,9 @@ def inner_meetings(ids: dict) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from learntrace.checkin.models import Attendance, CheckInEvent, Meeting
+    from learntrace.checkin.models import PREVIOUS_CODE, Attendance, CheckInEvent, Meeting
     from learntrace.checkin.selectors import roster_figures_key
-    from learntrace.checkin.services import PREVIOUS_CODE
+    from learntrace.checkin.suspicions import flag_all
     from learntrace.org.models import Employee
 
     now = timezone.now()
@@ -182,6 +182,7 @@ def inner_meetings(ids: dict) -> dict:
                          ip=f"10.8.{n // 250 % 250}.{n % 250 + 1}" if n % 10 else f"10.9.0.{n // 50 % 250 + 1}",
                          device_id=f"device-{pk}", note=PREVIOUS_CODE if n % 997 == 0 else "")
             for n, pk in enumerate(people)], batch_size=2000)
+        flag_all()  # as the check-in service flags each check-in when it writes it
         analyze()
 
     empty = meeting("空会议")
@@ -223,7 +224,7 @@ def _a_year_of_events(now, recent: list, admin, head) -> dict:
     from learntrace.checkin.models import CheckInEvent, Meeting
 
     copied = ", ".join(f.column for f in CheckInEvent._meta.concrete_fields
-                       if f.column not in ("id", "meeting_id", "at"))
+                       if f.column not in ("id", "meeting_id", "at", "burst_start"))
     with connection.cursor() as cursor:
         for month in range(1, OLDER_MONTHS + 1):
             shift = dt.timedelta(days=30 * month)
@@ -231,9 +232,9 @@ def _a_year_of_events(now, recent: list, admin, head) -> dict:
                 past = Meeting.objects.create(course_id=source.course_id, title=f"{source.title} ({month})",
                                               starts_at=source.starts_at - shift, ends_at=source.ends_at - shift,
                                               roster=Meeting.Roster.OPEN)
-                cursor.execute(f"INSERT INTO checkin_checkinevent (meeting_id, at, {copied}) "
-                               f"SELECT %s, at - %s, {copied} FROM checkin_checkinevent WHERE meeting_id = %s",
-                               [past.pk, shift, source.pk])
+                cursor.execute(f"INSERT INTO checkin_checkinevent (meeting_id, at, burst_start, {copied}) "
+                               f"SELECT %s, at - %s, burst_start - %s, {copied} FROM checkin_checkinevent "
+                               f"WHERE meeting_id = %s", [past.pk, shift, shift, source.pk])
         cursor.execute("ANALYZE checkin_checkinevent")
     index = next(i for i in CheckInEvent._meta.indexes if i.name == "checkin_event_kind_at")
 

@@ -9,6 +9,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from learntrace.catalog.models import Course
@@ -21,6 +22,7 @@ def new_secret() -> str:
 
 
 COUNTS = ("present_count", "checked_out_count")
+PREVIOUS_CODE = "previous_code"  # the note of a check-in made with the code that had just changed
 
 
 class Meeting(models.Model):
@@ -155,12 +157,23 @@ class CheckInEvent(models.Model):
     longitude = models.FloatField(null=True, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
+    # Set when a check-in is written (checkin.suspicions): the first moment of the burst it closes, and
+    # whether another person used its device in the 30 days before. The suspicions are then read from
+    # the few flagged check-ins instead of searched for among a month of them. Judgements drawn from the
+    # sealed fields, not facts: they are not sealed, and `suspicions.flag_all` draws them again.
+    burst_start = models.DateTimeField(null=True, blank=True)
+    shared_device = models.BooleanField(default=False, db_default=False)  # rows written in SQL start unflagged
 
     class Meta:
         ordering = ["-at"]
         indexes = [
             models.Index(fields=["meeting", "at"]), models.Index(fields=["ip", "at"]),
-            models.Index(fields=["device_id"]),
+            # A check-in asks whether another person used its device in the 30 days before.
+            models.Index(fields=["device_id", "at"], name="checkin_event_device_at"),
+            # The flagged check-ins of the last 30 days: a few rows where the check-ins are many.
+            models.Index(fields=["at"], condition=Q(burst_start__isnull=False), name="checkin_event_burst"),
+            models.Index(fields=["at"], condition=Q(shared_device=True), name="checkin_event_shared_device"),
+            models.Index(fields=["at"], condition=Q(note=PREVIOUS_CODE), name="checkin_event_previous_code"),
             # A head's dashboard looks up, for each check-in, whether one of their people used the same
             # address at the same meeting: without it PostgreSQL combined the two indexes above, reading
             # the whole meeting once per check-in (21 s for 22 000 check-ins; 27 ms with it).

@@ -12,35 +12,24 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     BooleanField,
-    Case,
     Count,
     Exists,
     ExpressionWrapper,
-    F,
     FilteredRelation,
-    IntegerField,
-    Max,
     Min,
     OuterRef,
     Q,
-    When,
-    Window,
 )
-from django.db.models.expressions import RawSQL, RowRange
-from django.db.models.functions import Lag
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learntrace.checkin import services
-from learntrace.checkin.models import Attendance, CheckInEvent, CodeGuesses, Meeting
-from learntrace.checkin.services import PREVIOUS_CODE, REASONS, roster
+from learntrace.checkin import services, suspicions
+from learntrace.checkin.models import PREVIOUS_CODE, Attendance, CheckInEvent, CodeGuesses, Meeting
+from learntrace.checkin.services import REASONS, roster
 from learntrace.org.access import subtree_q
 from learntrace.org.models import Employee
 
-BURST_WINDOW = dt.timedelta(seconds=30)
-BURST_SIZE = 5
-DEVICE_PEOPLE = 3
-MAX_BURSTS = 100  # in the export; the rest are the same pattern
 SUSPICIONS_PAGE = 50  # rows of each list on a page of the suspicions page
 
 
@@ -203,96 +192,85 @@ def roster_counts(meeting: Meeting, people: Q | None = None, roster_people=None)
     return found["expected"], found["came"]
 
 
-def suspicious(*, since: dt.datetime | None = None, meetings=None, people: Q | None = None,
-               shown: int | None = None) -> dict:
-    """Patterns that look like proxy sign-in, found by the database. `people` (a condition on
-    check-in events, e.g. a head's department subtrees) narrows them before anything is read:
-    a burst is shown when one of those people is in it. `counts` says how many there are of each;
-    with `shown`, each list holds only the latest few (a dashboard's share: the full lists are on
-    the suspicions page and in the export)."""
-    since = since or timezone.now() - dt.timedelta(days=30)
+def suspicious(*, since: dt.datetime | None = None, people: Q | None = None, shown: int | None = None) -> dict:
+    """Patterns that look like proxy sign-in, read from the check-ins flagged when they were written
+    (checkin.suspicions). `people` (a condition on check-in events, e.g. a head's department
+    subtrees) narrows them before anything is read: a burst is shown when one of those people is in
+    it. `counts` says how many there are of each; with `shown`, each list holds only the latest few
+    (a dashboard's share: the full lists are on the suspicions page), without it all of them (the
+    export), latest first."""
+    since = since or timezone.now() - suspicions.SPAN
     events = CheckInEvent.objects.filter(at__gte=since)
-    if meetings is not None:
-        events = events.filter(meeting__in=meetings)
     mine = events if people is None else events.filter(people)
-    refused = mine.filter(kind=CheckInEvent.Kind.REFUSED)
-    listed = 300 if shown is None else shown
-    refusals = list(refused.select_related("meeting", "employee")[:listed])
-    for refusal in refusals:
-        refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
-    check_ins = events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)
-    windows = _burst_windows(check_ins, people)
-    late_codes = _late_codes(check_ins, mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False))
+    refused = mine.filter(kind=CheckInEvent.Kind.REFUSED).select_related("meeting", "employee").order_by("-at", "-pk")
+    windows = _burst_windows(events, people)
+    bursts = sorted(windows.items(), key=lambda item: (item[1][0], item[0]), reverse=True)
+    late_codes = sorted(_late_codes(mine), key=lambda e: (e.at, e.pk), reverse=True)
     # A device's list names people of any department: only for those who read everyone.
     devices = _devices(events) if people is None else []
-    counts = {"refusals": len(refusals) if len(refusals) < listed else refused.count(),
-              "bursts": len(windows), "late_codes": len(late_codes), "devices": len(devices)}
-    if shown is None:
-        chosen = sorted(windows.items(), key=lambda item: (item[0][1], item[1][0]))[:MAX_BURSTS]
-        late_codes, devices = late_codes[:300], devices[:100]
-    else:
-        chosen = sorted(windows.items(), key=lambda item: item[1][0], reverse=True)[:shown]
-        late_codes = sorted(late_codes, key=lambda e: e.at, reverse=True)[:shown]
-        devices = devices[:shown]
-    return {"refusals": refusals, "bursts": _bursts(check_ins, chosen), "late_codes": late_codes,
+    refusals = list(refused if shown is None else refused[:shown])
+    for refusal in refusals:
+        refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
+    counts = {"refusals": len(refusals) if shown is None or len(refusals) < shown else refused.count(),
+              "bursts": len(bursts), "late_codes": len(late_codes), "devices": len(devices)}
+    if shown is not None:
+        bursts, late_codes, devices = bursts[:shown], late_codes[:shown], devices[:shown]
+    return {"refusals": refusals, "bursts": _bursts(bursts), "late_codes": late_codes,
             "devices": _named(devices, events), "counts": counts}
 
 
-def _burst_windows(check_ins, people: Q | None) -> dict:
+def _burst_windows(events, people: Q | None) -> dict:
     """Many check-ins from one address at one meeting within seconds: one phone, or one person,
-    signing for many. Each check-in is compared with the one BURST_SIZE - 1 before it from the same
-    address; the first that is close enough ends the burst (with `people`: the first of those that
-    holds one of them). {(meeting id, address): (its last check-in's time, its first's)}."""
-    if people is not None:  # only the addresses some of the reader's people checked in from
-        check_ins = check_ins.filter(Exists(check_ins.filter(people, meeting_id=OuterRef("meeting_id"),
-                                                             ip=OuterRef("ip"))))
-    partition, order = [F("meeting_id"), F("ip")], [F("at").asc(), F("pk").asc()]
-    ranked = check_ins.annotate(window_start=Window(Lag("at", BURST_SIZE - 1), partition_by=partition,
-                                                    order_by=order))
-    close = Q(window_start__gte=F("at") - BURST_WINDOW)
+    signing for many. The check-ins that closed a burst were flagged when written; the first of each
+    address at a meeting ends its burst (with `people`: the first whose burst holds one of them).
+    {(meeting id, address): (its last check-in's time, its first's)}."""
+    closing = events.filter(kind=CheckInEvent.Kind.CHECK_IN, burst_start__isnull=False)
     if people is not None:
-        ranked = ranked.annotate(holds_mine=Window(
-            Max(Case(When(people, then=1), default=0, output_field=IntegerField())), partition_by=partition,
-            order_by=order, frame=RowRange(start=-(BURST_SIZE - 1), end=0)))
-        close &= Q(holds_mine=1)
+        closing = closing.filter(Exists(CheckInEvent.objects.filter(
+            people, kind=CheckInEvent.Kind.CHECK_IN, meeting_id=OuterRef("meeting_id"), ip=OuterRef("ip"),
+            at__gte=OuterRef("burst_start"), at__lte=OuterRef("at"))))
     first: dict = {}
-    for meeting_id, ip, at, start in ranked.filter(close).values_list("meeting_id", "ip", "at", "window_start") \
-            .order_by():
+    for meeting_id, ip, at, start in closing.values_list("meeting_id", "ip", "at", "burst_start").order_by():
         if (meeting_id, ip) not in first or at < first[(meeting_id, ip)][0]:
             first[(meeting_id, ip)] = (at, start)
     return first
 
 
-def _bursts(check_ins, chosen) -> list[dict]:
-    """The check-ins of the chosen bursts, with their people, read together."""
-    if not chosen:
-        return []
-    inside = Q()
-    for (meeting_id, ip), (at, start) in chosen:
-        inside |= Q(meeting_id=meeting_id, ip=ip, at__gte=start, at__lte=at)
-    people = defaultdict(list)
-    for event in check_ins.filter(inside).select_related("employee").only(
-            "meeting_id", "ip", "at", "employee__name", "employee__department_id").order_by("at", "pk"):
-        people[(event.meeting_id, event.ip)].append(event)
-    meetings = Meeting.objects.in_bulk({meeting_id for (meeting_id, _ip), _times in chosen})
+def _bursts(chosen: list) -> list[dict]:
+    """The check-ins of the chosen bursts, with their people, read a hundred bursts at a time."""
     bursts = []
-    for (meeting_id, ip), (at, start) in chosen:
-        window = [e for e in people[(meeting_id, ip)] if start <= e.at <= at][-BURST_SIZE:]
-        bursts.append({"ip": ip, "meeting": meetings[meeting_id], "count": len(window), "first": window[0].at,
-                       "people": [e.employee for e in window]})
+    for part in (chosen[n:n + 100] for n in range(0, len(chosen), 100)):
+        inside = Q()
+        for (meeting_id, ip), (at, start) in part:
+            inside |= Q(meeting_id=meeting_id, ip=ip, at__gte=start, at__lte=at)
+        people = defaultdict(list)
+        for event in CheckInEvent.objects.filter(inside, kind=CheckInEvent.Kind.CHECK_IN).select_related("employee") \
+                .only("meeting_id", "ip", "at", "employee__name", "employee__department_id").order_by("at", "pk"):
+            people[(event.meeting_id, event.ip)].append(event)
+        meetings = Meeting.objects.in_bulk({meeting_id for (meeting_id, _ip), _times in part})
+        for (meeting_id, ip), (at, start) in part:
+            window = [e for e in people[(meeting_id, ip)] if start <= e.at <= at][-suspicions.BURST_SIZE:]
+            bursts.append({"ip": ip, "meeting": meetings[meeting_id], "count": len(window), "first": window[0].at,
+                           "people": [e.employee for e in window]})
     return bursts
 
 
-def _late_codes(check_ins, mine) -> list:
+def _late_codes(mine) -> list:
     """The code had just changed on the screen, and the scan came from another network than the
     room's (the network most check-ins of the meeting came from): what a photo of the projector
     sent to someone elsewhere looks like."""
-    candidates = list(mine.filter(note=PREVIOUS_CODE).select_related("meeting", "employee")
-                      .order_by("meeting_id", "at"))
+    candidates = list(mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False, note=PREVIOUS_CODE)
+                      .select_related("meeting", "employee").order_by("meeting_id", "at"))
     if not candidates:
         return []
-    rooms = {}
-    at_meetings = check_ins.filter(meeting_id__in={e.meeting_id for e in candidates})
+    rooms = _rooms({e.meeting_id for e in candidates})
+    return [e for e in candidates if _network(e.ip) != rooms[e.meeting_id]]
+
+
+def _rooms(meeting_ids: set[int]) -> dict[int, str]:
+    """Each meeting's room: the network most of its check-ins came from."""
+    at_meetings = CheckInEvent.objects.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False,
+                                              meeting_id__in=meeting_ids)
     counted: dict = defaultdict(Counter)
     if connection.vendor == "postgresql":
         # The database counts per network: a few rows a meeting instead of one per address (20 000 at a
@@ -305,19 +283,16 @@ def _late_codes(check_ins, mine) -> list:
         for row in (at_meetings.values("meeting_id", "ip").annotate(n=Count("pk"), first=Min("at"))
                     .order_by("meeting_id", "first")):
             counted[row["meeting_id"]][_network(row["ip"])] += row["n"]
-    for meeting_id, networks in counted.items():
-        rooms[meeting_id] = networks.most_common(1)[0][0]
-    return [e for e in candidates if _network(e.ip) != rooms[e.meeting_id]]
+    return {meeting_id: networks.most_common(1)[0][0] for meeting_id, networks in counted.items()}
 
 
 def _devices(events) -> list[dict]:
-    """A device that checked in several different people in the period, most people first. Only
-    the devices with several check-ins are counted by person (a cheap grouping first: most devices
-    are one person's phone)."""
+    """A device that checked in several different people in the period, most people first. Only the
+    devices flagged as shared when a check-in was written are counted by person."""
     used = events.filter(kind=CheckInEvent.Kind.CHECK_IN).exclude(device_id="")
-    several = used.values("device_id").annotate(n=Count("pk")).filter(n__gte=DEVICE_PEOPLE).values("device_id")
-    return list(used.filter(device_id__in=several).values("device_id")
-                .annotate(people=Count("employee", distinct=True)).filter(people__gte=DEVICE_PEOPLE)
+    shared = used.filter(shared_device=True).values("device_id")
+    return list(used.filter(device_id__in=shared).values("device_id")
+                .annotate(people=Count("employee", distinct=True)).filter(people__gte=suspicions.DEVICE_PEOPLE)
                 .order_by("-people", "device_id"))
 
 
@@ -423,20 +398,19 @@ def suspicion_pages(*, paths: tuple[str, ...] | None = None, cursors: dict | Non
     devices are found over the 30 days for their counts, as the dashboard does, and the page is
     chosen from them by key: only its rows' people and meetings are read."""
     cursors = cursors or {}
-    since = since or timezone.now() - dt.timedelta(days=30)
+    since = since or timezone.now() - suspicions.SPAN
     events = CheckInEvent.objects.filter(at__gte=since)
     people = None if paths is None else subtree_q(paths, "employee__department__path")
     mine = events if people is None else events.filter(people)
-    check_ins = events.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False)
 
-    windows = _burst_windows(check_ins, people)
+    windows = _burst_windows(events, people)
     bursts = _chosen("bursts", [[at.isoformat(), meeting_id, ip] for (meeting_id, ip), (at, _start) in windows.items()],
                      cursors.get("bursts"))
-    bursts.rows = _bursts(check_ins, [((v[1], v[2]), windows[(v[1], v[2])]) for v in bursts.rows])
+    bursts.rows = _bursts([((v[1], v[2]), windows[(v[1], v[2])]) for v in bursts.rows])
     if paths is not None:
         bursts.rows = _only_theirs(bursts.rows, paths)
 
-    late = {e.pk: e for e in _late_codes(check_ins, mine.filter(kind=CheckInEvent.Kind.CHECK_IN, ip__isnull=False))}
+    late = {e.pk: e for e in _late_codes(mine)}
     late_codes = _chosen("late_codes", [[e.at.isoformat(), e.pk] for e in late.values()], cursors.get("late_codes"))
     late_codes.rows = [late[v[1]] for v in late_codes.rows]
 

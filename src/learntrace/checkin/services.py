@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from learntrace.checkin.models import Attendance, CheckInEvent, Meeting, ScanTicket
+from learntrace.checkin import suspicions
+from learntrace.checkin.models import PREVIOUS_CODE, Attendance, CheckInEvent, Meeting, ScanTicket
 from learntrace.checkin.signals import attendance_recorded
 from learntrace.core.audit import record_change
 from learntrace.plans.audience import audience
@@ -337,9 +338,12 @@ def _seconds_to_credit(meeting: Meeting, attendance: Attendance) -> int:
 
 def _event(meeting, employee, kind, *, at, scanned_at=None, reason="", note="", device_id="", ip=None,
            latitude=None, longitude=None, actor=None) -> CheckInEvent:
+    device_id, ip = device_id[:64], ip or None
+    flags = suspicions.flags(meeting=meeting, employee=employee, at=at, ip=ip, device_id=device_id) \
+        if kind == CheckInEvent.Kind.CHECK_IN else {}
     event = CheckInEvent.objects.create(
         meeting=meeting, employee=employee, kind=kind, at=at, scanned_at=scanned_at, reason=reason, note=note[:300],
-        device_id=device_id[:64], ip=ip or None, latitude=latitude, longitude=longitude, actor=actor)
+        device_id=device_id, ip=ip, latitude=latitude, longitude=longitude, actor=actor, **flags)
     if kind != CheckInEvent.Kind.REFUSED:
         attendance_recorded.send(sender=CheckInEvent, event=event)
     return event
@@ -349,9 +353,6 @@ def refuse(*, meeting: Meeting, employee, reason: str, now=None, until=None, **c
     """Log a refusal (for the admin's list of suspicious attempts) and return the exception to raise."""
     _event(meeting, employee, CheckInEvent.Kind.REFUSED, at=now or timezone.now(), reason=reason, **context)
     return CheckInRefused(reason, meeting=meeting, scanned_at=context.get("scanned_at"), until=until)
-
-
-PREVIOUS_CODE = "previous_code"  # the note of a check-in made with the code that had just changed
 
 
 def scan(*, meeting: Meeting, employee, mode: str, scanned_at: dt.datetime, via: str, device_id: str,

@@ -1,0 +1,82 @@
+"""What a check-in shows of proxy sign-in, decided once, when it is written.
+
+A check-in that closes a burst (the fifth from one address at one meeting within 30 seconds) keeps
+the moment of the burst's first check-in; a check-in on a device that another person used in the
+30 days before says so. The dashboards, the suspicions page and the export then read the few
+flagged check-ins of a month instead of searching all of them on every view.
+
+The check-ins of one meeting are written one after another: the attendance's count trigger takes
+the meeting's row before the event is written, until the transaction ends. So each sees every
+earlier check-in of its address, and no burst is missed. A device is used across meetings, so the
+first check-ins of two people on one device at the same moment may each miss the other; a third
+person's sees both, and the list of devices starts at three people."""
+
+import datetime as dt
+from collections import Counter, deque
+
+from learntrace.checkin.models import CheckInEvent
+
+BURST_WINDOW = dt.timedelta(seconds=30)
+BURST_SIZE = 5
+DEVICE_PEOPLE = 3  # a device is listed from this many people in the 30 days
+DEVICE_SPAN = dt.timedelta(days=30)
+SPAN = dt.timedelta(days=30)  # what the dashboards and the suspicions page look back on
+
+
+def flags(*, meeting, employee, at: dt.datetime, ip: str | None, device_id: str) -> dict:
+    """The suspicion fields of a check-in about to be written at `at`."""
+    found: dict = {}
+    if ip:
+        earlier = list(CheckInEvent.objects.filter(meeting=meeting, ip=ip, kind=CheckInEvent.Kind.CHECK_IN,
+                                                   at__lte=at).order_by("-at", "-pk")
+                       .values_list("at", flat=True)[:BURST_SIZE - 1])
+        if len(earlier) == BURST_SIZE - 1 and earlier[-1] >= at - BURST_WINDOW:
+            found["burst_start"] = earlier[-1]
+    if device_id:
+        found["shared_device"] = CheckInEvent.objects.filter(
+            kind=CheckInEvent.Kind.CHECK_IN, device_id=device_id, at__gte=at - DEVICE_SPAN, at__lte=at,
+        ).exclude(employee=employee).exists()
+    return found
+
+
+def flag_all(model=CheckInEvent, batch: int = 2000) -> int:
+    """Set the suspicion fields of every check-in as `flags` would have when it was written: for
+    events written before the fields existed (a migration gives its historical `model`) or written
+    in bulk. Reads the check-ins once per address and once per device, in time order; writes only
+    the rows that change. Returns how many changed."""
+    check_ins = model.objects.filter(kind=CheckInEvent.Kind.CHECK_IN)
+    starts: dict[int, dt.datetime | None] = {}
+    group, window = None, deque(maxlen=BURST_SIZE - 1)
+    for pk, meeting_id, ip, at, kept in (check_ins.filter(ip__isnull=False).order_by("meeting_id", "ip", "at", "pk")
+                                         .values_list("pk", "meeting_id", "ip", "at", "burst_start")
+                                         .iterator(chunk_size=batch)):
+        if group != (meeting_id, ip):
+            group, window = (meeting_id, ip), deque(maxlen=BURST_SIZE - 1)
+        start = window[0] if len(window) == BURST_SIZE - 1 and window[0] >= at - BURST_WINDOW else None
+        window.append(at)
+        if start != kept:
+            starts[pk] = start
+
+    shared: dict[int, bool] = {}
+    device, recent, people = None, deque(), Counter()  # the device's check-ins of the 30 days, per person
+    for pk, device_id, employee_id, at, kept in (check_ins.exclude(device_id="").order_by("device_id", "at", "pk")
+                                                 .values_list("pk", "device_id", "employee_id", "at", "shared_device")
+                                                 .iterator(chunk_size=batch)):
+        if device != device_id:
+            device, recent, people = device_id, deque(), Counter()
+        while recent and recent[0][0] < at - DEVICE_SPAN:
+            gone = recent.popleft()[1]
+            people[gone] -= 1
+            if not people[gone]:
+                del people[gone]
+        others = len(people) - (employee_id in people) > 0
+        recent.append((at, employee_id))
+        people[employee_id] += 1
+        if others != kept:
+            shared[pk] = others
+
+    rows = [model(pk=pk, burst_start=start) for pk, start in starts.items()]
+    model.objects.bulk_update(rows, ["burst_start"], batch_size=batch)
+    rows = [model(pk=pk, shared_device=value) for pk, value in shared.items()]
+    model.objects.bulk_update(rows, ["shared_device"], batch_size=batch)
+    return len(starts.keys() | shared.keys())
