@@ -12,6 +12,7 @@ from django.urls import reverse
 from conftest import make_employee
 from learntrace.checkin.models import CheckInEvent, Meeting
 from learntrace.checkin.suspicions import flag_all
+from learntrace.reports.selectors import Scope, anomalies
 from test_checkin import check_in
 from test_checkin_at_scale import START, check_in_event
 
@@ -97,3 +98,18 @@ def test_the_export_lists_every_suspicion(org, catalog, client_for):
     bursts = [row for row in rows if row[0] == "burst from one address"]
     assert bursts[0][4] == "10.7.0.129 × 5" and bursts[-1][4] == "10.7.0.0 × 5"  # latest first
     assert all(row[3] == ", ".join(p.name for p in people) for row in bursts)
+
+
+def test_a_meetings_room_is_counted_again_when_a_check_in_moves_its_count(org, catalog):
+    meeting, everyone = open_meeting(catalog), Scope(everyone=True)
+    for n, person in enumerate(make_employee(f"R{n}", f"In the room {n}", org.b) for n in range(3)):
+        check_in(meeting, person, START + dt.timedelta(seconds=n), ip=f"10.1.2.{n + 10}")
+    check_in(meeting, org.head, START + dt.timedelta(seconds=60), ip="183.3.4.5", previous_code=True)
+    with time_machine.travel(LATER, tick=False):
+        assert [e.employee for e in anomalies(everyone)["late_codes"]] == [org.head]
+        assert [e.employee for e in anomalies(everyone)["late_codes"]] == [org.head]  # the room as kept
+    # Most of the ward came in from the head's network after all: that is the room now.
+    for n, person in enumerate(make_employee(f"W{n}", f"Ward {n}", org.b) for n in range(4)):
+        check_in(meeting, person, START + dt.timedelta(seconds=90 + 40 * n), ip=f"183.3.4.{n + 20}")
+    with time_machine.travel(LATER, tick=False):
+        assert anomalies(everyone)["late_codes"] == []
