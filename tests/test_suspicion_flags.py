@@ -5,8 +5,11 @@ import csv
 import datetime as dt
 import io
 import random
+import threading
 
+import pytest
 import time_machine
+from django.db import connections
 from django.urls import reverse
 
 from conftest import make_employee
@@ -113,3 +116,61 @@ def test_a_meetings_room_is_counted_again_when_a_check_in_moves_its_count(org, c
         check_in(meeting, person, START + dt.timedelta(seconds=90 + 40 * n), ip=f"183.3.4.{n + 20}")
     with time_machine.travel(LATER, tick=False):
         assert anomalies(everyone)["late_codes"] == []
+
+
+def test_check_ins_written_out_of_the_order_they_were_made_in_are_flagged_in_time_order(org, catalog):
+    # Requests overtake each other between the scan and the write: the flags are those of the time order.
+    meeting = open_meeting(catalog)
+    people = [make_employee(f"P{n}", f"Person {n}", org.b) for n in range(6)]
+    chance = random.Random(11)
+    made, moment = [], START
+    for _n in range(200):
+        moment += dt.timedelta(seconds=chance.choice([0, 1, 3, 8, 20, 3600 * 24 * 9]))
+        made.append((chance.choice(people), moment, chance.choice(["10.0.0.1", "10.0.0.2"]),
+                     chance.choice(["", "phone-a", "phone-b"])))
+    written = made[:]
+    for n in range(0, len(written), 6):  # each six made close together written in another order
+        part = written[n:n + 6]
+        chance.shuffle(part)
+        written[n:n + 6] = part
+    for person, at, ip, device_id in written:
+        check_in_event(meeting=meeting, employee=person, at=at, ip=ip, device_id=device_id)
+    flagged = list(CheckInEvent.objects.order_by("pk").values_list("pk", "burst_start", "shared_device"))
+    assert any(start for _pk, start, _shared in flagged) and any(shared for _pk, _start, shared in flagged)
+    assert flag_all() == 0  # as if they had been written in time order
+
+
+def test_a_check_in_written_late_flags_the_later_ones_on_its_device(org, catalog):
+    first, second = open_meeting(catalog), open_meeting(catalog, "Grand rounds", START + dt.timedelta(days=10))
+    check_in_event(meeting=second, employee=org.head, at=START + dt.timedelta(days=10), device_id="phone-1")
+    check_in_event(meeting=first, employee=org.learner, at=START, device_id="phone-1")  # made first, written last
+    assert [shared for _name, _start, shared in flags_of(first) + flags_of(second)] == [False, True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_ins_from_one_address_written_at_once_close_their_burst(org, catalog):
+    meeting = open_meeting(catalog)
+    people = [make_employee(f"N{n}", f"Nurse {n}", org.b) for n in range(8)]
+    start = threading.Barrier(len(people))
+    failures = []
+
+    def scan(n, person):
+        try:
+            start.wait()
+            made = START + dt.timedelta(seconds=2 * (7 - n))  # the last started made first
+            check_in(meeting, person, made, ip="10.0.0.7", device_id=f"phone-{n}")
+        except Exception as failure:  # noqa: BLE001 (reported by the assertion below)
+            failures.append(failure)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=scan, args=(n, person)) for n, person in enumerate(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    in_time = list(CheckInEvent.objects.order_by("at", "pk").values_list("at", "burst_start"))
+    # In time order, the fifth to the eighth each close a burst begun four check-ins before them.
+    assert [start for _at, start in in_time] == [None] * 4 + [at for at, _start in in_time[:4]]
+    assert flag_all() == 0

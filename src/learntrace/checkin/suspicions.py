@@ -7,9 +7,9 @@ flagged check-ins of a month instead of searching all of them on every view.
 
 The check-ins of one meeting are written one after another: the attendance's count trigger takes
 the meeting's row before the event is written, until the transaction ends. So each sees every
-earlier check-in of its address, and no burst is missed. A device is used across meetings, so the
-first check-ins of two people on one device at the same moment may each miss the other; a third
-person's sees both, and the list of devices starts at three people."""
+check-in of its address written before it, and no burst is missed. A device is used across
+meetings, so two people's check-ins on one device written at the same moment may each miss the
+other; a third person's sees both, and the list of devices starts at three people."""
 
 import datetime as dt
 from collections import Counter, deque
@@ -24,18 +24,37 @@ SPAN = dt.timedelta(days=30)  # what the dashboards and the suspicions page look
 
 
 def flags(*, meeting, employee, at: dt.datetime, ip: str | None, device_id: str) -> dict:
-    """The suspicion fields of a check-in about to be written at `at`."""
+    """The suspicion fields of a check-in about to be written at `at`. Requests can overtake each
+    other between the moment a check-in is made and the moment it is written, so check-ins made
+    after `at` may be written already: those whose burst it completes are flagged now, so that the
+    flags are those of the check-ins in time order whatever order they were written in."""
     found: dict = {}
     if ip:
-        earlier = list(CheckInEvent.objects.filter(meeting=meeting, ip=ip, kind=CheckInEvent.Kind.CHECK_IN,
-                                                   at__lte=at).order_by("-at", "-pk")
-                       .values_list("at", flat=True)[:BURST_SIZE - 1])
-        if len(earlier) == BURST_SIZE - 1 and earlier[-1] >= at - BURST_WINDOW:
-            found["burst_start"] = earlier[-1]
+        found.update(_burst(meeting, at, ip))
     if device_id:
-        found["shared_device"] = CheckInEvent.objects.filter(
-            kind=CheckInEvent.Kind.CHECK_IN, device_id=device_id, at__gte=at - DEVICE_SPAN, at__lte=at,
-        ).exclude(employee=employee).exists()
+        on_device = CheckInEvent.objects.filter(kind=CheckInEvent.Kind.CHECK_IN, device_id=device_id) \
+            .exclude(employee=employee)
+        found["shared_device"] = on_device.filter(at__gte=at - DEVICE_SPAN, at__lte=at).exists()
+        on_device.filter(at__gt=at, at__lte=at + DEVICE_SPAN, shared_device=False).update(shared_device=True)
+    return found
+
+
+def _burst(meeting, at: dt.datetime, ip: str) -> dict:
+    # A burst that holds this check-in lies within BURST_WINDOW of it on either side.
+    near = list(CheckInEvent.objects.filter(meeting=meeting, ip=ip, kind=CheckInEvent.Kind.CHECK_IN,
+                                            at__gte=at - BURST_WINDOW, at__lte=at + BURST_WINDOW)
+                .order_by("at", "pk").values_list("pk", "at", "burst_start"))
+    mine = next((n for n, (_pk, moment, _start) in enumerate(near) if moment > at), len(near))
+    near.insert(mine, (None, at, None))  # after those made at the same moment: written before it
+    found = {}
+    for n in range(mine, min(len(near), mine + BURST_SIZE)):  # the check-ins whose burst it can close
+        pk, moment, kept = near[n]
+        first = near[n - BURST_SIZE + 1][1] if n >= BURST_SIZE - 1 else None
+        start = first if first is not None and first >= moment - BURST_WINDOW else kept
+        if pk is None:
+            found = {"burst_start": start} if start else {}
+        elif start != kept:
+            CheckInEvent.objects.filter(pk=pk).update(burst_start=start)
     return found
 
 
