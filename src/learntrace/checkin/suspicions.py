@@ -40,14 +40,16 @@ def flags(*, meeting, employee, at: dt.datetime, ip: str | None, device_id: str)
 
 
 def _burst(meeting, at: dt.datetime, ip: str) -> dict:
-    # A burst that holds this check-in lies within BURST_WINDOW of it on either side.
-    near = list(CheckInEvent.objects.filter(meeting=meeting, ip=ip, kind=CheckInEvent.Kind.CHECK_IN,
-                                            at__gte=at - BURST_WINDOW, at__lte=at + BURST_WINDOW)
-                .order_by("at", "pk").values_list("pk", "at", "burst_start"))
-    mine = next((n for n, (_pk, moment, _start) in enumerate(near) if moment > at), len(near))
-    near.insert(mine, (None, at, None))  # after those made at the same moment: written before it
+    # The four check-ins of the address before it and the four after it, in time order (at most
+    # eight rows by the (meeting, address, time) index, however many share the address): each burst
+    # it can belong to lies among them.
+    from_address = CheckInEvent.objects.filter(meeting=meeting, ip=ip, kind=CheckInEvent.Kind.CHECK_IN) \
+        .values_list("pk", "at", "burst_start")
+    before = list(from_address.filter(at__gte=at - BURST_WINDOW, at__lte=at).order_by("-at", "-pk")[:BURST_SIZE - 1])
+    after = list(from_address.filter(at__gt=at, at__lte=at + BURST_WINDOW).order_by("at", "pk")[:BURST_SIZE - 1])
+    near = [*reversed(before), (None, at, None), *after]  # after those made at the same moment: written before
     found = {}
-    for n in range(mine, min(len(near), mine + BURST_SIZE)):  # the check-ins whose burst it can close
+    for n in range(len(before), len(near)):  # this check-in, then those whose burst it can close
         pk, moment, kept = near[n]
         first = near[n - BURST_SIZE + 1][1] if n >= BURST_SIZE - 1 else None
         start = first if first is not None and first >= moment - BURST_WINDOW else kept
