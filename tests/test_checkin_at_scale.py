@@ -56,7 +56,8 @@ def crowd(meeting, department, count, first=0, ip_of=lambda n: f"10.9.{n // 200}
 
 def suspicions(scope):
     with time_machine.travel(LATER, tick=False):
-        return anomalies(scope)
+        found = anomalies(scope)
+        return {**found, "refusals": list(found["refusals"])}  # all of them are read as they are written out
 
 
 def test_a_burst_is_five_check_ins_from_one_address_within_thirty_seconds(org, meeting):

@@ -311,7 +311,7 @@ def test_suspicions_and_meetings_of_the_week_are_the_heads_people_only(org, cata
                                     reason="window", at=now)
     head = Scope(everyone=False, paths=(org.a.path,))
     assert [e.employee for e in selectors.anomalies(head)["refusals"]] == [org.learner]
-    assert len(selectors.anomalies(EVERYONE)["refusals"]) == 2
+    assert len(list(selectors.anomalies(EVERYONE)["refusals"])) == 2
     [mine] = selectors.meetings_this_week(head, now=now)
     assert (mine.expected, mine.present, mine.percent) == (2, 1, 50.0)  # the head and the learner expected
     [everyone] = selectors.meetings_this_week(EVERYONE, now=now)

@@ -209,15 +209,21 @@ def suspicious(*, since: dt.datetime | None = None, people: Q | None = None, sho
     late_codes = sorted(_late_codes(mine), key=lambda e: (e.at, e.pk), reverse=True)
     # A device's list names people of any department: only for those who read everyone.
     devices = _devices(events) if people is None else []
-    refusals = list(refused if shown is None else refused[:shown])
-    for refusal in refusals:
-        refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
-    counts = {"refusals": len(refusals) if shown is None or len(refusals) < shown else refused.count(),
-              "bursts": len(bursts), "late_codes": len(late_codes), "devices": len(devices)}
-    if shown is not None:
+    counts = {"bursts": len(bursts), "late_codes": len(late_codes), "devices": len(devices)}
+    if shown is None:  # read while the export is written: refused scans can be many
+        refusals, counts["refusals"] = _with_reasons(refused.iterator(chunk_size=2000)), refused.count()
+    else:
+        refusals = list(_with_reasons(refused[:shown]))
+        counts["refusals"] = len(refusals) if len(refusals) < shown else refused.count()
         bursts, late_codes, devices = bursts[:shown], late_codes[:shown], devices[:shown]
     return {"refusals": refusals, "bursts": _bursts(bursts), "late_codes": late_codes,
             "devices": _named(devices, events), "counts": counts}
+
+
+def _with_reasons(refusals) -> Iterator[CheckInEvent]:
+    for refusal in refusals:
+        refusal.reason_text = REASONS.get(refusal.reason, refusal.reason)
+        yield refusal
 
 
 def _burst_windows(events, people: Q | None) -> dict:

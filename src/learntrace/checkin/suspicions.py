@@ -32,11 +32,18 @@ def flags(*, meeting, employee, at: dt.datetime, ip: str | None, device_id: str)
     if ip:
         found.update(_burst(meeting, at, ip))
     if device_id:
-        on_device = CheckInEvent.objects.filter(kind=CheckInEvent.Kind.CHECK_IN, device_id=device_id) \
-            .exclude(employee=employee)
-        found["shared_device"] = on_device.filter(at__gte=at - DEVICE_SPAN, at__lte=at).exists()
-        on_device.filter(at__gt=at, at__lte=at + DEVICE_SPAN, shared_device=False).update(shared_device=True)
+        found["shared_device"] = _shared_device(employee, at, device_id)
     return found
+
+
+def _shared_device(employee, at: dt.datetime, device_id: str) -> bool:
+    others = CheckInEvent.objects.filter(kind=CheckInEvent.Kind.CHECK_IN, device_id=device_id) \
+        .exclude(employee=employee)
+    latest = others.filter(at__gte=at - DEVICE_SPAN).order_by("-at").values_list("at", flat=True).first()
+    if latest is None or latest <= at:  # as usual, nothing made after it: one query
+        return latest is not None
+    others.filter(at__gt=at, at__lte=at + DEVICE_SPAN, shared_device=False).update(shared_device=True)
+    return others.filter(at__gte=at - DEVICE_SPAN, at__lte=at).exists()
 
 
 def _burst(meeting, at: dt.datetime, ip: str) -> dict:
@@ -45,8 +52,13 @@ def _burst(meeting, at: dt.datetime, ip: str) -> dict:
     # it can belong to lies among them.
     from_address = CheckInEvent.objects.filter(meeting=meeting, ip=ip, kind=CheckInEvent.Kind.CHECK_IN) \
         .values_list("pk", "at", "burst_start")
-    before = list(from_address.filter(at__gte=at - BURST_WINDOW, at__lte=at).order_by("-at", "-pk")[:BURST_SIZE - 1])
-    after = list(from_address.filter(at__gt=at, at__lte=at + BURST_WINDOW).order_by("at", "pk")[:BURST_SIZE - 1])
+    latest = list(from_address.filter(at__gte=at - BURST_WINDOW).order_by("-at", "-pk")[:BURST_SIZE - 1])
+    if not latest or latest[0][1] <= at:  # as usual, none made after it: one query
+        before, after = latest, []
+    else:
+        before = list(from_address.filter(at__gte=at - BURST_WINDOW, at__lte=at)
+                      .order_by("-at", "-pk")[:BURST_SIZE - 1])
+        after = list(from_address.filter(at__gt=at, at__lte=at + BURST_WINDOW).order_by("at", "pk")[:BURST_SIZE - 1])
     near = [*reversed(before), (None, at, None), *after]  # after those made at the same moment: written before
     found = {}
     for n in range(len(before), len(near)):  # this check-in, then those whose burst it can close
