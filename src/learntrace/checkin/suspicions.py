@@ -47,18 +47,19 @@ def _shared_device(employee, at: dt.datetime, device_id: str) -> bool:
 
 
 def _burst(meeting, at: dt.datetime, ip: str) -> dict:
-    # The four check-ins of the address before it and the four after it, in time order (at most
-    # eight rows by the (meeting, address, time) index, however many share the address): each burst
-    # it can belong to lies among them.
+    # The four check-ins of the address before it and the four after it, in time order: each burst it
+    # can belong to lies among them. Ordered by time alone, so that the (meeting, address, time) index
+    # gives them in order and the scan stops at the fourth, however many share the address (a hall
+    # behind one NAT address: ordered by time and id, it read and sorted the whole 30 seconds). Check-ins
+    # made at the same microsecond come in either order; the moment of a burst's start is the same.
     from_address = CheckInEvent.objects.filter(meeting=meeting, ip=ip, kind=CheckInEvent.Kind.CHECK_IN) \
         .values_list("pk", "at", "burst_start")
-    latest = list(from_address.filter(at__gte=at - BURST_WINDOW).order_by("-at", "-pk")[:BURST_SIZE - 1])
+    latest = list(from_address.filter(at__gte=at - BURST_WINDOW).order_by("-at")[:BURST_SIZE - 1])
     if not latest or latest[0][1] <= at:  # as usual, none made after it: one query
         before, after = latest, []
     else:
-        before = list(from_address.filter(at__gte=at - BURST_WINDOW, at__lte=at)
-                      .order_by("-at", "-pk")[:BURST_SIZE - 1])
-        after = list(from_address.filter(at__gt=at, at__lte=at + BURST_WINDOW).order_by("at", "pk")[:BURST_SIZE - 1])
+        before = list(from_address.filter(at__gte=at - BURST_WINDOW, at__lte=at).order_by("-at")[:BURST_SIZE - 1])
+        after = list(from_address.filter(at__gt=at, at__lte=at + BURST_WINDOW).order_by("at")[:BURST_SIZE - 1])
     near = [*reversed(before), (None, at, None), *after]  # after those made at the same moment: written before
     found = {}
     for n in range(len(before), len(near)):  # this check-in, then those whose burst it can close

@@ -46,8 +46,12 @@ def record_credited_time(*, employee: Employee, course: Course, seconds: int, oc
         "last_activity_at": Greatest(F("last_activity_at"), occurred_at),
     }
     if not progress.update(**changes):
-        _progress(employee, course, occurred_at)
-        progress.update(**changes)
+        try:  # the person's first time on the course: the state starts with it
+            with transaction.atomic():
+                CourseProgress.objects.create(employee=employee, course=course, credited_ms=seconds * 1000,
+                                              first_started_at=occurred_at, last_activity_at=occurred_at)
+        except IntegrityError:  # another transaction started it at the same moment
+            progress.update(**changes)
     fact = CreditedTime.objects.create(
         employee=employee, course=course, kind=course.kind, category_id=course.category_id,
         seconds=seconds, occurred_at=occurred_at, source=source,
@@ -119,10 +123,11 @@ def record_completion(*, employee: Employee, course: Course, completed_at: datet
             )
     except IntegrityError:
         return None
-    progress = _progress(employee, course, completed_at)
-    CourseProgress.objects.filter(pk=progress.pk, completed_at__isnull=True).update(
-        completed_at=completed_at, last_activity_at=Greatest(F("last_activity_at"), completed_at)
-    )
+    progress = CourseProgress.objects.filter(employee=employee, course=course)
+    changes = {"completed_at": completed_at, "last_activity_at": Greatest(F("last_activity_at"), completed_at)}
+    if not progress.filter(completed_at__isnull=True).update(**changes) and not progress.exists():
+        _progress(employee, course, completed_at)  # a completion without any time (an import, a record by hand)
+        progress.filter(completed_at__isnull=True).update(**changes)
     completion_recorded.send(sender=Completion, completion=completion)
     return completion
 
