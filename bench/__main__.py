@@ -7,6 +7,7 @@ import subprocess
 from bench import (
     beat_cost,
     checkin_burst,
+    checkin_cost,
     directory_sync,
     evidence,
     exam_burst,
@@ -28,6 +29,7 @@ BENCHMARKS = {
     "heartbeat": lambda rows: heartbeat.run(POSTGRES),
     "beat_cost": lambda rows: beat_cost.run(POSTGRES),
     "checkin_burst": lambda rows: checkin_burst.run(POSTGRES),
+    "checkin_cost": lambda rows: checkin_cost.run(POSTGRES),
     "exam_burst": lambda rows: exam_burst.run(POSTGRES),
     "evidence": lambda rows: evidence.run(POSTGRES),
     "factsize": lambda rows: factsize.run(POSTGRES),
