@@ -2,12 +2,14 @@
 second, quiz grades and attempts, and the limits of corrections."""
 
 import datetime as dt
+import threading
+import time
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 
 from learntrace.catalog.models import Choice, Question, Quiz
 from learntrace.core.models import AuditEntry
@@ -237,3 +239,31 @@ def test_credited_time_whose_completion_fails_is_not_kept(org, catalog, monkeypa
     with pytest.raises(RuntimeError):
         record_credited_time(employee=org.learner, course=catalog.video, seconds=60, occurred_at=at(0))
     assert not CreditedTime.objects.exists() and not CourseProgress.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_credits_at_the_same_moment_both_count(org, catalog):
+    # Both find no course state and start one: the second waits for the first's row, then adds to it.
+    start, failures = threading.Barrier(2), []
+
+    def credit(seconds, minutes):
+        try:
+            start.wait()
+            with transaction.atomic():
+                record_credited_time(employee=org.learner, course=catalog.meeting, seconds=seconds,
+                                     occurred_at=at(minutes), source=Source.CHECKIN, may_complete=False)
+                time.sleep(0.3)  # both have looked for the state before either commits
+        except Exception as failure:  # noqa: BLE001 (reported by the assertion below)
+            failures.append(failure)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=credit, args=args) for args in ((60, 5), (90, 0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    state = progress(org.learner, catalog.meeting)
+    assert (state.credited_ms, state.first_started_at, state.last_activity_at) == (150_000, at(0), at(5))
+    assert CreditedTime.objects.filter(employee=org.learner).count() == 2
