@@ -75,11 +75,11 @@ def _copy(admin_url: str) -> float:
 
     with psycopg.connect(admin_url, autocommit=True) as connection:
         if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [SOURCE]).fetchone():
-            print(f"database {SOURCE} not found. Generate it (about an hour for 100 000 people) with\n"
-                  f"  BENCH_SCALE_STEPS=generate python -m bench scale\n"
-                  f"(bench/scale.py `generate`: 100 000 people, 9.6 M facts, in database lt_bench_scale), then\n"
-                  f"  psql -c 'ALTER DATABASE lt_bench_scale RENAME TO {SOURCE}'\n"
-                  f"or point BENCH_PARTITIONS_SOURCE at it.", file=sys.stderr)
+            print(f"database {SOURCE} not found. Generate it (bench/scale.py `generate`: the data set of\n"
+                  f"bench/dataset.py, 100 000 people and 9.6 M facts, kept) with\n"
+                  f"  BENCH_SCALE_PEOPLE=100000 BENCH_SCALE_DATABASE={SOURCE} BENCH_SCALE_STEPS=generate "
+                  f"python -m bench scale\n"
+                  f"or point BENCH_PARTITIONS_SOURCE at another database made that way.", file=sys.stderr)
             raise SystemExit(2)
         connection.execute(f"DROP DATABASE IF EXISTS {COPY} WITH (FORCE)")
         began = time.perf_counter()
