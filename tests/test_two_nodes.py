@@ -255,7 +255,10 @@ def test_two_nodes_without_a_shared_folder_hand_files_over_through_one_bucket(or
         answer = b.get(reverse("reports:export_download", args=[job.pk]))
         assert answer.status_code == 302
         sheet = load_workbook(io.BytesIO(httpx.get(answer.headers["Location"]).content), read_only=True).active
-        assert sorted(row[0] for row in list(sheet.iter_rows(values_only=True))[1:]) == ["E001", "E001", "H001", "H001"]
+        # The head's two people, once a period: February and March, and the months since if a worker's
+        # plan roll-over (every ten minutes) ran while the test did.
+        numbers = [row[0] for row in list(sheet.iter_rows(values_only=True))[1:]]
+        assert set(numbers) == {"E001", "H001"} and numbers.count("E001") == numbers.count("H001") >= 2
         on_disk = [item.relative_to(tmp_path).as_posix() for item in tmp_path.rglob("*")
                    if item.is_file() and item.suffix in (".csv", ".xlsx") and item != path]
         assert on_disk == []  # neither the upload nor the export went through a node's own folder
