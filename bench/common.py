@@ -11,6 +11,11 @@ import sys
 import time
 
 
+def database_url(admin_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `admin_url`."""
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
 def create_database(admin_url: str, name: str) -> str:
     """Drop and create database `name` on the server of `admin_url`; returns its URL."""
     import psycopg
@@ -18,7 +23,7 @@ def create_database(admin_url: str, name: str) -> str:
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         connection.execute(f"CREATE DATABASE {name}")
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+    return database_url(admin_url, name)
 
 
 def drop_database(admin_url: str, name: str) -> None:
@@ -166,18 +171,19 @@ def database_pid() -> int:
     return connection.connection.info.backend_pid
 
 
-def measured(function) -> dict:
+def measured(function, backend_pid: int | None = None) -> dict:
     """Run `function` once; seconds of: wall time, this process's CPU, its database backend's CPU, and
     both processes' waits for a core (what a busy machine adds). Wall minus all three is the time
-    spent blocked: reading disk, waiting for a lock, or for the other process."""
-    pid, own = database_pid(), os.getpid()
+    spent blocked: reading disk, waiting for a lock, or for the other process. The backend is Django's
+    connection's, or `backend_pid`'s (a connection of its own)."""
+    pid, own = backend_pid or database_pid(), os.getpid()
     wall, cpu, (db_cpu, db_waited), (_cpu, waited) = (time.perf_counter(), time.process_time(),
                                                         scheduler_seconds(pid), scheduler_seconds(own))
     function()
     after_db, after_own = scheduler_seconds(pid), scheduler_seconds(own)
     result = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "db_cpu": after_db[0] - db_cpu,
               "waited": after_db[1] - db_waited + after_own[1] - waited}
-    if database_pid() != pid:  # the backend whose CPU was read is not the one that did the work
+    if backend_pid is None and database_pid() != pid:  # the backend read is not the one that did the work
         raise RuntimeError("the database connection was replaced during a measurement")
     return result
 

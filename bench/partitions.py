@@ -36,11 +36,12 @@ import time
 
 from bench.common import (
     create_database,
+    database_url,
     drop_database,
     generated_dataset,
     learntrace,
+    measured,
     report,
-    scheduler_seconds,
     summary,
 )
 
@@ -73,10 +74,6 @@ TITLES = {
     "d": f"d) {LOOKUPS} single facts by id, one after the other",
     "f": f"f) the same {LOOKUPS} facts by id in one statement (id = ANY(…), as a join with a queue of ids reads)",
 }
-
-
-def _url(admin_url: str, name: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def _source(admin_url: str) -> bool:
@@ -184,17 +181,6 @@ def _parameters(connection, months: list, rng: random.Random) -> dict:
     }
 
 
-def _measured(connection, function) -> dict:
-    """bench.common.measured, for a psycopg connection: wall, this process's and its backend's CPU."""
-    pid, own = connection.info.backend_pid, os.getpid()
-    wall, cpu, (db_cpu, db_waited), (_cpu, waited) = (time.perf_counter(), time.process_time(),
-                                                        scheduler_seconds(pid), scheduler_seconds(own))
-    function()
-    after_db, after_own = scheduler_seconds(pid), scheduler_seconds(own)
-    return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "db_cpu": after_db[0] - db_cpu,
-            "waited": after_db[1] - db_waited + after_own[1] - waited}
-
-
 def _run_query(cursor, sql: str, arguments: list) -> int:
     rows = 0
     for values in arguments:
@@ -241,7 +227,7 @@ def _measure(connection, parameters: dict) -> dict:
                 if n == 0:  # the warm-up round
                     rows[query][table] = statements()
                 else:
-                    runs[query][table].append(_measured(connection, statements))
+                    runs[query][table].append(measured(statements, backend_pid=connection.info.backend_pid))
     plans = {query: {table: _explained(cursor, sql.format(table=table), parameters[query][0]) for table in TABLES}
              for query, sql in QUERIES.items()}
     return {query: {table: {**summary(runs[query][table]), "rows": rows[query][table], "plan": plans[query][table]}
@@ -260,7 +246,7 @@ def run(admin_url: str) -> dict:
             drop_database(admin_url, SOURCE)
     print(f"copied {SOURCE} in {copied:.0f} s", flush=True)
     try:
-        with psycopg.connect(_url(admin_url, COPY), autocommit=True, prepare_threshold=None) as connection:
+        with psycopg.connect(database_url(admin_url, COPY), autocommit=True, prepare_threshold=None) as connection:
             connection.execute(f"SET max_parallel_workers_per_gather = {PARALLEL}")
             facts = connection.execute("SELECT count(*) FROM records_creditedtime").fetchone()[0]
             built = _build(connection)

@@ -30,6 +30,7 @@ import psycopg
 
 from bench.common import (
     create_database,
+    database_url,
     drop_database,
     figure,
     generated_dataset,
@@ -302,29 +303,29 @@ def inner_beats(ids: dict) -> dict:
 def generate(admin_url: str) -> tuple[str, dict]:
     """A new database with the data set; the data set's answer is kept in it (table bench_dataset), so
     that `measure` can run later, on its own."""
-    database_url = create_database(admin_url, DATABASE)
-    learntrace(database_url, "migrate", "-v0")
+    url = create_database(admin_url, DATABASE)
+    learntrace(url, "migrate", "-v0")
     began = time.perf_counter()
-    dataset = generated_dataset(database_url, PEOPLE, 100)
+    dataset = generated_dataset(url, PEOPLE, 100)
     dataset["generated_s"] = time.perf_counter() - began
     print(f"data set: {dataset['counts']} in {dataset['generated_s']:.0f} s", flush=True)
-    with psycopg.connect(database_url, autocommit=True) as connection:
+    with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("CREATE TABLE bench_dataset (answer jsonb NOT NULL)")
         connection.execute("INSERT INTO bench_dataset VALUES (%s)", [json.dumps(dataset)])
-    return database_url, dataset
+    return url, dataset
 
 
 def generated(admin_url: str) -> tuple[str, dict]:
-    database_url = admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
-    with psycopg.connect(database_url) as connection:
-        return database_url, connection.execute("SELECT answer FROM bench_dataset").fetchone()[0]
+    url = database_url(admin_url, DATABASE)
+    with psycopg.connect(url) as connection:
+        return url, connection.execute("SELECT answer FROM bench_dataset").fetchone()[0]
 
 
 def run(admin_url: str) -> dict:
     """The steps of BENCH_SCALE_STEPS (default all three): generate the data set in a new database,
     measure on it (once: the measurements add to it), drop it."""
     steps = os.environ.get("BENCH_SCALE_STEPS", "generate,measure,drop").split(",")
-    database_url, dataset = (generate if "generate" in steps else generated)(admin_url)
+    url, dataset = (generate if "generate" in steps else generated)(admin_url)
     if "measure" not in steps:
         return {"dataset": dataset}
     try:
@@ -333,7 +334,7 @@ def run(admin_url: str) -> dict:
         parts = os.environ.get("BENCH_SCALE_PARTS", ",".join(PARTS)).split(",")
         for name, (module, function) in PARTS.items():
             if name in parts:
-                result[name] = in_shell(database_url, module, function, ids)
+                result[name] = in_shell(url, module, function, ids)
                 print(f"{name}: {json.dumps(result[name])}", flush=True)  # a long run's parts as they come
     finally:
         if "drop" in steps:

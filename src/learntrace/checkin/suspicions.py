@@ -19,8 +19,10 @@ from learntrace.checkin.models import CheckInEvent
 BURST_WINDOW = dt.timedelta(seconds=30)
 BURST_SIZE = 5
 DEVICE_PEOPLE = 3  # a device is listed from this many people in the 30 days
-DEVICE_SPAN = dt.timedelta(days=30)
-SPAN = dt.timedelta(days=30)  # what the dashboards and the suspicions page look back on
+# What the dashboards and the suspicions page look back on, and how far back a check-in looks for another
+# person on its phone: the same span, so that a phone of three people in the lists' 30 days always has a
+# flagged check-in among them (its latest).
+SPAN = dt.timedelta(days=30)
 
 
 def flags(*, meeting, employee, at: dt.datetime, ip: str | None, device_id: str) -> dict:
@@ -39,11 +41,11 @@ def flags(*, meeting, employee, at: dt.datetime, ip: str | None, device_id: str)
 def _shared_device(employee, at: dt.datetime, device_id: str) -> bool:
     others = CheckInEvent.objects.filter(kind=CheckInEvent.Kind.CHECK_IN, device_id=device_id) \
         .exclude(employee=employee)
-    latest = others.filter(at__gte=at - DEVICE_SPAN).order_by("-at").values_list("at", flat=True).first()
+    latest = others.filter(at__gte=at - SPAN).order_by("-at").values_list("at", flat=True).first()
     if latest is None or latest <= at:  # as usual, nothing made after it: one query
         return latest is not None
-    others.filter(at__gt=at, at__lte=at + DEVICE_SPAN, shared_device=False).update(shared_device=True)
-    return others.filter(at__gte=at - DEVICE_SPAN, at__lte=at).exists()
+    others.filter(at__gt=at, at__lte=at + SPAN, shared_device=False).update(shared_device=True)
+    return others.filter(at__gte=at - SPAN, at__lte=at).exists()
 
 
 def _burst(meeting, at: dt.datetime, ip: str) -> dict:
@@ -98,7 +100,7 @@ def flag_all(model=CheckInEvent, batch: int = 2000) -> int:
                                                  .iterator(chunk_size=batch)):
         if device != device_id:
             device, recent, people = device_id, deque(), Counter()
-        while recent and recent[0][0] < at - DEVICE_SPAN:
+        while recent and recent[0][0] < at - SPAN:
             gone = recent.popleft()[1]
             people[gone] -= 1
             if not people[gone]:
