@@ -58,8 +58,9 @@ def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
         "public_key_pem": keys.public_pem(public).decode(), "key_id": keys.key_id(public),
         "seals": [{"number": s.number, "created_at": utc(s.created_at), "fact_count": s.fact_count, "root": s.root,
                    "previous_hash": s.previous_hash, "seal_hash": s.seal_hash, "signature": s.signature,
-                   "key_id": s.key_id, "encoding": s.encoding, "drained": s.drained}
-                  for s in Seal.objects.order_by("number").defer("leaves")],
+                   "key_id": s.key_id, "encoding": s.encoding, "drained": s.drained,
+                   **({"archive": s.archive} if s.archive is not None else {})}
+                  for s in Seal.objects.order_by("number").defer("leaves", "kept")],
         "facts": facts,
         "sources": {str(code): NAMES[code] for code in SOURCES},
     }

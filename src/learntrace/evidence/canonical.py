@@ -148,11 +148,14 @@ def json_text(value) -> str:
 
 
 def seal_header(*, number: int, created_at: str, fact_count: int, root: str, previous_hash: str,
-                key_id: str, encoding: int = 1, drained: bool = False) -> bytes:
+                key_id: str, encoding: int = 1, drained: bool = False, archive: dict | None = None) -> bytes:
     """What a seal's hash is taken of (and so what its signature covers); created_at as utc().
-    Seals of encoding 1 did not record their encoding nor whether they drained the queue."""
+    Seals of encoding 1 did not record their encoding nor whether they drained the queue. A link
+    that records an archive (no facts of its own) carries what was archived in `archive`."""
     header = {"number": number, "created_at": created_at, "fact_count": fact_count, "root": root,
               "previous_hash": previous_hash, "key_id": key_id}
     if encoding != 1:
         header.update(encoding=encoding, drained=drained)
+    if archive is not None:
+        header["archive"] = archive
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode()

@@ -14,7 +14,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import sys
 import time
+from array import array
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -36,15 +38,16 @@ GRACE = dt.timedelta(minutes=10)
 
 
 def header(*, number: int, created_at: dt.datetime, fact_count: int, root: str, previous_hash: str,
-           key_id: str, encoding: int = 1, drained: bool = False) -> bytes:
+           key_id: str, encoding: int = 1, drained: bool = False, archive: dict | None = None) -> bytes:
     return seal_header(number=number, created_at=utc(created_at), fact_count=fact_count, root=root,
-                       previous_hash=previous_hash, key_id=key_id, encoding=encoding, drained=drained)
+                       previous_hash=previous_hash, key_id=key_id, encoding=encoding, drained=drained,
+                       archive=archive)
 
 
 def _seal_hash(seal: Seal) -> str:
     return hashlib.sha256(header(number=seal.number, created_at=seal.created_at, fact_count=seal.fact_count,
                                  root=seal.root, previous_hash=seal.previous_hash, key_id=seal.key_id,
-                                 encoding=seal.encoding, drained=seal.drained)).hexdigest()
+                                 encoding=seal.encoding, drained=seal.drained, archive=seal.archive)).hexdigest()
 
 
 def _chunks(ids):
@@ -195,15 +198,17 @@ def _seal_one(batch_size: int, now: dt.datetime) -> Seal | None:
     return seal
 
 
-def signed_seal(*, entries: list[tuple[int, int, bytes]], now: dt.datetime, drained: bool) -> Seal:
-    """The next seal of the chain over `entries` (source, fact id, leaf), signed and saved."""
+def signed_seal(*, entries: list[tuple[int, int, bytes]], now: dt.datetime, drained: bool,
+                archive: dict | None = None, kept: bytes = b"") -> Seal:
+    """The next seal of the chain over `entries` (source, fact id, leaf), signed and saved; or, with
+    `archive`, the link that records an archive (archive.py)."""
     previous = Seal.objects.order_by("-number").first()
     public = keys.public_key()
     seal = Seal(number=previous.number + 1 if previous else 1, created_at=now, fact_count=len(entries),
                 root=merkle.root([leaf for _c, _i, leaf in entries]).hex(),
                 previous_hash=previous.seal_hash if previous else GENESIS, key_id=keys.key_id(public),
                 leaves=b"".join(ENTRY.pack(code, fact_id, leaf) for code, fact_id, leaf in entries),
-                encoding=ENCODING, drained=drained)
+                encoding=ENCODING, drained=drained, archive=archive, kept=kept)
     seal.seal_hash = _seal_hash(seal)
     seal.signature = base64.b64encode(keys.private_key().sign(bytes.fromhex(seal.seal_hash))).decode()
     seal.save()
@@ -284,6 +289,7 @@ class Report:
     facts: int = 0
     problems: list = field(default_factory=list)
     unsealed: int = 0  # facts no seal covers yet: not a problem, but not evidence either
+    archived: int = 0  # sealed facts that an archive took out of the database (archive.py)
     listed: dict = field(default_factory=dict)  # per source, the facts the seals list that were found
     # per seal: (number, created_at, drained, {source code: highest fact id listed}), for the tail
     reach: list = field(default_factory=list)
@@ -307,6 +313,8 @@ def _check_seal(seal: Seal, previous_hash: str, public) -> list[Problem]:
         public.verify(base64.b64decode(seal.signature), bytes.fromhex(seal.seal_hash))
     except (InvalidSignature, ValueError):
         problems.append(Problem("bad_signature", seal.number, detail="the signature does not verify"))
+    if seal.archive is not None and hashlib.sha256(bytes(seal.kept)).hexdigest() != seal.archive.get("kept_sha256"):
+        problems.append(Problem("seal_changed", seal.number, detail="its list of the archive's kept facts was changed"))
     data = bytes(seal.leaves)
     leaves = [data[offset + 9:offset + ENTRY.size] for offset in range(0, len(data), ENTRY.size)]
     if (len(data) % ENTRY.size or len(leaves) != seal.fact_count
@@ -320,6 +328,7 @@ def verify(*, public=None, workers: int = 1) -> Report:
     precisely what does not match. With workers > 1 (PostgreSQL), seals are checked over that
     many connections at once (each a PostgreSQL process hashing its facts)."""
     public_pem = keys.public_pem(public or keys.public_key())
+    archived = archived_seals(keys.load_public_pem(public_pem))
     chain = list(Seal.objects.order_by("number").values_list("number", "seal_hash"))
     previous = {number: (chain[i - 1][1] if i else GENESIS) for i, (number, _hash) in enumerate(chain)}
     jobs = [[(number, previous[number]) for number, _hash in chain[i::workers]] for i in range(max(workers, 1))]
@@ -329,14 +338,16 @@ def verify(*, public=None, workers: int = 1) -> Report:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(_verify_seals_on_own_connection, jobs, [public_pem] * len(jobs)))
+            parts = list(pool.map(_verify_seals_on_own_connection, jobs, [public_pem] * len(jobs),
+                                  [archived] * len(jobs)))
     else:
-        parts = [_verify_seals([job for part in jobs for job in part], public_pem)]
+        parts = [_verify_seals([job for part in jobs for job in part], public_pem, archived)]
     report = Report()
     for part in parts:
         report.seals += part.seals
         report.facts += part.facts
         report.problems += part.problems
+        report.archived += part.archived
         report.reach += part.reach
         for code, count in part.listed.items():
             report.listed[code] = report.listed.get(code, 0) + count
@@ -351,14 +362,14 @@ def verify(*, public=None, workers: int = 1) -> Report:
     return report
 
 
-def _verify_seals_on_own_connection(jobs, public_pem: bytes) -> Report:
+def _verify_seals_on_own_connection(jobs, public_pem: bytes, archived: dict) -> Report:
     try:
-        return _verify_seals(jobs, public_pem)
+        return _verify_seals(jobs, public_pem, archived)
     finally:
         connection.close()  # this thread's own connection
 
 
-def _verify_seals(jobs: list[tuple[int, str]], public_pem: bytes) -> Report:
+def _verify_seals(jobs: list[tuple[int, str]], public_pem: bytes, archived: dict) -> Report:
     public = keys.load_public_pem(public_pem)
     report = Report()
     for number, previous_hash in sorted(jobs):
@@ -368,14 +379,16 @@ def _verify_seals(jobs: list[tuple[int, str]], public_pem: bytes) -> Report:
         report.problems += _check_seal(seal, previous_hash, public)
         checked = time.perf_counter()
         report.timings["seals"] += checked - started
-        reach = _same_as_listed(seal) if seal.encoding >= 2 and _in_sql() else None
+        in_archive = archived.get(seal.number)
+        reach = _same_as_listed(seal) if seal.encoding >= 2 and _in_sql() and in_archive is None else None
         if reach is not None:  # every fact the seal lists hashes to its entry, in order
             report.facts += seal.fact_count
             found = {code: len(ids) for code, ids in listed_ids(seal).items()}
         else:
-            problems, reach, count, found = _compare_facts(seal)
+            problems, reach, count, found = _compare_facts(seal, in_archive)
             report.problems += problems
             report.facts += count
+            report.archived += count - sum(found.values()) - sum(p.kind == "removed" for p in problems)
         for code, count in found.items():
             report.listed[code] = report.listed.get(code, 0) + count
         report.reach.append((seal.number, seal.created_at, seal.encoding >= 2 and seal.drained, reach))
@@ -403,8 +416,10 @@ def _same_as_listed(seal: Seal) -> dict | None:
     return {code: top for code, _entries, top in found}
 
 
-def _compare_facts(seal: Seal) -> tuple[list[Problem], dict, int, dict]:
-    """Fact by fact: (problems, {source: highest id listed}, facts listed, {source: listed facts found})."""
+def _compare_facts(seal: Seal, in_archive: tuple[int, array] | None = None) -> tuple[list[Problem], dict, int, dict]:
+    """Fact by fact: (problems, {source: highest id listed}, facts listed, {source: listed facts found}).
+    `in_archive` (source, kept ids): the seal's facts of that source that an archive took out, all but
+    the kept ones, may be missing."""
     problems, reach, count, found = [], {}, 0, {}
     for code, ids in listed_ids(seal).items():
         wanted = {fact_id: leaf for c, fact_id, leaf in entries_of(seal) if c == code}
@@ -414,11 +429,45 @@ def _compare_facts(seal: Seal) -> tuple[list[Problem], dict, int, dict]:
         found[code] = len(actual)
         for fact_id, leaf in wanted.items():
             if fact_id not in actual:
+                if in_archive is not None and code == in_archive[0] and not _holds(in_archive[1], fact_id):
+                    continue  # archived
                 problems.append(Problem("removed", seal.number, NAMES.get(code, str(code)), fact_id,
                                         "a sealed fact is missing"))
             elif actual[fact_id] != leaf:
                 problems.append(Problem("modified", seal.number, NAMES[code], fact_id, "a sealed fact was changed"))
     return problems, reach, count, found
+
+
+def kept_ids(seal: Seal) -> array:
+    """The ids of an archive link's `kept` list, ascending (stored as 8-byte big-endian numbers)."""
+    ids = array("q")
+    ids.frombytes(bytes(seal.kept))
+    if sys.byteorder == "little":
+        ids.byteswap()
+    return ids
+
+
+def _holds(ids: array, fact_id: int) -> bool:
+    index = bisect.bisect_left(ids, fact_id)
+    return index < len(ids) and ids[index] == fact_id
+
+
+def archived_seals(public) -> dict[int, tuple[int, array]]:
+    """{number of a seal whose facts an archive took out: (their source, the ids of it that stay)},
+    from the archive links that are signed with `public` and intact: a forged or changed link
+    excuses nothing (and its own check reports it)."""
+    archived = {}
+    codes = {name: code for code, name in NAMES.items()}
+    for link in Seal.objects.filter(archive__isnull=False).order_by("number"):
+        if _check_seal(link, link.previous_hash, public):
+            continue
+        code = codes.get(link.archive.get("source"))
+        first, last = link.archive.get("first_seal"), link.archive.get("last_seal")
+        if code is None or not isinstance(first, int) or not isinstance(last, int):
+            continue
+        kept = kept_ids(link)
+        archived.update({number: (code, kept) for number in range(first, min(last, link.number - 1) + 1)})
+    return archived
 
 
 def check_unlisted(listed: dict) -> list[Problem]:

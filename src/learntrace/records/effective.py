@@ -67,7 +67,8 @@ def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=()
     facts = CreditedTime.objects.filter(employee_id__in=employee_ids)
     first = None if starts_at is None else _hour_on_or_after(starts_at)
     last = None if ends_at is None else sums.hour_of(ends_at)
-    summed = zone is None and not from_facts and (first is None or last is None or first < last)
+    summed = (not from_facts and (first is None or last is None or first < last)
+              and (zone is None or sums.years_start_on_hours(zone)))
     if summed:  # the whole hours of the range, [first, last), from the sums
         hours = CreditedHour.objects.filter(employee_id__in=employee_ids)
         if first is not None:
@@ -76,8 +77,11 @@ def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=()
             hours = hours.filter(hour__lt=last)
         if category_ids:
             hours = hours.filter(category_id__in=category_ids)
-        _add(totals, hours.values("employee_id", "kind").annotate(
-            total=Sum("seconds"), last=Max("last_at")).order_by(), keys)
+        if zone is None:
+            _add(totals, hours.values("employee_id", "kind").annotate(
+                total=Sum("seconds"), last=Max("last_at")).order_by(), keys)
+        else:
+            _add(totals, _by_year(hours, zone), keys)
         # From the facts only what the whole hours left out: the range's start before its first whole
         # hour and its end after its last one.
         edges = []
@@ -112,6 +116,19 @@ def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=()
         totals.seconds[key] = max(totals.seconds[key] + row["total"], 0)
     totals.seconds = dict(totals.seconds)
     return totals
+
+
+def _by_year(hours: QuerySet, zone) -> list[dict]:
+    """The sums' hours added up by person, calendar year in `zone` and kind (a year of the zone
+    starts on a whole hour: sums.years_start_on_hours)."""
+    added = {}
+    for row in hours.values_list("employee_id", "hour", "kind", "seconds", "last_at").order_by():
+        employee_id, hour, kind, seconds, last_at = row
+        key = (employee_id, sums.start_of_hour(hour).astimezone(zone).year, kind)
+        total, last = added.get(key, (0, last_at))
+        added[key] = (total + seconds, max(last, last_at))
+    return [{"employee_id": e, "year": y, "kind": k, "total": total, "last": last}
+            for (e, y, k), (total, last) in added.items()]
 
 
 def _hour_on_or_after(moment) -> int:

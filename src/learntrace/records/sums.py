@@ -13,6 +13,8 @@ are (re)installed after every `migrate`, because SQLite drops a table's triggers
 rebuilds it."""
 
 import datetime as dt
+import functools
+from contextlib import contextmanager
 
 from django.db import connection as default_connection
 
@@ -32,6 +34,14 @@ def hour_of(moment: dt.datetime) -> int:
 
 def start_of_hour(hour: int) -> dt.datetime:
     return EPOCH + hour * HOUR
+
+
+@functools.cache
+def years_start_on_hours(zone) -> bool:
+    """Whether every calendar year in `zone` (from 1971 to 2100) begins on a whole hour of UTC, so that
+    a year's time is a sum of whole hours. True for most zones (UTC+8, UTC-5, …); not for UTC+5:30."""
+    return all(dt.datetime(year, 1, 1, tzinfo=zone).utcoffset() % HOUR == dt.timedelta(0)
+               for year in range(1971, 2101))
 
 
 def _hour_sql(vendor: str, column: str) -> str:
@@ -119,12 +129,15 @@ _CHANGED = ("OLD.employee_id IS DISTINCT FROM NEW.employee_id OR OLD.occurred_at
 _CHANGED_COLUMNS = "employee_id, occurred_at, kind, category_id, seconds"
 
 # Facts of no seconds (a beat that credited nothing) leave the sums alone: no row, no lock, no write.
+# Facts deleted by an archive (evidence/archive.py) leave them alone too: their hours stay counted.
+ARCHIVING = "learntrace.archiving"  # a PostgreSQL setting, on for the transaction that deletes them
 TRIGGERS = ("records_credited_hours_add", "records_credited_hours_delete", "records_credited_hours_update",
             "records_credited_hours_truncate")
 _POSTGRES_TRIGGERS = [
     f"CREATE TRIGGER records_credited_hours_add AFTER INSERT ON {FACTS} FOR EACH ROW WHEN (NEW.seconds > 0) "
     f"EXECUTE FUNCTION records_credited_hours_add()",
-    f"CREATE TRIGGER records_credited_hours_delete AFTER DELETE ON {FACTS} FOR EACH ROW WHEN (OLD.seconds > 0) "
+    f"CREATE TRIGGER records_credited_hours_delete AFTER DELETE ON {FACTS} FOR EACH ROW WHEN (OLD.seconds > 0 "
+    f"AND current_setting('{ARCHIVING}', true) IS DISTINCT FROM 'on') "
     f"EXECUTE FUNCTION records_credited_hours_recount()",
     f"CREATE TRIGGER records_credited_hours_update AFTER UPDATE OF {_CHANGED_COLUMNS} ON {FACTS} FOR EACH ROW "
     f"WHEN ({_CHANGED}) EXECUTE FUNCTION records_credited_hours_recount()",
@@ -155,6 +168,25 @@ def _sqlite_triggers(numbers: bool) -> list[str]:
         f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_update AFTER UPDATE OF {_CHANGED_COLUMNS} ON {FACTS} "
         f"WHEN {_CHANGED} BEGIN {_sqlite_recount('OLD', numbers)} {_sqlite_recount('NEW', numbers)} END",
     ]
+
+
+@contextmanager
+def archiving(connection=default_connection):
+    """Within a transaction: facts deleted inside stay in the sums (they were archived, not undone).
+    PostgreSQL: a setting of this transaction that the delete trigger reads. SQLite: the trigger is
+    dropped and created again in the same transaction (SQLite's DDL is transactional and its
+    writers take turns, so no other writer can delete meanwhile)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("archiving() needs a transaction")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config(%s, 'on', true)", [ARCHIVING])
+            yield
+            cursor.execute("SELECT set_config(%s, 'off', true)", [ARCHIVING])
+            return
+        cursor.execute("DROP TRIGGER IF EXISTS records_credited_hours_delete")
+        yield
+        cursor.execute(_sqlite_triggers(_kind_in_numbers(connection))[1])
 
 
 def install_triggers(connection=default_connection) -> None:

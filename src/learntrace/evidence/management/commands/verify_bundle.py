@@ -6,7 +6,8 @@ from learntrace.evidence import offline
 
 
 class Command(BaseCommand):
-    help = "Verify an evidence bundle offline against the organisation's public key (exit status 0 when it verifies)."
+    help = ("Verify an evidence bundle or an archive of beats offline against the organisation's public key "
+            "(exit status 0 when it verifies).")
     requires_system_checks = []
 
     def add_arguments(self, parser):

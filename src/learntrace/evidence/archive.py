@@ -1,0 +1,237 @@
+"""Archiving old months of beats: out of the database into a file that proves itself, with a signed
+link in the seal chain that says exactly what left.
+
+A year of tracking is mostly beats, one fact per 15 seconds of learning. Once their months are
+over, nothing reads them one by one: progress, reports and the training file read the running sums
+of credited time (records/sums.py), which keep them, and their evidence is the seals.
+`archive(before=…, path=…)`
+
+1. takes the seals made before `before` that no archive took yet, checks each of them (header,
+   chain link, signature, list of facts) and each of their beats against its leaf: a changed or
+   missing fact stops the archive before anything is recorded;
+2. writes those seals with their lists, and their beats in their seals' encodings, to a gzip'd
+   JSON-lines file that `offline.verify_archive` checks without the database;
+3. adds a link to the chain (a seal of no facts of its own) whose signed header names the seals,
+   the number of beats, the file's SHA-256 and, by digest, the credited time of those seals that
+   stays (everything that is not a beat: meeting credit, manual and imported time, quiz time);
+4. deletes the archived beats in batches, leaving the sums as they are (`finish`, which the command
+   runs first as well, so an interrupted run is completed by the next).
+
+`verify` then accepts the absence of exactly those beats: the link is checked like any seal, and a
+missing fact of its seals that is kept, or of another source, is still `removed`."""
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+import struct
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from learntrace.core.audit import record_change
+from learntrace.core.months import local_zone
+from learntrace.evidence import keys, merkle
+from learntrace.evidence.canonical import GENESIS, fact_bytes, fact_texts_bytes, fields, utc
+from learntrace.evidence.models import Seal, SealChain
+from learntrace.evidence.services import (
+    _check_seal,
+    _chunks,
+    _in_sql,
+    entries_of,
+    fact_texts,
+    kept_ids,
+    signed_seal,
+)
+from learntrace.evidence.sources import NAMES, body, model, rows
+from learntrace.records import sums
+from learntrace.records.codes import SOURCE_CODES
+
+FORMAT = "learntrace-archive/1"
+CREDITED = 1  # the source whose beats are archived (sources.SOURCES)
+BEAT = SOURCE_CODES["tracking"]  # a beat's `source` as stored
+ID = struct.Struct(">q")
+
+
+class ArchiveRefused(Exception):
+    """Nothing was archived, for the reason given."""
+
+
+def archived_to() -> int:
+    """The number of the last seal that an archive took (0: none)."""
+    lasts = [link["last_seal"] for link in Seal.objects.filter(archive__isnull=False).values_list("archive", flat=True)]
+    return max(lasts, default=0)
+
+
+def seals_before(before: dt.datetime) -> list[int]:
+    """The numbers of the seals made before `before` that no archive took yet, oldest first, up
+    to the first seal made at or after it (an archive takes an unbroken run of the chain)."""
+    numbers = []
+    for number, created_at in (Seal.objects.filter(number__gt=archived_to()).order_by("number")
+                               .values_list("number", "created_at")):
+        if created_at >= before:
+            break
+        numbers.append(number)
+    return numbers
+
+
+def _zone_on_whole_hours() -> bool:
+    """Archived beats are counted by the sums' whole hours only: the deployment's zone must start
+    its days (so its periods) and years on whole hours of UTC."""
+    zone = local_zone()
+    return sums.years_start_on_hours(zone) and all(
+        dt.datetime(year, month, 1, tzinfo=zone).utcoffset() % sums.HOUR == dt.timedelta(0)
+        for year in range(1971, 2101) for month in (4, 7, 10))
+
+
+def archive(*, before: dt.datetime, path: str, now: dt.datetime | None = None, via: str = "command") -> Seal:
+    """Archive the beats of the seals made before `before` into the file `path` (see the module).
+    Returns the chain's new link; raises ArchiveRefused, recording nothing, when it cannot."""
+    now = now or timezone.now()
+    if before > now:
+        raise ArchiveRefused(f"{utc(before)} is in the future: only what was sealed before now can be archived")
+    if not _zone_on_whole_hours():
+        raise ArchiveRefused(f"the time zone {settings.TIME_ZONE} does not start its days on whole hours of UTC, "
+                             f"so the running sums cannot stand in for archived beats")
+    if os.path.exists(path):
+        raise ArchiveRefused(f"{path} exists already: an archive never overwrites a file")
+    numbers = seals_before(before)
+    if not numbers:
+        raise ArchiveRefused(f"no seal made before {utc(before)} is left to archive")
+    public = keys.public_key()
+    partial = f"{path}.partial"
+    try:
+        summary = _write(partial, numbers, before, public, now)
+        if not summary["facts"]:
+            raise ArchiveRefused(f"the seals made before {utc(before)} hold no beats to archive")
+        with open(partial, "rb") as handle:
+            summary["file_sha256"] = hashlib.file_digest(handle, "sha256").hexdigest()
+        kept = summary.pop("kept_ids")
+        os.replace(partial, path)
+        try:
+            link = _record(summary, kept, numbers, now)
+        except BaseException:
+            os.remove(path)
+            raise
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    record_change(actor=None, action="archive", object_type="seal", object_id=str(link.number),
+                  summary=f"{via}: {summary['facts']} beats of seals #{numbers[0]}–#{numbers[-1]} archived "
+                          f"to a file of SHA-256 {summary['file_sha256']}")
+    finish()
+    return link
+
+
+def _write(partial: str, numbers: list[int], before: dt.datetime, public, now: dt.datetime) -> dict:
+    """Check the seals and their beats, and write them to `partial`. {facts, kept, kept_ids, …}."""
+    first = numbers[0]
+    previous = Seal.objects.filter(number=first - 1).values_list("seal_hash", flat=True).first() or GENESIS
+    facts, kept = 0, []
+    with gzip.open(partial, "wt", encoding="utf-8") as out:
+        out.write(_line({"format": FORMAT, "created_at": utc(now), "before": utc(before), "source": NAMES[CREDITED],
+                         "first_seal": first, "last_seal": numbers[-1], "key_id": keys.key_id(public),
+                         "public_key_pem": keys.public_pem(public).decode()}))
+        for number in numbers:
+            seal = Seal.objects.get(number=number)
+            if problems := _check_seal(seal, previous, public):
+                raise ArchiveRefused(f"{problems[0]}: run `learntrace verify`")
+            previous = seal.seal_hash
+            beats, stays = _beats_of(seal)
+            kept += stays
+            out.write(_line({"seal": _header(seal), "kept": stays}))
+            for fact in beats:
+                out.write(_line({"seal": number, "fact": fact}))
+            facts += len(beats)
+    kept.sort()
+    return {"source": NAMES[CREDITED], "what": "beats", "before": utc(before), "first_seal": first,
+            "last_seal": numbers[-1], "facts": facts, "kept": len(kept), "kept_ids": kept,
+            "kept_sha256": hashlib.sha256(b"".join(ID.pack(i) for i in kept)).hexdigest()}
+
+
+def _line(value: dict) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _header(seal: Seal) -> dict:
+    header = {"number": seal.number, "created_at": utc(seal.created_at), "fact_count": seal.fact_count,
+              "root": seal.root, "previous_hash": seal.previous_hash, "seal_hash": seal.seal_hash,
+              "signature": seal.signature, "key_id": seal.key_id, "encoding": seal.encoding,
+              "drained": seal.drained, "leaves": bytes(seal.leaves).hex()}
+    if seal.archive is not None:
+        header["archive"] = seal.archive
+    return header
+
+
+def _beats_of(seal: Seal) -> tuple[list[dict], list[int]]:
+    """(the seal's beats as the file gives them, the ids of its other credited time): every fact
+    read hashes to the leaf its seal lists, or the archive is refused."""
+    listed = {fact_id: leaf for code, fact_id, leaf in entries_of(seal) if code == CREDITED}
+    if not listed:
+        return [], []
+    table = model(CREDITED)
+    found = {}
+    for chunk in ([list(listed)] if _in_sql() else list(_chunks(list(listed)))):
+        found.update(table.objects.filter(id__in=chunk).values_list("id", "source"))
+    if missing := sorted(set(listed) - set(found)):
+        raise ArchiveRefused(f"seal {seal.number}: {NAMES[CREDITED]} #{missing[0]} is missing; run `learntrace verify`")
+    beats = sorted(fact_id for fact_id, source in found.items() if source == "tracking")
+    stays = sorted(fact_id for fact_id, source in found.items() if source != "tracking")
+    facts = []
+    if seal.encoding >= 2:
+        for fact_id, texts in sorted(fact_texts(CREDITED, beats, seal.encoding).items()):
+            facts.append((fact_id, fact_texts_bytes(texts),
+                          {"source": texts[0], "id": texts[1],
+                           "fields": dict(zip(fields(NAMES[CREDITED], seal.encoding), texts[2:], strict=True))}))
+    else:
+        for chunk in _chunks(beats):
+            for row in rows(CREDITED, table.objects.filter(id__in=chunk).order_by("id")):
+                plain = body(CREDITED, row)
+                facts.append((row["id"], fact_bytes(plain), plain))
+    for fact_id, encoded, _fact in facts:
+        if merkle.leaf_hash(encoded) != listed[fact_id]:
+            raise ArchiveRefused(f"seal {seal.number}: {NAMES[CREDITED]} #{fact_id} was changed after it was sealed; "
+                                 f"run `learntrace verify`")
+    return [fact for _id, _encoded, fact in facts], stays
+
+
+@transaction.atomic
+def _record(summary: dict, kept: list[int], numbers: list[int], now: dt.datetime) -> Seal:
+    SealChain.objects.get_or_create(pk=1)
+    SealChain.objects.select_for_update().get(pk=1)  # sealers and archives take turns
+    if archived_to() >= numbers[0]:
+        raise ArchiveRefused(f"seal {numbers[0]} was archived meanwhile by another run")
+    return signed_seal(entries=[], now=now, drained=False, archive=summary,
+                       kept=b"".join(ID.pack(fact_id) for fact_id in kept))
+
+
+def finish(*, batch_size: int = 10_000) -> int:
+    """Delete the archived beats still in the database (all archives' seals, a batch per
+    transaction), leaving the running sums as they are. Returns how many were deleted."""
+    deleted = 0
+    table = connection.ops.quote_name(model(CREDITED)._meta.db_table)
+    for link in Seal.objects.filter(archive__isnull=False, archive_done=False).order_by("number"):
+        kept = set(kept_ids(link))
+        for seal in Seal.objects.filter(number__gte=link.archive["first_seal"],
+                                        number__lte=link.archive["last_seal"]).iterator(chunk_size=10):
+            ids = [fact_id for code, fact_id, _leaf in entries_of(seal) if code == CREDITED and fact_id not in kept]
+            for start in range(0, len(ids), batch_size):
+                deleted += _delete(table, ids[start:start + batch_size])
+        Seal.objects.filter(pk=link.pk).update(archive_done=True)
+    return deleted
+
+
+@transaction.atomic
+def _delete(table: str, ids: list[int]) -> int:
+    deleted = 0
+    with sums.archiving(), connection.cursor() as cursor:
+        for chunk in ([ids] if _in_sql() else list(_chunks(ids))):
+            if _in_sql():
+                cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s) AND source = %s", [chunk, BEAT])
+            else:
+                cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))}) AND source = %s",
+                               [*chunk, BEAT])
+            deleted += cursor.rowcount
+    return deleted
