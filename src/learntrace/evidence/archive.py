@@ -122,6 +122,7 @@ def archive(*, before: dt.datetime, path: str, now: dt.datetime | None = None, v
                   summary=f"{via}: {summary['facts']} beats of seals #{numbers[0]}–#{numbers[-1]} archived "
                           f"to a file of SHA-256 {summary['file_sha256']}")
     finish()
+    link.refresh_from_db(fields=["archive_done"])
     return link
 
 

@@ -199,10 +199,10 @@ def _seal_one(batch_size: int, now: dt.datetime) -> Seal | None:
 
 
 def signed_seal(*, entries: list[tuple[int, int, bytes]], now: dt.datetime, drained: bool,
-                archive: dict | None = None, kept: bytes = b"") -> Seal:
-    """The next seal of the chain over `entries` (source, fact id, leaf), signed and saved; or, with
-    `archive`, the link that records an archive (archive.py)."""
-    previous = Seal.objects.order_by("-number").first()
+                archive: dict | None = None, kept: bytes = b"", save: bool = True) -> Seal:
+    """The next seal of the chain over `entries` (source, fact id, leaf), signed and saved (unless
+    `save` is false); or, with `archive`, the link that records an archive (archive.py)."""
+    previous = Seal.objects.order_by("-number").only("number", "seal_hash").first()
     public = keys.public_key()
     seal = Seal(number=previous.number + 1 if previous else 1, created_at=now, fact_count=len(entries),
                 root=merkle.root([leaf for _c, _i, leaf in entries]).hex(),
@@ -211,7 +211,8 @@ def signed_seal(*, entries: list[tuple[int, int, bytes]], now: dt.datetime, drai
                 encoding=ENCODING, drained=drained, archive=archive, kept=kept)
     seal.seal_hash = _seal_hash(seal)
     seal.signature = base64.b64encode(keys.private_key().sign(bytes.fromhex(seal.seal_hash))).decode()
-    seal.save()
+    if save:
+        seal.save()
     return seal
 
 

@@ -24,6 +24,7 @@ def overview(request):
     return render(request, "evidence/overview.html", {
         "last_seal": last_seal, "seal_count": Seal.objects.count(), "sealed": sealed, "unsealed": unsealed,
         "verifications": Verification.objects.all()[:10], "key_id": key_id, "key_problem": key_problem,
+        "archives": Seal.objects.filter(archive__isnull=False).order_by("-number").defer("leaves", "kept"),
     })
 
 

@@ -1,0 +1,273 @@
+"""Archiving old beats: out of the database into a file that verifies offline, with a signed link in
+the seal chain; verification accepts the absence of exactly those beats, and progress keeps their time."""
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+
+from learntrace.checkin import services as checkin
+from learntrace.checkin.models import CheckInEvent, Meeting
+from learntrace.evidence import archive, keys, services
+from learntrace.evidence.models import Seal
+from learntrace.evidence.offline import verify_archive, verify_bundle
+from learntrace.records import effective
+from learntrace.records.models import Completion, CreditedHour, CreditedTime
+from learntrace.records.services import record_credited_time
+from learntrace.trainingfile.selectors import training_file
+
+MARCH = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+MAY = dt.datetime(2026, 5, 12, 9, 0, tzinfo=dt.UTC)
+SEALED_OLD, SEALED_NEW = dt.datetime(2026, 4, 1, tzinfo=dt.UTC), dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+CUT = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 6, 2, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def months(org, catalog):
+    """March: seven beats of the learner (one over two hours), a manual credit and a meeting's check-in,
+    sealed on 1 April; May: two beats, sealed on 1 June."""
+    for minutes in (0, 1, 2, 3, 4, 5, 130):
+        record_credited_time(employee=org.learner, course=catalog.video, seconds=60,
+                             occurred_at=MARCH + dt.timedelta(minutes=minutes))
+    record_credited_time(employee=org.learner, course=catalog.clinical_video, seconds=900, occurred_at=MARCH,
+                         source="manual")
+    meeting = Meeting.objects.create(course=catalog.meeting, title="M", starts_at=MARCH,
+                                     ends_at=MARCH + dt.timedelta(hours=2), roster=Meeting.Roster.OPEN)
+    checkin.scan(meeting=meeting, employee=org.outsider, mode=checkin.IN, scanned_at=MARCH, via="scan",
+                 device_id="p", now=MARCH)
+    services.seal_pending(batch_size=4, now=SEALED_OLD)
+    for minutes in (0, 1):
+        record_credited_time(employee=org.learner, course=catalog.video, seconds=60,
+                             occurred_at=MAY + dt.timedelta(minutes=minutes))
+    services.seal_pending(batch_size=4, now=SEALED_NEW)
+    return org
+
+
+def beats(**filters):
+    return set(CreditedTime.objects.filter(source="tracking", **filters).values_list("id", flat=True))
+
+
+def sums():
+    return sorted(CreditedHour.objects.values_list("employee_id", "hour", "kind", "category_id", "seconds"))
+
+
+def learner_time(org):
+    """What the learner's progress and training file read: a period's total and the years' totals."""
+    period = effective.credited_time(employee_ids=[org.learner.pk], starts_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+                                     ends_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC)).seconds
+    return period, training_file(org.learner).years
+
+
+def read_lines(path):
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return handle.read().splitlines()
+
+
+def test_old_beats_leave_for_a_file_that_verifies_and_everything_else_stays(months, tmp_path):
+    org = months
+    old_beats, new_beats = beats(occurred_at__lt=CUT), beats(occurred_at__gte=CUT)
+    others = set(CreditedTime.objects.exclude(source="tracking").values_list("id", flat=True))
+    assert len(old_beats) == 7 and len(new_beats) == 2 and len(others) == 2  # the manual and the meeting's credit
+    before_sums, before_time, completions = sums(), learner_time(org), Completion.objects.count()
+    path = tmp_path / "archive-2026-04.jsonl.gz"
+
+    link = archive.archive(before=CUT, path=str(path), now=NOW)
+
+    assert beats() == new_beats  # the old beats are gone, the new ones stay
+    assert set(CreditedTime.objects.exclude(source="tracking").values_list("id", flat=True)) == others
+    assert CheckInEvent.objects.count() == 1 and Completion.objects.count() == completions
+    assert sums() == before_sums and learner_time(org) == before_time  # progress and the training file agree
+    old_seals = [s.number for s in Seal.objects.filter(created_at=SEALED_OLD)]
+    assert link.archive == {
+        "source": "creditedtime", "what": "beats", "before": "2026-05-01T00:00:00.000000Z",
+        "first_seal": old_seals[0], "last_seal": old_seals[-1], "facts": 7, "kept": 2,
+        "kept_sha256": hashlib.sha256(b"".join(i.to_bytes(8, "big") for i in sorted(others))).hexdigest(),
+        "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert link.fact_count == 0 and link.archive_done and link.previous_hash == Seal.objects.get(
+        number=link.number - 1).seal_hash
+    report = services.verify()
+    assert report.ok, report.problems
+    assert report.archived == 7
+    # The chain goes on after the link, and a person's bundle carries the link's header.
+    record_credited_time(employee=org.learner, course=catalog_video(org), seconds=60, occurred_at=NOW)
+    (after,) = services.seal_pending(now=NOW)
+    assert after.previous_hash == link.seal_hash and services.verify().ok
+    from learntrace.evidence.bundle import make_bundle
+    bundle = make_bundle(org.learner, start=MARCH - dt.timedelta(days=30), end=NOW + dt.timedelta(days=1))
+    assert verify_bundle(bundle, keys.public_pem()) == []
+    assert any(seal.get("archive") == link.archive for seal in bundle["seals"])
+    # The file, offline: every archived beat hashes to its seal's entry.
+    problems, summary = verify_archive(read_lines(path), keys.public_pem())
+    assert problems == [] and summary == {"first_seal": old_seals[0], "last_seal": old_seals[-1], "facts": 7,
+                                          "kept": 2, "kept_sha256": link.archive["kept_sha256"]}
+
+
+def catalog_video(org):
+    return CreditedTime.objects.filter(employee=org.learner, source="tracking").first().course
+
+
+def test_the_file_verifies_on_a_machine_without_the_database_and_fails_when_changed(months, tmp_path):
+    path, key = tmp_path / "archive.jsonl.gz", tmp_path / "key.pem"
+    archive.archive(before=CUT, path=str(path), now=NOW)
+    key.write_bytes(keys.public_pem())
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+
+    def offline():
+        return subprocess.run([sys.executable, "-m", "learntrace.evidence.offline", str(path), "--public-key",
+                               str(key)], env=env, capture_output=True, text=True, cwd=tmp_path)
+
+    clean = offline()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "7 archived facts" in clean.stdout and hashlib.sha256(path.read_bytes()).hexdigest() in clean.stdout
+    lines = read_lines(path)
+    fact_lines = [i for i, line in enumerate(lines) if '"fact"' in line]
+    changed = list(lines)
+    changed[fact_lines[0]] = changed[fact_lines[0]].replace('"seconds":"60"', '"seconds":"61"')
+    assert changed != lines
+    path.write_bytes(gzip.compress(("\n".join(changed) + "\n").encode()))
+    result = offline()
+    assert result.returncode == 1 and "does not hash to its entry" in result.stdout
+    dropped = [line for i, line in enumerate(lines) if i != fact_lines[-1]]
+    problems, _summary = verify_archive(dropped, keys.public_pem())
+    assert any("not in the file" in p for p in problems), problems
+    twice = fact_lines[0] + 1
+    problems, _summary = verify_archive(lines[:twice] + [lines[fact_lines[0]]] + lines[twice:], keys.public_pem())
+    assert any("in the file twice" in p for p in problems)
+    problems, _summary = verify_archive(lines + [lines[fact_lines[0]]], keys.public_pem())
+    assert any("not after its seal" in p for p in problems)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    other = Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.PEM,
+                                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    problems, _summary = verify_archive(lines, other)
+    assert any("signature does not verify" in p for p in problems)
+
+
+def sql(statement, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_verify_excuses_only_the_archived_beats(months, tmp_path, monkeypatch):
+    old_beats = sorted(beats(occurred_at__lt=CUT))
+    manual = CreditedTime.objects.get(source="manual").pk
+    monkeypatch.setattr(archive, "finish", lambda **kwargs: 0)  # recorded, not deleted yet
+    link = archive.archive(before=CUT, path=str(tmp_path / "a.jsonl.gz"), now=NOW)
+    assert not Seal.objects.get(pk=link.pk).archive_done and len(beats(occurred_at__lt=CUT)) == 7
+    sql("UPDATE records_creditedtime SET seconds = 61 WHERE id = %s", [old_beats[0]])
+    assert {(p.kind, p.fact_id) for p in services.verify().problems} == {("modified", old_beats[0])}
+    monkeypatch.undo()
+    assert archive.finish() == 7 and archive.finish() == 0
+    assert services.verify().ok
+    sql("DELETE FROM records_creditedtime WHERE id = %s", [manual])  # a kept fact is still evidence
+    assert {(p.kind, p.fact_id) for p in services.verify().problems} == {("removed", manual)}
+
+
+def test_a_changed_or_forged_link_excuses_nothing(months, tmp_path):
+    link = archive.archive(before=CUT, path=str(tmp_path / "a.jsonl.gz"), now=NOW)
+    manual = CreditedTime.objects.get(source="manual").pk
+    sql("DELETE FROM records_creditedtime WHERE id = %s", [manual])
+    # Dropping the manual credit from the kept list to excuse its deletion changes the link.
+    kept = b"".join(i.to_bytes(8, "big") for i in sorted(
+        CreditedTime.objects.exclude(source="tracking").values_list("id", flat=True)))
+    Seal.objects.filter(pk=link.pk).update(kept=kept)
+    found = {(p.kind, p.seal, p.fact_id) for p in services.verify().problems}
+    assert ("seal_changed", link.number, None) in found
+    assert any(kind == "removed" for kind, _seal, _fact in found)
+    # A link written without the key: its signature fails, and the beats it names still count as removed.
+    Seal.objects.filter(pk=link.pk).delete()
+    forged = Seal.objects.create(number=link.number, created_at=NOW, fact_count=0, root=link.root,
+                                 previous_hash=link.previous_hash, seal_hash="0" * 64, signature="AAAA",
+                                 key_id=link.key_id, leaves=b"", encoding=3, archive=link.archive, kept=kept)
+    kinds = {p.kind for p in services.verify().problems}
+    assert {"seal_changed", "bad_signature", "removed"} <= kinds
+    assert forged.pk
+
+
+def test_nothing_is_recorded_when_the_archive_is_refused(months, tmp_path):
+    path = tmp_path / "a.jsonl.gz"
+    first = min(beats())
+    sql("UPDATE records_creditedtime SET seconds = 120 WHERE id = %s", [first])
+    with pytest.raises(archive.ArchiveRefused, match=f"#{first} was changed after it was sealed"):
+        archive.archive(before=CUT, path=str(path), now=NOW)
+    assert not path.exists() and not (tmp_path / "a.jsonl.gz.partial").exists()
+    assert not Seal.objects.filter(archive__isnull=False).exists() and len(beats()) == 9
+    sql("UPDATE records_creditedtime SET seconds = 60 WHERE id = %s", [first])
+    sql("DELETE FROM records_creditedtime WHERE id = %s", [first])
+    with pytest.raises(archive.ArchiveRefused, match=f"#{first} is missing"):
+        archive.archive(before=CUT, path=str(path), now=NOW)
+    with pytest.raises(archive.ArchiveRefused, match="in the future"):
+        archive.archive(before=NOW + dt.timedelta(days=1), path=str(path), now=NOW)
+    with pytest.raises(archive.ArchiveRefused, match="no seal made before"):
+        archive.archive(before=SEALED_OLD, path=str(path), now=NOW)
+    path.write_bytes(b"kept")
+    with pytest.raises(archive.ArchiveRefused, match="never overwrites"):
+        archive.archive(before=CUT, path=str(path), now=NOW)
+    assert path.read_bytes() == b"kept" and not Seal.objects.filter(archive__isnull=False).exists()
+
+
+def test_a_zone_whose_days_start_inside_an_hour_cannot_archive(months, tmp_path, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"
+    with pytest.raises(archive.ArchiveRefused, match="Asia/Kolkata"):
+        archive.archive(before=CUT, path=str(tmp_path / "a.jsonl.gz"), now=NOW)
+    assert len(beats()) == 9
+
+
+def test_a_second_archive_takes_up_where_the_first_ended(months, tmp_path):
+    first = archive.archive(before=CUT, path=str(tmp_path / "1.jsonl.gz"), now=NOW)
+    with pytest.raises(archive.ArchiveRefused, match="no seal made before"):
+        archive.archive(before=CUT, path=str(tmp_path / "again.jsonl.gz"), now=NOW)
+    second = archive.archive(before=NOW, path=str(tmp_path / "2.jsonl.gz"), now=NOW)
+    assert second.archive["first_seal"] == first.archive["last_seal"] + 1 and second.archive["facts"] == 2
+    assert beats() == set() and services.verify().ok
+    problems, summary = verify_archive(read_lines(tmp_path / "2.jsonl.gz"), keys.public_pem())
+    assert problems == [] and summary["facts"] == 2  # the first link, inside the second range, verifies too
+
+
+def test_the_archive_command(months, tmp_path, capsys):
+    path = tmp_path / "march.jsonl.gz"
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("archive", "--before", "May 1st", "--to", str(path))
+    with pytest.raises(CommandError, match="give --before"):
+        call_command("archive", "--before", "2026-05-01")
+    with pytest.raises(CommandError, match="nothing archived: .* in the future"):
+        call_command("archive", "--before", "2099-01-01", "--to", str(path))
+    call_command("archive", "--before", "2026-05-01", "--to", str(path))
+    out = capsys.readouterr().out
+    assert "7 beats of seals" in out and str(path) in out
+    call_command("archive", "--list")
+    assert "7 beats of seals" in capsys.readouterr().out
+    call_command("archive", "--finish")
+    assert "0 archived beats deleted" in capsys.readouterr().out
+    key = tmp_path / "key.pem"
+    key.write_bytes(keys.public_pem())
+    call_command("verify_bundle", str(path), "--public-key", str(key))
+    assert "7 archived facts" in capsys.readouterr().out
+    from learntrace.core.audit import AuditEntry
+    assert AuditEntry.objects.filter(action="archive").count() == 1
+
+
+def test_the_evidence_page_lists_the_archives_in_both_languages(months, tmp_path, client_for):
+    link = archive.archive(before=CUT, path=str(tmp_path / "a.jsonl.gz"), now=NOW)
+    client = client_for(months.auditor)
+    page = client.get(reverse("evidence:overview")).text
+    assert link.archive["file_sha256"] in page and "deleted from the database" in page
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("evidence:overview"), headers={"accept-language": "zh-hans"}).text
+    assert "学习记录归档" in page and "已从数据库删除" in page
+
+
+def test_a_kept_list_check_reads_back_what_was_stored(months, tmp_path):
+    link = archive.archive(before=CUT, path=str(tmp_path / "a.jsonl.gz"), now=NOW)
+    assert list(services.kept_ids(Seal.objects.get(pk=link.pk))) == sorted(
+        CreditedTime.objects.exclude(source="tracking").values_list("id", flat=True))
+    assert json.loads(read_lines(tmp_path / "a.jsonl.gz")[0])["format"] == archive.FORMAT
