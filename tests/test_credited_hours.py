@@ -348,3 +348,26 @@ def test_time_credited_by_hand_to_a_course_being_watched_waits_for_the_beat_inst
     assert sorted(CreditedTime.objects.values_list("seconds", flat=True)) == [15, 60, 600]
     assert stored_sums() == summed_facts()
     assert stored_sums()[(org.learner.pk, sums.hour_of(at(2026, 3, 2, 9)), "video", catalog.management.pk)][0] == 675
+
+
+@pytest.mark.parametrize("zone, from_sums", [("Asia/Shanghai", True), ("America/New_York", True),
+                                             ("Asia/Kolkata", False)])
+def test_years_in_a_zone_come_from_the_sums_when_its_years_start_on_whole_hours(org, catalog, zone, from_sums):
+    """A training file's years: minutes either side of New Year in the zone land in their own years, from the
+    sums where every year of the zone starts on a whole hour of UTC (archived beats are only there), from the
+    facts where it does not (UTC+5:30: New Year falls inside an hour)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    new_year = dt.datetime(2026, 1, 1, tzinfo=tz)
+    for minutes, seconds in ((-20, 60), (-5, 120), (5, 300), (25, 600)):
+        record_credited_time(employee=org.learner, course=catalog.video, seconds=seconds,
+                             occurred_at=new_year + dt.timedelta(minutes=minutes))
+    assert sums.years_start_on_hours(tz) is from_sums
+    with CaptureQueriesContext(connection) as queries:
+        totals = effective.credited_time(employee_ids=[org.learner.pk], zone=tz)
+    assert totals.seconds == {(org.learner.pk, 2025, "video"): 180, (org.learner.pk, 2026, "video"): 900}
+    assert totals.seconds == effective.credited_time(employee_ids=[org.learner.pk], zone=tz, from_facts=True).seconds
+    assert totals.last_at[org.learner.pk] == new_year + dt.timedelta(minutes=25)
+    read_facts = any("records_creditedtime" in query["sql"] for query in queries.captured_queries)
+    assert read_facts is not from_sums
