@@ -5,6 +5,7 @@ import platform
 import subprocess
 
 from bench import (
+    archive,
     beat_cost,
     checkin_burst,
     checkin_cost,
@@ -36,6 +37,7 @@ BENCHMARKS = {
     "factsize": lambda rows: factsize.run(POSTGRES),
     "reminders": lambda rows: reminders.run(POSTGRES),
     "partitions": lambda rows: partitions.run(POSTGRES),
+    "archive": lambda rows: archive.run(POSTGRES),
     "reports": lambda rows: reports.run(POSTGRES),
     "scale": lambda rows: scale.run(POSTGRES),
     "sums_cost": lambda rows: sums_cost.run(POSTGRES),

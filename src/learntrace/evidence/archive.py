@@ -131,7 +131,7 @@ def _write(partial: str, numbers: list[int], before: dt.datetime, public, now: d
     first = numbers[0]
     previous = Seal.objects.filter(number=first - 1).values_list("seal_hash", flat=True).first() or GENESIS
     facts, kept = 0, []
-    with gzip.open(partial, "wt", encoding="utf-8") as out:
+    with gzip.open(partial, "wt", encoding="utf-8", compresslevel=6) as out:
         out.write(_line({"format": FORMAT, "created_at": utc(now), "before": utc(before), "source": NAMES[CREDITED],
                          "first_seal": first, "last_seal": numbers[-1], "key_id": keys.key_id(public),
                          "public_key_pem": keys.public_pem(public).decode()}))
