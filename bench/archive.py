@@ -38,7 +38,8 @@ UTC = dt.timezone.utc
 def month(first, started):
     facts = dict(employees=employees, course_id=course.pk, category_id=category.pk, started=started)
     for start in range(first, first + HALF, 50000):
-        copy_beats(connection, "records_creditedtime", start, min(start + 49999, first + HALF - 1), compact=True, **facts)
+        last = min(start + 49999, first + HALF - 1)
+        copy_beats(connection, "records_creditedtime", start, last, compact=True, **facts)
     with connection.cursor() as c:
         c.execute("ANALYZE records_creditedtime")
 

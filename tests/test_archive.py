@@ -129,9 +129,9 @@ def test_the_file_verifies_on_a_machine_without_the_database_and_fails_when_chan
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "7 archived facts" in clean.stdout and hashlib.sha256(path.read_bytes()).hexdigest() in clean.stdout
     lines = read_lines(path)
-    fact_lines = [i for i, line in enumerate(lines) if '"fact"' in line]
+    fact_lines = [i for i, line in enumerate(lines) if '"texts"' in line]
     changed = list(lines)
-    changed[fact_lines[0]] = changed[fact_lines[0]].replace('"seconds":"60"', '"seconds":"61"')
+    changed[fact_lines[0]] = changed[fact_lines[0]].replace(',"60",', ',"61",', 1)
     assert changed != lines
     path.write_bytes(gzip.compress(("\n".join(changed) + "\n").encode()))
     result = offline()
@@ -271,3 +271,22 @@ def test_a_kept_list_check_reads_back_what_was_stored(months, tmp_path):
     assert list(services.kept_ids(Seal.objects.get(pk=link.pk))) == sorted(
         CreditedTime.objects.exclude(source="tracking").values_list("id", flat=True))
     assert json.loads(read_lines(tmp_path / "a.jsonl.gz")[0])["format"] == archive.FORMAT
+
+
+@pytest.mark.parametrize("encoding", [1, 2])
+def test_beats_sealed_in_older_encodings_are_archived_as_they_were_hashed(org, catalog, tmp_path, monkeypatch,
+                                                                            encoding):
+    for minutes in range(3):
+        record_credited_time(employee=org.learner, course=catalog.video, seconds=60,
+                             occurred_at=MARCH + dt.timedelta(minutes=minutes))
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "ENCODING", encoding)
+        old = services.seal_pending(batch_size=2, now=SEALED_OLD)
+    assert {seal.encoding for seal in old} == {encoding}
+    path = tmp_path / "old.jsonl.gz"
+    link = archive.archive(before=CUT, path=str(path), now=NOW)
+    assert link.archive["facts"] == 3 and beats() == set() and services.verify().ok
+    lines = read_lines(path)
+    assert sum(('"fact"' if encoding == 1 else '"texts"') in line for line in lines) == 3
+    problems, summary = verify_archive(lines, keys.public_pem())
+    assert problems == [] and summary["facts"] == 3

@@ -34,7 +34,7 @@ from django.utils import timezone
 from learntrace.core.audit import record_change
 from learntrace.core.months import local_zone
 from learntrace.evidence import keys, merkle
-from learntrace.evidence.canonical import GENESIS, fact_bytes, fact_texts_bytes, fields, utc
+from learntrace.evidence.canonical import GENESIS, fact_bytes, fact_texts_bytes, utc
 from learntrace.evidence.models import Seal, SealChain
 from learntrace.evidence.services import (
     _check_seal,
@@ -45,7 +45,7 @@ from learntrace.evidence.services import (
     kept_ids,
     signed_seal,
 )
-from learntrace.evidence.sources import NAMES, body, model, rows
+from learntrace.evidence.sources import NAMES, body, encoding_sql, model, rows
 from learntrace.records import sums
 from learntrace.records.codes import SOURCE_CODES
 
@@ -143,8 +143,7 @@ def _write(partial: str, numbers: list[int], before: dt.datetime, public, now: d
             beats, stays = _beats_of(seal)
             kept += stays
             out.write(_line({"seal": _header(seal), "kept": stays}))
-            for fact in beats:
-                out.write(_line({"seal": number, "fact": fact}))
+            out.writelines(beats)
             facts += len(beats)
     kept.sort()
     return {"source": NAMES[CREDITED], "what": "beats", "before": utc(before), "first_seal": first,
@@ -166,9 +165,11 @@ def _header(seal: Seal) -> dict:
     return header
 
 
-def _beats_of(seal: Seal) -> tuple[list[dict], list[int]]:
-    """(the seal's beats as the file gives them, the ids of its other credited time): every fact
-    read hashes to the leaf its seal lists, or the archive is refused."""
+def _beats_of(seal: Seal) -> tuple[list[str], list[int]]:
+    """(the seal's beats as lines of the file, the ids of its other credited time): every beat read
+    hashes to the leaf its seal lists, or the archive is refused. A beat of encoding 2 or 3 is written
+    as its canonical text itself (`"texts"`: the JSON array that was hashed, built by PostgreSQL
+    there), one of encoding 1 as its plain values (`"fact"`)."""
     listed = {fact_id: leaf for code, fact_id, leaf in entries_of(seal) if code == CREDITED}
     if not listed:
         return [], []
@@ -180,22 +181,31 @@ def _beats_of(seal: Seal) -> tuple[list[dict], list[int]]:
         raise ArchiveRefused(f"seal {seal.number}: {NAMES[CREDITED]} #{missing[0]} is missing; run `learntrace verify`")
     beats = sorted(fact_id for fact_id, source in found.items() if source == "tracking")
     stays = sorted(fact_id for fact_id, source in found.items() if source != "tracking")
-    facts = []
-    if seal.encoding >= 2:
+    lines = []  # (id, leaf as read, line)
+    if seal.encoding >= 2 and _in_sql():
+        with connection.cursor() as cursor:
+            cursor.execute("SET extra_float_digits = 1")
+            encoded = encoding_sql(CREDITED, seal.encoding)
+            cursor.execute(f"SELECT id, sha256('\\x00'::bytea || {encoded}), convert_from({encoded}, 'UTF8') "
+                           f"FROM {connection.ops.quote_name(table._meta.db_table)} WHERE id = ANY(%s) ORDER BY id",
+                           [beats])
+            lines = [(fact_id, bytes(leaf), f'{{"seal":{seal.number},"texts":{text}}}\n')
+                     for fact_id, leaf, text in cursor.fetchall()]
+    elif seal.encoding >= 2:
         for fact_id, texts in sorted(fact_texts(CREDITED, beats, seal.encoding).items()):
-            facts.append((fact_id, fact_texts_bytes(texts),
-                          {"source": texts[0], "id": texts[1],
-                           "fields": dict(zip(fields(NAMES[CREDITED], seal.encoding), texts[2:], strict=True))}))
+            lines.append((fact_id, merkle.leaf_hash(fact_texts_bytes(texts)),
+                          _line({"seal": seal.number, "texts": texts})))
     else:
         for chunk in _chunks(beats):
             for row in rows(CREDITED, table.objects.filter(id__in=chunk).order_by("id")):
                 plain = body(CREDITED, row)
-                facts.append((row["id"], fact_bytes(plain), plain))
-    for fact_id, encoded, _fact in facts:
-        if merkle.leaf_hash(encoded) != listed[fact_id]:
+                lines.append((row["id"], merkle.leaf_hash(fact_bytes(plain)),
+                              _line({"seal": seal.number, "fact": plain})))
+    for fact_id, leaf, _text in lines:
+        if leaf != listed[fact_id]:
             raise ArchiveRefused(f"seal {seal.number}: {NAMES[CREDITED]} #{fact_id} was changed after it was sealed; "
                                  f"run `learntrace verify`")
-    return [fact for _id, _encoded, fact in facts], stays
+    return [line for _id, _leaf, line in lines], stays
 
 
 @transaction.atomic

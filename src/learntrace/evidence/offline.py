@@ -105,7 +105,7 @@ def verify_archive(lines, public_pem: bytes) -> tuple[list[str], dict]:
 
     for text in lines:
         item = json.loads(text)
-        if "fact" not in item:
+        if "fact" not in item and "texts" not in item:  # a seal
             close(seal, waiting)
             seal = item["seal"]
             numbers.append(seal["number"])
@@ -120,9 +120,14 @@ def verify_archive(lines, public_pem: bytes) -> tuple[list[str], dict]:
             kept += item["kept"]
             waiting = set(leaves) - set(item["kept"])
             continue
-        fact = item["fact"]
-        label = f"{fact.get('source')} #{fact.get('id')}"
-        fact_id = int(fact["id"])
+        if "texts" in item:  # encodings 2 and 3: the texts that were hashed
+            texts = item["texts"]
+            label, fact_id = f"{texts[0]} #{texts[1]}", int(texts[1])
+            encoded = fact_texts_bytes(texts) if texts[0] == head["source"] else None
+        else:  # encoding 1: the plain values
+            fact = item["fact"]
+            label, fact_id = f"{fact.get('source')} #{fact.get('id')}", int(fact["id"])
+            encoded = encoding_of(fact, 1)
         if seal is None or item["seal"] != seal["number"]:
             problems.append(f"{label}: not after its seal {item['seal']}")
             continue
@@ -131,7 +136,7 @@ def verify_archive(lines, public_pem: bytes) -> tuple[list[str], dict]:
             continue
         waiting.discard(fact_id)
         facts += 1
-        if merkle.leaf_hash(encoding_of(fact, seal.get("encoding", 1))) != leaves[fact_id]:
+        if encoded is None or merkle.leaf_hash(encoded) != leaves[fact_id]:
             problems.append(f"{label}: does not hash to its entry in seal {seal['number']} (changed?)")
     close(seal, waiting)
     if numbers != list(range(head.get("first_seal", 0), head.get("last_seal", -1) + 1)):
