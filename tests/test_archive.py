@@ -238,7 +238,7 @@ def test_the_archive_command(months, tmp_path, capsys):
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("archive", "--before", "May 1st", "--to", str(path))
     with pytest.raises(CommandError, match="give --before"):
-        call_command("archive", "--before", "2026-05-01")
+        call_command("archive")
     with pytest.raises(CommandError, match="nothing archived: .* in the future"):
         call_command("archive", "--before", "2099-01-01", "--to", str(path))
     call_command("archive", "--before", "2026-05-01", "--to", str(path))
@@ -290,3 +290,47 @@ def test_beats_sealed_in_older_encodings_are_archived_as_they_were_hashed(org, c
     assert sum(('"fact"' if encoding == 1 else '"texts"') in line for line in lines) == 3
     problems, summary = verify_archive(lines, keys.public_pem())
     assert problems == [] and summary["facts"] == 3
+
+
+def test_the_worker_archives_by_the_retention_setting_into_the_shared_storage(months, tmp_path, settings, client_for,
+                                                                               caplog):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ARCHIVE_BEATS_AFTER_MONTHS = 0
+    assert archive.archive_by_retention(now=NOW) is None and len(beats()) == 9  # off by default
+    settings.ARCHIVE_BEATS_AFTER_MONTHS = 2  # on 2 June: what was sealed before 1 April (nothing)
+    assert archive.archive_by_retention(now=NOW) is None and len(beats()) == 9
+    settings.ARCHIVE_BEATS_AFTER_MONTHS = 1  # before 1 May: March's beats, sealed on 1 April
+    link = archive.archive_by_retention(now=NOW)
+    assert link.archive["facts"] == 7 and len(beats()) == 2 and link.archive_done
+    assert link.archive_file == "archives/beats-sealed-before-2026-05-01.jsonl.gz"
+    stored = tmp_path / "media" / link.archive_file
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == link.archive["file_sha256"]
+    assert archive.archive_by_retention(now=NOW + dt.timedelta(days=1)) is None  # the next night: nothing new
+    # The auditor downloads it from the evidence page and verifies it offline; others may not.
+    url = reverse("evidence:archive_file", args=[link.number])
+    client = client_for(months.auditor)
+    assert url in client.get(reverse("evidence:overview")).text
+    response = client.get(url)
+    assert response.status_code == 200 and "beats-sealed-before-2026-05-01.jsonl.gz" in response["Content-Disposition"]
+    content = b"".join(response.streaming_content)
+    assert content == stored.read_bytes()
+    problems, summary = verify_archive(gzip.decompress(content).decode().splitlines(), keys.public_pem())
+    assert problems == [] and summary["facts"] == 7
+    assert client_for(months.learner).get(url).status_code == 403
+    assert client_for(months.head).get(url).status_code == 403
+    client = client_for(months.auditor)  # the one test client, signed in again
+    assert client.get(reverse("evidence:archive_file", args=[link.number - 1])).status_code == 404  # not a link
+    stored.unlink()
+    gone = client.get(url)
+    assert gone.status_code == 404 and "no longer in the shared storage" in gone.text
+
+
+def test_the_worker_says_why_it_could_not_archive_and_records_nothing(months, tmp_path, settings, caplog):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ARCHIVE_BEATS_AFTER_MONTHS = 1
+    first = min(beats())
+    sql("UPDATE records_creditedtime SET seconds = 120 WHERE id = %s", [first])
+    assert archive.archive_by_retention(now=NOW) is None
+    assert f"#{first} was changed after it was sealed" in caplog.text
+    assert not Seal.objects.filter(archive__isnull=False).exists() and len(beats()) == 9
+    assert not list((tmp_path / "media").rglob("*.gz"))

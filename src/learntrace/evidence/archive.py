@@ -24,15 +24,18 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import logging
 import os
 import struct
+import tempfile
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from learntrace.core import files
 from learntrace.core.audit import record_change
-from learntrace.core.months import local_zone
+from learntrace.core.months import add_months, local_date, local_zone, start_of_day
 from learntrace.evidence import keys, merkle
 from learntrace.evidence.canonical import GENESIS, fact_bytes, fact_texts_bytes, utc
 from learntrace.evidence.models import Seal, SealChain
@@ -49,6 +52,7 @@ from learntrace.evidence.sources import NAMES, body, encoding_sql, model, rows
 from learntrace.records import sums
 from learntrace.records.codes import SOURCE_CODES
 
+logger = logging.getLogger(__name__)
 FORMAT = "learntrace-archive/1"
 CREDITED = 1  # the source whose beats are archived (sources.SOURCES)
 BEAT = SOURCE_CODES["tracking"]  # a beat's `source` as stored
@@ -57,6 +61,10 @@ ID = struct.Struct(">q")
 
 class ArchiveRefused(Exception):
     """Nothing was archived, for the reason given."""
+
+
+class NothingToArchive(ArchiveRefused):
+    """Nothing was archived because nothing is old enough: the usual answer on most nights."""
 
 
 def archived_to() -> int:
@@ -86,41 +94,70 @@ def _zone_on_whole_hours() -> bool:
         for year in range(1971, 2101) for month in (4, 7, 10))
 
 
-def archive(*, before: dt.datetime, path: str, now: dt.datetime | None = None, via: str = "command") -> Seal:
-    """Archive the beats of the seals made before `before` into the file `path` (see the module).
-    Returns the chain's new link; raises ArchiveRefused, recording nothing, when it cannot."""
+def archive_by_retention(*, now: dt.datetime | None = None) -> Seal | None:
+    """The worker's nightly archive (ARCHIVE_BEATS_AFTER_MONTHS): the beats sealed before the first day
+    of the month that many months back, to the shared storage. None when nothing is old enough, or
+    archiving is off."""
+    months = settings.ARCHIVE_BEATS_AFTER_MONTHS
+    if months <= 0:
+        return None
+    finish()
+    now = now or timezone.now()
+    before = start_of_day(add_months(local_date(now), -months))
+    try:
+        return archive(before=before, now=now, via="worker")
+    except NothingToArchive:
+        return None
+    except ArchiveRefused as exc:  # a changed or missing fact, or a zone it cannot serve: someone must look
+        logger.warning("old beats were not archived: %s", exc)
+        return None
+
+
+def archive(*, before: dt.datetime, path: str | None = None, now: dt.datetime | None = None,
+            via: str = "command") -> Seal:
+    """Archive the beats of the seals made before `before` into the file `path`, or without one into
+    the shared storage's `archives/` (see the module). Returns the chain's new link; raises
+    ArchiveRefused, recording nothing, when it cannot."""
     now = now or timezone.now()
     if before > now:
         raise ArchiveRefused(f"{utc(before)} is in the future: only what was sealed before now can be archived")
     if not _zone_on_whole_hours():
         raise ArchiveRefused(f"the time zone {settings.TIME_ZONE} does not start its days on whole hours of UTC, "
                              f"so the running sums cannot stand in for archived beats")
-    if os.path.exists(path):
+    if path is not None and os.path.exists(path):
         raise ArchiveRefused(f"{path} exists already: an archive never overwrites a file")
     numbers = seals_before(before)
     if not numbers:
-        raise ArchiveRefused(f"no seal made before {utc(before)} is left to archive")
+        raise NothingToArchive(f"no seal made before {utc(before)} is left to archive")
     public = keys.public_key()
-    partial = f"{path}.partial"
-    try:
-        summary = _write(partial, numbers, before, public, now)
-        if not summary["facts"]:
-            raise ArchiveRefused(f"the seals made before {utc(before)} hold no beats to archive")
-        with open(partial, "rb") as handle:
-            summary["file_sha256"] = hashlib.file_digest(handle, "sha256").hexdigest()
-        kept = summary.pop("kept_ids")
-        os.replace(partial, path)
+    name = f"beats-sealed-before-{local_date(before).isoformat()}.jsonl.gz"
+    with tempfile.TemporaryDirectory(prefix="learntrace-archive-") as folder:
+        partial = f"{path}.partial" if path is not None else os.path.join(folder, name)
         try:
-            link = _record(summary, kept, numbers, now)
-        except BaseException:
-            os.remove(path)
-            raise
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+            summary = _write(partial, numbers, before, public, now)
+            if not summary["facts"]:
+                raise NothingToArchive(f"the seals made before {utc(before)} hold no beats to archive")
+            with open(partial, "rb") as handle:
+                summary["file_sha256"] = hashlib.file_digest(handle, "sha256").hexdigest()
+            kept = summary.pop("kept_ids")
+            if path is not None:
+                os.replace(partial, path)
+                stored = ""
+            else:
+                with open(partial, "rb") as handle:
+                    stored = files.store(f"archives/{name}", handle)
+            try:
+                link = _record(summary, kept, numbers, now, stored)
+            except BaseException:
+                os.remove(path) if path is not None else files.remove(stored)
+                raise
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
     record_change(actor=None, action="archive", object_type="seal", object_id=str(link.number),
                   summary=f"{via}: {summary['facts']} beats of seals #{numbers[0]}–#{numbers[-1]} archived "
                           f"to a file of SHA-256 {summary['file_sha256']}")
+    logger.info("archived %s beats of seals #%s–#%s (%s)", summary["facts"], numbers[0], numbers[-1], via)
     finish()
     link.refresh_from_db(fields=["archive_done"])
     return link
@@ -209,13 +246,16 @@ def _beats_of(seal: Seal) -> tuple[list[str], list[int]]:
 
 
 @transaction.atomic
-def _record(summary: dict, kept: list[int], numbers: list[int], now: dt.datetime) -> Seal:
+def _record(summary: dict, kept: list[int], numbers: list[int], now: dt.datetime, stored: str) -> Seal:
     SealChain.objects.get_or_create(pk=1)
     SealChain.objects.select_for_update().get(pk=1)  # sealers and archives take turns
     if archived_to() >= numbers[0]:
         raise ArchiveRefused(f"seal {numbers[0]} was archived meanwhile by another run")
-    return signed_seal(entries=[], now=now, drained=False, archive=summary,
-                       kept=b"".join(ID.pack(fact_id) for fact_id in kept))
+    link = signed_seal(entries=[], now=now, drained=False, archive=summary,
+                       kept=b"".join(ID.pack(fact_id) for fact_id in kept), save=False)
+    link.archive_file = stored
+    link.save()
+    return link
 
 
 def finish(*, batch_size: int = 10_000) -> int:

@@ -27,6 +27,7 @@ class Seal(models.Model):
     archive = models.JSONField(null=True, blank=True)
     kept = models.BinaryField(default=b"", blank=True)
     archive_done = models.BooleanField(default=False)  # its archived facts are all deleted (not signed: a state)
+    archive_file = models.CharField(max_length=300, blank=True, default="")  # in the shared storage, when kept there
 
     class Meta:
         ordering = ["number"]

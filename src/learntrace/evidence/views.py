@@ -1,12 +1,15 @@
-"""The auditor's evidence page: seals, the last verifications; and the public key, for anyone."""
+"""The auditor's evidence page: seals, the last verifications, the archives of old beats; and the public
+key, for anyone."""
+
+from pathlib import Path
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from learntrace.core.files import FileMissing
+from learntrace.core.files import FileMissing, hand_over, open_served
 from learntrace.evidence import keys, services, tasks
 from learntrace.evidence.models import Seal, Verification
 from learntrace.org.access import reader_required
@@ -46,3 +49,19 @@ def public_key(request):
     response = HttpResponse(pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="learntrace-evidence-public-key.pem"'
     return response
+
+
+@require_safe
+@reader_required
+def archive_file(request, number):
+    """An archive's file from the shared storage, for the auditor to verify offline."""
+    link = get_object_or_404(Seal.objects.defer("leaves", "kept"), number=number, archive__isnull=False)
+    if not link.archive_file:  # written by the command to a file of the operator's
+        raise Http404
+    missing = _("This archive's file is no longer in the shared storage: ask the operator for their copy.")
+    filename = Path(link.archive_file).name
+    handed = hand_over(link.archive_file, missing=missing, filename=filename)
+    if isinstance(handed, HttpResponse):
+        return handed
+    return FileResponse(open_served(handed, missing=missing), as_attachment=True, filename=filename,
+                        content_type="application/gzip")

@@ -1,5 +1,5 @@
-"""`learntrace archive --before DATE --to FILE`: move the beats of the seals made before DATE out of
-the database into FILE, with a signed link in the seal chain (evidence/archive.py). `--finish`
+"""`learntrace archive --before DATE [--to FILE]`: move the beats of the seals made before DATE out of
+the database into FILE (or the shared storage), with a signed link in the seal chain (evidence/archive.py). `--finish`
 only completes the deletions of an interrupted run; `--list` shows the archives made."""
 
 import datetime as dt
@@ -18,24 +18,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--before", help="YYYY-MM-DD: archive what was sealed before this day began")
-        parser.add_argument("--to", help="the archive file to write (gzip'd JSON lines); never overwritten")
+        parser.add_argument("--to", help="the archive file to write (gzip'd JSON lines; never overwritten); "
+                                         "without it, the file goes to the shared storage's archives/")
         parser.add_argument("--finish", action="store_true", help="only delete what earlier archives left")
-        parser.add_argument("--list", action="store_true", help="list the archives recorded in the chain")
+        parser.add_argument("--list", dest="show_list", action="store_true", help="list the archives recorded in the chain")
 
-    def handle(self, *args, before, to, finish, list, **options):
-        if list:
+    def handle(self, *args, before, to, finish, show_list, **options):
+        if show_list:
             for link in Seal.objects.filter(archive__isnull=False).order_by("number"):
                 a = link.archive
                 self.stdout.write(f"link #{link.number} {link.created_at:%Y-%m-%d %H:%M}: {a['facts']} beats of seals "
                                   f"#{a['first_seal']}–#{a['last_seal']} (sealed before {a['before']}), file SHA-256 "
-                                  f"{a['file_sha256']}, {a['kept']} facts kept"
+                                  f"{a['file_sha256']}, {a['kept']} facts kept, file "
+                                  f"{link.archive_file or 'kept by the operator'}"
                                   + ("" if link.archive_done else ", deletion not finished"))
             return
         if finish:
             self.stdout.write(f"{archive.finish()} archived beats deleted")
             return
-        if not before or not to:
-            raise CommandError("give --before YYYY-MM-DD and --to FILE (or --finish, or --list)")
+        if not before:
+            raise CommandError("give --before YYYY-MM-DD (and --to FILE), or --finish, or --list")
         try:
             day = dt.date.fromisoformat(before)
         except ValueError as exc:
@@ -48,5 +50,6 @@ class Command(BaseCommand):
         except archive.ArchiveRefused as exc:
             raise CommandError(f"nothing archived: {exc}") from exc
         a = link.archive
-        self.stdout.write(f"{a['facts']} beats of seals #{a['first_seal']}–#{a['last_seal']} archived to {to} "
+        self.stdout.write(f"{a['facts']} beats of seals #{a['first_seal']}–#{a['last_seal']} archived to "
+                          f"{to or 'the shared storage as ' + link.archive_file} "
                           f"(SHA-256 {a['file_sha256']}) and deleted; recorded in the chain as link #{link.number}")
