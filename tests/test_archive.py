@@ -248,6 +248,8 @@ def test_the_archive_command(months, tmp_path, capsys):
     assert "7 beats of seals" in capsys.readouterr().out
     call_command("archive", "--finish")
     assert "0 archived beats deleted" in capsys.readouterr().out
+    call_command("verify", "--workers", "1")
+    assert "7 of those facts were archived" in capsys.readouterr().out
     key = tmp_path / "key.pem"
     key.write_bytes(keys.public_pem())
     call_command("verify_bundle", str(path), "--public-key", str(key))

@@ -21,7 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--to", help="the archive file to write (gzip'd JSON lines; never overwritten); "
                                          "without it, the file goes to the shared storage's archives/")
         parser.add_argument("--finish", action="store_true", help="only delete what earlier archives left")
-        parser.add_argument("--list", dest="show_list", action="store_true", help="list the archives recorded in the chain")
+        parser.add_argument("--list", dest="show_list", action="store_true",
+                            help="list the archives recorded in the chain")
 
     def handle(self, *args, before, to, finish, show_list, **options):
         if show_list:

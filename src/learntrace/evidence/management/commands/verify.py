@@ -41,6 +41,10 @@ class Command(BaseCommand):
             self.stdout.write(str(problem))
         self.stdout.write(f"{report.seals} seals, {report.facts} facts: "
                           f"{'intact' if report.ok else f'{len(report.problems)} problem(s)'}")
+        if report.archived:
+            self.stdout.write(f"{report.archived} of those facts were archived: their seals and the archives' links "
+                              f"were verified here, the facts themselves are checked in their archive files "
+                              f"(`learntrace verify_bundle FILE --public-key KEY`).")
         if report.unsealed:
             self.stdout.write(f"{report.unsealed} facts are not sealed yet, so not covered by this verification; "
                               f"the worker seals them within 5 minutes, `learntrace seal` seals them now.")
