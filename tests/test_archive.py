@@ -166,6 +166,10 @@ def test_verify_excuses_only_the_archived_beats(months, tmp_path, monkeypatch):
     sql("UPDATE records_creditedtime SET seconds = 61 WHERE id = %s", [old_beats[0]])
     assert {(p.kind, p.fact_id) for p in services.verify().problems} == {("modified", old_beats[0])}
     monkeypatch.undo()
+    intact = Seal.objects.get(pk=link.pk).signature
+    Seal.objects.filter(pk=link.pk).update(signature="A" + intact[1:] if intact[0] != "A" else "B" + intact[1:])
+    assert archive.finish() == 0 and len(beats(occurred_at__lt=CUT)) == 7  # a link that does not verify: nothing
+    Seal.objects.filter(pk=link.pk).update(signature=intact)
     assert archive.finish() == 7 and archive.finish() == 0
     assert services.verify().ok
     sql("DELETE FROM records_creditedtime WHERE id = %s", [manual])  # a kept fact is still evidence

@@ -148,8 +148,11 @@ def archive(*, before: dt.datetime, path: str | None = None, now: dt.datetime | 
                     stored = files.store(f"archives/{name}", handle)
             try:
                 link = _record(summary, kept, numbers, now, stored)
-            except BaseException:
-                os.remove(path) if path is not None else files.remove(stored)
+            except BaseException:  # not recorded: no file may claim otherwise
+                if path is not None:
+                    os.remove(path)
+                else:
+                    files.remove(stored)
                 raise
         finally:
             if os.path.exists(partial):
@@ -238,6 +241,9 @@ def _beats_of(seal: Seal) -> tuple[list[str], list[int]]:
                 plain = body(CREDITED, row)
                 lines.append((row["id"], merkle.leaf_hash(fact_bytes(plain)),
                               _line({"seal": seal.number, "fact": plain})))
+    if len(lines) != len(beats):  # deleted while it was read
+        missing = sorted(set(beats) - {fact_id for fact_id, _leaf, _text in lines})
+        raise ArchiveRefused(f"seal {seal.number}: {NAMES[CREDITED]} #{missing[0]} is missing; run `learntrace verify`")
     for fact_id, leaf, _text in lines:
         if leaf != listed[fact_id]:
             raise ArchiveRefused(f"seal {seal.number}: {NAMES[CREDITED]} #{fact_id} was changed after it was sealed; "
@@ -263,7 +269,11 @@ def finish(*, batch_size: int = 10_000) -> int:
     transaction), leaving the running sums as they are. Returns how many were deleted."""
     deleted = 0
     table = connection.ops.quote_name(model(CREDITED)._meta.db_table)
+    public = keys.public_key()
     for link in Seal.objects.filter(archive__isnull=False, archive_done=False).order_by("number"):
+        if problems := _check_seal(link, link.previous_hash, public):
+            logger.warning("archive link #%s is not intact (%s): nothing deleted for it", link.number, problems[0])
+            continue
         kept = set(kept_ids(link))
         for seal in Seal.objects.filter(number__gte=link.archive["first_seal"],
                                         number__lte=link.archive["last_seal"]).iterator(chunk_size=10):

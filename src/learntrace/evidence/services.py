@@ -441,8 +441,8 @@ def _compare_facts(seal: Seal, in_archive: tuple[int, array] | None = None) -> t
 
 def kept_ids(seal: Seal) -> array:
     """The ids of an archive link's `kept` list, ascending (stored as 8-byte big-endian numbers)."""
-    ids = array("q")
-    ids.frombytes(bytes(seal.kept))
+    ids, data = array("q"), bytes(seal.kept)
+    ids.frombytes(data[:len(data) - len(data) % ids.itemsize])  # a damaged list is the link's check's to report
     if sys.byteorder == "little":
         ids.byteswap()
     return ids
