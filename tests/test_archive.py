@@ -239,6 +239,8 @@ def test_a_second_archive_takes_up_where_the_first_ended(months, tmp_path):
 
 def test_the_archive_command(months, tmp_path, capsys):
     path = tmp_path / "march.jsonl.gz"
+    call_command("archive", "--list")
+    assert "no archives" in capsys.readouterr().out
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("archive", "--before", "May 1st", "--to", str(path))
     with pytest.raises(CommandError, match="give --before"):

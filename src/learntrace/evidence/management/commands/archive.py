@@ -26,7 +26,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, before, to, finish, show_list, **options):
         if show_list:
-            for link in Seal.objects.filter(archive__isnull=False).order_by("number"):
+            links = Seal.objects.filter(archive__isnull=False).order_by("number")
+            if not links.exists():
+                self.stdout.write("no archives: every beat is in the database")
+            for link in links:
                 a = link.archive
                 self.stdout.write(f"link #{link.number} {link.created_at:%Y-%m-%d %H:%M}: {a['facts']} beats of seals "
                                   f"#{a['first_seal']}–#{a['last_seal']} (sealed before {a['before']}), file SHA-256 "
