@@ -1,4 +1,4 @@
-"""Archiving a month of beats on PostgreSQL (evidence/archive.py): what it costs, and what it leaves.
+"""Archiving a month of beats on PostgreSQL (records/archive.py): what it costs, and what it leaves.
 
 Two months of beats (bench/beat_rows.py: what the tracker records, compact), N in all (default
 400 000), each month sealed at its end. The first month is archived: its beats are checked against
@@ -23,7 +23,8 @@ from django.db import connection, transaction
 from bench.beat_rows import copy_beats
 from bench.common import measured
 from learntrace.catalog.models import Category, Course
-from learntrace.evidence import archive, services
+from learntrace.evidence import services
+from learntrace.records import archive
 from learntrace.org.models import Department, Employee
 from learntrace.org.services import department_path
 from learntrace.records.models import CreditedHour, CreditedTime

@@ -16,10 +16,10 @@ from django.urls import reverse
 
 from learntrace.checkin import services as checkin
 from learntrace.checkin.models import CheckInEvent, Meeting
-from learntrace.evidence import archive, keys, services
+from learntrace.evidence import keys, services
 from learntrace.evidence.models import Seal
 from learntrace.evidence.offline import verify_archive, verify_bundle
-from learntrace.records import effective
+from learntrace.records import archive, effective
 from learntrace.records.models import Completion, CreditedHour, CreditedTime
 from learntrace.records.services import record_credited_time
 from learntrace.trainingfile.selectors import training_file

@@ -6,7 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from accessibility import axe_violations
-from learntrace.evidence import archive
+from learntrace.records import archive
 from test_archive import CUT, NOW, months  # noqa: F401 (a fixture)
 from test_browser import log_in
 from test_layout_browser import overflow

@@ -188,7 +188,7 @@ WHITENOISE_USE_FINDERS = True  # `make run` works even before collectstatic
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_MB", 100) * 1024 * 1024
-# Beats older than this many whole months are archived by the worker each night (evidence/archive.py);
+# Beats older than this many whole months are archived by the worker each night (records/archive.py);
 # 0: never (an operator runs `learntrace archive`).
 ARCHIVE_BEATS_AFTER_MONTHS = envint("ARCHIVE_BEATS_AFTER_MONTHS", 0)
 # Checked in an uploaded XLSX's zip directory before parsing (zip bombs): 100 000 people

@@ -22,7 +22,7 @@ class Seal(models.Model):
     leaves = models.BinaryField()  # per fact: source (1 byte) + id (8 bytes) + leaf hash (32 bytes)
     encoding = models.PositiveSmallIntegerField(default=1)  # of its facts (canonical.py); in the header from 2 on
     drained = models.BooleanField(default=False)  # it took every fact committed before it was made
-    # A link that records an archive (archive.py) lists no facts: what it archived is in its header,
+    # A link that records an archive (records/archive.py) lists no facts: what it archived is in its header,
     # and `kept` holds the ids (8 bytes each, ascending) of the facts of its seals that stay.
     archive = models.JSONField(null=True, blank=True)
     kept = models.BinaryField(default=b"", blank=True)

@@ -81,7 +81,7 @@ def _key_id(public: Ed25519PublicKey) -> str:
 
 
 def verify_archive(lines, public_pem: bytes) -> tuple[list[str], dict]:
-    """(problems, summary) of an archive of beats (evidence/archive.py), read line by line: every
+    """(problems, summary) of an archive of beats (records/archive.py), read line by line: every
     seal's header, chain link and signature against the auditor's public key, its list of facts
     against its root, and every fact of the archived source that it lists (all but the kept ones)
     present once and hashing to its entry. The summary gives what to compare with the archive's

@@ -201,7 +201,7 @@ def _seal_one(batch_size: int, now: dt.datetime) -> Seal | None:
 def signed_seal(*, entries: list[tuple[int, int, bytes]], now: dt.datetime, drained: bool,
                 archive: dict | None = None, kept: bytes = b"", save: bool = True) -> Seal:
     """The next seal of the chain over `entries` (source, fact id, leaf), signed and saved (unless
-    `save` is false); or, with `archive`, the link that records an archive (archive.py)."""
+    `save` is false); or, with `archive`, the link that records an archive (records/archive.py)."""
     previous = Seal.objects.order_by("-number").only("number", "seal_hash").first()
     public = keys.public_key()
     seal = Seal(number=previous.number + 1 if previous else 1, created_at=now, fact_count=len(entries),
@@ -290,7 +290,7 @@ class Report:
     facts: int = 0
     problems: list = field(default_factory=list)
     unsealed: int = 0  # facts no seal covers yet: not a problem, but not evidence either
-    archived: int = 0  # sealed facts that an archive took out of the database (archive.py)
+    archived: int = 0  # sealed facts that an archive took out of the database (records/archive.py)
     listed: dict = field(default_factory=dict)  # per source, the facts the seals list that were found
     # per seal: (number, created_at, drained, {source code: highest fact id listed}), for the tail
     reach: list = field(default_factory=list)
@@ -302,7 +302,7 @@ class Report:
         return not self.problems
 
 
-def _check_seal(seal: Seal, previous_hash: str, public) -> list[Problem]:
+def check_seal(seal: Seal, previous_hash: str, public) -> list[Problem]:
     problems = []
     if _seal_hash(seal) != seal.seal_hash:
         problems.append(Problem("seal_changed", seal.number, detail="its header does not match its hash"))
@@ -377,7 +377,7 @@ def _verify_seals(jobs: list[tuple[int, str]], public_pem: bytes, archived: dict
         started = time.perf_counter()
         seal = Seal.objects.get(number=number)
         report.seals += 1
-        report.problems += _check_seal(seal, previous_hash, public)
+        report.problems += check_seal(seal, previous_hash, public)
         checked = time.perf_counter()
         report.timings["seals"] += checked - started
         in_archive = archived.get(seal.number)
@@ -460,7 +460,7 @@ def archived_seals(public) -> dict[int, tuple[int, array]]:
     archived = {}
     codes = {name: code for code, name in NAMES.items()}
     for link in Seal.objects.filter(archive__isnull=False).order_by("number"):
-        if _check_seal(link, link.previous_hash, public):
+        if check_seal(link, link.previous_hash, public):
             continue
         code = codes.get(link.archive.get("source"))
         first, last = link.archive.get("first_seal"), link.archive.get("last_seal")

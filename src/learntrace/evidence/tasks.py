@@ -4,8 +4,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from learntrace.core.locks import one_at_a_time
-from learntrace.evidence import archive, services
+from learntrace.evidence import services
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -18,9 +17,3 @@ def verify_now() -> None:
     started = timezone.now()
     services.record_verification(report=services.verify(), started_at=started)
 
-
-@db_periodic_task(crontab(hour="2", minute="37"))
-@one_at_a_time("evidence-archive")
-def archive_old_beats() -> None:
-    """ARCHIVE_BEATS_AFTER_MONTHS: nothing when it is 0."""
-    archive.archive_by_retention()

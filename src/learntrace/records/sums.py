@@ -129,7 +129,7 @@ _CHANGED = ("OLD.employee_id IS DISTINCT FROM NEW.employee_id OR OLD.occurred_at
 _CHANGED_COLUMNS = "employee_id, occurred_at, kind, category_id, seconds"
 
 # Facts of no seconds (a beat that credited nothing) leave the sums alone: no row, no lock, no write.
-# Facts deleted by an archive (evidence/archive.py) leave them alone too: their hours stay counted.
+# Facts deleted by an archive (records/archive.py) leave them alone too: their hours stay counted.
 ARCHIVING = "learntrace.archiving"  # a PostgreSQL setting, on for the transaction that deletes them
 TRIGGERS = ("records_credited_hours_add", "records_credited_hours_delete", "records_credited_hours_update",
             "records_credited_hours_truncate")

@@ -17,7 +17,8 @@ of credited time (records/sums.py), which keep them, and their evidence is the s
 4. deletes the archived beats in batches, leaving the sums as they are (`finish`, which the command
    runs first as well, so an interrupted run is completed by the next).
 
-`verify` then accepts the absence of exactly those beats: the link is checked like any seal, and a
+It lives with the records, above the seals: it deletes facts and leaves their running sums alone
+(records/sums.py). `verify` then accepts the absence of exactly those beats: the link is checked like any seal, and a
 missing fact of its seals that is kept, or of another source, is still `removed`."""
 
 import datetime as dt
@@ -39,15 +40,7 @@ from learntrace.core.months import add_months, local_date, local_zone, start_of_
 from learntrace.evidence import keys, merkle
 from learntrace.evidence.canonical import GENESIS, fact_bytes, fact_texts_bytes, utc
 from learntrace.evidence.models import Seal, SealChain
-from learntrace.evidence.services import (
-    _check_seal,
-    _chunks,
-    _in_sql,
-    entries_of,
-    fact_texts,
-    kept_ids,
-    signed_seal,
-)
+from learntrace.evidence.services import CHUNK, check_seal, entries_of, fact_texts, kept_ids, signed_seal
 from learntrace.evidence.sources import NAMES, body, encoding_sql, model, rows
 from learntrace.records import sums
 from learntrace.records.codes import SOURCE_CODES
@@ -65,6 +58,16 @@ class ArchiveRefused(Exception):
 
 class NothingToArchive(ArchiveRefused):
     """Nothing was archived because nothing is old enough: the usual answer on most nights."""
+
+
+def _in_sql() -> bool:
+    """PostgreSQL hashes and prints the beats itself, and takes a list of ids as one array."""
+    return connection.vendor == "postgresql"
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    """`ids` in one piece for PostgreSQL, in pieces of CHUNK for SQLite's variable limit."""
+    return [ids] if _in_sql() else [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
 
 
 def archived_to() -> int:
@@ -177,7 +180,7 @@ def _write(partial: str, numbers: list[int], before: dt.datetime, public, now: d
                          "public_key_pem": keys.public_pem(public).decode()}))
         for number in numbers:
             seal = Seal.objects.get(number=number)
-            if problems := _check_seal(seal, previous, public):
+            if problems := check_seal(seal, previous, public):
                 raise ArchiveRefused(f"{problems[0]}: run `learntrace verify`")
             previous = seal.seal_hash
             beats, stays = _beats_of(seal)
@@ -215,7 +218,7 @@ def _beats_of(seal: Seal) -> tuple[list[str], list[int]]:
         return [], []
     table = model(CREDITED)
     found = {}
-    for chunk in ([list(listed)] if _in_sql() else list(_chunks(list(listed)))):
+    for chunk in _chunks(list(listed)):
         found.update(table.objects.filter(id__in=chunk).values_list("id", "source"))
     if missing := sorted(set(listed) - set(found)):
         raise ArchiveRefused(f"seal {seal.number}: {NAMES[CREDITED]} #{missing[0]} is missing; run `learntrace verify`")
@@ -271,7 +274,7 @@ def finish(*, batch_size: int = 10_000) -> int:
     table = connection.ops.quote_name(model(CREDITED)._meta.db_table)
     public = keys.public_key()
     for link in Seal.objects.filter(archive__isnull=False, archive_done=False).order_by("number"):
-        if problems := _check_seal(link, link.previous_hash, public):
+        if problems := check_seal(link, link.previous_hash, public):
             logger.warning("archive link #%s is not intact (%s): nothing deleted for it", link.number, problems[0])
             continue
         kept = set(kept_ids(link))
@@ -288,7 +291,7 @@ def finish(*, batch_size: int = 10_000) -> int:
 def _delete(table: str, ids: list[int]) -> int:
     deleted = 0
     with sums.archiving(), connection.cursor() as cursor:
-        for chunk in ([ids] if _in_sql() else list(_chunks(ids))):
+        for chunk in _chunks(ids):
             if _in_sql():
                 cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s) AND source = %s", [chunk, BEAT])
             else:

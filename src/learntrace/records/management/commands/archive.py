@@ -1,5 +1,5 @@
 """`learntrace archive --before DATE [--to FILE]`: move the beats of the seals made before DATE out of
-the database into FILE (or the shared storage), with a signed link in the seal chain (evidence/archive.py). `--finish`
+the database into FILE (or the shared storage), with a signed link in the seal chain (records/archive.py). `--finish`
 only completes the deletions of an interrupted run; `--list` shows the archives made."""
 
 import datetime as dt
@@ -7,8 +7,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from learntrace.core.months import start_of_day
-from learntrace.evidence import archive
 from learntrace.evidence.models import Seal
+from learntrace.records import archive
 
 
 class Command(BaseCommand):
