@@ -3,6 +3,7 @@ the seal chain; verification accepts the absence of exactly those beats, and pro
 
 import datetime as dt
 import gzip
+from collections import defaultdict
 import hashlib
 import json
 import os
@@ -12,6 +13,7 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Sum
 from django.urls import reverse
 
 from learntrace.checkin import services as checkin
@@ -20,9 +22,10 @@ from learntrace.evidence import keys, services
 from learntrace.evidence.models import Seal
 from learntrace.evidence.offline import verify_archive, verify_bundle
 from learntrace.records import archive, effective
-from learntrace.records.models import Completion, CreditedHour, CreditedTime
+from learntrace.records.models import ArchivedHour, Completion, CreditedHour, CreditedTime
 from learntrace.records.services import record_credited_time
 from learntrace.trainingfile.selectors import training_file
+from test_credited_hours import stored_sums, summed_facts
 
 MARCH = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 MAY = dt.datetime(2026, 5, 12, 9, 0, tzinfo=dt.UTC)
@@ -57,7 +60,13 @@ def beats(**filters):
 
 
 def sums():
-    return sorted(CreditedHour.objects.values_list("employee_id", "hour", "kind", "category_id", "seconds"))
+    """Every credited second by person, hour, kind and category: the table's running sums and the archived ones."""
+    total = defaultdict(int)
+    for table in (CreditedHour, ArchivedHour):
+        for employee_id, hour, kind, category_id, seconds in table.objects.values_list(
+                "employee_id", "hour", "kind", "category_id", "seconds"):
+            total[employee_id, hour, kind, category_id] += seconds
+    return dict(total)
 
 
 def learner_time(org):
@@ -86,6 +95,8 @@ def test_old_beats_leave_for_a_file_that_verifies_and_everything_else_stays(mont
     assert set(CreditedTime.objects.exclude(source="tracking").values_list("id", flat=True)) == others
     assert CheckInEvent.objects.count() == 1 and Completion.objects.count() == completions
     assert sums() == before_sums and learner_time(org) == before_time  # progress and the training file agree
+    assert stored_sums() == summed_facts()  # the table's running sums count exactly the facts left in it
+    assert ArchivedHour.objects.aggregate(total=Sum("seconds"))["total"] == 7 * 60
     old_seals = [s.number for s in Seal.objects.filter(created_at=SEALED_OLD)]
     assert link.archive == {
         "source": "creditedtime", "what": "beats", "before": "2026-05-01T00:00:00.000000Z",
@@ -342,3 +353,26 @@ def test_the_worker_says_why_it_could_not_archive_and_records_nothing(months, tm
     assert f"#{first} was changed after it was sealed" in caplog.text
     assert not Seal.objects.filter(archive__isnull=False).exists() and len(beats()) == 9
     assert not list((tmp_path / "media").rglob("*.gz"))
+
+
+def test_archived_time_survives_recounts_rebuilds_and_corrections(months, tmp_path, org, catalog):
+    """The hours of the running sums are counted again from the facts whenever a fact is changed or deleted,
+    and all of them by `rebuild`: the archived beats' time is not in the facts any more, and stays counted."""
+    from learntrace.records import sums as running_sums
+    from learntrace.records.services import correct_time
+
+    before = learner_time(org)
+    archive.archive(before=CUT, path=str(tmp_path / "a.jsonl.gz"), now=NOW)
+    running_sums.rebuild()
+    assert learner_time(org) == before
+    manual = CreditedTime.objects.get(source="manual")  # kept, in the same hour as archived beats
+    sql("UPDATE records_creditedtime SET seconds = seconds + 1 WHERE id = %s", [manual.pk])
+    period, _years = learner_time(org)
+    assert period == {key: seconds + (1 if key == (org.learner.pk, "video") else 0) for key, seconds in before[0].items()}
+    assert stored_sums() == summed_facts()
+    # 420 s of the course's 540 were archived: taking 300 s away is still within what was credited.
+    newest = CreditedTime.objects.filter(employee=org.learner, course=catalog.video).latest("id")
+    correct_time(actor=None, fact=newest, seconds_delta=-300, reason="watched with the sound off")
+    from django.core.exceptions import ValidationError
+    with pytest.raises(ValidationError):
+        correct_time(actor=None, fact=newest, seconds_delta=-241, reason="more than was credited")

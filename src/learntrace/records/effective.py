@@ -29,7 +29,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, ExtractYear, Greatest
 
 from learntrace.records import sums
-from learntrace.records.models import Completion, Correction, CourseProgress, CreditedHour, CreditedTime
+from learntrace.records.models import (
+    ArchivedHour,
+    Completion,
+    Correction,
+    CourseProgress,
+    CreditedHour,
+    CreditedTime,
+)
 
 
 def voids() -> QuerySet:
@@ -60,17 +67,21 @@ def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=()
 
     Time counts where it happened (`occurred_at`), and a correction where the time it corrects happened.
     The whole hours of the range are read from the running sums (`CreditedHour`), the rest (a range
-    bounded inside an hour, years in a zone) from the facts; `from_facts` reads only the facts, as a
+    bounded inside an hour, years in a zone that starts them inside an hour) from the facts; archived
+    beats from their own sums (`ArchivedHour`). `from_facts` reads only the facts in the table, as a
     check of the sums. A kind whose facts all credited no seconds may be absent rather than 0."""
     totals = CreditedTotals(seconds=defaultdict(int), last_at={})
     keys = ["employee_id"] + (["year"] if zone is not None else [])
     facts = CreditedTime.objects.filter(employee_id__in=employee_ids)
     first = None if starts_at is None else _hour_on_or_after(starts_at)
     last = None if ends_at is None else sums.hour_of(ends_at)
-    summed = (not from_facts and (first is None or last is None or first < last)
-              and (zone is None or sums.years_start_on_hours(zone)))
-    if summed:  # the whole hours of the range, [first, last), from the sums
-        hours = CreditedHour.objects.filter(employee_id__in=employee_ids)
+    whole_hours = first is None or last is None or first < last
+    summed = not from_facts and whole_hours and (zone is None or sums.years_start_on_hours(zone))
+    # The whole hours of the range, [first, last), from the sums; and always the archived beats' hours,
+    # which only the sums of archived time hold (in a zone whose years start inside an hour, each such
+    # hour counts in the year it starts in).
+    for table in ([CreditedHour] if summed else []) + ([ArchivedHour] if whole_hours and not from_facts else []):
+        hours = table.objects.filter(employee_id__in=employee_ids)
         if first is not None:
             hours = hours.filter(hour__gte=first)
         if last is not None:
@@ -82,6 +93,7 @@ def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=()
                 total=Sum("seconds"), last=Max("last_at")).order_by(), keys)
         else:
             _add(totals, _by_year(hours, zone), keys)
+    if summed:
         # From the facts only what the whole hours left out: the range's start before its first whole
         # hour and its end after its last one.
         edges = []

@@ -109,6 +109,29 @@ class CreditedHour(models.Model):
         return f"{self.employee_id} hour {self.hour} {self.kind}: {self.seconds} s"
 
 
+class ArchivedHour(models.Model):
+    """Credited seconds of the beats an archive took out of the table (records/archive.py), by person,
+    hour, kind, category and course. The running sums (`CreditedHour`) count the facts in the table;
+    these count the archived ones, and every reader of credited time adds both. Written only by the
+    archive, in the transaction that deletes the beats, so at every snapshot the two together are
+    every credited second."""
+
+    pk = models.CompositePrimaryKey("employee_id", "hour", "kind", "category_id", "course_id")
+    employee = models.ForeignKey(Employee, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                 related_name="+")
+    hour = models.IntegerField()  # whole hours since 1970-01-01 00:00 UTC, as in CreditedHour
+    kind = models.CharField(max_length=16, choices=CourseKind.choices)
+    category = models.ForeignKey(Category, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                 related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                               related_name="+")
+    seconds = models.BigIntegerField()
+    last_at = models.DateTimeField()  # the latest `occurred_at` of its archived beats
+
+    def __str__(self):
+        return f"{self.employee_id} hour {self.hour} {self.kind} course {self.course_id}: {self.seconds} s archived"
+
+
 class Completion(models.Model):
     """A course completed by a person, with the credits it awarded (once per person and course)."""
 

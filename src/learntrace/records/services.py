@@ -17,7 +17,15 @@ from learntrace.core.audit import record_change
 from learntrace.core.hotpath import insert_row, update_columns
 from learntrace.org.models import Employee
 from learntrace.records import beat_details
-from learntrace.records.models import Completion, Correction, CourseProgress, CreditedTime, QuizAttempt, Source
+from learntrace.records.models import (
+    ArchivedHour,
+    Completion,
+    Correction,
+    CourseProgress,
+    CreditedTime,
+    QuizAttempt,
+    Source,
+)
 from learntrace.records.signals import completion_recorded, completion_voided, time_corrected
 
 
@@ -189,8 +197,8 @@ def correct_time(*, actor, fact: CreditedTime, seconds_delta: int, reason: str) 
         raise ValidationError(_("Say why: a correction needs a reason."))
     if seconds_delta == 0:
         raise ValidationError(_("A correction must change the time."))
-    credited = (CreditedTime.objects.filter(employee=fact.employee, course=fact.course)
-                .aggregate(total=Sum("seconds"))["total"] or 0)
+    credited = sum((table.objects.filter(employee=fact.employee, course=fact.course)
+                    .aggregate(total=Sum("seconds"))["total"] or 0) for table in (CreditedTime, ArchivedHour))
     corrected = (Correction.objects.filter(employee=fact.employee, course=fact.course)
                  .aggregate(total=Sum("seconds_delta"))["total"] or 0)
     if credited + corrected + seconds_delta < 0:

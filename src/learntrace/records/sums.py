@@ -44,7 +44,7 @@ def years_start_on_hours(zone) -> bool:
                for year in range(1971, 2101))
 
 
-def _hour_sql(vendor: str, column: str) -> str:
+def hour_sql(vendor: str, column: str) -> str:
     if vendor == "postgresql":
         return f"floor(extract(epoch FROM {column}) / 3600)::integer"
     # SQLite keeps a moment as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]"; the fraction is cut off
@@ -79,7 +79,7 @@ CREATE OR REPLACE FUNCTION records_credited_hour_recount(person bigint, moment t
                                                          fact_kind {"smallint" if numbers else "varchar"},
                                                          fact_category bigint) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    counted integer := {_hour_sql("postgresql", "moment")};
+    counted integer := {hour_sql("postgresql", "moment")};
 BEGIN
     DELETE FROM {SUMS} s WHERE s.employee_id = person AND s.hour = counted AND s.kind = {word}
         AND s.category_id = fact_category;
@@ -100,7 +100,7 @@ def _postgres_functions(numbers: bool) -> list[str]:
 CREATE OR REPLACE FUNCTION records_credited_hours_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO {SUMS} AS s ({_COLUMNS})
-    VALUES (NEW.employee_id, {_hour_sql("postgresql", "NEW.occurred_at")},
+    VALUES (NEW.employee_id, {hour_sql("postgresql", "NEW.occurred_at")},
             {_word(numbers, "NEW.kind", postgresql=True)}, NEW.category_id, NEW.seconds, NEW.occurred_at)
     ON CONFLICT (employee_id, hour, kind, category_id)
     DO UPDATE SET seconds = s.seconds + EXCLUDED.seconds, last_at = greatest(s.last_at, EXCLUDED.last_at);
@@ -129,7 +129,8 @@ _CHANGED = ("OLD.employee_id IS DISTINCT FROM NEW.employee_id OR OLD.occurred_at
 _CHANGED_COLUMNS = "employee_id, occurred_at, kind, category_id, seconds"
 
 # Facts of no seconds (a beat that credited nothing) leave the sums alone: no row, no lock, no write.
-# Facts deleted by an archive (records/archive.py) leave them alone too: their hours stay counted.
+# Facts deleted by an archive leave them alone too: records/archive.py moves their seconds to the
+# archived hours and counts each touched hour again once, not once per fact.
 ARCHIVING = "learntrace.archiving"  # a PostgreSQL setting, on for the transaction that deletes them
 TRIGGERS = ("records_credited_hours_add", "records_credited_hours_delete", "records_credited_hours_update",
             "records_credited_hours_truncate")
@@ -147,19 +148,19 @@ _POSTGRES_TRIGGERS = [
 
 
 def _sqlite_recount(row: str, numbers: bool) -> str:
-    hour, word = _hour_sql("sqlite", f"{row}.occurred_at"), _word(numbers, f"{row}.kind", postgresql=False)
+    hour, word = hour_sql("sqlite", f"{row}.occurred_at"), _word(numbers, f"{row}.kind", postgresql=False)
     return (f"DELETE FROM {SUMS} WHERE employee_id = {row}.employee_id AND hour = {hour} "
             f"AND kind = {word} AND category_id = {row}.category_id; "
             f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT {row}.employee_id, {hour}, {word}, "
             f"{row}.category_id, sum(seconds), max(occurred_at) FROM {FACTS} WHERE employee_id = {row}.employee_id "
             f"AND kind = {row}.kind AND category_id = {row}.category_id AND seconds > 0 "
-            f"AND {_hour_sql('sqlite', 'occurred_at')} = {hour} HAVING count(*) > 0;")
+            f"AND {hour_sql('sqlite', 'occurred_at')} = {hour} HAVING count(*) > 0;")
 
 
 def _sqlite_triggers(numbers: bool) -> list[str]:
     return [
         f"CREATE TRIGGER IF NOT EXISTS records_credited_hours_add AFTER INSERT ON {FACTS} WHEN NEW.seconds > 0 "
-        f"BEGIN INSERT INTO {SUMS} ({_COLUMNS}) VALUES (NEW.employee_id, {_hour_sql('sqlite', 'NEW.occurred_at')}, "
+        f"BEGIN INSERT INTO {SUMS} ({_COLUMNS}) VALUES (NEW.employee_id, {hour_sql('sqlite', 'NEW.occurred_at')}, "
         f"{_word(numbers, 'NEW.kind', postgresql=False)}, NEW.category_id, NEW.seconds, NEW.occurred_at) "
         f"ON CONFLICT (employee_id, hour, kind, category_id) DO UPDATE "
         f"SET seconds = seconds + excluded.seconds, last_at = max(last_at, excluded.last_at); END",
@@ -172,7 +173,8 @@ def _sqlite_triggers(numbers: bool) -> list[str]:
 
 @contextmanager
 def archiving(connection=default_connection):
-    """Within a transaction: facts deleted inside stay in the sums (they were archived, not undone).
+    """Within a transaction: deleting facts does not count their hours again (the archive does it
+    once per hour, records/archive.py).
     PostgreSQL: a setting of this transaction that the delete trigger reads. SQLite: the trigger is
     dropped and created again in the same transaction (SQLite's DDL is transactional and its
     writers take turns, so no other writer can delete meanwhile)."""
@@ -212,7 +214,7 @@ def drop_triggers(connection=default_connection) -> None:
 def rebuild(employee_ids=None, connection=default_connection) -> None:
     """Count the sums again from the facts: of everyone, or of `employee_ids`. For a migration and
     for facts written with the triggers off (a bulk load); the triggers keep them otherwise."""
-    hour = _hour_sql(connection.vendor, "occurred_at").replace("%", "%%")  # a statement with parameters
+    hour = hour_sql(connection.vendor, "occurred_at").replace("%", "%%")  # a statement with parameters
     kind = _word(_kind_in_numbers(connection), "kind", postgresql=connection.vendor == "postgresql")
     where, params = "", []
     if employee_ids is not None:
