@@ -3,12 +3,12 @@ the seal chain; verification accepts the absence of exactly those beats, and pro
 
 import datetime as dt
 import gzip
-from collections import defaultdict
 import hashlib
 import json
 import os
 import subprocess
 import sys
+from collections import defaultdict
 
 import pytest
 from django.core.management import CommandError, call_command
