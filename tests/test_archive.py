@@ -376,3 +376,89 @@ def test_archived_time_survives_recounts_rebuilds_and_corrections(months, tmp_pa
     from django.core.exceptions import ValidationError
     with pytest.raises(ValidationError):
         correct_time(actor=None, fact=newest, seconds_delta=-241, reason="more than was credited")
+
+
+def test_offline_the_file_is_compared_with_its_signed_link_in_a_bundles_chain(months, tmp_path, capsys):
+    """The file's own `kept` lists are not signed: moving an archived beat's id there and dropping its line
+    leaves the file consistent, and only the link's signed digest of the kept ids tells."""
+    from learntrace.evidence.bundle import make_bundle
+    from learntrace.evidence.offline import main as offline_main
+
+    path, key, chain = tmp_path / "a.jsonl.gz", tmp_path / "key.pem", tmp_path / "bundle.json"
+    archive.archive(before=CUT, path=str(path), now=NOW)
+    key.write_bytes(keys.public_pem())
+    bundle = make_bundle(months.learner, start=MARCH, end=NOW)
+    assert bundle["format"] == "learntrace-evidence-bundle/3"  # older verifiers say "format", not "changed"
+    chain.write_text(json.dumps(bundle))
+    assert offline_main([str(path), "--public-key", str(key), "--chain", str(chain)]) == 0
+    assert "verified against its link" in capsys.readouterr().out
+    lines = read_lines(path)
+    victim = next(i for i, line in enumerate(lines) if '"texts"' in line)
+    fact_id = int(json.loads(lines[victim])["texts"][1])
+    seal_line = max(i for i, line in enumerate(lines[:victim]) if '"kept"' in line)
+    seal = json.loads(lines[seal_line])
+    seal["kept"] = sorted([*seal["kept"], fact_id])
+    forged = [*lines[:seal_line], json.dumps(seal), *lines[seal_line + 1:victim], *lines[victim + 1:]]
+    path.write_bytes(gzip.compress(("\n".join(forged) + "\n").encode()))
+    assert offline_main([str(path), "--public-key", str(key)]) == 0  # consistent on its own ...
+    assert "not compared with its link" in capsys.readouterr().out
+    assert offline_main([str(path), "--public-key", str(key), "--chain", str(chain)]) == 1  # ... not with the link
+    out = capsys.readouterr().out
+    assert "the file's kept_sha256 is" in out and "its link #" in out
+    path.write_bytes(b"\x1f\x8b" + b"not gzip")
+    assert offline_main([str(path), "--public-key", str(key)]) == 2
+
+
+def test_a_damaged_record_of_an_archive_is_reported_not_a_crash(months, tmp_path, capsys):
+    link = archive.archive(before=CUT, path=str(tmp_path / "a.jsonl.gz"), now=NOW)
+    for damaged in (None, [1], {"first_seal": "1"}):
+        sql("UPDATE evidence_seal SET archive = %s WHERE id = %s", [json.dumps(damaged), link.pk])
+        found = {(p.kind, p.seal) for p in services.verify().problems}
+        assert ("seal_changed", link.number) in found and any(kind == "removed" for kind, _seal in found)
+        call_command("archive", "--list")
+        assert "damaged" in capsys.readouterr().out
+        assert archive.finish() == 0
+
+
+def test_the_download_gives_only_files_an_archive_stored(months, tmp_path, settings, client_for):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    link = archive.archive(before=CUT, now=NOW)
+    client = client_for(months.auditor)
+    url = reverse("evidence:archive_file", args=[link.number])
+    assert client.get(url).status_code == 200
+    for name in (str(settings.EVIDENCE_SIGNING_KEY_FILE), "archives/../secret.key", "exports/x.csv"):
+        Seal.objects.filter(pk=link.pk).update(archive_file=name)
+        assert client.get(url).status_code == 404
+
+
+def test_a_file_that_appears_while_the_archive_runs_is_not_overwritten(months, tmp_path, monkeypatch):
+    path = tmp_path / "a.jsonl.gz"
+    write = archive._write
+
+    def meanwhile(*args):
+        path.write_bytes(b"someone else's")
+        return write(*args)
+
+    monkeypatch.setattr(archive, "_write", meanwhile)
+    with pytest.raises(archive.ArchiveRefused, match="exists already"):
+        archive.archive(before=CUT, path=str(path), now=NOW)
+    assert path.read_bytes() == b"someone else's" and not list(tmp_path.glob(".learntrace-archive-*"))
+    assert not Seal.objects.filter(archive__isnull=False).exists() and len(beats()) == 9
+
+
+def test_a_stored_copy_that_differs_is_removed_and_nothing_archived(months, tmp_path, settings, monkeypatch):
+    from contextlib import contextmanager
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    other = tmp_path / "other"
+    other.write_bytes(b"not what was written")
+
+    @contextmanager
+    def wrong_copy(name):
+        yield other
+
+    monkeypatch.setattr(archive.files, "local_copy", wrong_copy)
+    with pytest.raises(archive.ArchiveRefused, match="did not keep"):
+        archive.archive(before=CUT, now=NOW)
+    assert not list((tmp_path / "media").rglob("*.gz"))
+    assert not Seal.objects.filter(archive__isnull=False).exists() and len(beats()) == 9

@@ -12,6 +12,7 @@ from learntrace.evidence.services import entries_of, fact_texts, locate
 from learntrace.evidence.sources import NAMES, SOURCES, body, model, rows
 
 FORMAT = "learntrace-evidence-bundle/2"
+FORMAT_WITH_LINKS = "learntrace-evidence-bundle/3"  # its chain holds an archive's link (offline.FORMATS)
 # The field that dates each kind of fact, for the date range; keyed by model label, not by source
 # code, so that a new source cannot shift the entries.
 _WHEN_BY_LABEL = {"records.CreditedTime": "occurred_at", "records.Completion": "completed_at",
@@ -51,16 +52,18 @@ def make_bundle(employee, *, start: dt.datetime, end: dt.datetime) -> dict:
             facts.append({"fact": fact, "seal": number, "index": index,
                           "proof": [[side, sibling.hex()] for side, sibling in merkle.inclusion_proof(leaves, index)]})
     public = keys.public_key()
+    seals = [{"number": s.number, "created_at": utc(s.created_at), "fact_count": s.fact_count, "root": s.root,
+              "previous_hash": s.previous_hash, "seal_hash": s.seal_hash, "signature": s.signature,
+              "key_id": s.key_id, "encoding": s.encoding, "drained": s.drained,
+              **({"archive": s.archive} if s.archive is not None else {})}
+             for s in Seal.objects.order_by("number").defer("leaves", "kept")]
     return {
-        "format": FORMAT, "created_at": utc(timezone.now()),
+        "format": FORMAT_WITH_LINKS if any("archive" in seal for seal in seals) else FORMAT,
+        "created_at": utc(timezone.now()),
         "person": {"employee_no": employee.employee_no, "name": employee.name},
         "from": utc(start), "to": utc(end), "unsealed_facts": unsealed,
         "public_key_pem": keys.public_pem(public).decode(), "key_id": keys.key_id(public),
-        "seals": [{"number": s.number, "created_at": utc(s.created_at), "fact_count": s.fact_count, "root": s.root,
-                   "previous_hash": s.previous_hash, "seal_hash": s.seal_hash, "signature": s.signature,
-                   "key_id": s.key_id, "encoding": s.encoding, "drained": s.drained,
-                   **({"archive": s.archive} if s.archive is not None else {})}
-                  for s in Seal.objects.order_by("number").defer("leaves", "kept")],
+        "seals": seals,
         "facts": facts,
         "sources": {str(code): NAMES[code] for code in SOURCES},
     }

@@ -16,6 +16,7 @@ import hashlib
 import json
 import struct
 import sys
+import zlib
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -24,7 +25,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from learntrace.evidence import merkle
 from learntrace.evidence.canonical import ENTRY, GENESIS, fact_bytes, fact_texts_bytes, fields, seal_header
 
-FORMATS = {"learntrace-evidence-bundle/1", "learntrace-evidence-bundle/2"}
+# /3: a bundle whose chain holds an archive's link (a header with `archive`), which older verifiers
+# cannot hash: they say "format" rather than "changed".
+FORMATS = {"learntrace-evidence-bundle/1", "learntrace-evidence-bundle/2", "learntrace-evidence-bundle/3"}
 ARCHIVE_FORMAT = "learntrace-archive/1"
 ARCHIVED_SOURCES = {"creditedtime": 1}  # the source an archive holds: its code in the seals' lists
 
@@ -183,6 +186,8 @@ def verify_bundle(bundle: dict, public_pem: bytes) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Verify a learntrace evidence bundle or archive offline.")
     parser.add_argument("bundle", help="an evidence bundle (.json) or an archive of beats (.jsonl.gz)")
+    parser.add_argument("--chain", help="for an archive: an evidence bundle made after it, whose chain holds the "
+                                        "archive's signed link to compare the file with")
     parser.add_argument("--public-key", required=True,
                         help="the organisation's public key (PEM), obtained independently")
     args = parser.parse_args(argv)
@@ -197,11 +202,11 @@ def main(argv=None) -> int:
         with open(args.bundle, "rb") as handle:
             gzipped = handle.read(2) == b"\x1f\x8b"
         if gzipped:
-            return _main_archive(args.bundle, public_pem)
+            return _main_archive(args.bundle, public_pem, args.chain)
         with open(args.bundle, "rb") as handle:
             bundle = json.loads(handle.read())
         problems = verify_bundle(bundle, public_pem)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         print(f"cannot read the bundle {args.bundle}: {exc}")
         return 2
     for problem in problems:
@@ -214,22 +219,54 @@ def main(argv=None) -> int:
     return 0 if not problems else 1
 
 
-def _main_archive(path: str, public_pem: bytes) -> int:
+def against_link(summary: dict, digest: str, chain: dict, public_pem: bytes) -> tuple[list[str], int | None]:
+    """(problems, the link's number) of an archive's summary and file digest against its signed link,
+    found in the chain of an evidence bundle (whose seal headers are checked against the key first)."""
+    public = load_public_key(public_pem)
+    key_id, problems, link, previous_hash = _key_id(public), [], None, GENESIS
+    for seal in sorted(chain.get("seals", []), key=lambda s: s["number"]):
+        problems += _seal_problems(seal, previous_hash, public, key_id)
+        previous_hash = seal["seal_hash"]
+        record = seal.get("archive")
+        if isinstance(record, dict) and (record.get("first_seal"), record.get("last_seal")) == (
+                summary["first_seal"], summary["last_seal"]):
+            link = seal
+    if link is None:
+        return [*problems, f"the chain holds no link of an archive of seals "
+                           f"{summary['first_seal']}–{summary['last_seal']}"], None
+    record = link["archive"]
+    for name, value in (("file_sha256", digest), ("facts", summary["facts"]), ("kept", summary["kept"]),
+                        ("kept_sha256", summary["kept_sha256"])):
+        if record.get(name) != value:
+            problems.append(f"the file's {name} is {value}, its link #{link['number']} signed {record.get(name)}")
+    return problems, link["number"]
+
+
+def _main_archive(path: str, public_pem: bytes, chain_path: str | None = None) -> int:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             problems, summary = verify_archive(handle, public_pem)
         with open(path, "rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        link = None
+        if chain_path and summary:
+            with open(chain_path, "rb") as handle:
+                linked, link = against_link(summary, digest, json.loads(handle.read()), public_pem)
+            problems += linked
+    except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         print(f"cannot read the archive {path}: {exc}")
         return 2
     for problem in problems:
         print(problem)
     if summary:
         print(f"{summary['facts']} archived facts of seals {summary['first_seal']}–{summary['last_seal']}: "
-              + ("verified" if not problems else f"{len(problems)} problem(s)"))
-        print(f"compare with the archive's link in the seal chain: file_sha256 {digest}, "
-              f"kept {summary['kept']}, kept_sha256 {summary['kept_sha256']}")
+              + (f"{len(problems)} problem(s)" if problems else
+                 f"verified against its link #{link} in the chain" if link else
+                 "consistent, and signed seal by seal"))
+        if not chain_path:
+            print(f"not compared with its link in the seal chain: give --chain BUNDLE (any evidence bundle made "
+                  f"after it), or compare by hand: file_sha256 {digest}, facts {summary['facts']}, "
+                  f"kept {summary['kept']}, kept_sha256 {summary['kept_sha256']}")
     return 0 if not problems else 1
 
 

@@ -302,11 +302,23 @@ class Report:
         return not self.problems
 
 
-def check_seal(seal: Seal, previous_hash: str, public) -> list[Problem]:
+def archive_of(seal: Seal) -> dict | None:
+    """A link's record of its archive when it has the form an archive writes (records/archive.py)."""
+    record = seal.archive
+    if isinstance(record, dict) and all(isinstance(record.get(name), int) and not isinstance(record.get(name), bool)
+                                        for name in ("first_seal", "last_seal", "facts", "kept")) \
+            and all(isinstance(record.get(name), str) for name in ("source", "kept_sha256", "file_sha256")):
+        return record
+    return None
+
+
+def check_seal(seal: Seal, previous_hash: str | None, public) -> list[Problem]:
+    """What is wrong with a seal itself: its hash, its link to `previous_hash` (unless None), its
+    signature, its list of facts against its root, and a link's record of its archive."""
     problems = []
     if _seal_hash(seal) != seal.seal_hash:
         problems.append(Problem("seal_changed", seal.number, detail="its header does not match its hash"))
-    if seal.previous_hash != previous_hash:
+    if previous_hash is not None and seal.previous_hash != previous_hash:
         problems.append(Problem("broken_chain", seal.number, detail="it does not point at the seal before it"))
     if seal.key_id != keys.key_id(public):
         problems.append(Problem("other_key", seal.number, detail="signed with another key"))
@@ -314,8 +326,10 @@ def check_seal(seal: Seal, previous_hash: str, public) -> list[Problem]:
         public.verify(base64.b64decode(seal.signature), bytes.fromhex(seal.seal_hash))
     except (InvalidSignature, ValueError):
         problems.append(Problem("bad_signature", seal.number, detail="the signature does not verify"))
-    if seal.archive is not None and hashlib.sha256(bytes(seal.kept)).hexdigest() != seal.archive.get("kept_sha256"):
-        problems.append(Problem("seal_changed", seal.number, detail="its list of the archive's kept facts was changed"))
+    if seal.archive is not None and (archive_of(seal) is None
+                                     or hashlib.sha256(bytes(seal.kept)).hexdigest() != seal.archive["kept_sha256"]):
+        problems.append(Problem("seal_changed", seal.number,
+                                detail="its record of an archive, or its list of the facts kept, was changed"))
     data = bytes(seal.leaves)
     leaves = [data[offset + 9:offset + ENTRY.size] for offset in range(0, len(data), ENTRY.size)]
     if (len(data) % ENTRY.size or len(leaves) != seal.fact_count
@@ -462,9 +476,9 @@ def archived_seals(public) -> dict[int, tuple[int, array]]:
     for link in Seal.objects.filter(archive__isnull=False).order_by("number"):
         if check_seal(link, link.previous_hash, public):
             continue
-        code = codes.get(link.archive.get("source"))
-        first, last = link.archive.get("first_seal"), link.archive.get("last_seal")
-        if code is None or not isinstance(first, int) or not isinstance(last, int):
+        code = codes.get(link.archive["source"])
+        first, last = link.archive["first_seal"], link.archive["last_seal"]
+        if code is None:
             continue
         kept = kept_ids(link)
         archived.update({number: (code, kept) for number in range(first, min(last, link.number - 1) + 1)})

@@ -56,11 +56,14 @@ def public_key(request):
 def archive_file(request, number):
     """An archive's file from the shared storage, for the auditor to verify offline."""
     link = get_object_or_404(Seal.objects.defer("leaves", "kept"), number=number, archive__isnull=False)
-    if not link.archive_file:  # written by the command to a file of the operator's
+    name = link.archive_file
+    # Only a file an archive stored: written by the command to a file of the operator's, or a name that is
+    # not under archives/ (the column is not signed), gives nothing.
+    if not name.startswith("archives/") or ".." in Path(name).parts or Path(name).is_absolute():
         raise Http404
     missing = _("This archive's file is no longer in the shared storage: ask the operator for their copy.")
-    filename = Path(link.archive_file).name
-    handed = hand_over(link.archive_file, missing=missing, filename=filename)
+    filename = Path(name).name
+    handed = hand_over(name, missing=missing, filename=filename)
     if isinstance(handed, HttpResponse):
         return handed
     return FileResponse(open_served(handed, missing=missing), as_attachment=True, filename=filename,

@@ -51,6 +51,7 @@ from learntrace.records.models import ArchivedHour, CreditedHour, CreditedTime
 
 logger = logging.getLogger(__name__)
 FORMAT = "learntrace-archive/1"
+LOCK = "records-archive"  # one archive at a time: the worker's nightly run and the command
 CREDITED = 1  # the source whose beats are archived (sources.SOURCES)
 BEAT = SOURCE_CODES["tracking"]  # a beat's `source` as stored
 ID = struct.Struct(">q")
@@ -75,9 +76,10 @@ def _chunks(ids: list[int]) -> list[list[int]]:
 
 
 def archived_to() -> int:
-    """The number of the last seal that an archive took (0: none)."""
-    lasts = [link["last_seal"] for link in Seal.objects.filter(archive__isnull=False).values_list("archive", flat=True)]
-    return max(lasts, default=0)
+    """The number of the last seal that an archive took (0: none), by the links that verify."""
+    public = keys.public_key()
+    return max((link.archive["last_seal"] for link in Seal.objects.filter(archive__isnull=False).defer("leaves")
+                if not check_seal(link, link.previous_hash, public)), default=0)
 
 
 def seals_before(before: dt.datetime) -> list[int]:
@@ -139,20 +141,24 @@ def archive(*, before: dt.datetime, path: str | None = None, now: dt.datetime | 
     public = keys.public_key()
     name = f"beats-sealed-before-{local_date(before).isoformat()}.jsonl.gz"
     with tempfile.TemporaryDirectory(prefix="learntrace-archive-") as folder:
-        partial = f"{path}.partial" if path is not None else os.path.join(folder, name)
+        # A name of its own beside the file (a run at the same time writes its own), or in a temporary folder.
+        descriptor, partial = tempfile.mkstemp(prefix=".learntrace-archive-", suffix=".partial",
+                                               dir=os.path.dirname(os.path.abspath(path)) if path else folder)
+        os.close(descriptor)
         try:
             summary = _write(partial, numbers, before, public, now)
             if not summary["facts"]:
                 raise NothingToArchive(f"the seals made before {utc(before)} hold no beats to archive")
             with open(partial, "rb") as handle:
+                os.fsync(handle.fileno())  # on the disk before the beats leave the database
+                handle.seek(0)
                 summary["file_sha256"] = hashlib.file_digest(handle, "sha256").hexdigest()
             kept = summary.pop("kept_ids")
             if path is not None:
-                os.replace(partial, path)
+                _publish(partial, path)
                 stored = ""
             else:
-                with open(partial, "rb") as handle:
-                    stored = files.store(f"archives/{name}", handle)
+                stored = _store(partial, name, summary["file_sha256"])
             try:
                 link = _record(summary, kept, numbers, now, stored)
             except BaseException:  # not recorded: no file may claim otherwise
@@ -171,6 +177,37 @@ def archive(*, before: dt.datetime, path: str | None = None, now: dt.datetime | 
     finish()
     link.refresh_from_db(fields=["archive_done"])
     return link
+
+
+def _publish(partial: str, path: str) -> None:
+    """The finished file under its name, never over another file, and the folder's entry on the disk."""
+    try:
+        os.link(partial, path)  # fails when the name is taken, even by a file made while this ran
+    except FileExistsError as exc:
+        raise ArchiveRefused(f"{path} exists already: an archive never overwrites a file") from exc
+    except OSError:  # a file system without hard links
+        if os.path.exists(path):
+            raise ArchiveRefused(f"{path} exists already: an archive never overwrites a file") from None
+        os.replace(partial, path)
+    folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _store(partial: str, name: str, digest: str) -> str:
+    """The finished file in the shared storage, read back and checked before anything is deleted."""
+    with open(partial, "rb") as handle:
+        stored = files.store(f"archives/{name}", handle)
+    try:
+        with files.local_copy(stored) as copy, open(copy, "rb") as handle:
+            if hashlib.file_digest(handle, "sha256").hexdigest() == digest:
+                return stored
+    except OSError:
+        pass
+    files.remove(stored)
+    raise ArchiveRefused(f"the shared storage did not keep {name} as it was written: nothing archived")
 
 
 def _write(partial: str, numbers: list[int], before: dt.datetime, public, now: dt.datetime) -> dict:
@@ -278,12 +315,15 @@ def finish(*, batch_size: int = 10_000) -> int:
     table = connection.ops.quote_name(model(CREDITED)._meta.db_table)
     public = keys.public_key()
     for link in Seal.objects.filter(archive__isnull=False, archive_done=False).order_by("number"):
-        if problems := check_seal(link, link.previous_hash, public):
+        if problems := check_seal(link, None, public):
             logger.warning("archive link #%s is not intact (%s): nothing deleted for it", link.number, problems[0])
             continue
         kept = set(kept_ids(link))
         for seal in Seal.objects.filter(number__gte=link.archive["first_seal"],
                                         number__lte=link.archive["last_seal"]).iterator(chunk_size=10):
+            if problems := check_seal(seal, None, public):  # its list is what the deletion follows
+                logger.warning("seal %s is not intact (%s): none of its beats deleted", seal.number, problems[0])
+                continue
             ids = [fact_id for code, fact_id, _leaf in entries_of(seal) if code == CREDITED and fact_id not in kept]
             for start in range(0, len(ids), batch_size):
                 deleted += _delete(table, ids[start:start + batch_size])

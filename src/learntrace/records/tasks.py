@@ -8,7 +8,7 @@ from learntrace.records import archive
 
 
 @db_periodic_task(crontab(hour="2", minute="37"))
-@one_at_a_time("records-archive")
+@one_at_a_time(archive.LOCK)
 def archive_old_beats() -> None:
     """Nothing when ARCHIVE_BEATS_AFTER_MONTHS is 0."""
     archive.archive_by_retention()

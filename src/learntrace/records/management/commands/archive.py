@@ -6,7 +6,9 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from learntrace.core import locks
 from learntrace.core.months import start_of_day
+from learntrace.evidence import services
 from learntrace.evidence.models import Seal
 from learntrace.records import archive
 
@@ -30,7 +32,11 @@ class Command(BaseCommand):
             if not links.exists():
                 self.stdout.write("no archives: every beat is in the database")
             for link in links:
-                a = link.archive
+                a = services.archive_of(link)
+                if a is None:
+                    self.stdout.write(f"link #{link.number}: its record of an archive is damaged; "
+                                      f"run `learntrace verify`")
+                    continue
                 self.stdout.write(f"link #{link.number} {link.created_at:%Y-%m-%d %H:%M}: {a['facts']} beats of seals "
                                   f"#{a['first_seal']}–#{a['last_seal']} (sealed before {a['before']}), file SHA-256 "
                                   f"{a['file_sha256']}, {a['kept']} facts kept, file "
@@ -38,7 +44,10 @@ class Command(BaseCommand):
                                   + ("" if link.archive_done else ", deletion not finished"))
             return
         if finish:
-            self.stdout.write(f"{archive.finish()} archived beats deleted")
+            with locks.exclusive(archive.LOCK) as held:
+                if not held:
+                    raise CommandError("another archive is running: it finishes what it deletes")
+                self.stdout.write(f"{archive.finish()} archived beats deleted")
             return
         if not before:
             raise CommandError("give --before YYYY-MM-DD (and --to FILE), or --finish, or --list")
@@ -46,13 +55,16 @@ class Command(BaseCommand):
             day = dt.date.fromisoformat(before)
         except ValueError as exc:
             raise CommandError(f"--before takes a date as YYYY-MM-DD, not {before!r}") from exc
-        deleted = archive.finish()  # an earlier run that was interrupted is completed first
-        if deleted:
-            self.stdout.write(f"{deleted} beats of an earlier archive deleted")
-        try:
-            link = archive.archive(before=start_of_day(day), path=to)
-        except archive.ArchiveRefused as exc:
-            raise CommandError(f"nothing archived: {exc}") from exc
+        with locks.exclusive(archive.LOCK) as held:  # the worker's nightly run, or another command
+            if not held:
+                raise CommandError("nothing archived: another archive is running")
+            deleted = archive.finish()  # an earlier run that was interrupted is completed first
+            if deleted:
+                self.stdout.write(f"{deleted} beats of an earlier archive deleted")
+            try:
+                link = archive.archive(before=start_of_day(day), path=to)
+            except archive.ArchiveRefused as exc:
+                raise CommandError(f"nothing archived: {exc}") from exc
         a = link.archive
         self.stdout.write(f"{a['facts']} beats of seals #{a['first_seal']}–#{a['last_seal']} archived to "
                           f"{to or 'the shared storage as ' + link.archive_file} "
