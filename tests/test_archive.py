@@ -224,6 +224,8 @@ def test_nothing_is_recorded_when_the_archive_is_refused(months, tmp_path):
         archive.archive(before=NOW + dt.timedelta(days=1), path=str(path), now=NOW)
     with pytest.raises(archive.ArchiveRefused, match="no seal made before"):
         archive.archive(before=SEALED_OLD, path=str(path), now=NOW)
+    with pytest.raises(archive.ArchiveRefused, match="cannot write beside"):
+        archive.archive(before=CUT, path=str(tmp_path / "no such folder" / "a.jsonl.gz"), now=NOW)
     path.write_bytes(b"kept")
     with pytest.raises(archive.ArchiveRefused, match="never overwrites"):
         archive.archive(before=CUT, path=str(path), now=NOW)

@@ -142,11 +142,17 @@ def archive(*, before: dt.datetime, path: str | None = None, now: dt.datetime | 
     name = f"beats-sealed-before-{local_date(before).isoformat()}.jsonl.gz"
     with tempfile.TemporaryDirectory(prefix="learntrace-archive-") as folder:
         # A name of its own beside the file (a run at the same time writes its own), or in a temporary folder.
-        descriptor, partial = tempfile.mkstemp(prefix=".learntrace-archive-", suffix=".partial",
-                                               dir=os.path.dirname(os.path.abspath(path)) if path else folder)
+        try:
+            descriptor, partial = tempfile.mkstemp(prefix=".learntrace-archive-", suffix=".partial",
+                                                   dir=os.path.dirname(os.path.abspath(path)) if path else folder)
+        except OSError as exc:
+            raise ArchiveRefused(f"cannot write beside {path}: {exc.strerror}") from exc
         os.close(descriptor)
         try:
-            summary = _write(partial, numbers, before, public, now)
+            try:
+                summary = _write(partial, numbers, before, public, now)
+            except OSError as exc:  # the disk is full, the folder went away: nothing recorded yet
+                raise ArchiveRefused(f"cannot write the archive: {exc.strerror or exc}") from exc
             if not summary["facts"]:
                 raise NothingToArchive(f"the seals made before {utc(before)} hold no beats to archive")
             with open(partial, "rb") as handle:
