@@ -32,9 +32,7 @@ import tempfile
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max, Sum, Value
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Greatest
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from learntrace.core import files
@@ -46,7 +44,7 @@ from learntrace.evidence.models import Seal, SealChain
 from learntrace.evidence.services import CHUNK, check_seal, entries_of, fact_texts, kept_ids, signed_seal
 from learntrace.evidence.sources import NAMES, body, encoding_sql, model, rows
 from learntrace.records import sums
-from learntrace.records.codes import SOURCE_CODES
+from learntrace.records.codes import KIND_CODES, SOURCE_CODES, words_sql
 from learntrace.records.models import ArchivedHour, CreditedHour, CreditedTime
 
 logger = logging.getLogger(__name__)
@@ -339,28 +337,39 @@ def finish(*, batch_size: int = 10_000) -> int:
 
 @transaction.atomic
 def _delete(table: str, ids: list[int]) -> int:
-    """Delete a batch of archived beats. Their seconds move from the running sums to the archived
-    hours: one write per group of person, hour, kind, category and course, where the sums' trigger
-    would count the hour again for every beat (about 160 times the cost, BENCHMARKS.md)."""
-    deleted, hour = 0, RawSQL(sums.hour_sql(connection.vendor, "occurred_at").replace("%", "%%"), [])
+    """Delete a batch of archived beats. In the same transaction their seconds are added to the archived
+    hours, and each hour they leave is counted again once from the facts that stay, where the sums'
+    trigger would count it again for every beat (BENCHMARKS.md: about 15 times the cost)."""
+    deleted, postgresql = 0, _in_sql()
+    hour = sums.hour_sql(connection.vendor, "occurred_at").replace("%", "%%")  # in statements with parameters
+    word = words_sql(KIND_CODES, "kind", postgresql=postgresql)
+    archived = connection.ops.quote_name(ArchivedHour._meta.db_table)
+    greatest = "greatest" if postgresql else "max"
     for chunk in _chunks(ids):
-        groups = list(CreditedTime.objects.filter(id__in=chunk, source="tracking", seconds__gt=0)
-                      .annotate(hour=hour).values("employee_id", "hour", "kind", "category_id", "course_id")
-                      .annotate(total=Sum("seconds"), last=Max("occurred_at")).order_by())
+        where = ("id = ANY(%s)" if postgresql else f"id IN ({', '.join(['%s'] * len(chunk))})") \
+            + " AND source = %s AND seconds > 0"
+        params = [chunk, BEAT] if postgresql else [*chunk, BEAT]
         with sums.archiving(), connection.cursor() as cursor:
-            if _in_sql():
-                cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s) AND source = %s", [chunk, BEAT])
-            else:
-                cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))}) AND source = %s",
-                               [*chunk, BEAT])
+            cursor.execute(f"SELECT DISTINCT employee_id, {hour}, kind, category_id FROM {table} WHERE {where}", params)
+            touched = cursor.fetchall()
+            cursor.execute(
+                f"INSERT INTO {archived} (employee_id, hour, kind, category_id, course_id, seconds, last_at) "
+                f"SELECT employee_id, {hour}, {word}, category_id, course_id, sum(seconds), max(occurred_at) "
+                f"FROM {table} WHERE {where} GROUP BY employee_id, {hour}, kind, category_id, course_id "
+                f"ON CONFLICT (employee_id, hour, kind, category_id, course_id) DO UPDATE SET "
+                f"seconds = {archived}.seconds + excluded.seconds, "
+                f"last_at = {greatest}({archived}.last_at, excluded.last_at)", params)
+            where_beats = where.replace(" AND seconds > 0", "")
+            cursor.execute(f"DELETE FROM {table} WHERE {where_beats}", params)
             deleted += cursor.rowcount
-        for group in groups:
-            key = {name: group[name] for name in ("employee_id", "hour", "kind", "category_id", "course_id")}
-            if not ArchivedHour.objects.filter(**key).update(seconds=F("seconds") + group["total"],
-                                                             last_at=Greatest("last_at", Value(group["last"]))):
-                ArchivedHour.objects.create(**key, seconds=group["total"], last_at=group["last"])
-        for key in {(g["employee_id"], g["hour"], g["kind"], g["category_id"]) for g in groups}:
-            _recount(*key)
+            if postgresql and touched:  # the sums' own function, once per hour
+                cursor.execute("SELECT count(records_credited_hour_recount(e, to_timestamp(h * 3600.0), k, c)) FROM "
+                               "unnest(%s::bigint[], %s::integer[], %s::smallint[], %s::bigint[]) AS t(e, h, k, c)",
+                               [list(column) for column in zip(*touched, strict=True)])
+        if not postgresql:
+            words = {number: word_ for word_, number in KIND_CODES.items()}
+            for employee_id, hour_, kind, category_id in touched:
+                _recount(employee_id, hour_, words[kind], category_id)
     return deleted
 
 
