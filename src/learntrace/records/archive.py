@@ -2,8 +2,8 @@
 link in the seal chain that says exactly what left.
 
 A year of tracking is mostly beats, one fact per 15 seconds of learning. Once their months are
-over, nothing reads them one by one: progress, reports and the training file read the running sums
-of credited time (records/sums.py), which keep them, and their evidence is the seals.
+over, nothing reads them one by one: progress, reports and the training file read credited time
+by the hour, and their evidence is the seals.
 `archive(before=…, path=…)`
 
 1. takes the seals made before `before` that no archive took yet, checks each of them (header,
@@ -14,12 +14,13 @@ of credited time (records/sums.py), which keep them, and their evidence is the s
 3. adds a link to the chain (a seal of no facts of its own) whose signed header names the seals,
    the number of beats, the file's SHA-256 and, by digest, the credited time of those seals that
    stays (everything that is not a beat: meeting credit, manual and imported time, quiz time);
-4. deletes the archived beats in batches, leaving the sums as they are (`finish`, which the command
-   runs first as well, so an interrupted run is completed by the next).
+4. deletes the archived beats in batches, their seconds moved from the running sums of the table's
+   facts (records/sums.py) to the archived hours (`ArchivedHour`), which every reader adds
+   (`finish`, which the command runs first as well, so an interrupted run is completed by the next).
 
-It lives with the records, above the seals: it deletes facts and leaves their running sums alone
-(records/sums.py). `verify` then accepts the absence of exactly those beats: the link is checked like any seal, and a
-missing fact of its seals that is kept, or of another source, is still `removed`."""
+It lives with the records, above the seals: it deletes facts and keeps their time. `verify` then
+accepts the absence of exactly those beats: the link is checked like any seal, and a missing fact
+of its seals that is kept, or of another source, is still `removed`."""
 
 import datetime as dt
 import gzip
@@ -339,7 +340,7 @@ def finish(*, batch_size: int = 10_000) -> int:
 def _delete(table: str, ids: list[int]) -> int:
     """Delete a batch of archived beats. In the same transaction their seconds are added to the archived
     hours, and each hour they leave is counted again once from the facts that stay, where the sums'
-    trigger would count it again for every beat (BENCHMARKS.md: about 15 times the cost)."""
+    trigger would count it again for every beat (BENCHMARKS.md: about 40 times the cost)."""
     deleted, postgresql = 0, _in_sql()
     hour = sums.hour_sql(connection.vendor, "occurred_at").replace("%", "%%")  # in statements with parameters
     word = words_sql(KIND_CODES, "kind", postgresql=postgresql)
