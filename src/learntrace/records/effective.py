@@ -79,7 +79,8 @@ def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=()
     summed = not from_facts and whole_hours and (zone is None or sums.years_start_on_hours(zone))
     # The whole hours of the range, [first, last), from the sums; and always the archived beats' hours,
     # which only the sums of archived time hold (in a zone whose years start inside an hour, each such
-    # hour counts in the year it starts in).
+    # hour counts in the year it starts in). Both in one statement.
+    parts = []
     for table in ([CreditedHour] if summed else []) + ([ArchivedHour] if whole_hours and not from_facts else []):
         hours = table.objects.filter(employee_id__in=employee_ids)
         if first is not None:
@@ -89,10 +90,13 @@ def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=()
         if category_ids:
             hours = hours.filter(category_id__in=category_ids)
         if zone is None:
-            _add(totals, hours.values("employee_id", "kind").annotate(
-                total=Sum("seconds"), last=Max("last_at")).order_by(), keys)
+            parts.append(hours.values("employee_id", "kind").annotate(total=Sum("seconds"), last=Max("last_at"))
+                         .order_by())
         else:
-            _add(totals, _by_year(hours, zone), keys)
+            parts.append(hours.values_list("employee_id", "hour", "kind", "seconds", "last_at").order_by())
+    if parts:
+        rows = parts[0].union(*parts[1:], all=True)
+        _add(totals, rows if zone is None else _by_year(rows, zone), keys)
     if summed:
         # From the facts only what the whole hours left out: the range's start before its first whole
         # hour and its end after its last one.
@@ -130,12 +134,11 @@ def credited_time(*, employee_ids, starts_at=None, ends_at=None, category_ids=()
     return totals
 
 
-def _by_year(hours: QuerySet, zone) -> list[dict]:
-    """The sums' hours added up by person, calendar year in `zone` and kind (a year of the zone
-    starts on a whole hour: sums.years_start_on_hours)."""
+def _by_year(hours, zone) -> list[dict]:
+    """The sums' hours, (employee id, hour, kind, seconds, last_at), added up by person, calendar year
+    in `zone` and kind (each hour in the year it starts in)."""
     added = {}
-    for row in hours.values_list("employee_id", "hour", "kind", "seconds", "last_at").order_by():
-        employee_id, hour, kind, seconds, last_at = row
+    for employee_id, hour, kind, seconds, last_at in hours:
         key = (employee_id, sums.start_of_hour(hour).astimezone(zone).year, kind)
         total, last = added.get(key, (0, last_at))
         added[key] = (total + seconds, max(last, last_at))
