@@ -50,9 +50,12 @@ def _seal_hash(seal: Seal) -> str:
                                  encoding=seal.encoding, drained=seal.drained, archive=seal.archive)).hexdigest()
 
 
-def _chunks(ids):
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
+def id_chunks(ids: list[int]) -> list[list[int]]:
+    """`ids` as the pieces one statement takes: whole on PostgreSQL (one array parameter), at most
+    CHUNK at a time on SQLite (its limit of variables)."""
+    if _in_sql():
+        return [ids]
+    return [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
 
 
 def _in_sql() -> bool:
@@ -113,7 +116,7 @@ def fact_texts(code: int, ids: list[int], encoding: int = ENCODING) -> dict[int,
                            "WHERE id = ANY(%s)", [list(ids)])
             return {fact_id: json.loads(text) for fact_id, text in cursor.fetchall()}
     found = {}
-    for chunk in _chunks(list(ids)):
+    for chunk in id_chunks(list(ids)):
         found.update({row["id"]: texts(code, row, encoding)
                       for row in rows(code, model(code).objects.filter(id__in=chunk))})
     return found
@@ -144,7 +147,7 @@ def unsealed_ids(code: int, ids: list[int]) -> set[int]:
     return set(Pending.objects.filter(source=code, fact_id__in=ids).values_list("fact_id", flat=True))
 
 
-def _ids_sql(column: str, ids: list[int]) -> tuple[str, list]:
+def ids_sql(column: str, ids: list[int]) -> tuple[str, list]:
     """`column` in `ids`: one array parameter on PostgreSQL, a list of them on SQLite (a chunk of
     at most CHUNK ids)."""
     if _in_sql():
@@ -155,8 +158,8 @@ def _ids_sql(column: str, ids: list[int]) -> tuple[str, list]:
 def _leaves_of(code: int, ids: list[int], encoding: int) -> list[tuple[int, bytes]]:
     """[(fact id, leaf hash)] of the facts of `code` among `ids` that exist, in id order."""
     found = []
-    for chunk in ([ids] if _in_sql() else list(_chunks(ids))):
-        where, params = _ids_sql("id", chunk)
+    for chunk in id_chunks(ids):
+        where, params = ids_sql("id", chunk)
         found += _leaves(code, where, params, encoding=encoding, tail="ORDER BY id")
     return found  # the chunks in id order, each in id order
 
@@ -164,8 +167,8 @@ def _leaves_of(code: int, ids: list[int], encoding: int) -> list[tuple[int, byte
 def _dequeue(queued: dict[int, list[int]]) -> None:
     with connection.cursor() as cursor:
         for code, ids in queued.items():
-            for chunk in ([ids] if _in_sql() else list(_chunks(ids))):
-                where, params = _ids_sql("fact_id", chunk)
+            for chunk in id_chunks(ids):
+                where, params = ids_sql("fact_id", chunk)
                 cursor.execute(f"DELETE FROM evidence_pending WHERE source = %s AND {where}", [code, *params])
 
 

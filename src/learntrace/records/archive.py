@@ -33,7 +33,6 @@ import tempfile
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Sum
 from django.utils import timezone
 
 from learntrace.core import files
@@ -42,11 +41,19 @@ from learntrace.core.months import add_months, local_date, local_zone, start_of_
 from learntrace.evidence import keys, merkle
 from learntrace.evidence.canonical import GENESIS, fact_bytes, fact_texts_bytes, utc
 from learntrace.evidence.models import Seal, SealChain
-from learntrace.evidence.services import CHUNK, check_seal, entries_of, fact_texts, kept_ids, signed_seal
+from learntrace.evidence.services import (
+    check_seal,
+    entries_of,
+    fact_texts,
+    id_chunks,
+    ids_sql,
+    kept_ids,
+    signed_seal,
+)
 from learntrace.evidence.sources import NAMES, body, encoding_sql, model, rows
 from learntrace.records import sums
 from learntrace.records.codes import KIND_CODES, SOURCE_CODES, words_sql
-from learntrace.records.models import ArchivedHour, CreditedHour, CreditedTime
+from learntrace.records.models import ArchivedHour
 
 logger = logging.getLogger(__name__)
 FORMAT = "learntrace-archive/1"
@@ -62,16 +69,6 @@ class ArchiveRefused(Exception):
 
 class NothingToArchive(ArchiveRefused):
     """Nothing was archived because nothing is old enough: the usual answer on most nights."""
-
-
-def _in_sql() -> bool:
-    """PostgreSQL hashes and prints the beats itself, and takes a list of ids as one array."""
-    return connection.vendor == "postgresql"
-
-
-def _chunks(ids: list[int]) -> list[list[int]]:
-    """`ids` in one piece for PostgreSQL, in pieces of CHUNK for SQLite's variable limit."""
-    return [ids] if _in_sql() else [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
 
 
 def archived_to() -> int:
@@ -264,14 +261,14 @@ def _beats_of(seal: Seal) -> tuple[list[str], list[int]]:
         return [], []
     table = model(CREDITED)
     found = {}
-    for chunk in _chunks(list(listed)):
+    for chunk in id_chunks(list(listed)):
         found.update(table.objects.filter(id__in=chunk).values_list("id", "source"))
     if missing := sorted(set(listed) - set(found)):
         raise ArchiveRefused(f"seal {seal.number}: {NAMES[CREDITED]} #{missing[0]} is missing; run `learntrace verify`")
     beats = sorted(fact_id for fact_id, source in found.items() if source == "tracking")
     stays = sorted(fact_id for fact_id, source in found.items() if source != "tracking")
     lines = []  # (id, leaf as read, line)
-    if seal.encoding >= 2 and _in_sql():
+    if seal.encoding >= 2 and connection.vendor == "postgresql":  # PostgreSQL hashes and prints them
         with connection.cursor() as cursor:
             cursor.execute("SET extra_float_digits = 1")
             encoded = encoding_sql(CREDITED, seal.encoding)
@@ -285,7 +282,7 @@ def _beats_of(seal: Seal) -> tuple[list[str], list[int]]:
             lines.append((fact_id, merkle.leaf_hash(fact_texts_bytes(texts)),
                           _line({"seal": seal.number, "texts": texts})))
     else:
-        for chunk in _chunks(beats):
+        for chunk in id_chunks(beats):
             for row in rows(CREDITED, table.objects.filter(id__in=chunk).order_by("id")):
                 plain = body(CREDITED, row)
                 lines.append((row["id"], merkle.leaf_hash(fact_bytes(plain)),
@@ -341,47 +338,25 @@ def _delete(table: str, ids: list[int]) -> int:
     """Delete a batch of archived beats. In the same transaction their seconds are added to the archived
     hours, and each hour they leave is counted again once from the facts that stay, where the sums'
     trigger would count it again for every beat (BENCHMARKS.md: about 40 times the cost)."""
-    deleted, postgresql = 0, _in_sql()
+    deleted, postgresql = 0, connection.vendor == "postgresql"
     hour = sums.hour_sql(connection.vendor, "occurred_at").replace("%", "%%")  # in statements with parameters
     word = words_sql(KIND_CODES, "kind", postgresql=postgresql)
     archived = connection.ops.quote_name(ArchivedHour._meta.db_table)
-    greatest = "greatest" if postgresql else "max"
-    for chunk in _chunks(ids):
-        where = ("id = ANY(%s)" if postgresql else f"id IN ({', '.join(['%s'] * len(chunk))})") \
-            + " AND source = %s AND seconds > 0"
-        params = [chunk, BEAT] if postgresql else [*chunk, BEAT]
+    for chunk in id_chunks(ids):
+        listed, params = ids_sql("id", chunk)
+        beats, params = f"{listed} AND source = %s", [*params, BEAT]
         with sums.archiving(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT DISTINCT employee_id, {hour}, kind, category_id FROM {table} WHERE {where}", params)
+            cursor.execute(f"SELECT DISTINCT employee_id, {hour}, kind, category_id FROM {table} "
+                           f"WHERE {beats} AND seconds > 0", params)
             touched = cursor.fetchall()
             cursor.execute(
                 f"INSERT INTO {archived} (employee_id, hour, kind, category_id, course_id, seconds, last_at) "
                 f"SELECT employee_id, {hour}, {word}, category_id, course_id, sum(seconds), max(occurred_at) "
-                f"FROM {table} WHERE {where} GROUP BY employee_id, {hour}, kind, category_id, course_id "
-                f"ON CONFLICT (employee_id, hour, kind, category_id, course_id) DO UPDATE SET "
+                f"FROM {table} WHERE {beats} AND seconds > 0 GROUP BY employee_id, {hour}, kind, category_id, "
+                f"course_id ON CONFLICT (employee_id, hour, kind, category_id, course_id) DO UPDATE SET "
                 f"seconds = {archived}.seconds + excluded.seconds, "
-                f"last_at = {greatest}({archived}.last_at, excluded.last_at)", params)
-            where_beats = where.replace(" AND seconds > 0", "")
-            cursor.execute(f"DELETE FROM {table} WHERE {where_beats}", params)
+                f"last_at = {'greatest' if postgresql else 'max'}({archived}.last_at, excluded.last_at)", params)
+            cursor.execute(f"DELETE FROM {table} WHERE {beats}", params)
             deleted += cursor.rowcount
-            if postgresql and touched:  # the sums' own function, once per hour
-                cursor.execute("SELECT count(records_credited_hour_recount(e, to_timestamp(h * 3600.0), k, c)) FROM "
-                               "unnest(%s::bigint[], %s::integer[], %s::smallint[], %s::bigint[]) AS t(e, h, k, c)",
-                               [list(column) for column in zip(*touched, strict=True)])
-        if not postgresql:
-            words = {number: word_ for word_, number in KIND_CODES.items()}
-            for employee_id, hour_, kind, category_id in touched:
-                _recount(employee_id, hour_, words[kind], category_id)
+        sums.recount(touched)
     return deleted
-
-
-def _recount(employee_id: int, hour: int, kind: str, category_id: int) -> None:
-    """The running sum of one hour counted again from the facts left in the table."""
-    hours = CreditedHour.objects.filter(employee_id=employee_id, hour=hour, kind=kind, category_id=category_id)
-    left = CreditedTime.objects.filter(employee_id=employee_id, kind=kind, category_id=category_id, seconds__gt=0,
-                                       occurred_at__gte=sums.start_of_hour(hour),
-                                       occurred_at__lt=sums.start_of_hour(hour + 1)).aggregate(
-        total=Sum("seconds"), last=Max("occurred_at"))
-    if left["total"] is None:
-        hours.delete()
-    else:
-        hours.update(seconds=left["total"], last_at=left["last"])

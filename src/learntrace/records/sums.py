@@ -191,6 +191,29 @@ def archiving(connection=default_connection):
         cursor.execute(_sqlite_triggers(_kind_in_numbers(connection))[1])
 
 
+def recount(hours: list[tuple], connection=default_connection) -> None:
+    """Count the given hours again from the facts, each once: [(employee id, hour, kind as the facts
+    keep it, category id)]. For facts deleted under `archiving()`."""
+    if not hours:
+        return
+    numbers = _kind_in_numbers(connection)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the delete trigger's own function
+            cursor.execute("SELECT count(records_credited_hour_recount(e, to_timestamp(h * 3600.0), k, c)) FROM "
+                           f"unnest(%s::bigint[], %s::integer[], %s::{'smallint' if numbers else 'varchar'}[], "
+                           "%s::bigint[]) AS t(e, h, k, c)", [list(column) for column in zip(*hours, strict=True)])
+            return
+        hour, word = hour_sql("sqlite", "occurred_at").replace("%", "%%"), _word(numbers, "kind", postgresql=False)
+        words = {number: name for name, number in codes.KIND_CODES.items()}
+        for employee_id, counted, kind, category_id in hours:  # SQLite: as its delete trigger does
+            cursor.execute(f"DELETE FROM {SUMS} WHERE employee_id = %s AND hour = %s AND kind = %s "
+                           f"AND category_id = %s", [employee_id, counted, words.get(kind, kind), category_id])
+            cursor.execute(f"INSERT INTO {SUMS} ({_COLUMNS}) SELECT employee_id, {hour}, {word}, category_id, "
+                           f"sum(seconds), max(occurred_at) FROM {FACTS} WHERE employee_id = %s AND kind = %s "
+                           f"AND category_id = %s AND seconds > 0 AND {hour} = %s "
+                           f"GROUP BY employee_id, kind, category_id", [employee_id, kind, category_id, counted])
+
+
 def install_triggers(connection=default_connection) -> None:
     """Idempotent; does nothing before the sums' table exists (a migration back past it)."""
     if SUMS not in set(connection.introspection.table_names()):
